@@ -1,0 +1,141 @@
+# walpipe - PostgreSQL change data capture as small commands over pipes.
+#
+#   make                build every command into bin/
+#   make check          install what is missing, build, run every test
+#   make demo           run the reference scenario end to end
+#   make bench          run the benchmarks in bench/
+#   make fuzz           run each fuzz target for FUZZ_SECONDS
+#   make install        install binaries and man pages (PREFIX, DESTDIR)
+#   make SANITIZE=1 check   the same suite under ASan + UBSan
+#   make WERROR=1       warnings are errors (CI and make check)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+VERSION := 0.1.0
+COMMANDS := pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply
+
+CC      ?= cc
+PKGS    := libpq rdkafka
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+WFLAGS  := -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WFLAGS  += -Werror
+endif
+ifneq ($(SANITIZE),)
+ifeq ($(SANITIZE),1)
+override SANITIZE := address,undefined
+endif
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DWALPIPE_VERSION='"$(VERSION)"' \
+	-Icommon $(PKG_CFLAGS) $(WFLAGS) $(CFLAGS)
+LIBS    := $(PKG_LIBS) -lm
+
+B := build$(if $(SANITIZE),-san)
+
+COMMON_SRCS := $(wildcard common/*.c)
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(B)/%.o)
+LIBCOMMON   := $(B)/libcommon.a
+
+# Each command: cmd/NAME/main.c holds main(); its other files form
+# $(B)/cmd/NAME/lib.a so that unit tests and fuzz targets can link them.
+cmd_srcs = $(filter-out cmd/$(1)/main.c,$(wildcard cmd/$(1)/*.c))
+cmd_lib  = $(B)/cmd/$(1)/lib.a
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+
+.PHONY: all clean check unit deps demo bench fuzz fuzz-build install uninstall man-lint
+
+all: $(COMMANDS:%=bin/%)
+
+$(B)/%.o: %.c $(wildcard common/*.h) $(wildcard cmd/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+define COMMAND_RULES
+$(call cmd_lib,$(1)): $(patsubst %.c,$(B)/%.o,$(call cmd_srcs,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && $(AR) rcs $$@ $$^ $(B)/empty.o
+bin/$(1): $(B)/cmd/$(1)/main.o $(call cmd_lib,$(1)) $(LIBCOMMON)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)
+endef
+$(foreach c,$(COMMANDS),$(eval $(call COMMAND_RULES,$(c))))
+
+# An empty member keeps ar happy for commands that are a single main.c.
+$(B)/empty.o:
+	@mkdir -p $(B)
+	echo 'typedef int walpipe_empty;' | $(CC) -x c -c -o $@ -
+
+$(patsubst %,$(B)/cmd/%/lib.a,$(COMMANDS)): $(B)/empty.o
+
+# tests/unit/NAME.c links libcommon and, if NAME is a command, its lib.a.
+$(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBCOMMON) $(foreach c,$(COMMANDS),$(call cmd_lib,$(c)))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< \
+		$(if $(filter $*,$(COMMANDS)),$(call cmd_lib,$*)) $(LIBCOMMON) $(LDFLAGS) $(LIBS)
+
+unit: $(UNIT_BINS)
+
+deps:
+	@scripts/deps
+
+check: deps
+	$(MAKE) WERROR=1 all unit
+	WALPIPE_UNIT_TESTS="$(UNIT_BINS)" WALPIPE_BUILD="$(B)" tests/run
+
+demo: deps all
+	scripts/demo
+
+bench: deps all
+	bench/run
+
+# Fuzz targets: fuzz/NAME.c defines LLVMFuzzerTestOneInput; built with
+# clang's libFuzzer, ASan and UBSan over the same sources.
+FUZZ_SRCS  := $(wildcard fuzz/*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build-fuzz/%: fuzz/%.c $(COMMON_SRCS) $(wildcard cmd/*/*.c) $(wildcard common/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(COMMON_SRCS) \
+		$(if $(wildcard fuzz/$*.deps),$(shell cat fuzz/$*.deps)) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n \
+			2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
+	done
+
+man-lint:
+	@for m in man/man1/*.1 man/man5/*.5; do mandoc -T lint -W warning $$m || exit 1; done
+
+install: all
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5"
+	install -m 755 $(COMMANDS:%=bin/%) "$(DESTDIR)$(BINDIR)"
+	install -m 644 man/man1/*.1 "$(DESTDIR)$(MANDIR)/man1"
+	install -m 644 man/man5/*.5 "$(DESTDIR)$(MANDIR)/man5"
+
+uninstall:
+	rm -f $(COMMANDS:%="$(DESTDIR)$(BINDIR)/%")
+	rm -f $(COMMANDS:%="$(DESTDIR)$(MANDIR)/man1/%.1") "$(DESTDIR)$(MANDIR)/man5/walpipe-record.5"
+
+clean:
+	rm -rf bin build build-san build-fuzz

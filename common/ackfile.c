@@ -1,0 +1,111 @@
+/*
+ * ackfile.c - atomic replace and read of acknowledgement files.
+ */
+#include "ackfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "out.h"
+
+static bool
+sync_parent_dir(const char *path)
+{
+	char	   *copy = xstrdup(path);
+	int			fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	bool		ok;
+
+	free(copy);
+	if (fd < 0)
+		return false;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+bool
+ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t errsize)
+{
+	struct buf	tmp = BUF_INIT;
+	int			fd;
+
+	buf_printf(&tmp, "%s.tmp", path);
+	fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	if (!writeall(fd, data, n) || fsync(fd) != 0) {
+		int			saved = errno;
+
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) != 0 || rename(buf_cstr(&tmp), path) != 0 || !sync_parent_dir(path))
+		goto fail;
+	buf_free(&tmp);
+	return true;
+
+fail:
+	snprintf(errbuf, errsize, "could not write acknowledgement file \"%s\": %s",
+			 path, strerror(errno));
+	buf_free(&tmp);
+	return false;
+}
+
+bool
+ack_read(const char *path, struct buf *out, bool *exists, char *errbuf, size_t errsize)
+{
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf_reset(out);
+	*exists = fd >= 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return true;
+		snprintf(errbuf, errsize, "could not open acknowledgement file \"%s\": %s",
+				 path, strerror(errno));
+		return false;
+	}
+	for (;;) {
+		ssize_t		got;
+
+		buf_reserve(out, 4096);
+		got = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(errbuf, errsize, "could not read acknowledgement file \"%s\": %s",
+					 path, strerror(errno));
+			close(fd);
+			return false;
+		}
+		if (got == 0)
+			break;
+		out->len += (size_t) got;
+	}
+	close(fd);
+	buf_cstr(out);
+	return true;
+}
+
+bool
+ack_find_pos(const char *content, size_t n, struct pos *pos)
+{
+	const char *p = content;
+	const char *end = content + n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t) (end - p));
+		const char *eol = nl ? nl : end;
+
+		if (eol - p > 4 && memcmp(p, "pos ", 4) == 0)
+			return pos_parse(p + 4, (size_t) (eol - p - 4), pos);
+		p = eol + 1;
+	}
+	return false;
+}

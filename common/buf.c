@@ -1,0 +1,235 @@
+/*
+ * buf.c - growable buffers, JSON string escaping, base64.
+ */
+#include "buf.h"
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+void *
+xmalloc(size_t n)
+{
+	void	   *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal(EX_OSERR, "out of memory");
+	return p;
+}
+
+void *
+xcalloc(size_t count, size_t n)
+{
+	void	   *p = calloc(count ? count : 1, n ? n : 1);
+
+	if (p == NULL)
+		fatal(EX_OSERR, "out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		fatal(EX_OSERR, "out of memory");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	   *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+void
+buf_reserve(struct buf *b, size_t extra)
+{
+	size_t		need = b->len + extra + 1;	/* room for buf_cstr's NUL */
+	size_t		cap;
+
+	if (need <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+void
+buf_putc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->data[b->len++] = c;
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t) n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t) n;
+}
+
+void
+buf_put_u64(struct buf *b, uint64_t v)
+{
+	char		tmp[24];
+	char	   *p = tmp + sizeof tmp;
+
+	do {
+		*--p = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	buf_put(b, p, (size_t) (tmp + sizeof tmp - p));
+}
+
+void
+buf_put_i64(struct buf *b, int64_t v)
+{
+	if (v < 0) {
+		buf_putc(b, '-');
+		/* Negate in unsigned arithmetic so INT64_MIN works. */
+		buf_put_u64(b, (uint64_t) 0 - (uint64_t) v);
+	} else
+		buf_put_u64(b, (uint64_t) v);
+}
+
+const char *
+buf_cstr(struct buf *b)
+{
+	buf_reserve(b, 0);
+	b->data[b->len] = '\0';
+	return b->data;
+}
+
+/* 0 = copy as is; otherwise the character after the backslash ('u' = \u00XX). */
+static const char escape_table[256] = {
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+	[0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u',
+	[0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+	[0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
+};
+
+void
+json_put_escaped(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		start = 0;
+	size_t		i;
+
+	buf_reserve(b, n);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) s[i];
+		char		e = escape_table[c];
+
+		if (e == 0)
+			continue;
+		buf_put(b, s + start, i - start);
+		start = i + 1;
+		if (e == 'u') {
+			char		u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+			buf_put(b, u, sizeof u);
+		} else {
+			char		two[2] = {'\\', e};
+
+			buf_put(b, two, 2);
+		}
+	}
+	buf_put(b, s + start, n - start);
+}
+
+void
+json_put_str(struct buf *b, const char *s, size_t n)
+{
+	buf_putc(b, '"');
+	json_put_escaped(b, s, n);
+	buf_putc(b, '"');
+}
+
+void
+json_put_cstr(struct buf *b, const char *s)
+{
+	json_put_str(b, s, strlen(s));
+}
+
+void
+base64_put(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		i;
+	char	   *o;
+
+	buf_reserve(b, (n + 2) / 3 * 4);
+	o = b->data + b->len;
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t	v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
+
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (i < n) {
+		uint32_t	v = (uint32_t) p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t) p[i + 1] << 8;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	b->len = (size_t) (o - b->data);
+}

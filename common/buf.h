@@ -1,0 +1,61 @@
+/*
+ * buf.h - a growable byte buffer and the JSON writer built on it.
+ *
+ * Every command assembles its output lines here and hands whole lines to
+ * out.h, so a line is either written entirely or not at all.  The string
+ * escaping matches Jackson's defaults (what Kafka Connect's JsonConverter
+ * emits): '"' and '\\' escaped, control characters as \b \t \n \f \r or
+ * \u00XX with upper-case hex, '/' and non-ASCII written raw.
+ */
+#ifndef WALPIPE_BUF_H
+#define WALPIPE_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+/* Allocation failure is fatal (EX_OSERR): callers never check. */
+void		buf_reserve(struct buf *b, size_t extra);
+void		buf_free(struct buf *b);
+
+static inline void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
+
+void		buf_put(struct buf *b, const void *p, size_t n);
+void		buf_puts(struct buf *b, const char *s);
+void		buf_putc(struct buf *b, char c);
+void		buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void		buf_put_i64(struct buf *b, int64_t v);
+void		buf_put_u64(struct buf *b, uint64_t v);
+
+/* Returns a NUL-terminated view of the contents (the NUL is not counted). */
+const char *buf_cstr(struct buf *b);
+
+/* JSON string: the quotes and Jackson-compatible escapes around s[0..n). */
+void		json_put_str(struct buf *b, const char *s, size_t n);
+void		json_put_cstr(struct buf *b, const char *s);
+/* Escapes s[0..n) without the surrounding quotes. */
+void		json_put_escaped(struct buf *b, const char *s, size_t n);
+
+/* Standard base64 with padding, as Java's Base64 and JsonConverter write. */
+void		base64_put(struct buf *b, const unsigned char *p, size_t n);
+
+/* Allocation helpers that exit EX_OSERR on failure. */
+void	   *xmalloc(size_t n);
+void	   *xcalloc(size_t count, size_t n);
+void	   *xrealloc(void *p, size_t n);
+char	   *xstrdup(const char *s);
+char	   *xstrndup(const char *s, size_t n);
+
+#endif

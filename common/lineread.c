@@ -1,0 +1,111 @@
+/*
+ * lineread.c - newline-delimited input with line numbers and a size cap.
+ */
+#include "lineread.h"
+#include "buf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+lr_init(struct linereader *lr, int fd, size_t max_line)
+{
+	memset(lr, 0, sizeof *lr);
+	lr->fd = fd;
+	lr->max_line = max_line ? max_line : LINEREAD_DEFAULT_MAX;
+	lr->cap = 1 << 16;
+	lr->buf = xmalloc(lr->cap);
+}
+
+void
+lr_free(struct linereader *lr)
+{
+	free(lr->buf);
+	lr->buf = NULL;
+}
+
+/* Moves unconsumed bytes to the front and grows the buffer if it is full. */
+static void
+make_room(struct linereader *lr)
+{
+	if (lr->start > 0) {
+		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+		lr->end -= lr->start;
+		lr->start = 0;
+	}
+	if (lr->end == lr->cap) {
+		lr->cap *= 2;
+		lr->buf = xrealloc(lr->buf, lr->cap);
+	}
+}
+
+static char *
+find_newline(struct linereader *lr)
+{
+	char	   *from = lr->buf + lr->start + lr->scanned;
+	char	   *nl = memchr(from, '\n', lr->end - lr->start - lr->scanned);
+
+	if (nl == NULL)
+		lr->scanned = lr->end - lr->start;
+	return nl;
+}
+
+bool
+lr_has_line(struct linereader *lr)
+{
+	return find_newline(lr) != NULL || (lr->eof && lr->end > lr->start);
+}
+
+static enum lr_status
+hand_out(struct linereader *lr, char *from, size_t n, size_t consumed,
+		 char **line, size_t *len)
+{
+	lr->lineno++;
+	lr->start += consumed;
+	lr->scanned = 0;
+	if (n > lr->max_line)
+		return LR_TOO_LONG;
+	from[n] = '\0';				/* consumed > n or there is spare room */
+	*line = from;
+	*len = n;
+	return LR_LINE;
+}
+
+enum lr_status
+lr_next(struct linereader *lr, char **line, size_t *len)
+{
+	for (;;) {
+		char	   *nl = find_newline(lr);
+		char	   *from = lr->buf + lr->start;
+		ssize_t		got;
+
+		if (nl != NULL)
+			return hand_out(lr, from, (size_t) (nl - from), (size_t) (nl - from) + 1, line, len);
+		if (lr->end - lr->start > lr->max_line) {
+			/* Too long already: count it as one line and skip to its end. */
+			lr->lineno++;
+			lr->start = lr->end = lr->scanned = 0;
+			return LR_TOO_LONG;
+		}
+		if (lr->eof) {
+			if (lr->end == lr->start)
+				return LR_EOF;
+			make_room(lr);		/* guarantees a spare byte for the NUL */
+			from = lr->buf + lr->start;
+			return hand_out(lr, from, lr->end - lr->start, lr->end - lr->start, line, len);
+		}
+		make_room(lr);
+		got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+		if (got < 0) {
+			/* EINTR returns to the caller so that it can look at sig_stop. */
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				return LR_AGAIN;
+			return LR_ERROR;
+		}
+		if (got == 0)
+			lr->eof = true;
+		lr->end += (size_t) got;
+	}
+}

@@ -1,0 +1,33 @@
+/*
+ * opts.h - option value parsing shared by the commands' main()s.
+ *
+ * Every parser names the option in its error, so messages read
+ * 'invalid value "x" for option --batch-size: must be 1..100000'.
+ * They call usage_error() (exit EX_USAGE) on bad values.
+ */
+#ifndef WALPIPE_OPTS_H
+#define WALPIPE_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int64_t		opt_int(const char *option, const char *value, int64_t min, int64_t max);
+double		opt_double(const char *option, const char *value, double min, double max);
+
+/* Returns the index of value in the NULL-terminated list choices. */
+int			opt_choice(const char *option, const char *value, const char *const *choices);
+
+/*
+ * Splits "key=value" in place (the '=' becomes NUL); *val points after
+ * it.  Returns false when there is no '=' or the key is empty.
+ */
+bool		opt_split_kv(char *arg, char **key, char **val);
+
+/* Prints "prog (walpipe) VERSION" to stdout and exits 0. */
+_Noreturn void opt_version(void);
+
+#ifndef WALPIPE_VERSION
+#define WALPIPE_VERSION "0.1.0"
+#endif
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * out.c - batched, checked line output.
+ */
+#include "out.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+out_init(struct out *o, int fd)
+{
+	struct stat st;
+
+	o->fd = fd;
+	o->is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	o->failed = false;
+	o->err = 0;
+	o->flush_at = 1 << 16;
+	o->pending = (struct buf) BUF_INIT;
+}
+
+void
+out_free(struct out *o)
+{
+	buf_free(&o->pending);
+}
+
+bool
+writeall(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t		w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		c += w;
+		n -= (size_t) w;
+	}
+	return true;
+}
+
+void
+out_line(struct out *o, const char *p, size_t n)
+{
+	buf_reserve(&o->pending, n + 1);
+	buf_put(&o->pending, p, n);
+	buf_putc(&o->pending, '\n');
+	if (o->pending.len >= o->flush_at)
+		(void) out_flush(o);
+}
+
+bool
+out_flush(struct out *o)
+{
+	if (o->failed)
+		return false;
+	if (o->pending.len > 0 && !writeall(o->fd, o->pending.data, o->pending.len)) {
+		o->failed = true;
+		o->err = errno;
+		return false;
+	}
+	buf_reset(&o->pending);
+	if (o->is_file && fsync(o->fd) != 0 && errno != EINVAL) {
+		o->failed = true;
+		o->err = errno;
+		return false;
+	}
+	return true;
+}

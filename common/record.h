@@ -1,0 +1,57 @@
+/*
+ * record.h - the record line, walpipe's one format for Kafka records
+ * (walpipe-record(5)): cdc-envelope writes it, kafka-pub reads it,
+ * kafka-sub writes it, pg-apply reads it.
+ *
+ *   {"topic":"t","partition":0,"offset":41,"timestamp":1700000000000,
+ *    "key":{...},"value":{...},"headers":{"h":"v"},"pos":"0/16B3748:1"}
+ *
+ * record_parse() validates a whole line in one pass and keeps slices of
+ * the raw bytes: key and value are never parsed into a tree here.
+ */
+#ifndef WALPIPE_RECORD_H
+#define WALPIPE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+enum rec_encoding {
+	REC_ENC_JSON,				/* the field holds the JSON itself (default) */
+	REC_ENC_TEXT,				/* a JSON string whose decoded bytes are the data */
+	REC_ENC_BASE64				/* a JSON string holding base64 of the data */
+};
+
+struct record {
+	struct json_slice topic;	/* string slice with quotes; n == 0 if absent */
+	struct json_slice key;		/* raw JSON; n == 0 if absent (= null) */
+	struct json_slice value;
+	struct json_slice headers;	/* object slice; n == 0 if absent */
+	struct json_slice pos;		/* string slice; n == 0 if absent */
+	enum rec_encoding key_enc;
+	enum rec_encoding value_enc;
+	bool		has_partition;
+	bool		has_offset;
+	bool		has_timestamp;
+	int32_t		partition;
+	int64_t		offset;
+	int64_t		timestamp;
+};
+
+/*
+ * Parses one line.  On error returns false and fills *err (offset into
+ * line); the message is fit for "line N: column C: MSG".  Unknown members
+ * are ignored so that newer writers can add fields.
+ */
+bool		record_parse(const char *line, size_t n, struct record *r, struct json_err *err);
+
+/* A slice that is absent or JSON null. */
+static inline bool
+record_is_null(struct json_slice v)
+{
+	return v.n == 0 || json_is_null(v);
+}
+
+#endif

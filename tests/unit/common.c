@@ -1,0 +1,206 @@
+/*
+ * common.c - unit tests for the pure functions in common/.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ackfile.h"
+#include "buf.h"
+#include "json.h"
+#include "lineread.h"
+#include "lsn.h"
+#include "record.h"
+#include "tap.h"
+
+static void
+test_json_writer(void)
+{
+	struct buf	b = BUF_INIT;
+
+	json_put_cstr(&b, "a\"b\\c/d\n\t\x01\x1f é");
+	ok_str(b.data, b.len, "\"a\\\"b\\\\c/d\\n\\t\\u0001\\u001F é\"",
+		   "json_put_str escapes like Jackson");
+	buf_reset(&b);
+	buf_put_i64(&b, INT64_MIN);
+	buf_putc(&b, ' ');
+	buf_put_i64(&b, 0);
+	buf_putc(&b, ' ');
+	buf_put_u64(&b, UINT64_MAX);
+	ok_str(b.data, b.len, "-9223372036854775808 0 18446744073709551615", "integer formatting");
+	buf_reset(&b);
+	base64_put(&b, (const unsigned char *) "", 0);
+	base64_put(&b, (const unsigned char *) "\x30\x39", 2);
+	buf_putc(&b, ' ');
+	base64_put(&b, (const unsigned char *) "\x00", 1);
+	buf_putc(&b, ' ');
+	base64_put(&b, (const unsigned char *) "\x01\x02\x03", 3);
+	ok_str(b.data, b.len, "MDk= AA== AQID", "base64 with padding");
+	buf_free(&b);
+}
+
+static void
+test_json_scanner(void)
+{
+	static const char *const good[] = {
+		"{}", "[]", "0", "-0.5e+10", "\"\\u00e9\\ud83d\\ude00\"", "true", " null ",
+		"{\"a\":[1,{\"b\":null}],\"c\":\"x\"}", "\"é\"",
+	};
+	static const char *const bad[] = {
+		"", "{", "[1,]", "{\"a\"}", "01", "1.", "\"\\x\"", "\"a", "tru", "{} x",
+		"\"\x01\"", "\"\xc3\"", "\"\xed\xa0\x80\"", "[1 2]", "-",
+	};
+	struct json_err err;
+	struct json_slice v,
+				k;
+	struct buf	b = BUF_INIT;
+	int64_t		i;
+	size_t		j;
+	const char *obj = "{\"a\": 1, \"b\\u0063\" : \"x\\ny\", \"n\":null}";
+	struct json_slice o = {obj, strlen(obj)};
+
+	for (j = 0; j < sizeof good / sizeof *good; j++)
+		ok(json_validate(good[j], strlen(good[j]), &err), "valid JSON: %s", good[j]);
+	for (j = 0; j < sizeof bad / sizeof *bad; j++)
+		ok(!json_validate(bad[j], strlen(bad[j]), &err) && err.msg != NULL,
+		   "invalid JSON rejected (#%zu): %s", j, err.msg ? err.msg : "(none)");
+	ok(!json_validate("[1,]", 4, &err) && err.off == 3, "error offset points at the fault");
+
+	ok(json_obj_get(o, "bc", &v) && json_str_decode(v, &b), "lookup by escaped key");
+	ok_str(b.data, b.len, "x\ny", "string decoded");
+	ok(json_obj_get(o, "a", &v) && json_to_i64(v, &i) && i == 1, "integer member");
+	ok(json_obj_get(o, "n", &v) && json_is_null(v), "null member");
+	ok(!json_obj_get(o, "zz", &k), "absent member");
+	ok(json_has_space(o), "white space detected");
+	buf_reset(&b);
+	json_compact(o, &b);
+	ok_str(b.data, b.len, "{\"a\":1,\"b\\u0063\":\"x\\ny\",\"n\":null}", "compact form");
+	{
+		struct json_slice s = {"\"a b\"", 5};
+
+		ok(!json_has_space(s), "space inside a string is not white space");
+	}
+	{
+		struct json_slice big = {"9223372036854775808", 19};
+		struct json_slice min = {"-9223372036854775808", 20};
+
+		ok(!json_to_i64(big, &i), "int64 overflow rejected");
+		ok(json_to_i64(min, &i) && i == INT64_MIN, "INT64_MIN accepted");
+	}
+	buf_free(&b);
+}
+
+static void
+test_lsn(void)
+{
+	uint64_t	lsn;
+	char		s[LSN_STRLEN];
+	char		p[POS_STRLEN];
+	struct pos	a,
+				b;
+
+	ok(lsn_parse("16/B374D848", 11, &lsn) && lsn == 0x16B374D848ULL, "lsn parse");
+	ok(strcmp(lsn_format(0x16B374D848ULL, s), "16/B374D848") == 0, "lsn format");
+	ok(strcmp(lsn_format(0, s), "0/0") == 0, "lsn zero");
+	ok(!lsn_parse("16B374D848", 10, &lsn), "lsn without slash rejected");
+	ok(!lsn_parse("1/123456789", 11, &lsn), "lsn half over 32 bits rejected");
+	ok(pos_parse("0/10:3", 6, &a) && a.commit_lsn == 16 && a.seq == 3, "pos parse");
+	ok(strcmp(pos_format(a, p), "0/10:3") == 0, "pos format");
+	ok(pos_parse("0/10", 4, &b) && b.seq == UINT64_MAX && pos_cmp(a, b) < 0,
+	   "a bare LSN covers its whole transaction");
+	ok(!pos_parse("0/10:", 5, &b) && !pos_parse("0/10:x", 6, &b), "bad pos rejected");
+}
+
+static int
+pipe_with(const char *data)
+{
+	int			fds[2];
+
+	if (pipe(fds) != 0)
+		abort();
+	if (write(fds[1], data, strlen(data)) < 0)
+		abort();
+	close(fds[1]);
+	return fds[0];
+}
+
+static void
+test_lineread(void)
+{
+	struct linereader lr;
+	char	   *line;
+	size_t		len;
+	int			fd = pipe_with("one\n\nthree-is-long\nlast");
+
+	lr_init(&lr, fd, 8);
+	ok(lr_next(&lr, &line, &len) == LR_LINE && len == 3 && strcmp(line, "one") == 0 &&
+	   lr.lineno == 1, "first line");
+	ok(lr_next(&lr, &line, &len) == LR_LINE && len == 0 && lr.lineno == 2, "empty line");
+	ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 3, "over-long line refused");
+	lr_free(&lr);
+	close(fd);
+
+	fd = pipe_with("a\nlast");
+	lr_init(&lr, fd, 0);
+	ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "a") == 0, "line before last");
+	ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "last") == 0 && lr.lineno == 2,
+	   "last line without newline");
+	ok(lr_next(&lr, &line, &len) == LR_EOF, "eof");
+	lr_free(&lr);
+	close(fd);
+}
+
+static void
+test_record(void)
+{
+	const char *line = "{\"topic\":\"t.x\",\"partition\":2,\"key\":{\"id\":1},"
+		"\"value\":null,\"headers\":{\"h\":\"v\"},\"pos\":\"0/10:1\",\"extra\":[1]}";
+	struct record r;
+	struct json_err err;
+
+	ok(record_parse(line, strlen(line), &r, &err), "record parses");
+	ok_str(r.topic.p, r.topic.n, "\"t.x\"", "topic slice");
+	ok_str(r.key.p, r.key.n, "{\"id\":1}", "key slice is raw JSON");
+	ok(record_is_null(r.value) && r.has_partition && r.partition == 2, "tombstone, partition");
+	ok_str(r.pos.p, r.pos.n, "\"0/10:1\"", "pos slice");
+	ok(!record_parse("{\"topic\":1}", 11, &r, &err) && strstr(err.msg, "topic"),
+	   "wrong member type named");
+	ok(!record_parse("[]", 2, &r, &err), "non-object refused");
+	ok(!record_parse("{\"value\":1,\"value_encoding\":\"text\"}", 35, &r, &err),
+	   "encoded value must be a string");
+}
+
+static void
+test_ackfile(void)
+{
+	char		dir[] = "/tmp/walpipe-unit-XXXXXX";
+	char		path[64];
+	char		err[256];
+	struct buf	b = BUF_INIT;
+	bool		exists;
+	struct pos	p;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof path, "%s/ack", dir);
+	ok(ack_read(path, &b, &exists, err, sizeof err) && !exists, "missing ack file is empty");
+	ok(ack_write(path, "pos 0/20:7\n", 11, err, sizeof err), "ack written");
+	ok(ack_read(path, &b, &exists, err, sizeof err) && exists &&
+	   ack_find_pos(b.data, b.len, &p) && p.commit_lsn == 32 && p.seq == 7, "ack read back");
+	unlink(path);
+	rmdir(dir);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	test_json_writer();
+	test_json_scanner();
+	test_lsn();
+	test_lineread();
+	test_record();
+	test_ackfile();
+	return tap_done();
+}
