@@ -44,10 +44,10 @@ static int
 status_for_connect_error(const char *msg)
 {
 	static const char *const transient[] = {
-		"Connection refused", "could not connect to server", "timeout expired",
-		"No such file or directory", "the database system is starting up",
-		"the database system is shutting down", "could not translate host name",
-		"server closed the connection", NULL
+		"Connection refused", "timeout expired", "No such file or directory",
+		"the database system is starting up", "the database system is shutting down",
+		"could not translate host name", "server closed the connection unexpectedly",
+		"Network is unreachable", "No route to host", "too many clients", NULL
 	};
 	int			i;
 

@@ -346,7 +346,12 @@ on_keepalive(struct tail *t, const unsigned char *p, size_t n)
 	return STEP_OK;
 }
 
-static void
+/*
+ * Starts streaming.  Errors are fatal, except, when retrying, those that
+ * may pass (connection, a slot still held by our previous walsender):
+ * then false.
+ */
+static bool
 start_replication(struct tail *t, bool retrying)
 {
 	struct buf	sql = BUF_INIT;
@@ -377,15 +382,17 @@ start_replication(struct tail *t, bool retrying)
 
 		pg_errmsg(t->repl, res, msg, sizeof msg);
 		PQclear(res);
-		/* A slot still held by our previous, dying walsender. */
-		if (retrying && st && strcmp(st, "55006") == 0)
-			status = EX_TEMPFAIL;
+		if (retrying && (status == EX_TEMPFAIL || (st && strcmp(st, "55006") == 0))) {
+			log_warn("could not start replication: %s", msg);
+			return false;
+		}
 		fatal(status, "could not start replication: %s", msg);
 	}
 	PQclear(res);
 	t->in_txn = false;
 	t->last_status_us = now_us();
 	log_info("streaming from slot \"%s\"", t->o->slot);
+	return true;
 }
 
 /*
@@ -419,18 +426,28 @@ wait_socket(struct tail *t)
 	return PQconsumeInput(t->repl) == 1;
 }
 
-static void
+/*
+ * Heartbeat: ask the server for a keepalive (its latest position, which
+ * update_confirm() may confirm when nothing of ours is outstanding) and
+ * optionally write a message into the WAL so that the position moves even
+ * when this database is idle.
+ */
+static bool
 heartbeat(struct tail *t)
 {
 	char		err[1024];
+	PGresult   *res;
 
 	t->last_heartbeat_us = now_us();
-	if (!t->o->heartbeat_message)
-		return;
-	if (!pg_command(t->sql, "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '"
-					HEARTBEAT_PREFIX "', '')", err, sizeof err) &&
-		strstr(err, "did not return") == NULL)
-		log_warn("heartbeat message: %s", err);
+	if (t->o->heartbeat_message) {
+		res = pg_exec(t->sql, "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '"
+					  HEARTBEAT_PREFIX "', '')", PGRES_TUPLES_OK, err, sizeof err);
+		if (res == NULL)
+			log_warn("heartbeat message: %s", err);
+		PQclear(res);
+	}
+	update_confirm(t);
+	return send_status(t, true);
 }
 
 /* Handles one CopyData message from the server. */
@@ -465,8 +482,9 @@ receive(struct tail *t)
 			if (!send_status(t, false))
 				return STEP_LOST;
 		}
-		if (t->o->heartbeat_us > 0 && now - t->last_heartbeat_us >= t->o->heartbeat_us)
-			heartbeat(t);
+		if (t->o->heartbeat_us > 0 && now - t->last_heartbeat_us >= t->o->heartbeat_us &&
+			!heartbeat(t))
+			return STEP_LOST;
 		r = PQgetCopyData(t->repl, &copybuf, 1);
 		if (r == 0) {
 			/* Idle: write what we have, then wait. */
@@ -562,8 +580,10 @@ reconnect(struct tail *t)
 		}
 		if (PQstatus(t->sql) != CONNECTION_OK)
 			PQreset(t->sql);
-		start_replication(t, true);
-		return true;
+		if (start_replication(t, true))
+			return true;
+		PQfinish(t->repl);
+		t->repl = NULL;
 	}
 	return false;
 }
@@ -604,7 +624,7 @@ tail_stream(struct tail *t)
 
 	if (t->o->ack_file && read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
 		t->last_emitted = ack;
-	start_replication(t, false);
+	(void) start_replication(t, false);
 	for (;;) {
 		if (receive(t) == STEP_OK)
 			break;
