@@ -163,3 +163,128 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run -0 --separate-stderr bash -c "cat '$FIX/types/omitted-box.line' '$FIX/types/omitted-box.line' | cdc-envelope -p p"
 	assert_equal "$(grep -c 'left out' <<<"$stderr")" 1
 }
+
+@test "-c: the seed's source connector JSON gives the same records as --prefix" {
+	cdc-envelope -p "$PREFIX" <"$FIX/reference.in" | normalize >"$BATS_TEST_TMPDIR/flags"
+	cdc-envelope -c "$SEED_CONF/postgresdb-source-connector.json" <"$FIX/reference.in" |
+		normalize >"$BATS_TEST_TMPDIR/file"
+	run cmp "$BATS_TEST_TMPDIR/flags" "$BATS_TEST_TMPDIR/file"
+	assert_success
+}
+
+@test "-c: table.include.list lets only public.source_table pass" {
+	run -0 bash -c "cat '$FIX/other-table.in' '$FIX/seed-insert.in' | cdc-envelope -c '$SEED_CONF/postgresdb-source-connector.json' | jq -r .topic"
+	assert_output "$PREFIX.public.source_table"
+	run -0 bash -c "cdc-envelope -p $PREFIX <'$FIX/other-table.in' | jq -r .topic"
+	assert_output "$PREFIX.public.other_table"
+}
+
+@test "-c: the sink connector's JSON has no topic.prefix: exit 64" {
+	run -64 --separate-stderr cdc-envelope -c "$SEED_CONF/postgresdb-sink-connector.json" <"$FIX/seed-insert.in"
+	[[ $stderr == *"topic.prefix"* ]] || fail "stderr: $stderr"
+}
+
+@test "-c: a missing file: exit 66" {
+	run -66 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/none.json" </dev/null
+}
+
+@test "-c: a bare config object; its settings apply and explicit flags win" {
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -c '$FIX/bare-config.json' | jq -c '[.topic, .key, (.value.op // .value.status), .value.source.db]'"
+	assert_output $'["bare.transaction",{"id":"786:23805440"},"BEGIN",null]\n["bare.public.source_table",{"name":null},"d","renamed_db"]\n["bare.transaction",{"id":"786:23805440"},"END",null]'
+	run -0 bash -c "sed -n 1p '$FIX/reference.in' | cdc-envelope -c '$FIX/bare-config.json' --prefix flag -d flagdb -k public.source_table:id | jq -c 'select(.value.op) | [.topic, .key, .value.source.db]'"
+	assert_output '["flag.public.source_table",{"id":1},"flagdb"]'
+}
+
+@test "--key-columns replaces the primary key" {
+	run -0 bash -c "cdc-envelope -p $PREFIX -k 'public.source_table:name,id' <'$FIX/seed-insert.in' | jq -c .key"
+	assert_output '{"schema":{"type":"struct","fields":[{"type":"string","optional":true,"field":"name"},{"type":"int32","optional":false,"default":0,"field":"id"}],"optional":false,"name":"postgres_server.connect_test_db.public.source_table.Key"},"payload":{"name":"test1","id":8}}'
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" -k 'public.source_table:nope' <"$FIX/seed-insert.in"
+	[[ $stderr == *'line 1: key column "nope"'* ]] || fail "stderr: $stderr"
+}
+
+@test "a table without a key: null key, no tombstone" {
+	sed -e 's/"key":1/"key":0/' "$FIX/reference.in" >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "sed -n 7p '$BATS_TEST_TMPDIR/in' | cdc-envelope -p $PREFIX | jq -c '[.key, .value.payload.op, .pos]'"
+	assert_output '[null,"d","0/16B3E48:1"]'
+}
+
+@test "--unwrap: the row alone, with the Value schema" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --unwrap <'$FIX/seed-insert.in' | jq -c .value"
+	assert_output '{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"default":0,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"postgres_server.connect_test_db.public.source_table.Value"},"payload":{"id":8,"name":"test1"}}'
+}
+
+@test "--unwrap-delete: drop, tombstone, rewrite" {
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap"
+	assert_output ''
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap --unwrap-delete tombstone | jq -c '[.key.payload, .value, .pos]'"
+	assert_output '[{"id":4},null,"0/16B3E48:1"]'
+	run -0 bash -c "sed -n '1p;7p' '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete rewrite | jq -c .value"
+	assert_output $'{"id":1,"name":"test1","__deleted":"false"}\n{"id":4,"name":null,"__deleted":"true"}'
+}
+
+@test "--transaction-metadata: BEGIN, events with their transaction block, END" {
+	{ head -n1 "$FIX/reference.in"; head -n1 "$FIX/reference.in" | sed 's/:1"/:2"/; s/"id":1,/"id":6,/'; } >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "cdc-envelope -p $PREFIX --no-schemas --transaction-metadata <'$BATS_TEST_TMPDIR/in' | jq -c '[.topic, .value.status // .value.op, .value.transaction // .value.event_count, .value.data_collections]'"
+	assert_output - <<-'OUT'
+	["postgres_server.connect_test_db.transaction","BEGIN",null,null]
+	["postgres_server.connect_test_db.public.source_table","c",{"id":"780:23803904","total_order":1,"data_collection_order":1},null]
+	["postgres_server.connect_test_db.public.source_table","c",{"id":"780:23803904","total_order":2,"data_collection_order":2},null]
+	["postgres_server.connect_test_db.transaction","END",2,[{"data_collection":"public.source_table","event_count":2}]]
+	OUT
+}
+
+@test "a logical decoding message goes to PREFIX.message" {
+	cdc-envelope -p "$PREFIX" <"$FIX/message.in" | normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/message.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	run -0 bash -c "cdc-envelope -p $PREFIX --skipped-operations m <'$FIX/message.in'"
+	assert_output ''
+}
+
+@test "snapshot reads carry their snapshot marker" {
+	run -0 bash -c "cdc-envelope -p $PREFIX <'$FIX/snapshot.in' | jq -c '[.value.payload.op, .value.payload.source.snapshot]'"
+	assert_output '["r","first"]'
+}
+
+@test "--topic-template routes records; schema names stay" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --topic-template 'cdc.\${table}' <'$FIX/seed-insert.in' | jq -r '[.topic, .value.schema.name] | join(\" \")'"
+	assert_output "cdc.source_table $PREFIX.public.source_table.Envelope"
+}
+
+@test "--source-version changes source.version" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --source-version 2.7.4.Final <'$FIX/seed-insert.in' | jq -r .value.payload.source.version"
+	assert_output 2.7.4.Final
+}
+
+@test "--decimal double and string, --time-precision connect" {
+	local t="$FIX/types"
+	run -0 bash -c "cdc-envelope -p p --decimal double <'$t/numeric-p-s.line' | jq -c '[.value.schema.fields[1].fields[1].type, .value.payload.after.v]'"
+	assert_output '["double",123.45]'
+	run -0 bash -c "cdc-envelope -p p --decimal string <'$t/numeric-variable.line' | jq -c '[.value.schema.fields[1].fields[1].type, .value.payload.after.v]'"
+	assert_output '["string","10.1111"]'
+	run -0 bash -c "cdc-envelope -p p --decimal string <'$t/money.line' | jq -c .value.payload.after.v"
+	assert_output '"1234.11"'
+	run -0 bash -c "cdc-envelope -p p --time-precision connect <'$t/timestamp.line' | jq -c '[.value.schema.fields[1].fields[1].name, .value.payload.after.v]'"
+	assert_output '["org.apache.kafka.connect.data.Timestamp",1478267490123]'
+	run -0 bash -c "cdc-envelope -p p --time-precision connect <'$t/time.line' | jq -c '[.value.schema.fields[1].fields[1].name, .value.payload.after.v]'"
+	assert_output '["org.apache.kafka.connect.data.Time",49890000]'
+}
+
+@test "--decimal precise refuses NaN with a hint" {
+	sed 's/"123.45"/"NaN"/' "$FIX/types/numeric-p-s.line" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p p <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"--decimal double or string"* ]] || fail "stderr: $stderr"
+	run -0 bash -c "cdc-envelope -p p --decimal double <'$BATS_TEST_TMPDIR/in' | jq -c .value.payload.after.v"
+	assert_output '"NaN"'
+}
+
+@test "a changed column list (ALTER TABLE) rebuilds the schema" {
+	sed 's/"typmod":14/"typmod":54/; s/"optional":true,"default":null}/"optional":true,"default":null},{"name":"extra","type":"int8","oid":20,"typmod":-1,"key":0,"optional":true,"default":"42"}/; s/"name":"test1"}/"name":"test1","extra":7}/' \
+		"$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/altered"
+	run -0 bash -c "cat '$FIX/seed-insert.in' '$BATS_TEST_TMPDIR/altered' '$FIX/seed-insert.in' | cdc-envelope -p $PREFIX | jq -c '[.value.schema.fields[1].fields[-1], .value.payload.after]'"
+	assert_output - <<-'OUT'
+	[{"type":"string","optional":true,"field":"name"},{"id":8,"name":"test1"}]
+	[{"type":"int64","optional":true,"default":42,"field":"extra"},{"id":8,"name":"test1","extra":7}]
+	[{"type":"string","optional":true,"field":"name"},{"id":8,"name":"test1"}]
+	OUT
+}
