@@ -230,3 +230,44 @@ connector_conf_read(const char *path, struct connector_conf *cc, char *err, size
 	buf_free(&b);
 	return true;
 }
+
+void
+env_conf_free(struct env_conf *c)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < c->nkeycols; i++) {
+		for (j = 0; j < c->keycols[i].ncols; j++)
+			free(c->keycols[i].cols[j]);
+		free(c->keycols[i].cols);
+		free(c->keycols[i].table);
+	}
+	free(c->keycols);
+	for (i = 0; i < c->ninclude; i++)
+		regfree(&c->include[i]);
+	free(c->include);
+	for (i = 0; i < c->nexclude; i++)
+		regfree(&c->exclude[i]);
+	free(c->exclude);
+	c->keycols = NULL;
+	c->include = c->exclude = NULL;
+	c->nkeycols = c->ninclude = c->nexclude = 0;
+}
+
+void
+connector_conf_free(struct connector_conf *cc)
+{
+	char	  **fields[] = {
+		&cc->topic_prefix, &cc->dbname, &cc->include_list, &cc->exclude_list,
+		&cc->key_columns, &cc->skipped_operations, &cc->tombstones_on_delete,
+		&cc->decimal_handling_mode, &cc->time_precision_mode,
+		&cc->provide_transaction_metadata, &cc->key_schemas_enable,
+		&cc->value_schemas_enable,
+	};
+
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+}

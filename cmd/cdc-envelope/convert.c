@@ -261,7 +261,8 @@ conv_decimal(const char *s, size_t n, int scale, struct buf *out)
 			fp.len = (size_t) scale;
 		while (fp.len < (size_t) scale)
 			buf_putc(&fp, '0');
-		buf_put(&ip, fp.data, fp.len);
+		if (fp.len > 0)
+			buf_put(&ip, fp.data, fp.len);
 		if (round_up)
 			increment_digits(&ip);
 		put_twos(ip.data, ip.len, neg, out);
@@ -284,7 +285,8 @@ conv_varscale(const char *s, size_t n, struct buf *out)
 		while (fp.len > 0 && fp.data[fp.len - 1] == '0')
 			fp.len--;
 		buf_printf(out, "{\"scale\":%zu,\"value\":", fp.len);
-		buf_put(&ip, fp.data, fp.len);
+		if (fp.len > 0)
+			buf_put(&ip, fp.data, fp.len);
 		put_twos(ip.data, ip.len, neg, out);
 		buf_putc(out, '}');
 	}

@@ -76,6 +76,8 @@ void		env_end(struct env *e, struct buf *out);
 bool		conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize);
 bool		conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsize);
 bool		conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errsize);
+/* Frees what the parsers above allocated in c. */
+void		env_conf_free(struct env_conf *c);
 
 /* Settings of a Debezium connector JSON that cdc-envelope honours. */
 struct connector_conf {
@@ -99,5 +101,6 @@ struct connector_conf {
  */
 bool		connector_conf_read(const char *path, struct connector_conf *cc,
 								char *err, size_t errsize);
+void		connector_conf_free(struct connector_conf *cc);
 
 #endif

@@ -89,7 +89,7 @@ parse_bool(const char *name, const char *v)
 
 /* Merges the -c file under the flags and fills in the defaults. */
 static void
-resolve(const struct flags *f, struct env_conf *c)
+resolve(const struct flags *f, struct env_conf *c, struct connector_conf *ccp)
 {
 	struct connector_conf cc = {0};
 	char		err[512];
@@ -130,7 +130,8 @@ resolve(const struct flags *f, struct env_conf *c)
 		opt_choice("decimal.handling.mode", cc.decimal_handling_mode, decimal_modes) : DEC_PRECISE;
 	c->time = f->time >= 0 ? f->time : cc.time_precision_mode ?
 		opt_choice("time.precision.mode", cc.time_precision_mode, time_modes) : TIME_ADAPTIVE;
-	/* Strings of cc that c points to live until exit. */
+	/* c points into cc's strings: the caller frees them after the run. */
+	*ccp = cc;
 }
 
 /* Reads change lines until EOF or a signal; returns the exit status. */
@@ -221,6 +222,7 @@ main(int argc, char **argv)
 	};
 	struct flags f = {.tombstones = -1, .schemas = -1, .tx_metadata = -1, .decimal = -1, .time = -1};
 	struct env_conf conf = {.source_version = DEFAULT_SOURCE_VERSION};
+	struct connector_conf cc = {0};
 	struct out	o;
 	struct env *e;
 	int			ch,
@@ -253,7 +255,7 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
-	resolve(&f, &conf);
+	resolve(&f, &conf, &cc);
 
 	sig_setup();
 	out_init(&o, STDOUT_FILENO);
@@ -262,5 +264,7 @@ main(int argc, char **argv)
 	status = envelope_run(e, &o);
 	env_free(e);
 	out_free(&o);
+	env_conf_free(&conf);
+	connector_conf_free(&cc);
 	return status < 0 ? EX_IOERR : status;
 }
