@@ -17,7 +17,7 @@ DESTDIR ?=
 VERSION := 0.1.0
 COMMANDS := pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply
 # Operator scripts installed next to the commands.
-TOOLS    := scripts/walpipe-run
+TOOLS    := scripts/walpipe-run scripts/walpipe-ctl
 
 CC      ?= cc
 PKGS    := libpq rdkafka
