@@ -284,6 +284,7 @@ create_slot(struct tail *t, bool export)
 	char	   *qs = ident(t->repl, t->o->slot);
 	PGresult   *res;
 	const char *cp;
+	char		lsnbuf[LSN_STRLEN];
 
 	buf_printf(&sql, "CREATE_REPLICATION_SLOT %s%s LOGICAL pgoutput %s", qs,
 			   t->o->temporary_slot ? " TEMPORARY" : "",
@@ -305,7 +306,8 @@ create_slot(struct tail *t, bool export)
 	PQclear(res);
 	t->slot_created = true;
 	ackq_init(&t->q, t->consistent_lsn);
-	log_info("created replication slot \"%s\" at %s", t->o->slot, cp);
+	log_info("created replication slot \"%s\" at %s", t->o->slot,
+			 lsn_format(t->consistent_lsn, lsnbuf));
 }
 
 /* The server's current WAL position, from IDENTIFY_SYSTEM. */
