@@ -435,3 +435,24 @@ JSON
 	assert_output "$(printf '%s\n' 1 2)"
 	grep -q reconnecting "$BATS_TEST_TMPDIR/stderr"
 }
+
+@test "--streaming: in-progress transactions spilled, committed ones written, aborted ones not" {
+	new_table
+	psql_src "BEGIN; INSERT INTO $T SELECT g, 'x' FROM generate_series(1, 5000) g; SAVEPOINT s1;
+		INSERT INTO $T SELECT g, 'aborted' FROM generate_series(10001, 11000) g; ROLLBACK TO s1;
+		INSERT INTO $T VALUES (5001, 'after'); COMMIT" \
+		"BEGIN; INSERT INTO $T SELECT g, 'rolledback' FROM generate_series(20001, 25000) g; ROLLBACK" \
+		"INSERT INTO $T VALUES (0, 'marker')"
+	# A small logical_decoding_work_mem makes the server stream them.
+	TMPDIR=$BATS_TEST_TMPDIR timeout 60 pg-wal-tail \
+		-d "$WALPIPE_SOURCE options='-c logical_decoding_work_mem=64kB'" \
+		-S "$SLOT" -P "$PUB" --streaming --end-lsn now >"$OUT"
+	run -0 psql_src "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '$SLOT'"
+	assert [ "$output" -ge 2 ]
+	run -0 jq -sc '[length, (map(.after.id) | sort | .[0], .[-1]), (map(.commit_lsn) | unique | length),
+		.[5000].pos[-5:], .[5000].after.name, .[5001].after.name]' "$OUT"
+	assert_output '[5002,0,5001,2,":5001","after","marker"]'
+	# The temporary files are gone.
+	run -0 find "$BATS_TEST_TMPDIR" -name 'pg-wal-tail.*'
+	assert_output ''
+}

@@ -37,6 +37,8 @@ usage(const struct tail_opts *o)
 		   "                             for a new slot, never for an existing one)\n"
 		   "      --start-lsn=LSN        start streaming at LSN (default: the slot's position)\n"
 		   "      --end-lsn=LSN|now      stop after the transactions up to LSN, exit 0\n"
+		   "      --streaming            receive large transactions while in progress\n"
+		   "                             (protocol 2), kept in temporary files\n"
 		   "\nDelivery:\n"
 		   "      --ack-file=FILE        confirm only what FILE's \"pos\" line acknowledges\n"
 		   "  -s, --status-interval=SECONDS  status updates to the server (default %lld)\n"
@@ -65,7 +67,7 @@ parse_lsn(const char *option, const char *value)
 enum {
 	OPT_CREATE_SLOT = 256, OPT_TEMPORARY_SLOT, OPT_DROP_SLOT, OPT_SNAPSHOT,
 	OPT_START_LSN, OPT_END_LSN, OPT_ACK_FILE, OPT_HEARTBEAT, OPT_HEARTBEAT_MESSAGE,
-	OPT_RETRIES, OPT_FETCH_SIZE
+	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING
 };
 
 static void
@@ -88,6 +90,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"heartbeat-message", no_argument, NULL, OPT_HEARTBEAT_MESSAGE},
 		{"retries", required_argument, NULL, OPT_RETRIES},
 		{"fetch-size", required_argument, NULL, OPT_FETCH_SIZE},
+		{"streaming", no_argument, NULL, OPT_STREAMING},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -128,6 +131,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 				o->heartbeat_us = (int64_t) (opt_double("--heartbeat", optarg, 0, 86400) * 1e6);
 				break;
 			case OPT_HEARTBEAT_MESSAGE: o->heartbeat_message = true; break;
+			case OPT_STREAMING: o->streaming = true; break;
 			case OPT_RETRIES: o->retries = (int) opt_int("--retries", optarg, 0, 1000); break;
 			case OPT_FETCH_SIZE:
 				o->fetch_size = (int) opt_int("--fetch-size", optarg, 1, 1000000);

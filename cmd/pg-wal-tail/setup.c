@@ -378,6 +378,8 @@ tail_close(struct tail *t)
 	buf_free(&t->line);
 	buf_free(&t->ackbuf);
 	buf_free(&t->db_json);
+	buf_free(&t->replay);
+	spill_free_all(&t->spills);
 	ackq_free(&t->q);
 	out_free(&t->out);
 }

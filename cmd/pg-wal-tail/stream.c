@@ -113,7 +113,7 @@ update_confirm(struct tail *t)
 	 * Heartbeat: with nothing of ours outstanding, everything the server
 	 * sent before its last keepalive was either confirmed or not ours.
 	 */
-	if (t->o->heartbeat_us > 0 && ackq_empty(&t->q) && !t->in_txn &&
+	if (t->o->heartbeat_us > 0 && ackq_empty(&t->q) && !t->in_txn && t->spills == NULL &&
 		t->server_end > t->q.confirmed)
 		t->q.confirmed = t->server_end;
 }
@@ -273,20 +273,12 @@ on_message(struct tail *t, int64_t send_time)
 	emit(t);
 }
 
+/* Handles a decoded message of a committed transaction (or none). */
 static void
-on_xlogdata(struct tail *t, const unsigned char *p, size_t n)
+dispatch(struct tail *t, uint64_t lsn, int64_t send_time)
 {
-	char		err[256];
-	uint64_t	lsn;
-	int64_t		send_time;
 	struct pgo_msg *m = &t->msg;
 
-	if (n < 25)
-		fatal(EX_SOFTWARE, "streaming header too small: %zu bytes", n);
-	lsn = get_u64(p + 1);
-	send_time = (int64_t) get_u64(p + 17);
-	if (!pgo_decode(p + 25, n - 25, false, m, err, sizeof err))
-		fatal(EX_SOFTWARE, "%s", err);
 	switch (m->type) {
 		case PGO_BEGIN:
 			if (t->end_lsn && m->lsn > t->end_lsn) {
@@ -329,6 +321,107 @@ on_xlogdata(struct tail *t, const unsigned char *p, size_t n)
 	}
 }
 
+/*
+ * Stream Commit: the spilled transaction committed.  Its changes are
+ * replayed from the file as one ordinary transaction.
+ */
+static void
+on_stream_commit(struct tail *t)
+{
+	struct pgo_msg *m = &t->msg;
+	uint64_t	commit = m->lsn,
+				end = m->end_lsn,
+				lsn;
+	char		err[1024];
+	struct spill *s = spill_get(&t->spills, m->xid, false, err, sizeof err);
+	int			r = 0;
+
+	if (t->end_lsn && commit > t->end_lsn) {
+		t->done = true;
+		return;
+	}
+	t->in_txn = true;
+	t->txn_commit = commit;
+	t->txn_seq = 0;
+	t->txn_xid = m->xid;
+	t->txn_ts_us = m->ts + PG_EPOCH_OFFSET_US;
+	if (s && !spill_rewind(s))
+		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
+	while (s && (r = spill_next(s, &lsn, &t->replay)) > 0) {
+		if (!pgo_decode((const unsigned char *) t->replay.data, t->replay.len, true, m,
+						err, sizeof err))
+			fatal(EX_SOFTWARE, "transaction %u: %s", t->txn_xid, err);
+		dispatch(t, lsn, 0);
+	}
+	if (r < 0)
+		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
+	if (s)
+		spill_free(&t->spills, s);
+	t->in_txn = false;
+	ackq_push(&t->q, commit, end, t->txn_seq);
+	if (t->end_lsn && end >= t->end_lsn)
+		t->done = true;
+}
+
+/* Messages of protocol 2's streamed transactions; true if handled. */
+static bool
+on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
+{
+	struct pgo_msg *m = &t->msg;
+	char		err[1024];
+	struct spill *s;
+
+	switch (m->type) {
+		case PGO_STREAM_START:
+			t->in_stream = true;
+			t->stream = spill_get(&t->spills, m->xid, true, err, sizeof err);
+			if (t->stream == NULL)
+				fatal(EX_IOERR, "%s", err);
+			return true;
+		case PGO_STREAM_STOP:
+			t->in_stream = false;
+			t->stream = NULL;
+			return true;
+		case PGO_STREAM_COMMIT:
+			on_stream_commit(t);
+			return true;
+		case PGO_STREAM_ABORT:
+			s = spill_get(&t->spills, m->xid, false, err, sizeof err);
+			if (s && m->subxid == m->xid)
+				spill_free(&t->spills, s);
+			else if (s && !spill_abort_sub(s, m->subxid, err, sizeof err))
+				fatal(EX_IOERR, "%s", err);
+			return true;
+		default:
+			break;
+	}
+	if (!t->in_stream)
+		return false;
+	if (m->type == PGO_MESSAGE && !(m->flags & 1))
+		return false;
+	if (!spill_append(t->stream, m->xid, lsn, p, n, err, sizeof err))
+		fatal(EX_IOERR, "%s", err);
+	return true;
+}
+
+static void
+on_xlogdata(struct tail *t, const unsigned char *p, size_t n)
+{
+	char		err[256];
+	uint64_t	lsn;
+	int64_t		send_time;
+
+	if (n < 25)
+		fatal(EX_SOFTWARE, "streaming header too small: %zu bytes", n);
+	lsn = get_u64(p + 1);
+	send_time = (int64_t) get_u64(p + 17);
+	if (!pgo_decode(p + 25, n - 25, t->in_stream, &t->msg, err, sizeof err))
+		fatal(EX_SOFTWARE, "%s", err);
+	if (on_stream(t, lsn, p + 25, n - 25))
+		return;
+	dispatch(t, lsn, send_time);
+}
+
 /* Primary keepalive: walEnd, sendTime, replyRequested. */
 static enum step
 on_keepalive(struct tail *t, const unsigned char *p, size_t n)
@@ -367,9 +460,10 @@ start_replication(struct tail *t, bool retrying)
 	buf_puts(&inner, pubs);
 	PQfreemem(pubs);
 	pubs = PQescapeLiteral(t->repl, buf_cstr(&inner), inner.len);
-	buf_printf(&sql, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '1', "
-			   "publication_names %s, messages 'true')", qs,
-			   lsn_format(t->o->start_lsn, lsn), pubs);
+	buf_printf(&sql, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%s', "
+			   "publication_names %s, messages 'true'%s)", qs,
+			   lsn_format(t->o->start_lsn, lsn), t->o->streaming ? "2" : "1", pubs,
+			   t->o->streaming ? ", streaming 'on'" : "");
 	PQfreemem(qs);
 	PQfreemem(pubs);
 	buf_free(&inner);
@@ -390,6 +484,9 @@ start_replication(struct tail *t, bool retrying)
 	}
 	PQclear(res);
 	t->in_txn = false;
+	t->in_stream = false;
+	t->stream = NULL;
+	spill_free_all(&t->spills);
 	t->last_status_us = now_us();
 	log_info("streaming from slot \"%s\"", t->o->slot);
 	return true;

@@ -17,6 +17,7 @@
 #include "format.h"
 #include "lsn.h"
 #include "out.h"
+#include "spill.h"
 
 enum snap_mode { SNAP_DEFAULT = -1, SNAP_INITIAL, SNAP_NEVER, SNAP_ONLY };
 
@@ -31,6 +32,7 @@ struct tail_opts {
 	bool		temporary_slot;
 	bool		drop_slot;
 	bool		heartbeat_message;
+	bool		streaming;		/* protocol 2, in-progress transactions */
 	enum snap_mode snapshot;
 	uint64_t	start_lsn;
 	uint64_t	end_lsn;		/* 0: none */
@@ -68,6 +70,11 @@ struct tail {
 	int64_t		last_status_us;
 	int64_t		last_heartbeat_us;
 	bool		done;			/* --end-lsn reached */
+	/* Streamed in-progress transactions (--streaming). */
+	bool		in_stream;		/* between Stream Start and Stream Stop */
+	struct spill *stream;		/* the one being received */
+	struct spill *spills;		/* every open one */
+	struct buf	replay;
 };
 
 /* Exit statuses map (sysexits.h); functions below fatal() on error. */
