@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "../../cmd/pg-wal-tail/decode.h"
 #include "../../cmd/pg-wal-tail/format.h"
+#include "../../cmd/pg-wal-tail/spill.h"
 #include "tap.h"
 
 /* A message under construction, big-endian like the wire. */
@@ -315,6 +316,37 @@ test_ackq(void)
 	ackq_free(&q);
 }
 
+static void
+test_spill(void)
+{
+	struct spill *list = NULL;
+	struct spill *s;
+	struct buf	msg = BUF_INIT;
+	char		err[256];
+	uint64_t	lsn;
+	int			n = 0;
+	bool		order = true;
+
+	s = spill_get(&list, 900, true, err, sizeof err);
+	ok(s != NULL && spill_get(&list, 900, false, err, sizeof err) == s, "spill per xid");
+	ok(spill_get(&list, 901, false, err, sizeof err) == NULL, "no spill for an unknown xid");
+	spill_append(s, 900, 10, (const unsigned char *) "a", 1, err, sizeof err);
+	spill_append(s, 905, 20, (const unsigned char *) "bb", 2, err, sizeof err);
+	spill_append(s, 906, 30, (const unsigned char *) "ccc", 3, err, sizeof err);
+	spill_append(s, 900, 40, (const unsigned char *) "", 0, err, sizeof err);
+	ok(spill_abort_sub(s, 906, err, sizeof err), "subtransaction abort");
+	spill_append(s, 900, 50, (const unsigned char *) "dddd", 4, err, sizeof err);
+	ok(spill_rewind(s), "rewind");
+	while (spill_next(s, &lsn, &msg) == 1) {
+		n++;
+		order = order && lsn == (uint64_t) (n == 3 ? 50 : n * 10) && msg.len == (n == 3 ? 4 : (size_t) n);
+	}
+	ok(n == 3 && order, "replay: the aborted subtransaction and what followed it are gone (%d)", n);
+	spill_free(&list, s);
+	ok(list == NULL, "spill freed");
+	buf_free(&msg);
+}
+
 int
 main(void)
 {
@@ -322,5 +354,6 @@ main(void)
 	test_values();
 	test_change_line();
 	test_ackq();
+	test_spill();
 	return tap_done();
 }
