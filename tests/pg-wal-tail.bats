@@ -456,3 +456,48 @@ JSON
 	run -0 find "$BATS_TEST_TMPDIR" -name 'pg-wal-tail.*'
 	assert_output ''
 }
+
+@test "a schema change: the new Relation message refreshes the columns" {
+	new_table
+	psql_src "INSERT INTO $T VALUES (1, 'a')" \
+		"ALTER TABLE $T ADD COLUMN n numeric(5,2) NOT NULL DEFAULT 1.5" \
+		"COMMENT ON COLUMN $T.n IS 'added'" "INSERT INTO $T VALUES (2, 'b', 2.25)"
+	pwt -S "$SLOT" -P "$PUB" --end-lsn now >"$OUT"
+	run -0 jq -c '.columns | map(.name)' "$OUT"
+	assert_output "$(printf '%s\n' '["id","name"]' '["id","name","n"]')"
+	run -0 jq -c '.columns[2] // empty' "$OUT"
+	assert_output '{"name":"n","type":"numeric","oid":1700,"typmod":327686,"key":0,"optional":false,"default":"1.5","comment":"added"}'
+	run -0 jq -c '.after' "$OUT"
+	assert_output "$(printf '%s\n' '{"id":1,"name":"a"}' '{"id":2,"name":"b","n":"2.25"}')"
+}
+
+@test "a change with a replication origin (Origin message) is written like any other" {
+	new_table
+	O=$(unique_name o)
+	psql_src "SELECT 1 FROM pg_replication_origin_create('$O')" \
+		"SELECT 1 FROM pg_replication_origin_session_setup('$O');
+		 BEGIN; SELECT 1 FROM pg_replication_origin_xact_setup('0/1234', now());
+		 INSERT INTO $T VALUES (1, 'o'); COMMIT;
+		 SELECT pg_replication_origin_session_reset()" >/dev/null
+	pwt -S "$SLOT" -P "$PUB" --end-lsn now >"$OUT"
+	psql_src "SELECT pg_replication_origin_drop('$O')"
+	run -0 jq -c '[.op, .after]' "$OUT"
+	assert_output '["c",{"id":1,"name":"o"}]'
+}
+
+@test "connection from a URI, PG* variables and a password file" {
+	new_table
+	psql_src "INSERT INTO $T VALUES (1, 'u')"
+	printf '127.0.0.1:%s:*:postgres:postgrespass\n' "$WALPIPE_SOURCE_PORT" >"$HOME/.pgpass"
+	chmod 600 "$HOME/.pgpass"
+	PGHOST=127.0.0.1 PGUSER=postgres run -0 --separate-stderr timeout 60 pg-wal-tail \
+		-d "postgresql://:$WALPIPE_SOURCE_PORT/connect_test_db" -S "$SLOT" -P "$PUB" --end-lsn now
+	assert_equal "$(jq -r .after.name <<<"$output")" u
+	rm "$HOME/.pgpass"
+}
+
+@test "a snapshot asked of an existing slot: exit 69" {
+	new_table
+	run -69 --separate-stderr pwt -S "$SLOT" -P "$PUB" --snapshot initial
+	[[ $stderr == *"a consistent snapshot needs a new slot"* ]] || fail "$stderr"
+}
