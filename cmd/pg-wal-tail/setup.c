@@ -108,8 +108,8 @@ connect_or_die(const char *conninfo, const char *replication)
  * Sessions print values in one style whatever the server's defaults:
  * ISO dates in UTC, shortest-exact floats, postgres intervals, hex bytea.
  */
-static void
-set_output_style(PGconn *conn)
+bool
+set_output_style(PGconn *conn, char *errbuf, size_t errsize)
 {
 	static const char *const sets[] = {
 		"SET DateStyle = 'ISO, YMD'", "SET TimeZone = 'UTC'",
@@ -119,7 +119,19 @@ set_output_style(PGconn *conn)
 	int			i;
 
 	for (i = 0; sets[i]; i++)
-		PQclear(exec_or_die(conn, sets[i], PGRES_COMMAND_OK, "could not set session style"));
+		if (!pg_command(conn, sets[i], errbuf, errsize))
+			return false;
+	return true;
+}
+
+static void
+set_output_style_or_die(PGconn *conn)
+{
+	char		err[1024];
+
+	if (!set_output_style(conn, err, sizeof err))
+		fatal(PQstatus(conn) == CONNECTION_BAD ? EX_TEMPFAIL : EX_UNAVAILABLE,
+			  "could not set session style: %s", err);
 }
 
 void
@@ -140,7 +152,7 @@ tail_connect(struct tail *t)
 	const char *db;
 
 	t->sql = connect_or_die(t->o->conninfo, NULL);
-	set_output_style(t->sql);
+	set_output_style_or_die(t->sql);
 	res = exec_or_die(t->sql, "SELECT pg_catalog.current_setting('wal_level')",
 					  PGRES_TUPLES_OK, "could not read wal_level");
 	if (PQntuples(res) != 1 || PQnfields(res) != 1) {
@@ -155,7 +167,7 @@ tail_connect(struct tail *t)
 	}
 	PQclear(res);
 	t->repl = connect_or_die(t->o->conninfo, "database");
-	set_output_style(t->repl);
+	set_output_style_or_die(t->repl);
 	db = PQdb(t->repl);
 	buf_reset(&t->db_json);
 	json_put_cstr(&t->db_json, db ? db : "");

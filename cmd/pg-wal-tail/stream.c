@@ -665,11 +665,7 @@ reconnect(struct tail *t)
 			log_warn("%s", err);
 			continue;
 		}
-		if (!pg_command(t->repl, "SET DateStyle = 'ISO, YMD'", err, sizeof err) ||
-			!pg_command(t->repl, "SET TimeZone = 'UTC'", err, sizeof err) ||
-			!pg_command(t->repl, "SET IntervalStyle = 'postgres'", err, sizeof err) ||
-			!pg_command(t->repl, "SET extra_float_digits = 1", err, sizeof err) ||
-			!pg_command(t->repl, "SET bytea_output = 'hex'", err, sizeof err)) {
+		if (!set_output_style(t->repl, err, sizeof err)) {
 			log_warn("%s", err);
 			PQfinish(t->repl);
 			t->repl = NULL;

@@ -86,6 +86,9 @@ void		tail_snapshot(struct tail *t);
 int			tail_stream(struct tail *t);
 void		tail_close(struct tail *t);
 
+/* Sets DateStyle, TimeZone... for the change lines' value formats. */
+bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
+
 /* Microseconds since the Unix epoch. */
 int64_t		now_us(void);
 
