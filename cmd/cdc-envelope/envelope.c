@@ -29,6 +29,7 @@ struct change {
 	struct json_slice pos, lsn, commit_lsn, xid, ts_us, db, schema, table, op,
 				snapshot, columns, before, after, message;
 	char		op_c;
+	const struct table *columns_cached;	/* "columns" equals this table's cache */
 	uint64_t	lsn_v;
 	uint64_t	commit_v;
 	int64_t		ts_us_v;
@@ -640,7 +641,7 @@ put_row(struct env *e, const struct table *t, const struct json_slice *vals,
 		if (!first)
 			buf_putc(out, ',');
 		first = false;
-		buf_puts(out, col->jkey);
+		buf_put(out, col->jkey, col->jkey_n);
 		if (!put_value(e, col, vals[i], out))
 			return false;
 	}
@@ -665,7 +666,7 @@ put_key_payload(struct env *e, const struct table *t, const struct json_slice *v
 
 		if (i > 0)
 			buf_putc(out, ',');
-		buf_puts(out, col->jkey);
+		buf_put(out, col->jkey, col->jkey_n);
 		if (!put_value(e, col, vals[t->key[i]], out))
 			return false;
 	}
@@ -1056,34 +1057,31 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 
 /* ---- the line ---- */
 
+/* Where the value of top-level member k goes, or NULL to ignore it. */
 static struct json_slice *
 member_slot(struct change *ch, struct json_slice k)
 {
-	static const struct {
-		const char *name;
-		size_t		off;
-	}			members[] = {
-		{"pos", offsetof(struct change, pos)},
-		{"lsn", offsetof(struct change, lsn)},
-		{"commit_lsn", offsetof(struct change, commit_lsn)},
-		{"xid", offsetof(struct change, xid)},
-		{"ts_us", offsetof(struct change, ts_us)},
-		{"db", offsetof(struct change, db)},
-		{"schema", offsetof(struct change, schema)},
-		{"table", offsetof(struct change, table)},
-		{"op", offsetof(struct change, op)},
-		{"snapshot", offsetof(struct change, snapshot)},
-		{"columns", offsetof(struct change, columns)},
-		{"before", offsetof(struct change, before)},
-		{"after", offsetof(struct change, after)},
-		{"message", offsetof(struct change, message)},
-	};
+	const char *p = k.p + 1;
 
-	for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-		if (k.n == strlen(members[i].name) + 2 &&
-			memcmp(k.p + 1, members[i].name, k.n - 2) == 0)
-			return (struct json_slice *) ((char *) ch + members[i].off);
+#define IS(name) (k.n == sizeof(name) + 1 && memcmp(p, name, sizeof(name) - 1) == 0)
+	switch (p[0]) {
+		case 'a': return IS("after") ? &ch->after : NULL;
+		case 'b': return IS("before") ? &ch->before : NULL;
+		case 'c':
+			return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
+		case 'd': return IS("db") ? &ch->db : NULL;
+		case 'l': return IS("lsn") ? &ch->lsn : NULL;
+		case 'm': return IS("message") ? &ch->message : NULL;
+		case 'o': return IS("op") ? &ch->op : NULL;
+		case 'p': return IS("pos") ? &ch->pos : NULL;
+		case 's':
+			return IS("schema") ? &ch->schema : IS("snapshot") ? &ch->snapshot : NULL;
+		case 't':
+			return IS("table") ? &ch->table : IS("ts_us") ? &ch->ts_us : NULL;
+		case 'x': return IS("xid") ? &ch->xid : NULL;
+	}
 	return NULL;
+#undef IS
 }
 
 static const char *
@@ -1130,6 +1128,7 @@ walk_line(struct env *e, const char *line, size_t n, struct change *ch)
 			v.p = p;
 			v.n = last->cols_n;
 			p += v.n;
+			ch->columns_cached = last;
 		} else if ((p = json_scan(line, p, end, &v, &jerr)) == NULL)
 			break;
 		if (dst)
@@ -1340,8 +1339,9 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 		t = table_get(e, ch.schema, ch.table);
 		if (!t->included)
 			return true;
-		if (t->cols_raw == NULL || t->cols_n != ch.columns.n ||
-			memcmp(t->cols_raw, ch.columns.p, ch.columns.n) != 0) {
+		if (ch.columns_cached != t &&
+			(t->cols_raw == NULL || t->cols_n != ch.columns.n ||
+			 memcmp(t->cols_raw, ch.columns.p, ch.columns.n) != 0)) {
 			if (!table_build(t, ch.columns, e->c, err, errsize)) {
 				table_clear(t);
 				out->len = start;

@@ -413,6 +413,7 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 			json_put_cstr(&tmp, col->name);
 			buf_putc(&tmp, ':');
 			col->jkey = xstrndup(tmp.data, tmp.len);
+			col->jkey_n = tmp.len;
 		} else if (json_str_eq(k, "type") && ty == JSON_STRING) {
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);

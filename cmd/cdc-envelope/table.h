@@ -32,6 +32,7 @@ struct col {
 	struct json_slice qname;	/* the name as JSON, inside table.cols_raw */
 	char	   *name;
 	char	   *jkey;			/* "name": as the output writes it */
+	size_t		jkey_n;
 	char	   *typname;
 	char	   *comment;
 	char	   *enum_allowed;
