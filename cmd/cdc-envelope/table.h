@@ -42,6 +42,7 @@ struct col {
 	int			key_ord;
 	bool		optional;
 	bool		has_enum;
+	bool		has_domain;		/* Debezium knows no default for domains */
 	bool		is_array;
 	bool		omit;			/* no Debezium schema: left out */
 	struct tdesc t;
