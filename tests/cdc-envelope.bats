@@ -216,8 +216,10 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 @test "--unwrap-delete: drop, tombstone, rewrite" {
 	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap"
 	assert_output ''
-	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap --unwrap-delete tombstone | jq -c '[.key.payload, .value, .pos]'"
-	assert_output '[{"id":4},null,"0/16B3E48:1"]'
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap --unwrap-delete tombstone | jq -c '[.key.payload, .value.schema.name, .value.payload, .pos]'"
+	assert_output '[{"id":4},"postgres_server.connect_test_db.public.source_table.Value",null,"0/16B3E48:1"]'
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete tombstone | jq -c '[.key, .value, .value_encoding]'"
+	assert_output '[{"id":4},"null","text"]'
 	run -0 bash -c "sed -n '1p;7p' '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete rewrite | jq -c .value"
 	assert_output $'{"id":1,"name":"test1","__deleted":"false"}\n{"id":4,"name":null,"__deleted":"true"}'
 }

@@ -893,7 +893,18 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 	const struct buf *schema = &t->row_schema;
 
 	if (op == 'd' && c->unwrap_delete == UNWRAP_TOMBSTONE) {
-		PUTL(out, "null");
+		/*
+		 * Not a Kafka tombstone: ExtractNewRecordState keeps the Value
+		 * schema with a null value, which JsonConverter writes as
+		 * {"schema":...,"payload":null}, or as the four bytes "null"
+		 * without schemas.  Sinks read either as a flattened delete.
+		 */
+		if (c->value_schemas) {
+			PUTL(out, "{\"schema\":");
+			buf_put(out, schema->data, schema->len);
+			PUTL(out, ",\"payload\":null}");
+		} else
+			PUTL(out, "\"null\",\"value_encoding\":\"text\"");
 		return true;
 	}
 	if (c->unwrap_delete == UNWRAP_REWRITE) {
