@@ -81,6 +81,8 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 @test "a key change gives delete + tombstone + create, pos on the create only" {
 	run -0 bash -c "sed -n 1p '$FIX/more.in' | cdc-envelope -p $PREFIX | jq -c '[.key.payload.id, (.value.payload.op // null), .pos]'"
 	assert_output $'[3,"d",null]\n[3,null,null]\n[30,"c","0/16B3F48:1"]'
+	run -0 bash -c "sed -n 1p '$FIX/more.in' | cdc-envelope -p $PREFIX | jq -c .headers"
+	assert_output $'{"__debezium.newkey":"{\\"id\\":30}"}\n{"__debezium.newkey":"{\\"id\\":30}"}\n{"__debezium.oldkey":"{\\"id\\":3}"}'
 }
 
 @test "--no-tombstones: a delete is one record" {
@@ -202,10 +204,10 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	[[ $stderr == *'line 1: key column "nope"'* ]] || fail "stderr: $stderr"
 }
 
-@test "a table without a key: null key, no tombstone" {
+@test "a table without a key: null key, and the tombstone all the same" {
 	sed -e 's/"key":1/"key":0/' "$FIX/reference.in" >"$BATS_TEST_TMPDIR/in"
 	run -0 bash -c "sed -n 7p '$BATS_TEST_TMPDIR/in' | cdc-envelope -p $PREFIX | jq -c '[.key, .value.payload.op, .pos]'"
-	assert_output '[null,"d","0/16B3E48:1"]'
+	assert_output $'[null,"d",null]\n[null,null,"0/16B3E48:1"]'
 }
 
 @test "--unwrap: the row alone, with the Value schema" {

@@ -1276,10 +1276,10 @@ key_change(struct env *e, struct table *t, const struct change *ch,
 {
 	bool		ok;
 
+	/* The tombstone is a copy of the delete record: it keeps the header. */
 	ok = set_key_header(e, t, "__debezium.newkey", a) &&
-		emit_event(e, t, ch, 'd', b, NULL, b, out);
-	buf_reset(&e->hdr);
-	ok = ok && emit_tombstone(e, t, b, out) &&
+		emit_event(e, t, ch, 'd', b, NULL, b, out) &&
+		emit_tombstone(e, t, b, out) &&
 		set_key_header(e, t, "__debezium.oldkey", b) &&
 		emit_event(e, t, ch, 'c', NULL, a, a, out);
 	buf_reset(&e->hdr);
@@ -1320,9 +1320,9 @@ row_change(struct env *e, struct table *t, const struct change *ch, struct buf *
 		case 'd':
 			if (b == NULL)
 				return fail(e, "op \"d\" without \"before\"");
-			if (!emit_event(e, t, ch, 'd', b, NULL, t->nkey > 0 ? b : NULL, out))
-				return false;
-			return t->nkey == 0 || emit_tombstone(e, t, b, out);
+			/* Debezium sends the tombstone even with a null key. */
+			return emit_event(e, t, ch, 'd', b, NULL, t->nkey > 0 ? b : NULL, out) &&
+				emit_tombstone(e, t, b, out);
 		case 't':
 			return emit_event(e, t, ch, 't', NULL, NULL, NULL, out);
 	}
