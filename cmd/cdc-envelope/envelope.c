@@ -757,6 +757,35 @@ put_now(struct env *e, struct buf *out, bool all)
 
 /* ---- transaction metadata ---- */
 
+/*
+ * The per-table counts of an END record, in the order of the HashMap
+ * Debezium's TransactionContext keeps them in.
+ */
+static void
+put_collections(struct env *e, struct buf *out)
+{
+	size_t		cap = conv_hashmap_capacity((size_t) e->ncolls);
+	uint32_t	b;
+	bool		first = true;
+
+	for (b = 0; b < cap; b++)
+		for (int i = 0; i < e->ncolls; i++) {
+			const struct buf *name = &e->colls[i].t->coll;
+
+			/* coll is a JSON string; its names have no escapes in practice. */
+			if (conv_hashmap_bucket(name->data + 1, name->len - 2, cap) != b)
+				continue;
+			if (!first)
+				buf_putc(out, ',');
+			first = false;
+			PUTL(out, "{\"data_collection\":");
+			buf_put(out, name->data, name->len);
+			PUTL(out, ",\"event_count\":");
+			buf_put_i64(out, e->colls[i].count);
+			buf_putc(out, '}');
+		}
+}
+
 static void
 tx_put_record(struct env *e, bool begin, struct buf *out)
 {
@@ -802,15 +831,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		PUTL(out, ",\"event_count\":");
 		buf_put_i64(out, e->tx_total);
 		PUTL(out, ",\"data_collections\":[");
-		for (int i = 0; i < e->ncolls; i++) {
-			if (i > 0)
-				buf_putc(out, ',');
-			PUTL(out, "{\"data_collection\":");
-			buf_put(out, e->colls[i].t->coll.data, e->colls[i].t->coll.len);
-			PUTL(out, ",\"event_count\":");
-			buf_put_i64(out, e->colls[i].count);
-			buf_putc(out, '}');
-		}
+		put_collections(e, out);
 		buf_putc(out, ']');
 	}
 	PUTL(out, ",\"ts_ms\":");
