@@ -299,3 +299,19 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run -0 bash -c "cdc-envelope -p p <'$FIX/defaults.in' | jq -c '[.value.schema.fields[1].fields[] | .default]'"
 	assert_output '[0,9223372036854776000,42,-5,"abc",null,true,"AJY=","1970-01-01T00:00:00.000000Z","00000000-0000-0000-0000-000000000000",null,"{}",0,"ok",null]'
 }
+
+@test "SIGTERM: the records so far are out, exit 0" {
+	local out="$BATS_TEST_TMPDIR/out" pid st=0
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in" >"$out" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	cat "$FIX/seed-insert.in" >&4
+	wait_until 3 test -s "$out"
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 0
+	run jq -r .key.payload.id "$out"
+	assert_output 8
+}
