@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connector.h"
 #include "json.h"
 
 static char *
@@ -127,47 +128,6 @@ conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errs
 	return ok;
 }
 
-static bool
-read_file(const char *path, struct buf *b, char *err, size_t errsize)
-{
-	int			fd = open(path, O_RDONLY);
-	char		chunk[8192];
-	ssize_t		got;
-
-	if (fd < 0) {
-		snprintf(err, errsize, "could not open \"%s\": %s", path, strerror(errno));
-		return false;
-	}
-	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errsize, "could not read \"%s\": %s", path, strerror(errno));
-			close(fd);
-			return false;
-		}
-		buf_put(b, chunk, (size_t) got);
-	}
-	close(fd);
-	return true;
-}
-
-/* A setting's value as a string: JSON strings decoded, other values as written. */
-static char *
-setting(struct json_slice v)
-{
-	struct buf	b = BUF_INIT;
-	char	   *s;
-
-	if (json_type_of(v) == JSON_STRING)
-		json_str_decode(v, &b);
-	else
-		buf_put(&b, v.p, v.n);
-	s = xstrndup(b.data ? b.data : "", b.len);
-	buf_free(&b);
-	return s;
-}
-
 bool
 connector_conf_read(const char *path, struct connector_conf *cc, char *err, size_t errsize)
 {
@@ -188,46 +148,21 @@ connector_conf_read(const char *path, struct connector_conf *cc, char *err, size
 		{"key.converter.schemas.enable", offsetof(struct connector_conf, key_schemas_enable)},
 		{"value.converter.schemas.enable", offsetof(struct connector_conf, value_schemas_enable)},
 	};
-	struct buf	b = BUF_INIT;
-	struct json_err jerr = {0};
-	struct json_slice all,
-				cfg,
-				k,
-				v;
-	struct json_iter it;
-	const char *p;
+	struct connector conn;
+	size_t		i;
 
-	if (!read_file(path, &b, err, errsize))
+	if (!connector_load(path, &conn, err, errsize))
 		return false;
-	if (!json_validate(b.data ? b.data : "", b.len, &jerr)) {
-		snprintf(err, errsize, "\"%s\": byte %zu: %s", path, jerr.off + 1, jerr.msg);
-		buf_free(&b);
-		return false;
-	}
-	p = b.data;
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	all.p = p;
-	all.n = b.len - (size_t) (p - b.data);
-	while (all.n > 0 && strchr(" \n\t\r", all.p[all.n - 1]))
-		all.n--;
-	if (json_type_of(all) != JSON_OBJECT) {
-		snprintf(err, errsize, "\"%s\" is not a JSON object", path);
-		buf_free(&b);
-		return false;
-	}
-	if (!json_obj_get(all, "config", &cfg) || json_type_of(cfg) != JSON_OBJECT)
-		cfg = all;
-	json_iter_init(&it, cfg);
-	while (json_obj_next(&it, &k, &v))
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			if (json_str_eq(k, keys[i].key)) {
-				char	  **dst = (char **) ((char *) cc + keys[i].off);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *v = connector_get(&conn, keys[i].key);
+		char	  **dst = (char **) ((char *) cc + keys[i].off);
 
-				free(*dst);
-				*dst = setting(v);
-			}
-	buf_free(&b);
+		if (v != NULL) {
+			free(*dst);
+			*dst = xstrdup(v);
+		}
+	}
+	connector_free(&conn);
 	return true;
 }
 

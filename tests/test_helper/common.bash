@@ -21,7 +21,8 @@
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export REPO
-export PATH="$REPO/bin:$PATH"
+# make SANITIZE=1 check runs the sanitized build from its own directory.
+export PATH="${WALPIPE_BIN:-$REPO/bin}:$REPO/scripts:$PATH"
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
