@@ -315,3 +315,14 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run jq -r .key.payload.id "$out"
 	assert_output 8
 }
+
+# Captured from pg-wal-tail on PostgreSQL 15: a table with a column of every
+# type, insert, update, key change, delete, message and truncate.
+@test "pg-wal-tail's own output for every type converts as expected" {
+	cdc-envelope -p pfx --skipped-operations none <"$FIX/pg-wal-tail-types.in" 2>"$BATS_TEST_TMPDIR/err" |
+		normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/pg-wal-tail-types.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	run grep -c 'has no Debezium schema: left out' "$BATS_TEST_TMPDIR/err"
+	assert_output 5
+}
