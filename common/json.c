@@ -91,6 +91,22 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+/*
+ * True if none of the 8 bytes in w needs a look: no '"', no '\\', no
+ * control character, no non-ASCII byte.  The has-zero-byte tricks are
+ * exact as a yes/no answer.
+ */
+static inline bool
+plain8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL,
+				highs = 0x8080808080808080ULL;
+	uint64_t	q = w ^ (ones * '"'),
+				b = w ^ (ones * '\\');
+
+	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
+}
+
 static const char *
 scan_string(struct scan *s, const char *p)
 {
@@ -99,7 +115,20 @@ scan_string(struct scan *s, const char *p)
 
 	p++;						/* opening quote */
 	while (p < end) {
-		unsigned char c = (unsigned char) *p;
+		unsigned char c;
+
+		/* Plain ASCII runs, eight bytes at a time. */
+		while (end - p >= 8) {
+			uint64_t	w;
+
+			memcpy(&w, p, 8);
+			if (!plain8(w))
+				break;
+			p += 8;
+		}
+		if (p >= end)
+			break;
+		c = (unsigned char) *p;
 
 		if (c == '"')
 			return p + 1;
