@@ -56,59 +56,19 @@ utf8_valid(const unsigned char *p, size_t n)
 	return true;
 }
 
-/*
- * True if p[0..n) has no white space outside strings.  Strings are
- * skipped with memchr(), which is what makes this fast on the long
- * strings of Debezium envelopes; a string without its closing quote
- * (invalid JSON, caught by the scan after this) ends the check.
- */
-static bool
-compact_outside_strings(const char *p, size_t n)
-{
-	const char *end = p + n;
-
-	while (p < end) {
-		char		c = *p;
-
-		if (c == '"') {
-			const char *q = p + 1;
-
-			for (;;) {
-				const char *b;
-
-				q = memchr(q, '"', (size_t) (end - q));
-				if (q == NULL)
-					return true;
-				/* An even number of backslashes before it: the closing quote. */
-				for (b = q; b[-1] == '\\'; b--)
-					;
-				if (((q - b) & 1) == 0)
-					break;
-				q++;
-			}
-			p = q + 1;
-			continue;
-		}
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			return false;
-		p++;
-	}
-	return true;
-}
-
 bool
 embeddable_json(const char *p, size_t n)
 {
 	struct json_slice s;
+	bool		space;
 
 	if (n == 0 || (n == 4 && memcmp(p, "null", 4) == 0))
 		return false;
 	/* Leading white space is excluded here, trailing by the length check. */
 	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		return false;
-	if (!compact_outside_strings(p, n))
-		return false;
-	return json_scan(p, p, p + n, &s, NULL) != NULL && s.n == n;
+	/* One pass validates and finds white space between tokens. */
+	return json_scan_ws(p, p, p + n, &s, NULL, &space) != NULL && s.n == n && !space;
 }
 
 /* Appends ,"name":<data>[,"name_encoding":"..."]. */
