@@ -165,6 +165,21 @@ committed() {
 	assert_output 200
 }
 
+@test "killed (SIGKILL) in the middle: the next run starts at or before the first unwritten record" {
+	seq 1 20000 | awk '{printf "%d\t{\"i\":%d,\"pad\":\"%01000d\"}\n", $1, $1, 0}' | kput "$T"
+	kafka-sub -b "$B" -t "$T" -G "$G" --commit-interval 10 >"$BATS_TEST_TMPDIR/out1" 3>&- &
+	pid=$!
+	wait_until 30 bash -c "[[ \$(kafka-sub -b '$B' --lag -G '$G' -t '$T' | awk 'NR == 2 {print \$3}') =~ ^[0-9]+$ ]]"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	run -0 timeout 60 bash -c "kafka-sub -b '$B' -t '$T' -G '$G' -e >'$BATS_TEST_TMPDIR/out2'"
+	last1=$(jq -r .key "$BATS_TEST_TMPDIR/out1" 2>/dev/null | sort -n | tail -n 1) || true
+	first2=$(jq -r .key "$BATS_TEST_TMPDIR/out2" | head -n 1)
+	[[ -z $first2 || $first2 -le $((${last1:-0} + 1)) ]] || fail "skipped from ${last1:-0} to $first2"
+	run -0 bash -c "cat '$BATS_TEST_TMPDIR/out1' '$BATS_TEST_TMPDIR/out2' | jq -r .key 2>/dev/null | sort -n | uniq | wc -l"
+	assert_output 20000
+}
+
 @test "--pretty indents records that jq still reads" {
 	produce_n "$T" 2
 	run -0 bash -c "timeout 30 kafka-sub -b '$B' -t '$T' -e --pretty"
