@@ -180,6 +180,29 @@ committed() {
 	assert_output 20000
 }
 
+@test "a second group member takes partitions over: nothing lost, all committed at the end" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --partitions 2
+	produce_n "$T" 1000
+	kafka-sub -b "$B" -t "$T" -G "$G" --commit-interval 50 >"$BATS_TEST_TMPDIR/a" 3>&- &
+	a=$!
+	wait_until 30 lines_at_least "$BATS_TEST_TMPDIR/a" 1000
+	kafka-sub -b "$B" -t "$T" -G "$G" --commit-interval 50 >"$BATS_TEST_TMPDIR/b" 3>&- &
+	b=$!
+	for ((i = 1001; i <= 2000; i += 25)); do
+		seq "$i" $((i + 24)) | awk '{printf "%d\t{\"i\":%d}\n", $1, $1}' | kput "$T"
+		sleep 0.1
+	done
+	wait_until 60 bash -c "(( \$(cat '$BATS_TEST_TMPDIR/a' '$BATS_TEST_TMPDIR/b' | wc -l) >= 2000 ))"
+	kill -TERM "$a" "$b"
+	wait "$a" || fail "first member exited $?"
+	wait "$b" || fail "second member exited $?"
+	[[ -s $BATS_TEST_TMPDIR/b ]] || fail "the second member got no partition"
+	run -0 bash -c "cat '$BATS_TEST_TMPDIR/a' '$BATS_TEST_TMPDIR/b' | jq -r .key | sort -n | uniq | wc -l"
+	assert_output 2000
+	run -0 bash -c "kafka-sub -b '$B' --lag -G '$G' -t '$T' -J | jq -s -c 'map(.lag)'"
+	assert_output '[0,0]'
+}
+
 @test "--pretty indents records that jq still reads" {
 	produce_n "$T" 2
 	run -0 bash -c "timeout 30 kafka-sub -b '$B' -t '$T' -e --pretty"
