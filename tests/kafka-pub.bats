@@ -208,6 +208,16 @@ java_partition() {
 	assert [ ! -e "$BATS_TEST_TMPDIR/ack" ]
 }
 
+@test "a full producer queue applies backpressure and drops nothing" {
+	seq 1 2000 | sed 's/.*/{"key":&,"value":&,"pos":"0\/70:&"}/' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.messages=10 \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/70:2000'
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | sort -n | uniq | wc -l"
+	assert_output 2000
+}
+
 @test "an ack file that cannot be written: exit 74" {
 	echo '{"key":1,"value":1,"pos":"0/60:1"}' >"$BATS_TEST_TMPDIR/in"
 	run -74 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" \

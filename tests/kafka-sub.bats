@@ -20,9 +20,10 @@ kput() {
 	timeout 30 kcat -b "$B" -P -t "$t" -K $'\t' "$@"
 }
 
-# kdump TOPIC: kcat's view of every record, as hex, one per line.
+# kdump TOPIC: kcat's view of every record (partition, timestamp, key, value,
+# headers, lengths) as hex.
 kdump() {
-	timeout 30 kcat -b "$B" -C -t "$1" -e -q -f '%p|%k|%s|%h|%K|%S\n' | od -An -tx1 -v
+	timeout 30 kcat -b "$B" -C -t "$1" -e -q -f '%p|%T|%k|%s|%h|%K|%S\n' | od -An -tx1 -v
 }
 
 # produce_n TOPIC N: N small JSON records with keys 1..N.
