@@ -347,7 +347,15 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 	}
 	json_iter_init(&it, obj);
 	while (json_obj_next(&it, &k, &v)) {
-		int			i = shape_find_col(sh, k.p + 1, k.n - 2, hint);
+		int			i;
+
+		if (json_str_is_plain(k))
+			i = shape_find_col(sh, k.p + 1, k.n - 2, hint);
+		else {
+			buf_reset(&c->tmp);
+			json_str_decode(k, &c->tmp);
+			i = shape_find_col(sh, c->tmp.data, c->tmp.len, hint);
+		}
 
 		if (i < 0 || (keys && i >= sh->nkeys) || (skip_keys && i < sh->nkeys))
 			continue;
