@@ -248,6 +248,7 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 	const char *topic = NULL;
 
 	if (r && r->topic.n && r->has_offset) {
+		buf_reset(&c->tmp);
 		json_str_decode(r->topic, &c->tmp);
 		topic = buf_cstr(&c->tmp);
 	}
@@ -403,10 +404,6 @@ add_op(struct ctx *c, const struct record *r, uint64_t lineno, const char *line,
 		return false;
 	}
 	sh = lookup_shape(c, ks, vs);
-	if (sh->error[0]) {
-		snprintf(err, errsize, "%s", sh->error);
-		return false;
-	}
 	if (sh->envelope) {
 		if (!json_obj_get(vp, "op", &opv) || json_type_of(opv) != JSON_STRING || opv.n != 3) {
 			snprintf(err, errsize, "envelope without \"op\"");
@@ -433,6 +430,11 @@ add_op(struct ctx *c, const struct record *r, uint64_t lineno, const char *line,
 		}
 	} else
 		row = vp;
+	/* A truncate names only its table: it needs no columns. */
+	if (sh->error[0] && kind != OPK_TRUNCATE) {
+		snprintf(err, errsize, "%s", sh->error);
+		return false;
+	}
 	buf_reset(tn);
 	if (!table_name_expand(c->s.table_format, r->topic.n ? r->topic.p + 1 : "",
 						   r->topic.n ? r->topic.n - 2 : 0, source, tn, err, errsize))
