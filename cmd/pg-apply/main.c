@@ -61,9 +61,7 @@ struct ctx {
 	size_t		group_start;	/* ops from here on wait for a record with pos */
 	long		batch_records;
 	int64_t		batch_started;
-	struct shape **shapes;
-	int			nshapes;
-	struct shape *last_shape;
+	struct schema_cache sc;
 	struct source *sources;
 	int			nsources;
 	struct out	dead;
@@ -276,25 +274,27 @@ reject_op(void *ctx, const struct op *op, const char *msg)
 
 /* Records to ops */
 
+/* The shape of these schemas: parsed once, then found by their bytes. */
 static struct shape *
 lookup_shape(struct ctx *c, struct json_slice ks, struct json_slice vs)
 {
-	struct shape *sh = c->last_shape;
+	struct schema_cache *sc = &c->sc;
+	struct shape *sh = sc->last;
 	int			i;
 
 	if (sh && sh->kn == ks.n && sh->vn == vs.n && memcmp(sh->vraw, vs.p, vs.n) == 0 &&
 		memcmp(sh->kraw, ks.p, ks.n) == 0)
 		return sh;
-	for (i = 0; i < c->nshapes; i++) {
-		sh = c->shapes[i];
+	for (i = 0; i < sc->nshapes; i++) {
+		sh = sc->shapes[i];
 		if (sh->kn == ks.n && sh->vn == vs.n && memcmp(sh->vraw, vs.p, vs.n) == 0 &&
 			memcmp(sh->kraw, ks.p, ks.n) == 0)
-			return c->last_shape = sh;
+			return sc->last = sh;
 	}
 	sh = shape_build(ks, vs, &c->s);
-	c->shapes = xrealloc(c->shapes, (size_t) (c->nshapes + 1) * sizeof *c->shapes);
-	c->shapes[c->nshapes++] = sh;
-	return c->last_shape = sh;
+	sc->shapes = xrealloc(sc->shapes, (size_t) (sc->nshapes + 1) * sizeof *sc->shapes);
+	sc->shapes[sc->nshapes++] = sh;
+	return sc->last = sh;
 }
 
 /* Converts v into column i of op; false with err filled. */
@@ -337,7 +337,7 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 		   char *err, size_t errsize)
 {
 	const struct shape *sh = op->shape;
-	struct json_iter it;
+	struct vobj it;
 	struct json_slice k,
 				v;
 	int			hint = keys ? 0 : sh->nkeys;
@@ -346,8 +346,8 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 		snprintf(err, errsize, "payload is not an object");
 		return false;
 	}
-	json_iter_init(&it, obj);
-	while (json_obj_next(&it, &k, &v)) {
+	vobj_init(&it, obj);
+	while (vobj_next(&it, &k, &v)) {
 		int			i;
 
 		if (json_str_is_plain(k))
@@ -375,15 +375,40 @@ get_schema_payload(struct json_slice v, struct json_slice *schema, struct json_s
 }
 
 /* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
+/* The members of an envelope payload that matter, in one pass. */
+static void
+envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slice *after,
+			   struct json_slice *source, struct json_slice *opv)
+{
+	struct vobj it;
+	struct json_slice k,
+				v;
+
+	vobj_init(&it, vp);
+	while (vobj_next(&it, &k, &v)) {
+		if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
+			*after = v;
+		else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
+			*before = v;
+		else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
+			*source = v;
+		else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
+			*opv = v;
+	}
+}
+
 static bool
-add_op(struct ctx *c, const struct record *r, uint64_t lineno, const char *line, size_t n,
+add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
 	   char *err, size_t errsize)
 {
-	struct json_slice ks = {NULL, 0},
-				kp = {NULL, 0},
-				vs,
-				vp,
-				opv,
+	const struct record *r = &f->r;
+	struct json_slice ks = f->ks,
+				kp = f->kp,
+				vs = f->vs,
+				vp = f->vp,
+				opv = {NULL, 0},
+				before = {NULL, 0},
+				after = {NULL, 0},
 				row = {NULL, 0},
 				source = {NULL, 0};
 	enum op_kind kind = OPK_WRITE;
@@ -394,31 +419,38 @@ add_op(struct ctx *c, const struct record *r, uint64_t lineno, const char *line,
 
 	if (record_is_null(r->value))
 		return true;			/* a tombstone */
-	if (r->value_enc != REC_ENC_JSON || !get_schema_payload(r->value, &vs, &vp)) {
+	if (r->value_enc != REC_ENC_JSON ||
+		(vs.n == 0 && !get_schema_payload(r->value, &vs, &vp))) {
 		snprintf(err, errsize, "value is not a JSON {\"schema\",\"payload\"} object");
 		return false;
 	}
-	if (!record_is_null(r->key) &&
-		(r->key_enc != REC_ENC_JSON || !get_schema_payload(r->key, &ks, &kp))) {
+	if (!record_is_null(r->key) && (r->key_enc != REC_ENC_JSON ||
+									(ks.n == 0 && !get_schema_payload(r->key, &ks, &kp)))) {
 		snprintf(err, errsize, "key is not a JSON {\"schema\",\"payload\"} object");
 		return false;
 	}
 	sh = lookup_shape(c, ks, vs);
 	if (sh->envelope) {
-		if (!json_obj_get(vp, "op", &opv) || json_type_of(opv) != JSON_STRING || opv.n != 3) {
+		if (f->parts.valid) {
+			before = f->parts.before;
+			after = f->parts.after;
+			source = f->parts.source;
+			opv = f->parts.op;
+		} else if (json_type_of(vp) == JSON_OBJECT)
+			envelope_parts(vp, &before, &after, &source, &opv);
+		if (json_type_of(opv) != JSON_STRING || opv.n != 3) {
 			snprintf(err, errsize, "envelope without \"op\"");
 			return false;
 		}
-		(void) json_obj_get(vp, "source", &source);
 		switch (opv.p[1]) {
 			case 'c': case 'r': case 'u':
-				(void) json_obj_get(vp, "after", &row);
+				row = after;
 				break;
 			case 'd':
 				if (!c->s.delete_enabled)
 					return true;
 				kind = OPK_DELETE;
-				(void) json_obj_get(vp, "before", &row);
+				row = before;
 				break;
 			case 't':
 				if (!c->s.truncate_enabled)
@@ -538,7 +570,8 @@ flush(struct ctx *c)
 static void
 handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 {
-	struct record r;
+	struct frec f;
+	struct record *rp = &f.r;
 	struct json_err jerr;
 	struct source *src = NULL;
 	struct pos	pos;
@@ -547,20 +580,20 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 
 	if (c->batch_records++ == 0)
 		c->batch_started = now_ms();
-	if (!record_parse(line, n, &r, &jerr)) {
+	if (!frec_parse(line, n, &c->sc, &f, &jerr)) {
 		snprintf(err, sizeof err, "column %zu: %s", jerr.off + 1, jerr.msg);
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
 	}
-	if (r.has_offset && r.topic.n) {
-		src = find_source(c, r.topic.p + 1, r.topic.n - 2, r.partition);
-		if (src->has_applied && r.offset <= src->applied) {
+	if (rp->has_offset && rp->topic.n) {
+		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
+		if (src->has_applied && rp->offset <= src->applied) {
 			c->skipped++;
 			return;
 		}
-	} else if (r.pos.n) {
-		if (!pos_parse(r.pos.p + 1, r.pos.n - 2, &pos)) {
-			bad_record(c, lineno, line, n, &r, "bad \"pos\"");
+	} else if (rp->pos.n) {
+		if (!pos_parse(rp->pos.p + 1, rp->pos.n - 2, &pos)) {
+			bad_record(c, lineno, line, n, rp, "bad \"pos\"");
 			return;
 		}
 		src = find_source(c, NULL, 0, 0);
@@ -572,12 +605,12 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		}
 	}
 	before = c->b.nops;
-	if (!add_op(c, &r, lineno, line, n, err, sizeof err))
-		bad_record(c, lineno, line, n, &r, err);
+	if (!add_op(c, &f, lineno, line, n, err, sizeof err))
+		bad_record(c, lineno, line, n, rp, err);
 	else if (c->b.nops > before && src && src->topic)
 		c->b.ops[before].topic = src->topic;
 	if (src && src->topic) {
-		src->batch = r.offset;
+		src->batch = rp->offset;
 		src->has_batch = true;
 		c->group_start = c->b.nops;
 	} else if (src) {

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "json.h"
 #include "lsn.h"
+#include "record.h"
 
 enum insert_mode { INSERT_INSERT, INSERT_UPSERT, INSERT_UPDATE };
 enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE };
@@ -254,3 +255,43 @@ enum apply_status applier_apply(struct applier *a, struct batch *b,
 								const struct offset_row *offs, int noffs,
 								reject_fn reject, void *ctx,
 								const struct op **failed, char *errbuf, size_t errsize);
+
+/* fastrec.c: the record line in one pass, known schemas skipped by memcmp. */
+
+struct schema_cache {
+	struct shape **shapes;
+	int			nshapes;
+	struct shape *last;
+};
+
+/* The members of an envelope payload that pg-apply uses. */
+struct envelope_parts {
+	bool		valid;			/* found while validating the payload */
+	struct json_slice before;
+	struct json_slice after;
+	struct json_slice source;
+	struct json_slice op;
+};
+
+struct frec {
+	struct record r;
+	struct envelope_parts parts;
+	struct json_slice ks;		/* key schema and payload, n == 0 if not split */
+	struct json_slice kp;
+	struct json_slice vs;		/* value schema and payload, likewise */
+	struct json_slice vp;
+};
+
+/* Like record_parse(), and splits key and value; false with *err set. */
+bool		frec_parse(const char *line, size_t n, const struct schema_cache *sc,
+					   struct frec *f, struct json_err *err);
+
+/* Walking JSON that is known to be valid. */
+struct vobj {
+	const char *p;
+	const char *end;
+};
+
+const char *vjson_skip(const char *p, const char *end);
+void		vobj_init(struct vobj *it, struct json_slice obj);
+bool		vobj_next(struct vobj *it, struct json_slice *k, struct json_slice *v);
