@@ -302,8 +302,9 @@ kill_and_rerun() { # MODE FLAGS...
 	shift
 	"$F/gen-records" 20000 "$mode" >"$BATS_TEST_TMPDIR/in"
 	apply "$@" -t "${T}_clean" --offsets-table "${OFF}_clean" <"$BATS_TEST_TMPDIR/in"
-	pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "$@" -t "$T" -b 50 \
-		<"$BATS_TEST_TMPDIR/in" 3>&- &
+	# Fed at a bounded pace, so the kill lands while it works.
+	awk '{ print } NR % 200 == 0 { fflush(); system("sleep 0.02") }' "$BATS_TEST_TMPDIR/in" |
+		pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "$@" -t "$T" -b 50 3>&- &
 	pid=$!
 	wait_until 60 psql_rep "SELECT 1 FROM $OFF HAVING count(*) > 0" >/dev/null
 	sleep 0.3

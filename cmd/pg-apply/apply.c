@@ -7,6 +7,7 @@
  */
 #include "pgapply.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,13 @@ struct table {
 	struct table *next;
 };
 
+/*
+ * The main thread adds tables while the apply thread walks the list
+ * (tables_lock guards the list, not the tables' fields: those belong to
+ * the apply thread, name and qname are never changed).
+ */
 struct applier {
+	pthread_mutex_t tables_lock;
 	PGconn	   *conn;
 	const struct settings *s;
 	char	   *offsets_qname;
@@ -110,6 +117,7 @@ applier_new(PGconn *conn, const struct settings *s, const char *offsets_table)
 	struct applier *a = xcalloc(1, sizeof *a);
 	struct buf	q = BUF_INIT;
 
+	pthread_mutex_init(&a->tables_lock, NULL);
 	a->conn = conn;
 	a->s = s;
 	quote_qualified(&q, offsets_table);
@@ -145,6 +153,7 @@ applier_free(struct applier *a)
 		free(t->qname);
 		free(t);
 	}
+	pthread_mutex_destroy(&a->tables_lock);
 	free(a->offsets_qname);
 	free(a->hash);
 	buf_free(&a->sql);
@@ -169,8 +178,10 @@ applier_table(struct applier *a, const char *name, size_t n)
 	quote_qualified(&q, t->name);
 	t->qname = xstrdup(buf_cstr(&q));
 	buf_free(&q);
+	pthread_mutex_lock(&a->tables_lock);
 	t->next = a->tables;
 	a->tables = t;
+	pthread_mutex_unlock(&a->tables_lock);
 	return a->last = t;
 }
 
@@ -187,6 +198,7 @@ forget_all(struct applier *a)
 	struct table *t;
 	int			i;
 
+	pthread_mutex_lock(&a->tables_lock);
 	for (t = a->tables; t; t = t->next) {
 		table_forget(t);
 		for (i = 0; i < t->ntmps; i++) {
@@ -194,6 +206,7 @@ forget_all(struct applier *a)
 			t->tmps[i].rows_used = t->tmps[i].keys_used = false;
 		}
 	}
+	pthread_mutex_unlock(&a->tables_lock);
 }
 
 /* After a commit the temporary tables are empty again (ON COMMIT DELETE ROWS). */
@@ -203,9 +216,11 @@ tmps_emptied(struct applier *a)
 	struct table *t;
 	int			i;
 
+	pthread_mutex_lock(&a->tables_lock);
 	for (t = a->tables; t; t = t->next)
 		for (i = 0; i < t->ntmps; i++)
 			t->tmps[i].rows_used = t->tmps[i].keys_used = false;
+	pthread_mutex_unlock(&a->tables_lock);
 }
 
 static struct tmp *

@@ -15,6 +15,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,29 @@
 #include "sig.h"
 
 #define DEFAULT_OFFSETS_TABLE "public.walpipe_offsets"
+
+struct ctx;
+
+/*
+ * A batch handed to the apply thread: the main thread reads the next
+ * batch meanwhile, and takes the result (and acknowledges) afterwards.
+ */
+struct inflight {
+	struct ctx *c;
+	struct batch *b;
+	pthread_t	thread;
+	struct offset_row *offs;
+	int			noffs;
+	struct pending {			/* what each source reaches when this commits */
+		int			source;
+		int64_t		batch;
+		struct pos	batch_pos;
+	}		   *pend;
+	int			npend;
+	enum apply_status status;
+	const struct op *failed;
+	char		err[1024];
+};
 
 /* A position source: one Kafka partition, or the change positions. */
 struct source {
@@ -57,7 +82,10 @@ struct ctx {
 	long		flush_interval_ms;
 	PGconn	   *conn;
 	struct applier *a;
-	struct batch b;
+	struct batch *b;			/* the batch being read */
+	struct batch batches[2];	/* one read while the other is applied */
+	struct inflight *inflight;	/* the batch being applied, or NULL */
+	pthread_mutex_t dead_lock;	/* dead letters come from both threads */
 	size_t		group_start;	/* ops from here on wait for a record with pos */
 	long		batch_records;
 	int64_t		batch_started;
@@ -220,6 +248,7 @@ dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const ch
 
 	if (c->dead_letter == NULL)
 		return true;
+	pthread_mutex_lock(&c->dead_lock);
 	buf_puts(&b, "{\"error\":");
 	json_put_cstr(&b, msg);
 	buf_printf(&b, ",\"line\":%" PRIu64 ",\"record\":", lineno);
@@ -234,6 +263,7 @@ dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const ch
 		errno = c->dead.err;
 		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
 	}
+	pthread_mutex_unlock(&c->dead_lock);
 	return true;
 }
 
@@ -254,22 +284,23 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 	if (!c->skip_errors)
 		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
-	c->rejected++;
+	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
 	dead_letter(c, lineno, line, n, msg);
 	buf_free(&name);
 }
 
+/* Runs in the apply thread: ctx is the inflight batch. */
 static bool
 reject_op(void *ctx, const struct op *op, const char *msg)
 {
-	struct ctx *c = ctx;
+	struct inflight *in = ctx;
 	struct buf	name = BUF_INIT;
 
 	name_record(&name, op->lineno, op->topic, op->partition, op->offset);
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
 	buf_free(&name);
-	c->rejected++;
-	return dead_letter(c, op->lineno, c->b.lines.data + op->line_off, op->line_len, msg);
+	__atomic_add_fetch(&in->c->rejected, 1, __ATOMIC_RELAXED);
+	return dead_letter(in->c, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
 }
 
 /* Records to ops */
@@ -302,15 +333,15 @@ static bool
 put_value(struct ctx *c, struct op *op, int i, struct json_slice v, char *err, size_t errsize)
 {
 	struct column *col = &op->shape->cols[i];
-	struct val *val = &c->b.vals[op->vals + (size_t) i];
-	size_t		start = c->b.data.len;
+	struct val *val = &c->b->vals[op->vals + (size_t) i];
+	size_t		start = c->b->data.len;
 	char		msg[160];
 
-	switch (conv_value(&col->t, v, &c->b.data, msg, sizeof msg)) {
+	switch (conv_value(&col->t, v, &c->b->data, msg, sizeof msg)) {
 		case CONV_OK:
-			buf_putc(&c->b.data, '\0');
+			buf_putc(&c->b->data, '\0');
 			val->off = (uint32_t) start;
-			val->len = (int32_t) (c->b.data.len - start - 1);
+			val->len = (int32_t) (c->b->data.len - start - 1);
 			return true;
 		case CONV_NULL:
 			val->len = VAL_NULL;
@@ -325,7 +356,7 @@ put_value(struct ctx *c, struct op *op, int i, struct json_slice v, char *err, s
 			op->toast = true;
 			return true;
 		default:
-			c->b.data.len = start;
+			c->b->data.len = start;
 			snprintf(err, errsize, "field \"%s\": %s", col->name, msg);
 			return false;
 	}
@@ -471,7 +502,7 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	if (!table_name_expand(c->s.table_format, r->topic.n ? r->topic.p + 1 : "",
 						   r->topic.n ? r->topic.n - 2 : 0, source, tn, err, errsize))
 		return false;
-	op = batch_add(&c->b, kind == OPK_TRUNCATE ? NULL : sh);
+	op = batch_add(c->b, kind == OPK_TRUNCATE ? NULL : sh);
 	op->kind = kind;
 	op->shape = sh;
 	op->table = applier_table(c->a, tn->data, tn->len);
@@ -479,9 +510,9 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	op->offset = r->has_offset ? r->offset : -1;
 	op->partition = r->partition;
 	if (c->skip_errors) {
-		op->line_off = c->b.lines.len;
+		op->line_off = c->b->lines.len;
 		op->line_len = n;
-		buf_put(&c->b.lines, line, n);
+		buf_put(&c->b->lines, line, n);
 	}
 	ok = true;
 	if (kind == OPK_TRUNCATE)
@@ -503,68 +534,114 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	if (ok && kind == OPK_WRITE)
 		ok = put_struct(c, op, row, false, c->s.pk_mode == PK_RECORD_KEY && kp.n, err, errsize);
 	if (!ok)
-		batch_truncate(&c->b, c->b.nops - 1);
+		batch_truncate(c->b, c->b->nops - 1);
 	return ok;
 }
 
 /* Batches */
 
-static void
-flush(struct ctx *c)
+static void *
+apply_thread(void *arg)
 {
-	struct offset_row *offs = xcalloc((size_t) c->nsources + 1, sizeof *offs);
-	const struct op *failed;
-	enum apply_status st;
-	char		err[1024];
-	int			n = 0,
-				i;
+	struct inflight *in = arg;
 
-	for (i = 0; i < c->nsources; i++) {
-		struct source *src = &c->sources[i];
+	in->status = applier_apply(in->c->a, in->b, in->offs, in->noffs,
+							   in->c->skip_errors ? reject_op : NULL, in,
+							   &in->failed, in->err, sizeof in->err);
+	return NULL;
+}
 
-		if (!src->has_batch)
-			continue;
-		offs[n].source = src->name;
-		if (src->topic)
-			snprintf(offs[n].position, sizeof offs[n].position, "%" PRId64, src->batch);
-		else
-			pos_format(src->batch_pos, offs[n].position);
-		n++;
-	}
-	if (c->b.nops == 0 && n == 0) {
-		free(offs);
-		c->batch_records = 0;
+/* Waits for the batch being applied; on success acknowledges it. */
+static void
+finish_inflight(struct ctx *c)
+{
+	struct inflight *in = c->inflight;
+	int			i;
+
+	if (in == NULL)
 		return;
-	}
-	st = applier_apply(c->a, &c->b, offs, n, c->skip_errors ? reject_op : NULL, c,
-					   &failed, err, sizeof err);
-	free(offs);
-	if (st == APPLY_RECORD && failed) {
+	pthread_join(in->thread, NULL);
+	c->inflight = NULL;
+	if (in->status == APPLY_RECORD && in->failed) {
 		struct buf	name = BUF_INIT;
+		const struct op *f = in->failed;
 
-		name_record(&name, failed->lineno, failed->topic, failed->partition, failed->offset);
-		fatal(EX_DATAERR, "%s: table %s: %s", buf_cstr(&name), table_name(failed->table), err);
+		name_record(&name, f->lineno, f->topic, f->partition, f->offset);
+		fatal(EX_DATAERR, "%s: table %s: %s", buf_cstr(&name), table_name(f->table), in->err);
 	}
-	if (st == APPLY_LOST)
-		fatal(EX_TEMPFAIL, "connection lost: %s", err);
-	if (st != APPLY_OK)
-		fatal(EX_SOFTWARE, "could not apply batch: %s", err);
-	c->applied += c->b.nops;
+	if (in->status == APPLY_LOST)
+		fatal(EX_TEMPFAIL, "connection lost: %s", in->err);
+	if (in->status != APPLY_OK)
+		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
+	c->applied += in->b->nops;
+	for (i = 0; i < in->npend; i++) {
+		struct source *src = &c->sources[in->pend[i].source];
+
+		src->has_applied = true;
+		src->applied = in->pend[i].batch;
+		src->applied_pos = in->pend[i].batch_pos;
+	}
+	log_debug("committed a batch of %zu changes", in->b->nops);
+	batch_reset(in->b);
+	free(in->offs);
+	free(in->pend);
+	free(in);
+	write_ack(c);
+}
+
+/*
+ * Hands the batch read so far to the apply thread (after the previous one
+ * is done) and starts a new one; with wait, also waits for it.
+ */
+static void
+flush(struct ctx *c, bool wait)
+{
+	struct inflight *in;
+	sigset_t	block,
+				old;
+	int			i;
+
+	finish_inflight(c);
+	in = xcalloc(1, sizeof *in);
+	in->c = c;
+	in->b = c->b;
+	in->offs = xcalloc((size_t) c->nsources + 1, sizeof *in->offs);
+	in->pend = xcalloc((size_t) c->nsources + 1, sizeof *in->pend);
 	for (i = 0; i < c->nsources; i++) {
 		struct source *src = &c->sources[i];
+		struct offset_row *o = &in->offs[in->noffs];
 
 		if (!src->has_batch)
 			continue;
-		src->has_applied = true;
-		src->applied = src->batch;
-		src->applied_pos = src->batch_pos;
+		o->source = src->name;
+		if (src->topic)
+			snprintf(o->position, sizeof o->position, "%" PRId64, src->batch);
+		else
+			pos_format(src->batch_pos, o->position);
+		in->pend[in->npend++] = (struct pending) {i, src->batch, src->batch_pos};
+		in->noffs++;
 		src->has_batch = false;
 	}
-	log_debug("committed a batch of %ld records", c->batch_records);
-	batch_reset(&c->b);
 	c->group_start = 0;
 	c->batch_records = 0;
-	write_ack(c);
+	if (in->b->nops == 0 && in->noffs == 0) {
+		free(in->offs);
+		free(in->pend);
+		free(in);
+		return;
+	}
+	c->b = c->b == &c->batches[0] ? &c->batches[1] : &c->batches[0];
+	/* Signals are for the main thread, whose poll() they interrupt. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (pthread_create(&in->thread, NULL, apply_thread, in) != 0)
+		fatal(EX_OSERR, "could not start a thread: %m");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	c->inflight = in;
+	if (wait)
+		finish_inflight(c);
 }
 
 static void
@@ -599,24 +676,24 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		src = find_source(c, NULL, 0, 0);
 		if (src->has_applied && pos_cmp(pos, src->applied_pos) <= 0) {
 			/* Applied before, with the records of its change before it. */
-			c->skipped += 1 + (c->b.nops - c->group_start);
-			batch_truncate(&c->b, c->group_start);
+			c->skipped += 1 + (c->b->nops - c->group_start);
+			batch_truncate(c->b, c->group_start);
 			return;
 		}
 	}
-	before = c->b.nops;
+	before = c->b->nops;
 	if (!add_op(c, &f, lineno, line, n, err, sizeof err))
 		bad_record(c, lineno, line, n, rp, err);
-	else if (c->b.nops > before && src && src->topic)
-		c->b.ops[before].topic = src->topic;
+	else if (c->b->nops > before && src && src->topic)
+		c->b->ops[before].topic = src->topic;
 	if (src && src->topic) {
 		src->batch = rp->offset;
 		src->has_batch = true;
-		c->group_start = c->b.nops;
+		c->group_start = c->b->nops;
 	} else if (src) {
 		src->batch_pos = pos;
 		src->has_batch = true;
-		c->group_start = c->b.nops;
+		c->group_start = c->b->nops;
 	}
 }
 
@@ -625,13 +702,14 @@ input_ready(int timeout_ms)
 {
 	struct pollfd p = {0, POLLIN, 0};
 
-	return poll(&p, 1, timeout_ms) != 0;
+	/* A signal (EINTR) is "not ready": the caller looks at sig_stop. */
+	return poll(&p, 1, timeout_ms) > 0;
 }
 
 static bool
 batch_due(struct ctx *c)
 {
-	if (c->batch_records == 0 || c->group_start != c->b.nops)
+	if (c->batch_records == 0 || c->group_start != c->b->nops)
 		return false;
 	return c->batch_records >= c->s.batch_size ||
 		now_ms() - c->batch_started >= c->flush_interval_ms;
@@ -651,11 +729,13 @@ apply_run(struct ctx *c)
 		enum lr_status st;
 
 		if (batch_due(c))
-			flush(c);
-		if (!lr_has_line(&lr)) {
+			flush(c, false);
+		if (!lr_has_line(&lr) && !input_ready(0)) {
 			/* Nothing more right now: commit what we have. */
-			if (c->batch_records > 0 && c->group_start == c->b.nops && !input_ready(0))
-				flush(c);
+			if (c->batch_records > 0 && c->group_start == c->b->nops)
+				flush(c, true);
+			else
+				finish_inflight(c);
 			if (!input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000))
 				continue;
 		}
@@ -677,9 +757,10 @@ apply_run(struct ctx *c)
 	}
 	/* At a signal, changes still waiting for their pos are left for the rerun. */
 	if (sig_stop)
-		batch_truncate(&c->b, c->group_start);
+		batch_truncate(c->b, c->group_start);
 	if (status == 0)
-		flush(c);
+		flush(c, true);
+	finish_inflight(c);
 	lr_free(&lr);
 	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied, rejected %" PRIu64,
 			 c->applied, c->skipped, c->rejected);
@@ -791,6 +872,8 @@ main(int argc, char **argv)
 	c.s.batch_size = 1000;
 	c.flush_interval_ms = 1000;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
+	c.b = &c.batches[0];
+	pthread_mutex_init(&c.dead_lock, NULL);
 	parse_options(argc, argv, &c);
 
 	if (c.dead_letter) {
