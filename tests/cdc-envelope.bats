@@ -81,6 +81,8 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 @test "a key change gives delete + tombstone + create, pos on the create only" {
 	run -0 bash -c "sed -n 1p '$FIX/more.in' | cdc-envelope -p $PREFIX | jq -c '[.key.payload.id, (.value.payload.op // null), .pos]'"
 	assert_output $'[3,"d",null]\n[3,null,null]\n[30,"c","0/16B3F48:1"]'
+	run -0 bash -c "sed -n 1p '$FIX/more.in' | cdc-envelope -p $PREFIX | jq -c .headers"
+	assert_output $'{"__debezium.newkey":"{\\"id\\":30}"}\n{"__debezium.newkey":"{\\"id\\":30}"}\n{"__debezium.oldkey":"{\\"id\\":3}"}'
 }
 
 @test "--no-tombstones: a delete is one record" {
@@ -202,10 +204,10 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	[[ $stderr == *'line 1: key column "nope"'* ]] || fail "stderr: $stderr"
 }
 
-@test "a table without a key: null key, no tombstone" {
+@test "a table without a key: null key, and the tombstone all the same" {
 	sed -e 's/"key":1/"key":0/' "$FIX/reference.in" >"$BATS_TEST_TMPDIR/in"
 	run -0 bash -c "sed -n 7p '$BATS_TEST_TMPDIR/in' | cdc-envelope -p $PREFIX | jq -c '[.key, .value.payload.op, .pos]'"
-	assert_output '[null,"d","0/16B3E48:1"]'
+	assert_output $'[null,"d",null]\n[null,null,"0/16B3E48:1"]'
 }
 
 @test "--unwrap: the row alone, with the Value schema" {
@@ -216,8 +218,10 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 @test "--unwrap-delete: drop, tombstone, rewrite" {
 	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap"
 	assert_output ''
-	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap --unwrap-delete tombstone | jq -c '[.key.payload, .value, .pos]'"
-	assert_output '[{"id":4},null,"0/16B3E48:1"]'
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap --unwrap-delete tombstone | jq -c '[.key.payload, .value.schema.name, .value.payload, .pos]'"
+	assert_output '[{"id":4},"postgres_server.connect_test_db.public.source_table.Value",null,"0/16B3E48:1"]'
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete tombstone | jq -c '[.key, .value, .value_encoding]'"
+	assert_output '[{"id":4},"null","text"]'
 	run -0 bash -c "sed -n '1p;7p' '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete rewrite | jq -c .value"
 	assert_output $'{"id":1,"name":"test1","__deleted":"false"}\n{"id":4,"name":null,"__deleted":"true"}'
 }
@@ -287,4 +291,38 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	[{"type":"int64","optional":true,"default":42,"field":"extra"},{"id":8,"name":"test1","extra":7}]
 	[{"type":"string","optional":true,"field":"name"},{"id":8,"name":"test1"}]
 	OUT
+}
+
+@test "schema defaults as PostgresDefaultValueConverter parses them; null becomes the default" {
+	run -0 bash -c "cdc-envelope -p p <'$FIX/defaults.in' | sed -n 's/^.*\"payload\":{\"before\":null,\(\"after\":.*\),\"source\".*$/\\1/p'"
+	assert_output '"after":{"id":1,"big":9223372036854775807,"i":1,"neg":-5,"s":"abc","nul":null,"b":false,"n":"AMg=","ts":"1970-01-01T00:00:00.000000Z","u":"00000000-0000-0000-0000-000000000000","dom":null,"j":"{}","d":0,"m":"ok","by":null}'
+	run -0 bash -c "cdc-envelope -p p <'$FIX/defaults.in' | jq -c '[.value.schema.fields[1].fields[] | .default]'"
+	assert_output '[0,9223372036854776000,42,-5,"abc",null,true,"AJY=","1970-01-01T00:00:00.000000Z","00000000-0000-0000-0000-000000000000",null,"{}",0,"ok",null]'
+}
+
+@test "SIGTERM: the records so far are out, exit 0" {
+	local out="$BATS_TEST_TMPDIR/out" pid st=0
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in" >"$out" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	cat "$FIX/seed-insert.in" >&4
+	wait_until 3 test -s "$out"
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 0
+	run jq -r .key.payload.id "$out"
+	assert_output 8
+}
+
+# Captured from pg-wal-tail on PostgreSQL 15: a table with a column of every
+# type, insert, update, key change, delete, message and truncate.
+@test "pg-wal-tail's own output for every type converts as expected" {
+	cdc-envelope -p pfx --skipped-operations none <"$FIX/pg-wal-tail-types.in" 2>"$BATS_TEST_TMPDIR/err" |
+		normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/pg-wal-tail-types.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	run grep -c 'has no Debezium schema: left out' "$BATS_TEST_TMPDIR/err"
+	assert_output 5
 }

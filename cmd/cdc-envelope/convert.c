@@ -731,9 +731,8 @@ conv_bytea(const char *s, size_t n, struct buf *out)
 	return true;
 }
 
-/* Java's String.hashCode() of UTF-8 text (over UTF-16 code units). */
-static int32_t
-java_hash(const char *s, size_t n)
+int32_t
+conv_java_hash(const char *s, size_t n)
 {
 	uint32_t	h = 0;
 	size_t		i = 0;
@@ -762,6 +761,24 @@ java_hash(const char *s, size_t n)
 			h = 31 * h + cp;
 	}
 	return (int32_t) h;
+}
+
+size_t
+conv_hashmap_capacity(size_t n)
+{
+	size_t		cap = 16;
+
+	while (n > cap * 3 / 4)
+		cap *= 2;
+	return cap;
+}
+
+uint32_t
+conv_hashmap_bucket(const char *s, size_t n, size_t capacity)
+{
+	uint32_t	h = (uint32_t) conv_java_hash(s, n);
+
+	return (h ^ (h >> 16)) & (uint32_t) (capacity - 1);
 }
 
 struct hs_entry {
@@ -833,14 +850,9 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 		e[ne++] = x;
 	}
 	if (ok) {
-		/* HashMap grows past 0.75 load; iteration is bucket by bucket. */
-		while (ne > tabsize * 3 / 4)
-			tabsize *= 2;
-		for (k = 0; k < ne; k++) {
-			uint32_t	h = (uint32_t) java_hash(text.data + e[k].k, e[k].kn);
-
-			e[k].bucket_hash = (h ^ (h >> 16)) & (uint32_t) (tabsize - 1);
-		}
+		tabsize = conv_hashmap_capacity(ne);
+		for (k = 0; k < ne; k++)
+			e[k].bucket_hash = conv_hashmap_bucket(text.data + e[k].k, e[k].kn, tabsize);
 		qsort(e, ne, sizeof *e, hs_cmp);
 		buf_putc(&json, '{');
 		for (k = 0; k < ne; k++) {

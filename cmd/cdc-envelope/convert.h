@@ -58,6 +58,15 @@ bool		conv_bits(const char *s, size_t n, struct buf *out);
 bool		conv_bytea(const char *s, size_t n, struct buf *out);
 /* hstore text -> quoted JSON object text, in Java HashMap iteration order. */
 bool		conv_hstore(const char *s, size_t n, struct buf *out);
+/*
+ * Java's String.hashCode() of UTF-8 text (over its UTF-16 code units),
+ * the table size of a java.util.HashMap holding n entries, and the bucket
+ * of a key: a HashMap iterates bucket by bucket, in insertion order
+ * within one, which is the order Jackson writes a map's entries in.
+ */
+int32_t		conv_java_hash(const char *s, size_t n);
+size_t		conv_hashmap_capacity(size_t n);
+uint32_t	conv_hashmap_bucket(const char *s, size_t n, size_t capacity);
 /* point "(x,y)" -> {"x":..,"y":..,"wkb":"..","srid":null}. */
 bool		conv_point(const char *s, size_t n, struct buf *out);
 

@@ -18,6 +18,8 @@
 #include "lsn.h"
 
 #define NBUCKETS	256
+/* buf_puts() of a string literal, without the strlen(). */
+#define PUTL(b, lit) buf_put((b), lit, sizeof(lit) - 1)
 #define PLACEHOLDER "__debezium_unavailable_value"
 /* base64 of the placeholder's bytes, for bytes-typed columns */
 #define PLACEHOLDER_B64 "X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=="
@@ -27,6 +29,7 @@ struct change {
 	struct json_slice pos, lsn, commit_lsn, xid, ts_us, db, schema, table, op,
 				snapshot, columns, before, after, message;
 	char		op_c;
+	const struct table *columns_cached;	/* "columns" equals this table's cache */
 	uint64_t	lsn_v;
 	uint64_t	commit_v;
 	int64_t		ts_us_v;
@@ -77,18 +80,18 @@ env_new(const struct env_conf *c)
 	struct env *e = xcalloc(1, sizeof *e);
 
 	e->c = c;
-	buf_puts(&e->srchead, "{\"version\":");
+	PUTL(&e->srchead, "{\"version\":");
 	json_put_cstr(&e->srchead, c->source_version);
-	buf_puts(&e->srchead, ",\"connector\":\"postgresql\",\"name\":");
+	PUTL(&e->srchead, ",\"connector\":\"postgresql\",\"name\":");
 	json_put_cstr(&e->srchead, c->prefix);
-	buf_puts(&e->srchead, ",\"ts_ms\":");
+	PUTL(&e->srchead, ",\"ts_ms\":");
 	buf_reset(&e->scratch);
 	buf_puts(&e->scratch, c->prefix);
-	buf_puts(&e->scratch, ".message");
+	PUTL(&e->scratch, ".message");
 	json_put_str(&e->msg_topic, e->scratch.data, e->scratch.len);
 	buf_reset(&e->scratch);
 	buf_puts(&e->scratch, c->prefix);
-	buf_puts(&e->scratch, ".transaction");
+	PUTL(&e->scratch, ".transaction");
 	json_put_str(&e->tx_topic, e->scratch.data, e->scratch.len);
 	return e;
 }
@@ -289,9 +292,9 @@ table_get(struct env *e, struct json_slice schema, struct json_slice table)
 	t->name_value_json = schema_name_json(t, e->c->prefix, ".Value");
 	t->name_envelope_json = schema_name_json(t, e->c->prefix, ".Envelope");
 	make_topic(t, e->c);
-	buf_puts(&t->src_tail, ",\"schema\":");
+	PUTL(&t->src_tail, ",\"schema\":");
 	json_put_cstr(&t->src_tail, t->schema);
-	buf_puts(&t->src_tail, ",\"table\":");
+	PUTL(&t->src_tail, ",\"table\":");
 	json_put_cstr(&t->src_tail, t->name);
 	t->next = e->buckets[h];
 	e->buckets[h] = t;
@@ -323,9 +326,9 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 	switch (d->kind) {
 		case K_BOOL:
 			if ((n == 1 && s[0] == 't') || (n == 4 && memcmp(s, "true", 4) == 0))
-				buf_puts(out, "true");
+				PUTL(out, "true");
 			else if ((n == 1 && s[0] == 'f') || (n == 5 && memcmp(s, "false", 5) == 0))
-				buf_puts(out, "false");
+				PUTL(out, "false");
 			else
 				return false;
 			return true;
@@ -439,15 +442,15 @@ put_toast(const struct col *col, struct buf *out)
 		if (k == K_INT || k == K_DATE)
 			buf_puts(out, bytes_as_ints);
 		else if (k == K_BYTEA)
-			buf_puts(out, "[\"" PLACEHOLDER_B64 "\"]");
+			PUTL(out, "[\"" PLACEHOLDER_B64 "\"]");
 		else
-			buf_puts(out, "[\"" PLACEHOLDER "\"]");
+			PUTL(out, "[\"" PLACEHOLDER "\"]");
 	} else if (k == K_BYTEA)
-		buf_puts(out, "\"" PLACEHOLDER_B64 "\"");
+		PUTL(out, "\"" PLACEHOLDER_B64 "\"");
 	else if (k == K_HSTORE)
-		buf_puts(out, "\"{\\\"" PLACEHOLDER "\\\":\\\"" PLACEHOLDER "\\\"}\"");
+		PUTL(out, "\"{\\\"" PLACEHOLDER "\\\":\\\"" PLACEHOLDER "\\\"}\"");
 	else
-		buf_puts(out, "\"" PLACEHOLDER "\"");
+		PUTL(out, "\"" PLACEHOLDER "\"");
 }
 
 struct arr_ctx {
@@ -466,7 +469,7 @@ put_elem(void *arg, const char *s, size_t n)
 		buf_putc(a->out, ',');
 	a->first = false;
 	if (s == NULL) {
-		buf_puts(a->out, "null");
+		PUTL(a->out, "null");
 		return true;
 	}
 	return put_text_value(a->e->c, a->d, s, n, a->out);
@@ -626,7 +629,7 @@ put_row(struct env *e, const struct table *t, const struct json_slice *vals,
 	bool		first = true;
 
 	if (vals == NULL) {
-		buf_puts(out, "null");
+		PUTL(out, "null");
 		return true;
 	}
 	buf_putc(out, '{');
@@ -638,14 +641,14 @@ put_row(struct env *e, const struct table *t, const struct json_slice *vals,
 		if (!first)
 			buf_putc(out, ',');
 		first = false;
-		buf_puts(out, col->jkey);
+		buf_put(out, col->jkey, col->jkey_n);
 		if (!put_value(e, col, vals[i], out))
 			return false;
 	}
 	if (deleted) {
 		if (!first)
 			buf_putc(out, ',');
-		buf_puts(out, "\"__deleted\":\"");
+		PUTL(out, "\"__deleted\":\"");
 		buf_puts(out, deleted);
 		buf_putc(out, '"');
 	}
@@ -663,7 +666,7 @@ put_key_payload(struct env *e, const struct table *t, const struct json_slice *v
 
 		if (i > 0)
 			buf_putc(out, ',');
-		buf_puts(out, col->jkey);
+		buf_put(out, col->jkey, col->jkey_n);
 		if (!put_value(e, col, vals[t->key[i]], out))
 			return false;
 	}
@@ -675,13 +678,13 @@ static bool
 put_key(struct env *e, const struct table *t, const struct json_slice *vals, struct buf *out)
 {
 	if (t->nkey == 0) {
-		buf_puts(out, "null");
+		PUTL(out, "null");
 		return true;
 	}
 	if (e->c->key_schemas) {
-		buf_puts(out, "{\"schema\":");
+		PUTL(out, "{\"schema\":");
 		buf_put(out, t->key_schema.data, t->key_schema.len);
-		buf_puts(out, ",\"payload\":");
+		PUTL(out, ",\"payload\":");
 	}
 	if (!put_key_payload(e, t, vals, out))
 		return false;
@@ -712,47 +715,76 @@ put_source(struct env *e, const struct table *t, const struct change *ch, bool w
 {
 	buf_put(out, e->srchead.data, e->srchead.len);
 	buf_put_i64(out, ch->ts_us_v / 1000);
-	buf_puts(out, ",\"snapshot\":");
+	PUTL(out, ",\"snapshot\":");
 	if (ch->snapshot.n > 0)
 		buf_put(out, ch->snapshot.p, ch->snapshot.n);
 	else
-		buf_puts(out, "\"false\"");
-	buf_puts(out, ",\"db\":");
+		PUTL(out, "\"false\"");
+	PUTL(out, ",\"db\":");
 	buf_put(out, e->db.data, e->db.len);
-	buf_puts(out, ",\"sequence\":");
+	PUTL(out, ",\"sequence\":");
 	buf_put(out, e->seq.data, e->seq.len);
-	buf_puts(out, ",\"ts_us\":");
+	PUTL(out, ",\"ts_us\":");
 	buf_put_i64(out, ch->ts_us_v);
-	buf_puts(out, ",\"ts_ns\":");
+	PUTL(out, ",\"ts_ns\":");
 	buf_put_i64(out, ch->ts_us_v * 1000);
 	if (t)
 		buf_put(out, t->src_tail.data, t->src_tail.len);
 	else
-		buf_puts(out, ",\"schema\":\"\",\"table\":\"\"");
-	buf_puts(out, ",\"txId\":");
+		PUTL(out, ",\"schema\":\"\",\"table\":\"\"");
+	PUTL(out, ",\"txId\":");
 	if (with_tx)
 		buf_put(out, ch->xid.p, ch->xid.n);
 	else
-		buf_puts(out, "null");
-	buf_puts(out, ",\"lsn\":");
+		PUTL(out, "null");
+	PUTL(out, ",\"lsn\":");
 	buf_put_u64(out, ch->lsn_v);
-	buf_puts(out, ",\"xmin\":null}");
+	PUTL(out, ",\"xmin\":null}");
 }
 
 static void
 put_now(struct env *e, struct buf *out, bool all)
 {
-	buf_puts(out, ",\"ts_ms\":");
+	PUTL(out, ",\"ts_ms\":");
 	buf_put_i64(out, e->now_ms);
 	if (all) {
-		buf_puts(out, ",\"ts_us\":");
+		PUTL(out, ",\"ts_us\":");
 		buf_put_i64(out, e->now_us);
-		buf_puts(out, ",\"ts_ns\":");
+		PUTL(out, ",\"ts_ns\":");
 		buf_put_i64(out, e->now_ns);
 	}
 }
 
 /* ---- transaction metadata ---- */
+
+/*
+ * The per-table counts of an END record, in the order of the HashMap
+ * Debezium's TransactionContext keeps them in.
+ */
+static void
+put_collections(struct env *e, struct buf *out)
+{
+	size_t		cap = conv_hashmap_capacity((size_t) e->ncolls);
+	uint32_t	b;
+	bool		first = true;
+
+	for (b = 0; b < cap; b++)
+		for (int i = 0; i < e->ncolls; i++) {
+			const struct buf *name = &e->colls[i].t->coll;
+
+			/* coll is a JSON string; its names have no escapes in practice. */
+			if (conv_hashmap_bucket(name->data + 1, name->len - 2, cap) != b)
+				continue;
+			if (!first)
+				buf_putc(out, ',');
+			first = false;
+			PUTL(out, "{\"data_collection\":");
+			buf_put(out, name->data, name->len);
+			PUTL(out, ",\"event_count\":");
+			buf_put_i64(out, e->colls[i].count);
+			buf_putc(out, '}');
+		}
+}
 
 static void
 tx_put_record(struct env *e, bool begin, struct buf *out)
@@ -772,50 +804,42 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
 		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
 
-	buf_puts(out, "{\"topic\":");
+	PUTL(out, "{\"topic\":");
 	buf_put(out, e->tx_topic.data, e->tx_topic.len);
-	buf_puts(out, ",\"key\":");
+	PUTL(out, ",\"key\":");
 	if (e->c->key_schemas) {
-		buf_puts(out, "{\"schema\":");
+		PUTL(out, "{\"schema\":");
 		buf_puts(out, key_schema);
-		buf_puts(out, ",\"payload\":");
+		PUTL(out, ",\"payload\":");
 	}
-	buf_puts(out, "{\"id\":");
+	PUTL(out, "{\"id\":");
 	buf_put(out, e->tx_id.data, e->tx_id.len);
 	buf_putc(out, '}');
 	if (e->c->key_schemas)
 		buf_putc(out, '}');
-	buf_puts(out, ",\"value\":");
+	PUTL(out, ",\"value\":");
 	if (e->c->value_schemas) {
-		buf_puts(out, "{\"schema\":");
+		PUTL(out, "{\"schema\":");
 		buf_puts(out, value_schema);
-		buf_puts(out, ",\"payload\":");
+		PUTL(out, ",\"payload\":");
 	}
 	buf_puts(out, begin ? "{\"status\":\"BEGIN\",\"id\":" : "{\"status\":\"END\",\"id\":");
 	buf_put(out, e->tx_id.data, e->tx_id.len);
 	if (begin)
-		buf_puts(out, ",\"event_count\":null,\"data_collections\":null");
+		PUTL(out, ",\"event_count\":null,\"data_collections\":null");
 	else {
-		buf_puts(out, ",\"event_count\":");
+		PUTL(out, ",\"event_count\":");
 		buf_put_i64(out, e->tx_total);
-		buf_puts(out, ",\"data_collections\":[");
-		for (int i = 0; i < e->ncolls; i++) {
-			if (i > 0)
-				buf_putc(out, ',');
-			buf_puts(out, "{\"data_collection\":");
-			buf_put(out, e->colls[i].t->coll.data, e->colls[i].t->coll.len);
-			buf_puts(out, ",\"event_count\":");
-			buf_put_i64(out, e->colls[i].count);
-			buf_putc(out, '}');
-		}
+		PUTL(out, ",\"data_collections\":[");
+		put_collections(e, out);
 		buf_putc(out, ']');
 	}
-	buf_puts(out, ",\"ts_ms\":");
+	PUTL(out, ",\"ts_ms\":");
 	buf_put_i64(out, e->tx_ts_ms);
 	buf_putc(out, '}');
 	if (e->c->value_schemas)
 		buf_putc(out, '}');
-	buf_puts(out, "}\n");
+	PUTL(out, "}\n");
 }
 
 void
@@ -865,19 +889,19 @@ tx_event(struct env *e, struct table *t, const struct change *ch,
 static void
 record_start(struct buf *out, const struct buf *topic)
 {
-	buf_puts(out, "{\"topic\":");
+	PUTL(out, "{\"topic\":");
 	buf_put(out, topic->data, topic->len);
-	buf_puts(out, ",\"key\":");
+	PUTL(out, ",\"key\":");
 }
 
 static void
 record_end(struct env *e, struct buf *out)
 {
 	if (e->hdr.len > 0) {
-		buf_puts(out, ",\"headers\":");
+		PUTL(out, ",\"headers\":");
 		buf_put(out, e->hdr.data, e->hdr.len);
 	}
-	buf_puts(out, "}\n");
+	PUTL(out, "}\n");
 }
 
 /* The value of an ExtractNewRecordState (--unwrap) record. */
@@ -890,7 +914,18 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 	const struct buf *schema = &t->row_schema;
 
 	if (op == 'd' && c->unwrap_delete == UNWRAP_TOMBSTONE) {
-		buf_puts(out, "null");
+		/*
+		 * Not a Kafka tombstone: ExtractNewRecordState keeps the Value
+		 * schema with a null value, which JsonConverter writes as
+		 * {"schema":...,"payload":null}, or as the four bytes "null"
+		 * without schemas.  Sinks read either as a flattened delete.
+		 */
+		if (c->value_schemas) {
+			PUTL(out, "{\"schema\":");
+			buf_put(out, schema->data, schema->len);
+			PUTL(out, ",\"payload\":null}");
+		} else
+			PUTL(out, "\"null\",\"value_encoding\":\"text\"");
 		return true;
 	}
 	if (c->unwrap_delete == UNWRAP_REWRITE) {
@@ -898,9 +933,9 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 		schema = &t->rewrite_schema;
 	}
 	if (c->value_schemas) {
-		buf_puts(out, "{\"schema\":");
+		PUTL(out, "{\"schema\":");
 		buf_put(out, schema->data, schema->len);
-		buf_puts(out, ",\"payload\":");
+		PUTL(out, ",\"payload\":");
 	}
 	if (!put_row(e, t, op == 'd' ? before : after, deleted, out))
 		return false;
@@ -928,10 +963,10 @@ emit_event(struct env *e, struct table *t, const struct change *ch, char op,
 		tx_event(e, t, ch, &total, &corder, out);
 	record_start(out, &t->topic);
 	if (keyvals == NULL)
-		buf_puts(out, "null");
+		PUTL(out, "null");
 	else if (!put_key(e, t, keyvals, out))
 		return false;
-	buf_puts(out, ",\"value\":");
+	PUTL(out, ",\"value\":");
 	if (c->unwrap) {
 		if (!put_unwrapped(e, t, op, before, after, out))
 			return false;
@@ -939,30 +974,30 @@ emit_event(struct env *e, struct table *t, const struct change *ch, char op,
 		return true;
 	}
 	if (c->value_schemas) {
-		buf_puts(out, "{\"schema\":");
+		PUTL(out, "{\"schema\":");
 		buf_put(out, t->value_schema.data, t->value_schema.len);
-		buf_puts(out, ",\"payload\":");
+		PUTL(out, ",\"payload\":");
 	}
-	buf_puts(out, "{\"before\":");
+	PUTL(out, "{\"before\":");
 	if (!put_row(e, t, before, NULL, out))
 		return false;
-	buf_puts(out, ",\"after\":");
+	PUTL(out, ",\"after\":");
 	if (!put_row(e, t, after, NULL, out))
 		return false;
-	buf_puts(out, ",\"source\":");
+	PUTL(out, ",\"source\":");
 	put_source(e, t, ch, true, out);
-	buf_puts(out, ",\"transaction\":");
+	PUTL(out, ",\"transaction\":");
 	if (c->tx_metadata) {
-		buf_puts(out, "{\"id\":");
+		PUTL(out, "{\"id\":");
 		buf_put(out, e->tx_id.data, e->tx_id.len);
-		buf_puts(out, ",\"total_order\":");
+		PUTL(out, ",\"total_order\":");
 		buf_put_i64(out, total);
-		buf_puts(out, ",\"data_collection_order\":");
+		PUTL(out, ",\"data_collection_order\":");
 		buf_put_i64(out, corder);
 		buf_putc(out, '}');
 	} else
-		buf_puts(out, "null");
-	buf_puts(out, ",\"op\":\"");
+		PUTL(out, "null");
+	PUTL(out, ",\"op\":\"");
 	buf_putc(out, op);
 	buf_putc(out, '"');
 	put_now(e, out, true);
@@ -982,7 +1017,7 @@ emit_tombstone(struct env *e, const struct table *t, const struct json_slice *ke
 	record_start(out, &t->topic);
 	if (!put_key(e, t, keyvals, out))
 		return false;
-	buf_puts(out, ",\"value\":null");
+	PUTL(out, ",\"value\":null");
 	record_end(e, out);
 	return true;
 }
@@ -1016,35 +1051,35 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 	json_put_str(&pj, ps, pn);
 	record_start(out, &e->msg_topic);
 	if (e->c->key_schemas) {
-		buf_puts(out, "{\"schema\":");
+		PUTL(out, "{\"schema\":");
 		buf_puts(out, key_schema);
-		buf_puts(out, ",\"payload\":");
+		PUTL(out, ",\"payload\":");
 	}
-	buf_puts(out, "{\"prefix\":");
+	PUTL(out, "{\"prefix\":");
 	buf_put(out, pj.data, pj.len);
 	buf_putc(out, '}');
 	if (e->c->key_schemas)
 		buf_putc(out, '}');
-	buf_puts(out, ",\"value\":");
+	PUTL(out, ",\"value\":");
 	if (e->c->value_schemas) {
-		buf_puts(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
+		PUTL(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
 				 "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
 				 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},");
 		buf_puts(out, source_schema);
 		buf_putc(out, ',');
 		buf_puts(out, block_schema);
-		buf_puts(out, "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\","
+		PUTL(out, "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\","
 				 "\"version\":1},\"payload\":");
 	}
-	buf_puts(out, "{\"op\":\"m\"");
+	PUTL(out, "{\"op\":\"m\"");
 	put_now(e, out, false);
-	buf_puts(out, ",\"source\":");
+	PUTL(out, ",\"source\":");
 	put_source(e, NULL, ch, tx, out);
-	buf_puts(out, ",\"message\":{\"prefix\":");
+	PUTL(out, ",\"message\":{\"prefix\":");
 	buf_put(out, pj.data, pj.len);
-	buf_puts(out, ",\"content\":");
+	PUTL(out, ",\"content\":");
 	buf_put(out, content.p, content.n);
-	buf_puts(out, "}}");
+	PUTL(out, "}}");
 	if (e->c->value_schemas)
 		buf_putc(out, '}');
 	record_end(e, out);
@@ -1054,60 +1089,103 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 
 /* ---- the line ---- */
 
+/* Where the value of top-level member k goes, or NULL to ignore it. */
 static struct json_slice *
 member_slot(struct change *ch, struct json_slice k)
 {
-	static const struct {
-		const char *name;
-		size_t		off;
-	}			members[] = {
-		{"pos", offsetof(struct change, pos)},
-		{"lsn", offsetof(struct change, lsn)},
-		{"commit_lsn", offsetof(struct change, commit_lsn)},
-		{"xid", offsetof(struct change, xid)},
-		{"ts_us", offsetof(struct change, ts_us)},
-		{"db", offsetof(struct change, db)},
-		{"schema", offsetof(struct change, schema)},
-		{"table", offsetof(struct change, table)},
-		{"op", offsetof(struct change, op)},
-		{"snapshot", offsetof(struct change, snapshot)},
-		{"columns", offsetof(struct change, columns)},
-		{"before", offsetof(struct change, before)},
-		{"after", offsetof(struct change, after)},
-		{"message", offsetof(struct change, message)},
-	};
+	const char *p = k.p + 1;
 
-	for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
-		if (k.n == strlen(members[i].name) + 2 &&
-			memcmp(k.p + 1, members[i].name, k.n - 2) == 0)
-			return (struct json_slice *) ((char *) ch + members[i].off);
+#define IS(name) (k.n == sizeof(name) + 1 && memcmp(p, name, sizeof(name) - 1) == 0)
+	switch (p[0]) {
+		case 'a': return IS("after") ? &ch->after : NULL;
+		case 'b': return IS("before") ? &ch->before : NULL;
+		case 'c':
+			return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
+		case 'd': return IS("db") ? &ch->db : NULL;
+		case 'l': return IS("lsn") ? &ch->lsn : NULL;
+		case 'm': return IS("message") ? &ch->message : NULL;
+		case 'o': return IS("op") ? &ch->op : NULL;
+		case 'p': return IS("pos") ? &ch->pos : NULL;
+		case 's':
+			return IS("schema") ? &ch->schema : IS("snapshot") ? &ch->snapshot : NULL;
+		case 't':
+			return IS("table") ? &ch->table : IS("ts_us") ? &ch->ts_us : NULL;
+		case 'x': return IS("xid") ? &ch->xid : NULL;
+	}
 	return NULL;
+#undef IS
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * Walks the line's top-level object once, validating each member as it
+ * goes.  A "columns" value whose bytes equal those cached for the last
+ * table is taken without scanning: the same bytes were valid before.
+ */
+static bool
+walk_line(struct env *e, const char *line, size_t n, struct change *ch)
+{
+	const char *end = line + n,
+			   *p = skip_ws(line, end);
+	const struct table *last = e->last;
+	struct json_err jerr = {0};
+	struct json_slice k,
+				v,
+			   *dst;
+
+	if (p == end || *p != '{')
+		return fail(e, "not a JSON object");
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return skip_ws(p + 1, end) == end || fail(e, "trailing characters after JSON value");
+	for (;;) {
+		if (p >= end || *p != '"')
+			return fail(e, "column %zu: expected string as object key", (size_t) (p - line) + 1);
+		if ((p = json_scan(line, p, end, &k, &jerr)) == NULL)
+			break;
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return fail(e, "column %zu: expected ':' after object key", (size_t) (p - line) + 1);
+		p = skip_ws(p + 1, end);
+		dst = member_slot(ch, k);
+		if (dst == &ch->columns && last && last->cols_raw &&
+			(size_t) (end - p) >= last->cols_n && memcmp(p, last->cols_raw, last->cols_n) == 0) {
+			v.p = p;
+			v.n = last->cols_n;
+			p += v.n;
+			ch->columns_cached = last;
+		} else if ((p = json_scan(line, p, end, &v, &jerr)) == NULL)
+			break;
+		if (dst)
+			*dst = v;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return skip_ws(p + 1, end) == end ||
+				fail(e, "column %zu: trailing characters after JSON value", (size_t) (p - line) + 2);
+		return fail(e, "column %zu: %s", (size_t) (p - line) + 1,
+					p < end ? "expected ',' or '}'" : "unterminated object");
+	}
+	return fail(e, "column %zu: %s", jerr.off + 1, jerr.msg);
 }
 
 static bool
 parse_change(struct env *e, const char *line, size_t n, struct change *ch)
 {
-	struct json_err jerr = {0};
-	struct json_slice all = {line, n},
-				k,
-				v,
-			   *dst;
-	struct json_iter it;
 	struct pos pos;
 
-	if (!json_validate(line, n, &jerr))
-		return fail(e, "column %zu: %s", jerr.off + 1, jerr.msg);
-	while (all.n > 0 && (*all.p == ' ' || *all.p == '\t'))
-		all.p++, all.n--;
-	while (all.n > 0 && (all.p[all.n - 1] == ' ' || all.p[all.n - 1] == '\t' ||
-						 all.p[all.n - 1] == '\r'))
-		all.n--;
-	if (json_type_of(all) != JSON_OBJECT)
-		return fail(e, "not a JSON object");
-	json_iter_init(&it, all);
-	while (json_obj_next(&it, &k, &v))
-		if ((dst = member_slot(ch, k)) != NULL)
-			*dst = v;
+	if (!walk_line(e, line, n, ch))
+		return false;
 	if (json_type_of(ch->pos) != JSON_STRING ||
 		!pos_parse(ch->pos.p + 1, ch->pos.n - 2, &pos))
 		return fail(e, "missing or invalid \"pos\"");
@@ -1156,16 +1234,16 @@ line_state(struct env *e, const struct change *ch, struct buf *out)
 		e->have_commit = true;
 	}
 	buf_reset(&e->seq);
-	buf_puts(&e->seq, "\"[");
+	PUTL(&e->seq, "\"[");
 	if (e->have_prev) {
-		buf_puts(&e->seq, "\\\"");
+		PUTL(&e->seq, "\\\"");
 		buf_put_u64(&e->seq, e->prev_commit);
-		buf_puts(&e->seq, "\\\"");
+		PUTL(&e->seq, "\\\"");
 	} else
-		buf_puts(&e->seq, "null");
-	buf_puts(&e->seq, ",\\\"");
+		PUTL(&e->seq, "null");
+	PUTL(&e->seq, ",\\\"");
 	buf_put_u64(&e->seq, ch->lsn_v);
-	buf_puts(&e->seq, "\\\"]\"");
+	PUTL(&e->seq, "\\\"]\"");
 	buf_reset(&e->db);
 	if (e->c->dbname)
 		json_put_cstr(&e->db, e->c->dbname);
@@ -1176,7 +1254,7 @@ line_state(struct env *e, const struct change *ch, struct buf *out)
 		slice_text(e, ch->db, &s, &n);
 		json_put_str(&e->db, s, n);
 	} else
-		buf_puts(&e->db, "\"\"");
+		PUTL(&e->db, "\"\"");
 }
 
 static unsigned
@@ -1202,9 +1280,9 @@ set_key_header(struct env *e, const struct table *t, const char *name,
 
 	buf_reset(&e->hdr);
 	if (ok) {
-		buf_puts(&e->hdr, "{\"");
+		PUTL(&e->hdr, "{\"");
 		buf_puts(&e->hdr, name);
-		buf_puts(&e->hdr, "\":");
+		PUTL(&e->hdr, "\":");
 		json_put_str(&e->hdr, kp.data, kp.len);
 		buf_putc(&e->hdr, '}');
 	}
@@ -1219,10 +1297,10 @@ key_change(struct env *e, struct table *t, const struct change *ch,
 {
 	bool		ok;
 
+	/* The tombstone is a copy of the delete record: it keeps the header. */
 	ok = set_key_header(e, t, "__debezium.newkey", a) &&
-		emit_event(e, t, ch, 'd', b, NULL, b, out);
-	buf_reset(&e->hdr);
-	ok = ok && emit_tombstone(e, t, b, out) &&
+		emit_event(e, t, ch, 'd', b, NULL, b, out) &&
+		emit_tombstone(e, t, b, out) &&
 		set_key_header(e, t, "__debezium.oldkey", b) &&
 		emit_event(e, t, ch, 'c', NULL, a, a, out);
 	buf_reset(&e->hdr);
@@ -1263,9 +1341,9 @@ row_change(struct env *e, struct table *t, const struct change *ch, struct buf *
 		case 'd':
 			if (b == NULL)
 				return fail(e, "op \"d\" without \"before\"");
-			if (!emit_event(e, t, ch, 'd', b, NULL, t->nkey > 0 ? b : NULL, out))
-				return false;
-			return t->nkey == 0 || emit_tombstone(e, t, b, out);
+			/* Debezium sends the tombstone even with a null key. */
+			return emit_event(e, t, ch, 'd', b, NULL, t->nkey > 0 ? b : NULL, out) &&
+				emit_tombstone(e, t, b, out);
 		case 't':
 			return emit_event(e, t, ch, 't', NULL, NULL, NULL, out);
 	}
@@ -1293,8 +1371,9 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 		t = table_get(e, ch.schema, ch.table);
 		if (!t->included)
 			return true;
-		if (t->cols_raw == NULL || t->cols_n != ch.columns.n ||
-			memcmp(t->cols_raw, ch.columns.p, ch.columns.n) != 0) {
+		if (ch.columns_cached != t &&
+			(t->cols_raw == NULL || t->cols_n != ch.columns.n ||
+			 memcmp(t->cols_raw, ch.columns.p, ch.columns.n) != 0)) {
 			if (!table_build(t, ch.columns, e->c, err, errsize)) {
 				table_clear(t);
 				out->len = start;
@@ -1310,9 +1389,9 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 	/* Only the last record of the change carries its position. */
 	if (out->len > start) {
 		out->len -= 2;			/* "}\n" */
-		buf_puts(out, ",\"pos\":");
+		PUTL(out, ",\"pos\":");
 		buf_put(out, ch.pos.p, ch.pos.n);
-		buf_puts(out, "}\n");
+		PUTL(out, "}\n");
 	}
 	return true;
 }

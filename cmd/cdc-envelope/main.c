@@ -186,6 +186,9 @@ envelope_run(struct env *e, struct out *o)
 		log_error("could not write standard output: %s", strerror(o->err));
 		status = EX_IOERR;
 	}
+	if (status == 0)
+		log_info("%llu change lines read%s", (unsigned long long) lr.lineno,
+				 sig_stop ? ", stopped by a signal" : "");
 	lr_free(&lr);
 	return status;
 }
@@ -247,7 +250,7 @@ main(int argc, char **argv)
 			case OPT_UNWRAP_DELETE:
 				conf.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);
 				break;
-			case 'v': log_set_level(LOG_DEBUG); break;
+			case 'v': log_set_level(LOG_INFO); break;
 			case 'h': usage(); return 0;
 			case 'V': opt_version();
 			default: usage_error("invalid option");

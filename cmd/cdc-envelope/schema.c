@@ -249,10 +249,12 @@ put_schema(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
 }
 
 /*
- * PostgresDefaultValueConverter: a default expression that calls a
- * function (nextval(...), now()) or names the current time becomes the
- * type's placeholder; a literal ('abc'::text, 5) is parsed.  Returns the
- * default as JSON (malloc'd) or NULL when Debezium would have none.
+ * PostgresDefaultValueConverter: only the types it has a mapper for get a
+ * default (not domains, arrays, money, bytea, timetz ...).  A default
+ * that calls a function (nextval(...), now()) or names the current time
+ * becomes the type's placeholder; otherwise the value is the text between
+ * the first two single quotes, or the raw expression when it has none.
+ * Returns the default as JSON (malloc'd) or NULL when there is none.
  */
 static char *
 default_json(const struct col *col, const char *expr, const struct env_conf *c)
@@ -261,38 +263,44 @@ default_json(const struct col *col, const char *expr, const struct env_conf *c)
 		"current_timestamp", "current_time", "current_date", "localtime",
 		"localtimestamp", NULL
 	};
-	const struct tdesc *d = &col->t;
-	const char *placeholder;
+	static const struct {
+		const char *type;
+		const char *placeholder;
+	}			mappers[] = {
+		{"bool", "false"}, {"int2", "0"}, {"int4", "0"}, {"int8", "0"},
+		{"numeric", "0.0"}, {"float4", "0.0"}, {"float8", "0.0"},
+		{"bpchar", ""}, {"varchar", ""}, {"text", ""}, {"xml", ""},
+		{"json", "{}"}, {"jsonb", "{}"},
+		{"uuid", "00000000-0000-0000-0000-000000000000"},
+		{"date", "1970-01-01"}, {"time", "00:00:00"},
+		{"timestamp", "1970-01-01 00:00:00"}, {"timestamptz", "1970-01-01 00:00:00+00"},
+		{"interval", "epoch"}, {"bit", "00"}, {"varbit", "0"},
+	};
+	const char *placeholder = NULL,
+			   *q,
+			   *typ = col->typname;
 	struct buf	lit = BUF_INIT,
 				out = BUF_INIT;
 	size_t		i = 0,
-				n = strlen(expr);
-	bool		is_func = false,
+				n;
+	bool		is_func,
+				known = col->has_enum,
 				ok = true;
 	char	   *res = NULL;
-	const char *typ = col->typname;
 
-	if (col->is_array || (d->kind == K_STRING && !col->has_enum &&
-						  !in_list(typ, (const char *const[]) {"varchar", "text", "bpchar",
-							  "json", "jsonb", "xml", "uuid", NULL})))
+	if (col->is_array || col->has_domain)
 		return NULL;
-	switch (d->kind) {
-		case K_BOOL: placeholder = "false"; break;
-		case K_INT: placeholder = "0"; break;
-		case K_FLOAT: case K_DECIMAL: placeholder = "0.0"; break;
-		case K_STRING:
-			placeholder = strncmp(typ, "json", 4) == 0 ? "{}" :
-				strcmp(typ, "uuid") == 0 ? "00000000-0000-0000-0000-000000000000" : "";
-			break;
-		case K_DATE: placeholder = "1970-01-01"; break;
-		case K_TIME_MS: case K_TIME_US: placeholder = "00:00:00"; break;
-		case K_TS_MS: case K_TS_US: placeholder = "1970-01-01 00:00:00"; break;
-		case K_TSTZ: placeholder = "1970-01-01 00:00:00+00"; break;
-		default: return NULL;
-	}
-	if (strcmp(typ, "money") == 0)
+	for (size_t k = 0; !known && k < sizeof mappers / sizeof mappers[0]; k++)
+		if (strcmp(typ, mappers[k].type) == 0) {
+			placeholder = mappers[k].placeholder;
+			known = true;
+		}
+	if (!known)
 		return NULL;
-	/* ^[(]?[A-Za-z0-9_.]+\((.*)?\) */
+	while (*expr == ' ')
+		expr++;
+	n = strlen(expr);
+	/* ^[(]?[A-Za-z0-9_.]+\((.+)?\) */
 	if (expr[i] == '(')
 		i++;
 	{
@@ -302,32 +310,31 @@ default_json(const struct col *col, const char *expr, const struct env_conf *c)
 			i++;
 		is_func = i > start && i < n && expr[i] == '(' && strchr(expr + i, ')') != NULL;
 	}
-	if (!is_func)
-		for (const char *const *w = now_words; *w; w++)
-			if (strcasecmp(expr, *w) == 0)
-				is_func = true;
-	if (is_func)
-		buf_puts(&lit, placeholder);
-	else if (expr[0] == '\'') {
-		for (i = 1; i < n; i++) {
-			if (expr[i] == '\'') {
-				if (i + 1 < n && expr[i + 1] == '\'') {
-					buf_putc(&lit, '\'');
-					i++;
-					continue;
-				}
-				break;
-			}
-			buf_putc(&lit, expr[i]);
-		}
-		ok = i < n;
-	} else {
-		const char *cast = strstr(expr, "::");
+	for (const char *const *w = now_words; !is_func && *w; w++)
+		is_func = strcasecmp(expr, *w) == 0;
+	if (col->has_enum) {
+		/* extractEnumDefault: 'label'::enumtype only */
+		size_t		tl = strlen(typ);
 
-		buf_put(&lit, expr, cast ? (size_t) (cast - expr) : n);
+		if (is_func || n < tl + 4 || expr[0] != '\'' || expr[n - tl - 3] != '\'' ||
+			strncmp(expr + n - tl - 2, "::", 2) != 0 || strcmp(expr + n - tl, typ) != 0)
+			return NULL;
+		buf_put(&lit, expr + 1, n - tl - 4);
+	} else if (is_func)
+		buf_puts(&lit, placeholder);
+	else if ((q = strchr(expr, '\'')) == NULL) {
+		if (strncmp(expr, "NULL::", 6) == 0)
+			return NULL;
+		buf_put(&lit, expr, n);
+	} else {
+		const char *close = strchr(q + 1, '\'');
+
+		ok = close != NULL;
+		if (ok)
+			buf_put(&lit, q + 1, (size_t) (close - q - 1));
 	}
 	if (ok)
-		ok = put_text_value(c, d, buf_cstr(&lit), lit.len, &out);
+		ok = put_text_value(c, &col->t, buf_cstr(&lit), lit.len, &out);
 	if (ok && out.len > 0)
 		res = xstrndup(out.data, out.len);
 	buf_free(&lit);
@@ -413,6 +420,7 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 			json_put_cstr(&tmp, col->name);
 			buf_putc(&tmp, ':');
 			col->jkey = xstrndup(tmp.data, tmp.len);
+			col->jkey_n = tmp.len;
 		} else if (json_str_eq(k, "type") && ty == JSON_STRING) {
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
@@ -432,7 +440,9 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
 			col->comment = xstrndup(tmp.data ? tmp.data : "", tmp.len);
-		} else if (json_str_eq(k, "enum") && ty == JSON_ARRAY) {
+		} else if (json_str_eq(k, "domain") && ty == JSON_STRING)
+			col->has_domain = true;
+		else if (json_str_eq(k, "enum") && ty == JSON_ARRAY) {
 			col->has_enum = true;
 			col->enum_allowed = join_enum(v);
 		}

@@ -32,6 +32,7 @@ struct col {
 	struct json_slice qname;	/* the name as JSON, inside table.cols_raw */
 	char	   *name;
 	char	   *jkey;			/* "name": as the output writes it */
+	size_t		jkey_n;
 	char	   *typname;
 	char	   *comment;
 	char	   *enum_allowed;
@@ -41,6 +42,7 @@ struct col {
 	int			key_ord;
 	bool		optional;
 	bool		has_enum;
+	bool		has_domain;		/* Debezium knows no default for domains */
 	bool		is_array;
 	bool		omit;			/* no Debezium schema: left out */
 	struct tdesc t;

@@ -131,6 +131,18 @@ test_others(void)
 	   strcmp(str(), "\"{\\\"a\\\":\\\"1\\\",\\\"b\\\":\\\"2\\\",\\\"c\\\":null}\"") == 0,
 	   "hstore in HashMap order (got %s)", str());
 	buf_reset(&b);
+	{
+		/* "Aa" and "BB" share hashCode 2112 (bucket 0): insertion order. */
+		const char *in = "\"c\"=>\"1\", \"BB\"=>\"2\", \"Aa\"=>\"3\"";
+
+		ok(conv_hstore(in, strlen(in), &b) &&
+		   strcmp(str(), "\"{\\\"BB\\\":\\\"2\\\",\\\"Aa\\\":\\\"3\\\",\\\"c\\\":\\\"1\\\"}\"") == 0,
+		   "hstore: colliding keys keep insertion order (got %s)", str());
+	}
+	ok(conv_java_hash("Aa", 2) == 2112 && conv_java_hash("BB", 2) == 2112 &&
+	   conv_java_hash("\xf0\x9f\x98\x80", 4) == 1772899, "String.hashCode with a surrogate pair");
+	ok(conv_hashmap_capacity(12) == 16 && conv_hashmap_capacity(13) == 32, "HashMap grows past 0.75");
+	buf_reset(&b);
 	ok(conv_point("(1.5,-2)", 8, &b) &&
 	   strncmp(str(), "{\"x\":1.5,\"y\":-2.0,\"wkb\":\"AQEAAAAAAAAAAAD4PwAAAAAAAADA\"", 54) == 0,
 	   "point (got %s)", str());
