@@ -501,3 +501,30 @@ JSON
 	run -69 --separate-stderr pwt -S "$SLOT" -P "$PUB" --snapshot initial
 	[[ $stderr == *"a consistent snapshot needs a new slot"* ]] || fail "$stderr"
 }
+
+@test "-c: settings from a Debezium connector file, the command line wins" {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, name varchar(10))" "INSERT INTO $T VALUES (1, 'snap')"
+	cat >"$BATS_TEST_TMPDIR/conn.json" <<JSON
+{"name": "postgres-source-connector", "config": {
+  "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "127.0.0.1", "database.port": "$WALPIPE_SOURCE_PORT",
+  "database.user": "postgres", "database.password": "postgrespass",
+  "database.dbname": "connect_test_db", "plugin.name": "pgoutput",
+  "slot.name": "$SLOT", "publication.name": "$PUB", "table.include.list": "public.$T",
+  "status.update.interval.ms": "200", "topic.prefix": "postgres_server.connect_test_db"}}
+JSON
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --create-slot --end-lsn now
+	assert_equal "$(jq -c '[.op, .table, .after.name, .snapshot]' <<<"$output")" "[\"r\",\"$T\",\"snap\",\"first\"]"
+	run -0 psql_src "SELECT tablename FROM pg_publication_tables WHERE pubname = '$PUB'"
+	assert_output "$T"
+	psql_src "INSERT INTO $T VALUES (2, 'stream')"
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.name]' <<<"$output")" '["c","stream"]'
+	# The command line wins over the file.
+	run -69 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" -S nosuchslot
+	[[ $stderr == *'"nosuchslot" does not exist'* ]] || fail "$stderr"
+	sed -i 's/"pgoutput"/"decoderbufs"/' "$BATS_TEST_TMPDIR/conn.json"
+	run -78 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json"
+	[[ $stderr == *'plugin.name'*'only pgoutput'* ]] || fail "$stderr"
+	run -66 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/nosuch.json"
+}

@@ -229,12 +229,12 @@ ensure_publication(struct tail *t)
 		buf_free(&sql);
 		return;
 	}
-	if (t->o->ntables == 0)
+	if (t->o->ntables == 0 && !t->o->all_tables)
 		fatal(EX_UNAVAILABLE, "publication \"%s\" does not exist (create it, or name its tables with -t)",
 			  t->o->publication);
 	qp = ident(t->sql, t->o->publication);
 	buf_reset(&sql);
-	buf_printf(&sql, "CREATE PUBLICATION %s FOR TABLE ", qp);
+	buf_printf(&sql, "CREATE PUBLICATION %s FOR %s", qp, t->o->all_tables ? "ALL TABLES" : "TABLE ");
 	PQfreemem(qp);
 	for (i = 0; i < t->o->ntables; i++) {
 		if (i > 0)

@@ -33,6 +33,7 @@ struct tail_opts {
 	bool		drop_slot;
 	bool		heartbeat_message;
 	bool		streaming;		/* protocol 2, in-progress transactions */
+	bool		all_tables;		/* create the publication FOR ALL TABLES */
 	enum snap_mode snapshot;
 	uint64_t	start_lsn;
 	uint64_t	end_lsn;		/* 0: none */
@@ -76,6 +77,9 @@ struct tail {
 	struct spill *spills;		/* every open one */
 	struct buf	replay;
 };
+
+/* Fills what the command line left unset from a connector JSON file. */
+void		tail_opts_from_connector(struct tail_opts *o, const char *path);
 
 /* Exit statuses map (sysexits.h); functions below fatal() on error. */
 void		tail_init(struct tail *t, const struct tail_opts *o);
