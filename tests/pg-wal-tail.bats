@@ -528,3 +528,17 @@ JSON
 	[[ $stderr == *'plugin.name'*'only pgoutput'* ]] || fail "$stderr"
 	run -66 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/nosuch.json"
 }
+
+@test "a server restart: reconnect with backoff, nothing lost, nothing twice" {
+	new_table
+	pwt_bg -S "$SLOT" -P "$PUB" --status-interval 0.2 --retries 8 >"$OUT"
+	psql_src "INSERT INTO $T VALUES (1, 'a')"
+	wait_until 20 lines_ge "$OUT" 1
+	"$REPO/scripts/stack" stop-pg main 2>/dev/null
+	"$REPO/scripts/stack" start-pg main 2>/dev/null
+	psql_src "INSERT INTO $T VALUES (2, 'b')"
+	wait_until 60 lines_ge "$OUT" 2
+	stop_bg
+	run -0 jq -r .after.id "$OUT"
+	assert_output "$(printf '%s\n' 1 2)"
+}

@@ -57,13 +57,20 @@ status_for_connect_error(const char *msg)
 	return EX_UNAVAILABLE;
 }
 
-/* The primary message of a failed result, else libpq's, without newline. */
+/*
+ * The primary message of a failed result, else libpq's first line
+ * (libpq adds hints on further lines), for one-line errors.
+ */
 const char *
 pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char	   *nl;
 
-	return log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
+	log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	return buf;
 }
 
 static const char *
