@@ -44,11 +44,19 @@ snapshot_mode(const char *v)
 		  "(initial, initial_only, never or no_data)", v);
 }
 
-/* table.include.list "a.b, c.d" as -t names (owned by o, never freed). */
+/*
+ * The file's settings, kept for the life of the process: the options
+ * point into them.
+ */
+static struct connector conf;
+static struct buf conninfo = BUF_INIT;
+static char *tables_copy;	/* the -t names point into it */
+
+/* table.include.list "a.b, c.d" as -t names. */
 static void
 include_tables(struct tail_opts *o, const char *list)
 {
-	char	   *copy = xstrdup(list);
+	char	   *copy = tables_copy = xstrdup(list);
 	char	   *save = NULL;
 	char	   *tok;
 
@@ -61,54 +69,59 @@ include_tables(struct tail_opts *o, const char *list)
 			fatal(EX_CONFIG, "table.include.list: \"%s\": only plain schema.table names "
 				  "can create a publication", tok);
 		o->tables = xrealloc(o->tables, (size_t) (o->ntables + 1) * sizeof *o->tables);
-		o->tables[o->ntables++] = xstrdup(tok);
+		o->tables[o->ntables++] = tok;
 	}
-	free(copy);
 }
 
 void
 tail_opts_from_connector(struct tail_opts *o, const char *path)
 {
-	struct connector c;
-	struct buf	conninfo = BUF_INIT;
+	struct connector *cp = &conf;
 	char		err[1024];
 	const char *v;
 
-	if (!connector_load(path, &c, err, sizeof err))
+	if (!connector_load(path, cp, err, sizeof err))
 		fatal(errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG, "%s", err);
-	v = connector_get(&c, "plugin.name");
+	v = connector_get(cp, "plugin.name");
 	if (v && strcmp(v, "pgoutput") != 0)
 		fatal(EX_CONFIG, "connector setting plugin.name: \"%s\": only pgoutput is supported", v);
-	if (o->conninfo == NULL && connector_conninfo(&c, &conninfo))
-		o->conninfo = xstrdup(conninfo.data);
+	if (o->conninfo == NULL && connector_conninfo(cp, &conninfo))
+		o->conninfo = conninfo.data;
 	if (o->slot == NULL)
-		o->slot = xstrdup((v = connector_get(&c, "slot.name")) ? v : "debezium");
+		o->slot = (v = connector_get(cp, "slot.name")) ? v : "debezium";
 	if (o->publication == NULL)
-		o->publication = xstrdup((v = connector_get(&c, "publication.name")) ? v : "dbz_publication");
-	if (o->snapshot == SNAP_DEFAULT && (v = connector_get(&c, "snapshot.mode")))
+		o->publication = (v = connector_get(cp, "publication.name")) ? v : "dbz_publication";
+	if (o->snapshot == SNAP_DEFAULT && (v = connector_get(cp, "snapshot.mode")))
 		o->snapshot = snapshot_mode(v);
-	if (o->heartbeat_us < 0 && (v = connector_get(&c, "heartbeat.interval.ms")))
+	if (o->heartbeat_us < 0 && (v = connector_get(cp, "heartbeat.interval.ms")))
 		o->heartbeat_us = millis("heartbeat.interval.ms", v);
-	if (o->status_interval_us < 0 && (v = connector_get(&c, "status.update.interval.ms")))
+	if (o->status_interval_us < 0 && (v = connector_get(cp, "status.update.interval.ms")))
 		o->status_interval_us = millis("status.update.interval.ms", v);
 	/*
 	 * A missing publication: Debezium's default mode, all_tables, needs a
 	 * superuser; with a table.include.list and no mode we create it for
 	 * those tables (filtered), which is what such a setup means.
 	 */
-	v = connector_get(&c, "publication.autocreate.mode");
+	v = connector_get(cp, "publication.autocreate.mode");
 	if (v && strcasecmp(v, "filtered") != 0 && strcasecmp(v, "all_tables") != 0 &&
 		strcasecmp(v, "disabled") != 0)
 		fatal(EX_CONFIG, "connector setting publication.autocreate.mode: \"%s\" is not "
 			  "disabled, filtered or all_tables", v);
 	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
-		const char *list = connector_get(&c, "table.include.list");
+		const char *list = connector_get(cp, "table.include.list");
 
 		if ((v && strcasecmp(v, "all_tables") == 0) || (v == NULL && list == NULL))
 			o->all_tables = true;
 		else if (list)
 			include_tables(o, list);
 	}
+}
+
+void
+tail_opts_free_connector(void)
+{
+	free(tables_copy);
+	tables_copy = NULL;
 	buf_free(&conninfo);
-	connector_free(&c);
+	connector_free(&conf);
 }

@@ -192,16 +192,14 @@ main(int argc, char **argv)
 	tail_connect(&t);
 	if (o.drop_slot) {
 		tail_drop_slot(&t);
-		tail_close(&t);
-		return 0;
-	}
-	tail_setup(&t);
-	tail_snapshot(&t);
-	if (o.snapshot == SNAP_ONLY)
 		status = 0;
-	else
-		status = tail_stream(&t);
+	} else {
+		tail_setup(&t);
+		tail_snapshot(&t);
+		status = o.snapshot == SNAP_ONLY ? 0 : tail_stream(&t);
+	}
 	tail_close(&t);
 	free(o.tables);
+	tail_opts_free_connector();
 	return status;
 }

@@ -80,6 +80,8 @@ struct tail {
 
 /* Fills what the command line left unset from a connector JSON file. */
 void		tail_opts_from_connector(struct tail_opts *o, const char *path);
+/* Frees what that kept; the options' strings from the file go with it. */
+void		tail_opts_free_connector(void);
 
 /* Exit statuses map (sysexits.h); functions below fatal() on error. */
 void		tail_init(struct tail *t, const struct tail_opts *o);
