@@ -514,8 +514,27 @@ start_replication(struct tail *t, bool retrying)
 }
 
 /*
- * Waits until the socket is readable or the next status update is due,
- * at most a second.  Returns false if the connection failed.
+ * While idle, look at the ack file this often, so that the slot follows
+ * downstream closely instead of once per status interval: the server can
+ * recycle WAL and the slot's lag reads true.
+ */
+#define ACK_CHECK_US 200000
+
+/* Confirms at once what downstream acknowledged since the last look. */
+static bool
+confirm_acknowledged(struct tail *t, int64_t now)
+{
+	uint64_t	before = t->q.confirmed;
+
+	t->last_ack_check_us = now;
+	update_confirm(t);
+	return t->q.confirmed == before || send_status(t, false);
+}
+
+/*
+ * Waits until the socket is readable or the next status update (or ack
+ * file check) is due, at most a second.  Returns false if the connection
+ * failed.
  */
 static bool
 wait_socket(struct tail *t)
@@ -529,6 +548,8 @@ wait_socket(struct tail *t)
 		return false;
 	if (left > 1000000)
 		left = 1000000;
+	if (t->o->ack_file && left > ACK_CHECK_US)
+		left = ACK_CHECK_US;
 	if (left < 0)
 		left = 0;
 	FD_ZERO(&rfds);
@@ -618,6 +639,9 @@ receive(struct tail *t)
 				if (!send_status(t, true))
 					return STEP_LOST;
 			}
+			if (t->o->ack_file && now - t->last_ack_check_us >= ACK_CHECK_US &&
+				!confirm_acknowledged(t, now))
+				return STEP_LOST;
 			if (!wait_socket(t))
 				return STEP_LOST;
 			continue;

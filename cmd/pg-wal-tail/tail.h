@@ -70,6 +70,7 @@ struct tail {
 	uint64_t	server_end;		/* walEnd of the last keepalive */
 	int64_t		last_status_us;
 	int64_t		last_heartbeat_us;
+	int64_t		last_ack_check_us;
 	bool		done;			/* --end-lsn reached */
 	/* Streamed in-progress transactions (--streaming). */
 	bool		in_stream;		/* between Stream Start and Stream Stop */

@@ -44,17 +44,26 @@ workload() {
 }
 
 # kill_part PART: SIGKILL one part; servers are started again at once, the
-# pipelines by walpipe-run.
+# pipelines by walpipe-run. A command is killed once it runs again after the
+# previous kill (its pipeline may still be restarting).
 kill_part() {
-	local pid
 	case $1 in
 	broker) scripts_stack kill-broker && scripts_stack start-broker ;;
 	source) scripts_stack kill-pg main && scripts_stack start-pg main ;;
 	replica) scripts_stack kill-pg replica && scripts_stack start-pg replica ;;
-	pg-wal-tail | cdc-envelope | kafka-pub) pid=$(pipeline_pid source) ;;
-	kafka-sub | pg-apply) pid=$(pipeline_pid sink) ;;
+	pg-wal-tail | cdc-envelope | kafka-pub) kill_command source "$1" ;;
+	kafka-sub | pg-apply) kill_command sink "$1" ;;
 	esac
-	[[ -z ${pid:-} ]] || pkill -KILL -s "$pid" -x "$1" || true
+}
+
+kill_command() {
+	wait_until 30 running "$1" "$2" && pkill -KILL -s "$(pipeline_pid "$1")" -x "$2"
+}
+
+running() {
+	local sid
+	sid=$(pipeline_pid "$1")
+	[[ -n $sid ]] && pgrep -s "$sid" -x "$2" >/dev/null
 }
 
 scripts_stack() { "$REPO/scripts/stack" "$@" >/dev/null 2>&1; }
@@ -65,7 +74,7 @@ scripts_stack() { "$REPO/scripts/stack" "$@" >/dev/null 2>&1; }
 	for part in pg-wal-tail cdc-envelope kafka-pub broker kafka-sub pg-apply source replica; do
 		sleep "$((RANDOM % 3 + 1)).$((RANDOM % 10))"
 		echo "# killing $part" >&3
-		kill_part "$part"
+		kill_part "$part" || fail "could not kill $part"
 	done
 	wait "$load_pid"
 	changes=$(psql_src "select count(*) from public.source_table")
