@@ -384,7 +384,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 			else if (!conv_timestamp(s, n, &v))
 				return false;
 			else if (d->kind == K_TS_MS)
-				v = v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+				v = v / 1000 - (v % 1000 < 0);	/* floor, as toEpochMilli() */
 			buf_put_i64(out, v);
 			return true;
 		case K_TSTZ:
@@ -604,7 +604,8 @@ index_row(struct env *e, const struct table *t, struct json_slice row, const cha
 				v;
 	int			j = 0;
 
-	memset(vals, 0, (size_t) t->ncols * sizeof *vals);
+	if (t->ncols > 0)
+		memset(vals, 0, (size_t) t->ncols * sizeof *vals);
 	if (json_type_of(row) != JSON_OBJECT)
 		return fail(e, "\"%s\" is a %s, not an object", what, json_type_name(json_type_of(row)));
 	json_iter_init(&it, row);
@@ -1201,7 +1202,9 @@ parse_change(struct env *e, const char *line, size_t n, struct change *ch)
 		return fail(e, "missing or invalid \"commit_lsn\"");
 	if (json_type_of(ch->xid) != JSON_NUMBER || !int_text(ch->xid.p, ch->xid.n))
 		return fail(e, "missing or invalid \"xid\"");
-	if (json_type_of(ch->ts_us) != JSON_NUMBER || !json_to_i64(ch->ts_us, &ch->ts_us_v))
+	/* ts_ns = ts_us * 1000 must fit, as in Debezium's long. */
+	if (json_type_of(ch->ts_us) != JSON_NUMBER || !json_to_i64(ch->ts_us, &ch->ts_us_v) ||
+		ch->ts_us_v > INT64_MAX / 1000 || ch->ts_us_v < INT64_MIN / 1000)
 		return fail(e, "missing or invalid \"ts_us\"");
 	if (ch->snapshot.n > 0 && json_type_of(ch->snapshot) != JSON_STRING)
 		return fail(e, "invalid \"snapshot\"");

@@ -353,6 +353,7 @@ col_free(struct col *col)
 	free(col->t.params);
 	free(col->elem.params);
 	free(col->enum_allowed);
+	free(col->default_expr_tmp);
 }
 
 void
@@ -413,6 +414,8 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 
 		if (json_str_eq(k, "name") && ty == JSON_STRING) {
 			col->qname = v;
+			free(col->name);
+			free(col->jkey);
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
 			col->name = xstrndup(tmp.data ? tmp.data : "", tmp.len);
@@ -424,6 +427,7 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 		} else if (json_str_eq(k, "type") && ty == JSON_STRING) {
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
+			free(col->typname);
 			col->typname = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "typmod") && json_to_i64(v, &i64))
 			col->typmod = (int) i64;
@@ -439,11 +443,13 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 		} else if (json_str_eq(k, "comment") && ty == JSON_STRING) {
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
+			free(col->comment);
 			col->comment = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "domain") && ty == JSON_STRING)
 			col->has_domain = true;
 		else if (json_str_eq(k, "enum") && ty == JSON_ARRAY) {
 			col->has_enum = true;
+			free(col->enum_allowed);
 			col->enum_allowed = join_enum(v);
 		}
 	}
