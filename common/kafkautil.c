@@ -84,6 +84,20 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 	return true;
 }
 
+bool
+kafka_conf_has_brokers(rd_kafka_conf_t *conf)
+{
+	char		val[1024];
+	size_t		len = sizeof val;
+
+	if (rd_kafka_conf_get(conf, "bootstrap.servers", val, &len) == RD_KAFKA_CONF_OK &&
+		val[0] != '\0')
+		return true;
+	len = sizeof val;
+	return rd_kafka_conf_get(conf, "test.mock.num.brokers", val, &len) == RD_KAFKA_CONF_OK &&
+		strcmp(val, "0") != 0;
+}
+
 static void
 log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {

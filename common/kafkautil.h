@@ -25,6 +25,9 @@ bool		kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv,
 bool		kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
 							char *errbuf, size_t errsize);
 
+/* True if conf names brokers (bootstrap.servers) or a mock cluster. */
+bool		kafka_conf_has_brokers(rd_kafka_conf_t *conf);
+
 /*
  * Routes librdkafka's log lines and (non-fatal) errors to the walpipe
  * logger at info level, so that a broker restart does not flood stderr

@@ -29,16 +29,19 @@ parse_encoding(struct json_slice v, enum rec_encoding *enc)
 
 /* Stores one member; false with *err set if its type is wrong. */
 static bool
-take_member(struct record *r, struct json_slice k, struct json_slice v,
+take_member(struct record *r, struct json_slice k, struct json_slice v, bool spaced,
 			const char *base, struct json_err *err)
 {
 	enum json_type t = json_type_of(v);
 	int64_t		i;
 
-	if (json_str_eq(k, "key"))
+	if (json_str_eq(k, "key")) {
 		r->key = v;
-	else if (json_str_eq(k, "value"))
+		r->key_spaced = spaced;
+	} else if (json_str_eq(k, "value")) {
 		r->value = v;
+		r->value_spaced = spaced;
+	}
 	else if (json_str_eq(k, "topic")) {
 		if (t != JSON_STRING && t != JSON_NULL)
 			return bad(err, base, v.p, "\"topic\" must be a string");
@@ -118,6 +121,7 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 	const char *p;
 	struct json_slice k,
 				v;
+	bool		spaced;
 
 	memset(r, 0, sizeof *r);
 	r->partition = -1;
@@ -139,9 +143,9 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 			p = skip_ws(p, end);
 			if (p >= end || *p != ':')
 				return bad(err, line, p, "expected ':' after object key");
-			if ((p = json_scan(line, p + 1, end, &v, err)) == NULL)
+			if ((p = json_scan_ws(line, p + 1, end, &v, err, &spaced)) == NULL)
 				return false;
-			if (!take_member(r, k, v, line, err))
+			if (!take_member(r, k, v, spaced, line, err))
 				return false;
 			p = skip_ws(p, end);
 			if (p >= end)
@@ -200,8 +204,8 @@ base64_decode(const char *s, size_t n, struct buf *out)
 }
 
 bool
-record_data(struct json_slice v, enum rec_encoding enc, struct buf *scratch,
-			const char **p, size_t *n)
+record_data(struct json_slice v, enum rec_encoding enc, bool spaced,
+			struct buf *scratch, const char **p, size_t *n)
 {
 	struct json_slice in;
 
@@ -211,7 +215,7 @@ record_data(struct json_slice v, enum rec_encoding enc, struct buf *scratch,
 		return true;
 	}
 	if (enc == REC_ENC_JSON) {
-		if (!json_has_space(v)) {
+		if (!spaced) {
 			*p = v.p;
 			*n = v.n;
 			return true;

@@ -29,12 +29,12 @@ check_slice(const char *line, size_t n, struct json_slice s, enum json_type want
 }
 
 static void
-check_data(struct json_slice v, enum rec_encoding enc, struct buf *scratch)
+check_data(struct json_slice v, enum rec_encoding enc, bool spaced, struct buf *scratch)
 {
 	const char *p;
 	size_t		n;
 
-	if (record_data(v, enc, scratch, &p, &n) && p != NULL && n > 0) {
+	if (record_data(v, enc, spaced, scratch, &p, &n) && p != NULL && n > 0) {
 		volatile char sink = p[0];
 
 		sink ^= p[n - 1];		/* touch both ends of the bytes */
@@ -65,8 +65,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_slice(line, size, r.value, JSON_INVALID);
 		check_slice(line, size, r.headers, JSON_OBJECT);
 		check_slice(line, size, r.pos, JSON_STRING);
-		check_data(r.key, r.key_enc, &scratch);
-		check_data(r.value, r.value_enc, &scratch);
+		if (r.key.n && r.key_spaced != json_has_space(r.key))
+			abort();
+		if (r.value.n && r.value_spaced != json_has_space(r.value))
+			abort();
+		check_data(r.key, r.key_enc, r.key_spaced, &scratch);
+		check_data(r.value, r.value_enc, r.value_spaced, &scratch);
 	}
 	buf_free(&scratch);
 	free(line);

@@ -168,6 +168,28 @@ java_partition() {
 	assert_output "$n"
 }
 
+@test "broker killed (SIGKILL) and restarted: nothing lost, nothing doubled" {
+	n=300
+	{
+		for ((i = 1; i <= n; i++)); do
+			echo "{\"key\":$i,\"value\":{\"i\":$i},\"pos\":\"0/31:$i\"}"
+			((i % 10)) || sleep 0.1
+		done
+	} | kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" 3>&- &
+	pid=$!
+	wait_until 30 test -s "$BATS_TEST_TMPDIR/ack"
+	"$REPO/scripts/stack" kill-broker
+	sleep 1
+	"$REPO/scripts/stack" start-broker
+	wait "$pid" || fail "kafka-pub exited $?"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "pos 0/31:$n"
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | sort -n | uniq -c | awk '\$1 != 1' | wc -l"
+	assert_output 0
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | wc -l"
+	assert_output "$n"
+}
+
 @test "mock cluster: retriable produce errors are retried, every record acked once" {
 	# 6 NOT_LEADER_FOR_PARTITION, 7 REQUEST_TIMED_OUT: retriable.
 	seq 1 50 | sed 's/.*/{"key":&,"value":&,"pos":"0\/40:&"}/' >"$BATS_TEST_TMPDIR/in"
@@ -184,6 +206,16 @@ java_partition() {
 		-t "$T" --mock-errors 10 --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
 	[[ $stderr == *'line 1: delivery to topic "'"$T"'" failed: '* ]] || fail "$stderr"
 	assert [ ! -e "$BATS_TEST_TMPDIR/ack" ]
+}
+
+@test "a full producer queue applies backpressure and drops nothing" {
+	seq 1 2000 | sed 's/.*/{"key":&,"value":&,"pos":"0\/70:&"}/' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.messages=10 \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/70:2000'
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | sort -n | uniq | wc -l"
+	assert_output 2000
 }
 
 @test "an ack file that cannot be written: exit 74" {

@@ -20,9 +20,10 @@ kput() {
 	timeout 30 kcat -b "$B" -P -t "$t" -K $'\t' "$@"
 }
 
-# kdump TOPIC: kcat's view of every record, as hex, one per line.
+# kdump TOPIC: kcat's view of every record (partition, timestamp, key, value,
+# headers, lengths) as hex.
 kdump() {
-	timeout 30 kcat -b "$B" -C -t "$1" -e -q -f '%p|%k|%s|%h|%K|%S\n' | od -An -tx1 -v
+	timeout 30 kcat -b "$B" -C -t "$1" -e -q -f '%p|%T|%k|%s|%h|%K|%S\n' | od -An -tx1 -v
 }
 
 # produce_n TOPIC N: N small JSON records with keys 1..N.
@@ -163,6 +164,44 @@ committed() {
 	wait "$pid" || fail "kafka-sub exited $?"
 	run -0 bash -c "jq -r .key '$BATS_TEST_TMPDIR/out' | sort -n | uniq | wc -l"
 	assert_output 200
+}
+
+@test "killed (SIGKILL) in the middle: the next run starts at or before the first unwritten record" {
+	seq 1 20000 | awk '{printf "%d\t{\"i\":%d,\"pad\":\"%01000d\"}\n", $1, $1, 0}' | kput "$T"
+	kafka-sub -b "$B" -t "$T" -G "$G" --commit-interval 10 >"$BATS_TEST_TMPDIR/out1" 3>&- &
+	pid=$!
+	wait_until 30 bash -c "[[ \$(kafka-sub -b '$B' --lag -G '$G' -t '$T' | awk 'NR == 2 {print \$3}') =~ ^[0-9]+$ ]]"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	run -0 timeout 60 bash -c "kafka-sub -b '$B' -t '$T' -G '$G' -e >'$BATS_TEST_TMPDIR/out2'"
+	last1=$(jq -r .key "$BATS_TEST_TMPDIR/out1" 2>/dev/null | sort -n | tail -n 1) || true
+	first2=$(jq -r .key "$BATS_TEST_TMPDIR/out2" | head -n 1)
+	[[ -z $first2 || $first2 -le $((${last1:-0} + 1)) ]] || fail "skipped from ${last1:-0} to $first2"
+	run -0 bash -c "cat '$BATS_TEST_TMPDIR/out1' '$BATS_TEST_TMPDIR/out2' | jq -r .key 2>/dev/null | sort -n | uniq | wc -l"
+	assert_output 20000
+}
+
+@test "a second group member takes partitions over: nothing lost, all committed at the end" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --partitions 2
+	produce_n "$T" 1000
+	kafka-sub -b "$B" -t "$T" -G "$G" --commit-interval 50 >"$BATS_TEST_TMPDIR/a" 3>&- &
+	a=$!
+	wait_until 30 lines_at_least "$BATS_TEST_TMPDIR/a" 1000
+	kafka-sub -b "$B" -t "$T" -G "$G" --commit-interval 50 >"$BATS_TEST_TMPDIR/b" 3>&- &
+	b=$!
+	for ((i = 1001; i <= 2000; i += 25)); do
+		seq "$i" $((i + 24)) | awk '{printf "%d\t{\"i\":%d}\n", $1, $1}' | kput "$T"
+		sleep 0.1
+	done
+	wait_until 60 bash -c "(( \$(cat '$BATS_TEST_TMPDIR/a' '$BATS_TEST_TMPDIR/b' | wc -l) >= 2000 ))"
+	kill -TERM "$a" "$b"
+	wait "$a" || fail "first member exited $?"
+	wait "$b" || fail "second member exited $?"
+	[[ -s $BATS_TEST_TMPDIR/b ]] || fail "the second member got no partition"
+	run -0 bash -c "cat '$BATS_TEST_TMPDIR/a' '$BATS_TEST_TMPDIR/b' | jq -r .key | sort -n | uniq | wc -l"
+	assert_output 2000
+	run -0 bash -c "kafka-sub -b '$B' --lag -G '$G' -t '$T' -J | jq -s -c 'map(.lag)'"
+	assert_output '[0,0]'
 }
 
 @test "--pretty indents records that jq still reads" {

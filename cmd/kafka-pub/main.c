@@ -145,7 +145,6 @@ main(int argc, char **argv)
 				verbose = 0,
 				status,
 				c;
-	size_t		len = sizeof errbuf;
 
 	log_init(argv[0]);
 	conf = default_conf();
@@ -218,10 +217,7 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
-	if (rd_kafka_conf_get(conf, "bootstrap.servers", errbuf, &len) != RD_KAFKA_CONF_OK ||
-		(errbuf[0] == '\0' && (len = sizeof errbuf,
-							   rd_kafka_conf_get(conf, "test.mock.num.brokers", errbuf, &len),
-							   strcmp(errbuf, "0") == 0)))
+	if (!kafka_conf_has_brokers(conf))
 		usage_error("no brokers given: use -b BROKERS");
 	if (create && delete)
 		usage_error("--create-topic and --delete-topic exclude each other");

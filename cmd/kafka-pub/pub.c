@@ -143,7 +143,7 @@ make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_he
 
 		buf_reset(&p->hscratch);
 		if ((t != JSON_STRING && t != JSON_NULL) || !json_str_decode(k, &p->hscratch) ||
-			!record_data(v, enc, &p->vscratch, &vp, &vn)) {
+			!record_data(v, enc, false, &p->vscratch, &vp, &vn)) {
 			rd_kafka_headers_destroy(h);
 			return line_error(p, lineno, "%s", "header values must be strings (or null) in their encoding");
 		}
@@ -194,11 +194,11 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	}
 	if (rkt == NULL)
 		return line_error(p, lineno, "invalid topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
-	if (!record_data(r.key, r.key_enc, &p->kscratch, &kp, &kn))
+	if (!record_data(r.key, r.key_enc, r.key_spaced, &p->kscratch, &kp, &kn))
 		return line_error(p, lineno, "%s", "\"key\" is not valid in its key_encoding");
 	if (!make_headers(p, &r, lineno, &hdrs))
 		return false;
-	if (!record_data(r.value, r.value_enc, &p->vscratch, &vp, &vn)) {
+	if (!record_data(r.value, r.value_enc, r.value_spaced, &p->vscratch, &vp, &vn)) {
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
 		return line_error(p, lineno, "%s", "\"value\" is not valid in its value_encoding");

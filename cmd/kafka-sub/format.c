@@ -60,15 +60,15 @@ bool
 embeddable_json(const char *p, size_t n)
 {
 	struct json_slice s;
+	bool		space;
 
 	if (n == 0 || (n == 4 && memcmp(p, "null", 4) == 0))
 		return false;
 	/* Leading white space is excluded here, trailing by the length check. */
 	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		return false;
-	if (json_scan(p, p, p + n, &s, NULL) == NULL || s.n != n)
-		return false;
-	return !json_has_space(s);
+	/* One pass validates and finds white space between tokens. */
+	return json_scan_ws(p, p, p + n, &s, NULL, &space) != NULL && s.n == n && !space;
 }
 
 /* Appends ,"name":<data>[,"name_encoding":"..."]. */

@@ -121,6 +121,26 @@ parse_offset(struct sub *s, rd_kafka_conf_t *conf)
 		usage_error("with -G, -o must be beginning, end or stored");
 	if (s->group && !kafka_conf_set(conf, "auto.offset.reset", reset, errbuf, sizeof errbuf))
 		fatal(EX_SOFTWARE, "%s", errbuf);
+	/*
+	 * librdkafka refuses assign() without a group.id; without -G we never
+	 * commit or join, so a fixed name is harmless.
+	 */
+	if (s->group == NULL && !kafka_conf_set(conf, "group.id", "kafka-sub.nogroup", errbuf, sizeof errbuf))
+		fatal(EX_SOFTWARE, "%s", errbuf);
+}
+
+/* Option combinations that make no sense; each exits EX_USAGE. */
+static void
+check_options(const struct sub *s, bool list, bool lag)
+{
+	if (!list && s->ntopics == 0)
+		usage_error("no topic given: use -t TOPIC");
+	if (lag && s->group == NULL)
+		usage_error("--lag needs -G GROUP");
+	if (s->ack_file && s->group == NULL)
+		usage_error("--ack-file needs -G GROUP: offsets are committed to a group");
+	if (s->group && s->partition >= 0)
+		usage_error("-p cannot be used with -G: the group assigns partitions");
 }
 
 int
@@ -161,7 +181,6 @@ main(int argc, char **argv)
 	int			verbose = 0,
 				status,
 				c;
-	size_t		len = sizeof errbuf;
 
 	log_init(argv[0]);
 	conf = default_conf();
@@ -241,26 +260,10 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
-	if (rd_kafka_conf_get(conf, "bootstrap.servers", errbuf, &len) != RD_KAFKA_CONF_OK ||
-		(errbuf[0] == '\0' && (len = sizeof errbuf,
-							   rd_kafka_conf_get(conf, "test.mock.num.brokers", errbuf, &len),
-							   strcmp(errbuf, "0") == 0)))
+	if (!kafka_conf_has_brokers(conf))
 		usage_error("no brokers given: use -b BROKERS");
-	if (!list && s.ntopics == 0)
-		usage_error("no topic given: use -t TOPIC");
-	if (lag && s.group == NULL)
-		usage_error("--lag needs -G GROUP");
-	if (s.ack_file && s.group == NULL)
-		usage_error("--ack-file needs -G GROUP: offsets are committed to a group");
-	if (s.group && s.partition >= 0)
-		usage_error("-p cannot be used with -G: the group assigns partitions");
+	check_options(&s, list, lag);
 	parse_offset(&s, conf);
-	/*
-	 * librdkafka refuses assign() without a group.id; without -G we never
-	 * commit or join, so a fixed name is harmless.
-	 */
-	if (s.group == NULL && !kafka_conf_set(conf, "group.id", "kafka-sub.nogroup", errbuf, sizeof errbuf))
-		fatal(EX_SOFTWARE, "%s", errbuf);
 
 	sub_conf(&s, conf);
 	s.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof errbuf);

@@ -93,7 +93,7 @@ check_data(const char *line, bool is_key, const char *want, size_t wantlen, cons
 	bool		parsed = record_parse(line, strlen(line), &r, &err);
 
 	ok(parsed && record_data(is_key ? r.key : r.value, is_key ? r.key_enc : r.value_enc,
-							 &scratch, &p, &n) &&
+							 is_key ? r.key_spaced : r.value_spaced, &scratch, &p, &n) &&
 	   ((want == NULL && p == NULL) || (want && p && n == wantlen && memcmp(p, want, n) == 0)),
 	   "%s", what);
 	buf_free(&scratch);
@@ -109,7 +109,7 @@ test_record_data(void)
 	const char *p;
 	size_t		n;
 
-	ok(record_parse(line, strlen(line), &r, &err) && record_data(r.key, r.key_enc, &scratch, &p, &n) &&
+	ok(record_parse(line, strlen(line), &r, &err) && record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n) &&
 	   p == line + 7 && n == 8, "compact JSON key: a slice of the line, no copy");
 	buf_free(&scratch);
 	check_data(line, false, "{\"a\":[1,2]}", 11, "JSON with spaces is compacted");
@@ -125,7 +125,7 @@ test_record_data(void)
 			   "base64 without padding");
 	check_data("{\"key\":\"\",\"key_encoding\":\"base64\"}", true, "", 0, "base64: empty");
 	ok(record_parse("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}", strlen("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}"), &r, &err) &&
-	   !record_data(r.key, r.key_enc, &scratch, &p, &n), "bad base64 refused");
+	   !record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n), "bad base64 refused");
 	ok(!record_parse("{\"key\":1,\"key_encoding\":\"text\"}", strlen("{\"key\":1,\"key_encoding\":\"text\"}"), &r, &err), "text needs a string");
 	ok(!record_parse("{\"key\":1} x", strlen("{\"key\":1} x"), &r, &err) && err.off == 10, "trailing bytes refused");
 	ok(!record_parse("{\"key\":1,}", strlen("{\"key\":1,}"), &r, &err), "trailing comma refused");

@@ -1,0 +1,279 @@
+/*
+ * fastrec.c - the record line read in one pass, without scanning the
+ * schemas again and again: key and value are {"schema":..,"payload":..}
+ * and the schema bytes are the same on every record of a table, so a
+ * schema that equals (memcmp) one already seen, validated and parsed is
+ * skipped.  Everything else is validated by json_scan() as it is read.
+ * Once validated, JSON is walked by vobj_next(), which trusts it.
+ */
+#include "pgapply.h"
+
+#include <string.h>
+
+static const char *
+ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static bool
+fail(struct json_err *err, const char *base, const char *at, const char *msg)
+{
+	err->msg = msg;
+	err->off = (size_t) (at - base);
+	return false;
+}
+
+/*
+ * Validates the payload object at p member by member, keeping the slices
+ * of an envelope's before, after, source and op on the way (parts may be
+ * NULL).  Anything but an object is scanned as a whole.
+ */
+static const char *
+scan_payload(const char *base, const char *p, const char *end, struct json_slice *payload,
+			 struct envelope_parts *parts, struct json_err *err)
+{
+	const char *start = p;
+	struct json_slice k,
+				v;
+
+	if (p >= end || *p != '{' || parts == NULL)
+		return json_scan(base, p, end, payload, err);
+	p = ws(p + 1, end);
+	if (p < end && *p == '}')
+		p++;
+	else
+		for (;;) {
+			if (p >= end || *p != '"')
+				return fail(err, base, p, "expected string as object key"), NULL;
+			if ((p = json_scan(base, p, end, &k, err)) == NULL)
+				return NULL;
+			p = ws(p, end);
+			if (p >= end || *p != ':')
+				return fail(err, base, p, "expected ':' after object key"), NULL;
+			if ((p = json_scan(base, p + 1, end, &v, err)) == NULL)
+				return NULL;
+			if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
+				parts->after = v;
+			else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
+				parts->before = v;
+			else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
+				parts->source = v;
+			else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
+				parts->op = v;
+			p = ws(p, end);
+			if (p < end && *p == '}') {
+				p++;
+				break;
+			}
+			if (p >= end || *p != ',')
+				return fail(err, base, p, "expected ',' or '}'"), NULL;
+			p = ws(p + 1, end);
+		}
+	payload->p = start;
+	payload->n = (size_t) (p - start);
+	parts->valid = true;
+	return p;
+}
+
+/*
+ * At p: a value that may be {"schema":S,"payload":P}.  Returns the end of
+ * the value, or NULL with err set; fills *schema and *payload when it has
+ * that exact compact shape (else leaves them empty for the slow path).
+ */
+static const char *
+split_value(const char *base, const char *p, const char *end, const struct schema_cache *sc,
+			bool key, struct json_slice *whole, struct json_slice *schema,
+			struct json_slice *payload, struct envelope_parts *parts, struct json_err *err)
+{
+	static const char head[] = "{\"schema\":";
+	static const char mid[] = ",\"payload\":";
+	const char *q;
+	int			i;
+
+	schema->n = payload->n = 0;
+	if ((size_t) (end - p) > sizeof head && memcmp(p, head, sizeof head - 1) == 0) {
+		q = p + sizeof head - 1;
+		schema->p = q;
+		for (i = -1; i < sc->nshapes && schema->n == 0; i++) {
+			const struct shape *sh = i < 0 ? sc->last : sc->shapes[i];
+			const char *raw;
+			size_t		rn;
+
+			if (sh == NULL)
+				continue;
+			raw = key ? sh->kraw : sh->vraw;
+			rn = key ? sh->kn : sh->vn;
+			if (rn > 0 && (size_t) (end - q) > rn && q[rn] == ',' && memcmp(q, raw, rn) == 0)
+				schema->n = rn;
+		}
+		if (schema->n == 0 && (q = json_scan(base, q, end, schema, err)) == NULL)
+			return NULL;
+		q = schema->p + schema->n;
+		if ((size_t) (end - q) > sizeof mid && memcmp(q, mid, sizeof mid - 1) == 0) {
+			q = scan_payload(base, q + sizeof mid - 1, end, payload, parts, err);
+			if (q == NULL)
+				return NULL;
+			if (q < end && *q == '}') {
+				whole->p = p;
+				whole->n = (size_t) (q + 1 - p);
+				return q + 1;
+			}
+		}
+		schema->n = payload->n = 0;
+	}
+	return json_scan(base, p, end, whole, err);
+}
+
+static bool
+member(struct frec *f, struct json_slice k, struct json_slice v, const char *base,
+	   struct json_err *err)
+{
+	struct record *r = &f->r;
+	enum json_type t = json_type_of(v);
+	int64_t		i;
+
+	if (json_str_eq(k, "topic")) {
+		if (t != JSON_STRING && t != JSON_NULL)
+			return fail(err, base, v.p, "\"topic\" must be a string");
+		if (t == JSON_STRING)
+			r->topic = v;
+	} else if (json_str_eq(k, "partition")) {
+		if (t == JSON_NULL)
+			return true;
+		if (!json_to_i64(v, &i) || i < -1 || i > INT32_MAX)
+			return fail(err, base, v.p, "\"partition\" must be an integer from -1 to 2147483647");
+		r->partition = (int32_t) i;
+		r->has_partition = i >= 0;
+	} else if (json_str_eq(k, "offset")) {
+		if (t == JSON_NULL)
+			return true;
+		if (!json_to_i64(v, &r->offset) || r->offset < 0)
+			return fail(err, base, v.p, "\"offset\" must be a non-negative integer");
+		r->has_offset = true;
+	} else if (json_str_eq(k, "pos")) {
+		if (t != JSON_STRING && t != JSON_NULL)
+			return fail(err, base, v.p, "\"pos\" must be a string");
+		if (t == JSON_STRING)
+			r->pos = v;
+	} else if (json_str_eq(k, "key_encoding")) {
+		if (!json_str_eq(v, "json"))
+			r->key_enc = REC_ENC_TEXT;
+	} else if (json_str_eq(k, "value_encoding")) {
+		if (!json_str_eq(v, "json"))
+			r->value_enc = REC_ENC_TEXT;
+	}
+	return true;
+}
+
+bool
+frec_parse(const char *line, size_t n, const struct schema_cache *sc, struct frec *f,
+		   struct json_err *err)
+{
+	const char *end = line + n;
+	const char *p = ws(line, end);
+	struct json_slice k,
+				v;
+
+	memset(f, 0, sizeof *f);
+	f->r.partition = -1;
+	err->msg = NULL;
+	if (p >= end || *p != '{')
+		return p < end && json_scan(line, p, end, NULL, err) == NULL ? false :
+			fail(err, line, p, "record must be a JSON object");
+	p = ws(p + 1, end);
+	if (p < end && *p == '}')
+		p++;
+	else
+		for (;;) {
+			if (p >= end || *p != '"')
+				return fail(err, line, p, "expected string as object key");
+			if ((p = json_scan(line, p, end, &k, err)) == NULL)
+				return false;
+			p = ws(p, end);
+			if (p >= end || *p != ':')
+				return fail(err, line, p, "expected ':' after object key");
+			p = ws(p + 1, end);
+			if (json_str_eq(k, "key"))
+				p = split_value(line, p, end, sc, true, &f->r.key, &f->ks, &f->kp, NULL, err);
+			else if (json_str_eq(k, "value"))
+				p = split_value(line, p, end, sc, false, &f->r.value, &f->vs, &f->vp, &f->parts, err);
+			else if ((p = json_scan(line, p, end, &v, err)) != NULL && !member(f, k, v, line, err))
+				return false;
+			if (p == NULL)
+				return false;
+			p = ws(p, end);
+			if (p < end && *p == '}') {
+				p++;
+				break;
+			}
+			if (p >= end || *p != ',')
+				return fail(err, line, p, "expected ',' or '}'");
+			p = ws(p + 1, end);
+		}
+	if (ws(p, end) != end)
+		return fail(err, line, p, "trailing characters after JSON value");
+	return true;
+}
+
+/* The end of the validated value at p (no leading white space). */
+const char *
+vjson_skip(const char *p, const char *end)
+{
+	int			depth = 0;
+
+	do {
+		char		ch = *p;
+
+		if (ch == '"') {
+			for (p++; *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+			p++;
+		} else if (ch == '}' || ch == ']') {
+			depth--;
+			p++;
+		} else if (depth == 0) {
+			while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+				   *p != '\t' && *p != '\n' && *p != '\r')
+				p++;
+			return p;
+		} else
+			p++;
+	} while (depth > 0 && p < end);
+	return p;
+}
+
+void
+vobj_init(struct vobj *it, struct json_slice obj)
+{
+	it->p = obj.p + 1;
+	it->end = obj.p + obj.n - 1;
+}
+
+bool
+vobj_next(struct vobj *it, struct json_slice *k, struct json_slice *v)
+{
+	const char *p = ws(it->p, it->end);
+
+	if (p >= it->end)
+		return false;
+	k->p = p;
+	p = vjson_skip(p, it->end);
+	k->n = (size_t) (p - k->p);
+	p = ws(p, it->end) + 1;		/* ':' */
+	p = ws(p, it->end);
+	v->p = p;
+	p = vjson_skip(p, it->end);
+	v->n = (size_t) (p - v->p);
+	p = ws(p, it->end);
+	if (p < it->end && *p == ',')
+		p++;
+	it->p = p;
+	return true;
+}

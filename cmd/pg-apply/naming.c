@@ -1,0 +1,95 @@
+/*
+ * naming.c - destination table names: the Debezium JDBC sink's
+ * table.name.format placeholders, and identifier quoting.
+ */
+#include "pgapply.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool
+table_name_expand(const char *format, const char *topic, size_t topiclen,
+				  struct json_slice source, struct buf *out,
+				  char *errbuf, size_t errsize)
+{
+	const char *p = format;
+
+	while (*p) {
+		const char *close;
+		size_t		i;
+
+		if (p[0] != '$' || p[1] != '{' || (close = strchr(p, '}')) == NULL) {
+			buf_putc(out, *p++);
+			continue;
+		}
+		if ((size_t) (close - p) == 7 && memcmp(p, "${topic}", 8) == 0) {
+			/* Debezium's DefaultTableNamingStrategy: dots become underscores. */
+			for (i = 0; i < topiclen; i++)
+				buf_putc(out, topic[i] == '.' ? '_' : topic[i]);
+		} else if (strncmp(p, "${source.", 9) == 0) {
+			char		field[64];
+			struct json_slice v;
+			size_t		fn = (size_t) (close - p) - 9;
+
+			if (fn == 0 || fn >= sizeof field) {
+				snprintf(errbuf, errsize, "bad placeholder in table name format \"%s\"", format);
+				return false;
+			}
+			memcpy(field, p + 9, fn);
+			field[fn] = '\0';
+			if (source.n == 0 || !json_obj_get(source, field, &v) ||
+				json_type_of(v) != JSON_STRING) {
+				snprintf(errbuf, errsize, "record has no source.%s for the table name", field);
+				return false;
+			}
+			if (!json_str_decode(v, out)) {
+				snprintf(errbuf, errsize, "bad source.%s", field);
+				return false;
+			}
+		} else {
+			snprintf(errbuf, errsize, "unknown placeholder %.*s in table name format",
+					 (int) (close - p + 1), p);
+			return false;
+		}
+		p = close + 1;
+	}
+	if (out->len == 0) {
+		snprintf(errbuf, errsize, "empty table name");
+		return false;
+	}
+	return true;
+}
+
+void
+quote_ident(struct buf *out, const char *name, size_t n)
+{
+	size_t		i;
+
+	buf_reserve(out, n + 2);
+	buf_putc(out, '"');
+	for (i = 0; i < n; i++) {
+		if (name[i] == '"')
+			buf_putc(out, '"');
+		buf_putc(out, name[i]);
+	}
+	buf_putc(out, '"');
+}
+
+/*
+ * "schema.table" -> "schema"."table"; as in the Debezium sink the name is
+ * split at the first dot ([catalog.]schema.table is not supported: the
+ * catalog is the database connected to).
+ */
+void
+quote_qualified(struct buf *out, const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL) {
+		quote_ident(out, name, strlen(name));
+		return;
+	}
+	quote_ident(out, name, (size_t) (dot - name));
+	buf_putc(out, '.');
+	quote_ident(out, dot + 1, strlen(dot + 1));
+}

@@ -1,0 +1,297 @@
+/*
+ * pgapply.h - the parts of pg-apply shared by its source files: the
+ * settings (from flags or a Debezium JDBC sink configuration), the Connect
+ * schema of a record turned into columns, value conversion to PostgreSQL
+ * text input, and the batch applied in one transaction.
+ */
+#ifndef PGAPPLY_H
+#define PGAPPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "json.h"
+#include "lsn.h"
+#include "record.h"
+
+enum insert_mode { INSERT_INSERT, INSERT_UPSERT, INSERT_UPDATE };
+enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE };
+
+/* What the command line and -c FILE configure. */
+struct settings {
+	char	   *table_format;	/* table.name.format, "${topic}" */
+	enum insert_mode insert_mode;
+	bool		delete_enabled;
+	bool		truncate_enabled;
+	enum pk_mode pk_mode;
+	char	   *pk_fields;		/* comma separated, or NULL */
+	bool		auto_create;
+	bool		evolution;		/* schema.evolution=basic */
+	long		batch_size;
+	char	   *conninfo;		/* from connection.url etc.; -d wins */
+	/* Which fields were given explicitly on the command line. */
+	unsigned	set_mask;
+};
+
+#define SET_TABLE_FORMAT	(1u << 0)
+#define SET_INSERT_MODE		(1u << 1)
+#define SET_DELETE			(1u << 2)
+#define SET_TRUNCATE		(1u << 3)
+#define SET_PK_MODE			(1u << 4)
+#define SET_PK_FIELDS		(1u << 5)
+#define SET_AUTO_CREATE		(1u << 6)
+#define SET_EVOLUTION		(1u << 7)
+#define SET_BATCH_SIZE		(1u << 8)
+
+/* config.c */
+
+/*
+ * Reads a Debezium JDBC sink connector configuration (JSON, either
+ * {"name":..,"config":{..}} or the bare config object) into s, leaving
+ * the fields named in s->set_mask alone.  false with errbuf filled.
+ */
+bool		config_load(const char *path, struct settings *s, char *errbuf, size_t errsize);
+
+/*
+ * Turns "jdbc:postgresql://host:port/db?k=v" plus user and password into
+ * a libpq conninfo string (malloc'd).  NULL with errbuf filled on error.
+ */
+char	   *jdbc_to_conninfo(const char *url, const char *user, const char *password,
+							 char *errbuf, size_t errsize);
+
+/* convert.c: Connect types and values. */
+
+enum ckind {
+	CK_BOOL, CK_INT, CK_FLOAT, CK_STRING, CK_BYTES, CK_DECIMAL, CK_VSDECIMAL,
+	CK_DATE, CK_TIME_MS, CK_TIME_US, CK_TIME_NS, CK_TS_MS, CK_TS_US, CK_TS_NS,
+	CK_DURATION_US, CK_BITS, CK_POINT, CK_GEOMETRY, CK_ARRAY, CK_JSON
+};
+
+struct ctype {
+	enum ckind	kind;
+	int			scale;			/* Decimal */
+	int			precision;		/* Decimal; 0 = not given */
+	long		bits;			/* Bits length */
+	char		pgtype[48];		/* the column type pg-apply creates */
+	struct ctype *elem;			/* arrays: the element type (owned) */
+};
+
+enum conv_result { CONV_OK, CONV_NULL, CONV_UNAVAILABLE, CONV_ERROR };
+
+/* The value Debezium writes for an unchanged TOASTed column. */
+#define UNAVAILABLE_TEXT	"__debezium_unavailable_value"
+#define UNAVAILABLE_BASE64	"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=="
+
+/*
+ * Reads the Connect schema of one field (a validated object slice) into
+ * t.  false with errbuf filled if the type is unknown or malformed.
+ */
+bool		ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errsize);
+void		ctype_free(struct ctype *t);
+
+/*
+ * Appends the PostgreSQL text input form of the JSON value v of type t to
+ * out.  CONV_NULL and CONV_UNAVAILABLE append nothing; CONV_ERROR fills
+ * errbuf.
+ */
+enum conv_result conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
+							char *errbuf, size_t errsize);
+
+/* Helpers exposed for the unit tests. */
+bool		decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out);
+bool		base64_decode(const char *s, size_t n, struct buf *out);
+void		date_from_days(int64_t days, struct buf *out);
+void		timestamp_from_us(int64_t us, struct buf *out);
+void		time_from_us(int64_t us, struct buf *out);
+/* COPY text format escaping of one field. */
+void		copy_escape(struct buf *out, const char *p, size_t n);
+
+/* naming.c */
+
+/*
+ * Expands the table name format: ${topic} (dots become underscores),
+ * ${source.FIELD} from the value's source block (a JSON object slice, or
+ * n == 0).  false with errbuf filled if a placeholder cannot be resolved.
+ */
+bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
+							  struct json_slice source, struct buf *out,
+							  char *errbuf, size_t errsize);
+
+/*
+ * Quotes a possibly qualified name "a.b" as "a"."b" for SQL (the same as
+ * PQescapeIdentifier, without a connection).
+ */
+void		quote_ident(struct buf *out, const char *name, size_t n);
+void		quote_qualified(struct buf *out, const char *name);
+
+#endif
+
+/* shape.c: the columns a record's key and value schemas describe. */
+
+struct column {
+	char	   *name;			/* decoded field name */
+	size_t		namelen;
+	struct ctype t;
+	bool		optional;
+	char	   *dflt;			/* SQL literal for DEFAULT, or NULL */
+};
+
+/*
+ * One combination of key schema and value schema, cached by their raw
+ * bytes: the same bytes recur on every record of a table.
+ */
+struct shape {
+	char	   *kraw;
+	size_t		kn;
+	char	   *vraw;
+	size_t		vn;
+	bool		envelope;		/* a Debezium envelope (before/after/op) */
+	bool		key_struct;		/* the key schema is a struct */
+	int			ncols;
+	int			nkeys;			/* cols[0..nkeys) form the primary key */
+	struct column *cols;
+	char		error[200];		/* non-empty: records of this shape cannot be applied */
+};
+
+/*
+ * Builds a shape from the key and value schema slices (either may be
+ * n == 0).  Never fails: a problem is kept in shape->error and reported
+ * for each record of that shape.
+ */
+struct shape *shape_build(struct json_slice kschema, struct json_slice vschema,
+						  const struct settings *s);
+void		shape_free(struct shape *sh);
+int			shape_find_col(const struct shape *sh, const char *name, size_t n, int hint);
+
+/* apply.c: batches applied to PostgreSQL in one transaction each. */
+
+enum op_kind { OPK_WRITE, OPK_DELETE, OPK_TRUNCATE };
+
+#define VAL_NULL		(-1)
+#define VAL_UNAVAILABLE	(-2)
+
+/* One column value of an op: text at batch->data + off, NUL-terminated. */
+struct val {
+	uint32_t	off;
+	int32_t		len;			/* or VAL_NULL, VAL_UNAVAILABLE */
+};
+
+struct table;
+
+struct op {
+	enum op_kind kind;
+	struct table *table;
+	struct shape *shape;
+	size_t		vals;			/* index of the first of shape->ncols vals */
+	bool		toast;			/* some value is VAL_UNAVAILABLE */
+	bool		dropped;		/* superseded by a later op on the same key */
+	uint64_t	lineno;
+	const char *topic;			/* for messages; NULL if the record had none */
+	int32_t		partition;
+	int64_t		offset;			/* -1 if none */
+	size_t		line_off;		/* the record line, if kept (dead letters) */
+	size_t		line_len;
+};
+
+struct batch {
+	struct op  *ops;
+	size_t		nops;
+	size_t		opcap;
+	struct val *vals;
+	size_t		nvals;
+	size_t		valcap;
+	struct buf	data;
+	struct buf	lines;
+};
+
+void		batch_reset(struct batch *b);
+void		batch_truncate(struct batch *b, size_t nops);
+struct op  *batch_add(struct batch *b, struct shape *sh);
+
+/* A position to store in the offsets table with the batch. */
+struct offset_row {
+	const char *source;
+	char		position[48];
+};
+
+struct applier;
+
+/* Called for each op that failed in --errors skip mode, before commit. */
+typedef bool (*reject_fn) (void *ctx, const struct op *op, const char *msg);
+
+enum apply_status {
+	APPLY_OK,
+	APPLY_RECORD,				/* a record could not be applied: exit 65 */
+	APPLY_LOST,					/* connection lost: exit 75 */
+	APPLY_INTERNAL				/* exit 70 */
+};
+
+struct applier *applier_new(PGconn *conn, const struct settings *s, const char *offsets_table);
+void		applier_free(struct applier *a);
+
+/* Finds or adds the table named name (as formatted, unquoted). */
+struct table *applier_table(struct applier *a, const char *name, size_t n);
+const char *table_name(const struct table *t);
+
+/*
+ * Creates the offsets table if needed and calls fn for each stored row.
+ * false with errbuf filled on error.
+ */
+bool		applier_load_offsets(struct applier *a,
+								 void (*fn) (void *ctx, const char *source, const char *position),
+								 void *ctx, char *errbuf, size_t errsize);
+
+/*
+ * Applies the batch and stores the offsets in one transaction.  With
+ * reject == NULL the first failing op is reported in errbuf (and *failed
+ * points at it) and nothing is committed; with reject, failing ops are
+ * handed to it and left out.
+ */
+enum apply_status applier_apply(struct applier *a, struct batch *b,
+								const struct offset_row *offs, int noffs,
+								reject_fn reject, void *ctx,
+								const struct op **failed, char *errbuf, size_t errsize);
+
+/* fastrec.c: the record line in one pass, known schemas skipped by memcmp. */
+
+struct schema_cache {
+	struct shape **shapes;
+	int			nshapes;
+	struct shape *last;
+};
+
+/* The members of an envelope payload that pg-apply uses. */
+struct envelope_parts {
+	bool		valid;			/* found while validating the payload */
+	struct json_slice before;
+	struct json_slice after;
+	struct json_slice source;
+	struct json_slice op;
+};
+
+struct frec {
+	struct record r;
+	struct envelope_parts parts;
+	struct json_slice ks;		/* key schema and payload, n == 0 if not split */
+	struct json_slice kp;
+	struct json_slice vs;		/* value schema and payload, likewise */
+	struct json_slice vp;
+};
+
+/* Like record_parse(), and splits key and value; false with *err set. */
+bool		frec_parse(const char *line, size_t n, const struct schema_cache *sc,
+					   struct frec *f, struct json_err *err);
+
+/* Walking JSON that is known to be valid. */
+struct vobj {
+	const char *p;
+	const char *end;
+};
+
+const char *vjson_skip(const char *p, const char *end);
+void		vobj_init(struct vobj *it, struct json_slice obj);
+bool		vobj_next(struct vobj *it, struct json_slice *k, struct json_slice *v);

@@ -1,0 +1,367 @@
+#!/usr/bin/env bats
+# pg-apply: Debezium records applied to the replica server of a stack.
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+F="$REPO/tests/fixtures/pg-apply"
+TOPIC=postgres_server.connect_test_db.public.source_table
+
+setup_file() {
+	stack_up
+}
+
+teardown_file() {
+	stack_down
+}
+
+# Every test gets its own destination table and offsets table.
+setup() {
+	T=$(unique_name t)
+	OFF=$(unique_name off)
+}
+
+apply() {
+	timeout 120 pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "$@" 3>&-
+}
+
+# The seed's sink settings as flags.
+seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --schema-evolution basic)
+
+@test "pg-apply --help and --version: stdout, exit 0, nothing on stderr" {
+	run -0 --separate-stderr pg-apply --help
+	[[ $output == Usage:\ pg-apply* ]]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr pg-apply --version
+	[[ $output == "pg-apply (walpipe) "* ]]
+	[ -z "$stderr" ]
+}
+
+@test "pg-apply: unknown option and bad values exit 64 with a hint" {
+	run -64 --separate-stderr pg-apply --no-such-option
+	[[ $stderr == *'Try "pg-apply --help"'* ]]
+	run -64 --separate-stderr pg-apply --insert-mode sideways
+	[[ $stderr == *'--insert-mode'* ]]
+	run -64 --separate-stderr pg-apply -m upsert
+	[[ $stderr == *'needs a primary key'* ]]
+	run -64 --separate-stderr pg-apply --batch-size 0
+}
+
+@test "every option in --help is in the man page" {
+	local opt
+	for opt in $(pg-apply --help | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -q -- "${opt#--}" "$REPO/man/man1/pg-apply.1" || {
+			echo "missing in man page: $opt"
+			return 1
+		}
+	done
+}
+
+@test "seed scenario: insert, update, delete and tombstone, after each the replica equals the source" {
+	sed -n 1p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test1"
+	sed -n 2p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+	sed -n 3,4p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+	# The table Debezium's sink would create.
+	run -0 psql_rep "SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable || ' ' ||
+		coalesce(column_default, '-'), ', ' ORDER BY ordinal_position)
+		FROM information_schema.columns WHERE table_name = '$T'"
+	assert_output "id integer NO 0, name text YES -"
+	run -0 psql_rep "SELECT a.attname FROM pg_index i JOIN pg_attribute a
+		ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+		WHERE i.indrelid = '$T'::regclass AND i.indisprimary"
+	assert_output id
+}
+
+@test "offsets table and ack file: a rerun applies nothing twice" {
+	apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-kafka.ndjson"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "offset $TOPIC 0 4"
+	run -0 psql_rep "SELECT source, position FROM $OFF"
+	assert_output "$TOPIC/0|3"
+	# Replaying the first two records must not bring id 1 back.
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" -v <"$F/seed-kafka.ndjson"
+	[[ $stderr == *"applied 0 changes, skipped 4 already applied"* ]]
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+}
+
+@test "records with pos: a delete's record rides with its tombstone's pos" {
+	apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-pos.ndjson"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "pos 0/199EAF8:1"
+	run -0 psql_rep "SELECT position FROM $OFF WHERE source = 'pos'"
+	assert_output "0/199EAF8:1"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+	# Input ending inside a change: the delete waits for its pos, and a
+	# rerun that already has the change skips the delete too.
+	psql_rep "INSERT INTO $T VALUES (1, 'again')"
+	run -0 --separate-stderr bash -c "sed -n 3,4p '$F/seed-pos.ndjson' |
+		timeout 60 pg-apply -v -d '$WALPIPE_REPLICA' --offsets-table '$OFF' ${seed_flags[*]} -t '$T'"
+	[[ $stderr == *"applied 0 changes, skipped 2 already applied"* ]]
+	run -0 psql_rep "SELECT name FROM $T"
+	assert_output again
+}
+
+@test "-c reads the seed's Debezium sink connector configuration" {
+	jq --arg url "jdbc:postgresql://127.0.0.1:$WALPIPE_REPLICA_PORT/connect_test_db" \
+		--arg t "$T" '.config["connection.url"] = $url | .config["table.name.format"] = $t' \
+		"$F/postgresdb-sink-connector.json" >"$BATS_TEST_TMPDIR/sink.json"
+	# No -d: the connection comes from connection.url and the credentials.
+	sed -n 1,2p "$F/seed-kafka.ndjson" |
+		timeout 60 pg-apply -c "$BATS_TEST_TMPDIR/sink.json" --offsets-table "$OFF" 3>&-
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+	sed -n 3,4p "$F/seed-kafka.ndjson" |
+		timeout 60 pg-apply -c "$BATS_TEST_TMPDIR/sink.json" --offsets-table "$OFF" 3>&-
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+	# 3.x names, bare config, explicit flags win.
+	jq '.config | del(.["table.name.format"]) | .["collection.name.format"] = "${source.table}_x"' \
+		"$BATS_TEST_TMPDIR/sink.json" >"$BATS_TEST_TMPDIR/bare.json"
+	sed -n 1p "$F/seed-kafka.ndjson" |
+		timeout 60 pg-apply -c "$BATS_TEST_TMPDIR/bare.json" --offsets-table "${OFF}2" -t "${T}_flag" 3>&-
+	run -0 psql_rep "SELECT name FROM ${T}_flag"
+	assert_output test1
+	sed -n 1p "$F/seed-kafka.ndjson" |
+		timeout 60 pg-apply -c "$BATS_TEST_TMPDIR/bare.json" --offsets-table "${OFF}3" 3>&-
+	run -0 psql_rep "SELECT name FROM source_table_x"
+	assert_output test1
+	run -66 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/missing.json"
+}
+
+@test "every Connect type becomes the documented column type and value" {
+	apply "${seed_flags[@]}" -t "$T" <"$F/types.ndjson"
+	run -0 psql_rep "SELECT column_name || ' ' || format_type(atttypid, atttypmod)
+		FROM information_schema.columns JOIN pg_attribute ON attrelid = '$T'::regclass
+		AND attname = column_name WHERE table_name = '$T' ORDER BY ordinal_position"
+	assert_output - <<-'EOF'
+		id integer
+		c_bool boolean
+		c_int2 smallint
+		c_int8 bigint
+		c_real real
+		c_double double precision
+		c_text text
+		c_bytea bytea
+		c_dec numeric(5,2)
+		c_dec_neg numeric(5,2)
+		c_vsd numeric
+		c_money numeric
+		c_date date
+		c_time time without time zone
+		c_time_ms time without time zone
+		c_ts timestamp(6) without time zone
+		c_ts_ms timestamp(6) without time zone
+		c_tstz timestamp with time zone
+		c_timetz time with time zone
+		c_interval interval
+		c_json json
+		c_uuid uuid
+		c_xml xml
+		c_enum text
+		c_bits bit(24)
+		c_int_arr integer[]
+		c_text_arr text[]
+		c_point point
+		c_ts_inf timestamp(6) without time zone
+		c_date_bc date
+		c_null text
+		c_map json
+		Mixed Case "q" text
+	EOF
+	run -0 psql_rep "SET TimeZone = UTC; SELECT concat_ws(' | ', c_bool, c_int2, c_int8, c_real, c_double,
+		c_bytea, c_dec, c_dec_neg, c_vsd, c_money, c_date, c_time, c_time_ms, c_ts, c_ts_ms,
+		c_tstz, c_timetz, c_interval, c_json, c_uuid, c_xml, c_enum, c_bits, c_int_arr,
+		c_text_arr, c_point, c_ts_inf, c_date_bc, coalesce(c_null, 'NULL'), c_map,
+		\"Mixed Case \"\"q\"\"\") FROM $T"
+	assert_output 't | 32767 | 9223372036854775807 | 3.5 | 4.44 | \x010203 | 123.45 | -1.00 | 10.1111 | 1234.11 | 2016-11-04 | 13:51:30 | 13:51:30.123 | 2016-11-04 13:51:30.123456 | 2016-11-04 13:51:30.123 | 2016-11-04 11:51:30.123456+00 | 11:51:30.123789+00 | 10303:05:06.78 | {"bar": "baz"} | a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 | <foo>bar</foo> | b | 000000110000001000000001 | {1,2,3} | {a,"b c","q\"",NULL} | (1,2.5) | infinity | 0001-01-01 BC | NULL | {"k":"v"} | mc'
+	run -0 psql_rep "SELECT c_text = E'h\u00e9llo\ttab \"q\" \\\\ back\nline' FROM $T"
+	assert_output t
+}
+
+@test "an unchanged-TOAST placeholder never overwrites the stored value" {
+	apply "${seed_flags[@]}" -t "$T" <"$F/types.ndjson"
+	apply "${seed_flags[@]}" -t "$T" <"$F/types-toast.ndjson"
+	run -0 psql_rep "SELECT concat_ws(' | ', c_int2, c_bytea, c_json, c_text_arr, c_int_arr, c_xml,
+		c_text LIKE 'h_llo%') FROM $T"
+	assert_output '7 | \x010203 | {"bar": "baz"} | {a,"b c","q\"",NULL} | {1,2,3} | <foo>bar</foo> | t'
+	run -0 psql_rep "SELECT count(*) FROM $T WHERE c_text LIKE '%unavailable%'"
+	assert_output 0
+}
+
+@test "schema evolution adds a column; without it the record is refused" {
+	sed -n 1p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t "$T"
+	# The source gained "extra" (int64, optional): a new value schema.
+	sed -n 2p "$F/seed-kafka.ndjson" |
+		sed 's/{"type":"string","optional":true,"field":"name"}/&,{"type":"int64","optional":true,"field":"extra"}/g;
+			s/"after":{"id":1,"name":"test2"}/"after":{"id":1,"name":"test2","extra":42}/; s/"offset":1/"offset":5/' \
+		>"$BATS_TEST_TMPDIR/evolved"
+	run -65 --separate-stderr apply -m upsert -k record_key -t "$T" <"$BATS_TEST_TMPDIR/evolved"
+	[[ $stderr == *"topic \"$TOPIC\" partition 0 offset 5: "*'has no column "extra"'* ]]
+	apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/evolved"
+	run -0 psql_rep "SELECT id, name, extra FROM $T"
+	assert_output "1|test2|42"
+	# Old records (no "extra") still apply and never drop it.
+	sed -n 2p "$F/seed-kafka.ndjson" | sed 's/"offset":1/"offset":6/; s/test2/test3/' |
+		apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SELECT id, name, extra FROM $T"
+	assert_output "1|test3|42"
+}
+
+@test "without --auto-create a missing table is an error" {
+	run -65 --separate-stderr apply -m upsert -k record_key -t "$T" <"$F/seed-kafka.ndjson"
+	[[ $stderr == *"does not exist"* ]]
+}
+
+@test "deletes are skipped without --delete, tombstones always" {
+	apply -m upsert -k record_key --auto-create -t "$T" <"$F/seed-kafka.ndjson"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+}
+
+@test "truncate records empty the table with --truncate only" {
+	sed -n 1p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t "$T"
+	# A truncate event: op t, no key, before and after null.
+	sed -n 1p "$F/seed-kafka.ndjson" | jq -c '.offset = 7 | .key = null |
+		.value.payload.op = "t" | .value.payload.after = null' >"$BATS_TEST_TMPDIR/trunc"
+	apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/trunc"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 1
+	jq -c '.offset = 8' "$BATS_TEST_TMPDIR/trunc" | apply "${seed_flags[@]}" --truncate -t "$T"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+}
+
+@test "identifiers are quoted: capitals, spaces, quotes, no injection" {
+	local name='Odd "Name"; DROP TABLE x; --'
+	psql_rep "CREATE TABLE x (i int)"
+	apply "${seed_flags[@]}" -t "public.$name" <"$F/seed-kafka.ndjson"
+	sed -n 1p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t "public.$name" --offsets-table "${OFF}b"
+	run -0 psql_rep "SELECT name FROM public.\"Odd \"\"Name\"\"; DROP TABLE x; --\""
+	assert_output test1
+	run -0 psql_rep "SELECT count(*) FROM x"
+	# ${topic} turns dots into underscores, as Debezium does.
+	sed -n 1p "$F/seed-kafka.ndjson" | apply "${seed_flags[@]}" -t '${topic}' --offsets-table "${OFF}c"
+	run -0 psql_rep "SELECT name FROM postgres_server_connect_test_db_public_source_table"
+	assert_output test1
+}
+
+@test "a bad record stops with 65, names it, and commits nothing of its batch" {
+	{
+		sed -n 1p "$F/seed-kafka.ndjson"
+		sed -n 2p "$F/seed-kafka.ndjson" | sed 's/"after":{"id":1,"name":"test2"}/"after":{"id":1,"name":5}/'
+	} >"$BATS_TEST_TMPDIR/bad"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/bad"
+	[[ $stderr == "pg-apply: error: topic \"$TOPIC\" partition 0 offset 1: "* ]]
+	# Not even the table that the batch's first record created.
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+	run -0 psql_rep "SELECT count(*) FROM $OFF"
+	assert_output 0
+	# A line that is not JSON names its line number.
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <<<'{"topic": nope'
+	[[ $stderr == "pg-apply: error: line 1: column "* ]]
+}
+
+@test "a record the server refuses: stop names it; skip sets it aside in the dead letter file" {
+	# A replica table that refuses name test2.
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name varchar(5) CHECK (name <> 'test2'))"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$F/seed-kafka.ndjson"
+	[[ $stderr == *"offset 1: table $T: "*"check constraint"* ]]
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+	apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter "$BATS_TEST_TMPDIR/dead" \
+		<<<"$(sed -n 1,2p "$F/seed-kafka.ndjson"; echo 'not json')"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test1"
+	run -0 jq -sc 'sort_by(.line)[] | [.line, (.record | objects | .offset) // .record,
+		(.error | test("check constraint|column"))]' "$BATS_TEST_TMPDIR/dead"
+	assert_output - <<-'EOF'
+		[2,1,true]
+		[3,"not json",true]
+	EOF
+	run -0 psql_rep "SELECT position FROM $OFF"
+	assert_output 1
+}
+
+@test "a dead letter file that cannot be written: exit 74" {
+	run -74 --separate-stderr apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter /dev/full <<<'not json'
+	[[ $stderr == *'dead letter'* ]]
+}
+
+# kill -9 mid-way through a big input, rerun with the same input: the
+# result must equal a run that was never interrupted.
+kill_and_rerun() { # MODE FLAGS...
+	local mode=$1 pid stored
+	shift
+	"$F/gen-records" 20000 "$mode" >"$BATS_TEST_TMPDIR/in"
+	apply "$@" -t "${T}_clean" --offsets-table "${OFF}_clean" <"$BATS_TEST_TMPDIR/in"
+	# Fed at a bounded pace, so the kill lands while it works.
+	awk '{ print } NR % 200 == 0 { fflush(); system("sleep 0.02") }' "$BATS_TEST_TMPDIR/in" |
+		pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "$@" -t "$T" -b 50 3>&- &
+	pid=$!
+	wait_until 60 psql_rep "SELECT 1 FROM $OFF HAVING count(*) > 0" >/dev/null
+	sleep 0.3
+	kill -9 "$pid"
+	wait "$pid" || true
+	stored=$(psql_rep "SELECT count(*) FROM $T")
+	echo "rows after kill: $stored"
+	(( stored > 0 && stored < $(psql_rep "SELECT count(*) FROM ${T}_clean") ))
+	apply "$@" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	run -0 psql_rep "SELECT count(*) FROM (SELECT * FROM $T EXCEPT SELECT * FROM ${T}_clean) a"
+	assert_output 0
+	run -0 psql_rep "SELECT count(*) FROM (SELECT * FROM ${T}_clean EXCEPT SELECT * FROM $T) a"
+	assert_output 0
+}
+
+@test "kill -9 mid-way (Kafka offsets, upserts and deletes), rerun: replica equals the source" {
+	kill_and_rerun kafka "${seed_flags[@]}"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 16571
+}
+
+@test "kill -9 mid-way (pos, plain inserts), rerun: no change lost, none applied twice" {
+	# insert mode fails on a duplicate key, so a change applied twice shows.
+	kill_and_rerun inserts -m insert -k record_key --auto-create
+	run -0 psql_rep "SELECT count(*), min(id), max(id) FROM $T"
+	assert_output "20000|1|20000"
+}
+
+@test "kill -9 mid-way (pos, deletes riding with tombstones), rerun: replica equals the source" {
+	kill_and_rerun pos "${seed_flags[@]}"
+}
+
+@test "a batch is committed as soon as no more input is waiting" {
+	local fifo=$BATS_TEST_TMPDIR/fifo pid
+	mkfifo "$fifo"
+	pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "${seed_flags[@]}" -t "$T" -b 1000 \
+		<"$fifo" 3>&- &
+	pid=$!
+	exec 5>"$fifo"
+	sed -n 1p "$F/seed-kafka.ndjson" >&5
+	wait_until 10 psql_rep "SELECT 1 FROM $T HAVING count(*) = 1"
+	exec 5>&-
+	wait "$pid"
+}
+
+@test "SIGTERM: commits what it has and exits 0" {
+	local fifo=$BATS_TEST_TMPDIR/fifo pid
+	mkfifo "$fifo"
+	pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "${seed_flags[@]}" -t "$T" \
+		<"$fifo" 3>&- &
+	pid=$!
+	exec 5>"$fifo"
+	sed -n 1p "$F/seed-kafka.ndjson" >&5
+	wait_until 10 psql_rep "SELECT 1 FROM $T HAVING count(*) = 1"
+	kill -TERM "$pid"
+	local status=0
+	wait "$pid" || status=$?
+	exec 5>&-
+	[ "$status" -eq 0 ]
+}

@@ -1,0 +1,155 @@
+/*
+ * Unit tests for pg-apply's pure functions: value conversion, table
+ * naming, quoting, JDBC URLs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "../../cmd/pg-apply/pgapply.h"
+
+static struct json_slice
+js(const char *s)
+{
+	struct json_slice v = {s, strlen(s)};
+
+	return v;
+}
+
+/* Converts JSON value v with the type from field schema sch. */
+static void
+check_conv(const char *sch, const char *v, const char *want, const char *pgtype)
+{
+	struct ctype t;
+	struct buf	out = BUF_INIT;
+	char		err[200] = "";
+	enum conv_result r;
+
+	if (!ok(ctype_parse(js(sch), &t, err, sizeof err), "schema %s parses", sch))
+		return;
+	ok(strcmp(t.pgtype, pgtype) == 0, "%s is %s (got %s)", sch, pgtype, t.pgtype);
+	r = conv_value(&t, js(v), &out, err, sizeof err);
+	if (want == NULL)
+		ok(r == CONV_UNAVAILABLE, "%s is the unavailable placeholder", v);
+	else
+		ok(r == CONV_OK && out.len == strlen(want) && memcmp(out.data, want, out.len) == 0,
+		   "%s -> %s (got %.*s %s)", v, want, (int) out.len, out.data ? out.data : "", err);
+	buf_free(&out);
+	ctype_free(&t);
+}
+
+static void
+test_types(void)
+{
+	const char *dec = "{\"type\":\"bytes\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Decimal\","
+		"\"version\":1,\"parameters\":{\"scale\":\"2\",\"connect.decimal.precision\":\"5\"}}";
+	const char *vsd = "{\"type\":\"struct\",\"optional\":true,\"name\":\"io.debezium.data.VariableScaleDecimal\"}";
+
+	check_conv("{\"type\":\"int32\"}", "42", "42", "integer");
+	check_conv("{\"type\":\"int8\"}", "-1", "-1", "smallint");
+	check_conv("{\"type\":\"boolean\"}", "true", "t", "boolean");
+	check_conv("{\"type\":\"double\"}", "\"NaN\"", "NaN", "double precision");
+	check_conv("{\"type\":\"string\"}", "\"a\\tb\\u00e9\"", "a\tb\xc3\xa9", "text");
+	check_conv("{\"type\":\"string\"}", "\"" UNAVAILABLE_TEXT "\"", NULL, "text");
+	check_conv("{\"type\":\"bytes\"}", "\"AQID\"", "\\x010203", "bytea");
+	check_conv("{\"type\":\"bytes\"}", "\"" UNAVAILABLE_BASE64 "\"", NULL, "bytea");
+	check_conv(dec, "\"MDk=\"", "123.45", "numeric(5,2)");
+	check_conv(dec, "\"nA==\"", "-1.00", "numeric(5,2)");
+	check_conv(dec, "\"AA==\"", "0.00", "numeric(5,2)");
+	check_conv(dec, "\"AQ==\"", "0.01", "numeric(5,2)");
+	check_conv(vsd, "{\"scale\":4,\"value\":\"AYr3\"}", "10.1111", "numeric");
+	check_conv(vsd, "{\"scale\":0,\"value\":\"/w==\"}", "-1", "numeric");
+	check_conv("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}", "17109", "2016-11-04", "date");
+	check_conv("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}", "-719528", "0001-01-01 BC", "date");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTime\"}", "86400000000", "24:00:00.000000", "time");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTimestamp\"}", "1478267490123456",
+			   "2016-11-04 13:51:30.123456", "timestamp(6)");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTimestamp\"}", "-1",
+			   "1969-12-31 23:59:59.999999", "timestamp(6)");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.NanoTimestamp\"}", "1000",
+			   "1970-01-01 00:00:00.000001", "timestamp(6)");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.Timestamp\"}", "-9223372036832400000",
+			   "-infinity", "timestamp(6)");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroDuration\"}", "-1500000",
+			   "-1.500000 seconds", "interval");
+	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"2\"}}",
+			   "\"Aw==\"", "11", "bit(2)");
+	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"24\"}}",
+			   "\"AQID\"", "000000110000001000000001", "bit(24)");
+	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",
+			   "[\"a\",null,\"b\\\"c\"]", "{\"a\",NULL,\"b\\\"c\"}", "text[]");
+	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",
+			   "[\"" UNAVAILABLE_TEXT "\"]", NULL, "text[]");
+	check_conv("{\"type\":\"string\",\"name\":\"io.debezium.data.Json\"}", "\"{}\"", "{}", "json");
+	check_conv("{\"type\":\"struct\",\"name\":\"io.debezium.data.geometry.Point\"}",
+			   "{\"x\":1.5,\"y\":-2}", "(1.5,-2)", "point");
+}
+
+static void
+test_bad_values(void)
+{
+	struct ctype t;
+	struct buf	out = BUF_INIT;
+	char		err[200];
+
+	ctype_parse(js("{\"type\":\"int32\"}"), &t, err, sizeof err);
+	ok(conv_value(&t, js("\"x\""), &out, err, sizeof err) == CONV_ERROR, "a string for int32 is refused");
+	ok(conv_value(&t, js("null"), &out, err, sizeof err) == CONV_NULL, "null is NULL");
+	ok(!ctype_parse(js("{\"type\":\"nope\"}"), &t, err, sizeof err), "an unknown type is refused");
+	buf_free(&out);
+}
+
+static void
+test_copy_escape(void)
+{
+	struct buf	out = BUF_INIT;
+
+	copy_escape(&out, "a\tb\\c\nd\re", 9);
+	ok_str(out.data, out.len, "a\\tb\\\\c\\nd\\re", "COPY escapes tab, backslash, newline, CR");
+	buf_free(&out);
+}
+
+static void
+test_naming(void)
+{
+	struct buf	out = BUF_INIT;
+	char		err[200];
+	const char *src = "{\"schema\":\"public\",\"table\":\"source_table\"}";
+
+	ok(table_name_expand("${topic}", "a.b.c", 5, js(src), &out, err, sizeof err), "${topic}");
+	ok_str(out.data, out.len, "a_b_c", "dots become underscores");
+	buf_reset(&out);
+	ok(table_name_expand("${source.schema}.t_${source.table}", "x", 1, js(src), &out, err, sizeof err),
+	   "${source.*}");
+	ok_str(out.data, out.len, "public.t_source_table", "source fields");
+	buf_reset(&out);
+	ok(!table_name_expand("${source.db}", "x", 1, js(src), &out, err, sizeof err), "missing source field");
+	buf_reset(&out);
+	quote_qualified(&out, "s.Odd \"N\"");
+	ok_str(out.data, out.len, "\"s\".\"Odd \"\"N\"\"\"", "quoting doubles quotes");
+	buf_free(&out);
+}
+
+static void
+test_jdbc(void)
+{
+	char		err[200];
+	char	   *ci = jdbc_to_conninfo("jdbc:postgresql://postgres-replica:5432/connect_test_db?ssl=false",
+									  "postgres", "pa'ss", err, sizeof err);
+
+	ok(ci && strcmp(ci, "host='postgres-replica' port='5432' dbname='connect_test_db' "
+					"user='postgres' password='pa\\'ss'") == 0, "jdbc url to conninfo: %s", ci);
+	free(ci);
+	ok(jdbc_to_conninfo("jdbc:mysql://x/y", NULL, NULL, err, sizeof err) == NULL, "not postgresql");
+}
+
+int
+main(void)
+{
+	test_types();
+	test_bad_values();
+	test_copy_escape();
+	test_naming();
+	test_jdbc();
+	return tap_done();
+}
