@@ -26,12 +26,13 @@
 
 /* The members of one change line (brief section 1). */
 struct change {
-	struct json_slice pos, lsn, commit_lsn, xid, ts_us, db, schema, table, op,
+	struct json_slice pos, lsn, commit_lsn, end_lsn, xid, ts_us, db, schema, table, op,
 				snapshot, columns, before, after, message;
 	char		op_c;
 	const struct table *columns_cached;	/* "columns" equals this table's cache */
 	uint64_t	lsn_v;
 	uint64_t	commit_v;
+	uint64_t	end_v;			/* end_lsn, or 0 if the line has none */
 	int64_t		ts_us_v;
 };
 
@@ -46,6 +47,9 @@ struct env {
 	struct table *last;
 	bool		have_commit;
 	uint64_t	commit;			/* commit LSN of the current transaction */
+	uint64_t	end;			/* its end LSN, 0 if unknown */
+	bool		have_tx_ts;
+	int64_t		tx_ts_us;		/* commit time of the last transaction */
 	bool		have_prev;
 	uint64_t	prev_commit;	/* ... of the one before: Debezium's lastCommitLsn */
 	/* transaction metadata */
@@ -510,7 +514,7 @@ bad_value(struct env *e, const struct col *col, struct json_slice v)
 static bool
 put_value(struct env *e, const struct col *col, struct json_slice v, struct buf *out)
 {
-	enum json_type ty = v.n == 0 ? JSON_NULL : json_type_of(v);
+	enum json_type ty = v.n == 0 || col->no_value ? JSON_NULL : json_type_of(v);
 	const char *s;
 	size_t		n,
 				mark = out->len;
@@ -714,8 +718,14 @@ static void
 put_source(struct env *e, const struct table *t, const struct change *ch, bool with_tx,
 		   struct buf *out)
 {
+	/*
+	 * A non-transactional message has no commit time of its own: Debezium
+	 * keeps the one of the last transaction.
+	 */
+	int64_t		ts = with_tx || !e->have_tx_ts ? ch->ts_us_v : e->tx_ts_us;
+
 	buf_put(out, e->srchead.data, e->srchead.len);
-	buf_put_i64(out, ch->ts_us_v / 1000);
+	buf_put_i64(out, ts / 1000);
 	PUTL(out, ",\"snapshot\":");
 	if (ch->snapshot.n > 0)
 		buf_put(out, ch->snapshot.p, ch->snapshot.n);
@@ -726,9 +736,9 @@ put_source(struct env *e, const struct table *t, const struct change *ch, bool w
 	PUTL(out, ",\"sequence\":");
 	buf_put(out, e->seq.data, e->seq.len);
 	PUTL(out, ",\"ts_us\":");
-	buf_put_i64(out, ch->ts_us_v);
+	buf_put_i64(out, ts);
 	PUTL(out, ",\"ts_ns\":");
-	buf_put_i64(out, ch->ts_us_v * 1000);
+	buf_put_i64(out, ts * 1000);
 	if (t)
 		buf_put(out, t->src_tail.data, t->src_tail.len);
 	else
@@ -1023,6 +1033,15 @@ emit_tombstone(struct env *e, const struct table *t, const struct json_slice *ke
 	return true;
 }
 
+static bool
+message_is_transactional(const struct change *ch)
+{
+	struct json_slice v;
+
+	return json_type_of(ch->message) != JSON_OBJECT ||
+		!json_obj_get(ch->message, "transactional", &v) || json_type_of(v) != JSON_FALSE;
+}
+
 /* A logical decoding message: <prefix>.message, MessageKey / MessageValue. */
 static bool
 emit_message(struct env *e, const struct change *ch, struct buf *out)
@@ -1035,8 +1054,7 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 		"{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],\"optional\":false,"
 		"\"name\":\"io.debezium.connector.postgresql.Message\",\"version\":1,\"field\":\"message\"}";
 	struct json_slice prefix,
-				content,
-				transactional;
+				content;
 	struct buf	pj = BUF_INIT;
 	const char *ps;
 	size_t		pn;
@@ -1046,8 +1064,7 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 		!json_obj_get(ch->message, "prefix", &prefix) || json_type_of(prefix) != JSON_STRING ||
 		!json_obj_get(ch->message, "content", &content) || json_type_of(content) != JSON_STRING)
 		return fail(e, "op \"m\" needs \"message\" with string \"prefix\" and \"content\"");
-	tx = !json_obj_get(ch->message, "transactional", &transactional) ||
-		json_type_of(transactional) != JSON_FALSE;
+	tx = message_is_transactional(ch);
 	slice_text(e, prefix, &ps, &pn);
 	json_put_str(&pj, ps, pn);
 	record_start(out, &e->msg_topic);
@@ -1103,6 +1120,7 @@ member_slot(struct change *ch, struct json_slice k)
 		case 'c':
 			return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
 		case 'd': return IS("db") ? &ch->db : NULL;
+		case 'e': return IS("end_lsn") ? &ch->end_lsn : NULL;
 		case 'l': return IS("lsn") ? &ch->lsn : NULL;
 		case 'm': return IS("message") ? &ch->message : NULL;
 		case 'o': return IS("op") ? &ch->op : NULL;
@@ -1200,6 +1218,9 @@ parse_change(struct env *e, const char *line, size_t n, struct change *ch)
 	if (json_type_of(ch->commit_lsn) != JSON_STRING ||
 		!lsn_parse(ch->commit_lsn.p + 1, ch->commit_lsn.n - 2, &ch->commit_v))
 		return fail(e, "missing or invalid \"commit_lsn\"");
+	if (ch->end_lsn.n > 0 && (json_type_of(ch->end_lsn) != JSON_STRING ||
+							  !lsn_parse(ch->end_lsn.p + 1, ch->end_lsn.n - 2, &ch->end_v)))
+		return fail(e, "invalid \"end_lsn\"");
 	if (json_type_of(ch->xid) != JSON_NUMBER || !int_text(ch->xid.p, ch->xid.n))
 		return fail(e, "missing or invalid \"xid\"");
 	/* ts_ns = ts_us * 1000 must fit, as in Debezium's long. */
@@ -1229,16 +1250,26 @@ line_state(struct env *e, const struct change *ch, struct buf *out)
 	e->now_ns = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 	if (!e->have_commit || e->commit != ch->commit_v) {
 		env_end(e, out);
+		/*
+		 * Debezium's lastCommitLsn is the position of the COMMIT message,
+		 * the end of the commit record: end_lsn when the line has it.
+		 */
 		if (e->have_commit) {
-			e->prev_commit = e->commit;
+			e->prev_commit = e->end ? e->end : e->commit;
 			e->have_prev = true;
 		}
 		e->commit = ch->commit_v;
+		e->end = ch->end_v;
 		e->have_commit = true;
 	}
 	buf_reset(&e->seq);
 	PUTL(&e->seq, "\"[");
-	if (e->have_prev) {
+	if (ch->op_c == 'm' && !message_is_transactional(ch)) {
+		/* Debezium commits a non-transactional message before sending it. */
+		PUTL(&e->seq, "\\\"");
+		buf_put_u64(&e->seq, ch->lsn_v);
+		PUTL(&e->seq, "\\\"");
+	} else if (e->have_prev) {
 		PUTL(&e->seq, "\\\"");
 		buf_put_u64(&e->seq, e->prev_commit);
 		PUTL(&e->seq, "\\\"");
@@ -1368,9 +1399,14 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 	if (!parse_change(e, line, n, &ch))
 		return false;
 	line_state(e, &ch, out);
-	if (ch.op_c == 'm')
+	if (ch.op_c == 'm') {
 		ok = (e->c->skipped & OPBIT_M) || emit_message(e, &ch, out);
+		if (message_is_transactional(&ch))
+			e->tx_ts_us = ch.ts_us_v, e->have_tx_ts = true;
+	}
 	else {
+		e->tx_ts_us = ch.ts_us_v;
+		e->have_tx_ts = true;
 		t = table_get(e, ch.schema, ch.table);
 		if (!t->included)
 			return true;

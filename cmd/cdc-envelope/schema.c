@@ -481,6 +481,8 @@ build_types(struct table *t, const struct env_conf *c)
 			col->t.kind = col->elem.kind;
 		} else
 			col->omit = !map_scalar(typ, col->typmod, col->enum_allowed, c, &col->t);
+		/* Debezium's pgoutput value resolver has no case for "name": always null. */
+		col->no_value = strcmp(typ, "name") == 0;
 		if (col->omit) {
 			log_warn("column \"%s\".\"%s\".\"%s\" of type \"%s\" has no Debezium schema: left out",
 					 t->schema, t->name, col->name, typ);
@@ -495,13 +497,16 @@ build_types(struct table *t, const struct env_conf *c)
 	}
 }
 
+/* A column comment becomes the field's doc only with include.schema.comments. */
 static void
-put_field(struct buf *b, const struct col *col)
+put_field(struct buf *b, const struct col *col, const struct env_conf *c)
 {
+	const char *comment = c->schema_comments ? col->comment : NULL;
+
 	if (col->is_array)
-		put_schema(b, &col->t, &col->elem, col->optional, col->comment, NULL, col->name);
+		put_schema(b, &col->t, &col->elem, col->optional, comment, NULL, col->name);
 	else
-		put_schema(b, &col->t, NULL, col->optional, col->comment ? col->comment : col->t.doc,
+		put_schema(b, &col->t, NULL, col->optional, comment ? comment : col->t.doc,
 				   col->default_json, col->name);
 }
 
@@ -554,7 +559,7 @@ build_schemas(struct table *t, const struct env_conf *c)
 		if (!first)
 			buf_putc(&fields, ',');
 		first = false;
-		put_field(&fields, &t->cols[i]);
+		put_field(&fields, &t->cols[i], c);
 	}
 	/* row_schema: the Value struct without its closing, for the variants. */
 	buf_put(&t->row_schema, "{\"type\":\"struct\",\"fields\":", 26);
@@ -591,7 +596,7 @@ build_schemas(struct table *t, const struct env_conf *c)
 		for (i = 0; i < t->nkey; i++) {
 			if (i > 0)
 				buf_putc(&t->key_schema, ',');
-			put_field(&t->key_schema, &t->cols[t->key[i]]);
+			put_field(&t->key_schema, &t->cols[t->key[i]], c);
 		}
 		buf_puts(&t->key_schema, "],\"optional\":false,\"name\":");
 		buf_puts(&t->key_schema, t->name_key_json);

@@ -45,6 +45,7 @@ struct col {
 	bool		has_domain;		/* Debezium knows no default for domains */
 	bool		is_array;
 	bool		omit;			/* no Debezium schema: left out */
+	bool		no_value;		/* Debezium writes no value: always null */
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };
