@@ -54,7 +54,9 @@ struct env {
 	uint64_t	prev_commit;	/* ... of the one before: Debezium's lastCommitLsn */
 	/* transaction metadata */
 	bool		tx_open;
-	struct buf	tx_id;			/* JSON string "xid:lsn" */
+	struct buf	tx_xid;			/* the open transaction's xid, as written */
+	uint64_t	tx_begin;		/* its BEGIN position: its first change's LSN */
+	uint64_t	tx_commit;		/* its COMMIT position: end_lsn, else commit_lsn */
 	int64_t		tx_total;
 	int64_t		tx_ts_ms;
 	struct tx_coll *colls;
@@ -136,7 +138,7 @@ env_free(struct env *e)
 			table_free(t);
 		}
 	}
-	buf_free(&e->tx_id);
+	buf_free(&e->tx_xid);
 	buf_free(&e->seq);
 	buf_free(&e->db);
 	buf_free(&e->srchead);
@@ -797,9 +799,25 @@ put_collections(struct env *e, struct buf *out)
 		}
 }
 
+/*
+ * Debezium's PostgreSQL transaction ids are "xid:LSN" with the LSN of the
+ * message at hand: BEGIN, each event, COMMIT.
+ */
+static void
+put_tx_id(struct env *e, uint64_t lsn, struct buf *out)
+{
+	buf_putc(out, '"');
+	buf_put(out, e->tx_xid.data, e->tx_xid.len);
+	buf_putc(out, ':');
+	buf_put_u64(out, lsn);
+	buf_putc(out, '"');
+}
+
 static void
 tx_put_record(struct env *e, bool begin, struct buf *out)
 {
+	uint64_t	pos = begin ? e->tx_begin : e->tx_commit;
+
 	static const char key_schema[] =
 		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
 		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
@@ -810,7 +828,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		"{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
 		"{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
 		"{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
-		"\"optional\":false,\"name\":\"event.collection\",\"version\":1},"
+		"\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
 		"\"optional\":true,\"field\":\"data_collections\"},"
 		"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
 		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
@@ -824,7 +842,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		PUTL(out, ",\"payload\":");
 	}
 	PUTL(out, "{\"id\":");
-	buf_put(out, e->tx_id.data, e->tx_id.len);
+	put_tx_id(e, pos, out);
 	buf_putc(out, '}');
 	if (e->c->key_schemas)
 		buf_putc(out, '}');
@@ -835,7 +853,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		PUTL(out, ",\"payload\":");
 	}
 	buf_puts(out, begin ? "{\"status\":\"BEGIN\",\"id\":" : "{\"status\":\"END\",\"id\":");
-	buf_put(out, e->tx_id.data, e->tx_id.len);
+	put_tx_id(e, pos, out);
 	if (begin)
 		PUTL(out, ",\"event_count\":null,\"data_collections\":null");
 	else {
@@ -873,12 +891,10 @@ tx_event(struct env *e, struct table *t, const struct change *ch,
 		e->tx_total = 0;
 		e->ncolls = 0;
 		e->tx_ts_ms = ch->ts_us_v / 1000;
-		buf_reset(&e->tx_id);
-		buf_putc(&e->tx_id, '"');
-		buf_put(&e->tx_id, ch->xid.p, ch->xid.n);
-		buf_putc(&e->tx_id, ':');
-		buf_put_u64(&e->tx_id, ch->lsn_v);
-		buf_putc(&e->tx_id, '"');
+		buf_reset(&e->tx_xid);
+		buf_put(&e->tx_xid, ch->xid.p, ch->xid.n);
+		e->tx_begin = ch->lsn_v;
+		e->tx_commit = ch->end_v ? ch->end_v : ch->commit_v;
 		tx_put_record(e, true, out);
 	}
 	for (i = 0; i < e->ncolls; i++)
@@ -1000,7 +1016,7 @@ emit_event(struct env *e, struct table *t, const struct change *ch, char op,
 	PUTL(out, ",\"transaction\":");
 	if (c->tx_metadata) {
 		PUTL(out, "{\"id\":");
-		buf_put(out, e->tx_id.data, e->tx_id.len);
+		put_tx_id(e, ch->lsn_v, out);
 		PUTL(out, ",\"total_order\":");
 		buf_put_i64(out, total);
 		PUTL(out, ",\"data_collection_order\":");
