@@ -121,6 +121,7 @@ table_free(struct table *t)
 	buf_free(&t->value_schema);
 	buf_free(&t->row_schema);
 	buf_free(&t->rewrite_schema);
+	buf_free(&t->flat_schema);
 	free(t);
 }
 
@@ -941,6 +942,7 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 	const struct buf *schema = &t->row_schema;
 
 	if (op == 'd' && c->unwrap_delete == UNWRAP_TOMBSTONE) {
+		/* The after field's own schema, still optional. */
 		/*
 		 * Not a Kafka tombstone: ExtractNewRecordState keeps the Value
 		 * schema with a null value, which JsonConverter writes as
@@ -955,6 +957,7 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 			PUTL(out, "\"null\",\"value_encoding\":\"text\"");
 		return true;
 	}
+	schema = &t->flat_schema;
 	if (c->unwrap_delete == UNWRAP_REWRITE) {
 		deleted = op == 'd' ? "true" : "false";
 		schema = &t->rewrite_schema;

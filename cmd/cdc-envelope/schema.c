@@ -374,6 +374,7 @@ table_clear(struct table *t)
 	buf_reset(&t->value_schema);
 	buf_reset(&t->row_schema);
 	buf_reset(&t->rewrite_schema);
+	buf_reset(&t->flat_schema);
 }
 
 /* Joins the labels of an "enum" array with commas. */
@@ -567,6 +568,13 @@ build_schemas(struct table *t, const struct env_conf *c)
 	buf_puts(&t->row_schema, "],\"optional\":true,\"name\":");
 	buf_puts(&t->row_schema, t->name_value_json);
 	buf_putc(&t->row_schema, '}');
+
+	/* ExtractNewRecordState rebuilds the struct: no longer optional. */
+	buf_put(&t->flat_schema, "{\"type\":\"struct\",\"fields\":", 26);
+	buf_put(&t->flat_schema, fields.data, fields.len);
+	buf_puts(&t->flat_schema, "],\"optional\":false,\"name\":");
+	buf_puts(&t->flat_schema, t->name_value_json);
+	buf_putc(&t->flat_schema, '}');
 
 	buf_put(&t->rewrite_schema, "{\"type\":\"struct\",\"fields\":", 26);
 	buf_put(&t->rewrite_schema, fields.data, fields.len);

@@ -74,7 +74,8 @@ struct table {
 	struct buf	src_tail;		/* ,"schema":"..","table":".." */
 	struct buf	key_schema;		/* empty: the table has no key */
 	struct buf	value_schema;	/* the Envelope */
-	struct buf	row_schema;		/* the Value struct (ExtractNewRecordState) */
+	struct buf	row_schema;		/* the Value struct, optional (before/after) */
+	struct buf	flat_schema;	/* the Value struct of an --unwrap row */
 	struct buf	rewrite_schema; /* the Value struct plus __deleted */
 };
 
