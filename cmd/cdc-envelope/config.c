@@ -147,6 +147,7 @@ connector_conf_read(const char *path, struct connector_conf *cc, char *err, size
 		{"provide.transaction.metadata", offsetof(struct connector_conf, provide_transaction_metadata)},
 		{"key.converter.schemas.enable", offsetof(struct connector_conf, key_schemas_enable)},
 		{"value.converter.schemas.enable", offsetof(struct connector_conf, value_schemas_enable)},
+		{"include.schema.comments", offsetof(struct connector_conf, schema_comments)},
 	};
 	struct connector conn;
 	size_t		i;
@@ -198,7 +199,7 @@ connector_conf_free(struct connector_conf *cc)
 		&cc->key_columns, &cc->skipped_operations, &cc->tombstones_on_delete,
 		&cc->decimal_handling_mode, &cc->time_precision_mode,
 		&cc->provide_transaction_metadata, &cc->key_schemas_enable,
-		&cc->value_schemas_enable,
+		&cc->value_schemas_enable, &cc->schema_comments,
 	};
 
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {

@@ -18,6 +18,15 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* *acc = *acc * m + a, false on int64 overflow (absurd dates and intervals). */
+static bool
+mul_add(int64_t *acc, int64_t m, int64_t a)
+{
+	int64_t		r;
+
+	return !__builtin_mul_overflow(*acc, m, &r) && !__builtin_add_overflow(r, a, acc);
+}
+
 bool
 conv_is_special_number(const char *s, size_t n)
 {
@@ -446,8 +455,8 @@ parse_time_part(const char *s, size_t n, size_t *i, int64_t *us)
 	}
 	if (mi > 59 || se > 60)
 		return false;
-	*us = ((h * 60 + mi) * 60 + se) * US_PER_SEC + frac;
-	return true;
+	*us = h;
+	return mul_add(us, 60, mi) && mul_add(us, 60, se) && mul_add(us, US_PER_SEC, frac);
 }
 
 /* +HH[:MM[:SS]] or -... -> offset seconds east of UTC. */
@@ -546,8 +555,8 @@ conv_timestamp(const char *s, size_t n, int64_t *us)
 	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
 		!parse_time_part(s, n, &i, &t) || !at_end(s, n, i))
 		return false;
-	*us = days * US_PER_DAY + t;
-	return true;
+	*us = days;
+	return mul_add(us, US_PER_DAY, t);
 }
 
 bool
@@ -571,7 +580,9 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 		!parse_time_part(s, n, &i, &t) || !parse_offset(s, n, &i, &off) ||
 		!at_end(s, n, i))
 		return false;
-	us = days * US_PER_DAY + t - off * US_PER_SEC;
+	us = days;
+	if (!mul_add(&us, US_PER_DAY, t - off * US_PER_SEC))
+		return false;
 	days = us / US_PER_DAY;
 	t = us % US_PER_DAY;
 	if (t < 0)
@@ -598,7 +609,7 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 bool
 conv_interval(const char *s, size_t n, int64_t *us)
 {
-	int			years = 0,
+	int64_t		years = 0,
 				months = 0,
 				days = 0,
 				hours = 0,
@@ -620,7 +631,7 @@ conv_interval(const char *s, size_t n, int64_t *us)
 		if (s[i] == '-' || s[i] == '+')
 			sign = s[i++] == '-' ? -1 : 1;
 		w = i;
-		if (!read_uint(s, n, &i, 1, &v))
+		if (!read_uint(s, n, &i, 1, &v) || v > INT32_MAX)
 			return false;
 		if (i < n && s[i] == ':') {
 			int64_t		t;
@@ -637,10 +648,12 @@ conv_interval(const char *s, size_t n, int64_t *us)
 					!read_uint(s, n, &i, 2, &mi) || !expect(s, n, &i, ':') ||
 					!read_uint(s, n, &i, 2, &se))
 					return false;
-				t = ((h * 60 + mi) * 60 + se) * US_PER_SEC;
+				t = h;
+				if (!mul_add(&t, 60, mi) || !mul_add(&t, 60, se) || !mul_add(&t, US_PER_SEC, 0))
+					return false;
 			}
-			hours = sign * (int) (t / (3600 * US_PER_SEC));
-			minutes = sign * (int) (t / (60 * US_PER_SEC) % 60);
+			hours = sign * (t / (3600 * US_PER_SEC));
+			minutes = sign * (t / (60 * US_PER_SEC) % 60);
 			seconds = (double) (sign * (t / US_PER_SEC % 60)) +
 				(double) (sign * (t % US_PER_SEC)) / 1000000.0;
 			continue;
@@ -651,17 +664,24 @@ conv_interval(const char *s, size_t n, int64_t *us)
 		while (i < n && s[i] != ' ')
 			i++;
 		if (strncmp(s + w, "year", 4) == 0)
-			years += sign * (int) v;
+			years += sign * v;
 		else if (strncmp(s + w, "mon", 3) == 0)
-			months += sign * (int) v;
+			months += sign * v;
 		else if (strncmp(s + w, "day", 3) == 0)
-			days += sign * (int) v;
+			days += sign * v;
 		else
 			return false;
+		if (years > INT32_MAX / 12 || years < INT32_MIN / 12 || months > INT32_MAX ||
+			months < INT32_MIN || days > INT32_MAX || days < INT32_MIN)
+			return false;
 	}
-	nd = (double) (years * 12 + months) * (365.25 / 12.0) + days;
-	ns = (((nd * 24 + hours) * 60) + minutes) * 60 + seconds;
-	*us = (int64_t) (ns * 1e6);
+	/* PGInterval's int fields, then durationMicros()'s doubles. */
+	nd = (double) (int32_t) (years * 12 + months) * (365.25 / 12.0) + (double) days;
+	ns = (((nd * 24 + (double) hours) * 60) + (double) minutes) * 60 + seconds;
+	ns *= 1e6;
+	if (!(ns > -9.2e18 && ns < 9.2e18))
+		return false;
+	*us = (int64_t) ns;
 	return true;
 }
 

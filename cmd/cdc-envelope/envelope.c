@@ -26,12 +26,13 @@
 
 /* The members of one change line (brief section 1). */
 struct change {
-	struct json_slice pos, lsn, commit_lsn, xid, ts_us, db, schema, table, op,
+	struct json_slice pos, lsn, commit_lsn, end_lsn, xid, ts_us, db, schema, table, op,
 				snapshot, columns, before, after, message;
 	char		op_c;
 	const struct table *columns_cached;	/* "columns" equals this table's cache */
 	uint64_t	lsn_v;
 	uint64_t	commit_v;
+	uint64_t	end_v;			/* end_lsn, or 0 if the line has none */
 	int64_t		ts_us_v;
 };
 
@@ -46,11 +47,16 @@ struct env {
 	struct table *last;
 	bool		have_commit;
 	uint64_t	commit;			/* commit LSN of the current transaction */
+	uint64_t	end;			/* its end LSN, 0 if unknown */
+	bool		have_tx_ts;
+	int64_t		tx_ts_us;		/* commit time of the last transaction */
 	bool		have_prev;
 	uint64_t	prev_commit;	/* ... of the one before: Debezium's lastCommitLsn */
 	/* transaction metadata */
 	bool		tx_open;
-	struct buf	tx_id;			/* JSON string "xid:lsn" */
+	struct buf	tx_xid;			/* the open transaction's xid, as written */
+	uint64_t	tx_begin;		/* its BEGIN position: its first change's LSN */
+	uint64_t	tx_commit;		/* its COMMIT position: end_lsn, else commit_lsn */
 	int64_t		tx_total;
 	int64_t		tx_ts_ms;
 	struct tx_coll *colls;
@@ -115,6 +121,7 @@ table_free(struct table *t)
 	buf_free(&t->value_schema);
 	buf_free(&t->row_schema);
 	buf_free(&t->rewrite_schema);
+	buf_free(&t->flat_schema);
 	free(t);
 }
 
@@ -132,7 +139,7 @@ env_free(struct env *e)
 			table_free(t);
 		}
 	}
-	buf_free(&e->tx_id);
+	buf_free(&e->tx_xid);
 	buf_free(&e->seq);
 	buf_free(&e->db);
 	buf_free(&e->srchead);
@@ -384,7 +391,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 			else if (!conv_timestamp(s, n, &v))
 				return false;
 			else if (d->kind == K_TS_MS)
-				v = v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+				v = v / 1000 - (v % 1000 < 0);	/* floor, as toEpochMilli() */
 			buf_put_i64(out, v);
 			return true;
 		case K_TSTZ:
@@ -510,7 +517,7 @@ bad_value(struct env *e, const struct col *col, struct json_slice v)
 static bool
 put_value(struct env *e, const struct col *col, struct json_slice v, struct buf *out)
 {
-	enum json_type ty = v.n == 0 ? JSON_NULL : json_type_of(v);
+	enum json_type ty = v.n == 0 || col->no_value ? JSON_NULL : json_type_of(v);
 	const char *s;
 	size_t		n,
 				mark = out->len;
@@ -604,7 +611,8 @@ index_row(struct env *e, const struct table *t, struct json_slice row, const cha
 				v;
 	int			j = 0;
 
-	memset(vals, 0, (size_t) t->ncols * sizeof *vals);
+	if (t->ncols > 0)
+		memset(vals, 0, (size_t) t->ncols * sizeof *vals);
 	if (json_type_of(row) != JSON_OBJECT)
 		return fail(e, "\"%s\" is a %s, not an object", what, json_type_name(json_type_of(row)));
 	json_iter_init(&it, row);
@@ -713,8 +721,14 @@ static void
 put_source(struct env *e, const struct table *t, const struct change *ch, bool with_tx,
 		   struct buf *out)
 {
+	/*
+	 * A non-transactional message has no commit time of its own: Debezium
+	 * keeps the one of the last transaction.
+	 */
+	int64_t		ts = with_tx || !e->have_tx_ts ? ch->ts_us_v : e->tx_ts_us;
+
 	buf_put(out, e->srchead.data, e->srchead.len);
-	buf_put_i64(out, ch->ts_us_v / 1000);
+	buf_put_i64(out, ts / 1000);
 	PUTL(out, ",\"snapshot\":");
 	if (ch->snapshot.n > 0)
 		buf_put(out, ch->snapshot.p, ch->snapshot.n);
@@ -725,9 +739,9 @@ put_source(struct env *e, const struct table *t, const struct change *ch, bool w
 	PUTL(out, ",\"sequence\":");
 	buf_put(out, e->seq.data, e->seq.len);
 	PUTL(out, ",\"ts_us\":");
-	buf_put_i64(out, ch->ts_us_v);
+	buf_put_i64(out, ts);
 	PUTL(out, ",\"ts_ns\":");
-	buf_put_i64(out, ch->ts_us_v * 1000);
+	buf_put_i64(out, ts * 1000);
 	if (t)
 		buf_put(out, t->src_tail.data, t->src_tail.len);
 	else
@@ -786,9 +800,25 @@ put_collections(struct env *e, struct buf *out)
 		}
 }
 
+/*
+ * Debezium's PostgreSQL transaction ids are "xid:LSN" with the LSN of the
+ * message at hand: BEGIN, each event, COMMIT.
+ */
+static void
+put_tx_id(struct env *e, uint64_t lsn, struct buf *out)
+{
+	buf_putc(out, '"');
+	buf_put(out, e->tx_xid.data, e->tx_xid.len);
+	buf_putc(out, ':');
+	buf_put_u64(out, lsn);
+	buf_putc(out, '"');
+}
+
 static void
 tx_put_record(struct env *e, bool begin, struct buf *out)
 {
+	uint64_t	pos = begin ? e->tx_begin : e->tx_commit;
+
 	static const char key_schema[] =
 		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
 		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
@@ -799,7 +829,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		"{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
 		"{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
 		"{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
-		"\"optional\":false,\"name\":\"event.collection\",\"version\":1},"
+		"\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
 		"\"optional\":true,\"field\":\"data_collections\"},"
 		"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
 		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
@@ -813,7 +843,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		PUTL(out, ",\"payload\":");
 	}
 	PUTL(out, "{\"id\":");
-	buf_put(out, e->tx_id.data, e->tx_id.len);
+	put_tx_id(e, pos, out);
 	buf_putc(out, '}');
 	if (e->c->key_schemas)
 		buf_putc(out, '}');
@@ -824,7 +854,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		PUTL(out, ",\"payload\":");
 	}
 	buf_puts(out, begin ? "{\"status\":\"BEGIN\",\"id\":" : "{\"status\":\"END\",\"id\":");
-	buf_put(out, e->tx_id.data, e->tx_id.len);
+	put_tx_id(e, pos, out);
 	if (begin)
 		PUTL(out, ",\"event_count\":null,\"data_collections\":null");
 	else {
@@ -862,12 +892,10 @@ tx_event(struct env *e, struct table *t, const struct change *ch,
 		e->tx_total = 0;
 		e->ncolls = 0;
 		e->tx_ts_ms = ch->ts_us_v / 1000;
-		buf_reset(&e->tx_id);
-		buf_putc(&e->tx_id, '"');
-		buf_put(&e->tx_id, ch->xid.p, ch->xid.n);
-		buf_putc(&e->tx_id, ':');
-		buf_put_u64(&e->tx_id, ch->lsn_v);
-		buf_putc(&e->tx_id, '"');
+		buf_reset(&e->tx_xid);
+		buf_put(&e->tx_xid, ch->xid.p, ch->xid.n);
+		e->tx_begin = ch->lsn_v;
+		e->tx_commit = ch->end_v ? ch->end_v : ch->commit_v;
 		tx_put_record(e, true, out);
 	}
 	for (i = 0; i < e->ncolls; i++)
@@ -914,6 +942,7 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 	const struct buf *schema = &t->row_schema;
 
 	if (op == 'd' && c->unwrap_delete == UNWRAP_TOMBSTONE) {
+		/* The after field's own schema, still optional. */
 		/*
 		 * Not a Kafka tombstone: ExtractNewRecordState keeps the Value
 		 * schema with a null value, which JsonConverter writes as
@@ -928,6 +957,7 @@ put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *
 			PUTL(out, "\"null\",\"value_encoding\":\"text\"");
 		return true;
 	}
+	schema = &t->flat_schema;
 	if (c->unwrap_delete == UNWRAP_REWRITE) {
 		deleted = op == 'd' ? "true" : "false";
 		schema = &t->rewrite_schema;
@@ -989,7 +1019,7 @@ emit_event(struct env *e, struct table *t, const struct change *ch, char op,
 	PUTL(out, ",\"transaction\":");
 	if (c->tx_metadata) {
 		PUTL(out, "{\"id\":");
-		buf_put(out, e->tx_id.data, e->tx_id.len);
+		put_tx_id(e, ch->lsn_v, out);
 		PUTL(out, ",\"total_order\":");
 		buf_put_i64(out, total);
 		PUTL(out, ",\"data_collection_order\":");
@@ -1022,6 +1052,15 @@ emit_tombstone(struct env *e, const struct table *t, const struct json_slice *ke
 	return true;
 }
 
+static bool
+message_is_transactional(const struct change *ch)
+{
+	struct json_slice v;
+
+	return json_type_of(ch->message) != JSON_OBJECT ||
+		!json_obj_get(ch->message, "transactional", &v) || json_type_of(v) != JSON_FALSE;
+}
+
 /* A logical decoding message: <prefix>.message, MessageKey / MessageValue. */
 static bool
 emit_message(struct env *e, const struct change *ch, struct buf *out)
@@ -1034,8 +1073,7 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 		"{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],\"optional\":false,"
 		"\"name\":\"io.debezium.connector.postgresql.Message\",\"version\":1,\"field\":\"message\"}";
 	struct json_slice prefix,
-				content,
-				transactional;
+				content;
 	struct buf	pj = BUF_INIT;
 	const char *ps;
 	size_t		pn;
@@ -1045,8 +1083,7 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 		!json_obj_get(ch->message, "prefix", &prefix) || json_type_of(prefix) != JSON_STRING ||
 		!json_obj_get(ch->message, "content", &content) || json_type_of(content) != JSON_STRING)
 		return fail(e, "op \"m\" needs \"message\" with string \"prefix\" and \"content\"");
-	tx = !json_obj_get(ch->message, "transactional", &transactional) ||
-		json_type_of(transactional) != JSON_FALSE;
+	tx = message_is_transactional(ch);
 	slice_text(e, prefix, &ps, &pn);
 	json_put_str(&pj, ps, pn);
 	record_start(out, &e->msg_topic);
@@ -1102,6 +1139,7 @@ member_slot(struct change *ch, struct json_slice k)
 		case 'c':
 			return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
 		case 'd': return IS("db") ? &ch->db : NULL;
+		case 'e': return IS("end_lsn") ? &ch->end_lsn : NULL;
 		case 'l': return IS("lsn") ? &ch->lsn : NULL;
 		case 'm': return IS("message") ? &ch->message : NULL;
 		case 'o': return IS("op") ? &ch->op : NULL;
@@ -1199,9 +1237,14 @@ parse_change(struct env *e, const char *line, size_t n, struct change *ch)
 	if (json_type_of(ch->commit_lsn) != JSON_STRING ||
 		!lsn_parse(ch->commit_lsn.p + 1, ch->commit_lsn.n - 2, &ch->commit_v))
 		return fail(e, "missing or invalid \"commit_lsn\"");
+	if (ch->end_lsn.n > 0 && (json_type_of(ch->end_lsn) != JSON_STRING ||
+							  !lsn_parse(ch->end_lsn.p + 1, ch->end_lsn.n - 2, &ch->end_v)))
+		return fail(e, "invalid \"end_lsn\"");
 	if (json_type_of(ch->xid) != JSON_NUMBER || !int_text(ch->xid.p, ch->xid.n))
 		return fail(e, "missing or invalid \"xid\"");
-	if (json_type_of(ch->ts_us) != JSON_NUMBER || !json_to_i64(ch->ts_us, &ch->ts_us_v))
+	/* ts_ns = ts_us * 1000 must fit, as in Debezium's long. */
+	if (json_type_of(ch->ts_us) != JSON_NUMBER || !json_to_i64(ch->ts_us, &ch->ts_us_v) ||
+		ch->ts_us_v > INT64_MAX / 1000 || ch->ts_us_v < INT64_MIN / 1000)
 		return fail(e, "missing or invalid \"ts_us\"");
 	if (ch->snapshot.n > 0 && json_type_of(ch->snapshot) != JSON_STRING)
 		return fail(e, "invalid \"snapshot\"");
@@ -1226,16 +1269,26 @@ line_state(struct env *e, const struct change *ch, struct buf *out)
 	e->now_ns = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 	if (!e->have_commit || e->commit != ch->commit_v) {
 		env_end(e, out);
+		/*
+		 * Debezium's lastCommitLsn is the position of the COMMIT message,
+		 * the end of the commit record: end_lsn when the line has it.
+		 */
 		if (e->have_commit) {
-			e->prev_commit = e->commit;
+			e->prev_commit = e->end ? e->end : e->commit;
 			e->have_prev = true;
 		}
 		e->commit = ch->commit_v;
+		e->end = ch->end_v;
 		e->have_commit = true;
 	}
 	buf_reset(&e->seq);
 	PUTL(&e->seq, "\"[");
-	if (e->have_prev) {
+	if (ch->op_c == 'm' && !message_is_transactional(ch)) {
+		/* Debezium commits a non-transactional message before sending it. */
+		PUTL(&e->seq, "\\\"");
+		buf_put_u64(&e->seq, ch->lsn_v);
+		PUTL(&e->seq, "\\\"");
+	} else if (e->have_prev) {
 		PUTL(&e->seq, "\\\"");
 		buf_put_u64(&e->seq, e->prev_commit);
 		PUTL(&e->seq, "\\\"");
@@ -1365,9 +1418,14 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 	if (!parse_change(e, line, n, &ch))
 		return false;
 	line_state(e, &ch, out);
-	if (ch.op_c == 'm')
+	if (ch.op_c == 'm') {
 		ok = (e->c->skipped & OPBIT_M) || emit_message(e, &ch, out);
+		if (message_is_transactional(&ch))
+			e->tx_ts_us = ch.ts_us_v, e->have_tx_ts = true;
+	}
 	else {
+		e->tx_ts_us = ch.ts_us_v;
+		e->have_tx_ts = true;
 		t = table_get(e, ch.schema, ch.table);
 		if (!t->included)
 			return true;

@@ -43,6 +43,7 @@ struct env_conf {
 	bool		value_schemas;	/* value.converter.schemas.enable */
 	bool		tx_metadata;
 	bool		unwrap;
+	bool		schema_comments;	/* include.schema.comments */
 	enum unwrap_delete unwrap_delete;
 	enum dec_mode decimal;
 	enum time_mode time;
@@ -93,6 +94,7 @@ struct connector_conf {
 	char	   *provide_transaction_metadata;
 	char	   *key_schemas_enable;
 	char	   *value_schemas_enable;
+	char	   *schema_comments;
 };
 
 /*

@@ -42,6 +42,7 @@ struct flags {
 	int			tx_metadata;
 	int			decimal;
 	int			time;
+	int			schema_comments;
 };
 
 static void
@@ -63,7 +64,8 @@ usage(void)
 		   "      --decimal=MODE           decimal.handling.mode: precise|double|string\n"
 		   "                               (default precise)\n"
 		   "      --time-precision=MODE    time.precision.mode: adaptive|connect\n"
-		   "                               (default adaptive)\n\n"
+		   "                               (default adaptive)\n"
+		   "      --include-schema-comments  column comments as field docs\n\n"
 		   "Output shape:\n"
 		   "      --topic-template=TEMPLATE  topic of each table (default\n"
 		   "                               \"${prefix}.${schema}.${table}\")\n"
@@ -130,6 +132,8 @@ resolve(const struct flags *f, struct env_conf *c, struct connector_conf *ccp)
 		opt_choice("decimal.handling.mode", cc.decimal_handling_mode, decimal_modes) : DEC_PRECISE;
 	c->time = f->time >= 0 ? f->time : cc.time_precision_mode ?
 		opt_choice("time.precision.mode", cc.time_precision_mode, time_modes) : TIME_ADAPTIVE;
+	c->schema_comments = f->schema_comments >= 0 ? f->schema_comments : cc.schema_comments ?
+		parse_bool("include.schema.comments", cc.schema_comments) : false;
 	/* c points into cc's strings: the caller frees them after the run. */
 	*ccp = cc;
 }
@@ -195,7 +199,8 @@ main(int argc, char **argv)
 {
 	enum {
 		OPT_SKIPPED = 256, OPT_NO_TOMBSTONES, OPT_NO_SCHEMAS, OPT_TX, OPT_DECIMAL,
-		OPT_TIME, OPT_TOPIC_TEMPLATE, OPT_SOURCE_VERSION, OPT_UNWRAP, OPT_UNWRAP_DELETE
+		OPT_TIME, OPT_TOPIC_TEMPLATE, OPT_SOURCE_VERSION, OPT_UNWRAP, OPT_UNWRAP_DELETE,
+		OPT_COMMENTS
 	};
 	static const struct option long_options[] = {
 		/* connector settings */
@@ -209,6 +214,7 @@ main(int argc, char **argv)
 		{"transaction-metadata", no_argument, NULL, OPT_TX},
 		{"decimal", required_argument, NULL, OPT_DECIMAL},
 		{"time-precision", required_argument, NULL, OPT_TIME},
+		{"include-schema-comments", no_argument, NULL, OPT_COMMENTS},
 		/* output shape */
 		{"topic-template", required_argument, NULL, OPT_TOPIC_TEMPLATE},
 		{"source-version", required_argument, NULL, OPT_SOURCE_VERSION},
@@ -220,7 +226,8 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	struct flags f = {.tombstones = -1, .schemas = -1, .tx_metadata = -1, .decimal = -1, .time = -1};
+	struct flags f = {.tombstones = -1, .schemas = -1, .tx_metadata = -1, .decimal = -1, .time = -1,
+		.schema_comments = -1};
 	struct env_conf conf = {.source_version = DEFAULT_SOURCE_VERSION};
 	struct connector_conf cc = {0};
 	struct out	o;
@@ -241,6 +248,7 @@ main(int argc, char **argv)
 			case OPT_TX: f.tx_metadata = 1; break;
 			case OPT_DECIMAL: f.decimal = opt_choice("--decimal", optarg, decimal_modes); break;
 			case OPT_TIME: f.time = opt_choice("--time-precision", optarg, time_modes); break;
+			case OPT_COMMENTS: f.schema_comments = 1; break;
 			case OPT_TOPIC_TEMPLATE: conf.topic_template = optarg; break;
 			case OPT_SOURCE_VERSION: conf.source_version = optarg; break;
 			case OPT_UNWRAP: conf.unwrap = true; break;

@@ -353,6 +353,7 @@ col_free(struct col *col)
 	free(col->t.params);
 	free(col->elem.params);
 	free(col->enum_allowed);
+	free(col->default_expr_tmp);
 }
 
 void
@@ -373,6 +374,7 @@ table_clear(struct table *t)
 	buf_reset(&t->value_schema);
 	buf_reset(&t->row_schema);
 	buf_reset(&t->rewrite_schema);
+	buf_reset(&t->flat_schema);
 }
 
 /* Joins the labels of an "enum" array with commas. */
@@ -413,6 +415,8 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 
 		if (json_str_eq(k, "name") && ty == JSON_STRING) {
 			col->qname = v;
+			free(col->name);
+			free(col->jkey);
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
 			col->name = xstrndup(tmp.data ? tmp.data : "", tmp.len);
@@ -424,6 +428,7 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 		} else if (json_str_eq(k, "type") && ty == JSON_STRING) {
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
+			free(col->typname);
 			col->typname = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "typmod") && json_to_i64(v, &i64))
 			col->typmod = (int) i64;
@@ -439,11 +444,13 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 		} else if (json_str_eq(k, "comment") && ty == JSON_STRING) {
 			buf_reset(&tmp);
 			json_str_decode(v, &tmp);
+			free(col->comment);
 			col->comment = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "domain") && ty == JSON_STRING)
 			col->has_domain = true;
 		else if (json_str_eq(k, "enum") && ty == JSON_ARRAY) {
 			col->has_enum = true;
+			free(col->enum_allowed);
 			col->enum_allowed = join_enum(v);
 		}
 	}
@@ -475,6 +482,8 @@ build_types(struct table *t, const struct env_conf *c)
 			col->t.kind = col->elem.kind;
 		} else
 			col->omit = !map_scalar(typ, col->typmod, col->enum_allowed, c, &col->t);
+		/* Debezium's pgoutput value resolver has no case for "name": always null. */
+		col->no_value = strcmp(typ, "name") == 0;
 		if (col->omit) {
 			log_warn("column \"%s\".\"%s\".\"%s\" of type \"%s\" has no Debezium schema: left out",
 					 t->schema, t->name, col->name, typ);
@@ -489,13 +498,16 @@ build_types(struct table *t, const struct env_conf *c)
 	}
 }
 
+/* A column comment becomes the field's doc only with include.schema.comments. */
 static void
-put_field(struct buf *b, const struct col *col)
+put_field(struct buf *b, const struct col *col, const struct env_conf *c)
 {
+	const char *comment = c->schema_comments ? col->comment : NULL;
+
 	if (col->is_array)
-		put_schema(b, &col->t, &col->elem, col->optional, col->comment, NULL, col->name);
+		put_schema(b, &col->t, &col->elem, col->optional, comment, NULL, col->name);
 	else
-		put_schema(b, &col->t, NULL, col->optional, col->comment ? col->comment : col->t.doc,
+		put_schema(b, &col->t, NULL, col->optional, comment ? comment : col->t.doc,
 				   col->default_json, col->name);
 }
 
@@ -548,7 +560,7 @@ build_schemas(struct table *t, const struct env_conf *c)
 		if (!first)
 			buf_putc(&fields, ',');
 		first = false;
-		put_field(&fields, &t->cols[i]);
+		put_field(&fields, &t->cols[i], c);
 	}
 	/* row_schema: the Value struct without its closing, for the variants. */
 	buf_put(&t->row_schema, "{\"type\":\"struct\",\"fields\":", 26);
@@ -556,6 +568,13 @@ build_schemas(struct table *t, const struct env_conf *c)
 	buf_puts(&t->row_schema, "],\"optional\":true,\"name\":");
 	buf_puts(&t->row_schema, t->name_value_json);
 	buf_putc(&t->row_schema, '}');
+
+	/* ExtractNewRecordState rebuilds the struct: no longer optional. */
+	buf_put(&t->flat_schema, "{\"type\":\"struct\",\"fields\":", 26);
+	buf_put(&t->flat_schema, fields.data, fields.len);
+	buf_puts(&t->flat_schema, "],\"optional\":false,\"name\":");
+	buf_puts(&t->flat_schema, t->name_value_json);
+	buf_putc(&t->flat_schema, '}');
 
 	buf_put(&t->rewrite_schema, "{\"type\":\"struct\",\"fields\":", 26);
 	buf_put(&t->rewrite_schema, fields.data, fields.len);
@@ -585,7 +604,7 @@ build_schemas(struct table *t, const struct env_conf *c)
 		for (i = 0; i < t->nkey; i++) {
 			if (i > 0)
 				buf_putc(&t->key_schema, ',');
-			put_field(&t->key_schema, &t->cols[t->key[i]]);
+			put_field(&t->key_schema, &t->cols[t->key[i]], c);
 		}
 		buf_puts(&t->key_schema, "],\"optional\":false,\"name\":");
 		buf_puts(&t->key_schema, t->name_key_json);

@@ -45,6 +45,7 @@ struct col {
 	bool		has_domain;		/* Debezium knows no default for domains */
 	bool		is_array;
 	bool		omit;			/* no Debezium schema: left out */
+	bool		no_value;		/* Debezium writes no value: always null */
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };
@@ -73,7 +74,8 @@ struct table {
 	struct buf	src_tail;		/* ,"schema":"..","table":".." */
 	struct buf	key_schema;		/* empty: the table has no key */
 	struct buf	value_schema;	/* the Envelope */
-	struct buf	row_schema;		/* the Value struct (ExtractNewRecordState) */
+	struct buf	row_schema;		/* the Value struct, optional (before/after) */
+	struct buf	flat_schema;	/* the Value struct of an --unwrap row */
 	struct buf	rewrite_schema; /* the Value struct plus __deleted */
 };
 

@@ -197,6 +197,9 @@ test_config(void)
 	   regexec(&re[0], "public.source_table", 0, NULL, 0) == 0 &&
 	   regexec(&re[0], "public.source_table2", 0, NULL, 0) != 0 &&
 	   regexec(&re[1], "s2.x", 0, NULL, 0) == 0, "table lists are anchored regexes");
+	c.include = re;
+	c.ninclude = n;
+	env_conf_free(&c);
 }
 
 int
