@@ -15,8 +15,8 @@
 #include "log.h"
 #include "pgutil.h"
 
-/* Runs shorter than this go as single statements. */
-#define BULK_MIN 4
+/* Runs shorter than this go as single statements (pipelined). */
+#define BULK_MIN 64
 
 struct tmp {					/* temporary tables for one shape of a table */
 	struct shape *shape;
@@ -467,22 +467,24 @@ put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *
 
 /* Single statements */
 
-static bool
-exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, size_t errsize)
+/*
+ * The statement for one op in a->sql, its parameters in params (room for
+ * shape->ncols); returns the number of parameters, or -1 if there is
+ * nothing to do.
+ */
+static int
+build_one(struct applier *a, struct batch *b, const struct op *op, const char **params)
 {
 	const struct shape *sh = op->shape;
 	const struct val *v = &b->vals[op->vals];
 	struct buf *q = &a->sql;
-	const char **params = xmalloc((size_t) (sh ? sh->ncols : 1) * sizeof *params);
 	int			n = 0,
 				i;
-	bool		ok;
 
 	buf_reset(q);
 	if (op->kind == OPK_TRUNCATE) {
-		free(params);
 		buf_printf(q, "TRUNCATE TABLE %s", op->table->qname);
-		return run(a, buf_cstr(q), errbuf, errsize);
+		return 0;
 	}
 	if (op->kind == OPK_DELETE) {
 		buf_printf(q, "DELETE FROM %s", op->table->qname);
@@ -502,10 +504,8 @@ exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, 
 			buf_printf(q, "=$%d", ++n);
 			params[n - 1] = v[i].len >= 0 ? b->data.data + v[i].off : NULL;
 		}
-		if (n == 0) {
-			free(params);
-			return true;		/* nothing to change */
-		}
+		if (n == 0)
+			return -1;			/* nothing to change */
 		for (i = 0; i < sh->nkeys; i++) {
 			buf_puts(q, i ? " AND " : " WHERE ");
 			quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
@@ -534,10 +534,124 @@ exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, 
 			}
 		}
 	}
-	ok = run_params(a, buf_cstr(q), n, params, errbuf, errsize);
+	buf_cstr(q);
+	return n;
+}
+
+static bool
+exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, size_t errsize)
+{
+	const char **params = xmalloc((size_t) (op->shape ? op->shape->ncols : 0) * sizeof *params + 1);
+	int			n = build_one(a, b, op, params);
+	bool		ok = n < 0 || run_params(a, a->sql.data, n, params, errbuf, errsize);
+
 	free(params);
 	return ok;
 }
+
+/* Single statements, many in flight: libpq's pipeline mode. */
+
+#define PIPELINE_CHUNK 256
+
+/* Reads the results of ops[from, to) sent in pipeline mode, then the sync. */
+static bool
+pipeline_results(struct applier *a, struct batch *b, size_t from, size_t to, const bool *sent,
+				 const struct op **failed, char *errbuf, size_t errsize)
+{
+	bool		ok = true;
+	PGresult   *res;
+	size_t		j;
+
+	for (j = from; j < to; j++) {
+		if (!sent[j - from])
+			continue;
+		while ((res = PQgetResult(a->conn)) != NULL) {
+			ExecStatusType st = PQresultStatus(res);
+
+			if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+				*failed = &b->ops[j];
+				ok = false;
+				if (st != PGRES_PIPELINE_ABORTED) {
+					(void) check_result(a, res, errbuf, errsize);
+					continue;
+				}
+				snprintf(errbuf, errsize, "pipeline aborted");
+			}
+			PQclear(res);
+		}
+		if (PQstatus(a->conn) == CONNECTION_BAD) {
+			a->lost = true;
+			return false;
+		}
+	}
+	res = PQgetResult(a->conn);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		ok = false;
+		if (PQstatus(a->conn) == CONNECTION_BAD)
+			a->lost = true;
+	}
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Sends ops[from, to) as single statements in pipeline mode, in chunks
+ * (so that neither side's socket buffer fills while the other waits).
+ */
+static bool
+pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
+			 const struct op **failed, char *errbuf, size_t errsize)
+{
+	const char **params = NULL;
+	bool	   *sent = xcalloc(PIPELINE_CHUNK, sizeof *sent);
+	bool		ok = true;
+	size_t		j,
+				k;
+	int			maxcols = 1;
+
+	for (j = from; j < to; j++)
+		if (b->ops[j].shape && b->ops[j].shape->ncols > maxcols)
+			maxcols = b->ops[j].shape->ncols;
+	params = xmalloc((size_t) maxcols * sizeof *params);
+	if (PQenterPipelineMode(a->conn) != 1) {
+		snprintf(errbuf, errsize, "could not enter pipeline mode");
+		ok = false;
+	}
+	for (j = from; ok && j < to; j += PIPELINE_CHUNK) {
+		size_t		end = j + PIPELINE_CHUNK < to ? j + PIPELINE_CHUNK : to;
+
+		for (k = j; k < end; k++) {
+			int			n = build_one(a, b, &b->ops[k], params);
+
+			sent[k - j] = n >= 0;
+			log_debug("%s", a->sql.data);
+			if (n >= 0 && PQsendQueryParams(a->conn, a->sql.data, n, NULL, params,
+											NULL, NULL, 0) != 1) {
+				sent[k - j] = false;
+				*failed = &b->ops[k];
+				snprintf(errbuf, errsize, "%s", PQerrorMessage(a->conn));
+				ok = false;
+				break;
+			}
+		}
+		if (PQpipelineSync(a->conn) != 1) {
+			snprintf(errbuf, errsize, "could not send to the server");
+			a->lost = true;
+			ok = false;
+			break;
+		}
+		if (!pipeline_results(a, b, j, k, sent, failed, errbuf, errsize))
+			ok = false;
+	}
+	if (PQpipelineStatus(a->conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(a->conn) != 1 && ok) {
+		snprintf(errbuf, errsize, "could not leave pipeline mode");
+		ok = false;
+	}
+	free(params);
+	free(sent);
+	return ok;
+}
+
 
 /* Bulk: COPY */
 
@@ -778,19 +892,30 @@ apply_fast(struct applier *a, struct batch *b, const struct op **failed,
 		size_t		j;
 
 		*failed = &b->ops[i];
-		if (b->ops[i].kind != OPK_TRUNCATE &&
-			!ensure_table(a, b->ops[i].table, b->ops[i].shape, errbuf, errsize))
-			return false;
 		if (end - i >= BULK_MIN) {
-			if (!bulk_run(a, b, i, end, errbuf, errsize))
+			if (!ensure_table(a, b->ops[i].table, b->ops[i].shape, errbuf, errsize) ||
+				!bulk_run(a, b, i, end, errbuf, errsize))
 				return false;
-		} else {
-			for (j = i; j < end; j++) {
-				*failed = &b->ops[j];
-				if (!exec_one(a, b, &b->ops[j], errbuf, errsize))
-					return false;
-			}
+			i = end;
+			continue;
 		}
+		/* Short runs in a row: tables first, then the statements pipelined. */
+		while (end < b->nops && run_end(b, end) - end < BULK_MIN)
+			end = run_end(b, end);
+		for (j = i; j < end; j++) {
+			*failed = &b->ops[j];
+			if (b->ops[j].kind != OPK_TRUNCATE &&
+				(j == i || b->ops[j].table != b->ops[j - 1].table ||
+				 b->ops[j].shape != b->ops[j - 1].shape) &&
+				!ensure_table(a, b->ops[j].table, b->ops[j].shape, errbuf, errsize))
+				return false;
+		}
+		if (end - i == 1) {
+			*failed = &b->ops[i];
+			if (!exec_one(a, b, &b->ops[i], errbuf, errsize))
+				return false;
+		} else if (!pipeline_ops(a, b, i, end, failed, errbuf, errsize))
+			return false;
 		i = end;
 	}
 	*failed = NULL;
