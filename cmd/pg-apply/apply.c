@@ -82,6 +82,16 @@ batch_truncate(struct batch *b, size_t nops)
 	b->nops = nops;
 }
 
+void
+batch_free(struct batch *b)
+{
+	free(b->ops);
+	free(b->vals);
+	buf_free(&b->data);
+	buf_free(&b->lines);
+	memset(b, 0, sizeof *b);
+}
+
 struct op *
 batch_add(struct batch *b, struct shape *sh)
 {

@@ -768,6 +768,30 @@ apply_run(struct ctx *c)
 }
 
 static void
+ctx_free(struct ctx *c)
+{
+	int			i;
+
+	batch_free(&c->batches[0]);
+	batch_free(&c->batches[1]);
+	for (i = 0; i < c->sc.nshapes; i++)
+		shape_free(c->sc.shapes[i]);
+	free(c->sc.shapes);
+	for (i = 0; i < c->nsources; i++) {
+		free(c->sources[i].name);
+		free(c->sources[i].topic);
+	}
+	free(c->sources);
+	buf_free(&c->tmp);
+	free(c->s.table_format);
+	free(c->s.pk_fields);
+	free(c->s.conninfo);
+	if (c->dead_letter)
+		out_free(&c->dead);
+	pthread_mutex_destroy(&c->dead_lock);
+}
+
+static void
 parse_options(int argc, char **argv, struct ctx *c)
 {
 	static const struct option long_options[] = {
@@ -895,6 +919,7 @@ main(int argc, char **argv)
 
 	applier_free(c.a);
 	PQfinish(c.conn);
+	ctx_free(&c);
 	if (c.dead_letter && close(c.dead.fd) != 0)
 		fatal(EX_IOERR, "could not close dead letter file \"%s\": %m", c.dead_letter);
 	return status;

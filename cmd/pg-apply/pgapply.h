@@ -209,6 +209,7 @@ struct batch {
 };
 
 void		batch_reset(struct batch *b);
+void		batch_free(struct batch *b);
 void		batch_truncate(struct batch *b, size_t nops);
 struct op  *batch_add(struct batch *b, struct shape *sh);
 
