@@ -16,6 +16,8 @@ DESTDIR ?=
 
 VERSION := 0.1.0
 COMMANDS := pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply
+# Operator scripts installed next to the commands.
+TOOLS    := scripts/walpipe-run scripts/walpipe-ctl
 
 CC      ?= cc
 PKGS    := libpq rdkafka
@@ -39,6 +41,8 @@ ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DWALPIPE_VERSION='"$(VER
 LIBS    := $(PKG_LIBS) -lm
 
 B := build$(if $(SANITIZE),-san)
+# Sanitized binaries live apart, so an ordinary build never picks them up.
+BIN := $(if $(SANITIZE),$(B)/bin,bin)
 
 COMMON_SRCS := $(wildcard common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(B)/%.o)
@@ -54,7 +58,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all clean check unit deps demo bench fuzz fuzz-build install uninstall man-lint
 
-all: $(COMMANDS:%=bin/%)
+all: $(COMMANDS:%=$(BIN)/%)
 
 $(B)/%.o: %.c $(wildcard common/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(dir $@)
@@ -67,8 +71,8 @@ define COMMAND_RULES
 $(call cmd_lib,$(1)): $(patsubst %.c,$(B)/%.o,$(call cmd_srcs,$(1)))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && $(AR) rcs $$@ $$^ $(B)/empty.o
-bin/$(1): $(B)/cmd/$(1)/main.o $(call cmd_lib,$(1)) $(LIBCOMMON)
-	@mkdir -p bin
+$(BIN)/$(1): $(B)/cmd/$(1)/main.o $(call cmd_lib,$(1)) $(LIBCOMMON)
+	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)
 endef
 $(foreach c,$(COMMANDS),$(eval $(call COMMAND_RULES,$(c))))
@@ -93,7 +97,7 @@ deps:
 
 check: deps
 	$(MAKE) WERROR=1 all unit
-	WALPIPE_UNIT_TESTS="$(UNIT_BINS)" WALPIPE_BUILD="$(B)" tests/run
+	WALPIPE_UNIT_TESTS="$(UNIT_BINS)" WALPIPE_BIN="$(CURDIR)/$(BIN)" tests/run
 
 demo: deps all
 	scripts/demo
@@ -129,12 +133,12 @@ man-lint:
 
 install: all
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5"
-	install -m 755 $(COMMANDS:%=bin/%) "$(DESTDIR)$(BINDIR)"
+	install -m 755 $(COMMANDS:%=bin/%) $(TOOLS) "$(DESTDIR)$(BINDIR)"
 	install -m 644 man/man1/*.1 "$(DESTDIR)$(MANDIR)/man1"
 	install -m 644 man/man5/*.5 "$(DESTDIR)$(MANDIR)/man5"
 
 uninstall:
-	rm -f $(COMMANDS:%="$(DESTDIR)$(BINDIR)/%")
+	rm -f $(COMMANDS:%="$(DESTDIR)$(BINDIR)/%") $(TOOLS:scripts/%="$(DESTDIR)$(BINDIR)/%")
 	rm -f $(COMMANDS:%="$(DESTDIR)$(MANDIR)/man1/%.1") "$(DESTDIR)$(MANDIR)/man5/walpipe-record.5"
 
 clean:

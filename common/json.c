@@ -9,6 +9,7 @@ struct scan {
 	const char *base;
 	const char *end;
 	struct json_err *err;
+	bool		space;			/* white space seen between tokens */
 };
 
 static const char *
@@ -27,6 +28,17 @@ skip_ws(const char *p, const char *end)
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
+}
+
+/* skip_ws() inside a value, noting whether there was any white space. */
+static inline const char *
+skip_ws_in(struct scan *s, const char *p)
+{
+	const char *q = skip_ws(p, s->end);
+
+	if (q != p)
+		s->space = true;
+	return q;
 }
 
 static int
@@ -91,6 +103,32 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+/*
+ * True if none of the 8 bytes in w needs a look: no '"', no '\\', no
+ * control character, no non-ASCII byte.  The has-zero-byte tricks are
+ * exact as a yes/no answer.
+ */
+static inline bool
+plain8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL,
+				highs = 0x8080808080808080ULL;
+	uint64_t	q = w ^ (ones * '"'),
+				b = w ^ (ones * '\\');
+
+	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
+}
+
+/* 1 for the bytes a string may hold as they are: ' ' to '~' but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x22 '"' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x5c '\\' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static const char *
 scan_string(struct scan *s, const char *p)
 {
@@ -99,7 +137,23 @@ scan_string(struct scan *s, const char *p)
 
 	p++;						/* opening quote */
 	while (p < end) {
-		unsigned char c = (unsigned char) *p;
+		unsigned char c;
+
+		/* Plain ASCII runs, eight bytes at a time. */
+		while (end - p >= 8) {
+			uint64_t	w;
+
+			memcpy(&w, p, 8);
+			if (!plain8(w))
+				break;
+			p += 8;
+		}
+		/* Then byte by byte while nothing needs a look. */
+		while (p < end && plain_byte[(unsigned char) *p])
+			p++;
+		if (p >= end)
+			break;
+		c = (unsigned char) *p;
 
 		if (c == '"')
 			return p + 1;
@@ -198,7 +252,7 @@ scan_container(struct scan *s, const char *p, int depth)
 
 	if (depth >= JSON_MAX_DEPTH)
 		return fail(s, p, "nesting too deep");
-	p = skip_ws(p + 1, s->end);
+	p = skip_ws_in(s, p + 1);
 	if (p < s->end && *p == close)
 		return p + 1;
 	for (;;) {
@@ -207,28 +261,28 @@ scan_container(struct scan *s, const char *p, int depth)
 				return fail(s, p, "expected string as object key");
 			if ((p = scan_string(s, p)) == NULL)
 				return NULL;
-			p = skip_ws(p, s->end);
+			p = skip_ws_in(s, p);
 			if (p >= s->end || *p != ':')
 				return fail(s, p, "expected ':' after object key");
 			p++;
 		}
 		if ((p = scan_value(s, p, depth + 1)) == NULL)
 			return NULL;
-		p = skip_ws(p, s->end);
+		p = skip_ws_in(s, p);
 		if (p >= s->end)
 			return fail(s, p, is_obj ? "unterminated object" : "unterminated array");
 		if (*p == close)
 			return p + 1;
 		if (*p != ',')
 			return fail(s, p, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
-		p = skip_ws(p + 1, s->end);
+		p = skip_ws_in(s, p + 1);
 	}
 }
 
 static const char *
 scan_value(struct scan *s, const char *p, int depth)
 {
-	p = skip_ws(p, s->end);
+	p = skip_ws_in(s, p);
 	if (p >= s->end)
 		return fail(s, p, "unexpected end of input");
 	switch (*p) {
@@ -251,10 +305,26 @@ scan_value(struct scan *s, const char *p, int depth)
 }
 
 const char *
+json_scan_ws(const char *base, const char *p, const char *end,
+			 struct json_slice *out, struct json_err *err, bool *space)
+{
+	struct scan s = {base, end, err, false};
+	const char *start = skip_ws(p, end);
+	const char *q = scan_value(&s, start, 0);
+
+	if (q && out) {
+		out->p = start;
+		out->n = (size_t) (q - start);
+	}
+	*space = s.space;
+	return q;
+}
+
+const char *
 json_scan(const char *base, const char *p, const char *end,
 		  struct json_slice *out, struct json_err *err)
 {
-	struct scan s = {base, end, err};
+	struct scan s = {base, end, err, false};
 	const char *start = skip_ws(p, end);
 	const char *q = scan_value(&s, start, 0);
 
@@ -268,7 +338,7 @@ json_scan(const char *base, const char *p, const char *end,
 bool
 json_validate(const char *p, size_t n, struct json_err *err)
 {
-	struct scan s = {p, p + n, err};
+	struct scan s = {p, p + n, err, false};
 	const char *q = json_scan(p, p, p + n, NULL, err);
 
 	if (q == NULL)

@@ -43,6 +43,13 @@ struct json_err {
 const char *json_scan(const char *base, const char *p, const char *end,
 					  struct json_slice *out, struct json_err *err);
 
+/*
+ * json_scan() that also tells whether the value has white space between
+ * its tokens (outside strings), that is, whether it is not compact.
+ */
+const char *json_scan_ws(const char *base, const char *p, const char *end,
+						 struct json_slice *out, struct json_err *err, bool *space);
+
 /* Whole input must be exactly one value, with optional white space. */
 bool		json_validate(const char *p, size_t n, struct json_err *err);
 

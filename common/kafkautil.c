@@ -3,12 +3,15 @@
  */
 #include "kafkautil.h"
 #include "buf.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+#include <time.h>
 
 bool
 kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
@@ -79,4 +82,128 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 	}
 	fclose(f);
 	return true;
+}
+
+bool
+kafka_conf_has_brokers(rd_kafka_conf_t *conf)
+{
+	char		val[1024];
+	size_t		len = sizeof val;
+
+	if (rd_kafka_conf_get(conf, "bootstrap.servers", val, &len) == RD_KAFKA_CONF_OK &&
+		val[0] != '\0')
+		return true;
+	len = sizeof val;
+	return rd_kafka_conf_get(conf, "test.mock.num.brokers", val, &len) == RD_KAFKA_CONF_OK &&
+		strcmp(val, "0") != 0;
+}
+
+static void
+log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	if (level <= 3)
+		log_info("kafka: %s: %s", fac, buf);
+	else
+		log_debug("kafka: %s: %s", fac, buf);
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+		log_error("kafka: %s", reason);
+	else
+		log_info("kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t) err), reason);
+}
+
+void
+kafka_conf_logging(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+}
+
+bool
+kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	int64_t		deadline = kafka_now_ms() + timeout_ms;
+	rd_kafka_resp_err_t err;
+
+	/*
+	 * A metadata request for no topic needs one live broker.  It can fail
+	 * early (all brokers down) while the time is not up: ask again.
+	 */
+	for (;;) {
+		int64_t		left = deadline - kafka_now_ms();
+
+		err = rd_kafka_metadata(rk, 0, NULL, &md, left > 0 ? (int) left : 1);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rd_kafka_metadata_destroy(md);
+			return true;
+		}
+		if (kafka_now_ms() >= deadline)
+			break;
+		rd_kafka_poll(rk, 100);
+	}
+	snprintf(errbuf, errsize, "no Kafka broker reachable within %d ms: %s",
+			 timeout_ms, rd_kafka_err2str(err));
+	return false;
+}
+
+int
+kafka_err_status(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+		case RD_KAFKA_RESP_ERR__TRANSPORT:
+		case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+		case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+		case RD_KAFKA_RESP_ERR__TIMED_OUT:
+		case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+		case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+		case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+		case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+		case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+		case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+		case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+		case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+		case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+		case RD_KAFKA_RESP_ERR__FATAL:
+		case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+		case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
+		case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+		case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+			return EX_TEMPFAIL;
+		case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+		case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+		case RD_KAFKA_RESP_ERR_INVALID_MSG:
+		case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+		case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
+			return EX_DATAERR;
+		case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+		case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+		case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+		case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
+		case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
+		case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
+		case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+		case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+			return EX_UNAVAILABLE;
+		default:
+			return EX_SOFTWARE;
+	}
+}
+
+int64_t
+kafka_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

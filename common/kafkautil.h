@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -23,5 +24,31 @@ bool		kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv,
 /* Reads a Java-style properties file (key=value, '#' comments). */
 bool		kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
 							char *errbuf, size_t errsize);
+
+/* True if conf names brokers (bootstrap.servers) or a mock cluster. */
+bool		kafka_conf_has_brokers(rd_kafka_conf_t *conf);
+
+/*
+ * Routes librdkafka's log lines and (non-fatal) errors to the walpipe
+ * logger at info level, so that a broker restart does not flood stderr
+ * unless -v is given; fatal errors are logged as errors.
+ */
+void		kafka_conf_logging(rd_kafka_conf_t *conf);
+
+/*
+ * Waits up to timeout_ms for broker metadata (the cluster is reachable).
+ * False with errbuf filled otherwise.
+ */
+bool		kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize);
+
+/*
+ * The sysexits.h status for a Kafka error: EX_TEMPFAIL for transport and
+ * time-outs, EX_DATAERR for a record the broker refuses, EX_UNAVAILABLE
+ * for unknown topics and authorization, EX_SOFTWARE otherwise.
+ */
+int			kafka_err_status(rd_kafka_resp_err_t err);
+
+/* Milliseconds from a monotonic clock. */
+int64_t		kafka_now_ms(void);
 
 #endif

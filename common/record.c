@@ -29,16 +29,19 @@ parse_encoding(struct json_slice v, enum rec_encoding *enc)
 
 /* Stores one member; false with *err set if its type is wrong. */
 static bool
-take_member(struct record *r, struct json_slice k, struct json_slice v,
+take_member(struct record *r, struct json_slice k, struct json_slice v, bool spaced,
 			const char *base, struct json_err *err)
 {
 	enum json_type t = json_type_of(v);
 	int64_t		i;
 
-	if (json_str_eq(k, "key"))
+	if (json_str_eq(k, "key")) {
 		r->key = v;
-	else if (json_str_eq(k, "value"))
+		r->key_spaced = spaced;
+	} else if (json_str_eq(k, "value")) {
 		r->value = v;
+		r->value_spaced = spaced;
+	}
 	else if (json_str_eq(k, "topic")) {
 		if (t != JSON_STRING && t != JSON_NULL)
 			return bad(err, base, v.p, "\"topic\" must be a string");
@@ -79,6 +82,9 @@ take_member(struct record *r, struct json_slice k, struct json_slice v,
 	} else if (json_str_eq(k, "value_encoding")) {
 		if (!parse_encoding(v, &r->value_enc))
 			return bad(err, base, v.p, "\"value_encoding\" must be \"json\", \"text\" or \"base64\"");
+	} else if (json_str_eq(k, "headers_encoding")) {
+		if (!parse_encoding(v, &r->headers_enc) || r->headers_enc == REC_ENC_JSON)
+			return bad(err, base, v.p, "\"headers_encoding\" must be \"text\" or \"base64\"");
 	}
 	return true;
 }
@@ -95,28 +101,144 @@ check_encodings(const struct record *r, const char *base, struct json_err *err)
 	return true;
 }
 
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * One pass: the top-level object is walked here and each member is
+ * validated by json_scan() exactly once, so the bytes of key and value
+ * are read once and never copied.
+ */
 bool
 record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 {
-	struct json_slice top;
-	struct json_iter it;
+	const char *end = line + n;
+	const char *p;
 	struct json_slice k,
 				v;
-	const char *end;
+	bool		spaced;
 
 	memset(r, 0, sizeof *r);
 	r->partition = -1;
 	err->msg = NULL;
-	if (!json_validate(line, n, err))
-		return false;
-	end = json_scan(line, line, line + n, &top, err);
-	if (end == NULL)
-		return false;
-	if (json_type_of(top) != JSON_OBJECT)
-		return bad(err, line, top.p, "record must be a JSON object");
-	json_iter_init(&it, top);
-	while (json_obj_next(&it, &k, &v))
-		if (!take_member(r, k, v, line, err))
-			return false;
+	p = skip_ws(line, end);
+	if (p >= end)
+		return bad(err, line, p, "empty line");
+	if (*p != '{')
+		return bad(err, line, p, "record must be a JSON object");
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		p++;
+	else {
+		for (;;) {
+			if (p >= end || *p != '"')
+				return bad(err, line, p, "expected string as object key");
+			if ((p = json_scan(line, p, end, &k, err)) == NULL)
+				return false;
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':')
+				return bad(err, line, p, "expected ':' after object key");
+			if ((p = json_scan_ws(line, p + 1, end, &v, err, &spaced)) == NULL)
+				return false;
+			if (!take_member(r, k, v, spaced, line, err))
+				return false;
+			p = skip_ws(p, end);
+			if (p >= end)
+				return bad(err, line, p, "unterminated object");
+			if (*p == '}') {
+				p++;
+				break;
+			}
+			if (*p != ',')
+				return bad(err, line, p, "expected ',' or '}'");
+			p = skip_ws(p + 1, end);
+		}
+	}
+	p = skip_ws(p, end);
+	if (p != end)
+		return bad(err, line, p, "trailing characters after JSON value");
 	return check_encodings(r, line, err);
+}
+
+/* Decodes standard base64 (padding optional); false on a bad character. */
+static bool
+base64_decode(const char *s, size_t n, struct buf *out)
+{
+	static signed char map[256];
+	static bool ready;
+	uint32_t	acc = 0;
+	int			bits = 0;
+	size_t		i;
+
+	if (!ready) {
+		const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+		memset(map, -1, sizeof map);
+		for (i = 0; i < 64; i++)
+			map[(unsigned char) alpha[i]] = (signed char) i;
+		ready = true;
+	}
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return false;
+	buf_reserve(out, n / 4 * 3 + 3);
+	for (i = 0; i < n; i++) {
+		int			v = map[(unsigned char) s[i]];
+
+		if (v < 0)
+			return false;
+		acc = acc << 6 | (uint32_t) v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out->data[out->len++] = (char) (acc >> bits & 0xff);
+		}
+	}
+	return true;
+}
+
+bool
+record_data(struct json_slice v, enum rec_encoding enc, bool spaced,
+			struct buf *scratch, const char **p, size_t *n)
+{
+	struct json_slice in;
+
+	if (record_is_null(v)) {
+		*p = NULL;
+		*n = 0;
+		return true;
+	}
+	if (enc == REC_ENC_JSON) {
+		if (!spaced) {
+			*p = v.p;
+			*n = v.n;
+			return true;
+		}
+		buf_reset(scratch);
+		json_compact(v, scratch);
+	} else if (enc == REC_ENC_TEXT) {
+		if (json_str_is_plain(v)) {
+			in = json_str_inner(v);
+			*p = in.p;
+			*n = in.n;
+			return true;
+		}
+		buf_reset(scratch);
+		if (!json_str_decode(v, scratch))
+			return false;
+	} else {
+		in = json_str_inner(v);
+		buf_reset(scratch);
+		if (!json_str_is_plain(v) || !base64_decode(in.p, in.n, scratch))
+			return false;
+	}
+	*p = scratch->data ? scratch->data : "";
+	*n = scratch->len;
+	return true;
 }

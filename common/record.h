@@ -32,6 +32,9 @@ struct record {
 	struct json_slice pos;		/* string slice; n == 0 if absent */
 	enum rec_encoding key_enc;
 	enum rec_encoding value_enc;
+	enum rec_encoding headers_enc;	/* of the header values: text or base64 */
+	bool		key_spaced;		/* key has white space between tokens */
+	bool		value_spaced;
 	bool		has_partition;
 	bool		has_offset;
 	bool		has_timestamp;
@@ -46,6 +49,18 @@ struct record {
  * are ignored so that newer writers can add fields.
  */
 bool		record_parse(const char *line, size_t n, struct record *r, struct json_err *err);
+
+/*
+ * The Kafka bytes a key, value or header value slice stands for, under its
+ * encoding: *p is NULL for null/absent; otherwise *p points into the line
+ * (JSON already compact, text without escapes) or into scratch, which is
+ * reset first and must outlive the use of *p.  spaced says the JSON has
+ * white space to remove (r->key_spaced, r->value_spaced; false for
+ * strings).  False if a text string has a lone surrogate or base64 is
+ * malformed.
+ */
+bool		record_data(struct json_slice v, enum rec_encoding enc, bool spaced,
+						struct buf *scratch, const char **p, size_t *n);
 
 /* A slice that is absent or JSON null. */
 static inline bool

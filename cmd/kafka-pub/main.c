@@ -1,37 +1,213 @@
 /*
- * kafka-pub - (work in progress) see man/man1/kafka-pub.1.
+ * kafka-pub - produce record lines (walpipe-record(5)) to Kafka, and tell
+ * upstream, through an acknowledgement file, what the broker has acked.
+ *
+ *   cdc-envelope | kafka-pub -b 127.0.0.1:9092 --ack-file pub.ack
+ *
+ * Also creates and deletes topics, for scripts that would otherwise need
+ * kafka-topics.sh.  See kafka-pub(1).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "kafkautil.h"
+#include "lineread.h"
 #include "log.h"
 #include "opts.h"
+#include "pub.h"
+#include "sig.h"
+
+enum {
+	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_MAX_LINE,
+	OPT_CREATE, OPT_DELETE, OPT_PARTITIONS, OPT_REPLICATION, OPT_TOPIC_CONFIG,
+	OPT_MOCK_ERRORS
+};
+
+static int	connect_timeout = 30;
+static int	partitions = 1;
+static int	replication = 1;
 
 static void
-usage(void)
+usage(const struct pub *p)
 {
-	printf("Usage: kafka-pub [OPTION]...\n\n"
-		   "  -h, --help     show this help, then exit\n"
-		   "  -V, --version  output version information, then exit\n");
+	printf("kafka-pub produces record lines read from standard input to Kafka.\n\n"
+		   "Usage: kafka-pub -b BROKERS [-t TOPIC] [-p PARTITION] [-X prop=value ...] [-F librdkafka.properties]\n"
+		   "       kafka-pub -b BROKERS --create-topic NAME [--partitions N] [--replication-factor R] [--topic-config K=V ...]\n"
+		   "       kafka-pub -b BROKERS --delete-topic NAME\n\n"
+		   "Kafka:\n"
+		   "  -b, --brokers=HOST:PORT,...   bootstrap brokers (bootstrap.servers)\n"
+		   "  -t, --topic=TOPIC             topic of records without a \"topic\"\n"
+		   "  -T, --force-topic             send every record to -t TOPIC\n"
+		   "  -p, --partition=N             partition of records without a \"partition\"\n"
+		   "                                (default: the murmur2 partitioner, by key)\n"
+		   "  -X, --property=PROP=VALUE     set a librdkafka property (repeatable)\n"
+		   "  -F, --config-file=FILE        read librdkafka properties from FILE\n"
+		   "      --connect-timeout=SECS    give up if no broker answers (default %d)\n\n"
+		   "Acknowledgement:\n"
+		   "      --ack-file=FILE           write the last acknowledged \"pos\" here\n"
+		   "      --ack-interval=MS         at most this often (default %d)\n\n"
+		   "Input:\n"
+		   "      --max-line=BYTES          longest accepted input line (default %zu)\n\n"
+		   "Topic administration:\n"
+		   "      --create-topic=NAME       create topic NAME, then exit\n"
+		   "      --partitions=N            its number of partitions (default %d)\n"
+		   "      --replication-factor=R    its replication factor (default %d)\n"
+		   "      --topic-config=K=V        a topic config, e.g. cleanup.policy=compact\n"
+		   "      --delete-topic=NAME       delete topic NAME, then exit\n\n"
+		   "Other:\n"
+		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
+		   "  -h, --help                    show this help, then exit\n"
+		   "  -V, --version                 output version information, then exit\n",
+		   connect_timeout, p->ack_interval_ms, p->max_line, partitions, replication);
+}
+
+/* Producer defaults: no loss, no duplicates, Java-compatible partitioning. */
+static rd_kafka_conf_t *
+default_conf(void)
+{
+	static const char *const defaults[][2] = {
+		{"enable.idempotence", "true"},
+		{"acks", "all"},
+		{"partitioner", "murmur2_random"},
+		{"linger.ms", "5"},
+		{"queue.buffering.max.kbytes", "65536"},
+		{"client.id", "kafka-pub"},
+	};
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char		errbuf[512];
+	size_t		i;
+
+	for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+		if (!kafka_conf_set(conf, defaults[i][0], defaults[i][1], errbuf, sizeof errbuf))
+			fatal(EX_SOFTWARE, "%s", errbuf);
+	kafka_conf_logging(conf);
+	return conf;
+}
+
+/* Test hook: Produce requests fail with these error codes, one each. */
+static void
+push_mock_errors(rd_kafka_t *rk, const char *list)
+{
+	rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(rk);
+	char	   *copy = xstrdup(list),
+			   *tok,
+			   *save;
+
+	if (mc == NULL)
+		usage_error("--mock-errors needs -X test.mock.num.brokers=N");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		/* 0 is the Produce API key. */
+		rd_kafka_mock_push_request_errors(mc, 0, 1,
+										  (rd_kafka_resp_err_t) opt_int("--mock-errors", tok, -200, 200));
+	free(copy);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
+		{"brokers", required_argument, NULL, 'b'},
+		{"topic", required_argument, NULL, 't'},
+		{"force-topic", no_argument, NULL, 'T'},
+		{"partition", required_argument, NULL, 'p'},
+		{"property", required_argument, NULL, 'X'},
+		{"config-file", required_argument, NULL, 'F'},
+		{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+		{"ack-file", required_argument, NULL, OPT_ACK_FILE},
+		{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
+		{"max-line", required_argument, NULL, OPT_MAX_LINE},
+		{"create-topic", required_argument, NULL, OPT_CREATE},
+		{"partitions", required_argument, NULL, OPT_PARTITIONS},
+		{"replication-factor", required_argument, NULL, OPT_REPLICATION},
+		{"topic-config", required_argument, NULL, OPT_TOPIC_CONFIG},
+		{"delete-topic", required_argument, NULL, OPT_DELETE},
+		{"mock-errors", required_argument, NULL, OPT_MOCK_ERRORS},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	int			c;
+	struct pub	p = {.partition = RD_KAFKA_PARTITION_UA, .ack_interval_ms = 100,
+	.max_line = LINEREAD_DEFAULT_MAX};
+	rd_kafka_conf_t *conf;
+	char		errbuf[512];
+	char	   *create = NULL,
+			   *delete = NULL,
+			   *mock_errors = NULL;
+	char	  **configs = xcalloc((size_t) argc, sizeof *configs);
+	int			nconfigs = 0,
+				verbose = 0,
+				status,
+				c;
 
 	log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "hV", long_options, NULL)) != -1) {
+	conf = default_conf();
+	while ((c = getopt_long(argc, argv, "b:t:Tp:X:F:vhV", long_options, NULL)) != -1) {
 		switch (c) {
+			case 'b':
+				if (!kafka_conf_set(conf, "bootstrap.servers", optarg, errbuf, sizeof errbuf))
+					usage_error("%s", errbuf);
+				break;
+			case 't':
+				p.topic = optarg;
+				break;
+			case 'T':
+				p.force_topic = true;
+				break;
+			case 'p':
+				p.partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
+				break;
+			case 'X':
+				if (!kafka_conf_set_kv(conf, optarg, errbuf, sizeof errbuf))
+					usage_error("%s", errbuf);
+				break;
+			case 'F':
+				if (!kafka_conf_file(conf, optarg, errbuf, sizeof errbuf))
+					fatal(EX_NOINPUT, "%s", errbuf);
+				break;
+			case OPT_CONNECT_TIMEOUT:
+				connect_timeout = (int) opt_int("--connect-timeout", optarg, 1, 3600);
+				break;
+			case OPT_ACK_FILE:
+				p.ack_file = optarg;
+				break;
+			case OPT_ACK_INTERVAL:
+				p.ack_interval_ms = (int) opt_int("--ack-interval", optarg, 0, 3600000);
+				break;
+			case OPT_MAX_LINE:
+				p.max_line = (size_t) opt_int("--max-line", optarg, 16, 1 << 30);
+				break;
+			case OPT_CREATE:
+				create = optarg;
+				break;
+			case OPT_PARTITIONS:
+				partitions = (int) opt_int("--partitions", optarg, 1, 100000);
+				break;
+			case OPT_REPLICATION:
+				replication = (int) opt_int("--replication-factor", optarg, 1, 1000);
+				break;
+			case OPT_TOPIC_CONFIG:
+				if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+					usage_error("invalid value \"%s\" for option --topic-config: expected key=value", optarg);
+				configs[nconfigs++] = optarg;
+				break;
+			case OPT_DELETE:
+				delete = optarg;
+				break;
+			case OPT_MOCK_ERRORS:
+				mock_errors = optarg;
+				break;
+			case 'v':
+				log_set_level(++verbose >= 2 ? LOG_DEBUG : LOG_INFO);
+				break;
 			case 'h':
-				usage();
+				usage(&p);
 				return 0;
 			case 'V':
 				opt_version();
@@ -39,5 +215,36 @@ main(int argc, char **argv)
 				usage_error("invalid option");
 		}
 	}
-	fatal(EX_SOFTWARE, "not implemented yet");
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (!kafka_conf_has_brokers(conf))
+		usage_error("no brokers given: use -b BROKERS");
+	if (create && delete)
+		usage_error("--create-topic and --delete-topic exclude each other");
+	if (p.force_topic && p.topic == NULL)
+		usage_error("-T needs -t TOPIC");
+
+	pub_conf(&p, conf);
+	p.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof errbuf);
+	if (p.rk == NULL)
+		usage_error("%s", errbuf);
+	conf = NULL;				/* owned by p.rk now */
+	if (mock_errors)
+		push_mock_errors(p.rk, mock_errors);
+	if (!kafka_wait_brokers(p.rk, connect_timeout * 1000, errbuf, sizeof errbuf))
+		fatal(EX_TEMPFAIL, "%s", errbuf);
+
+	if (create)
+		status = admin_create_topic(p.rk, create, partitions, replication, configs, nconfigs,
+									connect_timeout * 1000);
+	else if (delete)
+		status = admin_delete_topic(p.rk, delete, connect_timeout * 1000);
+	else {
+		sig_setup();
+		status = pub_run(&p);
+	}
+	pub_free(&p);
+	free(configs);
+	rd_kafka_destroy(p.rk);
+	return status;
 }

@@ -8,6 +8,7 @@
 
 #include "ackfile.h"
 #include "buf.h"
+#include "connector.h"
 #include "json.h"
 #include "lineread.h"
 #include "lsn.h"
@@ -193,6 +194,52 @@ test_ackfile(void)
 	buf_free(&b);
 }
 
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	   *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+}
+
+static void
+test_connector(void)
+{
+	char		path[] = "/tmp/walpipe-unit-conn-XXXXXX";
+	char		err[256];
+	struct connector c;
+	struct buf	b = BUF_INIT;
+	bool		flag = false;
+	int			fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, "{\"name\":\"sink\",\"config\":{\"connection.url\":"
+			   "\"jdbc:postgresql://replica:5433/connect_test_db?ssl=false\","
+			   "\"connection.username\":\"postgres\",\"connection.password\":\"p'w\","
+			   "\"delete.enabled\":\"true\",\"batch.size\":500}}");
+	ok(connector_load(path, &c, err, sizeof err), "connector file loads");
+	ok(c.name && strcmp(c.name, "sink") == 0, "connector name");
+	ok(connector_get_bool(&c, "delete.enabled", &flag) && flag, "boolean setting");
+	ok(strcmp(connector_get(&c, "batch.size"), "500") == 0, "number kept as text");
+	ok(connector_get(&c, "absent") == NULL, "absent setting");
+	ok(connector_conninfo(&c, &b), "conninfo from a JDBC URL");
+	ok_str(b.data, b.len, "host='replica' port='5433' dbname='connect_test_db' user='postgres' password='p\\'w'",
+		   "JDBC URL and credentials become libpq parameters");
+	connector_free(&c);
+
+	write_file(path, "{\"database.hostname\":\"main\",\"database.dbname\":\"db\"}");
+	ok(connector_load(path, &c, err, sizeof err) && connector_conninfo(&c, &b), "bare config object");
+	ok_str(b.data, b.len, "host='main' dbname='db'", "source connector database settings");
+	connector_free(&c);
+
+	write_file(path, "{\n\"config\": {\n\"a\": }\n}");
+	ok(!connector_load(path, &c, err, sizeof err) && strstr(err, "line 3"),
+	   "malformed file names its line: %s", err);
+	unlink(path);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -202,5 +249,6 @@ main(void)
 	test_lineread();
 	test_record();
 	test_ackfile();
+	test_connector();
 	return tap_done();
 }

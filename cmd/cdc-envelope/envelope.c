@@ -1,0 +1,1397 @@
+/*
+ * envelope.c - one change line in, Debezium-shaped record lines out.
+ *
+ * The line is validated once, its members are kept as slices, and the
+ * output is written straight into the caller's buffer from cached schema
+ * JSON and converted values: no JSON tree is ever built.
+ */
+#include "table.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "convert.h"
+#include "log.h"
+#include "lsn.h"
+
+#define NBUCKETS	256
+/* buf_puts() of a string literal, without the strlen(). */
+#define PUTL(b, lit) buf_put((b), lit, sizeof(lit) - 1)
+#define PLACEHOLDER "__debezium_unavailable_value"
+/* base64 of the placeholder's bytes, for bytes-typed columns */
+#define PLACEHOLDER_B64 "X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=="
+
+/* The members of one change line (brief section 1). */
+struct change {
+	struct json_slice pos, lsn, commit_lsn, xid, ts_us, db, schema, table, op,
+				snapshot, columns, before, after, message;
+	char		op_c;
+	const struct table *columns_cached;	/* "columns" equals this table's cache */
+	uint64_t	lsn_v;
+	uint64_t	commit_v;
+	int64_t		ts_us_v;
+};
+
+struct tx_coll {
+	struct table *t;
+	int64_t		count;
+};
+
+struct env {
+	const struct env_conf *c;
+	struct table *buckets[NBUCKETS];
+	struct table *last;
+	bool		have_commit;
+	uint64_t	commit;			/* commit LSN of the current transaction */
+	bool		have_prev;
+	uint64_t	prev_commit;	/* ... of the one before: Debezium's lastCommitLsn */
+	/* transaction metadata */
+	bool		tx_open;
+	struct buf	tx_id;			/* JSON string "xid:lsn" */
+	int64_t		tx_total;
+	int64_t		tx_ts_ms;
+	struct tx_coll *colls;
+	int			ncolls;
+	int			capcolls;
+	/* per line */
+	int64_t		now_ms,
+				now_us,
+				now_ns;
+	struct buf	seq;			/* source.sequence as JSON */
+	struct buf	db;				/* source.db as JSON */
+	struct buf	srchead;		/* {"version":..,"connector":..,"name":..,"ts_ms": */
+	struct buf	scratch;
+	struct buf	hdr;			/* headers of the next record, or empty */
+	struct buf	msg_topic;
+	struct buf	tx_topic;
+	struct json_slice *vals_a;
+	struct json_slice *vals_b;
+	int			capvals;
+	char	   *err;
+	size_t		errsize;
+};
+
+struct env *
+env_new(const struct env_conf *c)
+{
+	struct env *e = xcalloc(1, sizeof *e);
+
+	e->c = c;
+	PUTL(&e->srchead, "{\"version\":");
+	json_put_cstr(&e->srchead, c->source_version);
+	PUTL(&e->srchead, ",\"connector\":\"postgresql\",\"name\":");
+	json_put_cstr(&e->srchead, c->prefix);
+	PUTL(&e->srchead, ",\"ts_ms\":");
+	buf_reset(&e->scratch);
+	buf_puts(&e->scratch, c->prefix);
+	PUTL(&e->scratch, ".message");
+	json_put_str(&e->msg_topic, e->scratch.data, e->scratch.len);
+	buf_reset(&e->scratch);
+	buf_puts(&e->scratch, c->prefix);
+	PUTL(&e->scratch, ".transaction");
+	json_put_str(&e->tx_topic, e->scratch.data, e->scratch.len);
+	return e;
+}
+
+static void
+table_free(struct table *t)
+{
+	table_clear(t);
+	free(t->schema_raw);
+	free(t->table_raw);
+	free(t->schema);
+	free(t->name);
+	free(t->fqname);
+	free(t->name_key_json);
+	free(t->name_value_json);
+	free(t->name_envelope_json);
+	buf_free(&t->topic);
+	buf_free(&t->coll);
+	buf_free(&t->src_tail);
+	buf_free(&t->key_schema);
+	buf_free(&t->value_schema);
+	buf_free(&t->row_schema);
+	buf_free(&t->rewrite_schema);
+	free(t);
+}
+
+void
+env_free(struct env *e)
+{
+	int			i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		struct table *t = e->buckets[i],
+				   *next;
+
+		for (; t; t = next) {
+			next = t->next;
+			table_free(t);
+		}
+	}
+	buf_free(&e->tx_id);
+	buf_free(&e->seq);
+	buf_free(&e->db);
+	buf_free(&e->srchead);
+	buf_free(&e->scratch);
+	buf_free(&e->hdr);
+	buf_free(&e->msg_topic);
+	buf_free(&e->tx_topic);
+	free(e->colls);
+	free(e->vals_a);
+	free(e->vals_b);
+	free(e);
+}
+
+static bool
+fail(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool
+fail(struct env *e, const char *fmt, ...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->err, e->errsize, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* Characters outside [A-Za-z0-9._-] become '_', as in Debezium's topic names. */
+static void
+sanitize(struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++) {
+		char		ch = b->data[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			b->data[i] = '_';
+	}
+}
+
+static char *
+schema_name_json(const struct table *t, const char *prefix, const char *suffix)
+{
+	struct buf	n = BUF_INIT,
+				j = BUF_INIT;
+	char	   *s;
+
+	buf_puts(&n, prefix);
+	buf_putc(&n, '.');
+	buf_puts(&n, t->schema);
+	buf_putc(&n, '.');
+	buf_puts(&n, t->name);
+	sanitize(&n);
+	buf_puts(&n, suffix);
+	json_put_str(&j, n.data, n.len);
+	s = xstrndup(j.data, j.len);
+	buf_free(&n);
+	buf_free(&j);
+	return s;
+}
+
+static void
+make_topic(struct table *t, const struct env_conf *c)
+{
+	const char *tpl = c->topic_template ? c->topic_template : "${prefix}.${schema}.${table}";
+	struct buf	n = BUF_INIT;
+
+	while (*tpl) {
+		if (strncmp(tpl, "${prefix}", 9) == 0)
+			buf_puts(&n, c->prefix), tpl += 9;
+		else if (strncmp(tpl, "${schema}", 9) == 0)
+			buf_puts(&n, t->schema), tpl += 9;
+		else if (strncmp(tpl, "${table}", 8) == 0)
+			buf_puts(&n, t->name), tpl += 8;
+		else
+			buf_putc(&n, *tpl++);
+	}
+	sanitize(&n);
+	json_put_str(&t->topic, n.data, n.len);
+	buf_free(&n);
+}
+
+static bool
+table_matches(const char *fq, const regex_t *re, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (regexec(&re[i], fq, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+static unsigned
+hash_slices(struct json_slice a, struct json_slice b)
+{
+	uint32_t	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < a.n; i++)
+		h = (h ^ (unsigned char) a.p[i]) * 16777619u;
+	for (i = 0; i < b.n; i++)
+		h = (h ^ (unsigned char) b.p[i]) * 16777619u;
+	return h % NBUCKETS;
+}
+
+/* Decodes a JSON string slice (with quotes) into a malloc'd C string. */
+static char *
+decode_str(struct json_slice s)
+{
+	struct buf	b = BUF_INIT;
+	char	   *r;
+
+	json_str_decode(s, &b);
+	r = xstrndup(b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return r;
+}
+
+static bool
+same_table(const struct table *t, struct json_slice schema, struct json_slice table)
+{
+	return t->schema_n == schema.n && t->table_n == table.n &&
+		memcmp(t->schema_raw, schema.p, schema.n) == 0 &&
+		memcmp(t->table_raw, table.p, table.n) == 0;
+}
+
+/* Finds or creates the cache entry of a table (string slices with quotes). */
+static struct table *
+table_get(struct env *e, struct json_slice schema, struct json_slice table)
+{
+	struct table *t = e->last;
+	struct buf	b = BUF_INIT;
+	unsigned	h;
+
+	if (t && same_table(t, schema, table))
+		return t;
+	h = hash_slices(schema, table);
+	for (t = e->buckets[h]; t; t = t->next)
+		if (same_table(t, schema, table))
+			return e->last = t;
+	t = xcalloc(1, sizeof *t);
+	t->schema_raw = xstrndup(schema.p, schema.n);
+	t->schema_n = schema.n;
+	t->table_raw = xstrndup(table.p, table.n);
+	t->table_n = table.n;
+	t->schema = decode_str(schema);
+	t->name = decode_str(table);
+	buf_puts(&b, t->schema);
+	buf_putc(&b, '.');
+	buf_puts(&b, t->name);
+	t->fqname = xstrndup(b.data, b.len);
+	json_put_str(&t->coll, b.data, b.len);
+	buf_free(&b);
+	t->included = (e->c->ninclude == 0 ||
+				   table_matches(t->fqname, e->c->include, e->c->ninclude)) &&
+		!table_matches(t->fqname, e->c->exclude, e->c->nexclude);
+	t->name_key_json = schema_name_json(t, e->c->prefix, ".Key");
+	t->name_value_json = schema_name_json(t, e->c->prefix, ".Value");
+	t->name_envelope_json = schema_name_json(t, e->c->prefix, ".Envelope");
+	make_topic(t, e->c);
+	PUTL(&t->src_tail, ",\"schema\":");
+	json_put_cstr(&t->src_tail, t->schema);
+	PUTL(&t->src_tail, ",\"table\":");
+	json_put_cstr(&t->src_tail, t->name);
+	t->next = e->buckets[h];
+	e->buckets[h] = t;
+	return e->last = t;
+}
+
+/* ---- values ---- */
+
+static bool
+int_text(const char *s, size_t n)
+{
+	size_t		i = n > 0 && s[0] == '-' ? 1 : 0;
+
+	if (i == n)
+		return false;
+	for (; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool
+put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, size_t n,
+			   struct buf *out)
+{
+	int64_t		v;
+
+	(void) c;
+	switch (d->kind) {
+		case K_BOOL:
+			if ((n == 1 && s[0] == 't') || (n == 4 && memcmp(s, "true", 4) == 0))
+				PUTL(out, "true");
+			else if ((n == 1 && s[0] == 'f') || (n == 5 && memcmp(s, "false", 5) == 0))
+				PUTL(out, "false");
+			else
+				return false;
+			return true;
+		case K_INT:
+			if (!int_text(s, n))
+				return false;
+			buf_put(out, s, n);
+			return true;
+		case K_FLOAT:
+			return conv_java_float(s, n, out);
+		case K_STRING:
+		case K_NUM_STRING:
+			json_put_str(out, s, n);
+			return true;
+		case K_MONEY_STRING:
+			buf_putc(out, '"');
+			if (!conv_money_plain(s, n, out))
+				return false;
+			buf_putc(out, '"');
+			return true;
+		case K_BYTEA:
+			return conv_bytea(s, n, out);
+		case K_DECIMAL:
+			return !conv_is_special_number(s, n) && conv_decimal(s, n, d->scale, out);
+		case K_VARSCALE:
+			return !conv_is_special_number(s, n) && conv_varscale(s, n, out);
+		case K_NUM_DOUBLE:
+			return conv_numeric_double(s, n, out);
+		case K_DATE:
+			if (n == 8 && memcmp(s, "infinity", 8) == 0)
+				v = INT32_MAX;
+			else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
+				v = INT32_MIN;
+			else if (!conv_date(s, n, &v))
+				return false;
+			buf_put_i64(out, v);
+			return true;
+		case K_TIME_MS:
+		case K_TIME_US:
+			if (!conv_time(s, n, &v))
+				return false;
+			buf_put_i64(out, d->kind == K_TIME_MS ? v / 1000 : v);
+			return true;
+		case K_TIMETZ:
+			return conv_timetz(s, n, out);
+		case K_TS_MS:
+		case K_TS_US:
+			/* pgjdbc's PGStatement.DATE_POSITIVE/NEGATIVE_INFINITY */
+			if (n == 8 && memcmp(s, "infinity", 8) == 0)
+				v = INT64_C(9223372036825200000);
+			else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
+				v = INT64_C(-9223372036832400000);
+			else if (!conv_timestamp(s, n, &v))
+				return false;
+			else if (d->kind == K_TS_MS)
+				v = v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+			buf_put_i64(out, v);
+			return true;
+		case K_TSTZ:
+			return conv_timestamptz(s, n, d->scale, out);
+		case K_INTERVAL:
+			if (!conv_interval(s, n, &v))
+				return false;
+			buf_put_i64(out, v);
+			return true;
+		case K_BIT_BOOL:
+			if (n != 1 || (s[0] != '0' && s[0] != '1'))
+				return false;
+			buf_puts(out, s[0] == '1' ? "true" : "false");
+			return true;
+		case K_BITS:
+			return conv_bits(s, n, out);
+		case K_HSTORE:
+			return conv_hstore(s, n, out);
+		case K_POINT:
+			return conv_point(s, n, out);
+	}
+	return false;
+}
+
+/* Value of a NOT NULL column without value or default (convertValue's fallback). */
+static const char *
+fallback_json(const struct col *col)
+{
+	if (col->is_array)
+		return "[]";
+	switch (col->t.kind) {
+		case K_BOOL: case K_BIT_BOOL: return "false";
+		case K_FLOAT: case K_NUM_DOUBLE: return "0.0";
+		case K_DECIMAL: return "\"AA==\"";
+		case K_VARSCALE: return "{\"scale\":0,\"value\":\"AA==\"}";
+		case K_STRING: case K_NUM_STRING: case K_MONEY_STRING: case K_BYTEA: case K_BITS:
+			return "\"\"";
+		case K_HSTORE: return "\"{}\"";
+		case K_TIMETZ: return "\"00:00:00Z\"";
+		case K_TSTZ: return "\"1970-01-01T00:00:00Z\"";
+		case K_POINT: return "null";
+		default: return "0";
+	}
+}
+
+/* The unavailable.value.placeholder of an unchanged TOASTed value. */
+static void
+put_toast(const struct col *col, struct buf *out)
+{
+	static const char bytes_as_ints[] =
+		"[95,95,100,101,98,101,122,105,117,109,95,117,110,97,118,97,105,108,97,98,108,101,95,118,97,108,117,101]";
+	enum kind	k = col->t.kind;
+
+	if (col->is_array) {
+		if (k == K_INT || k == K_DATE)
+			buf_puts(out, bytes_as_ints);
+		else if (k == K_BYTEA)
+			PUTL(out, "[\"" PLACEHOLDER_B64 "\"]");
+		else
+			PUTL(out, "[\"" PLACEHOLDER "\"]");
+	} else if (k == K_BYTEA)
+		PUTL(out, "\"" PLACEHOLDER_B64 "\"");
+	else if (k == K_HSTORE)
+		PUTL(out, "\"{\\\"" PLACEHOLDER "\\\":\\\"" PLACEHOLDER "\\\"}\"");
+	else
+		PUTL(out, "\"" PLACEHOLDER "\"");
+}
+
+struct arr_ctx {
+	struct env *e;
+	const struct tdesc *d;
+	struct buf *out;
+	bool		first;
+};
+
+static bool
+put_elem(void *arg, const char *s, size_t n)
+{
+	struct arr_ctx *a = arg;
+
+	if (!a->first)
+		buf_putc(a->out, ',');
+	a->first = false;
+	if (s == NULL) {
+		PUTL(a->out, "null");
+		return true;
+	}
+	return put_text_value(a->e->c, a->d, s, n, a->out);
+}
+
+/* The text of a string or number slice; escaped strings are decoded into scratch. */
+static void
+slice_text(struct env *e, struct json_slice v, const char **s, size_t *n)
+{
+	if (json_type_of(v) != JSON_STRING) {
+		*s = v.p;
+		*n = v.n;
+	} else if (json_str_is_plain(v)) {
+		*s = v.p + 1;
+		*n = v.n - 2;
+	} else {
+		buf_reset(&e->scratch);
+		json_str_decode(v, &e->scratch);
+		*s = buf_cstr(&e->scratch);
+		*n = e->scratch.len;
+	}
+}
+
+static bool
+bad_value(struct env *e, const struct col *col, struct json_slice v)
+{
+	const struct tdesc *d = col->is_array ? &col->elem : &col->t;
+	bool		special = json_type_of(v) == JSON_STRING && v.n > 2 &&
+		conv_is_special_number(v.p + 1, v.n - 2);
+
+	return fail(e, "column \"%s\": %.*s is not a valid %s value%s", col->name,
+				(int) (v.n > 60 ? 60 : v.n), v.p, col->typname,
+				special && (d->kind == K_DECIMAL || d->kind == K_VARSCALE) ?
+				" with --decimal precise (use --decimal double or string)" : "");
+}
+
+/* Writes one column value; v.n == 0 means absent. */
+static bool
+put_value(struct env *e, const struct col *col, struct json_slice v, struct buf *out)
+{
+	enum json_type ty = v.n == 0 ? JSON_NULL : json_type_of(v);
+	const char *s;
+	size_t		n,
+				mark = out->len;
+
+	if (ty == JSON_NULL) {
+		/* JsonConverter writes the schema default for null (replace.null.with.default). */
+		if (col->default_json)
+			buf_puts(out, col->default_json);
+		else
+			buf_puts(out, col->optional ? "null" : fallback_json(col));
+		return true;
+	}
+	if (ty == JSON_OBJECT) {
+		struct json_slice tv;
+
+		if (json_obj_get(v, "toast", &tv) && json_str_eq(tv, "unchanged")) {
+			put_toast(col, out);
+			return true;
+		}
+		return bad_value(e, col, v);
+	}
+	if (col->is_array) {
+		struct arr_ctx a = {e, &col->elem, out, true};
+
+		if (ty != JSON_STRING)
+			return bad_value(e, col, v);
+		slice_text(e, v, &s, &n);
+		buf_putc(out, '[');
+		if (!conv_array_split(s, n, put_elem, &a)) {
+			out->len = mark;
+			return bad_value(e, col, v);
+		}
+		buf_putc(out, ']');
+		return true;
+	}
+	switch (col->t.kind) {
+		case K_BOOL:
+			if (ty == JSON_TRUE || ty == JSON_FALSE) {
+				buf_put(out, v.p, v.n);
+				return true;
+			}
+			break;
+		case K_INT:
+			if (ty == JSON_NUMBER) {
+				if (!int_text(v.p, v.n))
+					return bad_value(e, col, v);
+				buf_put(out, v.p, v.n);
+				return true;
+			}
+			break;
+		case K_STRING:
+			if (ty == JSON_STRING && json_str_is_plain(v)) {
+				/* Nothing to re-escape: the input's bytes are Jackson's. */
+				buf_put(out, v.p, v.n);
+				return true;
+			}
+			break;
+		default:
+			break;
+	}
+	if (ty != JSON_STRING && ty != JSON_NUMBER)
+		return bad_value(e, col, v);
+	slice_text(e, v, &s, &n);
+	if (!put_text_value(e->c, &col->t, s, n, out)) {
+		out->len = mark;
+		return bad_value(e, col, v);
+	}
+	return true;
+}
+
+static int
+find_col(const struct table *t, struct json_slice k, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		if (t->cols[i].qname.n == k.n && memcmp(t->cols[i].qname.p, k.p, k.n) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Matches the members of a row object to the table's columns (both in
+ * table order; absent members are absent columns).  vals[i].n == 0 for
+ * an absent column.
+ */
+static bool
+index_row(struct env *e, const struct table *t, struct json_slice row, const char *what,
+		  struct json_slice *vals)
+{
+	struct json_iter it;
+	struct json_slice k,
+				v;
+	int			j = 0;
+
+	memset(vals, 0, (size_t) t->ncols * sizeof *vals);
+	if (json_type_of(row) != JSON_OBJECT)
+		return fail(e, "\"%s\" is a %s, not an object", what, json_type_name(json_type_of(row)));
+	json_iter_init(&it, row);
+	while (json_obj_next(&it, &k, &v)) {
+		int			i = find_col(t, k, j, t->ncols);
+
+		if (i < 0)
+			i = find_col(t, k, 0, j);	/* out of order */
+		if (i < 0)
+			return fail(e, "\"%s\" has %.*s, which is not in \"columns\"", what,
+						(int) k.n, k.p);
+		vals[i] = v;
+		j = i + 1;
+	}
+	return true;
+}
+
+static bool
+put_row(struct env *e, const struct table *t, const struct json_slice *vals,
+		const char *deleted, struct buf *out)
+{
+	bool		first = true;
+
+	if (vals == NULL) {
+		PUTL(out, "null");
+		return true;
+	}
+	buf_putc(out, '{');
+	for (int i = 0; i < t->ncols; i++) {
+		const struct col *col = &t->cols[i];
+
+		if (col->omit)
+			continue;
+		if (!first)
+			buf_putc(out, ',');
+		first = false;
+		buf_put(out, col->jkey, col->jkey_n);
+		if (!put_value(e, col, vals[i], out))
+			return false;
+	}
+	if (deleted) {
+		if (!first)
+			buf_putc(out, ',');
+		PUTL(out, "\"__deleted\":\"");
+		buf_puts(out, deleted);
+		buf_putc(out, '"');
+	}
+	buf_putc(out, '}');
+	return true;
+}
+
+static bool
+put_key_payload(struct env *e, const struct table *t, const struct json_slice *vals,
+				struct buf *out)
+{
+	buf_putc(out, '{');
+	for (int i = 0; i < t->nkey; i++) {
+		const struct col *col = &t->cols[t->key[i]];
+
+		if (i > 0)
+			buf_putc(out, ',');
+		buf_put(out, col->jkey, col->jkey_n);
+		if (!put_value(e, col, vals[t->key[i]], out))
+			return false;
+	}
+	buf_putc(out, '}');
+	return true;
+}
+
+static bool
+put_key(struct env *e, const struct table *t, const struct json_slice *vals, struct buf *out)
+{
+	if (t->nkey == 0) {
+		PUTL(out, "null");
+		return true;
+	}
+	if (e->c->key_schemas) {
+		PUTL(out, "{\"schema\":");
+		buf_put(out, t->key_schema.data, t->key_schema.len);
+		PUTL(out, ",\"payload\":");
+	}
+	if (!put_key_payload(e, t, vals, out))
+		return false;
+	if (e->c->key_schemas)
+		buf_putc(out, '}');
+	return true;
+}
+
+/* True if the key columns of two indexed rows hold different values. */
+static bool
+key_changed(const struct table *t, const struct json_slice *a, const struct json_slice *b)
+{
+	for (int i = 0; i < t->nkey; i++) {
+		struct json_slice x = a[t->key[i]],
+					y = b[t->key[i]];
+
+		if (x.n == 0)
+			continue;			/* not in the old tuple: unknown, not changed */
+		if (x.n != y.n || memcmp(x.p, y.p, x.n) != 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+put_source(struct env *e, const struct table *t, const struct change *ch, bool with_tx,
+		   struct buf *out)
+{
+	buf_put(out, e->srchead.data, e->srchead.len);
+	buf_put_i64(out, ch->ts_us_v / 1000);
+	PUTL(out, ",\"snapshot\":");
+	if (ch->snapshot.n > 0)
+		buf_put(out, ch->snapshot.p, ch->snapshot.n);
+	else
+		PUTL(out, "\"false\"");
+	PUTL(out, ",\"db\":");
+	buf_put(out, e->db.data, e->db.len);
+	PUTL(out, ",\"sequence\":");
+	buf_put(out, e->seq.data, e->seq.len);
+	PUTL(out, ",\"ts_us\":");
+	buf_put_i64(out, ch->ts_us_v);
+	PUTL(out, ",\"ts_ns\":");
+	buf_put_i64(out, ch->ts_us_v * 1000);
+	if (t)
+		buf_put(out, t->src_tail.data, t->src_tail.len);
+	else
+		PUTL(out, ",\"schema\":\"\",\"table\":\"\"");
+	PUTL(out, ",\"txId\":");
+	if (with_tx)
+		buf_put(out, ch->xid.p, ch->xid.n);
+	else
+		PUTL(out, "null");
+	PUTL(out, ",\"lsn\":");
+	buf_put_u64(out, ch->lsn_v);
+	PUTL(out, ",\"xmin\":null}");
+}
+
+static void
+put_now(struct env *e, struct buf *out, bool all)
+{
+	PUTL(out, ",\"ts_ms\":");
+	buf_put_i64(out, e->now_ms);
+	if (all) {
+		PUTL(out, ",\"ts_us\":");
+		buf_put_i64(out, e->now_us);
+		PUTL(out, ",\"ts_ns\":");
+		buf_put_i64(out, e->now_ns);
+	}
+}
+
+/* ---- transaction metadata ---- */
+
+/*
+ * The per-table counts of an END record, in the order of the HashMap
+ * Debezium's TransactionContext keeps them in.
+ */
+static void
+put_collections(struct env *e, struct buf *out)
+{
+	size_t		cap = conv_hashmap_capacity((size_t) e->ncolls);
+	uint32_t	b;
+	bool		first = true;
+
+	for (b = 0; b < cap; b++)
+		for (int i = 0; i < e->ncolls; i++) {
+			const struct buf *name = &e->colls[i].t->coll;
+
+			/* coll is a JSON string; its names have no escapes in practice. */
+			if (conv_hashmap_bucket(name->data + 1, name->len - 2, cap) != b)
+				continue;
+			if (!first)
+				buf_putc(out, ',');
+			first = false;
+			PUTL(out, "{\"data_collection\":");
+			buf_put(out, name->data, name->len);
+			PUTL(out, ",\"event_count\":");
+			buf_put_i64(out, e->colls[i].count);
+			buf_putc(out, '}');
+		}
+}
+
+static void
+tx_put_record(struct env *e, bool begin, struct buf *out)
+{
+	static const char key_schema[] =
+		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
+		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
+	static const char value_schema[] =
+		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
+		"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+		"{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
+		"{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+		"{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
+		"{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
+		"\"optional\":false,\"name\":\"event.collection\",\"version\":1},"
+		"\"optional\":true,\"field\":\"data_collections\"},"
+		"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
+		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
+
+	PUTL(out, "{\"topic\":");
+	buf_put(out, e->tx_topic.data, e->tx_topic.len);
+	PUTL(out, ",\"key\":");
+	if (e->c->key_schemas) {
+		PUTL(out, "{\"schema\":");
+		buf_puts(out, key_schema);
+		PUTL(out, ",\"payload\":");
+	}
+	PUTL(out, "{\"id\":");
+	buf_put(out, e->tx_id.data, e->tx_id.len);
+	buf_putc(out, '}');
+	if (e->c->key_schemas)
+		buf_putc(out, '}');
+	PUTL(out, ",\"value\":");
+	if (e->c->value_schemas) {
+		PUTL(out, "{\"schema\":");
+		buf_puts(out, value_schema);
+		PUTL(out, ",\"payload\":");
+	}
+	buf_puts(out, begin ? "{\"status\":\"BEGIN\",\"id\":" : "{\"status\":\"END\",\"id\":");
+	buf_put(out, e->tx_id.data, e->tx_id.len);
+	if (begin)
+		PUTL(out, ",\"event_count\":null,\"data_collections\":null");
+	else {
+		PUTL(out, ",\"event_count\":");
+		buf_put_i64(out, e->tx_total);
+		PUTL(out, ",\"data_collections\":[");
+		put_collections(e, out);
+		buf_putc(out, ']');
+	}
+	PUTL(out, ",\"ts_ms\":");
+	buf_put_i64(out, e->tx_ts_ms);
+	buf_putc(out, '}');
+	if (e->c->value_schemas)
+		buf_putc(out, '}');
+	PUTL(out, "}\n");
+}
+
+void
+env_end(struct env *e, struct buf *out)
+{
+	if (e->tx_open)
+		tx_put_record(e, false, out);
+	e->tx_open = false;
+}
+
+/* Counts one data event of table t; writes the BEGIN record first if needed. */
+static void
+tx_event(struct env *e, struct table *t, const struct change *ch,
+		 int64_t *total, int64_t *coll_order, struct buf *out)
+{
+	int			i;
+
+	if (!e->tx_open) {
+		e->tx_open = true;
+		e->tx_total = 0;
+		e->ncolls = 0;
+		e->tx_ts_ms = ch->ts_us_v / 1000;
+		buf_reset(&e->tx_id);
+		buf_putc(&e->tx_id, '"');
+		buf_put(&e->tx_id, ch->xid.p, ch->xid.n);
+		buf_putc(&e->tx_id, ':');
+		buf_put_u64(&e->tx_id, ch->lsn_v);
+		buf_putc(&e->tx_id, '"');
+		tx_put_record(e, true, out);
+	}
+	for (i = 0; i < e->ncolls; i++)
+		if (e->colls[i].t == t)
+			break;
+	if (i == e->ncolls) {
+		if (e->ncolls == e->capcolls) {
+			e->capcolls = e->capcolls * 2 + 4;
+			e->colls = xrealloc(e->colls, (size_t) e->capcolls * sizeof *e->colls);
+		}
+		e->colls[e->ncolls++] = (struct tx_coll) {t, 0};
+	}
+	*total = ++e->tx_total;
+	*coll_order = ++e->colls[i].count;
+}
+
+/* ---- records ---- */
+
+static void
+record_start(struct buf *out, const struct buf *topic)
+{
+	PUTL(out, "{\"topic\":");
+	buf_put(out, topic->data, topic->len);
+	PUTL(out, ",\"key\":");
+}
+
+static void
+record_end(struct env *e, struct buf *out)
+{
+	if (e->hdr.len > 0) {
+		PUTL(out, ",\"headers\":");
+		buf_put(out, e->hdr.data, e->hdr.len);
+	}
+	PUTL(out, "}\n");
+}
+
+/* The value of an ExtractNewRecordState (--unwrap) record. */
+static bool
+put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *before,
+			  const struct json_slice *after, struct buf *out)
+{
+	const struct env_conf *c = e->c;
+	const char *deleted = NULL;
+	const struct buf *schema = &t->row_schema;
+
+	if (op == 'd' && c->unwrap_delete == UNWRAP_TOMBSTONE) {
+		/*
+		 * Not a Kafka tombstone: ExtractNewRecordState keeps the Value
+		 * schema with a null value, which JsonConverter writes as
+		 * {"schema":...,"payload":null}, or as the four bytes "null"
+		 * without schemas.  Sinks read either as a flattened delete.
+		 */
+		if (c->value_schemas) {
+			PUTL(out, "{\"schema\":");
+			buf_put(out, schema->data, schema->len);
+			PUTL(out, ",\"payload\":null}");
+		} else
+			PUTL(out, "\"null\",\"value_encoding\":\"text\"");
+		return true;
+	}
+	if (c->unwrap_delete == UNWRAP_REWRITE) {
+		deleted = op == 'd' ? "true" : "false";
+		schema = &t->rewrite_schema;
+	}
+	if (c->value_schemas) {
+		PUTL(out, "{\"schema\":");
+		buf_put(out, schema->data, schema->len);
+		PUTL(out, ",\"payload\":");
+	}
+	if (!put_row(e, t, op == 'd' ? before : after, deleted, out))
+		return false;
+	if (c->value_schemas)
+		buf_putc(out, '}');
+	return true;
+}
+
+/*
+ * One data change event: op with before/after rows (NULL = null) and the
+ * key taken from keyvals (NULL = null key).
+ */
+static bool
+emit_event(struct env *e, struct table *t, const struct change *ch, char op,
+		   const struct json_slice *before, const struct json_slice *after,
+		   const struct json_slice *keyvals, struct buf *out)
+{
+	const struct env_conf *c = e->c;
+	int64_t		total = 0,
+				corder = 0;
+
+	if (c->unwrap && (op == 't' || (op == 'd' && c->unwrap_delete == UNWRAP_DROP)))
+		return true;
+	if (c->tx_metadata)
+		tx_event(e, t, ch, &total, &corder, out);
+	record_start(out, &t->topic);
+	if (keyvals == NULL)
+		PUTL(out, "null");
+	else if (!put_key(e, t, keyvals, out))
+		return false;
+	PUTL(out, ",\"value\":");
+	if (c->unwrap) {
+		if (!put_unwrapped(e, t, op, before, after, out))
+			return false;
+		record_end(e, out);
+		return true;
+	}
+	if (c->value_schemas) {
+		PUTL(out, "{\"schema\":");
+		buf_put(out, t->value_schema.data, t->value_schema.len);
+		PUTL(out, ",\"payload\":");
+	}
+	PUTL(out, "{\"before\":");
+	if (!put_row(e, t, before, NULL, out))
+		return false;
+	PUTL(out, ",\"after\":");
+	if (!put_row(e, t, after, NULL, out))
+		return false;
+	PUTL(out, ",\"source\":");
+	put_source(e, t, ch, true, out);
+	PUTL(out, ",\"transaction\":");
+	if (c->tx_metadata) {
+		PUTL(out, "{\"id\":");
+		buf_put(out, e->tx_id.data, e->tx_id.len);
+		PUTL(out, ",\"total_order\":");
+		buf_put_i64(out, total);
+		PUTL(out, ",\"data_collection_order\":");
+		buf_put_i64(out, corder);
+		buf_putc(out, '}');
+	} else
+		PUTL(out, "null");
+	PUTL(out, ",\"op\":\"");
+	buf_putc(out, op);
+	buf_putc(out, '"');
+	put_now(e, out, true);
+	buf_putc(out, '}');
+	if (c->value_schemas)
+		buf_putc(out, '}');
+	record_end(e, out);
+	return true;
+}
+
+static bool
+emit_tombstone(struct env *e, const struct table *t, const struct json_slice *keyvals,
+			   struct buf *out)
+{
+	if (!e->c->tombstones || e->c->unwrap)
+		return true;
+	record_start(out, &t->topic);
+	if (!put_key(e, t, keyvals, out))
+		return false;
+	PUTL(out, ",\"value\":null");
+	record_end(e, out);
+	return true;
+}
+
+/* A logical decoding message: <prefix>.message, MessageKey / MessageValue. */
+static bool
+emit_message(struct env *e, const struct change *ch, struct buf *out)
+{
+	static const char key_schema[] =
+		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"}],"
+		"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageKey\",\"version\":1}";
+	static const char block_schema[] =
+		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
+		"{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],\"optional\":false,"
+		"\"name\":\"io.debezium.connector.postgresql.Message\",\"version\":1,\"field\":\"message\"}";
+	struct json_slice prefix,
+				content,
+				transactional;
+	struct buf	pj = BUF_INIT;
+	const char *ps;
+	size_t		pn;
+	bool		tx;
+
+	if (json_type_of(ch->message) != JSON_OBJECT ||
+		!json_obj_get(ch->message, "prefix", &prefix) || json_type_of(prefix) != JSON_STRING ||
+		!json_obj_get(ch->message, "content", &content) || json_type_of(content) != JSON_STRING)
+		return fail(e, "op \"m\" needs \"message\" with string \"prefix\" and \"content\"");
+	tx = !json_obj_get(ch->message, "transactional", &transactional) ||
+		json_type_of(transactional) != JSON_FALSE;
+	slice_text(e, prefix, &ps, &pn);
+	json_put_str(&pj, ps, pn);
+	record_start(out, &e->msg_topic);
+	if (e->c->key_schemas) {
+		PUTL(out, "{\"schema\":");
+		buf_puts(out, key_schema);
+		PUTL(out, ",\"payload\":");
+	}
+	PUTL(out, "{\"prefix\":");
+	buf_put(out, pj.data, pj.len);
+	buf_putc(out, '}');
+	if (e->c->key_schemas)
+		buf_putc(out, '}');
+	PUTL(out, ",\"value\":");
+	if (e->c->value_schemas) {
+		PUTL(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
+				 "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+				 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},");
+		buf_puts(out, source_schema);
+		buf_putc(out, ',');
+		buf_puts(out, block_schema);
+		PUTL(out, "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\","
+				 "\"version\":1},\"payload\":");
+	}
+	PUTL(out, "{\"op\":\"m\"");
+	put_now(e, out, false);
+	PUTL(out, ",\"source\":");
+	put_source(e, NULL, ch, tx, out);
+	PUTL(out, ",\"message\":{\"prefix\":");
+	buf_put(out, pj.data, pj.len);
+	PUTL(out, ",\"content\":");
+	buf_put(out, content.p, content.n);
+	PUTL(out, "}}");
+	if (e->c->value_schemas)
+		buf_putc(out, '}');
+	record_end(e, out);
+	buf_free(&pj);
+	return true;
+}
+
+/* ---- the line ---- */
+
+/* Where the value of top-level member k goes, or NULL to ignore it. */
+static struct json_slice *
+member_slot(struct change *ch, struct json_slice k)
+{
+	const char *p = k.p + 1;
+
+#define IS(name) (k.n == sizeof(name) + 1 && memcmp(p, name, sizeof(name) - 1) == 0)
+	switch (p[0]) {
+		case 'a': return IS("after") ? &ch->after : NULL;
+		case 'b': return IS("before") ? &ch->before : NULL;
+		case 'c':
+			return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
+		case 'd': return IS("db") ? &ch->db : NULL;
+		case 'l': return IS("lsn") ? &ch->lsn : NULL;
+		case 'm': return IS("message") ? &ch->message : NULL;
+		case 'o': return IS("op") ? &ch->op : NULL;
+		case 'p': return IS("pos") ? &ch->pos : NULL;
+		case 's':
+			return IS("schema") ? &ch->schema : IS("snapshot") ? &ch->snapshot : NULL;
+		case 't':
+			return IS("table") ? &ch->table : IS("ts_us") ? &ch->ts_us : NULL;
+		case 'x': return IS("xid") ? &ch->xid : NULL;
+	}
+	return NULL;
+#undef IS
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * Walks the line's top-level object once, validating each member as it
+ * goes.  A "columns" value whose bytes equal those cached for the last
+ * table is taken without scanning: the same bytes were valid before.
+ */
+static bool
+walk_line(struct env *e, const char *line, size_t n, struct change *ch)
+{
+	const char *end = line + n,
+			   *p = skip_ws(line, end);
+	const struct table *last = e->last;
+	struct json_err jerr = {0};
+	struct json_slice k,
+				v,
+			   *dst;
+
+	if (p == end || *p != '{')
+		return fail(e, "not a JSON object");
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return skip_ws(p + 1, end) == end || fail(e, "trailing characters after JSON value");
+	for (;;) {
+		if (p >= end || *p != '"')
+			return fail(e, "column %zu: expected string as object key", (size_t) (p - line) + 1);
+		if ((p = json_scan(line, p, end, &k, &jerr)) == NULL)
+			break;
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return fail(e, "column %zu: expected ':' after object key", (size_t) (p - line) + 1);
+		p = skip_ws(p + 1, end);
+		dst = member_slot(ch, k);
+		if (dst == &ch->columns && last && last->cols_raw &&
+			(size_t) (end - p) >= last->cols_n && memcmp(p, last->cols_raw, last->cols_n) == 0) {
+			v.p = p;
+			v.n = last->cols_n;
+			p += v.n;
+			ch->columns_cached = last;
+		} else if ((p = json_scan(line, p, end, &v, &jerr)) == NULL)
+			break;
+		if (dst)
+			*dst = v;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return skip_ws(p + 1, end) == end ||
+				fail(e, "column %zu: trailing characters after JSON value", (size_t) (p - line) + 2);
+		return fail(e, "column %zu: %s", (size_t) (p - line) + 1,
+					p < end ? "expected ',' or '}'" : "unterminated object");
+	}
+	return fail(e, "column %zu: %s", jerr.off + 1, jerr.msg);
+}
+
+static bool
+parse_change(struct env *e, const char *line, size_t n, struct change *ch)
+{
+	struct pos pos;
+
+	if (!walk_line(e, line, n, ch))
+		return false;
+	if (json_type_of(ch->pos) != JSON_STRING ||
+		!pos_parse(ch->pos.p + 1, ch->pos.n - 2, &pos))
+		return fail(e, "missing or invalid \"pos\"");
+	if (json_type_of(ch->op) != JSON_STRING || ch->op.n != 3 ||
+		strchr("cudrtm", ch->op.p[1]) == NULL)
+		return fail(e, "missing or invalid \"op\"");
+	ch->op_c = ch->op.p[1];
+	if (json_type_of(ch->lsn) != JSON_STRING ||
+		!lsn_parse(ch->lsn.p + 1, ch->lsn.n - 2, &ch->lsn_v))
+		return fail(e, "missing or invalid \"lsn\"");
+	if (json_type_of(ch->commit_lsn) != JSON_STRING ||
+		!lsn_parse(ch->commit_lsn.p + 1, ch->commit_lsn.n - 2, &ch->commit_v))
+		return fail(e, "missing or invalid \"commit_lsn\"");
+	if (json_type_of(ch->xid) != JSON_NUMBER || !int_text(ch->xid.p, ch->xid.n))
+		return fail(e, "missing or invalid \"xid\"");
+	if (json_type_of(ch->ts_us) != JSON_NUMBER || !json_to_i64(ch->ts_us, &ch->ts_us_v))
+		return fail(e, "missing or invalid \"ts_us\"");
+	if (ch->snapshot.n > 0 && json_type_of(ch->snapshot) != JSON_STRING)
+		return fail(e, "invalid \"snapshot\"");
+	if (ch->op_c == 'm')
+		return true;
+	if (json_type_of(ch->schema) != JSON_STRING || json_type_of(ch->table) != JSON_STRING)
+		return fail(e, "missing or invalid \"schema\" or \"table\"");
+	if (json_type_of(ch->columns) != JSON_ARRAY)
+		return fail(e, "missing or invalid \"columns\"");
+	return true;
+}
+
+/* Per-line state: the clock, lastCommitLsn and the sequence, the db. */
+static void
+line_state(struct env *e, const struct change *ch, struct buf *out)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e->now_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	e->now_us = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	e->now_ns = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (!e->have_commit || e->commit != ch->commit_v) {
+		env_end(e, out);
+		if (e->have_commit) {
+			e->prev_commit = e->commit;
+			e->have_prev = true;
+		}
+		e->commit = ch->commit_v;
+		e->have_commit = true;
+	}
+	buf_reset(&e->seq);
+	PUTL(&e->seq, "\"[");
+	if (e->have_prev) {
+		PUTL(&e->seq, "\\\"");
+		buf_put_u64(&e->seq, e->prev_commit);
+		PUTL(&e->seq, "\\\"");
+	} else
+		PUTL(&e->seq, "null");
+	PUTL(&e->seq, ",\\\"");
+	buf_put_u64(&e->seq, ch->lsn_v);
+	PUTL(&e->seq, "\\\"]\"");
+	buf_reset(&e->db);
+	if (e->c->dbname)
+		json_put_cstr(&e->db, e->c->dbname);
+	else if (json_type_of(ch->db) == JSON_STRING) {
+		const char *s;
+		size_t		n;
+
+		slice_text(e, ch->db, &s, &n);
+		json_put_str(&e->db, s, n);
+	} else
+		PUTL(&e->db, "\"\"");
+}
+
+static unsigned
+op_bit(char op)
+{
+	switch (op) {
+		case 'c': return OPBIT_C;
+		case 'u': return OPBIT_U;
+		case 'd': return OPBIT_D;
+		case 'r': return OPBIT_R;
+		case 't': return OPBIT_T;
+		default: return OPBIT_M;
+	}
+}
+
+/* Sets the header of the next record to NAME: the key payload of vals. */
+static bool
+set_key_header(struct env *e, const struct table *t, const char *name,
+			   const struct json_slice *vals)
+{
+	struct buf	kp = BUF_INIT;
+	bool		ok = put_key_payload(e, t, vals, &kp);
+
+	buf_reset(&e->hdr);
+	if (ok) {
+		PUTL(&e->hdr, "{\"");
+		buf_puts(&e->hdr, name);
+		PUTL(&e->hdr, "\":");
+		json_put_str(&e->hdr, kp.data, kp.len);
+		buf_putc(&e->hdr, '}');
+	}
+	buf_free(&kp);
+	return ok;
+}
+
+/* An update that changes the key: delete + tombstone + create. */
+static bool
+key_change(struct env *e, struct table *t, const struct change *ch,
+		   const struct json_slice *b, const struct json_slice *a, struct buf *out)
+{
+	bool		ok;
+
+	/* The tombstone is a copy of the delete record: it keeps the header. */
+	ok = set_key_header(e, t, "__debezium.newkey", a) &&
+		emit_event(e, t, ch, 'd', b, NULL, b, out) &&
+		emit_tombstone(e, t, b, out) &&
+		set_key_header(e, t, "__debezium.oldkey", b) &&
+		emit_event(e, t, ch, 'c', NULL, a, a, out);
+	buf_reset(&e->hdr);
+	return ok;
+}
+
+static bool
+row_change(struct env *e, struct table *t, const struct change *ch, struct buf *out)
+{
+	struct json_slice *b = NULL,
+			   *a = NULL;
+	char		op = ch->op_c;
+
+	if (t->ncols > e->capvals) {
+		e->capvals = t->ncols * 2;
+		e->vals_a = xrealloc(e->vals_a, (size_t) e->capvals * sizeof *e->vals_a);
+		e->vals_b = xrealloc(e->vals_b, (size_t) e->capvals * sizeof *e->vals_b);
+	}
+	if (ch->before.n > 0 && !json_is_null(ch->before)) {
+		if (!index_row(e, t, ch->before, "before", e->vals_b))
+			return false;
+		b = e->vals_b;
+	}
+	if (ch->after.n > 0 && !json_is_null(ch->after)) {
+		if (!index_row(e, t, ch->after, "after", e->vals_a))
+			return false;
+		a = e->vals_a;
+	}
+	switch (op) {
+		case 'c':
+		case 'r':
+		case 'u':
+			if (a == NULL)
+				return fail(e, "op \"%c\" without \"after\"", op);
+			if (op == 'u' && b && t->nkey > 0 && key_changed(t, b, a))
+				return key_change(e, t, ch, b, a, out);
+			return emit_event(e, t, ch, op, b, a, t->nkey > 0 ? a : NULL, out);
+		case 'd':
+			if (b == NULL)
+				return fail(e, "op \"d\" without \"before\"");
+			/* Debezium sends the tombstone even with a null key. */
+			return emit_event(e, t, ch, 'd', b, NULL, t->nkey > 0 ? b : NULL, out) &&
+				emit_tombstone(e, t, b, out);
+		case 't':
+			return emit_event(e, t, ch, 't', NULL, NULL, NULL, out);
+	}
+	return fail(e, "unknown op \"%c\"", op);
+}
+
+bool
+env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, size_t errsize)
+{
+	struct change ch;
+	struct table *t;
+	size_t		start = out->len;
+	bool		ok;
+
+	memset(&ch, 0, sizeof ch);
+	e->err = err;
+	e->errsize = errsize;
+	buf_reset(&e->hdr);
+	if (!parse_change(e, line, n, &ch))
+		return false;
+	line_state(e, &ch, out);
+	if (ch.op_c == 'm')
+		ok = (e->c->skipped & OPBIT_M) || emit_message(e, &ch, out);
+	else {
+		t = table_get(e, ch.schema, ch.table);
+		if (!t->included)
+			return true;
+		if (ch.columns_cached != t &&
+			(t->cols_raw == NULL || t->cols_n != ch.columns.n ||
+			 memcmp(t->cols_raw, ch.columns.p, ch.columns.n) != 0)) {
+			if (!table_build(t, ch.columns, e->c, err, errsize)) {
+				table_clear(t);
+				out->len = start;
+				return false;
+			}
+		}
+		ok = (e->c->skipped & op_bit(ch.op_c)) || row_change(e, t, &ch, out);
+	}
+	if (!ok) {
+		out->len = start;
+		return false;
+	}
+	/* Only the last record of the change carries its position. */
+	if (out->len > start) {
+		out->len -= 2;			/* "}\n" */
+		PUTL(out, ",\"pos\":");
+		buf_put(out, ch.pos.p, ch.pos.n);
+		PUTL(out, "}\n");
+	}
+	return true;
+}

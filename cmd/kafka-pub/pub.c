@@ -1,0 +1,335 @@
+/*
+ * pub.c - record lines in, Kafka records out, acknowledgements tracked.
+ *
+ * Each line is validated and sliced by record_parse(); key, value and
+ * header values are handed to librdkafka as the raw bytes of the line
+ * (RD_KAFKA_MSG_F_COPY copies them into the message), so nothing is
+ * parsed into a tree or re-serialized.
+ */
+#include "pub.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "ackfile.h"
+#include "kafkautil.h"
+#include "lineread.h"
+#include "log.h"
+#include "record.h"
+#include "sig.h"
+
+/*
+ * Delivery report: runs inside rd_kafka_poll()/rd_kafka_flush() on our
+ * thread.  The message opaque is the record's tracking sequence.
+ */
+static void
+dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct pub *p = opaque;
+	uint64_t	seq = (uint64_t) (uintptr_t) m->_private;
+
+	if (m->err) {
+		rd_kafka_resp_err_t err = m->err;
+
+		if (err == RD_KAFKA_RESP_ERR__FATAL) {
+			char		why[256];
+
+			err = rd_kafka_fatal_error(rk, why, sizeof why);
+		}
+		if (p->status == 0) {
+			log_error("line %llu: delivery to topic \"%s\" failed: %s",
+					  (unsigned long long) track_lineno(&p->track, seq),
+					  rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+			p->status = kafka_err_status(err);
+		}
+		track_done(&p->track, seq, false);
+		return;
+	}
+	track_done(&p->track, seq, true);
+}
+
+void
+pub_conf(struct pub *p, rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+	rd_kafka_conf_set_opaque(conf, p);
+}
+
+/* Writes the ack file if the position moved and it is time (or force). */
+static void
+ack_maybe_write(struct pub *p, bool force)
+{
+	char		line[POS_STRLEN + 8];
+	char		pbuf[POS_STRLEN];
+	char		errbuf[512];
+	int64_t		now;
+	int			n;
+
+	if (p->ack_file == NULL || !p->track.has_acked || p->ack_written == p->track.version)
+		return;
+	now = kafka_now_ms();
+	if (!force && now - p->ack_at_ms < p->ack_interval_ms)
+		return;
+	n = snprintf(line, sizeof line, "pos %s\n", pos_format(p->track.acked, pbuf));
+	if (!ack_write(p->ack_file, line, (size_t) n, errbuf, sizeof errbuf)) {
+		log_error("%s", errbuf);
+		if (p->status == 0)
+			p->status = EX_IOERR;
+		return;
+	}
+	p->ack_written = p->track.version;
+	p->ack_at_ms = now;
+}
+
+/* The topic handle for name[0..n), created once and cached. */
+static rd_kafka_topic_t *
+topic_get(struct pub *p, const char *name, size_t n)
+{
+	size_t		i;
+	char	   *copy;
+	rd_kafka_topic_t *rkt;
+
+	for (i = 0; i < p->ntopics; i++)
+		if (strncmp(p->topics[i].name, name, n) == 0 && p->topics[i].name[n] == '\0')
+			return p->topics[i].rkt;
+	copy = xstrndup(name, n);
+	rkt = rd_kafka_topic_new(p->rk, copy, NULL);
+	if (rkt == NULL) {
+		free(copy);
+		return NULL;
+	}
+	p->topics = xrealloc(p->topics, (p->ntopics + 1) * sizeof *p->topics);
+	p->topics[p->ntopics].name = copy;
+	p->topics[p->ntopics].rkt = rkt;
+	p->ntopics++;
+	return rkt;
+}
+
+/* Fails the run for line lineno with EX_DATAERR. */
+static bool
+line_error(struct pub *p, uint64_t lineno, const char *fmt, const char *arg)
+{
+	char		msg[512];
+
+	snprintf(msg, sizeof msg, fmt, arg);
+	log_error("line %llu: %s", (unsigned long long) lineno, msg);
+	p->status = EX_DATAERR;
+	return false;
+}
+
+/* Builds the Kafka headers of r; *out NULL if it has none. */
+static bool
+make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_headers_t **out)
+{
+	struct json_iter it;
+	struct json_slice k,
+				v;
+	rd_kafka_headers_t *h;
+	enum rec_encoding enc = r->headers_enc == REC_ENC_BASE64 ? REC_ENC_BASE64 : REC_ENC_TEXT;
+
+	*out = NULL;
+	if (r->headers.n == 0)
+		return true;
+	h = rd_kafka_headers_new(8);
+	json_iter_init(&it, r->headers);
+	while (json_obj_next(&it, &k, &v)) {
+		const char *vp;
+		size_t		vn;
+		enum json_type t = json_type_of(v);
+
+		buf_reset(&p->hscratch);
+		if ((t != JSON_STRING && t != JSON_NULL) || !json_str_decode(k, &p->hscratch) ||
+			!record_data(v, enc, false, &p->vscratch, &vp, &vn)) {
+			rd_kafka_headers_destroy(h);
+			return line_error(p, lineno, "%s", "header values must be strings (or null) in their encoding");
+		}
+		rd_kafka_header_add(h, p->hscratch.data ? p->hscratch.data : "",
+							(ssize_t) p->hscratch.len, vp, (ssize_t) vn);
+	}
+	*out = h;
+	return true;
+}
+
+/* Parses, checks and produces one line; false stops the run. */
+static bool
+produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
+{
+	struct record r;
+	struct json_err jerr;
+	struct pos	pos;
+	const char *kp,
+			   *vp;
+	size_t		kn,
+				vn;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_headers_t *hdrs;
+	rd_kafka_resp_err_t err;
+	uint64_t	seq;
+
+	if (!record_parse(line, n, &r, &jerr)) {
+		log_error("line %llu: column %zu: %s", (unsigned long long) lineno, jerr.off + 1, jerr.msg);
+		p->status = EX_DATAERR;
+		return false;
+	}
+	if (r.pos.n) {
+		struct json_slice in = json_str_inner(r.pos);
+
+		if (!pos_parse(in.p, in.n, &pos))
+			return line_error(p, lineno, "invalid \"pos\" %.64s", r.pos.p);
+	}
+	if (p->force_topic || r.topic.n == 0) {
+		if (p->topic == NULL)
+			return line_error(p, lineno, "%s", "record has no \"topic\" and no -t TOPIC was given");
+		rkt = topic_get(p, p->topic, strlen(p->topic));
+	} else {
+		buf_reset(&p->tscratch);
+		json_str_decode(r.topic, &p->tscratch);
+		if (p->tscratch.len == 0 || memchr(p->tscratch.data, '\0', p->tscratch.len))
+			return line_error(p, lineno, "%s", "invalid topic name");
+		rkt = topic_get(p, p->tscratch.data, p->tscratch.len);
+	}
+	if (rkt == NULL)
+		return line_error(p, lineno, "invalid topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
+	if (!record_data(r.key, r.key_enc, r.key_spaced, &p->kscratch, &kp, &kn))
+		return line_error(p, lineno, "%s", "\"key\" is not valid in its key_encoding");
+	if (!make_headers(p, &r, lineno, &hdrs))
+		return false;
+	if (!record_data(r.value, r.value_enc, r.value_spaced, &p->vscratch, &vp, &vn)) {
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		return line_error(p, lineno, "%s", "\"value\" is not valid in its value_encoding");
+	}
+	seq = track_add(&p->track, lineno, r.pos.n ? &pos : NULL);
+	for (;;) {
+		/* On success librdkafka owns hdrs; on failure we still do. */
+		err = rd_kafka_producev(p->rk,
+								RD_KAFKA_V_RKT(rkt),
+								RD_KAFKA_V_PARTITION(r.has_partition ? r.partition : p->partition),
+								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+								RD_KAFKA_V_KEY(kp, kn),
+								RD_KAFKA_V_VALUE((void *) vp, vn),
+								RD_KAFKA_V_TIMESTAMP(r.has_timestamp ? r.timestamp : 0),
+								RD_KAFKA_V_HEADERS(hdrs),
+								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq),
+								RD_KAFKA_V_END);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		/* Backpressure: serve delivery reports until there is room. */
+		rd_kafka_poll(p->rk, 100);
+		ack_maybe_write(p, false);
+	}
+	if (err) {
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		track_done(&p->track, seq, false);
+		log_error("line %llu: could not produce to topic \"%s\": %s", (unsigned long long) lineno,
+				  rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
+		p->status = kafka_err_status(err);
+		return false;
+	}
+	p->produced++;
+	rd_kafka_poll(p->rk, 0);
+	return true;
+}
+
+/*
+ * Waits for input up to the ack interval, serving delivery reports and
+ * the ack file meanwhile.  True if input (or EOF) is ready.
+ */
+static bool
+wait_input(struct pub *p)
+{
+	struct pollfd pfd = {0, POLLIN, 0};
+	int			ms = p->ack_interval_ms > 0 && p->ack_interval_ms < 100 ? p->ack_interval_ms : 100;
+	int			rc;
+
+	rd_kafka_poll(p->rk, 0);
+	ack_maybe_write(p, false);
+	rc = poll(&pfd, 1, ms);
+	rd_kafka_poll(p->rk, 0);
+	ack_maybe_write(p, false);
+	return rc > 0;
+}
+
+/* Reads and produces until EOF, a signal or a failure; false on failure. */
+static void
+read_loop(struct pub *p)
+{
+	struct linereader lr;
+	char	   *line;
+	size_t		len;
+
+	lr_init(&lr, 0, p->max_line);
+	while (!sig_stop && p->status == 0) {
+		enum lr_status st;
+
+		if (!lr_has_line(&lr) && !wait_input(p))
+			continue;
+		st = lr_next(&lr, &line, &len);
+		if (st == LR_AGAIN)
+			continue;
+		if (st == LR_EOF)
+			break;
+		if (st == LR_TOO_LONG) {
+			log_error("line %llu: longer than %zu bytes", (unsigned long long) lr.lineno,
+					  lr.max_line);
+			p->status = EX_DATAERR;
+			break;
+		}
+		if (st == LR_ERROR) {
+			log_error("could not read standard input: %s", strerror(errno));
+			p->status = EX_IOERR;
+			break;
+		}
+		if (!produce_line(p, line, len, lr.lineno))
+			break;
+		if ((p->produced & 1023) == 0)
+			ack_maybe_write(p, false);
+	}
+	lr_free(&lr);
+}
+
+int
+pub_run(struct pub *p)
+{
+	track_init(&p->track);
+	p->ack_at_ms = kafka_now_ms();
+	read_loop(p);
+	if (sig_stop)
+		log_info("stopping on signal %d: flushing %llu records in flight", (int) sig_stop,
+				 (unsigned long long) track_inflight(&p->track));
+	/* Every message ends with a delivery report, at the latest after message.timeout.ms. */
+	while (rd_kafka_outq_len(p->rk) > 0) {
+		rd_kafka_flush(p->rk, 100);
+		ack_maybe_write(p, false);
+	}
+	ack_maybe_write(p, true);
+	if (p->status == 0 && track_inflight(&p->track) > 0) {
+		log_error("%llu records were not acknowledged",
+				  (unsigned long long) track_inflight(&p->track));
+		p->status = EX_SOFTWARE;
+	}
+	log_info("%llu records delivered", (unsigned long long) p->track.low);
+	return p->status;
+}
+
+void
+pub_free(struct pub *p)
+{
+	size_t		i;
+
+	for (i = 0; i < p->ntopics; i++) {
+		rd_kafka_topic_destroy(p->topics[i].rkt);
+		free(p->topics[i].name);
+	}
+	free(p->topics);
+	track_free(&p->track);
+	buf_free(&p->kscratch);
+	buf_free(&p->vscratch);
+	buf_free(&p->hscratch);
+	buf_free(&p->tscratch);
+}

@@ -1,0 +1,62 @@
+/*
+ * pub.h - kafka-pub's producer loop, split from main() so that main()
+ * reads like a script.
+ */
+#ifndef KAFKA_PUB_PUB_H
+#define KAFKA_PUB_PUB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "buf.h"
+#include "track.h"
+
+struct topic_cache {
+	char	   *name;
+	rd_kafka_topic_t *rkt;
+};
+
+struct pub {
+	/* Settings from the command line. */
+	const char *topic;			/* -t: for lines without a topic */
+	bool		force_topic;	/* -T: for every line */
+	int32_t		partition;		/* -p, or RD_KAFKA_PARTITION_UA */
+	const char *ack_file;
+	int			ack_interval_ms;
+	size_t		max_line;
+
+	/* State. */
+	rd_kafka_t *rk;
+	struct track track;
+	struct topic_cache *topics;
+	size_t		ntopics;
+	struct buf	kscratch,
+				vscratch,
+				hscratch,
+				tscratch;
+	uint64_t	ack_written;	/* track.version last written */
+	int64_t		ack_at_ms;		/* time of the last ack file write */
+	int			status;			/* first failure's exit status, or 0 */
+	uint64_t	produced;
+};
+
+/* Sets the delivery report callback on conf; p is its opaque. */
+void		pub_conf(struct pub *p, rd_kafka_conf_t *conf);
+
+/*
+ * Reads record lines from fd 0 and produces them until EOF, a signal or
+ * the first failure; then waits for every delivery report.  Returns the
+ * exit status (errors already reported).
+ */
+int			pub_run(struct pub *p);
+
+void		pub_free(struct pub *p);
+
+/* Topic administration (admin.c); return an exit status. */
+int			admin_create_topic(rd_kafka_t *rk, const char *name, int partitions,
+							   int replication, char **configs, int nconfigs, int timeout_ms);
+int			admin_delete_topic(rd_kafka_t *rk, const char *name, int timeout_ms);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * format.c - record lines from Kafka messages, embedding key and value
+ * bytes unchanged whenever they are compact JSON.
+ */
+#include "format.h"
+
+#include <string.h>
+
+#include "json.h"
+
+bool
+utf8_valid(const unsigned char *p, size_t n)
+{
+	const unsigned char *end = p + n;
+
+	while (p < end) {
+		unsigned char c = *p;
+		size_t		len,
+					i;
+		unsigned long cp;
+
+		/* ASCII runs, eight bytes at a time. */
+		if (c < 0x80) {
+			while (end - p >= 8) {
+				uint64_t	w;
+
+				memcpy(&w, p, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				p += 8;
+			}
+			if (p < end && *p < 0x80)
+				p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return false;
+		if ((size_t) (end - p) < len)
+			return false;
+		for (i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+			(cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+bool
+embeddable_json(const char *p, size_t n)
+{
+	struct json_slice s;
+	bool		space;
+
+	if (n == 0 || (n == 4 && memcmp(p, "null", 4) == 0))
+		return false;
+	/* Leading white space is excluded here, trailing by the length check. */
+	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		return false;
+	/* One pass validates and finds white space between tokens. */
+	return json_scan_ws(p, p, p + n, &s, NULL, &space) != NULL && s.n == n && !space;
+}
+
+/* Appends ,"name":<data>[,"name_encoding":"..."]. */
+static void
+put_data(struct buf *out, const char *name, const void *p, size_t n, bool force_base64)
+{
+	buf_putc(out, ',');
+	buf_putc(out, '"');
+	buf_puts(out, name);
+	buf_puts(out, "\":");
+	if (p == NULL) {
+		buf_puts(out, "null");
+		return;
+	}
+	if (embeddable_json(p, n)) {
+		buf_put(out, p, n);
+		return;
+	}
+	if (!force_base64 && utf8_valid(p, n)) {
+		json_put_str(out, p, n);
+		buf_printf(out, ",\"%s_encoding\":\"text\"", name);
+		return;
+	}
+	buf_putc(out, '"');
+	base64_put(out, p, n);
+	buf_printf(out, "\",\"%s_encoding\":\"base64\"", name);
+}
+
+/* Header values are strings; if one is not UTF-8, all are base64. */
+static void
+put_headers(struct buf *out, const struct fmt_msg *m, bool force_base64)
+{
+	bool		b64 = force_base64;
+	size_t		i;
+
+	if (m->nheaders == 0)
+		return;
+	for (i = 0; i < m->nheaders && !b64; i++)
+		if (m->headers[i].value && !utf8_valid(m->headers[i].value, m->headers[i].size))
+			b64 = true;
+	buf_puts(out, ",\"headers\":{");
+	for (i = 0; i < m->nheaders; i++) {
+		const struct fmt_header *h = &m->headers[i];
+
+		if (i > 0)
+			buf_putc(out, ',');
+		json_put_cstr(out, h->name);
+		buf_putc(out, ':');
+		if (h->value == NULL)
+			buf_puts(out, "null");
+		else if (b64) {
+			buf_putc(out, '"');
+			base64_put(out, h->value, h->size);
+			buf_putc(out, '"');
+		} else
+			json_put_str(out, h->value, h->size);
+	}
+	buf_putc(out, '}');
+	if (b64)
+		buf_puts(out, ",\"headers_encoding\":\"base64\"");
+}
+
+void
+format_record(struct buf *out, const struct fmt_msg *m, bool force_base64)
+{
+	buf_reserve(out, m->key_len + m->value_len + 128);
+	buf_puts(out, "{\"topic\":");
+	json_put_cstr(out, m->topic);
+	buf_puts(out, ",\"partition\":");
+	buf_put_i64(out, m->partition);
+	buf_puts(out, ",\"offset\":");
+	buf_put_i64(out, m->offset);
+	if (m->timestamp >= 0) {
+		buf_puts(out, ",\"timestamp\":");
+		buf_put_i64(out, m->timestamp);
+	}
+	put_data(out, "key", m->key, m->key_len, force_base64);
+	put_data(out, "value", m->value, m->value_len, force_base64);
+	put_headers(out, m, force_base64);
+	buf_putc(out, '}');
+}
+
+static void
+newline_indent(struct buf *out, int depth)
+{
+	buf_putc(out, '\n');
+	while (depth-- > 0)
+		buf_puts(out, "  ");
+}
+
+void
+format_pretty(struct buf *out, const char *p, size_t n)
+{
+	const char *end = p + n;
+	int			depth = 0;
+
+	while (p < end) {
+		char		c = *p;
+		const char *s = p;
+
+		switch (c) {
+			case '"':
+				for (p++; p < end && *p != '"'; p++)
+					if (*p == '\\')
+						p++;
+				p++;
+				if (p > end)
+					p = end;
+				buf_put(out, s, (size_t) (p - s));
+				continue;
+			case '{':
+			case '[':
+				buf_putc(out, c);
+				p++;
+				if (p < end && (*p == '}' || *p == ']')) {
+					buf_putc(out, *p++);
+					continue;
+				}
+				newline_indent(out, ++depth);
+				continue;
+			case '}':
+			case ']':
+				newline_indent(out, --depth);
+				buf_putc(out, c);
+				break;
+			case ',':
+				buf_putc(out, c);
+				newline_indent(out, depth);
+				break;
+			case ':':
+				buf_puts(out, ": ");
+				break;
+			default:
+				buf_putc(out, c);
+		}
+		p++;
+	}
+}

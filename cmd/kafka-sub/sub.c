@@ -1,0 +1,466 @@
+/*
+ * sub.c - the consume loop: messages to record lines, and offsets
+ * committed only for what is safe.
+ *
+ * Commit rule: without --ack-file, an offset is committed only after the
+ * record's line was written (and, for a regular file, fsynced) by
+ * out_flush(); with --ack-file, only the offsets the downstream command
+ * wrote there ("offset TOPIC PARTITION NEXT").  A crash can therefore
+ * repeat records, never skip one.
+ */
+#include "sub.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "ackfile.h"
+#include "format.h"
+#include "kafkautil.h"
+#include "log.h"
+#include "sig.h"
+
+/* The state of topic/partition; created if create is set, else NULL. */
+static struct part *
+part_get(struct sub *s, const char *topic, int32_t partition, bool create)
+{
+	size_t		i;
+	struct part *p;
+
+	if (s->last && s->last->partition == partition && strcmp(s->last->topic, topic) == 0)
+		return s->last;
+	for (i = 0; i < s->nparts; i++) {
+		p = &s->parts[i];
+		if (p->partition == partition && strcmp(p->topic, topic) == 0)
+			return s->last = p;
+	}
+	if (!create)
+		return NULL;
+	s->parts = xrealloc(s->parts, (s->nparts + 1) * sizeof *s->parts);
+	p = &s->parts[s->nparts++];
+	p->topic = xstrdup(topic);
+	p->partition = partition;
+	p->written = p->flushed = p->committed = -1;
+	p->assigned = p->eof = false;
+	return s->last = p;
+}
+
+static void
+mark_assigned(struct sub *s, const rd_kafka_topic_partition_list_t *list, bool assigned)
+{
+	int			i;
+
+	for (i = 0; i < list->cnt; i++) {
+		struct part *p = part_get(s, list->elems[i].topic, list->elems[i].partition, true);
+
+		p->assigned = assigned;
+		p->eof = false;
+		if (assigned)
+			p->written = p->flushed = p->committed = -1;
+	}
+}
+
+/* Writes pending lines; only then do their offsets count as flushed. */
+static bool
+flush_output(struct sub *s)
+{
+	size_t		i;
+
+	if (s->out.failed)
+		return false;
+	if (!out_flush(&s->out)) {
+		log_error("could not write output: %s", strerror(s->out.err));
+		s->status = EX_IOERR;
+		return false;
+	}
+	for (i = 0; i < s->nparts; i++)
+		s->parts[i].flushed = s->parts[i].written;
+	return true;
+}
+
+/* Commits next offsets for the parts in list (synchronously). */
+static void
+commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
+{
+	rd_kafka_resp_err_t err;
+	int			i;
+
+	if (list->cnt == 0)
+		return;
+	err = rd_kafka_commit(s->rk, list, 0);
+	if (err) {
+		log_warn("could not commit offsets: %s", rd_kafka_err2str(err));
+		return;
+	}
+	for (i = 0; i < list->cnt; i++) {
+		struct part *p = part_get(s, list->elems[i].topic, list->elems[i].partition, false);
+
+		if (p && list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			p->committed = list->elems[i].offset;
+			log_debug("committed topic \"%s\" partition %d offset %lld", p->topic,
+					  (int) p->partition, (long long) p->committed);
+		}
+	}
+}
+
+/* Commits what was flushed, for assigned parts (only = NULL) or those in only. */
+static void
+commit_flushed(struct sub *s, const rd_kafka_topic_partition_list_t *only)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+	size_t		i;
+
+	for (i = 0; i < s->nparts; i++) {
+		struct part *p = &s->parts[i];
+
+		if (!p->assigned || p->flushed < 0 || p->flushed <= p->committed)
+			continue;
+		if (only && rd_kafka_topic_partition_list_find(only, p->topic, p->partition) == NULL)
+			continue;
+		rd_kafka_topic_partition_list_add(list, p->topic, p->partition)->offset = p->flushed;
+	}
+	commit_list(s, list);
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+/*
+ * Reads the downstream acknowledgement file (if it changed, or force)
+ * and commits the "offset TOPIC PARTITION NEXT" lines of assigned parts.
+ */
+static void
+commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool force)
+{
+	struct buf	content = BUF_INIT;
+	struct stat st;
+	char		errbuf[512];
+	bool		exists;
+	rd_kafka_topic_partition_list_t *list;
+	char	   *line,
+			   *save;
+
+	if (stat(s->ack_file, &st) != 0)
+		return;
+	if (!force && st.st_size == s->ack_size && st.st_mtim.tv_sec == s->ack_mtime.tv_sec &&
+		st.st_mtim.tv_nsec == s->ack_mtime.tv_nsec)
+		return;
+	if (!ack_read(s->ack_file, &content, &exists, errbuf, sizeof errbuf)) {
+		log_warn("%s", errbuf);
+		buf_free(&content);
+		return;
+	}
+	s->ack_size = st.st_size;
+	s->ack_mtime = st.st_mtim;
+	list = rd_kafka_topic_partition_list_new(4);
+	for (line = strtok_r(content.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char		topic[256];
+		int			partition;
+		long long	next;
+		struct part *p;
+
+		if (sscanf(line, "offset %255s %d %lld", topic, &partition, &next) != 3)
+			continue;
+		p = part_get(s, topic, partition, false);
+		if (p == NULL || !p->assigned || next <= p->committed)
+			continue;
+		if (only && rd_kafka_topic_partition_list_find(only, topic, partition) == NULL)
+			continue;
+		rd_kafka_topic_partition_list_add(list, topic, partition)->offset = next;
+	}
+	commit_list(s, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	buf_free(&content);
+}
+
+/* Commits whatever the rules allow now, for all parts or those in only. */
+static void
+commit_safe(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool force)
+{
+	if (s->group == NULL)
+		return;
+	if (s->ack_file)
+		commit_acked(s, only, force);
+	else
+		commit_flushed(s, only);
+}
+
+/*
+ * Group rebalances: before partitions go, flush what was written and
+ * commit what is safe, so that the next owner starts right after it.
+ */
+static void
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct sub *s = opaque;
+
+	switch (err) {
+		case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+			mark_assigned(s, parts, true);
+			if (s->cooperative)
+				rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+			else
+				rd_kafka_assign(rk, parts);
+			break;
+		case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+			flush_output(s);
+			commit_safe(s, parts, true);
+			mark_assigned(s, parts, false);
+			if (s->cooperative)
+				rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+			else
+				rd_kafka_assign(rk, NULL);
+			break;
+		default:
+			log_warn("rebalance failed: %s", rd_kafka_err2str(err));
+			rd_kafka_assign(rk, NULL);
+	}
+}
+
+void
+sub_conf(struct sub *s, rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_opaque(conf, s);
+	if (s->group)
+		rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+}
+
+/* Without a group: assign the partitions of the topics at -o. */
+static int
+assign_all(struct sub *s)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+	rd_kafka_resp_err_t err;
+	int			i,
+				j,
+				status = 0;
+
+	for (i = 0; i < s->ntopics && status == 0; i++) {
+		int32_t    *ids = NULL;
+		int			n = 0;
+
+		status = meta_partitions(s->rk, s->topics[i], s->timeout_ms, &ids, &n);
+		for (j = 0; j < n; j++)
+			if (s->partition < 0 || ids[j] == s->partition)
+				rd_kafka_topic_partition_list_add(list, s->topics[i], ids[j])->offset =
+					s->start_ms >= 0 ? s->start_ms : s->start;
+		if (status == 0 && s->partition >= 0 && list->cnt == 0) {
+			log_error("topic \"%s\" has no partition %d", s->topics[i], (int) s->partition);
+			status = EX_UNAVAILABLE;
+		}
+		free(ids);
+	}
+	if (status == 0 && s->start_ms >= 0) {
+		err = rd_kafka_offsets_for_times(s->rk, list, s->timeout_ms);
+		if (err) {
+			log_error("could not look up offsets for time %lld: %s", (long long) s->start_ms,
+					  rd_kafka_err2str(err));
+			status = kafka_err_status(err);
+		}
+	}
+	if (status == 0) {
+		mark_assigned(s, list, true);
+		err = rd_kafka_assign(s->rk, list);
+		if (err) {
+			log_error("could not assign partitions: %s", rd_kafka_err2str(err));
+			status = kafka_err_status(err);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(list);
+	return status;
+}
+
+static int
+subscribe(struct sub *s)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(s->ntopics);
+	rd_kafka_resp_err_t err;
+	int			i;
+
+	for (i = 0; i < s->ntopics; i++)
+		rd_kafka_topic_partition_list_add(list, s->topics[i], RD_KAFKA_PARTITION_UA);
+	err = rd_kafka_subscribe(s->rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	if (err) {
+		log_error("could not subscribe: %s", rd_kafka_err2str(err));
+		return kafka_err_status(err);
+	}
+	s->cooperative = strcmp(rd_kafka_rebalance_protocol(s->rk), "COOPERATIVE") == 0;
+	return 0;
+}
+
+static void
+put_message(struct sub *s, const rd_kafka_message_t *m)
+{
+	struct fmt_header hdrs[64];
+	struct fmt_header *h = hdrs;
+	struct fmt_msg f;
+	rd_kafka_headers_t *kh = NULL;
+	rd_kafka_timestamp_type_t tstype;
+	struct part *p;
+	size_t		i;
+
+	f.topic = rd_kafka_topic_name(m->rkt);
+	f.partition = m->partition;
+	f.offset = m->offset;
+	f.timestamp = rd_kafka_message_timestamp(m, &tstype);
+	if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+		f.timestamp = -1;
+	f.key = m->key;
+	f.key_len = m->key_len;
+	f.value = m->payload;
+	f.value_len = m->len;
+	f.nheaders = 0;
+	if (rd_kafka_message_headers(m, &kh) == RD_KAFKA_RESP_ERR_NO_ERROR && kh) {
+		f.nheaders = rd_kafka_header_cnt(kh);
+		if (f.nheaders > sizeof hdrs / sizeof hdrs[0])
+			h = xcalloc(f.nheaders, sizeof *h);
+		for (i = 0; i < f.nheaders; i++)
+			rd_kafka_header_get_all(kh, i, &h[i].name, &h[i].value, &h[i].size);
+	}
+	f.headers = h;
+	buf_reset(&s->line);
+	format_record(&s->line, &f, s->force_base64);
+	if (h != hdrs)
+		free(h);
+	if (s->pretty) {
+		buf_reset(&s->pretty_line);
+		format_pretty(&s->pretty_line, s->line.data, s->line.len);
+		out_line(&s->out, s->pretty_line.data, s->pretty_line.len);
+	} else
+		out_line(&s->out, s->line.data, s->line.len);
+	p = part_get(s, f.topic, f.partition, true);
+	p->written = m->offset + 1;
+	p->eof = false;
+	s->consumed++;
+}
+
+static bool
+is_permanent(rd_kafka_resp_err_t err)
+{
+	return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+		err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+		err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+		err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+		err == RD_KAFKA_RESP_ERR__FATAL;
+}
+
+static void
+handle(struct sub *s, const rd_kafka_message_t *m)
+{
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		put_message(s, m);
+		return;
+	}
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		struct part *p = part_get(s, rd_kafka_topic_name(m->rkt), m->partition, true);
+
+		p->eof = true;
+		return;
+	}
+	if (is_permanent(m->err)) {
+		if (m->rkt)
+			log_error("topic \"%s\": %s", rd_kafka_topic_name(m->rkt),
+					  rd_kafka_message_errstr(m));
+		else
+			log_error("%s", rd_kafka_message_errstr(m));
+		s->status = kafka_err_status(m->err);
+		return;
+	}
+	log_info("%s", rd_kafka_message_errstr(m));
+}
+
+/* True when -c or -e says to stop. */
+static bool
+done(struct sub *s)
+{
+	size_t		i,
+				assigned = 0;
+
+	if (s->count >= 0 && s->consumed >= s->count)
+		return true;
+	if (!s->exit_eof)
+		return false;
+	for (i = 0; i < s->nparts; i++) {
+		if (!s->parts[i].assigned)
+			continue;
+		if (!s->parts[i].eof)
+			return false;
+		assigned++;
+	}
+	return assigned > 0;
+}
+
+static void
+periodic(struct sub *s)
+{
+	int64_t		now = kafka_now_ms();
+
+	if (s->group == NULL)
+		return;
+	if (s->ack_file && now - s->ack_at_ms >= s->ack_interval_ms) {
+		commit_acked(s, NULL, false);
+		s->ack_at_ms = now;
+	} else if (!s->ack_file && now - s->commit_at_ms >= s->commit_interval_ms) {
+		commit_flushed(s, NULL);
+		s->commit_at_ms = now;
+	}
+}
+
+static void
+consume_loop(struct sub *s)
+{
+	while (!sig_stop && s->status == 0 && !done(s)) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 0);
+
+		if (m == NULL) {
+			/* Idle: what was written leaves now, before we wait. */
+			if (!flush_output(s))
+				break;
+			periodic(s);
+			m = rd_kafka_consumer_poll(s->rk, 100);
+			if (m == NULL)
+				continue;
+		}
+		handle(s, m);
+		rd_kafka_message_destroy(m);
+		if (s->out.pending.len >= (1 << 16) && !flush_output(s))
+			break;
+		if ((s->consumed & 255) == 0)
+			periodic(s);
+	}
+}
+
+int
+sub_run(struct sub *s)
+{
+	int			status;
+
+	out_init(&s->out, 1);
+	s->out.flush_at = SIZE_MAX;	/* flush_output() decides */
+	s->commit_at_ms = s->ack_at_ms = kafka_now_ms();
+	status = s->group ? subscribe(s) : assign_all(s);
+	if (status)
+		return status;
+	consume_loop(s);
+	if (flush_output(s))
+		log_info("%lld records written", (long long) s->consumed);
+	commit_safe(s, NULL, true);
+	return s->status;
+}
+
+void
+sub_free(struct sub *s)
+{
+	size_t		i;
+
+	for (i = 0; i < s->nparts; i++)
+		free(s->parts[i].topic);
+	free(s->parts);
+	out_free(&s->out);
+	buf_free(&s->line);
+	buf_free(&s->pretty_line);
+}

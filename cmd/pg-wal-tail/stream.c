@@ -1,0 +1,737 @@
+/*
+ * stream.c - the replication stream: START_REPLICATION, CopyBoth messages
+ * (XLogData 'w', keepalive 'k'), change lines, standby status updates
+ * ('r') and reconnection, in the manner of pg_recvlogical.
+ *
+ * Confirming is the delicate part.  The server may forget everything up
+ * to the LSN we confirm, so we confirm only what downstream has made
+ * durable: with --ack-file, what its "pos" line covers (ackq.h); without,
+ * what was written and flushed to stdout.
+ */
+#include "tail.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "ackfile.h"
+#include "catalog.h"
+#include "log.h"
+#include "pgutil.h"
+#include "sig.h"
+
+#define HEARTBEAT_PREFIX "walpipe_heartbeat"
+
+enum step { STEP_OK, STEP_LOST };
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+put_u64(unsigned char *p, uint64_t v)
+{
+	int			i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char) v;
+}
+
+/*
+ * Standby status update: write, flush and apply positions, the client's
+ * clock (us since 2000-01-01) and whether we ask for a reply.
+ */
+static bool
+send_status(struct tail *t, bool reply)
+{
+	unsigned char msg[1 + 8 * 4 + 1];
+	uint64_t	lsn = t->q.confirmed;
+	char		txt[LSN_STRLEN];
+
+	msg[0] = 'r';
+	put_u64(msg + 1, lsn);
+	put_u64(msg + 9, lsn);
+	put_u64(msg + 17, lsn);
+	put_u64(msg + 25, (uint64_t) (now_us() - PG_EPOCH_OFFSET_US));
+	msg[33] = reply ? 1 : 0;
+	if (PQputCopyData(t->repl, (const char *) msg, sizeof msg) <= 0 || PQflush(t->repl) != 0)
+		return false;
+	if (lsn != t->sent_confirm)
+		log_debug("confirmed %s", lsn_format(lsn, txt));
+	t->sent_confirm = lsn;
+	t->last_status_us = now_us();
+	return true;
+}
+
+/* Reads downstream's position from the ack file, if any. */
+static bool
+read_ack(struct tail *t, struct pos *pos)
+{
+	char		err[1024];
+	bool		exists;
+
+	if (!ack_read(t->o->ack_file, &t->ackbuf, &exists, err, sizeof err)) {
+		log_warn("%s", err);
+		return false;
+	}
+	return exists && ack_find_pos(t->ackbuf.data, t->ackbuf.len, pos);
+}
+
+static void
+die_write(struct tail *t)
+{
+	fatal(EX_IOERR, "could not write output: %s", strerror(t->out.err));
+}
+
+/*
+ * Flushes stdout, then moves q.confirmed as far as is safe.  Exits
+ * (EX_IOERR, nothing more confirmed) if the output cannot be written.
+ */
+static void
+update_confirm(struct tail *t)
+{
+	struct pos	ack;
+
+	if (!out_flush(&t->out))
+		die_write(t);
+	if (t->o->ack_file == NULL)
+		ackq_release_all(&t->q);
+	else if (read_ack(t, &ack))
+		ackq_release(&t->q, ack);
+	/*
+	 * Heartbeat: with nothing of ours outstanding, everything the server
+	 * sent before its last keepalive was either confirmed or not ours.
+	 */
+	if (t->o->heartbeat_us > 0 && ackq_empty(&t->q) && !t->in_txn && t->spills == NULL &&
+		t->server_end > t->q.confirmed)
+		t->q.confirmed = t->server_end;
+}
+
+static void
+emit(struct tail *t)
+{
+	out_line(&t->out, t->line.data, t->line.len);
+	if (t->out.failed)
+		die_write(t);
+}
+
+/* Next change of the transaction: false if it was emitted before. */
+static bool
+next_change(struct tail *t, struct change_hdr *h, uint64_t lsn)
+{
+	struct pos	p;
+
+	t->txn_seq++;
+	p.commit_lsn = t->txn_commit;
+	p.seq = t->txn_seq;
+	if (pos_cmp(p, t->last_emitted) <= 0)
+		return false;
+	t->last_emitted = p;
+	h->commit_lsn = t->txn_commit;
+	h->seq = t->txn_seq;
+	h->lsn = lsn;
+	h->xid = t->txn_xid;
+	h->ts_us = t->txn_ts_us;
+	h->db_json = t->db_json.data;
+	return true;
+}
+
+static struct rel *
+need_rel(struct tail *t, uint32_t relid)
+{
+	struct rel *r = relcache_get(&t->rels, relid);
+
+	if (r == NULL)
+		fatal(EX_SOFTWARE, "change for relation %u before its Relation message", relid);
+	return r;
+}
+
+static void
+on_relation(struct tail *t)
+{
+	char		err[1024];
+	char		state[6];
+	struct rel *r = catalog_rel(t->sql, t->msg.relid, &t->msg, err, sizeof err, state);
+
+	if (r == NULL)
+		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : status_for_sqlstate(state),
+			  "%s", err);
+	relcache_put(&t->rels, r);
+}
+
+static void
+on_change(struct tail *t, uint64_t lsn)
+{
+	struct pgo_msg *m = &t->msg;
+	struct change_hdr h;
+	struct rel *r = need_rel(t, m->relid);
+	const struct pgo_tuple *before = NULL,
+			   *after = NULL;
+	char		op;
+	char		err[1024];
+
+	if (!t->in_txn)
+		fatal(EX_SOFTWARE, "%s message outside a transaction", pgo_type_name(m->type));
+	if (!next_change(t, &h, lsn))
+		return;
+	switch (m->type) {
+		case PGO_INSERT:
+			op = 'c';
+			after = &m->newtup;
+			break;
+		case PGO_UPDATE:
+			op = 'u';
+			before = m->oldkind ? &m->oldtup : NULL;
+			after = &m->newtup;
+			break;
+		default:
+			op = 'd';
+			before = &m->oldtup;
+			break;
+	}
+	buf_reset(&t->line);
+	if (!fmt_change(&t->line, &h, r, op, NULL, before, m->oldkind == 'K', after,
+					err, sizeof err))
+		fatal(EX_SOFTWARE, "%s", err);
+	emit(t);
+}
+
+static void
+on_truncate(struct tail *t, uint64_t lsn)
+{
+	struct change_hdr h;
+	char		err[1024];
+	int			i;
+
+	if (!t->in_txn)
+		fatal(EX_SOFTWARE, "Truncate message outside a transaction");
+	for (i = 0; i < t->msg.nrelids; i++) {
+		struct rel *r = need_rel(t, t->msg.relids[i]);
+
+		if (!next_change(t, &h, lsn))
+			continue;
+		buf_reset(&t->line);
+		if (!fmt_change(&t->line, &h, r, 't', NULL, NULL, false, NULL, err, sizeof err))
+			fatal(EX_SOFTWARE, "%s", err);
+		emit(t);
+	}
+}
+
+/*
+ * A logical decoding message.  Transactional ones are changes of their
+ * transaction; the others stand alone at their own LSN (pos LSN:1), which
+ * keeps pos increasing: the server sends them as it decodes them, between
+ * transactions.  Our own heartbeat messages are not written.
+ */
+static void
+on_message(struct tail *t, int64_t send_time)
+{
+	struct pgo_msg *m = &t->msg;
+	struct change_hdr h;
+	bool		heartbeat = m->relname.n == sizeof HEARTBEAT_PREFIX - 1 &&
+		memcmp(m->relname.p, HEARTBEAT_PREFIX, m->relname.n) == 0;
+
+	if (m->flags & 1) {
+		if (!t->in_txn)
+			fatal(EX_SOFTWARE, "transactional Message outside a transaction");
+		if (!next_change(t, &h, m->lsn))
+			return;
+	} else {
+		struct pos	p = {m->lsn, 1};
+
+		if (t->end_lsn && m->lsn > t->end_lsn) {
+			t->done = true;
+			return;
+		}
+		if (heartbeat || pos_cmp(p, t->last_emitted) <= 0) {
+			ackq_push(&t->q, m->lsn, m->lsn, 0);
+			return;
+		}
+		t->last_emitted = p;
+		h.commit_lsn = m->lsn;
+		h.seq = 1;
+		h.lsn = m->lsn;
+		h.xid = m->xid;
+		h.ts_us = send_time + PG_EPOCH_OFFSET_US;
+		h.db_json = t->db_json.data;
+		ackq_push(&t->q, m->lsn, m->lsn, 1);
+	}
+	buf_reset(&t->line);
+	fmt_message(&t->line, &h, m->relname.p, m->relname.n, m->content, m->content_len,
+				(m->flags & 1) != 0);
+	emit(t);
+}
+
+/* Handles a decoded message of a committed transaction (or none). */
+static void
+dispatch(struct tail *t, uint64_t lsn, int64_t send_time)
+{
+	struct pgo_msg *m = &t->msg;
+
+	switch (m->type) {
+		case PGO_BEGIN:
+			if (t->end_lsn && m->lsn > t->end_lsn) {
+				t->done = true;
+				return;
+			}
+			t->in_txn = true;
+			t->txn_commit = m->lsn;
+			t->txn_seq = 0;
+			t->txn_xid = m->xid;
+			t->txn_ts_us = m->ts + PG_EPOCH_OFFSET_US;
+			break;
+		case PGO_COMMIT:
+			if (!t->in_txn)
+				fatal(EX_SOFTWARE, "Commit message outside a transaction");
+			t->in_txn = false;
+			ackq_push(&t->q, t->txn_commit, m->end_lsn, t->txn_seq);
+			if (t->end_lsn && m->end_lsn >= t->end_lsn)
+				t->done = true;
+			break;
+		case PGO_RELATION:
+			on_relation(t);
+			break;
+		case PGO_INSERT:
+		case PGO_UPDATE:
+		case PGO_DELETE:
+			on_change(t, lsn);
+			break;
+		case PGO_TRUNCATE:
+			on_truncate(t, lsn);
+			break;
+		case PGO_MESSAGE:
+			on_message(t, send_time);
+			break;
+		case PGO_TYPE:
+		case PGO_ORIGIN:
+			break;
+		default:
+			fatal(EX_SOFTWARE, "unexpected pgoutput %s message", pgo_type_name(m->type));
+	}
+}
+
+/*
+ * Stream Commit: the spilled transaction committed.  Its changes are
+ * replayed from the file as one ordinary transaction.
+ */
+static void
+on_stream_commit(struct tail *t)
+{
+	struct pgo_msg *m = &t->msg;
+	uint64_t	commit = m->lsn,
+				end = m->end_lsn,
+				lsn;
+	char		err[1024];
+	struct spill *s = spill_get(&t->spills, m->xid, false, err, sizeof err);
+	int			r = 0;
+
+	if (t->end_lsn && commit > t->end_lsn) {
+		t->done = true;
+		return;
+	}
+	t->in_txn = true;
+	t->txn_commit = commit;
+	t->txn_seq = 0;
+	t->txn_xid = m->xid;
+	t->txn_ts_us = m->ts + PG_EPOCH_OFFSET_US;
+	if (s && !spill_rewind(s))
+		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
+	while (s && (r = spill_next(s, &lsn, &t->replay)) > 0) {
+		if (!pgo_decode((const unsigned char *) t->replay.data, t->replay.len, true, m,
+						err, sizeof err))
+			fatal(EX_SOFTWARE, "transaction %u: %s", t->txn_xid, err);
+		dispatch(t, lsn, 0);
+	}
+	if (r < 0)
+		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
+	if (s)
+		spill_free(&t->spills, s);
+	t->in_txn = false;
+	ackq_push(&t->q, commit, end, t->txn_seq);
+	if (t->end_lsn && end >= t->end_lsn)
+		t->done = true;
+}
+
+/* Messages of protocol 2's streamed transactions; true if handled. */
+static bool
+on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
+{
+	struct pgo_msg *m = &t->msg;
+	char		err[1024];
+	struct spill *s;
+
+	switch (m->type) {
+		case PGO_STREAM_START:
+			t->in_stream = true;
+			t->stream = spill_get(&t->spills, m->xid, true, err, sizeof err);
+			if (t->stream == NULL)
+				fatal(EX_IOERR, "%s", err);
+			return true;
+		case PGO_STREAM_STOP:
+			t->in_stream = false;
+			t->stream = NULL;
+			return true;
+		case PGO_STREAM_COMMIT:
+			on_stream_commit(t);
+			return true;
+		case PGO_STREAM_ABORT:
+			s = spill_get(&t->spills, m->xid, false, err, sizeof err);
+			if (s && m->subxid == m->xid)
+				spill_free(&t->spills, s);
+			else if (s && !spill_abort_sub(s, m->subxid, err, sizeof err))
+				fatal(EX_IOERR, "%s", err);
+			return true;
+		default:
+			break;
+	}
+	if (!t->in_stream)
+		return false;
+	if (m->type == PGO_MESSAGE && !(m->flags & 1))
+		return false;
+	if (!spill_append(t->stream, m->xid, lsn, p, n, err, sizeof err))
+		fatal(EX_IOERR, "%s", err);
+	return true;
+}
+
+static void
+on_xlogdata(struct tail *t, const unsigned char *p, size_t n)
+{
+	char		err[256];
+	uint64_t	lsn;
+	int64_t		send_time;
+
+	if (n < 25)
+		fatal(EX_SOFTWARE, "streaming header too small: %zu bytes", n);
+	lsn = get_u64(p + 1);
+	send_time = (int64_t) get_u64(p + 17);
+	if (!pgo_decode(p + 25, n - 25, t->in_stream, &t->msg, err, sizeof err))
+		fatal(EX_SOFTWARE, "%s", err);
+	if (on_stream(t, lsn, p + 25, n - 25))
+		return;
+	dispatch(t, lsn, send_time);
+}
+
+/* Primary keepalive: walEnd, sendTime, replyRequested. */
+static enum step
+on_keepalive(struct tail *t, const unsigned char *p, size_t n)
+{
+	if (n < 18)
+		fatal(EX_SOFTWARE, "keepalive message too small: %zu bytes", n);
+	t->server_end = get_u64(p + 1);
+	if (t->end_lsn && !t->in_txn && t->server_end >= t->end_lsn)
+		t->done = true;
+	if (p[17]) {
+		update_confirm(t);
+		if (!send_status(t, false))
+			return STEP_LOST;
+	}
+	return STEP_OK;
+}
+
+/*
+ * Starts streaming.  Errors are fatal, except, when retrying, those that
+ * may pass (connection, a slot still held by our previous walsender):
+ * then false.
+ */
+static bool
+start_replication(struct tail *t, bool retrying)
+{
+	struct buf	sql = BUF_INIT;
+	char	   *qs = PQescapeIdentifier(t->repl, t->o->slot, strlen(t->o->slot));
+	char	   *pubs;
+	char		lsn[LSN_STRLEN];
+	char		msg[1024];
+	PGresult   *res;
+	struct buf	inner = BUF_INIT;
+
+	/* publication_names is a list of identifiers inside a literal. */
+	pubs = PQescapeIdentifier(t->repl, t->o->publication, strlen(t->o->publication));
+	buf_puts(&inner, pubs);
+	PQfreemem(pubs);
+	pubs = PQescapeLiteral(t->repl, buf_cstr(&inner), inner.len);
+	buf_printf(&sql, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%s', "
+			   "publication_names %s, messages 'true'%s)", qs,
+			   lsn_format(t->o->start_lsn, lsn), t->o->streaming ? "2" : "1", pubs,
+			   t->o->streaming ? ", streaming 'on'" : "");
+	PQfreemem(qs);
+	PQfreemem(pubs);
+	buf_free(&inner);
+	res = PQexec(t->repl, buf_cstr(&sql));
+	buf_free(&sql);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
+		const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		int			status = PQstatus(t->repl) == CONNECTION_BAD ? EX_TEMPFAIL
+			: status_for_sqlstate(st);
+
+		pg_errmsg(t->repl, res, msg, sizeof msg);
+		PQclear(res);
+		if (retrying && (status == EX_TEMPFAIL || (st && strcmp(st, "55006") == 0))) {
+			log_warn("could not start replication: %s", msg);
+			return false;
+		}
+		fatal(status, "could not start replication: %s", msg);
+	}
+	PQclear(res);
+	t->in_txn = false;
+	t->in_stream = false;
+	t->stream = NULL;
+	spill_free_all(&t->spills);
+	t->last_status_us = now_us();
+	log_info("streaming from slot \"%s\"", t->o->slot);
+	return true;
+}
+
+/*
+ * Waits until the socket is readable or the next status update is due,
+ * at most a second.  Returns false if the connection failed.
+ */
+static bool
+wait_socket(struct tail *t)
+{
+	int			fd = PQsocket(t->repl);
+	fd_set		rfds;
+	struct timeval tv;
+	int64_t		left = t->last_status_us + t->o->status_interval_us - now_us();
+
+	if (fd < 0)
+		return false;
+	if (left > 1000000)
+		left = 1000000;
+	if (left < 0)
+		left = 0;
+	FD_ZERO(&rfds);
+	FD_SET(fd, &rfds);
+	tv.tv_sec = left / 1000000;
+	tv.tv_usec = left % 1000000;
+	if (select(fd + 1, &rfds, NULL, NULL, &tv) < 0) {
+		if (errno == EINTR)
+			return true;
+		log_warn("select failed: %s", strerror(errno));
+		return false;
+	}
+	return PQconsumeInput(t->repl) == 1;
+}
+
+/*
+ * Heartbeat: ask the server for a keepalive (its latest position, which
+ * update_confirm() may confirm when nothing of ours is outstanding) and
+ * optionally write a message into the WAL so that the position moves even
+ * when this database is idle.
+ */
+static bool
+heartbeat(struct tail *t)
+{
+	char		err[1024];
+	PGresult   *res;
+
+	t->last_heartbeat_us = now_us();
+	if (t->o->heartbeat_message) {
+		res = pg_exec(t->sql, "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '"
+					  HEARTBEAT_PREFIX "', '')", PGRES_TUPLES_OK, err, sizeof err);
+		if (res == NULL)
+			log_warn("heartbeat message: %s", err);
+		PQclear(res);
+	}
+	update_confirm(t);
+	return send_status(t, true);
+}
+
+/* Handles one CopyData message from the server. */
+static enum step
+on_copydata(struct tail *t, const unsigned char *p, size_t n)
+{
+	if (p[0] == 'k')
+		return on_keepalive(t, p, n);
+	if (p[0] == 'w') {
+		on_xlogdata(t, p, n);
+		return STEP_OK;
+	}
+	fatal(EX_SOFTWARE, "unknown streaming message type 0x%02x", p[0]);
+}
+
+/*
+ * Receives until stopped, the end LSN or a lost connection.  Returns
+ * STEP_LOST for a lost connection; errors the server reports are fatal.
+ */
+static enum step
+receive(struct tail *t)
+{
+	char	   *copybuf = NULL;
+	int			r;
+	int64_t		last_probe = 0;
+
+	while (!sig_stop && !t->done) {
+		int64_t		now = now_us();
+
+		if (now - t->last_status_us >= t->o->status_interval_us) {
+			update_confirm(t);
+			if (!send_status(t, false))
+				return STEP_LOST;
+		}
+		if (t->o->heartbeat_us > 0 && now - t->last_heartbeat_us >= t->o->heartbeat_us &&
+			!heartbeat(t))
+			return STEP_LOST;
+		r = PQgetCopyData(t->repl, &copybuf, 1);
+		if (r == 0) {
+			/* Idle: write what we have, then wait. */
+			if (!out_flush(&t->out))
+				die_write(t);
+			/* With an end position, ask for keepalives to learn the server's. */
+			if (t->end_lsn && !t->in_txn && now - last_probe >= 500000) {
+				last_probe = now;
+				update_confirm(t);
+				if (!send_status(t, true))
+					return STEP_LOST;
+			}
+			if (!wait_socket(t))
+				return STEP_LOST;
+			continue;
+		}
+		if (r == -1) {
+			PGresult   *res = PQgetResult(t->repl);
+			char		msg[1024];
+			const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+			if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+				PQclear(res);
+				log_warn("server ended the replication stream");
+				return STEP_LOST;
+			}
+			pg_errmsg(t->repl, res, msg, sizeof msg);
+			if (PQstatus(t->repl) == CONNECTION_BAD || status_for_sqlstate(st) == EX_TEMPFAIL) {
+				log_warn("replication stream lost: %s", msg);
+				PQclear(res);
+				return STEP_LOST;
+			}
+			PQclear(res);
+			fatal(status_for_sqlstate(st), "replication stream: %s", msg);
+		}
+		if (r < 0) {
+			char		msg[1024];
+
+			log_warn("could not read the replication stream: %s",
+					 log_chomp(PQerrorMessage(t->repl), msg, sizeof msg));
+			return STEP_LOST;
+		}
+		if (on_copydata(t, (const unsigned char *) copybuf, (size_t) r) == STEP_LOST) {
+			PQfreemem(copybuf);
+			return STEP_LOST;
+		}
+		PQfreemem(copybuf);
+	}
+	return STEP_OK;
+}
+
+/* Sleeps up to us, waking early for a stop signal. */
+static void
+nap(int64_t us)
+{
+	int64_t		until = now_us() + us;
+
+	while (!sig_stop && now_us() < until)
+		usleep(100000);
+}
+
+static bool
+reconnect(struct tail *t)
+{
+	char		err[1024];
+	int			attempt;
+	int64_t		backoff = 1000000;
+
+	if (!out_flush(&t->out))
+		die_write(t);
+	PQfinish(t->repl);
+	t->repl = NULL;
+	for (attempt = 1; attempt <= t->o->retries && !sig_stop; attempt++) {
+		log_warn("reconnecting in %lld s (attempt %d of %d)", (long long) (backoff / 1000000),
+				 attempt, t->o->retries);
+		nap(backoff);
+		if (backoff < 30000000)
+			backoff *= 2;
+		t->repl = pg_connect(t->o->conninfo, "database", "pg-wal-tail", err, sizeof err);
+		if (t->repl == NULL) {
+			log_warn("%s", err);
+			continue;
+		}
+		if (!pg_command(t->repl, "SET DateStyle = 'ISO, YMD'", err, sizeof err) ||
+			!pg_command(t->repl, "SET TimeZone = 'UTC'", err, sizeof err) ||
+			!pg_command(t->repl, "SET IntervalStyle = 'postgres'", err, sizeof err) ||
+			!pg_command(t->repl, "SET extra_float_digits = 1", err, sizeof err) ||
+			!pg_command(t->repl, "SET bytea_output = 'hex'", err, sizeof err)) {
+			log_warn("%s", err);
+			PQfinish(t->repl);
+			t->repl = NULL;
+			continue;
+		}
+		if (PQstatus(t->sql) != CONNECTION_OK)
+			PQreset(t->sql);
+		if (start_replication(t, true))
+			return true;
+		PQfinish(t->repl);
+		t->repl = NULL;
+	}
+	return false;
+}
+
+/* Ends the stream: flush, final status, CopyDone, drain. */
+static void
+finish(struct tail *t)
+{
+	char	   *copybuf;
+	int			r;
+	int64_t		deadline = now_us() + 5000000;
+	PGresult   *res;
+
+	update_confirm(t);
+	if (!send_status(t, false))
+		return;
+	if (PQputCopyEnd(t->repl, NULL) <= 0 || PQflush(t->repl) != 0)
+		return;
+	while (now_us() < deadline) {
+		r = PQgetCopyData(t->repl, &copybuf, 1);
+		if (r > 0) {
+			PQfreemem(copybuf);
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (!wait_socket(t))
+			return;
+	}
+	while ((res = PQgetResult(t->repl)) != NULL)
+		PQclear(res);
+}
+
+int
+tail_stream(struct tail *t)
+{
+	struct pos	ack;
+
+	if (t->o->ack_file && read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
+		t->last_emitted = ack;
+	(void) start_replication(t, false);
+	for (;;) {
+		if (receive(t) == STEP_OK)
+			break;
+		if (!reconnect(t)) {
+			if (sig_stop)
+				return 0;
+			fatal(EX_TEMPFAIL, "replication connection lost, %d reconnect attempts failed",
+				  t->o->retries);
+		}
+	}
+	finish(t);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * tail.h - pg-wal-tail's state and its phases: setup (publication, slot),
+ * initial snapshot, streaming.  main.c parses options into struct
+ * tail_opts and calls these in order.
+ */
+#ifndef PGWT_TAIL_H
+#define PGWT_TAIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "ackq.h"
+#include "buf.h"
+#include "decode.h"
+#include "format.h"
+#include "lsn.h"
+#include "out.h"
+#include "spill.h"
+
+enum snap_mode { SNAP_DEFAULT = -1, SNAP_INITIAL, SNAP_NEVER, SNAP_ONLY };
+
+struct tail_opts {
+	const char *conninfo;
+	const char *slot;
+	const char *publication;
+	const char *ack_file;
+	char	  **tables;			/* -t SCHEMA.TABLE, for the publication */
+	int			ntables;
+	bool		create_slot;
+	bool		temporary_slot;
+	bool		drop_slot;
+	bool		heartbeat_message;
+	bool		streaming;		/* protocol 2, in-progress transactions */
+	enum snap_mode snapshot;
+	uint64_t	start_lsn;
+	uint64_t	end_lsn;		/* 0: none */
+	bool		end_now;		/* --end-lsn now */
+	int64_t		status_interval_us;
+	int64_t		heartbeat_us;	/* 0: off */
+	int			retries;
+	int			fetch_size;
+};
+
+struct tail {
+	const struct tail_opts *o;
+	PGconn	   *repl;			/* replication=database connection */
+	PGconn	   *sql;			/* ordinary connection: catalog, snapshot */
+	struct relcache rels;
+	struct pgo_msg msg;
+	struct out	out;
+	struct buf	line;
+	struct buf	ackbuf;
+	struct buf	db_json;		/* database name as a JSON string */
+	struct ackq q;
+	bool		slot_created;
+	uint64_t	consistent_lsn;	/* new slot's consistent point */
+	char		snapshot_name[64];
+	uint64_t	end_lsn;
+	/* The transaction being received. */
+	bool		in_txn;
+	uint64_t	txn_commit;
+	uint64_t	txn_seq;
+	uint32_t	txn_xid;
+	int64_t		txn_ts_us;
+	struct pos	last_emitted;	/* changes at or before it are not re-emitted */
+	uint64_t	sent_confirm;	/* last flush LSN reported to the server */
+	uint64_t	server_end;		/* walEnd of the last keepalive */
+	int64_t		last_status_us;
+	int64_t		last_heartbeat_us;
+	bool		done;			/* --end-lsn reached */
+	/* Streamed in-progress transactions (--streaming). */
+	bool		in_stream;		/* between Stream Start and Stream Stop */
+	struct spill *stream;		/* the one being received */
+	struct spill *spills;		/* every open one */
+	struct buf	replay;
+};
+
+/* Exit statuses map (sysexits.h); functions below fatal() on error. */
+void		tail_init(struct tail *t, const struct tail_opts *o);
+void		tail_connect(struct tail *t);
+void		tail_setup(struct tail *t);
+void		tail_drop_slot(struct tail *t);
+void		tail_snapshot(struct tail *t);
+int			tail_stream(struct tail *t);
+void		tail_close(struct tail *t);
+
+/* Microseconds since the Unix epoch. */
+int64_t		now_us(void);
+
+/* The primary message of a failed result (or libpq's) into buf. */
+const char *pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size);
+
+/* The sysexits code for a server error's SQLSTATE. */
+int			status_for_sqlstate(const char *sqlstate);
+
+#endif

@@ -1,0 +1,328 @@
+#!/usr/bin/env bats
+# cdc-envelope: change lines in, Debezium-compatible record lines out.
+# A pure filter, so no PostgreSQL or Kafka is needed: the inputs are
+# hand-written change lines in tests/fixtures/cdc-envelope/.
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+FIX="$REPO/tests/fixtures/cdc-envelope"
+SEED_CONF="$REPO/tests/fixtures/seed"
+# shared/ sits beside the clone ($REPO/../shared); from a git worktree,
+# beside the main checkout.
+SHARED=${WALPIPE_SHARED:-$REPO/../shared}
+if [[ ! -d $SHARED ]]; then
+	SHARED="$(cd "$REPO" && cd "$(git rev-parse --git-common-dir)/../.." && pwd)/shared"
+fi
+SEED_TEXT="$SHARED/seed/000_ed6cf113a4b4302f.txt"
+PREFIX=postgres_server.connect_test_db
+
+# The envelope's processing time is the only thing that varies between runs.
+normalize() {
+	sed -E -e 's/("op":"[cudrt]"),"ts_ms":[0-9]+,"ts_us":[0-9]+,"ts_ns":[0-9]+/\1,"ts_ms":0,"ts_us":0,"ts_ns":0/g' \
+		-e 's/"op":"m","ts_ms":[0-9]+/"op":"m","ts_ms":0/g'
+}
+
+# The raw bytes of the value schema of a record line / of a Kafka value.
+record_value_schema() { sed -n 's/^.*"value":{"schema":\(.*\),"payload":{"before".*$/\1/p'; }
+kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p'; }
+
+@test "seed: the value schema equals Debezium 2.7.3's byte for byte" {
+	[ -r "$SEED_TEXT" ] || fail "no seed text at $SEED_TEXT"
+	grep '^{"schema"' "$SEED_TEXT" | kafka_value_schema >"$BATS_TEST_TMPDIR/want"
+	[ -s "$BATS_TEST_TMPDIR/want" ] || fail "no sample message in the seed text"
+	cdc-envelope -p "$PREFIX" <"$FIX/seed-insert.in" | record_value_schema >"$BATS_TEST_TMPDIR/got"
+	run cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	assert_success
+}
+
+@test "seed: the payload equals Debezium 2.7.3's but for time, LSN, txId, sequence, version" {
+	local strip='del(.source.ts_ms, .source.ts_us, .source.ts_ns, .ts_ms, .ts_us, .ts_ns,
+		.source.lsn, .source.txId, .source.sequence, .source.version)'
+	grep '^{"schema"' "$SEED_TEXT" | jq -cS ".payload | $strip" >"$BATS_TEST_TMPDIR/want"
+	cdc-envelope -p "$PREFIX" <"$FIX/seed-insert.in" |
+		jq -cS ".value.payload | $strip" >"$BATS_TEST_TMPDIR/got"
+	run diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	# The source block in Debezium's key order, and the fields the line fixes.
+	run bash -c "cdc-envelope -p $PREFIX <'$FIX/seed-insert.in' | grep -o '\"source\":{[^}]*}'"
+	assert_output '"source":{"version":"2.7.3.Final","connector":"postgresql","name":"postgres_server.connect_test_db","ts_ms":1756284839282,"snapshot":"false","db":"connect_test_db","sequence":"[null,\"26863936\"]","ts_us":1756284839282114,"ts_ns":1756284839282114000,"schema":"public","table":"source_table","txId":780,"lsn":26863936,"xmin":null}'
+}
+
+@test "seed: the key is the primary key struct" {
+	run bash -c "cdc-envelope -p $PREFIX <'$FIX/seed-insert.in' | jq -c .key"
+	assert_output '{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"default":0,"field":"id"}],"optional":false,"name":"postgres_server.connect_test_db.public.source_table.Key"},"payload":{"id":8}}'
+}
+
+@test "reference table: inserts, update, delete and tombstone match the expected records" {
+	cdc-envelope -p "$PREFIX" <"$FIX/reference.in" | normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/reference.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+}
+
+@test "reference table: key change, truncate and unchanged TOAST with --skipped-operations none" {
+	cdc-envelope -p "$PREFIX" --skipped-operations none <"$FIX/more.in" |
+		normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/more.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+}
+
+@test "truncates are skipped by default, like skipped.operations=t" {
+	run -0 bash -c "cdc-envelope -p $PREFIX <'$FIX/more.in' | jq -r 'select(.value) | .value.payload.op'"
+	assert_output $'d\nc\nu'
+}
+
+@test "a delete gives delete + tombstone; only the tombstone carries pos" {
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX | jq -c '[.value.payload.op, has(\"pos\")]'"
+	assert_output $'["d",false]\n[null,true]'
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX | tail -n1 | jq -c '[.value, .pos, .key.payload]'"
+	assert_output '[null,"0/16B3E48:1",{"id":4}]'
+}
+
+@test "a key change gives delete + tombstone + create, pos on the create only" {
+	run -0 bash -c "sed -n 1p '$FIX/more.in' | cdc-envelope -p $PREFIX | jq -c '[.key.payload.id, (.value.payload.op // null), .pos]'"
+	assert_output $'[3,"d",null]\n[3,null,null]\n[30,"c","0/16B3F48:1"]'
+	run -0 bash -c "sed -n 1p '$FIX/more.in' | cdc-envelope -p $PREFIX | jq -c .headers"
+	assert_output $'{"__debezium.newkey":"{\\"id\\":30}"}\n{"__debezium.newkey":"{\\"id\\":30}"}\n{"__debezium.oldkey":"{\\"id\\":3}"}'
+}
+
+@test "--no-tombstones: a delete is one record" {
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-tombstones | jq -c '[.value.payload.op, .pos]'"
+	assert_output '["d","0/16B3E48:1"]'
+}
+
+@test "--no-schemas: key and value are the payloads alone" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --no-schemas <'$FIX/seed-insert.in' | jq -c '[.key, (.value | keys)]'"
+	assert_output '[{"id":8},["after","before","op","source","transaction","ts_ms","ts_ns","ts_us"]]'
+}
+
+@test "sequence holds the previous transaction's commit LSN" {
+	run -0 bash -c "head -n2 '$FIX/reference.in' | cdc-envelope -p $PREFIX | jq -r .value.payload.source.sequence"
+	assert_output $'[null,"23803904"]\n["23803976","23804160"]'
+}
+
+@test "a bad line: records of earlier lines, then 'line N:' and exit 65" {
+	{ head -n2 "$FIX/reference.in"; echo '{"pos":"0/1:1","op":'; sed -n 3p "$FIX/reference.in"; } >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 2
+	[[ $stderr == "cdc-envelope: error: line 3: "* ]] || fail "stderr: $stderr"
+}
+
+@test "a line that is not a change: exit 65 naming the line" {
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" <<<'{"pos":"0/1:1"}'
+	[[ $stderr == *"line 1: missing or invalid \"op\""* ]] || fail "stderr: $stderr"
+}
+
+@test "a closed stdout: exit 74" {
+	for _ in $(seq 2000); do cat "$FIX/reference.in"; done >"$BATS_TEST_TMPDIR/in"
+	run bash -c "cdc-envelope -p $PREFIX <'$BATS_TEST_TMPDIR/in' | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}"
+	assert_equal "$status" 74
+}
+
+@test "output is flushed when no more input is ready" {
+	local out="$BATS_TEST_TMPDIR/out"
+	{ cat "$FIX/seed-insert.in"; sleep 5; } | cdc-envelope -p "$PREFIX" >"$out" 3>&- &
+	wait_until 3 test -s "$out"
+	run jq -r .key.payload.id "$out"
+	assert_output 8
+	kill %1 2>/dev/null || true
+	wait || true
+}
+
+@test "without a prefix: exit 64" {
+	run -64 --separate-stderr cdc-envelope <"$FIX/seed-insert.in"
+	[[ $stderr == *'Try "cdc-envelope --help"'* ]] || fail "stderr: $stderr"
+}
+
+# Conformance: one fixture per type (types/NAME.line, the expected field
+# schema of column "v" in NAME.schema, its payload value in NAME.value, both
+# compared as text; OMITTED = Debezium 2.7 has no schema for the type).
+@test "types: every type's field schema and value match Debezium's mapping" {
+	local n line out schema value bad=0
+	for line in "$FIX"/types/*.line; do
+		n=${line%.line}
+		out=$(cdc-envelope -p p <"$line" 2>"$BATS_TEST_TMPDIR/err") || {
+			echo "${n##*/}: exit $?: $(cat "$BATS_TEST_TMPDIR/err")"
+			bad=1
+			continue
+		}
+		schema=$(<"$n.schema")
+		value=$(<"$n.value")
+		if [[ $schema == OMITTED ]]; then
+			[[ $out == *'"after":{"id":1},'* && $out != *'"field":"v"'* ]] ||
+				{ echo "${n##*/}: column not left out"; bad=1; }
+			grep -q 'has no Debezium schema: left out' "$BATS_TEST_TMPDIR/err" ||
+				{ echo "${n##*/}: no warning"; bad=1; }
+			continue
+		fi
+		[[ $out == *"$schema"* ]] || { echo "${n##*/}: schema differs"; bad=1; }
+		[[ $out == *"\"after\":{\"id\":1,\"v\":$value},"* ]] ||
+			{ echo "${n##*/}: value differs: $(grep -o '"after":{"id":1,"v":.\{0,60\}' <<<"$out")"; bad=1; }
+	done
+	[[ $bad == 0 ]]
+}
+
+@test "types: a column without a Debezium schema warns once" {
+	run -0 --separate-stderr bash -c "cat '$FIX/types/omitted-box.line' '$FIX/types/omitted-box.line' | cdc-envelope -p p"
+	assert_equal "$(grep -c 'left out' <<<"$stderr")" 1
+}
+
+@test "-c: the seed's source connector JSON gives the same records as --prefix" {
+	cdc-envelope -p "$PREFIX" <"$FIX/reference.in" | normalize >"$BATS_TEST_TMPDIR/flags"
+	cdc-envelope -c "$SEED_CONF/postgresdb-source-connector.json" <"$FIX/reference.in" |
+		normalize >"$BATS_TEST_TMPDIR/file"
+	run cmp "$BATS_TEST_TMPDIR/flags" "$BATS_TEST_TMPDIR/file"
+	assert_success
+}
+
+@test "-c: table.include.list lets only public.source_table pass" {
+	run -0 bash -c "cat '$FIX/other-table.in' '$FIX/seed-insert.in' | cdc-envelope -c '$SEED_CONF/postgresdb-source-connector.json' | jq -r .topic"
+	assert_output "$PREFIX.public.source_table"
+	run -0 bash -c "cdc-envelope -p $PREFIX <'$FIX/other-table.in' | jq -r .topic"
+	assert_output "$PREFIX.public.other_table"
+}
+
+@test "-c: the sink connector's JSON has no topic.prefix: exit 64" {
+	run -64 --separate-stderr cdc-envelope -c "$SEED_CONF/postgresdb-sink-connector.json" <"$FIX/seed-insert.in"
+	[[ $stderr == *"topic.prefix"* ]] || fail "stderr: $stderr"
+}
+
+@test "-c: a missing file: exit 66" {
+	run -66 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/none.json" </dev/null
+}
+
+@test "-c: a bare config object; its settings apply and explicit flags win" {
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -c '$FIX/bare-config.json' | jq -c '[.topic, .key, (.value.op // .value.status), .value.source.db]'"
+	assert_output $'["bare.transaction",{"id":"786:23805440"},"BEGIN",null]\n["bare.public.source_table",{"name":null},"d","renamed_db"]\n["bare.transaction",{"id":"786:23805440"},"END",null]'
+	run -0 bash -c "sed -n 1p '$FIX/reference.in' | cdc-envelope -c '$FIX/bare-config.json' --prefix flag -d flagdb -k public.source_table:id | jq -c 'select(.value.op) | [.topic, .key, .value.source.db]'"
+	assert_output '["flag.public.source_table",{"id":1},"flagdb"]'
+}
+
+@test "--key-columns replaces the primary key" {
+	run -0 bash -c "cdc-envelope -p $PREFIX -k 'public.source_table:name,id' <'$FIX/seed-insert.in' | jq -c .key"
+	assert_output '{"schema":{"type":"struct","fields":[{"type":"string","optional":true,"field":"name"},{"type":"int32","optional":false,"default":0,"field":"id"}],"optional":false,"name":"postgres_server.connect_test_db.public.source_table.Key"},"payload":{"name":"test1","id":8}}'
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" -k 'public.source_table:nope' <"$FIX/seed-insert.in"
+	[[ $stderr == *'line 1: key column "nope"'* ]] || fail "stderr: $stderr"
+}
+
+@test "a table without a key: null key, and the tombstone all the same" {
+	sed -e 's/"key":1/"key":0/' "$FIX/reference.in" >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "sed -n 7p '$BATS_TEST_TMPDIR/in' | cdc-envelope -p $PREFIX | jq -c '[.key, .value.payload.op, .pos]'"
+	assert_output $'[null,"d",null]\n[null,null,"0/16B3E48:1"]'
+}
+
+@test "--unwrap: the row alone, with the Value schema" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --unwrap <'$FIX/seed-insert.in' | jq -c .value"
+	assert_output '{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"default":0,"field":"id"},{"type":"string","optional":true,"field":"name"}],"optional":true,"name":"postgres_server.connect_test_db.public.source_table.Value"},"payload":{"id":8,"name":"test1"}}'
+}
+
+@test "--unwrap-delete: drop, tombstone, rewrite" {
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap"
+	assert_output ''
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --unwrap --unwrap-delete tombstone | jq -c '[.key.payload, .value.schema.name, .value.payload, .pos]'"
+	assert_output '[{"id":4},"postgres_server.connect_test_db.public.source_table.Value",null,"0/16B3E48:1"]'
+	run -0 bash -c "sed -n 7p '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete tombstone | jq -c '[.key, .value, .value_encoding]'"
+	assert_output '[{"id":4},"null","text"]'
+	run -0 bash -c "sed -n '1p;7p' '$FIX/reference.in' | cdc-envelope -p $PREFIX --no-schemas --unwrap --unwrap-delete rewrite | jq -c .value"
+	assert_output $'{"id":1,"name":"test1","__deleted":"false"}\n{"id":4,"name":null,"__deleted":"true"}'
+}
+
+@test "--transaction-metadata: BEGIN, events with their transaction block, END" {
+	{ head -n1 "$FIX/reference.in"; head -n1 "$FIX/reference.in" | sed 's/:1"/:2"/; s/"id":1,/"id":6,/'; } >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "cdc-envelope -p $PREFIX --no-schemas --transaction-metadata <'$BATS_TEST_TMPDIR/in' | jq -c '[.topic, .value.status // .value.op, .value.transaction // .value.event_count, .value.data_collections]'"
+	assert_output - <<-'OUT'
+	["postgres_server.connect_test_db.transaction","BEGIN",null,null]
+	["postgres_server.connect_test_db.public.source_table","c",{"id":"780:23803904","total_order":1,"data_collection_order":1},null]
+	["postgres_server.connect_test_db.public.source_table","c",{"id":"780:23803904","total_order":2,"data_collection_order":2},null]
+	["postgres_server.connect_test_db.transaction","END",2,[{"data_collection":"public.source_table","event_count":2}]]
+	OUT
+}
+
+@test "a logical decoding message goes to PREFIX.message" {
+	cdc-envelope -p "$PREFIX" <"$FIX/message.in" | normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/message.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	run -0 bash -c "cdc-envelope -p $PREFIX --skipped-operations m <'$FIX/message.in'"
+	assert_output ''
+}
+
+@test "snapshot reads carry their snapshot marker" {
+	run -0 bash -c "cdc-envelope -p $PREFIX <'$FIX/snapshot.in' | jq -c '[.value.payload.op, .value.payload.source.snapshot]'"
+	assert_output '["r","first"]'
+}
+
+@test "--topic-template routes records; schema names stay" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --topic-template 'cdc.\${table}' <'$FIX/seed-insert.in' | jq -r '[.topic, .value.schema.name] | join(\" \")'"
+	assert_output "cdc.source_table $PREFIX.public.source_table.Envelope"
+}
+
+@test "--source-version changes source.version" {
+	run -0 bash -c "cdc-envelope -p $PREFIX --source-version 2.7.4.Final <'$FIX/seed-insert.in' | jq -r .value.payload.source.version"
+	assert_output 2.7.4.Final
+}
+
+@test "--decimal double and string, --time-precision connect" {
+	local t="$FIX/types"
+	run -0 bash -c "cdc-envelope -p p --decimal double <'$t/numeric-p-s.line' | jq -c '[.value.schema.fields[1].fields[1].type, .value.payload.after.v]'"
+	assert_output '["double",123.45]'
+	run -0 bash -c "cdc-envelope -p p --decimal string <'$t/numeric-variable.line' | jq -c '[.value.schema.fields[1].fields[1].type, .value.payload.after.v]'"
+	assert_output '["string","10.1111"]'
+	run -0 bash -c "cdc-envelope -p p --decimal string <'$t/money.line' | jq -c .value.payload.after.v"
+	assert_output '"1234.11"'
+	run -0 bash -c "cdc-envelope -p p --time-precision connect <'$t/timestamp.line' | jq -c '[.value.schema.fields[1].fields[1].name, .value.payload.after.v]'"
+	assert_output '["org.apache.kafka.connect.data.Timestamp",1478267490123]'
+	run -0 bash -c "cdc-envelope -p p --time-precision connect <'$t/time.line' | jq -c '[.value.schema.fields[1].fields[1].name, .value.payload.after.v]'"
+	assert_output '["org.apache.kafka.connect.data.Time",49890000]'
+}
+
+@test "--decimal precise refuses NaN with a hint" {
+	sed 's/"123.45"/"NaN"/' "$FIX/types/numeric-p-s.line" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p p <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"--decimal double or string"* ]] || fail "stderr: $stderr"
+	run -0 bash -c "cdc-envelope -p p --decimal double <'$BATS_TEST_TMPDIR/in' | jq -c .value.payload.after.v"
+	assert_output '"NaN"'
+}
+
+@test "a changed column list (ALTER TABLE) rebuilds the schema" {
+	sed 's/"typmod":14/"typmod":54/; s/"optional":true,"default":null}/"optional":true,"default":null},{"name":"extra","type":"int8","oid":20,"typmod":-1,"key":0,"optional":true,"default":"42"}/; s/"name":"test1"}/"name":"test1","extra":7}/' \
+		"$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/altered"
+	run -0 bash -c "cat '$FIX/seed-insert.in' '$BATS_TEST_TMPDIR/altered' '$FIX/seed-insert.in' | cdc-envelope -p $PREFIX | jq -c '[.value.schema.fields[1].fields[-1], .value.payload.after]'"
+	assert_output - <<-'OUT'
+	[{"type":"string","optional":true,"field":"name"},{"id":8,"name":"test1"}]
+	[{"type":"int64","optional":true,"default":42,"field":"extra"},{"id":8,"name":"test1","extra":7}]
+	[{"type":"string","optional":true,"field":"name"},{"id":8,"name":"test1"}]
+	OUT
+}
+
+@test "schema defaults as PostgresDefaultValueConverter parses them; null becomes the default" {
+	run -0 bash -c "cdc-envelope -p p <'$FIX/defaults.in' | sed -n 's/^.*\"payload\":{\"before\":null,\(\"after\":.*\),\"source\".*$/\\1/p'"
+	assert_output '"after":{"id":1,"big":9223372036854775807,"i":1,"neg":-5,"s":"abc","nul":null,"b":false,"n":"AMg=","ts":"1970-01-01T00:00:00.000000Z","u":"00000000-0000-0000-0000-000000000000","dom":null,"j":"{}","d":0,"m":"ok","by":null}'
+	run -0 bash -c "cdc-envelope -p p <'$FIX/defaults.in' | jq -c '[.value.schema.fields[1].fields[] | .default]'"
+	assert_output '[0,9223372036854776000,42,-5,"abc",null,true,"AJY=","1970-01-01T00:00:00.000000Z","00000000-0000-0000-0000-000000000000",null,"{}",0,"ok",null]'
+}
+
+@test "SIGTERM: the records so far are out, exit 0" {
+	local out="$BATS_TEST_TMPDIR/out" pid st=0
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in" >"$out" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	cat "$FIX/seed-insert.in" >&4
+	wait_until 3 test -s "$out"
+	kill -TERM "$pid"
+	wait "$pid" || st=$?
+	exec 4>&-
+	assert_equal "$st" 0
+	run jq -r .key.payload.id "$out"
+	assert_output 8
+}
+
+# Captured from pg-wal-tail on PostgreSQL 15: a table with a column of every
+# type, insert, update, key change, delete, message and truncate.
+@test "pg-wal-tail's own output for every type converts as expected" {
+	cdc-envelope -p pfx --skipped-operations none <"$FIX/pg-wal-tail-types.in" 2>"$BATS_TEST_TMPDIR/err" |
+		normalize >"$BATS_TEST_TMPDIR/got"
+	run diff "$FIX/pg-wal-tail-types.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	run grep -c 'has no Debezium schema: left out' "$BATS_TEST_TMPDIR/err"
+	assert_output 5
+}

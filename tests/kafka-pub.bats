@@ -1,0 +1,235 @@
+#!/usr/bin/env bats
+# kafka-pub: record lines to Kafka, against the stack's KRaft broker, with
+# kcat as the independent reader; librdkafka's mock cluster for errors a
+# real broker cannot be made to return.
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+setup_file() { stack_up; }
+teardown_file() { stack_down; }
+
+setup() {
+	T=$(unique_name pub)
+	B=$WALPIPE_BROKERS
+}
+
+# kdump TOPIC: every record as "partition key value headers", kcat's view.
+kdump() {
+	timeout 30 kcat -b "$B" -C -t "$1" -e -q -f '%p|%k|%s|%h\n'
+}
+
+# Java's murmur2 partition of a key (Utils.murmur2, toPositive, % n).
+java_partition() {
+	python3 - "$1" "$2" <<-'PY'
+	import sys
+	data = sys.argv[1].encode(); n = int(sys.argv[2])
+	m, M = 0x5bd1e995, 0xffffffff
+	h = (0x9747b28c ^ len(data)) & M
+	for i in range(len(data) // 4):
+	    k = int.from_bytes(data[4 * i:4 * i + 4], "little")
+	    k = (k * m) & M; k ^= k >> 24; k = (k * m) & M
+	    h = ((h * m) & M) ^ k
+	t = len(data) & ~3; rem = len(data) & 3
+	if rem == 3: h ^= data[t + 2] << 16
+	if rem >= 2: h ^= data[t + 1] << 8
+	if rem >= 1: h ^= data[t]; h = (h * m) & M
+	h ^= h >> 13; h = (h * m) & M; h ^= h >> 15
+	print((h & 0x7fffffff) % n)
+	PY
+}
+
+@test "records reach the broker byte for byte: JSON, null, text, base64, headers" {
+	printf '%s\n' \
+		'{"topic":"'"$T"'","key":{"id":1},"value":{"a":"x y","n":1.50},"headers":{"h1":"v1","h2":"é"}}' \
+		'{"key":{"id":1},"value":null}' \
+		'{"key":"plain \"text\"","key_encoding":"text","value":"AAEC/w==","value_encoding":"base64"}' \
+		'{"key":null,"value":[1, 2,  3]}' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	run -0 kdump "$T"
+	assert_line -n 0 '0|{"id":1}|{"a":"x y","n":1.50}|h1=v1,h2=é'
+	assert_line -n 1 '0|{"id":1}||'
+	assert_line -n 3 '0||[1,2,3]|'
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -o 2 -c 1 -q -f '%k|%s' | od -An -tx1 | tr -d ' \n'"
+	assert_output "$(printf 'plain "text"|' | od -An -tx1 | tr -d ' \n')000102ff"
+	# A tombstone has no value bytes at all, as kcat's -Z shows.
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -o 1 -c 1 -q -Z -f '%S'"
+	assert_output -- '-1'
+}
+
+@test "keys are partitioned like the Java client (murmur2)" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --partitions 4
+	for k in 1 2 3 42 '"abc"' '{"id":7}'; do
+		echo "{\"key\":$k,\"value\":1}"
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	run -0 kdump "$T"
+	for line in "${lines[@]}"; do
+		IFS='|' read -r p k _ <<<"$line"
+		assert_equal "$p" "$(java_partition "$k" 4)"
+	done
+	assert_equal "${#lines[@]}" 6
+}
+
+@test "--ack-file holds the last pos acknowledged; records without pos do not move it" {
+	printf '%s\n' \
+		'{"key":1,"value":1,"pos":"0/16B3748:1"}' \
+		'{"key":2,"value":null,"pos":"0/16B3748:2"}' \
+		'{"key":3,"value":3}' |
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/16B3748:2'
+}
+
+@test "a malformed line: exit 65 naming it, earlier records acknowledged" {
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/10:1"}' '{"key":2,"value":' '{"key":3,"value":3}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" 'kafka-pub: error: line 2: column 18: unexpected end of input'
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/10:1'
+	run -0 kdump "$T"
+	assert_output '0|1|1|'
+}
+
+@test "a line without topic and no -t: exit 65 naming the line" {
+	echo '{"key":1,"value":1}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" 'kafka-pub: error: line 1: record has no "topic" and no -t TOPIC was given'
+}
+
+@test "-T sends every record to -t, whatever its topic" {
+	echo '{"topic":"elsewhere","key":1,"value":1}' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -T <"$BATS_TEST_TMPDIR/in"
+	run -0 kdump "$T"
+	assert_output '0|1|1|'
+}
+
+@test "line partition and -p choose the partition; a missing one is exit 69" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --partitions 3
+	printf '%s\n' '{"key":1,"value":1,"partition":2}' '{"key":1,"value":2}' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -p 1 <"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%p %s\n' | sort"
+	assert_output $'1 2\n2 1'
+	echo '{"key":1,"value":1,"partition":7}' >"$BATS_TEST_TMPDIR/in"
+	run -69 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'line 1: '*'partition'* ]] || fail "$stderr"
+}
+
+@test "--create-topic with configs and --delete-topic" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --partitions 2 \
+		--replication-factor 1 --topic-config cleanup.policy=compact --topic-config retention.ms=3600000
+	run -0 bash -c "kcat -b '$B' -L -t '$T' | grep -c 'partition [01],'"
+	assert_output 2
+	run -69 --separate-stderr timeout 60 kafka-pub -b "$B" --create-topic "$T"
+	[[ $stderr == *"could not create topic \"$T\""* ]] || fail "$stderr"
+	run -0 timeout 60 kafka-pub -b "$B" --delete-topic "$T"
+	wait_until 20 bash -c "! kcat -b '$B' -L -t '$T' 2>&1 | grep -q 'partition 0,'"
+}
+
+@test "no broker: exit 75 after --connect-timeout" {
+	echo '{"key":1,"value":1}' >"$BATS_TEST_TMPDIR/in"
+	run -75 --separate-stderr timeout 30 kafka-pub -b 127.0.0.1:9 -t "$T" --connect-timeout 2 <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'no Kafka broker reachable within 2000 ms'* ]] || fail "$stderr"
+}
+
+@test "SIGTERM: stop reading, deliver what is in flight, write the ack, exit 0" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/20:1"}' '{"key":2,"value":2,"pos":"0/20:2"}' >&4
+	wait_until 20 grep -q 'pos 0/20:2' "$BATS_TEST_TMPDIR/ack"
+	kill -TERM "$pid"
+	run -0 timeout 20 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+	wait "$pid" || fail "kafka-pub exited $?"
+	exec 4>&-
+	run -0 kdump "$T"
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "broker restarted in the middle: nothing lost, nothing doubled" {
+	n=300
+	{
+		for ((i = 1; i <= n; i++)); do
+			echo "{\"key\":$i,\"value\":{\"i\":$i},\"pos\":\"0/30:$i\"}"
+			((i % 10)) || sleep 0.1
+		done
+	} | kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" 3>&- &
+	pid=$!
+	wait_until 30 test -s "$BATS_TEST_TMPDIR/ack"
+	"$REPO/scripts/stack" stop-broker
+	sleep 1
+	"$REPO/scripts/stack" start-broker
+	wait "$pid" || fail "kafka-pub exited $?"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "pos 0/30:$n"
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | sort -n | uniq | wc -l"
+	assert_output "$n"
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | wc -l"
+	assert_output "$n"
+}
+
+@test "broker killed (SIGKILL) and restarted: nothing lost, nothing doubled" {
+	n=300
+	{
+		for ((i = 1; i <= n; i++)); do
+			echo "{\"key\":$i,\"value\":{\"i\":$i},\"pos\":\"0/31:$i\"}"
+			((i % 10)) || sleep 0.1
+		done
+	} | kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" 3>&- &
+	pid=$!
+	wait_until 30 test -s "$BATS_TEST_TMPDIR/ack"
+	"$REPO/scripts/stack" kill-broker
+	sleep 1
+	"$REPO/scripts/stack" start-broker
+	wait "$pid" || fail "kafka-pub exited $?"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "pos 0/31:$n"
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | sort -n | uniq -c | awk '\$1 != 1' | wc -l"
+	assert_output 0
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | wc -l"
+	assert_output "$n"
+}
+
+@test "mock cluster: retriable produce errors are retried, every record acked once" {
+	# 6 NOT_LEADER_FOR_PARTITION, 7 REQUEST_TIMED_OUT: retriable.
+	seq 1 50 | sed 's/.*/{"key":&,"value":&,"pos":"0\/40:&"}/' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b unused:9092 -X test.mock.num.brokers=3 -t "$T" \
+		--mock-errors 6,7,6 --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/40:50'
+}
+
+@test "mock cluster: a permanent delivery error is exit 65 naming the line" {
+	# 10 MESSAGE_TOO_LARGE: the broker refuses the record for good.
+	echo '{"key":1,"value":1,"pos":"0/50:1"}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr timeout 60 kafka-pub -b unused:9092 -X test.mock.num.brokers=3 \
+		-t "$T" --mock-errors 10 --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'line 1: delivery to topic "'"$T"'" failed: '* ]] || fail "$stderr"
+	assert [ ! -e "$BATS_TEST_TMPDIR/ack" ]
+}
+
+@test "a full producer queue applies backpressure and drops nothing" {
+	seq 1 2000 | sed 's/.*/{"key":&,"value":&,"pos":"0\/70:&"}/' >"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.messages=10 \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/70:2000'
+	run -0 bash -c "kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | sort -n | uniq | wc -l"
+	assert_output 2000
+}
+
+@test "an ack file that cannot be written: exit 74" {
+	echo '{"key":1,"value":1,"pos":"0/60:1"}' >"$BATS_TEST_TMPDIR/in"
+	run -74 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" \
+		--ack-file "$BATS_TEST_TMPDIR/no/such/dir/ack" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'could not write acknowledgement file'* ]] || fail "$stderr"
+}
+
+@test "bad option values: exit 64 with the hint" {
+	run -64 --separate-stderr kafka-pub -b "$B" -p x
+	[[ $stderr == *'invalid value "x" for option -p'* ]] || fail "$stderr"
+	run -64 --separate-stderr kafka-pub -t "$T"
+	[[ $stderr == *'no brokers given'* ]] || fail "$stderr"
+	run -64 --separate-stderr kafka-pub -b "$B" -X nosuch.property=1
+	[[ $stderr == *'nosuch.property'* ]] || fail "$stderr"
+}
