@@ -90,6 +90,14 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output 0
 }
 
+@test "records delivered twice within one run are applied once" {
+	cat "$F/seed-kafka.ndjson" <(sed -n 1,2p "$F/seed-kafka.ndjson") >"$BATS_TEST_TMPDIR/twice"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" -v <"$BATS_TEST_TMPDIR/twice"
+	[[ $stderr == *"applied 3 changes, skipped 2 already applied"* ]]
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+}
+
 @test "records with pos: a delete's record rides with its tombstone's pos" {
 	apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-pos.ndjson"
 	run -0 cat "$BATS_TEST_TMPDIR/ack"
@@ -364,4 +372,13 @@ kill_and_rerun() { # MODE FLAGS...
 	wait "$pid" || status=$?
 	exec 5>&-
 	[ "$status" -eq 0 ]
+}
+
+@test "an unreachable server: exit 75, nothing acknowledged" {
+	"$REPO/scripts/stack" stop-pg replica
+	run -75 --separate-stderr apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" \
+		<"$F/seed-kafka.ndjson"
+	"$REPO/scripts/stack" start-pg replica
+	[[ $stderr == *"could not connect"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ack" ]
 }

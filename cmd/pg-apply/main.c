@@ -64,6 +64,9 @@ struct source {
 	char	   *name;			/* key in the offsets table */
 	char	   *topic;			/* NULL for positions */
 	int32_t		partition;
+	bool		has_seen;		/* the highest position taken into a batch */
+	int64_t		seen;
+	struct pos	seen_pos;
 	bool		has_applied;	/* what the sink holds */
 	int64_t		applied;
 	struct pos	applied_pos;
@@ -192,16 +195,17 @@ load_offset(void *ctx, const char *name, const char *position)
 	if (strcmp(name, "pos") == 0) {
 		src = find_source(c, NULL, 0, 0);
 		if (pos_parse(position, strlen(position), &src->applied_pos))
-			src->has_applied = true;
+			src->has_applied = src->has_seen = true;
 		else
 			log_warn("offsets table: bad position \"%s\" for \"%s\"", position, name);
+		src->seen_pos = src->applied_pos;
 		return;
 	}
 	if (slash == NULL)
 		return;
 	src = find_source(c, name, (size_t) (slash - name), (int32_t) strtol(slash + 1, NULL, 10));
-	src->applied = strtoll(position, &end, 10);
-	src->has_applied = end != position && *end == '\0';
+	src->applied = src->seen = strtoll(position, &end, 10);
+	src->has_applied = src->has_seen = end != position && *end == '\0';
 }
 
 static void
@@ -664,7 +668,8 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	}
 	if (rp->has_offset && rp->topic.n) {
 		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
-		if (src->has_applied && rp->offset <= src->applied) {
+		/* Applied, or in a batch already (a redelivery). */
+		if (src->has_seen && rp->offset <= src->seen) {
 			c->skipped++;
 			return;
 		}
@@ -674,7 +679,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 			return;
 		}
 		src = find_source(c, NULL, 0, 0);
-		if (src->has_applied && pos_cmp(pos, src->applied_pos) <= 0) {
+		if (src->has_seen && pos_cmp(pos, src->seen_pos) <= 0) {
 			/* Applied before, with the records of its change before it. */
 			c->skipped += 1 + (c->b->nops - c->group_start);
 			batch_truncate(c->b, c->group_start);
@@ -687,12 +692,12 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	else if (c->b->nops > before && src && src->topic)
 		c->b->ops[before].topic = src->topic;
 	if (src && src->topic) {
-		src->batch = rp->offset;
-		src->has_batch = true;
+		src->batch = src->seen = rp->offset;
+		src->has_batch = src->has_seen = true;
 		c->group_start = c->b->nops;
 	} else if (src) {
-		src->batch_pos = pos;
-		src->has_batch = true;
+		src->batch_pos = src->seen_pos = pos;
+		src->has_batch = src->has_seen = true;
 		c->group_start = c->b->nops;
 	}
 }
