@@ -30,6 +30,7 @@ struct tmp {					/* temporary tables for one shape of a table */
 
 struct table {
 	char	   *name;
+	size_t		namelen;
 	char	   *qname;			/* quoted for SQL */
 	bool		loaded;
 	bool		exists;
@@ -178,13 +179,14 @@ applier_table(struct applier *a, const char *name, size_t n)
 	struct table *t;
 	struct buf	q = BUF_INIT;
 
-	if (a->last && strlen(a->last->name) == n && memcmp(a->last->name, name, n) == 0)
+	if (a->last && a->last->namelen == n && memcmp(a->last->name, name, n) == 0)
 		return a->last;
 	for (t = a->tables; t; t = t->next)
-		if (strlen(t->name) == n && memcmp(t->name, name, n) == 0)
+		if (t->namelen == n && memcmp(t->name, name, n) == 0)
 			return a->last = t;
 	t = xcalloc(1, sizeof *t);
 	t->name = xstrndup(name, n);
+	t->namelen = n;
 	quote_qualified(&q, t->name);
 	t->qname = xstrdup(buf_cstr(&q));
 	buf_free(&q);
@@ -972,24 +974,39 @@ apply_slow(struct applier *a, struct batch *b, reject_fn reject, void *ctx,
 	return true;
 }
 
+/*
+ * Stores the offsets and commits, in one round trip: a multi-statement
+ * query stops at its first error, so COMMIT runs only after the INSERT.
+ */
 static bool
-store_offsets(struct applier *a, const struct offset_row *offs, int noffs,
-			  char *errbuf, size_t errsize)
+store_offsets_commit(struct applier *a, const struct offset_row *offs, int noffs,
+					 char *errbuf, size_t errsize)
 {
 	struct buf *q = &a->sql;
 	int			i;
 
 	buf_reset(q);
-	buf_printf(q, "INSERT INTO %s (source, position, updated_at) VALUES ($1, $2, now())"
-			   " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
-			   " updated_at = EXCLUDED.updated_at", a->offsets_qname);
+	if (noffs > 0)
+		buf_printf(q, "INSERT INTO %s (source, position, updated_at) VALUES ", a->offsets_qname);
 	for (i = 0; i < noffs; i++) {
-		const char *params[2] = {offs[i].source, offs[i].position};
+		char	   *src = PQescapeLiteral(a->conn, offs[i].source, strlen(offs[i].source));
+		char	   *pos = PQescapeLiteral(a->conn, offs[i].position, strlen(offs[i].position));
 
-		if (!run_params(a, buf_cstr(q), 2, params, errbuf, errsize))
+		if (src == NULL || pos == NULL) {
+			snprintf(errbuf, errsize, "could not quote a position");
+			PQfreemem(src);
+			PQfreemem(pos);
 			return false;
+		}
+		buf_printf(q, "%s(%s, %s, now())", i ? ", " : "", src, pos);
+		PQfreemem(src);
+		PQfreemem(pos);
 	}
-	return true;
+	if (noffs > 0)
+		buf_puts(q, " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
+				 " updated_at = EXCLUDED.updated_at; ");
+	buf_puts(q, "COMMIT");
+	return run(a, buf_cstr(q), errbuf, errsize);
 }
 
 static enum apply_status
@@ -1028,7 +1045,7 @@ applier_apply(struct applier *a, struct batch *b, const struct offset_row *offs,
 		}
 	}
 	*failed = NULL;
-	if (!store_offsets(a, offs, noffs, errbuf, errsize) || !run(a, "COMMIT", errbuf, errsize)) {
+	if (!store_offsets_commit(a, offs, noffs, errbuf, errsize)) {
 		(void) run(a, "ROLLBACK", err2, sizeof err2);
 		forget_all(a);
 		return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;

@@ -35,6 +35,8 @@
 #include "sig.h"
 
 #define DEFAULT_OFFSETS_TABLE "public.walpipe_offsets"
+#define DEFAULT_BATCH_SIZE 5000L
+#define DEFAULT_FLUSH_MS 1000L
 
 struct ctx;
 
@@ -133,7 +135,7 @@ usage(void)
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   1000L, 1000L, DEFAULT_OFFSETS_TABLE);
+		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_OFFSETS_TABLE);
 }
 
 /* Server notices ("relation already exists, skipping") are for -v. */
@@ -898,8 +900,8 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	memset(&c, 0, sizeof c);
-	c.s.batch_size = 1000;
-	c.flush_interval_ms = 1000;
+	c.s.batch_size = DEFAULT_BATCH_SIZE;
+	c.flush_interval_ms = DEFAULT_FLUSH_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];
 	pthread_mutex_init(&c.dead_lock, NULL);
