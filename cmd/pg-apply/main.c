@@ -238,6 +238,8 @@ write_ack(struct ctx *c)
 
 /* Bad records */
 
+static void finish_inflight(struct ctx *c);
+
 static void
 name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partition, int64_t offset)
 {
@@ -287,8 +289,11 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 		topic = buf_cstr(&c->tmp);
 	}
 	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
-	if (!c->skip_errors)
+	if (!c->skip_errors) {
+		/* The batch before this one is complete: let it commit. */
+		finish_inflight(c);
 		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
+	}
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
 	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
 	dead_letter(c, lineno, line, n, msg);
@@ -394,7 +399,6 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 			json_str_decode(k, &c->tmp);
 			i = shape_find_col(sh, c->tmp.data, c->tmp.len, hint);
 		}
-
 		if (i < 0 || (keys && i >= sh->nkeys) || (skip_keys && i < sh->nkeys))
 			continue;
 		hint = i + 1;
@@ -411,7 +415,6 @@ get_schema_payload(struct json_slice v, struct json_slice *schema, struct json_s
 		json_obj_get(v, "payload", payload);
 }
 
-/* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
 /* The members of an envelope payload that matter, in one pass. */
 static void
 envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slice *after,
@@ -434,6 +437,7 @@ envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slic
 	}
 }
 
+/* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
 static bool
 add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
 	   char *err, size_t errsize)
