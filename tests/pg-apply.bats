@@ -222,6 +222,54 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output "1|test3|42"
 }
 
+@test "primary key from the value (record_value): upsert, and delete by before" {
+	sed -n 1,2p "$F/seed-kafka.ndjson" |
+		apply -m upsert -k record_value --pk-fields id --delete --auto-create -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+	sed -n 3,4p "$F/seed-kafka.ndjson" |
+		apply -m upsert -k record_value --pk-fields id --delete --auto-create -t "$T"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+}
+
+@test "insert mode update changes existing rows only" {
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name text)" "INSERT INTO $T VALUES (1, 'old')"
+	sed -n 2p "$F/seed-kafka.ndjson" | apply -m update -k record_key -t "$T"
+	sed -n 2p "$F/seed-kafka.ndjson" | sed 's/"offset":1/"offset":2/; s/"id":1/"id":9/g' |
+		apply -m update -k record_key -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+}
+
+@test "long runs go in bulk: upserts collapsed per key, updates, deletes" {
+	"$F/gen-records" 300 inserts >"$BATS_TEST_TMPDIR/ins"
+	# The same keys again, later (their pos in the next "segment").
+	sed 's/,"name":"n\([0-9]*\)"}/,"name":"v\1"}/; s/"pos":"0\//"pos":"1\//' \
+		"$BATS_TEST_TMPDIR/ins" >"$BATS_TEST_TMPDIR/upd"
+	# One batch, one run of 600 upserts, each key twice: the last one wins.
+	cat "$BATS_TEST_TMPDIR/ins" "$BATS_TEST_TMPDIR/upd" >"$BATS_TEST_TMPDIR/both"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}a" -v -v \
+		<"$BATS_TEST_TMPDIR/both"
+	[[ $stderr == *'SELECT "id","name" FROM pg_temp.'* ]]
+	[[ $stderr != *"retrying change by change"* ]]
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE name = 'v' || id) FROM $T"
+	assert_output "300|300"
+	jq -c 'select(.value.payload.after.id <= 100) | .value.payload.op = "d" |
+		.value.payload.before = .value.payload.after | .value.payload.after = null' \
+		"$BATS_TEST_TMPDIR/ins" >"$BATS_TEST_TMPDIR/del"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}b" -v -v \
+		<"$BATS_TEST_TMPDIR/del"
+	[[ $stderr == *"DELETE FROM \"$T\" AS d USING pg_temp."* ]]
+	run -0 psql_rep "SELECT count(*), min(id) FROM $T"
+	assert_output "200|101"
+	run -0 --separate-stderr apply -m update -k record_key -t "$T" --offsets-table "${OFF}c" -v -v \
+		<"$BATS_TEST_TMPDIR/ins"
+	[[ $stderr == *"UPDATE \"$T\" AS d SET"* ]]
+	run -0 psql_rep "SELECT count(*) FROM $T WHERE name = 'n' || id"
+	assert_output 200
+}
+
 @test "without --auto-create a missing table is an error" {
 	run -65 --separate-stderr apply -m upsert -k record_key -t "$T" <"$F/seed-kafka.ndjson"
 	[[ $stderr == *"does not exist"* ]]
