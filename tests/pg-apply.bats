@@ -292,6 +292,10 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	jq -c '.offset = 8' "$BATS_TEST_TMPDIR/trunc" | apply "${seed_flags[@]}" --truncate -t "$T"
 	run -0 psql_rep "SELECT count(*) FROM $T"
 	assert_output 0
+	# A table that is not there is empty already.
+	jq -c '.offset = 9' "$BATS_TEST_TMPDIR/trunc" | apply "${seed_flags[@]}" --truncate -t "${T}_none"
+	run -0 psql_rep "SELECT to_regclass('${T}_none') IS NULL"
+	assert_output t
 }
 
 @test "identifiers are quoted: capitals, spaces, quotes, no injection" {

@@ -426,6 +426,18 @@ ensure_table(struct applier *a, struct table *t, struct shape *sh, char *errbuf,
 	return true;
 }
 
+/*
+ * Gets op's table ready: created or widened for a row change, its
+ * existence known for a truncate.
+ */
+static bool
+prepare_op(struct applier *a, struct op *op, char *errbuf, size_t errsize)
+{
+	if (op->kind == OPK_TRUNCATE)
+		return op->table->loaded || load_columns(a, op->table, errbuf, errsize);
+	return ensure_table(a, op->table, op->shape, errbuf, errsize);
+}
+
 /* SQL text pieces */
 
 static void
@@ -495,6 +507,8 @@ build_one(struct applier *a, struct batch *b, const struct op *op, const char **
 
 	buf_reset(q);
 	if (op->kind == OPK_TRUNCATE) {
+		if (!op->table->exists)
+			return -1;			/* nothing to empty */
 		buf_printf(q, "TRUNCATE TABLE %s", op->table->qname);
 		return 0;
 	}
@@ -916,10 +930,9 @@ apply_fast(struct applier *a, struct batch *b, const struct op **failed,
 			end = run_end(b, end);
 		for (j = i; j < end; j++) {
 			*failed = &b->ops[j];
-			if (b->ops[j].kind != OPK_TRUNCATE &&
-				(j == i || b->ops[j].table != b->ops[j - 1].table ||
-				 b->ops[j].shape != b->ops[j - 1].shape) &&
-				!ensure_table(a, b->ops[j].table, b->ops[j].shape, errbuf, errsize))
+			if ((j == i || b->ops[j].table != b->ops[j - 1].table ||
+				 b->ops[j].shape != b->ops[j - 1].shape || b->ops[j].kind != b->ops[j - 1].kind) &&
+				!prepare_op(a, &b->ops[j], errbuf, errsize))
 				return false;
 		}
 		if (end - i == 1) {
@@ -952,8 +965,7 @@ apply_slow(struct applier *a, struct batch *b, reject_fn reject, void *ctx,
 		*failed = op;
 		if (!run(a, "SAVEPOINT pg_apply", errbuf, errsize))
 			return false;
-		if ((op->kind == OPK_TRUNCATE || ensure_table(a, op->table, op->shape, errbuf, errsize)) &&
-			exec_one(a, b, op, errbuf, errsize)) {
+		if (prepare_op(a, op, errbuf, errsize) && exec_one(a, b, op, errbuf, errsize)) {
 			if (!run(a, "RELEASE SAVEPOINT pg_apply", errbuf, errsize))
 				return false;
 			continue;
