@@ -501,3 +501,44 @@ JSON
 	run -69 --separate-stderr pwt -S "$SLOT" -P "$PUB" --snapshot initial
 	[[ $stderr == *"a consistent snapshot needs a new slot"* ]] || fail "$stderr"
 }
+
+@test "-c: settings from a Debezium connector file, the command line wins" {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, name varchar(10))" "INSERT INTO $T VALUES (1, 'snap')"
+	cat >"$BATS_TEST_TMPDIR/conn.json" <<JSON
+{"name": "postgres-source-connector", "config": {
+  "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "127.0.0.1", "database.port": "$WALPIPE_SOURCE_PORT",
+  "database.user": "postgres", "database.password": "postgrespass",
+  "database.dbname": "connect_test_db", "plugin.name": "pgoutput",
+  "slot.name": "$SLOT", "publication.name": "$PUB", "table.include.list": "public.$T",
+  "status.update.interval.ms": "200", "topic.prefix": "postgres_server.connect_test_db"}}
+JSON
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --create-slot --end-lsn now
+	assert_equal "$(jq -c '[.op, .table, .after.name, .snapshot]' <<<"$output")" "[\"r\",\"$T\",\"snap\",\"first\"]"
+	run -0 psql_src "SELECT tablename FROM pg_publication_tables WHERE pubname = '$PUB'"
+	assert_output "$T"
+	psql_src "INSERT INTO $T VALUES (2, 'stream')"
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.name]' <<<"$output")" '["c","stream"]'
+	# The command line wins over the file.
+	run -69 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" -S nosuchslot
+	[[ $stderr == *'"nosuchslot" does not exist'* ]] || fail "$stderr"
+	sed -i 's/"pgoutput"/"decoderbufs"/' "$BATS_TEST_TMPDIR/conn.json"
+	run -78 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json"
+	[[ $stderr == *'plugin.name'*'only pgoutput'* ]] || fail "$stderr"
+	run -66 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/nosuch.json"
+}
+
+@test "a server restart: reconnect with backoff, nothing lost, nothing twice" {
+	new_table
+	pwt_bg -S "$SLOT" -P "$PUB" --status-interval 0.2 --retries 8 >"$OUT"
+	psql_src "INSERT INTO $T VALUES (1, 'a')"
+	wait_until 20 lines_ge "$OUT" 1
+	"$REPO/scripts/stack" stop-pg main 2>/dev/null
+	"$REPO/scripts/stack" start-pg main 2>/dev/null
+	psql_src "INSERT INTO $T VALUES (2, 'b')"
+	wait_until 60 lines_ge "$OUT" 2
+	stop_bg
+	run -0 jq -r .after.id "$OUT"
+	assert_output "$(printf '%s\n' 1 2)"
+}

@@ -33,7 +33,8 @@ ackq_push(struct ackq *q, uint64_t commit_lsn, uint64_t end_lsn, uint64_t nchang
 {
 	struct ackq_ent *e;
 
-	if (end_lsn <= q->confirmed)
+	/* Already confirmed, or queued before a reconnect made the server resend it. */
+	if (end_lsn <= q->confirmed || (q->len > 0 && ent(q, q->len - 1)->end_lsn >= end_lsn))
 		return;
 	/* Two empty transactions in a row release together: keep one. */
 	if (nchanges == 0 && q->len > 0 && ent(q, q->len - 1)->nchanges == 0) {

@@ -4,6 +4,7 @@
  * labels and comments, one query per relation.
  */
 #include "catalog.h"
+#include "tail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,8 +150,7 @@ catalog_rel(PGconn *conn, uint32_t oid, const struct pgo_msg *m,
 
 		snprintf(sqlstate, 6, "%s", st ? st : "");
 		snprintf(errbuf, errsize, "could not read the catalog of relation %u: %s", oid,
-				 log_chomp(res ? PQresultErrorMessage(res) : PQerrorMessage(conn),
-						   msg, sizeof msg));
+				 pg_errmsg(conn, res, msg, sizeof msg));
 		goto done;
 	}
 	if (PQnfields(res) != F_COUNT) {

@@ -16,14 +16,21 @@
 #include "sig.h"
 #include "tail.h"
 
+#define DEFAULT_STATUS_INTERVAL_US INT64_C(10000000)
+#define DEFAULT_RETRIES 5
+#define DEFAULT_FETCH_SIZE 1000
+
 static void
-usage(const struct tail_opts *o)
+usage(void)
 {
 	printf("pg-wal-tail writes every change of PostgreSQL logical replication (pgoutput)\n"
 		   "as one JSON line.\n\n"
-		   "Usage: pg-wal-tail [-d CONNINFO] -S SLOT -P PUBLICATION [OPTION]...\n\n"
+		   "Usage: pg-wal-tail [-d CONNINFO] -S SLOT -P PUBLICATION [OPTION]...\n"
+		   "       pg-wal-tail -c FILE [OPTION]...\n\n"
 		   "Connection:\n"
 		   "  -d, --dbname=CONNINFO      connection string or URI (default: PG* variables)\n"
+		   "  -c, --connector-config=FILE  take unset options from a Debezium PostgreSQL\n"
+		   "                             connector JSON file\n"
 		   "\nSlot and publication:\n"
 		   "  -S, --slot=NAME            logical replication slot (pgoutput)\n"
 		   "  -P, --publication=NAME     publication to stream\n"
@@ -50,7 +57,8 @@ usage(const struct tail_opts *o)
 		   "  -v, --verbose              report progress on stderr\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   (long long) (o->status_interval_us / 1000000), o->retries, o->fetch_size);
+		   (long long) (DEFAULT_STATUS_INTERVAL_US / 1000000), DEFAULT_RETRIES,
+		   DEFAULT_FETCH_SIZE);
 }
 
 static uint64_t
@@ -75,6 +83,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 {
 	static const struct option long_options[] = {
 		{"dbname", required_argument, NULL, 'd'},
+		{"connector-config", required_argument, NULL, 'c'},
 		{"slot", required_argument, NULL, 'S'},
 		{"publication", required_argument, NULL, 'P'},
 		{"create-slot", no_argument, NULL, OPT_CREATE_SLOT},
@@ -99,10 +108,12 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 	static const char *const snapshot_modes[] = {"initial", "never", "initial-only", NULL};
 	int			c;
 	int			verbose = 0;
+	const char *config = NULL;
 
-	while ((c = getopt_long(argc, argv, "d:S:P:t:s:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:S:P:t:s:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'd': o->conninfo = optarg; break;
+			case 'c': config = optarg; break;
 			case 'S': o->slot = optarg; break;
 			case 'P': o->publication = optarg; break;
 			case 't':
@@ -137,13 +148,20 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 				o->fetch_size = (int) opt_int("--fetch-size", optarg, 1, 1000000);
 				break;
 			case 'v': verbose++; break;
-			case 'h': usage(o); exit(0);
+			case 'h': usage(); exit(0);
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
+	log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+	if (config)
+		tail_opts_from_connector(o, config);
+	if (o->status_interval_us < 0)
+		o->status_interval_us = DEFAULT_STATUS_INTERVAL_US;
+	if (o->heartbeat_us < 0)
+		o->heartbeat_us = 0;
 	if (o->slot == NULL)
 		usage_error("no slot given: use -S NAME");
 	if (o->publication == NULL && !o->drop_slot)
@@ -152,7 +170,6 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		usage_error("--drop-slot cannot be combined with --create-slot or --temporary-slot");
 	if (o->heartbeat_message && o->heartbeat_us == 0)
 		usage_error("--heartbeat-message needs --heartbeat SECONDS");
-	log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
 }
 
 int
@@ -164,9 +181,10 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	o.snapshot = SNAP_DEFAULT;
-	o.status_interval_us = 10000000;
-	o.retries = 5;
-	o.fetch_size = 1000;
+	o.status_interval_us = -1;	/* unset: the -c file or the default */
+	o.heartbeat_us = -1;
+	o.retries = DEFAULT_RETRIES;
+	o.fetch_size = DEFAULT_FETCH_SIZE;
 	parse_args(argc, argv, &o);
 
 	sig_setup();
@@ -174,16 +192,14 @@ main(int argc, char **argv)
 	tail_connect(&t);
 	if (o.drop_slot) {
 		tail_drop_slot(&t);
-		tail_close(&t);
-		return 0;
-	}
-	tail_setup(&t);
-	tail_snapshot(&t);
-	if (o.snapshot == SNAP_ONLY)
 		status = 0;
-	else
-		status = tail_stream(&t);
+	} else {
+		tail_setup(&t);
+		tail_snapshot(&t);
+		status = o.snapshot == SNAP_ONLY ? 0 : tail_stream(&t);
+	}
 	tail_close(&t);
 	free(o.tables);
+	tail_opts_free_connector();
 	return status;
 }

@@ -57,13 +57,20 @@ status_for_connect_error(const char *msg)
 	return EX_UNAVAILABLE;
 }
 
-/* The primary message of a failed result, else libpq's, without newline. */
+/*
+ * The primary message of a failed result, else libpq's first line
+ * (libpq adds hints on further lines), for one-line errors.
+ */
 const char *
 pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char	   *nl;
 
-	return log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
+	log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	return buf;
 }
 
 static const char *
@@ -108,8 +115,8 @@ connect_or_die(const char *conninfo, const char *replication)
  * Sessions print values in one style whatever the server's defaults:
  * ISO dates in UTC, shortest-exact floats, postgres intervals, hex bytea.
  */
-static void
-set_output_style(PGconn *conn)
+bool
+set_output_style(PGconn *conn, char *errbuf, size_t errsize)
 {
 	static const char *const sets[] = {
 		"SET DateStyle = 'ISO, YMD'", "SET TimeZone = 'UTC'",
@@ -119,7 +126,19 @@ set_output_style(PGconn *conn)
 	int			i;
 
 	for (i = 0; sets[i]; i++)
-		PQclear(exec_or_die(conn, sets[i], PGRES_COMMAND_OK, "could not set session style"));
+		if (!pg_command(conn, sets[i], errbuf, errsize))
+			return false;
+	return true;
+}
+
+static void
+set_output_style_or_die(PGconn *conn)
+{
+	char		err[1024];
+
+	if (!set_output_style(conn, err, sizeof err))
+		fatal(PQstatus(conn) == CONNECTION_BAD ? EX_TEMPFAIL : EX_UNAVAILABLE,
+			  "could not set session style: %s", err);
 }
 
 void
@@ -140,7 +159,7 @@ tail_connect(struct tail *t)
 	const char *db;
 
 	t->sql = connect_or_die(t->o->conninfo, NULL);
-	set_output_style(t->sql);
+	set_output_style_or_die(t->sql);
 	res = exec_or_die(t->sql, "SELECT pg_catalog.current_setting('wal_level')",
 					  PGRES_TUPLES_OK, "could not read wal_level");
 	if (PQntuples(res) != 1 || PQnfields(res) != 1) {
@@ -155,7 +174,7 @@ tail_connect(struct tail *t)
 	}
 	PQclear(res);
 	t->repl = connect_or_die(t->o->conninfo, "database");
-	set_output_style(t->repl);
+	set_output_style_or_die(t->repl);
 	db = PQdb(t->repl);
 	buf_reset(&t->db_json);
 	json_put_cstr(&t->db_json, db ? db : "");
@@ -217,12 +236,12 @@ ensure_publication(struct tail *t)
 		buf_free(&sql);
 		return;
 	}
-	if (t->o->ntables == 0)
+	if (t->o->ntables == 0 && !t->o->all_tables)
 		fatal(EX_UNAVAILABLE, "publication \"%s\" does not exist (create it, or name its tables with -t)",
 			  t->o->publication);
 	qp = ident(t->sql, t->o->publication);
 	buf_reset(&sql);
-	buf_printf(&sql, "CREATE PUBLICATION %s FOR TABLE ", qp);
+	buf_printf(&sql, "CREATE PUBLICATION %s FOR %s", qp, t->o->all_tables ? "ALL TABLES" : "TABLE ");
 	PQfreemem(qp);
 	for (i = 0; i < t->o->ntables; i++) {
 		if (i > 0)

@@ -157,6 +157,25 @@ need_rel(struct tail *t, uint32_t relid)
 	return r;
 }
 
+/*
+ * Reconnects the ordinary connection, which a server restart closes
+ * without libpq noticing until it is used.  Returns false if it failed.
+ */
+static bool
+reset_sql(struct tail *t)
+{
+	char		err[1024];
+
+	PQreset(t->sql);
+	if (PQstatus(t->sql) != CONNECTION_OK)
+		return false;
+	if (!set_output_style(t->sql, err, sizeof err)) {
+		log_warn("%s", err);
+		return false;
+	}
+	return true;
+}
+
 static void
 on_relation(struct tail *t)
 {
@@ -164,6 +183,8 @@ on_relation(struct tail *t)
 	char		state[6];
 	struct rel *r = catalog_rel(t->sql, t->msg.relid, &t->msg, err, sizeof err, state);
 
+	if (r == NULL && PQstatus(t->sql) == CONNECTION_BAD && reset_sql(t))
+		r = catalog_rel(t->sql, t->msg.relid, &t->msg, err, sizeof err, state);
 	if (r == NULL)
 		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : status_for_sqlstate(state),
 			  "%s", err);
@@ -539,8 +560,11 @@ heartbeat(struct tail *t)
 	if (t->o->heartbeat_message) {
 		res = pg_exec(t->sql, "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '"
 					  HEARTBEAT_PREFIX "', '')", PGRES_TUPLES_OK, err, sizeof err);
-		if (res == NULL)
+		if (res == NULL) {
 			log_warn("heartbeat message: %s", err);
+			if (PQstatus(t->sql) == CONNECTION_BAD)
+				(void) reset_sql(t);
+		}
 		PQclear(res);
 	}
 	update_confirm(t);
@@ -621,7 +645,7 @@ receive(struct tail *t)
 			char		msg[1024];
 
 			log_warn("could not read the replication stream: %s",
-					 log_chomp(PQerrorMessage(t->repl), msg, sizeof msg));
+					 pg_errmsg(t->repl, NULL, msg, sizeof msg));
 			return STEP_LOST;
 		}
 		if (on_copydata(t, (const unsigned char *) copybuf, (size_t) r) == STEP_LOST) {
@@ -665,18 +689,19 @@ reconnect(struct tail *t)
 			log_warn("%s", err);
 			continue;
 		}
-		if (!pg_command(t->repl, "SET DateStyle = 'ISO, YMD'", err, sizeof err) ||
-			!pg_command(t->repl, "SET TimeZone = 'UTC'", err, sizeof err) ||
-			!pg_command(t->repl, "SET IntervalStyle = 'postgres'", err, sizeof err) ||
-			!pg_command(t->repl, "SET extra_float_digits = 1", err, sizeof err) ||
-			!pg_command(t->repl, "SET bytea_output = 'hex'", err, sizeof err)) {
+		if (!set_output_style(t->repl, err, sizeof err)) {
 			log_warn("%s", err);
 			PQfinish(t->repl);
 			t->repl = NULL;
 			continue;
 		}
-		if (PQstatus(t->sql) != CONNECTION_OK)
-			PQreset(t->sql);
+		if (!reset_sql(t)) {
+			log_warn("could not reconnect the catalog connection: %s",
+					 pg_errmsg(t->sql, NULL, err, sizeof err));
+			PQfinish(t->repl);
+			t->repl = NULL;
+			continue;
+		}
 		if (start_replication(t, true))
 			return true;
 		PQfinish(t->repl);

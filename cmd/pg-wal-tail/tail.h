@@ -33,6 +33,7 @@ struct tail_opts {
 	bool		drop_slot;
 	bool		heartbeat_message;
 	bool		streaming;		/* protocol 2, in-progress transactions */
+	bool		all_tables;		/* create the publication FOR ALL TABLES */
 	enum snap_mode snapshot;
 	uint64_t	start_lsn;
 	uint64_t	end_lsn;		/* 0: none */
@@ -77,6 +78,11 @@ struct tail {
 	struct buf	replay;
 };
 
+/* Fills what the command line left unset from a connector JSON file. */
+void		tail_opts_from_connector(struct tail_opts *o, const char *path);
+/* Frees what that kept; the options' strings from the file go with it. */
+void		tail_opts_free_connector(void);
+
 /* Exit statuses map (sysexits.h); functions below fatal() on error. */
 void		tail_init(struct tail *t, const struct tail_opts *o);
 void		tail_connect(struct tail *t);
@@ -85,6 +91,9 @@ void		tail_drop_slot(struct tail *t);
 void		tail_snapshot(struct tail *t);
 int			tail_stream(struct tail *t);
 void		tail_close(struct tail *t);
+
+/* Sets DateStyle, TimeZone... for the change lines' value formats. */
+bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
 
 /* Microseconds since the Unix epoch. */
 int64_t		now_us(void);

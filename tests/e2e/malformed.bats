@@ -19,7 +19,7 @@ teardown_file() {
 	psql_src "select pg_create_logical_replication_slot('$SLOT', 'pgoutput')"
 	psql_src "insert into public.source_table (name) select 'r' || g from generate_series(1, 20) g"
 	end=$(psql_src "select pg_current_wal_lsn()")
-	run --separate-stderr bash -c "
+	run --separate-stderr bash -o pipefail -c "
 		pg-wal-tail -d \"\$WALPIPE_SOURCE\" --slot $SLOT --publication $PUB --end-lsn $end \
 			--ack-file $STATE/ack |
 		awk 'NR == 7 { print \"{not json\" } { print }' |
@@ -32,7 +32,7 @@ teardown_file() {
 
 @test "after the failure a clean run loses nothing" {
 	end=$(psql_src "select pg_current_wal_lsn()")
-	run bash -c "
+	run bash -o pipefail -c "
 		pg-wal-tail -d \"\$WALPIPE_SOURCE\" --slot $SLOT --publication $PUB --end-lsn $end \
 			--ack-file $STATE/ack |
 		cdc-envelope --prefix $PREFIX |

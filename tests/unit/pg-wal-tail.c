@@ -303,6 +303,10 @@ test_ackq(void)
 	ok(ackq_release(&q, ack) == 510 && ackq_empty(&q), "a later ack covers everything");
 	ackq_push(&q, 50, 60, 1);
 	ok(ackq_empty(&q), "already confirmed transactions are not queued");
+	ackq_push(&q, 600, 610, 1);
+	ackq_push(&q, 600, 610, 1);
+	ok(q.len == 1, "a transaction resent after a reconnect is queued once");
+	ackq_release_all(&q);
 	ackq_push(&q, 700, 710, 1);
 	ackq_push(&q, 800, 810, 0);
 	ok(ackq_release_all(&q) == 810, "release_all");

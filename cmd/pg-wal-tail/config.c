@@ -1,0 +1,127 @@
+/*
+ * config.c - pg-wal-tail's settings from a Debezium PostgreSQL connector
+ * JSON file (-c), so that a Kafka Connect setup moves over unchanged.
+ *
+ * The command line wins: only settings it left unset are taken from the
+ * file.  Settings that pg-wal-tail cannot honour (another decoding plugin,
+ * a snapshot mode it does not have) are errors, not silently ignored.
+ */
+#include "tail.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include "connector.h"
+#include "log.h"
+
+/* A non-negative number of milliseconds, as microseconds. */
+static int64_t
+millis(const char *key, const char *v)
+{
+	char	   *end;
+	long long	ms;
+
+	errno = 0;
+	ms = strtoll(v, &end, 10);
+	if (errno || end == v || *end || ms < 0 || ms > 86400000LL)
+		fatal(EX_CONFIG, "connector setting %s: \"%s\" is not a number of milliseconds", key, v);
+	return (int64_t) ms * 1000;
+}
+
+static enum snap_mode
+snapshot_mode(const char *v)
+{
+	if (strcasecmp(v, "initial") == 0)
+		return SNAP_INITIAL;
+	if (strcasecmp(v, "never") == 0 || strcasecmp(v, "no_data") == 0)
+		return SNAP_NEVER;
+	if (strcasecmp(v, "initial_only") == 0)
+		return SNAP_ONLY;
+	fatal(EX_CONFIG, "connector setting snapshot.mode: \"%s\" is not supported "
+		  "(initial, initial_only, never or no_data)", v);
+}
+
+/*
+ * The file's settings, kept for the life of the process: the options
+ * point into them.
+ */
+static struct connector conf;
+static struct buf conninfo = BUF_INIT;
+static char *tables_copy;	/* the -t names point into it */
+
+/* table.include.list "a.b, c.d" as -t names. */
+static void
+include_tables(struct tail_opts *o, const char *list)
+{
+	char	   *copy = tables_copy = xstrdup(list);
+	char	   *save = NULL;
+	char	   *tok;
+
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (*tok == '\0')
+			continue;
+		if (strpbrk(tok, "*?+[](){}|^$\\"))
+			fatal(EX_CONFIG, "table.include.list: \"%s\": only plain schema.table names "
+				  "can create a publication", tok);
+		o->tables = xrealloc(o->tables, (size_t) (o->ntables + 1) * sizeof *o->tables);
+		o->tables[o->ntables++] = tok;
+	}
+}
+
+void
+tail_opts_from_connector(struct tail_opts *o, const char *path)
+{
+	struct connector *cp = &conf;
+	char		err[1024];
+	const char *v;
+
+	if (!connector_load(path, cp, err, sizeof err))
+		fatal(errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG, "%s", err);
+	v = connector_get(cp, "plugin.name");
+	if (v && strcmp(v, "pgoutput") != 0)
+		fatal(EX_CONFIG, "connector setting plugin.name: \"%s\": only pgoutput is supported", v);
+	if (o->conninfo == NULL && connector_conninfo(cp, &conninfo))
+		o->conninfo = conninfo.data;
+	if (o->slot == NULL)
+		o->slot = (v = connector_get(cp, "slot.name")) ? v : "debezium";
+	if (o->publication == NULL)
+		o->publication = (v = connector_get(cp, "publication.name")) ? v : "dbz_publication";
+	if (o->snapshot == SNAP_DEFAULT && (v = connector_get(cp, "snapshot.mode")))
+		o->snapshot = snapshot_mode(v);
+	if (o->heartbeat_us < 0 && (v = connector_get(cp, "heartbeat.interval.ms")))
+		o->heartbeat_us = millis("heartbeat.interval.ms", v);
+	if (o->status_interval_us < 0 && (v = connector_get(cp, "status.update.interval.ms")))
+		o->status_interval_us = millis("status.update.interval.ms", v);
+	/*
+	 * A missing publication: Debezium's default mode, all_tables, needs a
+	 * superuser; with a table.include.list and no mode we create it for
+	 * those tables (filtered), which is what such a setup means.
+	 */
+	v = connector_get(cp, "publication.autocreate.mode");
+	if (v && strcasecmp(v, "filtered") != 0 && strcasecmp(v, "all_tables") != 0 &&
+		strcasecmp(v, "disabled") != 0)
+		fatal(EX_CONFIG, "connector setting publication.autocreate.mode: \"%s\" is not "
+			  "disabled, filtered or all_tables", v);
+	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
+		const char *list = connector_get(cp, "table.include.list");
+
+		if ((v && strcasecmp(v, "all_tables") == 0) || (v == NULL && list == NULL))
+			o->all_tables = true;
+		else if (list)
+			include_tables(o, list);
+	}
+}
+
+void
+tail_opts_free_connector(void)
+{
+	free(tables_copy);
+	tables_copy = NULL;
+	buf_free(&conninfo);
+	connector_free(&conf);
+}
