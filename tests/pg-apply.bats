@@ -434,3 +434,29 @@ kill_and_rerun() { # MODE FLAGS...
 	[[ $stderr == *"could not connect"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/ack" ]
 }
+
+@test "the server restarts mid-stream: pg-apply reconnects and loses nothing" {
+	local fifo=$BATS_TEST_TMPDIR/fifo pid status=0
+	mkfifo "$fifo"
+	pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "${seed_flags[@]}" -t "$T" \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$fifo" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec 5>"$fifo"
+	sed -n 1p "$F/seed-kafka.ndjson" >&5
+	wait_until 10 psql_rep "SELECT 1 FROM $T HAVING count(*) = 1"
+	"$REPO/scripts/stack" stop-pg replica
+	sed -n 2p "$F/seed-kafka.ndjson" >&5
+	sleep 1
+	"$REPO/scripts/stack" start-pg replica
+	wait_until 30 psql_rep "SELECT 1 FROM $T WHERE name = 'test2'"
+	sed -n 3,4p "$F/seed-kafka.ndjson" >&5
+	exec 5>&-
+	wait "$pid" || status=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$status" -eq 0 ]
+	grep -q 'reconnected to' "$BATS_TEST_TMPDIR/err"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "offset $TOPIC 0 4"
+}

@@ -1091,3 +1091,33 @@ applier_load_offsets(struct applier *a,
 	PQclear(res);
 	return true;
 }
+
+void
+applier_reset(struct applier *a)
+{
+	a->lost = false;
+	forget_all(a);
+}
+
+int
+applier_stored_position(struct applier *a, const char *source, char *pos, size_t possize,
+						char *errbuf, size_t errsize)
+{
+	const char *params[1] = {source};
+	struct buf *q = &a->sql;
+	PGresult   *res;
+	int			found;
+
+	buf_reset(q);
+	buf_printf(q, "SELECT position FROM %s WHERE source = $1", a->offsets_qname);
+	res = PQexecParams(a->conn, buf_cstr(q), 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
+		(void) check_result(a, res, errbuf, errsize);
+		return -1;
+	}
+	found = PQntuples(res) > 0;
+	if (found)
+		snprintf(pos, possize, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return found;
+}

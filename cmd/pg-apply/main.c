@@ -37,6 +37,7 @@
 #define DEFAULT_OFFSETS_TABLE "public.walpipe_offsets"
 #define DEFAULT_BATCH_SIZE 5000L
 #define DEFAULT_FLUSH_MS 1000L
+#define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
 
 struct ctx;
 
@@ -561,6 +562,71 @@ apply_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * True if the offsets table shows the batch committed (the connection was
+ * lost after COMMIT was sent); false if not, or if the batch carries no
+ * position to tell by.
+ */
+static bool
+batch_committed(struct ctx *c, struct inflight *in, bool *error)
+{
+	char		stored[64],
+				err[512];
+	int			i;
+
+	*error = false;
+	for (i = 0; i < in->noffs; i++) {
+		struct source *src = &c->sources[in->pend[i].source];
+		struct pos	p;
+		int			found = applier_stored_position(c->a, src->name, stored, sizeof stored,
+													err, sizeof err);
+
+		if (found < 0) {
+			*error = true;
+			return false;
+		}
+		if (found == 0)
+			return false;
+		if (src->topic ? strtoll(stored, NULL, 10) < in->pend[i].batch :
+			!pos_parse(stored, strlen(stored), &p) || pos_cmp(p, in->pend[i].batch_pos) < 0)
+			return false;
+	}
+	return in->noffs > 0;
+}
+
+/*
+ * The connection was lost while a batch was applied: reconnect a few
+ * times with growing pauses and apply it again, unless the offsets table
+ * shows that its commit went through.  Returns the final status.
+ */
+static enum apply_status
+recover(struct ctx *c, struct inflight *in)
+{
+	char		where[300];
+	int			attempt;
+	bool		error;
+
+	for (attempt = 0; attempt < RECONNECT_TRIES && !sig_stop; attempt++) {
+		log_warn("connection lost (%s), reconnecting", in->err);
+		usleep((useconds_t) (250000u << (attempt < 5 ? attempt : 5)));
+		PQreset(c->conn);
+		if (PQstatus(c->conn) != CONNECTION_OK)
+			continue;
+		log_warn("reconnected to %s", pg_describe(c->conn, where, sizeof where));
+		applier_reset(c->a);
+		if (batch_committed(c, in, &error))
+			return APPLY_OK;
+		if (error)
+			continue;
+		in->status = applier_apply(c->a, in->b, in->offs, in->noffs,
+								   c->skip_errors ? reject_op : NULL, in,
+								   &in->failed, in->err, sizeof in->err);
+		if (in->status != APPLY_LOST)
+			return in->status;
+	}
+	return APPLY_LOST;
+}
+
 /* Waits for the batch being applied; on success acknowledges it. */
 static void
 finish_inflight(struct ctx *c)
@@ -572,6 +638,8 @@ finish_inflight(struct ctx *c)
 		return;
 	pthread_join(in->thread, NULL);
 	c->inflight = NULL;
+	if (in->status == APPLY_LOST)
+		in->status = recover(c, in);
 	if (in->status == APPLY_RECORD && in->failed) {
 		struct buf	name = BUF_INIT;
 		const struct op *f = in->failed;
@@ -580,7 +648,7 @@ finish_inflight(struct ctx *c)
 		fatal(EX_DATAERR, "%s: table %s: %s", buf_cstr(&name), table_name(f->table), in->err);
 	}
 	if (in->status == APPLY_LOST)
-		fatal(EX_TEMPFAIL, "connection lost: %s", in->err);
+		fatal(EX_TEMPFAIL, "connection lost, gave up reconnecting: %s", in->err);
 	if (in->status != APPLY_OK)
 		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
 	c->applied += in->b->nops;

@@ -246,6 +246,16 @@ bool		applier_load_offsets(struct applier *a,
 								 void (*fn) (void *ctx, const char *source, const char *position),
 								 void *ctx, char *errbuf, size_t errsize);
 
+/* After a reconnect: forget what the old session knew (temporary tables). */
+void		applier_reset(struct applier *a);
+
+/*
+ * The position stored for source: 1 (copied to pos), 0 if there is none,
+ * -1 on error (errbuf filled).
+ */
+int			applier_stored_position(struct applier *a, const char *source, char *pos,
+									size_t possize, char *errbuf, size_t errsize);
+
 /*
  * Applies the batch and stores the offsets in one transaction.  With
  * reject == NULL the first failing op is reported in errbuf (and *failed
