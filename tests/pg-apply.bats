@@ -350,6 +350,22 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output 1
 }
 
+@test "a last line cut short (upstream killed mid-write) is ignored, not an error" {
+	{ sed -n 1p "$F/seed-kafka.ndjson"; sed -n 2p "$F/seed-kafka.ndjson" | head -c 1000; } \
+		>"$BATS_TEST_TMPDIR/cut"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" \
+		<"$BATS_TEST_TMPDIR/cut"
+	[[ $stderr == *"line 2: incomplete last line (no newline), ignored"* ]]
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test1"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "offset $TOPIC 0 1"
+	# A whole last line without a newline is applied.
+	sed -n 2p "$F/seed-kafka.ndjson" | tr -d '\n' | apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+}
+
 @test "a dead letter file that cannot be written: exit 74" {
 	run -74 --separate-stderr apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter /dev/full <<<'not json'
 	[[ $stderr == *'dead letter'* ]]

@@ -722,8 +722,12 @@ flush(struct ctx *c, bool wait)
 		finish_inflight(c);
 }
 
+/*
+ * One input line.  cut: it is the last and has no newline, as when the
+ * command upstream was killed while writing it.
+ */
 static void
-handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
+handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno, bool cut)
 {
 	struct frec f;
 	struct record *rp = &f.r;
@@ -736,6 +740,11 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	if (c->batch_records++ == 0)
 		c->batch_started = now_ms();
 	if (!frec_parse(line, n, &c->sc, &f, &jerr)) {
+		if (cut) {
+			/* Not acknowledged, so upstream sends it again whole. */
+			log_warn("line %" PRIu64 ": incomplete last line (no newline), ignored", lineno);
+			return;
+		}
 		snprintf(err, sizeof err, "column %zu: %s", jerr.off + 1, jerr.msg);
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
@@ -832,7 +841,8 @@ apply_run(struct ctx *c)
 			status = EX_IOERR;
 			break;
 		}
-		handle_line(c, line, n, lr.lineno);
+		/* A line handed out after end of input had no newline. */
+		handle_line(c, line, n, lr.lineno, lr.eof);
 	}
 	/* At a signal, changes still waiting for their pos are left for the rerun. */
 	if (sig_stop)
