@@ -1,5 +1,6 @@
 /*
- * kafkautil.c - configuration passthrough.
+ * kafkautil.c - configuration passthrough, logging, the start-up broker
+ * check and the mapping of Kafka errors to exit statuses.
  */
 #include "kafkautil.h"
 #include "buf.h"

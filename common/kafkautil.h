@@ -1,6 +1,7 @@
 /*
  * kafkautil.h - thin librdkafka helpers shared by kafka-pub and kafka-sub:
- * -X key=value and -F file configuration, kcat-style.
+ * -X key=value and -F file configuration, kcat-style; logging through the
+ * walpipe logger; waiting for a broker; Kafka errors as exit statuses.
  *
  * Nothing here exits; errors come back in errbuf.
  */

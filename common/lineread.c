@@ -5,8 +5,10 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 void
@@ -67,7 +69,7 @@ hand_out(struct linereader *lr, char *from, size_t n, size_t consumed,
 	lr->scanned = 0;
 	if (n > lr->max_line)
 		return LR_TOO_LONG;
-	from[n] = '\0';				/* consumed > n or there is spare room */
+	from[n] = '\0';				/* the newline's place */
 	*line = from;
 	*len = n;
 	return LR_LINE;
@@ -81,20 +83,28 @@ lr_next(struct linereader *lr, char **line, size_t *len)
 		char	   *from = lr->buf + lr->start;
 		ssize_t		got;
 
+		if (nl != NULL && lr->skipping) {
+			lr->start += (size_t) (nl - from) + 1;
+			lr->scanned = 0;
+			lr->skipping = false;
+			continue;
+		}
 		if (nl != NULL)
 			return hand_out(lr, from, (size_t) (nl - from), (size_t) (nl - from) + 1, line, len);
-		if (lr->end - lr->start > lr->max_line) {
-			/* Too long already: count it as one line and skip to its end. */
+		if (lr->skipping) {
+			/* Drop what is buffered of the over-long line; the rest follows. */
+			lr->start = lr->end = lr->scanned = 0;
+		} else if (lr->end - lr->start > lr->max_line) {
 			lr->lineno++;
 			lr->start = lr->end = lr->scanned = 0;
+			lr->skipping = true;
 			return LR_TOO_LONG;
 		}
 		if (lr->eof) {
-			if (lr->end == lr->start)
+			if (lr->end == lr->start || lr->skipping)
 				return LR_EOF;
-			make_room(lr);		/* guarantees a spare byte for the NUL */
-			from = lr->buf + lr->start;
-			return hand_out(lr, from, lr->end - lr->start, lr->end - lr->start, line, len);
+			lr->lineno++;
+			return LR_PARTIAL;
 		}
 		make_room(lr);
 		got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
@@ -107,5 +117,24 @@ lr_next(struct linereader *lr, char **line, size_t *len)
 		if (got == 0)
 			lr->eof = true;
 		lr->end += (size_t) got;
+	}
+}
+
+int
+lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t size)
+{
+	unsigned long long lineno = (unsigned long long) lr->lineno;
+
+	switch (st) {
+		case LR_TOO_LONG:
+			snprintf(msg, size, "line %llu: longer than %zu bytes", lineno, lr->max_line);
+			return EX_DATAERR;
+		case LR_PARTIAL:
+			snprintf(msg, size, "line %llu: input ends inside this line (was its writer "
+					 "killed?); the fragment was not used", lineno);
+			return EX_TEMPFAIL;
+		default:
+			snprintf(msg, size, "could not read standard input: %s", strerror(errno));
+			return EX_IOERR;
 	}
 }

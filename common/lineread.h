@@ -3,8 +3,13 @@
  *
  * Owns the input buffer; each line handed out stays valid until the next
  * call.  Knows the number of the line it returned and refuses lines longer
- * than a maximum instead of truncating them.  A last line without a
- * trailing newline is still a line.
+ * than a maximum instead of truncating them.
+ *
+ * Input that ends without a final newline ends inside a line: in a pipeline
+ * that means the writer was killed halfway through it.  That fragment is
+ * never handed out as a line (LR_PARTIAL): processing half a record, or a
+ * whole one whose writer never finished it, could acknowledge what was
+ * never fully sent.
  */
 #ifndef WALPIPE_LINEREAD_H
 #define WALPIPE_LINEREAD_H
@@ -20,6 +25,7 @@ enum lr_status {
 	LR_EOF,						/* no more input */
 	LR_TOO_LONG,				/* line exceeds the maximum; lr->lineno names it */
 	LR_ERROR,					/* read error; errno is set */
+	LR_PARTIAL,					/* input ended inside a line: the writer died */
 	LR_AGAIN					/* no line yet: non-blocking fd, or a signal */
 };
 
@@ -33,14 +39,28 @@ struct linereader {
 	size_t		max_line;
 	uint64_t	lineno;			/* number of the last line returned, from 1 */
 	bool		eof;
+	bool		skipping;		/* discarding the rest of an over-long line */
 };
 
-/* After LR_TOO_LONG or LR_ERROR the reader must not be used again. */
+/*
+ * After LR_TOO_LONG the reader skips the rest of that line and goes on;
+ * after LR_ERROR or LR_PARTIAL it must not be used again.
+ */
 void		lr_init(struct linereader *lr, int fd, size_t max_line);
 void		lr_free(struct linereader *lr);
 
 /* Blocks (or returns LR_AGAIN for a non-blocking fd) until a line is ready. */
 enum lr_status lr_next(struct linereader *lr, char **line, size_t *len);
+
+/*
+ * For a status that ends the input (LR_TOO_LONG, LR_ERROR, LR_PARTIAL):
+ * writes the message to report into msg ("line 12: longer than ...") and
+ * returns the exit status that goes with it: EX_DATAERR for a line too long,
+ * EX_IOERR for a read error, EX_TEMPFAIL for a fragment (run again once the
+ * writer is back: nothing of the fragment was used).  Call right after
+ * lr_next(), errno intact.
+ */
+int			lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t size);
 
 /* True if a complete line is already buffered (no read needed). */
 bool		lr_has_line(struct linereader *lr);

@@ -7,7 +7,10 @@
  *    "key":{...},"value":{...},"headers":{"h":"v"},"pos":"0/16B3748:1"}
  *
  * record_parse() validates a whole line in one pass and keeps slices of
- * the raw bytes: key and value are never parsed into a tree here.
+ * the raw bytes: key and value are never parsed into a tree here, and
+ * record_data() gives the Kafka bytes they stand for, usually without a
+ * copy.  "key_encoding", "value_encoding" and "headers_encoding" say how
+ * non-JSON bytes are carried (text or base64).
  */
 #ifndef WALPIPE_RECORD_H
 #define WALPIPE_RECORD_H

@@ -160,15 +160,12 @@ envelope_run(struct env *e, struct out *o)
 			env_end(e, &o->pending);
 			break;
 		}
-		if (st == LR_TOO_LONG || st == LR_ERROR) {
-			int			saved = errno;
+		if (st != LR_LINE) {
+			int			failure = lr_failure(&lr, st, err, sizeof err);
 
 			if (!out_flush(o))
 				break;
-			if (st == LR_ERROR)
-				fatal(EX_IOERR, "could not read standard input: %s", strerror(saved));
-			fatal(EX_DATAERR, "line %llu: longer than %zu bytes",
-				  (unsigned long long) lr.lineno, lr.max_line);
+			fatal(failure, "%s", err);
 		}
 		if (!env_line(e, line, len, &o->pending, err, sizeof err)) {
 			if (!out_flush(o))

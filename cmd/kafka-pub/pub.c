@@ -274,15 +274,11 @@ read_loop(struct pub *p)
 			continue;
 		if (st == LR_EOF)
 			break;
-		if (st == LR_TOO_LONG) {
-			log_error("line %llu: longer than %zu bytes", (unsigned long long) lr.lineno,
-					  lr.max_line);
-			p->status = EX_DATAERR;
-			break;
-		}
-		if (st == LR_ERROR) {
-			log_error("could not read standard input: %s", strerror(errno));
-			p->status = EX_IOERR;
+		if (st != LR_LINE) {
+			char		msg[256];
+
+			p->status = lr_failure(&lr, st, msg, sizeof msg);
+			log_error("%s", msg);
 			break;
 		}
 		if (!produce_line(p, line, len, lr.lineno))

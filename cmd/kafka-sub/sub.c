@@ -321,16 +321,22 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 			rd_kafka_header_get_all(kh, i, &h[i].name, &h[i].value, &h[i].size);
 	}
 	f.headers = h;
-	buf_reset(&s->line);
-	format_record(&s->line, &f, s->force_base64);
-	if (h != hdrs)
-		free(h);
 	if (s->pretty) {
+		buf_reset(&s->line);
+		format_record(&s->line, &f, s->force_base64);
 		buf_reset(&s->pretty_line);
 		format_pretty(&s->pretty_line, s->line.data, s->line.len);
 		out_line(&s->out, s->pretty_line.data, s->pretty_line.len);
-	} else
-		out_line(&s->out, s->line.data, s->line.len);
+	} else {
+		/*
+		 * Straight into the output batch, saving a copy of every value;
+		 * flush_output() alone writes it (flush_at is SIZE_MAX).
+		 */
+		format_record(&s->out.pending, &f, s->force_base64);
+		buf_putc(&s->out.pending, '\n');
+	}
+	if (h != hdrs)
+		free(h);
 	p = part_get(s, f.topic, f.partition, true);
 	p->written = m->offset + 1;
 	p->eof = false;

@@ -836,9 +836,11 @@ apply_run(struct ctx *c)
 			bad_record(c, lr.lineno, "", 0, NULL, "line too long");
 			continue;
 		}
-		if (st == LR_ERROR) {
-			log_error("could not read standard input: %m");
-			status = EX_IOERR;
+		if (st == LR_ERROR || st == LR_PARTIAL) {
+			char		msg[256];
+
+			status = lr_failure(&lr, st, msg, sizeof msg);
+			log_error("%s", msg);
 			break;
 		}
 		/* A line handed out after end of input had no newline. */

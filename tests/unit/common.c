@@ -2,6 +2,7 @@
  * common.c - unit tests for the pure functions in common/.
  */
 #include <fcntl.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,15 +140,51 @@ test_lineread(void)
 	   lr.lineno == 1, "first line");
 	ok(lr_next(&lr, &line, &len) == LR_LINE && len == 0 && lr.lineno == 2, "empty line");
 	ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 3, "over-long line refused");
+	ok(lr_next(&lr, &line, &len) == LR_PARTIAL && lr.lineno == 4, "reading goes on after it");
 	lr_free(&lr);
 	close(fd);
 
-	fd = pipe_with("a\nlast");
+	{
+		/* Longer than the buffer's first fill, so it is refused before its end. */
+		static char big[200000];
+
+		memset(big, 'x', sizeof big - 8);
+		memcpy(big + sizeof big - 8, "\nafter\n", 8);
+		{
+			int			fds[2];
+			pid_t		pid;
+
+			if (pipe(fds) != 0)
+				abort();
+			pid = fork();
+			if (pid == 0) {
+				close(fds[0]);
+				if (write(fds[1], big, sizeof big) < 0)
+					_exit(1);
+				_exit(0);
+			}
+			close(fds[1]);
+			fd = fds[0];
+		}
+		lr_init(&lr, fd, 1000);
+		ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 1, "long line refused early");
+		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "after") == 0 && lr.lineno == 2,
+		   "the line after an over-long one is read whole");
+	}
+	lr_free(&lr);
+	close(fd);
+
+	fd = pipe_with("a\nhalf a li");
 	lr_init(&lr, fd, 0);
 	ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "a") == 0, "line before last");
-	ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "last") == 0 && lr.lineno == 2,
-	   "last line without newline");
-	ok(lr_next(&lr, &line, &len) == LR_EOF, "eof");
+	ok(lr_next(&lr, &line, &len) == LR_PARTIAL && lr.lineno == 2,
+	   "an unterminated last line is a fragment, not a line");
+	lr_free(&lr);
+	close(fd);
+
+	fd = pipe_with("a\n");
+	lr_init(&lr, fd, 0);
+	ok(lr_next(&lr, &line, &len) == LR_LINE && lr_next(&lr, &line, &len) == LR_EOF, "eof");
 	lr_free(&lr);
 	close(fd);
 }
