@@ -722,12 +722,8 @@ flush(struct ctx *c, bool wait)
 		finish_inflight(c);
 }
 
-/*
- * One input line.  cut: it is the last and has no newline, as when the
- * command upstream was killed while writing it.
- */
 static void
-handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno, bool cut)
+handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 {
 	struct frec f;
 	struct record *rp = &f.r;
@@ -740,11 +736,6 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno, bool cut
 	if (c->batch_records++ == 0)
 		c->batch_started = now_ms();
 	if (!frec_parse(line, n, &c->sc, &f, &jerr)) {
-		if (cut) {
-			/* Not acknowledged, so upstream sends it again whole. */
-			log_warn("line %" PRIu64 ": incomplete last line (no newline), ignored", lineno);
-			return;
-		}
 		snprintf(err, sizeof err, "column %zu: %s", jerr.off + 1, jerr.msg);
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
@@ -843,13 +834,16 @@ apply_run(struct ctx *c)
 			log_error("%s", msg);
 			break;
 		}
-		/* A line handed out after end of input had no newline. */
-		handle_line(c, line, n, lr.lineno, lr.eof);
+		handle_line(c, line, n, lr.lineno);
 	}
-	/* At a signal, changes still waiting for their pos are left for the rerun. */
-	if (sig_stop)
+	/*
+	 * At a signal or a line cut short (its writer died), the whole changes
+	 * read so far are committed; those still waiting for their pos are
+	 * left for the rerun.
+	 */
+	if (sig_stop || status == EX_TEMPFAIL)
 		batch_truncate(c->b, c->group_start);
-	if (status == 0)
+	if (status == 0 || status == EX_TEMPFAIL)
 		flush(c, true);
 	finish_inflight(c);
 	lr_free(&lr);
