@@ -90,6 +90,14 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output 0
 }
 
+@test "records delivered twice within one run are applied once" {
+	cat "$F/seed-kafka.ndjson" <(sed -n 1,2p "$F/seed-kafka.ndjson") >"$BATS_TEST_TMPDIR/twice"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" -v <"$BATS_TEST_TMPDIR/twice"
+	[[ $stderr == *"applied 3 changes, skipped 2 already applied"* ]]
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+}
+
 @test "records with pos: a delete's record rides with its tombstone's pos" {
 	apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-pos.ndjson"
 	run -0 cat "$BATS_TEST_TMPDIR/ack"
@@ -214,6 +222,54 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output "1|test3|42"
 }
 
+@test "primary key from the value (record_value): upsert, and delete by before" {
+	sed -n 1,2p "$F/seed-kafka.ndjson" |
+		apply -m upsert -k record_value --pk-fields id --delete --auto-create -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+	sed -n 3,4p "$F/seed-kafka.ndjson" |
+		apply -m upsert -k record_value --pk-fields id --delete --auto-create -t "$T"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+}
+
+@test "insert mode update changes existing rows only" {
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name text)" "INSERT INTO $T VALUES (1, 'old')"
+	sed -n 2p "$F/seed-kafka.ndjson" | apply -m update -k record_key -t "$T"
+	sed -n 2p "$F/seed-kafka.ndjson" | sed 's/"offset":1/"offset":2/; s/"id":1/"id":9/g' |
+		apply -m update -k record_key -t "$T"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test2"
+}
+
+@test "long runs go in bulk: upserts collapsed per key, updates, deletes" {
+	"$F/gen-records" 300 inserts >"$BATS_TEST_TMPDIR/ins"
+	# The same keys again, later (their pos in the next "segment").
+	sed 's/,"name":"n\([0-9]*\)"}/,"name":"v\1"}/; s/"pos":"0\//"pos":"1\//' \
+		"$BATS_TEST_TMPDIR/ins" >"$BATS_TEST_TMPDIR/upd"
+	# One batch, one run of 600 upserts, each key twice: the last one wins.
+	cat "$BATS_TEST_TMPDIR/ins" "$BATS_TEST_TMPDIR/upd" >"$BATS_TEST_TMPDIR/both"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}a" -v -v \
+		<"$BATS_TEST_TMPDIR/both"
+	[[ $stderr == *'SELECT "id","name" FROM pg_temp.'* ]]
+	[[ $stderr != *"retrying change by change"* ]]
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE name = 'v' || id) FROM $T"
+	assert_output "300|300"
+	jq -c 'select(.value.payload.after.id <= 100) | .value.payload.op = "d" |
+		.value.payload.before = .value.payload.after | .value.payload.after = null' \
+		"$BATS_TEST_TMPDIR/ins" >"$BATS_TEST_TMPDIR/del"
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}b" -v -v \
+		<"$BATS_TEST_TMPDIR/del"
+	[[ $stderr == *"DELETE FROM \"$T\" AS d USING pg_temp."* ]]
+	run -0 psql_rep "SELECT count(*), min(id) FROM $T"
+	assert_output "200|101"
+	run -0 --separate-stderr apply -m update -k record_key -t "$T" --offsets-table "${OFF}c" -v -v \
+		<"$BATS_TEST_TMPDIR/ins"
+	[[ $stderr == *"UPDATE \"$T\" AS d SET"* ]]
+	run -0 psql_rep "SELECT count(*) FROM $T WHERE name = 'n' || id"
+	assert_output 200
+}
+
 @test "without --auto-create a missing table is an error" {
 	run -65 --separate-stderr apply -m upsert -k record_key -t "$T" <"$F/seed-kafka.ndjson"
 	[[ $stderr == *"does not exist"* ]]
@@ -236,6 +292,10 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	jq -c '.offset = 8' "$BATS_TEST_TMPDIR/trunc" | apply "${seed_flags[@]}" --truncate -t "$T"
 	run -0 psql_rep "SELECT count(*) FROM $T"
 	assert_output 0
+	# A table that is not there is empty already.
+	jq -c '.offset = 9' "$BATS_TEST_TMPDIR/trunc" | apply "${seed_flags[@]}" --truncate -t "${T}_none"
+	run -0 psql_rep "SELECT to_regclass('${T}_none') IS NULL"
+	assert_output t
 }
 
 @test "identifiers are quoted: capitals, spaces, quotes, no injection" {
@@ -288,6 +348,22 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	EOF
 	run -0 psql_rep "SELECT position FROM $OFF"
 	assert_output 1
+}
+
+@test "a last line cut short (upstream killed mid-write): what came before commits, exit 75" {
+	{ sed -n 1p "$F/seed-kafka.ndjson"; sed -n 2p "$F/seed-kafka.ndjson" | head -c 1000; } \
+		>"$BATS_TEST_TMPDIR/cut"
+	run -75 --separate-stderr apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" \
+		<"$BATS_TEST_TMPDIR/cut"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test1"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "offset $TOPIC 0 1"
+	# Even a whole record is not used when its newline never came.
+	run -75 --separate-stderr bash -c "sed -n 2p '$F/seed-kafka.ndjson' | tr -d '\\n' |
+		timeout 60 pg-apply -d '$WALPIPE_REPLICA' --offsets-table '$OFF' ${seed_flags[*]} -t '$T'"
+	run -0 psql_rep "SELECT id, name FROM $T"
+	assert_output "1|test1"
 }
 
 @test "a dead letter file that cannot be written: exit 74" {
@@ -364,4 +440,39 @@ kill_and_rerun() { # MODE FLAGS...
 	wait "$pid" || status=$?
 	exec 5>&-
 	[ "$status" -eq 0 ]
+}
+
+@test "an unreachable server: exit 75, nothing acknowledged" {
+	"$REPO/scripts/stack" stop-pg replica
+	run -75 --separate-stderr apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" \
+		<"$F/seed-kafka.ndjson"
+	"$REPO/scripts/stack" start-pg replica
+	[[ $stderr == *"could not connect"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ack" ]
+}
+
+@test "the server restarts mid-stream: pg-apply reconnects and loses nothing" {
+	local fifo=$BATS_TEST_TMPDIR/fifo pid status=0
+	mkfifo "$fifo"
+	pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "${seed_flags[@]}" -t "$T" \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$fifo" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec 5>"$fifo"
+	sed -n 1p "$F/seed-kafka.ndjson" >&5
+	wait_until 10 psql_rep "SELECT 1 FROM $T HAVING count(*) = 1"
+	"$REPO/scripts/stack" stop-pg replica
+	sed -n 2p "$F/seed-kafka.ndjson" >&5
+	sleep 1
+	"$REPO/scripts/stack" start-pg replica
+	wait_until 30 psql_rep "SELECT 1 FROM $T WHERE name = 'test2'"
+	sed -n 3,4p "$F/seed-kafka.ndjson" >&5
+	exec 5>&-
+	wait "$pid" || status=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$status" -eq 0 ]
+	grep -q 'reconnected to' "$BATS_TEST_TMPDIR/err"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 0
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "offset $TOPIC 0 4"
 }

@@ -15,8 +15,8 @@
 #include "log.h"
 #include "pgutil.h"
 
-/* Runs shorter than this go as single statements. */
-#define BULK_MIN 4
+/* Runs shorter than this go as single statements (pipelined). */
+#define BULK_MIN 64
 
 struct tmp {					/* temporary tables for one shape of a table */
 	struct shape *shape;
@@ -30,6 +30,7 @@ struct tmp {					/* temporary tables for one shape of a table */
 
 struct table {
 	char	   *name;
+	size_t		namelen;
 	char	   *qname;			/* quoted for SQL */
 	bool		loaded;
 	bool		exists;
@@ -80,6 +81,16 @@ batch_truncate(struct batch *b, size_t nops)
 		return;
 	b->nvals = b->ops[nops].vals;
 	b->nops = nops;
+}
+
+void
+batch_free(struct batch *b)
+{
+	free(b->ops);
+	free(b->vals);
+	buf_free(&b->data);
+	buf_free(&b->lines);
+	memset(b, 0, sizeof *b);
 }
 
 struct op *
@@ -168,13 +179,14 @@ applier_table(struct applier *a, const char *name, size_t n)
 	struct table *t;
 	struct buf	q = BUF_INIT;
 
-	if (a->last && strlen(a->last->name) == n && memcmp(a->last->name, name, n) == 0)
+	if (a->last && a->last->namelen == n && memcmp(a->last->name, name, n) == 0)
 		return a->last;
 	for (t = a->tables; t; t = t->next)
-		if (strlen(t->name) == n && memcmp(t->name, name, n) == 0)
+		if (t->namelen == n && memcmp(t->name, name, n) == 0)
 			return a->last = t;
 	t = xcalloc(1, sizeof *t);
 	t->name = xstrndup(name, n);
+	t->namelen = n;
 	quote_qualified(&q, t->name);
 	t->qname = xstrdup(buf_cstr(&q));
 	buf_free(&q);
@@ -414,6 +426,18 @@ ensure_table(struct applier *a, struct table *t, struct shape *sh, char *errbuf,
 	return true;
 }
 
+/*
+ * Gets op's table ready: created or widened for a row change, its
+ * existence known for a truncate.
+ */
+static bool
+prepare_op(struct applier *a, struct op *op, char *errbuf, size_t errsize)
+{
+	if (op->kind == OPK_TRUNCATE)
+		return op->table->loaded || load_columns(a, op->table, errbuf, errsize);
+	return ensure_table(a, op->table, op->shape, errbuf, errsize);
+}
+
 /* SQL text pieces */
 
 static void
@@ -467,22 +491,26 @@ put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *
 
 /* Single statements */
 
-static bool
-exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, size_t errsize)
+/*
+ * The statement for one op in a->sql, its parameters in params (room for
+ * shape->ncols); returns the number of parameters, or -1 if there is
+ * nothing to do.
+ */
+static int
+build_one(struct applier *a, struct batch *b, const struct op *op, const char **params)
 {
 	const struct shape *sh = op->shape;
 	const struct val *v = &b->vals[op->vals];
 	struct buf *q = &a->sql;
-	const char **params = xmalloc((size_t) (sh ? sh->ncols : 1) * sizeof *params);
 	int			n = 0,
 				i;
-	bool		ok;
 
 	buf_reset(q);
 	if (op->kind == OPK_TRUNCATE) {
-		free(params);
+		if (!op->table->exists)
+			return -1;			/* nothing to empty */
 		buf_printf(q, "TRUNCATE TABLE %s", op->table->qname);
-		return run(a, buf_cstr(q), errbuf, errsize);
+		return 0;
 	}
 	if (op->kind == OPK_DELETE) {
 		buf_printf(q, "DELETE FROM %s", op->table->qname);
@@ -502,10 +530,8 @@ exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, 
 			buf_printf(q, "=$%d", ++n);
 			params[n - 1] = v[i].len >= 0 ? b->data.data + v[i].off : NULL;
 		}
-		if (n == 0) {
-			free(params);
-			return true;		/* nothing to change */
-		}
+		if (n == 0)
+			return -1;			/* nothing to change */
 		for (i = 0; i < sh->nkeys; i++) {
 			buf_puts(q, i ? " AND " : " WHERE ");
 			quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
@@ -534,10 +560,124 @@ exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, 
 			}
 		}
 	}
-	ok = run_params(a, buf_cstr(q), n, params, errbuf, errsize);
+	buf_cstr(q);
+	return n;
+}
+
+static bool
+exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, size_t errsize)
+{
+	const char **params = xmalloc((size_t) (op->shape ? op->shape->ncols : 0) * sizeof *params + 1);
+	int			n = build_one(a, b, op, params);
+	bool		ok = n < 0 || run_params(a, a->sql.data, n, params, errbuf, errsize);
+
 	free(params);
 	return ok;
 }
+
+/* Single statements, many in flight: libpq's pipeline mode. */
+
+#define PIPELINE_CHUNK 256
+
+/* Reads the results of ops[from, to) sent in pipeline mode, then the sync. */
+static bool
+pipeline_results(struct applier *a, struct batch *b, size_t from, size_t to, const bool *sent,
+				 const struct op **failed, char *errbuf, size_t errsize)
+{
+	bool		ok = true;
+	PGresult   *res;
+	size_t		j;
+
+	for (j = from; j < to; j++) {
+		if (!sent[j - from])
+			continue;
+		while ((res = PQgetResult(a->conn)) != NULL) {
+			ExecStatusType st = PQresultStatus(res);
+
+			if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+				*failed = &b->ops[j];
+				ok = false;
+				if (st != PGRES_PIPELINE_ABORTED) {
+					(void) check_result(a, res, errbuf, errsize);
+					continue;
+				}
+				snprintf(errbuf, errsize, "pipeline aborted");
+			}
+			PQclear(res);
+		}
+		if (PQstatus(a->conn) == CONNECTION_BAD) {
+			a->lost = true;
+			return false;
+		}
+	}
+	res = PQgetResult(a->conn);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		ok = false;
+		if (PQstatus(a->conn) == CONNECTION_BAD)
+			a->lost = true;
+	}
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Sends ops[from, to) as single statements in pipeline mode, in chunks
+ * (so that neither side's socket buffer fills while the other waits).
+ */
+static bool
+pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
+			 const struct op **failed, char *errbuf, size_t errsize)
+{
+	const char **params = NULL;
+	bool	   *sent = xcalloc(PIPELINE_CHUNK, sizeof *sent);
+	bool		ok = true;
+	size_t		j,
+				k;
+	int			maxcols = 1;
+
+	for (j = from; j < to; j++)
+		if (b->ops[j].shape && b->ops[j].shape->ncols > maxcols)
+			maxcols = b->ops[j].shape->ncols;
+	params = xmalloc((size_t) maxcols * sizeof *params);
+	if (PQenterPipelineMode(a->conn) != 1) {
+		snprintf(errbuf, errsize, "could not enter pipeline mode");
+		ok = false;
+	}
+	for (j = from; ok && j < to; j += PIPELINE_CHUNK) {
+		size_t		end = j + PIPELINE_CHUNK < to ? j + PIPELINE_CHUNK : to;
+
+		for (k = j; k < end; k++) {
+			int			n = build_one(a, b, &b->ops[k], params);
+
+			sent[k - j] = n >= 0;
+			log_debug("%s", a->sql.data);
+			if (n >= 0 && PQsendQueryParams(a->conn, a->sql.data, n, NULL, params,
+											NULL, NULL, 0) != 1) {
+				sent[k - j] = false;
+				*failed = &b->ops[k];
+				snprintf(errbuf, errsize, "%s", PQerrorMessage(a->conn));
+				ok = false;
+				break;
+			}
+		}
+		if (PQpipelineSync(a->conn) != 1) {
+			snprintf(errbuf, errsize, "could not send to the server");
+			a->lost = true;
+			ok = false;
+			break;
+		}
+		if (!pipeline_results(a, b, j, k, sent, failed, errbuf, errsize))
+			ok = false;
+	}
+	if (PQpipelineStatus(a->conn) != PQ_PIPELINE_OFF && PQexitPipelineMode(a->conn) != 1 && ok) {
+		snprintf(errbuf, errsize, "could not leave pipeline mode");
+		ok = false;
+	}
+	free(params);
+	free(sent);
+	return ok;
+}
+
 
 /* Bulk: COPY */
 
@@ -778,19 +918,29 @@ apply_fast(struct applier *a, struct batch *b, const struct op **failed,
 		size_t		j;
 
 		*failed = &b->ops[i];
-		if (b->ops[i].kind != OPK_TRUNCATE &&
-			!ensure_table(a, b->ops[i].table, b->ops[i].shape, errbuf, errsize))
-			return false;
 		if (end - i >= BULK_MIN) {
-			if (!bulk_run(a, b, i, end, errbuf, errsize))
+			if (!ensure_table(a, b->ops[i].table, b->ops[i].shape, errbuf, errsize) ||
+				!bulk_run(a, b, i, end, errbuf, errsize))
 				return false;
-		} else {
-			for (j = i; j < end; j++) {
-				*failed = &b->ops[j];
-				if (!exec_one(a, b, &b->ops[j], errbuf, errsize))
-					return false;
-			}
+			i = end;
+			continue;
 		}
+		/* Short runs in a row: tables first, then the statements pipelined. */
+		while (end < b->nops && run_end(b, end) - end < BULK_MIN)
+			end = run_end(b, end);
+		for (j = i; j < end; j++) {
+			*failed = &b->ops[j];
+			if ((j == i || b->ops[j].table != b->ops[j - 1].table ||
+				 b->ops[j].shape != b->ops[j - 1].shape || b->ops[j].kind != b->ops[j - 1].kind) &&
+				!prepare_op(a, &b->ops[j], errbuf, errsize))
+				return false;
+		}
+		if (end - i == 1) {
+			*failed = &b->ops[i];
+			if (!exec_one(a, b, &b->ops[i], errbuf, errsize))
+				return false;
+		} else if (!pipeline_ops(a, b, i, end, failed, errbuf, errsize))
+			return false;
 		i = end;
 	}
 	*failed = NULL;
@@ -815,8 +965,7 @@ apply_slow(struct applier *a, struct batch *b, reject_fn reject, void *ctx,
 		*failed = op;
 		if (!run(a, "SAVEPOINT pg_apply", errbuf, errsize))
 			return false;
-		if ((op->kind == OPK_TRUNCATE || ensure_table(a, op->table, op->shape, errbuf, errsize)) &&
-			exec_one(a, b, op, errbuf, errsize)) {
+		if (prepare_op(a, op, errbuf, errsize) && exec_one(a, b, op, errbuf, errsize)) {
 			if (!run(a, "RELEASE SAVEPOINT pg_apply", errbuf, errsize))
 				return false;
 			continue;
@@ -837,24 +986,39 @@ apply_slow(struct applier *a, struct batch *b, reject_fn reject, void *ctx,
 	return true;
 }
 
+/*
+ * Stores the offsets and commits, in one round trip: a multi-statement
+ * query stops at its first error, so COMMIT runs only after the INSERT.
+ */
 static bool
-store_offsets(struct applier *a, const struct offset_row *offs, int noffs,
-			  char *errbuf, size_t errsize)
+store_offsets_commit(struct applier *a, const struct offset_row *offs, int noffs,
+					 char *errbuf, size_t errsize)
 {
 	struct buf *q = &a->sql;
 	int			i;
 
 	buf_reset(q);
-	buf_printf(q, "INSERT INTO %s (source, position, updated_at) VALUES ($1, $2, now())"
-			   " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
-			   " updated_at = EXCLUDED.updated_at", a->offsets_qname);
+	if (noffs > 0)
+		buf_printf(q, "INSERT INTO %s (source, position, updated_at) VALUES ", a->offsets_qname);
 	for (i = 0; i < noffs; i++) {
-		const char *params[2] = {offs[i].source, offs[i].position};
+		char	   *src = PQescapeLiteral(a->conn, offs[i].source, strlen(offs[i].source));
+		char	   *pos = PQescapeLiteral(a->conn, offs[i].position, strlen(offs[i].position));
 
-		if (!run_params(a, buf_cstr(q), 2, params, errbuf, errsize))
+		if (src == NULL || pos == NULL) {
+			snprintf(errbuf, errsize, "could not quote a position");
+			PQfreemem(src);
+			PQfreemem(pos);
 			return false;
+		}
+		buf_printf(q, "%s(%s, %s, now())", i ? ", " : "", src, pos);
+		PQfreemem(src);
+		PQfreemem(pos);
 	}
-	return true;
+	if (noffs > 0)
+		buf_puts(q, " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
+				 " updated_at = EXCLUDED.updated_at; ");
+	buf_puts(q, "COMMIT");
+	return run(a, buf_cstr(q), errbuf, errsize);
 }
 
 static enum apply_status
@@ -893,7 +1057,7 @@ applier_apply(struct applier *a, struct batch *b, const struct offset_row *offs,
 		}
 	}
 	*failed = NULL;
-	if (!store_offsets(a, offs, noffs, errbuf, errsize) || !run(a, "COMMIT", errbuf, errsize)) {
+	if (!store_offsets_commit(a, offs, noffs, errbuf, errsize)) {
 		(void) run(a, "ROLLBACK", err2, sizeof err2);
 		forget_all(a);
 		return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
@@ -926,4 +1090,34 @@ applier_load_offsets(struct applier *a,
 		fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 	PQclear(res);
 	return true;
+}
+
+void
+applier_reset(struct applier *a)
+{
+	a->lost = false;
+	forget_all(a);
+}
+
+int
+applier_stored_position(struct applier *a, const char *source, char *pos, size_t possize,
+						char *errbuf, size_t errsize)
+{
+	const char *params[1] = {source};
+	struct buf *q = &a->sql;
+	PGresult   *res;
+	int			found;
+
+	buf_reset(q);
+	buf_printf(q, "SELECT position FROM %s WHERE source = $1", a->offsets_qname);
+	res = PQexecParams(a->conn, buf_cstr(q), 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
+		(void) check_result(a, res, errbuf, errsize);
+		return -1;
+	}
+	found = PQntuples(res) > 0;
+	if (found)
+		snprintf(pos, possize, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return found;
 }

@@ -35,6 +35,9 @@
 #include "sig.h"
 
 #define DEFAULT_OFFSETS_TABLE "public.walpipe_offsets"
+#define DEFAULT_BATCH_SIZE 5000L
+#define DEFAULT_FLUSH_MS 1000L
+#define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
 
 struct ctx;
 
@@ -64,6 +67,9 @@ struct source {
 	char	   *name;			/* key in the offsets table */
 	char	   *topic;			/* NULL for positions */
 	int32_t		partition;
+	bool		has_seen;		/* the highest position taken into a batch */
+	int64_t		seen;
+	struct pos	seen_pos;
 	bool		has_applied;	/* what the sink holds */
 	int64_t		applied;
 	struct pos	applied_pos;
@@ -130,7 +136,7 @@ usage(void)
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   1000L, 1000L, DEFAULT_OFFSETS_TABLE);
+		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_OFFSETS_TABLE);
 }
 
 /* Server notices ("relation already exists, skipping") are for -v. */
@@ -192,16 +198,17 @@ load_offset(void *ctx, const char *name, const char *position)
 	if (strcmp(name, "pos") == 0) {
 		src = find_source(c, NULL, 0, 0);
 		if (pos_parse(position, strlen(position), &src->applied_pos))
-			src->has_applied = true;
+			src->has_applied = src->has_seen = true;
 		else
 			log_warn("offsets table: bad position \"%s\" for \"%s\"", position, name);
+		src->seen_pos = src->applied_pos;
 		return;
 	}
 	if (slash == NULL)
 		return;
 	src = find_source(c, name, (size_t) (slash - name), (int32_t) strtol(slash + 1, NULL, 10));
-	src->applied = strtoll(position, &end, 10);
-	src->has_applied = end != position && *end == '\0';
+	src->applied = src->seen = strtoll(position, &end, 10);
+	src->has_applied = src->has_seen = end != position && *end == '\0';
 }
 
 static void
@@ -231,6 +238,8 @@ write_ack(struct ctx *c)
 }
 
 /* Bad records */
+
+static void finish_inflight(struct ctx *c);
 
 static void
 name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partition, int64_t offset)
@@ -281,8 +290,11 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 		topic = buf_cstr(&c->tmp);
 	}
 	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
-	if (!c->skip_errors)
+	if (!c->skip_errors) {
+		/* The batch before this one is complete: let it commit. */
+		finish_inflight(c);
 		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
+	}
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
 	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
 	dead_letter(c, lineno, line, n, msg);
@@ -388,7 +400,6 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 			json_str_decode(k, &c->tmp);
 			i = shape_find_col(sh, c->tmp.data, c->tmp.len, hint);
 		}
-
 		if (i < 0 || (keys && i >= sh->nkeys) || (skip_keys && i < sh->nkeys))
 			continue;
 		hint = i + 1;
@@ -405,7 +416,6 @@ get_schema_payload(struct json_slice v, struct json_slice *schema, struct json_s
 		json_obj_get(v, "payload", payload);
 }
 
-/* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
 /* The members of an envelope payload that matter, in one pass. */
 static void
 envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slice *after,
@@ -428,6 +438,7 @@ envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slic
 	}
 }
 
+/* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
 static bool
 add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
 	   char *err, size_t errsize)
@@ -551,6 +562,71 @@ apply_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * True if the offsets table shows the batch committed (the connection was
+ * lost after COMMIT was sent); false if not, or if the batch carries no
+ * position to tell by.
+ */
+static bool
+batch_committed(struct ctx *c, struct inflight *in, bool *error)
+{
+	char		stored[64],
+				err[512];
+	int			i;
+
+	*error = false;
+	for (i = 0; i < in->noffs; i++) {
+		struct source *src = &c->sources[in->pend[i].source];
+		struct pos	p;
+		int			found = applier_stored_position(c->a, src->name, stored, sizeof stored,
+													err, sizeof err);
+
+		if (found < 0) {
+			*error = true;
+			return false;
+		}
+		if (found == 0)
+			return false;
+		if (src->topic ? strtoll(stored, NULL, 10) < in->pend[i].batch :
+			!pos_parse(stored, strlen(stored), &p) || pos_cmp(p, in->pend[i].batch_pos) < 0)
+			return false;
+	}
+	return in->noffs > 0;
+}
+
+/*
+ * The connection was lost while a batch was applied: reconnect a few
+ * times with growing pauses and apply it again, unless the offsets table
+ * shows that its commit went through.  Returns the final status.
+ */
+static enum apply_status
+recover(struct ctx *c, struct inflight *in)
+{
+	char		where[300];
+	int			attempt;
+	bool		error;
+
+	for (attempt = 0; attempt < RECONNECT_TRIES && !sig_stop; attempt++) {
+		log_warn("connection lost (%s), reconnecting", in->err);
+		usleep((useconds_t) (250000u << (attempt < 5 ? attempt : 5)));
+		PQreset(c->conn);
+		if (PQstatus(c->conn) != CONNECTION_OK)
+			continue;
+		log_warn("reconnected to %s", pg_describe(c->conn, where, sizeof where));
+		applier_reset(c->a);
+		if (batch_committed(c, in, &error))
+			return APPLY_OK;
+		if (error)
+			continue;
+		in->status = applier_apply(c->a, in->b, in->offs, in->noffs,
+								   c->skip_errors ? reject_op : NULL, in,
+								   &in->failed, in->err, sizeof in->err);
+		if (in->status != APPLY_LOST)
+			return in->status;
+	}
+	return APPLY_LOST;
+}
+
 /* Waits for the batch being applied; on success acknowledges it. */
 static void
 finish_inflight(struct ctx *c)
@@ -562,6 +638,8 @@ finish_inflight(struct ctx *c)
 		return;
 	pthread_join(in->thread, NULL);
 	c->inflight = NULL;
+	if (in->status == APPLY_LOST)
+		in->status = recover(c, in);
 	if (in->status == APPLY_RECORD && in->failed) {
 		struct buf	name = BUF_INIT;
 		const struct op *f = in->failed;
@@ -570,7 +648,7 @@ finish_inflight(struct ctx *c)
 		fatal(EX_DATAERR, "%s: table %s: %s", buf_cstr(&name), table_name(f->table), in->err);
 	}
 	if (in->status == APPLY_LOST)
-		fatal(EX_TEMPFAIL, "connection lost: %s", in->err);
+		fatal(EX_TEMPFAIL, "connection lost, gave up reconnecting: %s", in->err);
 	if (in->status != APPLY_OK)
 		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
 	c->applied += in->b->nops;
@@ -664,7 +742,8 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	}
 	if (rp->has_offset && rp->topic.n) {
 		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
-		if (src->has_applied && rp->offset <= src->applied) {
+		/* Applied, or in a batch already (a redelivery). */
+		if (src->has_seen && rp->offset <= src->seen) {
 			c->skipped++;
 			return;
 		}
@@ -674,7 +753,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 			return;
 		}
 		src = find_source(c, NULL, 0, 0);
-		if (src->has_applied && pos_cmp(pos, src->applied_pos) <= 0) {
+		if (src->has_seen && pos_cmp(pos, src->seen_pos) <= 0) {
 			/* Applied before, with the records of its change before it. */
 			c->skipped += 1 + (c->b->nops - c->group_start);
 			batch_truncate(c->b, c->group_start);
@@ -687,12 +766,12 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	else if (c->b->nops > before && src && src->topic)
 		c->b->ops[before].topic = src->topic;
 	if (src && src->topic) {
-		src->batch = rp->offset;
-		src->has_batch = true;
+		src->batch = src->seen = rp->offset;
+		src->has_batch = src->has_seen = true;
 		c->group_start = c->b->nops;
 	} else if (src) {
-		src->batch_pos = pos;
-		src->has_batch = true;
+		src->batch_pos = src->seen_pos = pos;
+		src->has_batch = src->has_seen = true;
 		c->group_start = c->b->nops;
 	}
 }
@@ -757,16 +836,44 @@ apply_run(struct ctx *c)
 		}
 		handle_line(c, line, n, lr.lineno);
 	}
-	/* At a signal, changes still waiting for their pos are left for the rerun. */
-	if (sig_stop)
+	/*
+	 * At a signal or a line cut short (its writer died), the whole changes
+	 * read so far are committed; those still waiting for their pos are
+	 * left for the rerun.
+	 */
+	if (sig_stop || status == EX_TEMPFAIL)
 		batch_truncate(c->b, c->group_start);
-	if (status == 0)
+	if (status == 0 || status == EX_TEMPFAIL)
 		flush(c, true);
 	finish_inflight(c);
 	lr_free(&lr);
 	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied, rejected %" PRIu64,
 			 c->applied, c->skipped, c->rejected);
 	return status;
+}
+
+static void
+ctx_free(struct ctx *c)
+{
+	int			i;
+
+	batch_free(&c->batches[0]);
+	batch_free(&c->batches[1]);
+	for (i = 0; i < c->sc.nshapes; i++)
+		shape_free(c->sc.shapes[i]);
+	free(c->sc.shapes);
+	for (i = 0; i < c->nsources; i++) {
+		free(c->sources[i].name);
+		free(c->sources[i].topic);
+	}
+	free(c->sources);
+	buf_free(&c->tmp);
+	free(c->s.table_format);
+	free(c->s.pk_fields);
+	free(c->s.conninfo);
+	if (c->dead_letter)
+		out_free(&c->dead);
+	pthread_mutex_destroy(&c->dead_lock);
 }
 
 static void
@@ -871,8 +978,8 @@ main(int argc, char **argv)
 
 	log_init(argv[0]);
 	memset(&c, 0, sizeof c);
-	c.s.batch_size = 1000;
-	c.flush_interval_ms = 1000;
+	c.s.batch_size = DEFAULT_BATCH_SIZE;
+	c.flush_interval_ms = DEFAULT_FLUSH_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];
 	pthread_mutex_init(&c.dead_lock, NULL);
@@ -897,6 +1004,7 @@ main(int argc, char **argv)
 
 	applier_free(c.a);
 	PQfinish(c.conn);
+	ctx_free(&c);
 	if (c.dead_letter && close(c.dead.fd) != 0)
 		fatal(EX_IOERR, "could not close dead letter file \"%s\": %m", c.dead_letter);
 	return status;

@@ -209,6 +209,7 @@ struct batch {
 };
 
 void		batch_reset(struct batch *b);
+void		batch_free(struct batch *b);
 void		batch_truncate(struct batch *b, size_t nops);
 struct op  *batch_add(struct batch *b, struct shape *sh);
 
@@ -244,6 +245,16 @@ const char *table_name(const struct table *t);
 bool		applier_load_offsets(struct applier *a,
 								 void (*fn) (void *ctx, const char *source, const char *position),
 								 void *ctx, char *errbuf, size_t errsize);
+
+/* After a reconnect: forget what the old session knew (temporary tables). */
+void		applier_reset(struct applier *a);
+
+/*
+ * The position stored for source: 1 (copied to pos), 0 if there is none,
+ * -1 on error (errbuf filled).
+ */
+int			applier_stored_position(struct applier *a, const char *source, char *pos,
+									size_t possize, char *errbuf, size_t errsize);
 
 /*
  * Applies the batch and stores the offsets in one transaction.  With

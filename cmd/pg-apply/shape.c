@@ -80,6 +80,8 @@ column_from_field(struct shape *sh, struct json_slice f, struct column *c)
 	c->namelen = nb.len;
 	if (!ctype_parse(f, &c->t, err, sizeof err)) {
 		shape_err(sh, "field \"%s\": %s", c->name, err);
+		free(c->name);
+		c->name = NULL;
 		return false;
 	}
 	c->optional = !json_obj_get(f, "optional", &opt) || json_type_of(opt) == JSON_TRUE;

@@ -2,6 +2,7 @@
  * Unit tests for pg-apply's pure functions: value conversion, table
  * naming, quoting, JDBC URLs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,70 @@ test_jdbc(void)
 	ok(jdbc_to_conninfo("jdbc:mysql://x/y", NULL, NULL, err, sizeof err) == NULL, "not postgresql");
 }
 
+/* The record line of the seed's insert, as cdc-envelope writes it. */
+static char *
+seed_line(void)
+{
+	FILE	   *f = fopen("tests/fixtures/pg-apply/seed-pos.ndjson", "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	ssize_t		n;
+
+	if (f == NULL)
+		return NULL;
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n > 0 && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	return line;
+}
+
+static void
+test_frec(void)
+{
+	struct settings st = {.pk_mode = PK_RECORD_KEY, .table_format = "t"};
+	struct schema_cache sc = {NULL, 0, NULL};
+	struct frec f;
+	struct json_err err;
+	char	   *line = seed_line();
+	size_t		n;
+	struct shape *sh;
+	char	   *bad;
+
+	if (!ok(line != NULL, "fixture readable (run from the repository root)"))
+		return;
+	n = strlen(line);
+	ok(frec_parse(line, n, &sc, &f, &err), "seed record parses");
+	ok(json_str_eq(f.r.topic, "postgres_server.connect_test_db.public.source_table"), "topic");
+	ok(json_str_eq(f.r.pos, "0/199E8C8:1"), "pos");
+	ok(f.ks.n > 0 && f.kp.n > 0 && f.vs.n > 0 && f.vp.n > 0, "key and value split");
+	ok(f.parts.valid && json_str_eq(f.parts.op, "c"), "envelope op found while validating");
+	ok_str(f.parts.after.p, f.parts.after.n, "{\"id\":1,\"name\":\"test1\"}", "after");
+	sh = shape_build(f.ks, f.vs, &st);
+	ok(sh->error[0] == '\0' && sh->envelope && sh->ncols == 2 && sh->nkeys == 1 &&
+	   strcmp(sh->cols[0].name, "id") == 0 && strcmp(sh->cols[1].t.pgtype, "text") == 0,
+	   "shape: id key, name text (%s)", sh->error);
+	sc.shapes = &sh;
+	sc.nshapes = 1;
+	ok(frec_parse(line, n, &sc, &f, &err) && f.vs.n == sh->vn && f.ks.n == sh->kn,
+	   "again with the schemas cached");
+	/* A bad byte in the payload is still found when the schema is cached. */
+	bad = strdup(line);
+	memcpy(strstr(bad, "\"test1\""), "\"te\x01t1", 7);
+	ok(!frec_parse(bad, n, &sc, &f, &err) && strcmp(err.msg, "control character in string") == 0,
+	   "control character in a payload string: %s", err.msg ? err.msg : "accepted");
+	strcpy(bad, line);
+	bad[n - 1] = ',';
+	ok(!frec_parse(bad, n, &sc, &f, &err), "truncated record refused");
+	free(bad);
+	bad = "{ \"value\" : { \"payload\" : 1 , \"schema\" : {} } }";
+	ok(frec_parse(bad, strlen(bad), &sc, &f, &err) &&
+	   f.vs.n == 0 && f.r.value.n > 0, "other layouts are left to the slow path");
+	ok(!frec_parse("[1]", 3, &sc, &f, &err), "not an object");
+	shape_free(sh);
+	free(line);
+}
+
 int
 main(void)
 {
@@ -151,5 +216,6 @@ main(void)
 	test_copy_escape();
 	test_naming();
 	test_jdbc();
+	test_frec();
 	return tap_done();
 }
