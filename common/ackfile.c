@@ -71,25 +71,13 @@ ack_read(const char *path, struct buf *out, bool *exists, char *errbuf, size_t e
 				 path, strerror(errno));
 		return false;
 	}
-	for (;;) {
-		ssize_t		got;
-
-		buf_reserve(out, 4096);
-		got = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(errbuf, errsize, "could not read acknowledgement file \"%s\": %s",
-					 path, strerror(errno));
-			close(fd);
-			return false;
-		}
-		if (got == 0)
-			break;
-		out->len += (size_t) got;
+	if (!buf_read_fd(out, fd)) {
+		snprintf(errbuf, errsize, "could not read acknowledgement file \"%s\": %s",
+				 path, strerror(errno));
+		close(fd);
+		return false;
 	}
 	close(fd);
-	buf_cstr(out);
 	return true;
 }
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
+#include <errno.h>
 
 void *
 xmalloc(size_t n)
@@ -139,6 +141,26 @@ buf_put_i64(struct buf *b, int64_t v)
 		buf_put_u64(b, (uint64_t) 0 - (uint64_t) v);
 	} else
 		buf_put_u64(b, (uint64_t) v);
+}
+
+bool
+buf_read_fd(struct buf *b, int fd)
+{
+	for (;;) {
+		ssize_t		got;
+
+		buf_reserve(b, 4096);
+		got = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return false;
+		if (got == 0)
+			break;
+		b->len += (size_t) got;
+	}
+	buf_cstr(b);
+	return true;
 }
 
 const char *

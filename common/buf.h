@@ -39,6 +39,12 @@ void		buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(prin
 void		buf_put_i64(struct buf *b, int64_t v);
 void		buf_put_u64(struct buf *b, uint64_t v);
 
+/*
+ * Appends everything readable from fd up to end of file; false on a read
+ * error (errno set).  The contents stay NUL-terminated (buf_cstr).
+ */
+bool		buf_read_fd(struct buf *b, int fd);
+
 /* Returns a NUL-terminated view of the contents (the NUL is not counted). */
 const char *buf_cstr(struct buf *b);
 

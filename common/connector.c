@@ -23,21 +23,10 @@ read_file(const char *path, struct buf *out, char *errbuf, size_t errsize)
 		snprintf(errbuf, errsize, "could not open \"%s\": %s", path, strerror(errno));
 		return false;
 	}
-	for (;;) {
-		ssize_t		got;
-
-		buf_reserve(out, 4096);
-		got = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(errbuf, errsize, "could not read \"%s\": %s", path, strerror(errno));
-			close(fd);
-			return false;
-		}
-		if (got == 0)
-			break;
-		out->len += (size_t) got;
+	if (!buf_read_fd(out, fd)) {
+		snprintf(errbuf, errsize, "could not read \"%s\": %s", path, strerror(errno));
+		close(fd);
+		return false;
 	}
 	close(fd);
 	return true;
@@ -238,7 +227,8 @@ connector_conninfo(const struct connector *c, struct buf *out)
 	if (url != NULL) {
 		if (!put_jdbc_url(out, url))
 			return false;
-		put_cparam(out, "user", connector_get(c, "connection.username"));
+		put_cparam(out, "user", connector_get_any(c, (const char *const[]) {
+			"connection.username", "connection.user", NULL}));
 		put_cparam(out, "password", connector_get(c, "connection.password"));
 	} else {
 		put_cparam(out, "host", connector_get(c, "database.hostname"));

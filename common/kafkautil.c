@@ -18,10 +18,10 @@ bool
 kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 			   char *errbuf, size_t errsize)
 {
-	char		msg[512];
+	char		msg[256];
 
 	if (rd_kafka_conf_set(conf, key, val, msg, sizeof msg) != RD_KAFKA_CONF_OK) {
-		snprintf(errbuf, errsize, "invalid Kafka property \"%s\": %s", key, msg);
+		snprintf(errbuf, errsize, "invalid Kafka property \"%.200s\": %s", key, msg);
 		return false;
 	}
 	return true;
@@ -207,4 +207,41 @@ kafka_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+rd_kafka_conf_t *
+kafka_conf_new(const char *const (*defaults)[2], size_t n)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char		errbuf[1024];
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		if (!kafka_conf_set(conf, defaults[i][0], defaults[i][1], errbuf, sizeof errbuf))
+			fatal(EX_SOFTWARE, "%s", errbuf);
+	kafka_conf_logging(conf);
+	return conf;
+}
+
+bool
+kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg)
+{
+	char		errbuf[1024];
+
+	switch (opt) {
+		case 'b':
+			if (!kafka_conf_set(conf, "bootstrap.servers", arg, errbuf, sizeof errbuf))
+				usage_error("%s", errbuf);
+			return true;
+		case 'X':
+			if (!kafka_conf_set_kv(conf, arg, errbuf, sizeof errbuf))
+				usage_error("%s", errbuf);
+			return true;
+		case 'F':
+			if (!kafka_conf_file(conf, arg, errbuf, sizeof errbuf))
+				fatal(EX_NOINPUT, "%s", errbuf);
+			return true;
+		default:
+			return false;
+	}
 }

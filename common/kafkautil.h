@@ -27,6 +27,21 @@ bool		kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
 							char *errbuf, size_t errsize);
 
 /* True if conf names brokers (bootstrap.servers) or a mock cluster. */
+/*
+ * A new configuration holding the command's defaults (n key/value pairs),
+ * with librdkafka's messages sent through the logger.  Exits EX_SOFTWARE
+ * if librdkafka refuses a default: that is a bug, not a user's mistake.
+ */
+rd_kafka_conf_t *kafka_conf_new(const char *const (*defaults)[2], size_t n);
+
+/*
+ * The command-line options every Kafka command shares: -b BROKERS,
+ * -X key=value and -F FILE.  Returns false if opt is none of them.  Like
+ * any option parser here, it exits on a bad value: EX_USAGE, or
+ * EX_NOINPUT when the -F file cannot be read.
+ */
+bool		kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg);
+
 bool		kafka_conf_has_brokers(rd_kafka_conf_t *conf);
 
 /*

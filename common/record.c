@@ -27,9 +27,8 @@ parse_encoding(struct json_slice v, enum rec_encoding *enc)
 	return true;
 }
 
-/* Stores one member; false with *err set if its type is wrong. */
-static bool
-take_member(struct record *r, struct json_slice k, struct json_slice v, bool spaced,
+bool
+record_take_member(struct record *r, struct json_slice k, struct json_slice v, bool spaced,
 			const char *base, struct json_err *err)
 {
 	enum json_type t = json_type_of(v);
@@ -123,8 +122,7 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 				v;
 	bool		spaced;
 
-	memset(r, 0, sizeof *r);
-	r->partition = -1;
+	record_init(r);
 	err->msg = NULL;
 	p = skip_ws(line, end);
 	if (p >= end)
@@ -145,7 +143,7 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 				return bad(err, line, p, "expected ':' after object key");
 			if ((p = json_scan_ws(line, p + 1, end, &v, err, &spaced)) == NULL)
 				return false;
-			if (!take_member(r, k, v, spaced, line, err))
+			if (!record_take_member(r, k, v, spaced, line, err))
 				return false;
 			p = skip_ws(p, end);
 			if (p >= end)

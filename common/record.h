@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "json.h"
 
@@ -64,6 +65,22 @@ bool		record_parse(const char *line, size_t n, struct record *r, struct json_err
  */
 bool		record_data(struct json_slice v, enum rec_encoding enc, bool spaced,
 						struct buf *scratch, const char **p, size_t *n);
+
+/*
+ * Stores one member of a record line in r, for readers that walk the line
+ * themselves (pg-apply splits key and value further on the way).  base is
+ * the start of the line; false with *err set if the member's type is wrong.
+ * Call record_init() on r first.
+ */
+bool		record_take_member(struct record *r, struct json_slice k, struct json_slice v,
+							   bool spaced, const char *base, struct json_err *err);
+
+static inline void
+record_init(struct record *r)
+{
+	memset(r, 0, sizeof *r);
+	r->partition = -1;
+}
 
 /* A slice that is absent or JSON null. */
 static inline bool

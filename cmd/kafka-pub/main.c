@@ -79,15 +79,7 @@ default_conf(void)
 		{"queue.buffering.max.kbytes", "65536"},
 		{"client.id", "kafka-pub"},
 	};
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char		errbuf[512];
-	size_t		i;
-
-	for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-		if (!kafka_conf_set(conf, defaults[i][0], defaults[i][1], errbuf, sizeof errbuf))
-			fatal(EX_SOFTWARE, "%s", errbuf);
-	kafka_conf_logging(conf);
-	return conf;
+	return kafka_conf_new(defaults, sizeof defaults / sizeof defaults[0]);
 }
 
 /* Test hook: Produce requests fail with these error codes, one each. */
@@ -151,8 +143,9 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:t:Tp:X:F:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'b':
-				if (!kafka_conf_set(conf, "bootstrap.servers", optarg, errbuf, sizeof errbuf))
-					usage_error("%s", errbuf);
+			case 'X':
+			case 'F':
+				kafka_conf_option(conf, c, optarg);
 				break;
 			case 't':
 				p.topic = optarg;
@@ -162,14 +155,6 @@ main(int argc, char **argv)
 				break;
 			case 'p':
 				p.partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
-				break;
-			case 'X':
-				if (!kafka_conf_set_kv(conf, optarg, errbuf, sizeof errbuf))
-					usage_error("%s", errbuf);
-				break;
-			case 'F':
-				if (!kafka_conf_file(conf, optarg, errbuf, sizeof errbuf))
-					fatal(EX_NOINPUT, "%s", errbuf);
 				break;
 			case OPT_CONNECT_TIMEOUT:
 				connect_timeout = (int) opt_int("--connect-timeout", optarg, 1, 3600);

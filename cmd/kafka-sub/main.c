@@ -81,15 +81,7 @@ default_conf(void)
 		{"allow.auto.create.topics", "false"},
 		{"client.id", "kafka-sub"},
 	};
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char		errbuf[512];
-	size_t		i;
-
-	for (i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-		if (!kafka_conf_set(conf, defaults[i][0], defaults[i][1], errbuf, sizeof errbuf))
-			fatal(EX_SOFTWARE, "%s", errbuf);
-	kafka_conf_logging(conf);
-	return conf;
+	return kafka_conf_new(defaults, sizeof defaults / sizeof defaults[0]);
 }
 
 /* Applies -o to s (and, in group mode, to auto.offset.reset). */
@@ -188,8 +180,9 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:t:G:o:p:X:F:ec:LJvhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'b':
-				if (!kafka_conf_set(conf, "bootstrap.servers", optarg, errbuf, sizeof errbuf))
-					usage_error("%s", errbuf);
+			case 'X':
+			case 'F':
+				kafka_conf_option(conf, c, optarg);
 				break;
 			case 't':
 				s.topics[s.ntopics++] = optarg;
@@ -204,14 +197,6 @@ main(int argc, char **argv)
 				break;
 			case 'p':
 				s.partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
-				break;
-			case 'X':
-				if (!kafka_conf_set_kv(conf, optarg, errbuf, sizeof errbuf))
-					usage_error("%s", errbuf);
-				break;
-			case 'F':
-				if (!kafka_conf_file(conf, optarg, errbuf, sizeof errbuf))
-					fatal(EX_NOINPUT, "%s", errbuf);
 				break;
 			case OPT_CONNECT_TIMEOUT:
 				s.timeout_ms = (int) opt_int("--connect-timeout", optarg, 1, 3600) * 1000;

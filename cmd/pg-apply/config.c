@@ -3,59 +3,11 @@
  * was POSTed to Kafka Connect) read into pg-apply's settings.
  */
 #include "pgapply.h"
+#include "connector.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static bool
-read_file(const char *path, struct buf *out, char *errbuf, size_t errsize)
-{
-	int			fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(errbuf, errsize, "could not open \"%s\": %s", path, strerror(errno));
-		return false;
-	}
-	for (;;) {
-		ssize_t		got;
-
-		buf_reserve(out, 4096);
-		got = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(errbuf, errsize, "could not read \"%s\": %s", path, strerror(errno));
-			close(fd);
-			return false;
-		}
-		if (got == 0)
-			break;
-		out->len += (size_t) got;
-	}
-	close(fd);
-	return true;
-}
-
-/* The value of a config key as a C string (strings, numbers, booleans). */
-static char *
-get_text(struct json_slice cfg, const char *key)
-{
-	struct json_slice v;
-	struct buf	b = BUF_INIT;
-
-	if (!json_obj_get(cfg, key, &v) || json_is_null(v))
-		return NULL;
-	if (json_type_of(v) == JSON_STRING)
-		json_str_decode(v, &b);
-	else
-		buf_put(&b, v.p, v.n);
-	buf_cstr(&b);
-	return b.data;
-}
 
 static bool
 bool_value(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
@@ -160,111 +112,29 @@ config_load(const char *path, struct settings *s, char *errbuf, size_t errsize)
 		"primary.key.mode", "primary.key.fields", "schema.evolution",
 		"delete.enabled", "truncate.enabled", "auto.create", "batch.size", NULL
 	};
-	struct buf	text = BUF_INIT;
-	struct json_slice top,
-				cfg;
-	struct json_err err;
-	char	   *url = NULL,
-			   *user = NULL,
-			   *pass = NULL;
-	bool		ok = false;
+	struct connector conn;
+	struct buf	ci = BUF_INIT;
+	bool		ok = true;
 	int			i;
 
-	if (!read_file(path, &text, errbuf, errsize))
-		goto done;
-	if (!json_validate(text.data, text.len, &err)) {
-		snprintf(errbuf, errsize, "\"%s\": byte %zu: %s", path, err.off, err.msg);
-		goto done;
-	}
-	json_scan(text.data, text.data, text.data + text.len, &top, NULL);
-	if (json_type_of(top) != JSON_OBJECT) {
-		snprintf(errbuf, errsize, "\"%s\": not a JSON object", path);
-		goto done;
-	}
-	if (!json_obj_get(top, "config", &cfg))
-		cfg = top;
-	if (json_type_of(cfg) != JSON_OBJECT) {
-		snprintf(errbuf, errsize, "\"%s\": \"config\" is not an object", path);
-		goto done;
-	}
-	for (i = 0; keys[i]; i++) {
-		char	   *v = get_text(cfg, keys[i]);
-		bool		applied = v == NULL || apply_key(s, keys[i], v, errbuf, errsize);
+	if (!connector_load(path, &conn, errbuf, errsize))
+		return false;
+	for (i = 0; ok && keys[i]; i++) {
+		const char *v = connector_get(&conn, keys[i]);
 
-		free(v);
-		if (!applied)
-			goto done;
+		ok = v == NULL || apply_key(s, keys[i], v, errbuf, errsize);
 	}
-	url = get_text(cfg, "connection.url");
-	user = get_text(cfg, "connection.username");
-	if (user == NULL)
-		user = get_text(cfg, "connection.user");
-	pass = get_text(cfg, "connection.password");
-	if (url) {
-		free(s->conninfo);
-		if ((s->conninfo = jdbc_to_conninfo(url, user, pass, errbuf, errsize)) == NULL)
-			goto done;
+	if (ok && connector_get(&conn, "connection.url")) {
+		if (connector_conninfo(&conn, &ci)) {
+			free(s->conninfo);
+			s->conninfo = xstrdup(buf_cstr(&ci));
+		} else {
+			snprintf(errbuf, errsize, "%s: connection.url \"%s\" is not "
+					 "jdbc:postgresql://HOST[:PORT]/DB", path, connector_get(&conn, "connection.url"));
+			ok = false;
+		}
 	}
-	ok = true;
-done:
-	free(url);
-	free(user);
-	free(pass);
-	buf_free(&text);
+	buf_free(&ci);
+	connector_free(&conn);
 	return ok;
-}
-
-/* Appends key='value' with libpq's quoting. */
-static void
-put_kv(struct buf *b, const char *key, const char *v, size_t n)
-{
-	size_t		i;
-
-	if (b->len)
-		buf_putc(b, ' ');
-	buf_printf(b, "%s='", key);
-	for (i = 0; i < n; i++) {
-		if (v[i] == '\'' || v[i] == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, v[i]);
-	}
-	buf_putc(b, '\'');
-}
-
-char *
-jdbc_to_conninfo(const char *url, const char *user, const char *password,
-				 char *errbuf, size_t errsize)
-{
-	static const char prefix[] = "jdbc:postgresql://";
-	const char *p = url + sizeof prefix - 1;
-	const char *hostend,
-			   *slash,
-			   *q,
-			   *colon;
-	struct buf	b = BUF_INIT;
-
-	if (strncmp(url, prefix, sizeof prefix - 1) != 0) {
-		snprintf(errbuf, errsize, "connection.url \"%s\" is not jdbc:postgresql://HOST[:PORT]/DB", url);
-		return NULL;
-	}
-	slash = strchr(p, '/');
-	q = strchr(p, '?');
-	hostend = slash ? slash : q ? q : p + strlen(p);
-	colon = memchr(p, ':', (size_t) (hostend - p));
-	if (hostend > p)
-		put_kv(&b, "host", p, (size_t) ((colon ? colon : hostend) - p));
-	if (colon && colon + 1 < hostend)
-		put_kv(&b, "port", colon + 1, (size_t) (hostend - colon - 1));
-	if (slash) {
-		const char *dbend = q && q > slash ? q : slash + strlen(slash);
-
-		if (dbend > slash + 1)
-			put_kv(&b, "dbname", slash + 1, (size_t) (dbend - slash - 1));
-	}
-	if (user && *user)
-		put_kv(&b, "user", user, strlen(user));
-	if (password && *password)
-		put_kv(&b, "password", password, strlen(password));
-	buf_cstr(&b);
-	return b.data;
 }

@@ -127,47 +127,6 @@ split_value(const char *base, const char *p, const char *end, const struct schem
 	return json_scan(base, p, end, whole, err);
 }
 
-static bool
-member(struct frec *f, struct json_slice k, struct json_slice v, const char *base,
-	   struct json_err *err)
-{
-	struct record *r = &f->r;
-	enum json_type t = json_type_of(v);
-	int64_t		i;
-
-	if (json_str_eq(k, "topic")) {
-		if (t != JSON_STRING && t != JSON_NULL)
-			return fail(err, base, v.p, "\"topic\" must be a string");
-		if (t == JSON_STRING)
-			r->topic = v;
-	} else if (json_str_eq(k, "partition")) {
-		if (t == JSON_NULL)
-			return true;
-		if (!json_to_i64(v, &i) || i < -1 || i > INT32_MAX)
-			return fail(err, base, v.p, "\"partition\" must be an integer from -1 to 2147483647");
-		r->partition = (int32_t) i;
-		r->has_partition = i >= 0;
-	} else if (json_str_eq(k, "offset")) {
-		if (t == JSON_NULL)
-			return true;
-		if (!json_to_i64(v, &r->offset) || r->offset < 0)
-			return fail(err, base, v.p, "\"offset\" must be a non-negative integer");
-		r->has_offset = true;
-	} else if (json_str_eq(k, "pos")) {
-		if (t != JSON_STRING && t != JSON_NULL)
-			return fail(err, base, v.p, "\"pos\" must be a string");
-		if (t == JSON_STRING)
-			r->pos = v;
-	} else if (json_str_eq(k, "key_encoding")) {
-		if (!json_str_eq(v, "json"))
-			r->key_enc = REC_ENC_TEXT;
-	} else if (json_str_eq(k, "value_encoding")) {
-		if (!json_str_eq(v, "json"))
-			r->value_enc = REC_ENC_TEXT;
-	}
-	return true;
-}
-
 bool
 frec_parse(const char *line, size_t n, const struct schema_cache *sc, struct frec *f,
 		   struct json_err *err)
@@ -178,7 +137,7 @@ frec_parse(const char *line, size_t n, const struct schema_cache *sc, struct fre
 				v;
 
 	memset(f, 0, sizeof *f);
-	f->r.partition = -1;
+	record_init(&f->r);
 	err->msg = NULL;
 	if (p >= end || *p != '{')
 		return p < end && json_scan(line, p, end, NULL, err) == NULL ? false :
@@ -200,7 +159,8 @@ frec_parse(const char *line, size_t n, const struct schema_cache *sc, struct fre
 				p = split_value(line, p, end, sc, true, &f->r.key, &f->ks, &f->kp, NULL, err);
 			else if (json_str_eq(k, "value"))
 				p = split_value(line, p, end, sc, false, &f->r.value, &f->vs, &f->vp, &f->parts, err);
-			else if ((p = json_scan(line, p, end, &v, err)) != NULL && !member(f, k, v, line, err))
+			else if ((p = json_scan(line, p, end, &v, err)) != NULL &&
+					 !record_take_member(&f->r, k, v, false, line, err))
 				return false;
 			if (p == NULL)
 				return false;

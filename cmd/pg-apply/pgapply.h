@@ -56,13 +56,6 @@ struct settings {
  */
 bool		config_load(const char *path, struct settings *s, char *errbuf, size_t errsize);
 
-/*
- * Turns "jdbc:postgresql://host:port/db?k=v" plus user and password into
- * a libpq conninfo string (malloc'd).  NULL with errbuf filled on error.
- */
-char	   *jdbc_to_conninfo(const char *url, const char *user, const char *password,
-							 char *errbuf, size_t errsize);
-
 /* convert.c: Connect types and values. */
 
 enum ckind {

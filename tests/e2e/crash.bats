@@ -13,7 +13,7 @@ setup_file() {
 	pipelines_init
 	start_source
 	start_sink
-	wait_until 30 bash -c "[[ \$(psql -XAtc \"select active from pg_replication_slots where slot_name = '$SLOT'\" \"\$WALPIPE_SOURCE\") == t ]]"
+	wait_slot_active
 }
 
 teardown_file() {

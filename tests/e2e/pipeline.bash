@@ -12,6 +12,7 @@
 #   tables_equal              source_table and target_table hold the same rows
 #   wait_tables_equal SECONDS
 #   pipeline_pid NAME         the pid (= session id) of a running pipeline
+#   wait_slot_active          the source pipeline's slot is in use
 
 pipelines_init() {
 	SLOT=$(unique_name slot)
@@ -76,4 +77,12 @@ wait_tables_equal() {
 		tail -n 20 "$STATE"/*.log >&2
 		return 1
 	}
+}
+
+wait_slot_active() {
+	wait_until 30 _slot_active
+}
+
+_slot_active() {
+	[[ $(_psql "$WALPIPE_SOURCE" "select active from pg_replication_slots where slot_name = '$SLOT'") == t ]]
 }

@@ -11,7 +11,7 @@ setup_file() {
 	pipelines_init
 	kafka_topic_create "$TOPIC" 2
 	start_source
-	wait_until 30 bash -c "[[ \$(psql -XAtc \"select active from pg_replication_slots where slot_name = '$SLOT'\" \"\$WALPIPE_SOURCE\") == t ]]"
+	wait_slot_active
 	SINK=sink1 start_sink
 	SINK=sink2 start_sink
 }

@@ -265,6 +265,11 @@ test_connector(void)
 		   "JDBC URL and credentials become libpq parameters");
 	connector_free(&c);
 
+	write_file(path, "{\"connection.url\":\"jdbc:mysql://x/y\"}");
+	ok(connector_load(path, &c, err, sizeof err) && !connector_conninfo(&c, &b),
+	   "a JDBC URL of another database is refused");
+	connector_free(&c);
+
 	write_file(path, "{\"database.hostname\":\"main\",\"database.dbname\":\"db\"}");
 	ok(connector_load(path, &c, err, sizeof err) && connector_conninfo(&c, &b), "bare config object");
 	ok_str(b.data, b.len, "host='main' dbname='db'", "source connector database settings");

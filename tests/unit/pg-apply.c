@@ -131,19 +131,6 @@ test_naming(void)
 	buf_free(&out);
 }
 
-static void
-test_jdbc(void)
-{
-	char		err[200];
-	char	   *ci = jdbc_to_conninfo("jdbc:postgresql://postgres-replica:5432/connect_test_db?ssl=false",
-									  "postgres", "pa'ss", err, sizeof err);
-
-	ok(ci && strcmp(ci, "host='postgres-replica' port='5432' dbname='connect_test_db' "
-					"user='postgres' password='pa\\'ss'") == 0, "jdbc url to conninfo: %s", ci);
-	free(ci);
-	ok(jdbc_to_conninfo("jdbc:mysql://x/y", NULL, NULL, err, sizeof err) == NULL, "not postgresql");
-}
-
 /* The record line of the seed's insert, as cdc-envelope writes it. */
 static char *
 seed_line(void)
@@ -215,7 +202,6 @@ main(void)
 	test_bad_values();
 	test_copy_escape();
 	test_naming();
-	test_jdbc();
 	test_frec();
 	return tap_done();
 }
