@@ -33,7 +33,7 @@ start_source() {
 		 cdc-envelope --prefix $PREFIX |
 		 kafka-pub -b \$WALPIPE_BROKERS --ack-file $STATE/source.ack" \
 		2>>"$STATE/source.log" 3>&- &
-	SOURCE_RUNNER=$!
+	export SOURCE_RUNNER=$!
 }
 
 start_sink() {
@@ -45,14 +45,18 @@ start_sink() {
 			--delete --pk-mode record_key --schema-evolution basic --auto-create \
 			--ack-file $STATE/$name.ack$extra" \
 		2>>"$STATE/$name.log" 3>&- &
-	SINK_RUNNER="${SINK_RUNNER:-} $!"
+	export SINK_RUNNER="${SINK_RUNNER:-} $!"
 }
 
+# The runners' pids are exported: tests run in processes of their own.
 stop_pipelines() {
 	local p
 	for p in ${SOURCE_RUNNER:-} ${SINK_RUNNER:-}; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in ${SOURCE_RUNNER:-} ${SINK_RUNNER:-}; do wait "$p" 2>/dev/null || true; done
-	SOURCE_RUNNER= SINK_RUNNER=
+	for p in ${SOURCE_RUNNER:-} ${SINK_RUNNER:-}; do
+		wait_until 60 bash -c "! kill -0 $p 2>/dev/null" || true
+		wait "$p" 2>/dev/null || true
+	done
+	export SOURCE_RUNNER= SINK_RUNNER=
 }
 
 pipeline_pid() {

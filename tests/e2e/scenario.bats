@@ -49,3 +49,26 @@ teardown_file() {
 		"delete from public.source_table where id % 7 = 0"
 	wait_tables_equal 90
 }
+
+@test "walpipe-ctl status: pipelines running, slot active, no lag, positions applied" {
+	psql_src "insert into public.source_table (name) values ('status')"
+	wait_tables_equal 60
+	status() {
+		walpipe-ctl status --state-dir "$STATE" --slot "$SLOT" --topic "$TOPIC" --group "$GROUP" -J |
+			jq -e '([.pipelines[].state] | unique) == ["running"] and .slot.active and
+				.slot.lag_bytes >= 0 and ([.topic[].lag] | add) == 0 and (.applied | length) >= 1'
+	}
+	wait_until 30 status
+	run -0 walpipe-ctl status --state-dir "$STATE" --slot "$SLOT" --topic "$TOPIC" --group "$GROUP"
+	assert_line --regexp "^slot $SLOT: active \(pid [0-9]+\), confirmed [0-9A-F]+/[0-9A-F]+, lag [0-9]+ bytes"
+	assert_line --regexp "^topic $TOPIC partition 0: end offset [0-9]+, committed [0-9]+, lag 0$"
+	assert_line --regexp "^pipeline sink: running, pid [0-9]+, restarts [0-9]+"
+}
+
+@test "walpipe-ctl remove: slot, topic and offsets table are gone" {
+	stop_pipelines
+	run -0 walpipe-ctl remove --slot "$SLOT" --topic "$TOPIC"
+	assert_equal "$(psql_src "select count(*) from pg_replication_slots where slot_name = '$SLOT'")" 0
+	assert_equal "$(psql_rep "select to_regclass('public.walpipe_offsets') is null")" t
+	wait_until 30 bash -c "! kafka-sub -b '$WALPIPE_BROKERS' -L -J | jq -e '.topics[] | select(.topic == \"$TOPIC\")' >/dev/null"
+}
