@@ -193,7 +193,7 @@ main(int argc, char **argv)
 				break;
 			case 'h':
 				usage(&p);
-				return 0;
+				exit(0);		/* like opt_version(): nothing to tear down yet */
 			case 'V':
 				opt_version();
 			default:

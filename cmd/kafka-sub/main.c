@@ -236,7 +236,7 @@ main(int argc, char **argv)
 				break;
 			case 'h':
 				usage(&s);
-				return 0;
+				exit(0);		/* like opt_version(): nothing to tear down yet */
 			case 'V':
 				opt_version();
 			default:
