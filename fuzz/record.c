@@ -5,11 +5,14 @@
  * are themselves valid JSON of the right type, or an error with a message
  * and an offset inside the line; never a crash or a read past the end
  * (the input is copied into a buffer of exactly its size for ASan).
+ * The schema-remembering connect_scan() must agree with json_scan_ws() on
+ * every input, with a cache that lives across inputs.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectjson.h"
 #include "json.h"
 #include "record.h"
 
@@ -42,6 +45,25 @@ check_data(struct json_slice v, enum rec_encoding enc, bool spaced, struct buf *
 	}
 }
 
+static void
+check_connect_scan(const char *p, size_t n)
+{
+	static struct connect_cache cache;
+	struct json_slice a = {NULL, 0},
+				b = {NULL, 0};
+	bool		sa = false,
+				sb = false;
+	const char *qa,
+			   *qb;
+
+	if (n == 0 || p[0] == ' ' || p[0] == '\t' || p[0] == '\n' || p[0] == '\r')
+		return;
+	qa = json_scan_ws(p, p, p + n, &a, NULL, &sa);
+	qb = connect_scan(&cache, p, p, p + n, &b, NULL, &sb);
+	if (qa != qb || (qa && (a.p != b.p || a.n != b.n || sa != sb)))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -72,6 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_data(r.key, r.key_enc, r.key_spaced, &scratch);
 		check_data(r.value, r.value_enc, r.value_spaced, &scratch);
 	}
+	check_connect_scan(line, size);
 	buf_free(&scratch);
 	free(line);
 	return 0;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "connectjson.h"
 #include "json.h"
 
 bool
@@ -59,6 +60,7 @@ utf8_valid(const unsigned char *p, size_t n)
 bool
 embeddable_json(const char *p, size_t n)
 {
+	static struct connect_cache schemas;	/* for the life of the process */
 	struct json_slice s;
 	bool		space;
 
@@ -68,7 +70,7 @@ embeddable_json(const char *p, size_t n)
 	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		return false;
 	/* One pass validates and finds white space between tokens. */
-	return json_scan_ws(p, p, p + n, &s, NULL, &space) != NULL && s.n == n && !space;
+	return connect_scan(&schemas, p, p, p + n, &s, NULL, &space) != NULL && s.n == n && !space;
 }
 
 /* Appends ,"name":<data>[,"name_encoding":"..."]. */

@@ -9,6 +9,7 @@
 
 #include "ackfile.h"
 #include "buf.h"
+#include "connectjson.h"
 #include "connector.h"
 #include "json.h"
 #include "lineread.h"
@@ -288,6 +289,40 @@ test_connector(void)
 	buf_free(&b);
 }
 
+/* connect_scan() on a C string: true if valid and compact and whole. */
+static bool
+cscan(struct connect_cache *c, const char *v)
+{
+	struct json_slice s;
+	struct json_err err;
+	bool		space = false;
+	const char *end = v + strlen(v);
+
+	return connect_scan(c, v, v, end, &s, &err, &space) == end && s.n == strlen(v) && !space;
+}
+
+static void
+test_connect_scan(void)
+{
+	struct connect_cache c = {0};
+
+	ok(cscan(&c, "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":{\"id\":1}}"),
+	   "a Connect value validates");
+	ok(c.schema[0].len > 0, "its schema is remembered");
+	ok(cscan(&c, "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":{\"id\":2}}"),
+	   "the next one with the same schema validates");
+	ok(!cscan(&c, "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":{\"id\":}}"),
+	   "a bad payload after a known schema is refused");
+	ok(!cscan(&c, "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":1,\"x\":2"),
+	   "anything but the closing brace after the payload is refused");
+	ok(!cscan(&c, "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":{\"id\":1}"),
+	   "a missing closing brace is refused");
+	ok(!cscan(&c, "{\"schema\":{\"type\":\"struct\",\"fields\":[]},\"payload\":\"\xff\"}"),
+	   "invalid UTF-8 in the payload is refused");
+	ok(cscan(&c, "[1,2]") && !cscan(&c, "{\"schema\":{\"type\":1,}"), "other JSON as usual");
+	connect_cache_free(&c);
+}
+
 int
 main(void)
 {
@@ -298,5 +333,6 @@ main(void)
 	test_record();
 	test_ackfile();
 	test_connector();
+	test_connect_scan();
 	return tap_done();
 }
