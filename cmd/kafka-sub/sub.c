@@ -423,7 +423,7 @@ periodic(struct sub *s)
  */
 #define BATCH 1024
 
-/* Handles msgs[from..n), destroying each; stops early at -c/-e or an error. */
+/* Handles msgs[0..n), destroying each; stops early at -c/-e or an error. */
 static size_t
 handle_batch(struct sub *s, rd_kafka_message_t **msgs, size_t n)
 {
@@ -451,9 +451,14 @@ consume_loop(struct sub *s)
 			if (!flush_output(s))
 				break;
 			periodic(s);
-			n = rd_kafka_consume_batch_queue(q, 100, msgs, BATCH);
-			if (n <= 0)
+			/*
+			 * Wait with consumer_poll(), which returns at the first message;
+			 * a batch call would wait for a full batch or the timeout.
+			 */
+			msgs[0] = rd_kafka_consumer_poll(s->rk, 100);
+			if (msgs[0] == NULL)
 				continue;
+			n = 1;
 		}
 		handle_batch(s, msgs, (size_t) n);
 		if (s->out.pending.len >= (1 << 16) && !flush_output(s))
