@@ -37,6 +37,8 @@
 #define DEFAULT_OFFSETS_TABLE "public.walpipe_offsets"
 #define DEFAULT_BATCH_SIZE 5000L
 #define DEFAULT_FLUSH_MS 1000L
+#define DEFAULT_ACK_INTERVAL_MS 100L
+#define IDLE_GRACE_MS 2
 #define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
 
 struct ctx;
@@ -86,6 +88,9 @@ struct ctx {
 	const char *dead_letter;
 	bool		skip_errors;
 	long		flush_interval_ms;
+	long		ack_interval_ms;
+	int64_t		ack_written_ms;
+	bool		ack_dirty;		/* committed positions not yet in the ack file */
 	PGconn	   *conn;
 	struct applier *a;
 	struct batch *b;			/* the batch being read */
@@ -111,7 +116,7 @@ usage(void)
 	printf("Usage: pg-apply [-v] [-d CONNINFO] [-c FILE] [-t FORMAT] [-m MODE] [-k MODE]\n"
 		   "                [--pk-fields LIST] [--delete] [--truncate] [--auto-create]\n"
 		   "                [--schema-evolution none|basic] [-b N] [--flush-interval MS]\n"
-		   "                [--ack-file FILE] [--offsets-table NAME]\n"
+		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
 		   "                [--errors stop|skip] [--dead-letter FILE]\n\n");
 	printf("Applies Debezium change records (record lines on standard input) to PostgreSQL.\n\n"
 		   "Connection:\n"
@@ -127,7 +132,8 @@ usage(void)
 		   "      --auto-create          create missing tables [auto.create]\n"
 		   "      --schema-evolution=E   none or basic: create tables, add columns [schema.evolution]\n"
 		   "  -b, --batch-size=N         records per transaction [batch.size] (default %ld)\n"
-		   "      --flush-interval=MS    commit a batch at least this often (default %ld)\n\n"
+		   "      --flush-interval=MS    commit a batch at least this often (default %ld)\n"
+		   "      --ack-interval=MS      write the ack file at most this often (default %ld)\n\n"
 		   "Positions and errors:\n"
 		   "      --ack-file=FILE        write applied positions here for the upstream command\n"
 		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
@@ -136,7 +142,7 @@ usage(void)
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_OFFSETS_TABLE);
+		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE);
 }
 
 /* Server notices ("relation already exists, skipping") are for -v. */
@@ -235,6 +241,21 @@ write_ack(struct ctx *c)
 	if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
 		fatal(EX_IOERR, "%s", err);
 	buf_free(&b);
+	c->ack_dirty = false;
+	c->ack_written_ms = now_ms();
+}
+
+/*
+ * Every write of the ack file costs two fsyncs; under a steady stream
+ * they are spaced by --ack-interval, and the last one is written when
+ * the input pauses and at exit.
+ */
+static void
+ack_committed(struct ctx *c)
+{
+	c->ack_dirty = true;
+	if (now_ms() - c->ack_written_ms >= c->ack_interval_ms)
+		write_ack(c);
 }
 
 /* Bad records */
@@ -664,7 +685,7 @@ finish_inflight(struct ctx *c)
 	free(in->offs);
 	free(in->pend);
 	free(in);
-	write_ack(c);
+	ack_committed(c);
 }
 
 /*
@@ -809,12 +830,19 @@ apply_run(struct ctx *c)
 
 		if (batch_due(c))
 			flush(c, false);
-		if (!lr_has_line(&lr) && !input_ready(0)) {
-			/* Nothing more right now: commit what we have. */
+		/*
+		 * Nothing more right now: commit what we have.  A grace of a
+		 * millisecond or two keeps batches whole while a fast writer
+		 * refills the pipe, at a cost in latency too small to see.
+		 */
+		if (!lr_has_line(&lr) && !input_ready(0) &&
+			!(c->batch_records > 0 && input_ready(IDLE_GRACE_MS))) {
 			if (c->batch_records > 0 && c->group_start == c->b->nops)
 				flush(c, true);
 			else
 				finish_inflight(c);
+			if (c->ack_dirty)
+				write_ack(c);
 			if (!input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000))
 				continue;
 		}
@@ -892,6 +920,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{"schema-evolution", required_argument, NULL, 5},
 		{"batch-size", required_argument, NULL, 'b'},
 		{"flush-interval", required_argument, NULL, 6},
+		{"ack-interval", required_argument, NULL, 11},
 		{"ack-file", required_argument, NULL, 7},
 		{"offsets-table", required_argument, NULL, 8},
 		{"errors", required_argument, NULL, 9},
@@ -940,6 +969,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 				s->set_mask |= SET_BATCH_SIZE;
 				break;
 			case 6: c->flush_interval_ms = (long) opt_int("--flush-interval", optarg, 1, 3600000); break;
+			case 11: c->ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000); break;
 			case 7: c->ack_file = optarg; break;
 			case 8: c->offsets_table = optarg; break;
 			case 9: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
@@ -980,6 +1010,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.s.batch_size = DEFAULT_BATCH_SIZE;
 	c.flush_interval_ms = DEFAULT_FLUSH_MS;
+	c.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];
 	pthread_mutex_init(&c.dead_lock, NULL);
@@ -1001,6 +1032,8 @@ main(int argc, char **argv)
 	sig_setup();
 
 	status = apply_run(&c);
+	if (c.ack_dirty)
+		write_ack(&c);
 
 	applier_free(c.a);
 	PQfinish(c.conn);
