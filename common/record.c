@@ -2,6 +2,7 @@
  * record.c - one-pass validation and slicing of a record line.
  */
 #include "record.h"
+#include "connectjson.h"
 
 #include <string.h>
 
@@ -109,9 +110,16 @@ skip_ws(const char *p, const char *end)
 }
 
 /*
+ * The Connect schemas met in values, validated once each (connectjson.h).
+ * A process parses its record lines in one thread, so one cache serves.
+ */
+static struct connect_cache schemas;
+
+/*
  * One pass: the top-level object is walked here and each member is
- * validated by json_scan() exactly once, so the bytes of key and value
- * are read once and never copied.
+ * validated exactly once (a value's repeated Connect schema only the
+ * first time), so the bytes of key and value are read once and never
+ * copied.
  */
 bool
 record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
@@ -141,7 +149,8 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 			p = skip_ws(p, end);
 			if (p >= end || *p != ':')
 				return bad(err, line, p, "expected ':' after object key");
-			if ((p = json_scan_ws(line, p + 1, end, &v, err, &spaced)) == NULL)
+			p = skip_ws(p + 1, end);
+			if ((p = connect_scan(&schemas, line, p, end, &v, err, &spaced)) == NULL)
 				return false;
 			if (!record_take_member(r, k, v, spaced, line, err))
 				return false;
