@@ -255,3 +255,58 @@ base64_put(struct buf *b, const unsigned char *p, size_t n)
 	}
 	b->len = (size_t) (o - b->data);
 }
+
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+bool
+base64_decode(const char *s, size_t n, struct buf *out)
+{
+	uint32_t	acc = 0;
+	int			bits = 0;
+	size_t		i;
+
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return false;
+	buf_reserve(out, n / 4 * 3 + 3);
+	for (i = 0; i < n; i++) {
+		int			v = base64_value((unsigned char) s[i]);
+
+		if (v < 0)
+			return false;
+		acc = acc << 6 | (uint32_t) v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out->data[out->len++] = (char) (acc >> bits & 0xff);
+		}
+	}
+	return true;
+}

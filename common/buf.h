@@ -57,6 +57,15 @@ void		json_put_escaped(struct buf *b, const char *s, size_t n);
 /* Standard base64 with padding, as Java's Base64 and JsonConverter write. */
 void		base64_put(struct buf *b, const unsigned char *p, size_t n);
 
+/*
+ * Appends the bytes of base64 text (standard or URL-safe alphabet, padding
+ * optional); false on a character outside it or an impossible length.
+ */
+bool		base64_decode(const char *s, size_t n, struct buf *out);
+
+/* Value of a hexadecimal digit, or -1. */
+int			hex_digit(char c);
+
 /* Allocation helpers that exit EX_OSERR on failure. */
 void	   *xmalloc(size_t n);
 void	   *xcalloc(size_t count, size_t n);

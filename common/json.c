@@ -41,18 +41,6 @@ skip_ws_in(struct scan *s, const char *p)
 	return q;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads 4 hex digits at p (caller checked there are 4 bytes). */
 static long
 hex4(const char *p)
@@ -61,7 +49,7 @@ hex4(const char *p)
 	int			i;
 
 	for (i = 0; i < 4; i++) {
-		int			h = hexval(p[i]);
+		int			h = hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;

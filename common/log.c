@@ -32,6 +32,12 @@ log_set_level(enum log_level level)
 	max_level = level;
 }
 
+void
+log_set_verbosity(int count)
+{
+	log_set_level(count >= 2 ? LOG_DEBUG : count == 1 ? LOG_INFO : LOG_WARN);
+}
+
 bool
 log_enabled(enum log_level level)
 {

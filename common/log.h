@@ -22,6 +22,9 @@ const char *log_progname(void);
 void		log_set_level(enum log_level level);
 bool		log_enabled(enum log_level level);
 
+/* The level that -v given count times asks for: info, then debug. */
+void		log_set_verbosity(int count);
+
 void		log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void		log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void		log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -172,44 +172,6 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 	return check_encodings(r, line, err);
 }
 
-/* Decodes standard base64 (padding optional); false on a bad character. */
-static bool
-base64_decode(const char *s, size_t n, struct buf *out)
-{
-	static signed char map[256];
-	static bool ready;
-	uint32_t	acc = 0;
-	int			bits = 0;
-	size_t		i;
-
-	if (!ready) {
-		const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-		memset(map, -1, sizeof map);
-		for (i = 0; i < 64; i++)
-			map[(unsigned char) alpha[i]] = (signed char) i;
-		ready = true;
-	}
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return false;
-	buf_reserve(out, n / 4 * 3 + 3);
-	for (i = 0; i < n; i++) {
-		int			v = map[(unsigned char) s[i]];
-
-		if (v < 0)
-			return false;
-		acc = acc << 6 | (uint32_t) v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out->data[out->len++] = (char) (acc >> bits & 0xff);
-		}
-	}
-	return true;
-}
-
 bool
 record_data(struct json_slice v, enum rec_encoding enc, bool spaced,
 			struct buf *scratch, const char **p, size_t *n)

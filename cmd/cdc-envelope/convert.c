@@ -711,18 +711,6 @@ conv_bits(const char *s, size_t n, struct buf *out)
 	return true;
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool
 conv_bytea(const char *s, size_t n, struct buf *out)
 {
@@ -735,8 +723,8 @@ conv_bytea(const char *s, size_t n, struct buf *out)
 	nb = (n - 2) / 2;
 	b = xmalloc(nb);
 	for (i = 0; i < nb; i++) {
-		int			hi = hexdigit(s[2 + 2 * i]),
-					lo = hexdigit(s[3 + 2 * i]);
+		int			hi = hex_digit(s[2 + 2 * i]),
+					lo = hex_digit(s[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0) {
 			free(b);

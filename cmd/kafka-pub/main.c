@@ -189,7 +189,7 @@ main(int argc, char **argv)
 				mock_errors = optarg;
 				break;
 			case 'v':
-				log_set_level(++verbose >= 2 ? LOG_DEBUG : LOG_INFO);
+				log_set_verbosity(++verbose);
 				break;
 			case 'h':
 				usage(&p);

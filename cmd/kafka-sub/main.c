@@ -232,7 +232,7 @@ main(int argc, char **argv)
 				json = true;
 				break;
 			case 'v':
-				log_set_level(++verbose >= 2 ? LOG_DEBUG : LOG_INFO);
+				log_set_verbosity(++verbose);
 				break;
 			case 'h':
 				usage(&s);

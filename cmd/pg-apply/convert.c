@@ -193,47 +193,6 @@ ctype_free(struct ctype *t)
 	}
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-bool
-base64_decode(const char *s, size_t n, struct buf *out)
-{
-	uint32_t	acc = 0;
-	int			bits = 0;
-	size_t		i;
-
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	buf_reserve(out, n * 3 / 4 + 3);
-	for (i = 0; i < n; i++) {
-		int			v = b64val((unsigned char) s[i]);
-
-		if (v < 0)
-			return false;
-		acc = acc << 6 | (uint32_t) v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out->data[out->len++] = (char) (acc >> bits & 0xff);
-		}
-	}
-	return true;
-}
-
 bool
 decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 {

@@ -982,7 +982,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
-	log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+	log_set_verbosity(verbose);
 	if (config && !config_load(config, s, err, sizeof err))
 		fatal(access(config, R_OK) != 0 ? EX_NOINPUT : EX_CONFIG, "%s", err);
 	if (c->conninfo == NULL)

@@ -96,7 +96,7 @@ enum conv_result conv_value(const struct ctype *t, struct json_slice v, struct b
 
 /* Helpers exposed for the unit tests. */
 bool		decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out);
-bool		base64_decode(const char *s, size_t n, struct buf *out);
+
 void		date_from_days(int64_t days, struct buf *out);
 void		timestamp_from_us(int64_t us, struct buf *out);
 void		time_from_us(int64_t us, struct buf *out);

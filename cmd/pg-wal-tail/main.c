@@ -155,7 +155,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
-	log_set_level(verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_WARN);
+	log_set_verbosity(verbose);
 	if (config)
 		tail_opts_from_connector(o, config);
 	if (o->status_interval_us < 0)

@@ -40,6 +40,12 @@ test_json_writer(void)
 	buf_putc(&b, ' ');
 	base64_put(&b, (const unsigned char *) "\x01\x02\x03", 3);
 	ok_str(b.data, b.len, "MDk= AA== AQID", "base64 with padding");
+	buf_reset(&b);
+	ok(base64_decode("MDk=", 4, &b) && base64_decode("AQID", 4, &b) && base64_decode("_-8", 3, &b),
+	   "base64 decodes, standard and URL-safe");
+	ok(b.len == 7 && memcmp(b.data, "\x30\x39\x01\x02\x03\xff\xef", 7) == 0, "base64 bytes");
+	ok(!base64_decode("A", 1, &b) && !base64_decode("AB*D", 4, &b), "bad base64 refused");
+	ok(hex_digit('f') == 15 && hex_digit('A') == 10 && hex_digit('g') == -1, "hex digits");
 	buf_free(&b);
 }
 
