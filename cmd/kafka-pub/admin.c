@@ -63,6 +63,19 @@ event_status(rd_kafka_event_t *ev, const char *what, const char *name)
 	return 0;
 }
 
+/* Options for one admin request that gives up after timeout_ms. */
+static rd_kafka_AdminOptions_t *
+admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms)
+{
+	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, op);
+	char		errstr[512];
+
+	/* Only out-of-range timeouts fail here; ours are range-checked options. */
+	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, errstr, sizeof errstr);
+	rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, errstr, sizeof errstr);
+	return opt;
+}
+
 int
 admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replication,
 				   char **configs, int nconfigs, int timeout_ms)
@@ -88,9 +101,7 @@ admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replica
 		rd_kafka_NewTopic_set_config(nt, configs[i], eq + 1);
 		*eq = '=';
 	}
-	opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, errstr, sizeof errstr);
-	rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, errstr, sizeof errstr);
+	opt = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms);
 	rd_kafka_CreateTopics(rk, &nt, 1, opt, q);
 	ev = wait_result(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout_ms);
 	status = event_status(ev, "create", name);
@@ -112,16 +123,13 @@ admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replica
 int
 admin_delete_topic(rd_kafka_t *rk, const char *name, int timeout_ms)
 {
-	char		errstr[512];
 	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(name);
 	rd_kafka_AdminOptions_t *opt;
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_event_t *ev;
 	int			status;
 
-	opt = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, errstr, sizeof errstr);
-	rd_kafka_AdminOptions_set_request_timeout(opt, timeout_ms, errstr, sizeof errstr);
+	opt = admin_options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout_ms);
 	rd_kafka_DeleteTopics(rk, &dt, 1, opt, q);
 	ev = wait_result(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT, timeout_ms);
 	status = event_status(ev, "delete", name);

@@ -8,18 +8,8 @@ bats_require_minimum_version 1.5.0
 load ../test_helper/common
 load pipeline
 
-setup_file() {
-	stack_up
-	pipelines_init
-	start_source
-	start_sink
-	wait_slot_active
-}
-
-teardown_file() {
-	stop_pipelines
-	stack_down
-}
+setup_file() { pipelines_up; }
+teardown_file() { pipelines_down; }
 
 # One transaction of the workload: 60 inserts, 25 updates, 15 deletes.
 tx_sql() {

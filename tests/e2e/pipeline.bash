@@ -1,5 +1,8 @@
 # pipeline.bash: the reference pipelines for the end-to-end tests.
 #
+#   pipelines_up / pipelines_down
+#                             a stack with both reference pipelines running,
+#                             for setup_file; and its end, for teardown_file
 #   pipelines_init            names for this file: SLOT, PUB (dbz_publication),
 #                             PREFIX, TOPIC, GROUP, and the state dir STATE
 #   start_source [ARGS...]    pg-wal-tail | cdc-envelope | kafka-pub under
@@ -89,4 +92,17 @@ wait_slot_active() {
 
 _slot_active() {
 	[[ $(_psql "$WALPIPE_SOURCE" "select active from pg_replication_slots where slot_name = '$SLOT'") == t ]]
+}
+
+pipelines_up() {
+	stack_up
+	pipelines_init
+	start_source
+	start_sink
+	wait_slot_active
+}
+
+pipelines_down() {
+	stop_pipelines
+	stack_down
 }

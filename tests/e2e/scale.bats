@@ -16,10 +16,7 @@ setup_file() {
 	SINK=sink2 start_sink
 }
 
-teardown_file() {
-	stop_pipelines
-	stack_down
-}
+teardown_file() { pipelines_down; }
 
 @test "two partitions, two sink members: the replica equals the source" {
 	psql_src "insert into public.source_table (name) select 'p' || g from generate_series(1, 2000) g" \

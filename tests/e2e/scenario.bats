@@ -6,18 +6,8 @@ bats_require_minimum_version 1.5.0
 load ../test_helper/common
 load pipeline
 
-setup_file() {
-	stack_up
-	pipelines_init
-	start_source
-	start_sink
-	wait_slot_active
-}
-
-teardown_file() {
-	stop_pipelines
-	stack_down
-}
+setup_file() { pipelines_up; }
+teardown_file() { pipelines_down; }
 
 @test "the seed's inserts, update and delete reach target_table" {
 	for n in 1 2 3 4 5; do psql_src "insert into public.source_table (name) values ('test$n')"; done
