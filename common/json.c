@@ -5,6 +5,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 struct scan {
 	const char *base;
 	const char *end;
@@ -107,6 +111,23 @@ plain8(uint64_t w)
 	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
 }
 
+#ifdef __SSE2__
+/*
+ * A bit for each of the 16 bytes at p that needs a look (as plain8()).
+ * Signed, bytes from 0x80 up compare below 0x20 too.
+ */
+static inline unsigned
+plain16(const char *p)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) p);
+	__m128i		look = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+									_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+												 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return (unsigned) _mm_movemask_epi8(look);
+}
+#endif
+
 /* 1 for the bytes a string may hold as they are: ' ' to '~' but '"' and '\\'. */
 static const unsigned char plain_byte[256] = {
 	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x22 '"' */
@@ -127,6 +148,18 @@ scan_string(struct scan *s, const char *p)
 	while (p < end) {
 		unsigned char c;
 
+#ifdef __SSE2__
+		/* Plain ASCII runs, sixteen bytes at a time. */
+		while (end - p >= 16) {
+			unsigned	m = plain16(p);
+
+			if (m) {
+				p += __builtin_ctz(m);
+				break;
+			}
+			p += 16;
+		}
+#endif
 		/* Plain ASCII runs, eight bytes at a time. */
 		while (end - p >= 8) {
 			uint64_t	w;

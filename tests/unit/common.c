@@ -106,6 +106,43 @@ test_json_scanner(void)
 	buf_free(&b);
 }
 
+/*
+ * Strings are scanned 16 and 8 bytes at a time: put each byte that needs
+ * a look at every offset of a 40-byte string and check the verdict.
+ */
+static void
+test_json_string_runs(void)
+{
+	static const struct
+	{
+		const char *ins;
+		bool		valid;
+	}			cases[] = {
+		{"\"", false}, {"\x01", false}, {"\x1f", false}, {"\x7f", true},
+		{"\\n", true}, {"\\q", false}, {"\xc3\xa9", true}, {"\xc3", false},
+		{"\xe2\x82\xac", true}, {"\xff", false},
+	};
+	char		s[64];
+	size_t		c,
+				at;
+	int			wrong = 0;
+	struct json_err err;
+
+	for (c = 0; c < sizeof cases / sizeof *cases; c++) {
+		size_t		n = strlen(cases[c].ins);
+
+		for (at = 0; at + n <= 40; at++) {
+			memset(s, 'a', sizeof s);
+			s[0] = '"';
+			memcpy(s + 1 + at, cases[c].ins, n);
+			s[41] = '"';
+			if (json_validate(s, 42, &err) != cases[c].valid)
+				wrong++;
+		}
+	}
+	ok(wrong == 0, "special bytes at every offset of a long string (%d wrong)", wrong);
+}
+
 static void
 test_lsn(void)
 {
@@ -334,6 +371,7 @@ main(void)
 {
 	test_json_writer();
 	test_json_scanner();
+	test_json_string_runs();
 	test_lsn();
 	test_lineread();
 	test_record();
