@@ -146,6 +146,20 @@ java_partition() {
 	assert_equal "${#lines[@]}" 2
 }
 
+@test "a pause in the input sends the records at once, whatever linger.ms" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	kafka-pub -b "$B" -t "$T" -X linger.ms=60000 --ack-file "$BATS_TEST_TMPDIR/ack" \
+		<"$BATS_TEST_TMPDIR/in" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/30:1"}' >&4
+	wait_until 10 grep -q 'pos 0/30:1' "$BATS_TEST_TMPDIR/ack"
+	printf '%s\n' '{"key":2,"value":2,"pos":"0/30:2"}' >&4
+	wait_until 10 grep -q 'pos 0/30:2' "$BATS_TEST_TMPDIR/ack"
+	exec 4>&-
+	wait "$pid" || fail "kafka-pub exited $?"
+}
+
 @test "broker restarted in the middle: nothing lost, nothing doubled" {
 	n=300
 	{

@@ -67,7 +67,15 @@ usage(const struct pub *p)
 		   connect_timeout, p->ack_interval_ms, p->max_line, partitions, replication);
 }
 
-/* Producer defaults: no loss, no duplicates, Java-compatible partitioning. */
+/*
+ * Producer defaults: no loss, no duplicates, Java-compatible partitioning.
+ *
+ * The idempotent producer of librdkafka 2.0 sends one request per
+ * partition at a time, and while it waits for the answer its thread spins
+ * as soon as the oldest queued record is older than linger.ms: under load
+ * that doubled our CPU.  So records may linger up to 100 ms, and
+ * pub.c:nudge() sends them at once whenever the input pauses.
+ */
 static rd_kafka_conf_t *
 default_conf(void)
 {
@@ -75,7 +83,7 @@ default_conf(void)
 		{"enable.idempotence", "true"},
 		{"acks", "all"},
 		{"partitioner", "murmur2_random"},
-		{"linger.ms", "5"},
+		{"linger.ms", "100"},
 		{"queue.buffering.max.kbytes", "65536"},
 		{"client.id", "kafka-pub"},
 	};

@@ -9,6 +9,7 @@
 #include "pub.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,9 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	if (p->force_topic || r.topic.n == 0) {
 		if (p->topic == NULL)
 			return line_error(p, lineno, "%s", "record has no \"topic\" and no -t TOPIC was given");
-		rkt = topic_get(p, p->topic, strlen(p->topic));
+		if (p->default_rkt == NULL)
+			p->default_rkt = topic_get(p, p->topic, strlen(p->topic));
+		rkt = p->default_rkt;
 	} else {
 		buf_reset(&p->tscratch);
 		json_str_decode(r.topic, &p->tscratch);
@@ -231,9 +234,27 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 		p->status = kafka_err_status(err);
 		return false;
 	}
-	p->produced++;
-	rd_kafka_poll(p->rk, 0);
+	/*
+	 * Serving delivery reports takes the queue lock; once per record it
+	 * cost as much as the parse.  Idle input and a full queue poll too.
+	 */
+	if ((++p->produced & (PUB_POLL_EVERY - 1)) == 0)
+		rd_kafka_poll(p->rk, 0);
 	return true;
+}
+
+/*
+ * The input paused: have librdkafka send what waits for linger.ms now.
+ * rd_kafka_flush() is its only way to say so; it serves delivery reports
+ * and returns once all is acknowledged, or after PUB_NUDGE_MS.
+ */
+static void
+nudge(struct pub *p)
+{
+	if (rd_kafka_outq_len(p->rk) > 0) {
+		rd_kafka_flush(p->rk, PUB_NUDGE_MS);
+		ack_maybe_write(p, false);
+	}
 }
 
 /*
@@ -249,7 +270,11 @@ wait_input(struct pub *p)
 
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
-	rc = poll(&pfd, 1, ms);
+	rc = poll(&pfd, 1, 0);
+	if (rc == 0) {
+		nudge(p);
+		rc = poll(&pfd, 1, ms);
+	}
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
 	return rc > 0;
@@ -292,6 +317,11 @@ read_loop(struct pub *p)
 int
 pub_run(struct pub *p)
 {
+	/*
+	 * A nudge() blocks reading for up to PUB_NUDGE_MS; a larger pipe lets
+	 * the writer go on meanwhile.  Not a pipe, or over the limit: no matter.
+	 */
+	(void) fcntl(0, F_SETPIPE_SZ, PUB_PIPE_SIZE);
 	track_init(&p->track);
 	p->ack_at_ms = kafka_now_ms();
 	read_loop(p);

@@ -13,6 +13,19 @@
 #include "buf.h"
 #include "track.h"
 
+/* Records produced between two serves of delivery reports (a power of 2). */
+#define PUB_POLL_EVERY 64
+
+/*
+ * When the input pauses, records still lingering are sent at once, and
+ * reading waits up to this long for their acknowledgement (see main.c on
+ * linger.ms).
+ */
+#define PUB_NUDGE_MS 2
+
+/* The size asked for the input pipe: /proc/sys/fs/pipe-max-size by default. */
+#define PUB_PIPE_SIZE (1 << 20)
+
 struct topic_cache {
 	char	   *name;
 	rd_kafka_topic_t *rkt;
@@ -32,6 +45,7 @@ struct pub {
 	struct track track;
 	struct topic_cache *topics;
 	size_t		ntopics;
+	rd_kafka_topic_t *default_rkt;	/* -t TOPIC's handle, once looked up */
 	struct buf	kscratch,
 				vscratch,
 				hscratch,
