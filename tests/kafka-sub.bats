@@ -98,6 +98,28 @@ committed() {
 	assert_output 0
 }
 
+@test "-e ends at the last record, without the broker's wait for more" {
+	produce_n "$T" 100
+	# The end-of-partition event needs one more fetch, which the broker
+	# holds for fetch.wait.max.ms when no record comes.
+	start=$(date +%s)
+	run -0 --separate-stderr timeout 60 kafka-sub -b "$B" -t "$T" -e -X fetch.wait.max.ms=20000
+	assert_equal "${#lines[@]}" 100
+	(($(date +%s) - start < 10)) || fail "-e took $(($(date +%s) - start)) s"
+}
+
+@test "a fetcher stopped by a full queue is woken as soon as the queue drains" {
+	# 100 batches of 50, one per fetch, each over queued.min.messages:
+	# librdkafka 2.0 would look again only when its thread wakes, up to a
+	# second later each time (66 s in all, measured).
+	seq 1 5000 | awk '{printf "%d\t{\"i\":%d}\n", $1, $1}' | kput "$T" -X batch.num.messages=50
+	start=$(date +%s)
+	run -0 --separate-stderr timeout 120 kafka-sub -b "$B" -t "$T" -e -X queued.min.messages=10 \
+		-X max.partition.fetch.bytes=1024 -X fetch.wait.max.ms=100
+	assert_equal "${#lines[@]}" 5000
+	(($(date +%s) - start < 20)) || fail "the read took $(($(date +%s) - start)) s"
+}
+
 @test "group mode commits what was written, and a second run continues there" {
 	produce_n "$T" 5
 	run -0 bash -c "timeout 30 kafka-sub -b '$B' -t '$T' -G '$G' -c 3 | jq -c .key"

@@ -44,7 +44,7 @@ part_get(struct sub *s, const char *topic, int32_t partition, bool create)
 	p->topic = xstrdup(topic);
 	p->partition = partition;
 	p->written = p->flushed = p->committed = -1;
-	p->assigned = p->eof = false;
+	p->assigned = p->eof = p->fresh = false;
 	return s->last = p;
 }
 
@@ -340,6 +340,7 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 	p = part_get(s, f.topic, f.partition, true);
 	p->written = m->offset + 1;
 	p->eof = false;
+	p->fresh = true;
 	s->consumed++;
 }
 
@@ -423,6 +424,36 @@ periodic(struct sub *s)
  */
 #define BATCH 1024
 
+/* Records known to wait on the broker but none queued after this long: wake_fetcher(). */
+#define WAKE_AFTER_MS 10
+#define WAKE_TIMEOUT_MS 1000
+
+/*
+ * For -e: a partition written up to the high watermark of the last fetch
+ * is at its end.  librdkafka reports the end only after one more fetch,
+ * which the broker holds for fetch.wait.max.ms (500 ms) when no record
+ * comes; that event still serves when this cannot tell (an unknown
+ * watermark, or transaction markers at the end).
+ */
+static void
+caught_up(struct sub *s)
+{
+	size_t		i;
+
+	for (i = 0; i < s->nparts; i++) {
+		struct part *p = &s->parts[i];
+		int64_t		low,
+					high;
+
+		if (!p->fresh)
+			continue;
+		p->fresh = false;
+		if (rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) ==
+			RD_KAFKA_RESP_ERR_NO_ERROR && high > 0 && p->written >= high)
+			p->eof = true;
+	}
+}
+
 /* Handles msgs[0..n), destroying each; stops early at -c/-e or an error. */
 static size_t
 handle_batch(struct sub *s, rd_kafka_message_t **msgs, size_t n)
@@ -434,7 +465,47 @@ handle_batch(struct sub *s, rd_kafka_message_t **msgs, size_t n)
 			handle(s, msgs[i]);
 		rd_kafka_message_destroy(msgs[i]);
 	}
+	if (s->exit_eof)
+		caught_up(s);
 	return n;
+}
+
+/*
+ * An assigned partition whose last fetch showed records we have not yet
+ * written, or NULL.
+ */
+static struct part *
+lagging(struct sub *s)
+{
+	size_t		i;
+
+	for (i = 0; i < s->nparts; i++) {
+		struct part *p = &s->parts[i];
+		int64_t		low,
+					high;
+
+		if (p->assigned && !p->eof && p->written >= 0 &&
+			rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) ==
+			RD_KAFKA_RESP_ERR_NO_ERROR && p->written < high)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * librdkafka 2.0 stops fetching a partition while queued.min.messages are
+ * queued, and looks again only when its broker thread wakes, up to a
+ * second later (2.1 added fetch.queue.backoff.ms for this).  A request to
+ * the partition's leader wakes that thread now.
+ */
+static void
+wake_fetcher(struct sub *s, const struct part *p)
+{
+	int64_t		low,
+				high;
+
+	(void) rd_kafka_query_watermark_offsets(s->rk, p->topic, p->partition, &low, &high,
+											WAKE_TIMEOUT_MS);
 }
 
 static void
@@ -445,6 +516,7 @@ consume_loop(struct sub *s)
 
 	while (!sig_stop && s->status == 0 && !done(s)) {
 		ssize_t		n = rd_kafka_consume_batch_queue(q, 0, msgs, BATCH);
+		struct part *behind;
 
 		if (n <= 0) {
 			/* Idle: what was written leaves now, before we wait. */
@@ -453,13 +525,20 @@ consume_loop(struct sub *s)
 			periodic(s);
 			/*
 			 * Wait with consumer_poll(), which returns at the first message;
-			 * a batch call would wait for a full batch or the timeout.
+			 * a batch call would wait for a full batch or the timeout.  Only
+			 * a queue just drained can mean a stalled fetcher (wake_fetcher()).
 			 */
-			msgs[0] = rd_kafka_consumer_poll(s->rk, 100);
-			if (msgs[0] == NULL)
+			behind = s->drained ? lagging(s) : NULL;
+			s->drained = false;
+			msgs[0] = rd_kafka_consumer_poll(s->rk, behind ? WAKE_AFTER_MS : 100);
+			if (msgs[0] == NULL) {
+				if (behind)
+					wake_fetcher(s, behind);
 				continue;
+			}
 			n = 1;
 		}
+		s->drained = true;
 		handle_batch(s, msgs, (size_t) n);
 		if (s->out.pending.len >= (1 << 16) && !flush_output(s))
 			break;

@@ -27,6 +27,7 @@ struct part {
 	int64_t		committed;
 	bool		assigned;
 	bool		eof;
+	bool		fresh;			/* written to since the last caught_up() */
 };
 
 struct sub {
@@ -60,6 +61,7 @@ struct sub {
 	struct timespec ack_mtime;
 	off_t		ack_size;
 	bool		cooperative;
+	bool		drained;		/* records taken since the last idle wait */
 	int			status;
 };
 
