@@ -462,10 +462,13 @@ json_str_eq(struct json_slice s, const char *cstr)
 	struct buf	tmp = BUF_INIT;
 	bool		eq;
 
-	if (s.n < 2 || s.p[0] != '"')
+	/* Escapes only lengthen the text, so most misses show in the length. */
+	if (s.n < 2 || s.p[0] != '"' || s.n - 2 < n)
 		return false;
+	if (s.n - 2 == n && memcmp(s.p + 1, cstr, n) == 0 && memchr(cstr, '\\', n) == NULL)
+		return true;
 	if (json_str_is_plain(s))
-		return s.n - 2 == n && memcmp(s.p + 1, cstr, n) == 0;
+		return false;
 	eq = json_str_decode(s, &tmp) && tmp.len == n && memcmp(tmp.data, cstr, n) == 0;
 	buf_free(&tmp);
 	return eq;
