@@ -428,6 +428,19 @@ periodic(struct sub *s)
 #define WAKE_AFTER_MS 10
 #define WAKE_TIMEOUT_MS 1000
 
+/* The high watermark of p's last fetch, or -1 if none is known. */
+static int64_t
+fetched_high(struct sub *s, const struct part *p)
+{
+	int64_t		low,
+				high;
+
+	if (rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) !=
+		RD_KAFKA_RESP_ERR_NO_ERROR)
+		return -1;
+	return high;
+}
+
 /*
  * For -e: a partition written up to the high watermark of the last fetch
  * is at its end.  librdkafka reports the end only after one more fetch,
@@ -442,14 +455,13 @@ caught_up(struct sub *s)
 
 	for (i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
-		int64_t		low,
-					high;
+		int64_t		high;
 
 		if (!p->fresh)
 			continue;
 		p->fresh = false;
-		if (rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) ==
-			RD_KAFKA_RESP_ERR_NO_ERROR && high > 0 && p->written >= high)
+		high = fetched_high(s, p);
+		if (high > 0 && p->written >= high)
 			p->eof = true;
 	}
 }
@@ -481,12 +493,8 @@ lagging(struct sub *s)
 
 	for (i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
-		int64_t		low,
-					high;
 
-		if (p->assigned && !p->eof && p->written >= 0 &&
-			rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) ==
-			RD_KAFKA_RESP_ERR_NO_ERROR && p->written < high)
+		if (p->assigned && !p->eof && p->written >= 0 && p->written < fetched_high(s, p))
 			return p;
 	}
 	return NULL;
