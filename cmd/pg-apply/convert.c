@@ -441,7 +441,7 @@ conv_number_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 		case CK_TIME_MS:
 		case CK_TIME_US:
 		case CK_TIME_NS:
-			if (!get_i64(v, &i) || i < 0)
+			if (!get_i64(v, &i) || i < 0 || (t->kind == CK_TIME_MS && i > INT64_MAX / 1000))
 				return conv_error(errbuf, errsize, "a time of day as a number", t);
 			time_from_us(t->kind == CK_TIME_MS ? i * 1000 : t->kind == CK_TIME_NS ? i / 1000 : i, out);
 			return CONV_OK;

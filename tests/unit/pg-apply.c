@@ -97,6 +97,10 @@ test_bad_values(void)
 	ok(conv_value(&t, js("\"x\""), &out, err, sizeof err) == CONV_ERROR, "a string for int32 is refused");
 	ok(conv_value(&t, js("null"), &out, err, sizeof err) == CONV_NULL, "null is NULL");
 	ok(!ctype_parse(js("{\"type\":\"nope\"}"), &t, err, sizeof err), "an unknown type is refused");
+	ctype_parse(js("{\"type\":\"int32\",\"name\":\"org.apache.kafka.connect.data.Time\"}"), &t, err,
+				sizeof err);
+	ok(conv_value(&t, js("9223372036854776"), &out, err, sizeof err) == CONV_ERROR,
+	   "a time in milliseconds past the int64 microseconds is refused");
 	buf_free(&out);
 }
 
