@@ -434,7 +434,8 @@ conv_number_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 
 	switch (t->kind) {
 		case CK_DATE:
-			if (!get_i64(v, &i))
+			/* A Connect Date is an int32; more would overflow civil_from_days(). */
+			if (!get_i64(v, &i) || i < INT32_MIN || i > INT32_MAX)
 				return conv_error(errbuf, errsize, "days since 1970-01-01", t);
 			date_from_days(i, out);
 			return CONV_OK;

@@ -101,6 +101,9 @@ test_bad_values(void)
 				sizeof err);
 	ok(conv_value(&t, js("9223372036854776"), &out, err, sizeof err) == CONV_ERROR,
 	   "a time in milliseconds past the int64 microseconds is refused");
+	ctype_parse(js("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}"), &t, err, sizeof err);
+	ok(conv_value(&t, js("9223372036854775807"), &out, err, sizeof err) == CONV_ERROR,
+	   "a date past int32 days is refused");
 	buf_free(&out);
 }
 
