@@ -122,13 +122,24 @@ buf_printf(struct buf *b, const char *fmt, ...)
 void
 buf_put_u64(struct buf *b, uint64_t v)
 {
+	/* Two digits a division: offsets and timestamps have 13 or more. */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char		tmp[24];
 	char	   *p = tmp + sizeof tmp;
 
-	do {
-		*--p = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
+	} else
+		*--p = (char) ('0' + v);
 	buf_put(b, p, (size_t) (tmp + sizeof tmp - p));
 }
 

@@ -134,14 +134,23 @@ put_headers(struct buf *out, const struct fmt_msg *m, bool force_base64)
 }
 
 void
+format_head(struct buf *out, const char *topic, int32_t partition)
+{
+	buf_puts(out, "{\"topic\":");
+	json_put_cstr(out, topic);
+	buf_puts(out, ",\"partition\":");
+	buf_put_i64(out, partition);
+	buf_puts(out, ",\"offset\":");
+}
+
+void
 format_record(struct buf *out, const struct fmt_msg *m, bool force_base64)
 {
 	buf_reserve(out, m->key_len + m->value_len + 128);
-	buf_puts(out, "{\"topic\":");
-	json_put_cstr(out, m->topic);
-	buf_puts(out, ",\"partition\":");
-	buf_put_i64(out, m->partition);
-	buf_puts(out, ",\"offset\":");
+	if (m->head)
+		buf_put(out, m->head->data, m->head->len);
+	else
+		format_head(out, m->topic, m->partition);
 	buf_put_i64(out, m->offset);
 	if (m->timestamp >= 0) {
 		buf_puts(out, ",\"timestamp\":");

@@ -28,6 +28,7 @@ struct fmt_msg {
 	size_t		value_len;
 	const struct fmt_header *headers;
 	size_t		nheaders;
+	const struct buf *head;		/* format_head() of topic and partition, or NULL */
 };
 
 /* True if p[0..n) is valid UTF-8. */
@@ -39,6 +40,12 @@ bool		utf8_valid(const unsigned char *p, size_t n);
  * would read back as a null key or a tombstone).
  */
 bool		embeddable_json(const char *p, size_t n);
+
+/*
+ * Appends the start of a record line up to its offset, the same for every
+ * record of a partition: {"topic":...,"partition":N,"offset":
+ */
+void		format_head(struct buf *out, const char *topic, int32_t partition);
 
 /*
  * Appends the record line of m (without newline).  Non-JSON bytes become

@@ -45,6 +45,8 @@ part_get(struct sub *s, const char *topic, int32_t partition, bool create)
 	p->partition = partition;
 	p->written = p->flushed = p->committed = -1;
 	p->assigned = p->eof = p->fresh = false;
+	p->head = (struct buf) BUF_INIT;
+	format_head(&p->head, topic, partition);
 	return s->last = p;
 }
 
@@ -321,6 +323,8 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 			rd_kafka_header_get_all(kh, i, &h[i].name, &h[i].value, &h[i].size);
 	}
 	f.headers = h;
+	p = part_get(s, f.topic, f.partition, true);
+	f.head = &p->head;
 	if (s->pretty) {
 		buf_reset(&s->line);
 		format_record(&s->line, &f, s->force_base64);
@@ -337,7 +341,6 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 	}
 	if (h != hdrs)
 		free(h);
-	p = part_get(s, f.topic, f.partition, true);
 	p->written = m->offset + 1;
 	p->eof = false;
 	p->fresh = true;
@@ -578,8 +581,10 @@ sub_free(struct sub *s)
 {
 	size_t		i;
 
-	for (i = 0; i < s->nparts; i++)
+	for (i = 0; i < s->nparts; i++) {
 		free(s->parts[i].topic);
+		buf_free(&s->parts[i].head);
+	}
 	free(s->parts);
 	out_free(&s->out);
 	buf_free(&s->line);

@@ -28,6 +28,7 @@ struct part {
 	bool		assigned;
 	bool		eof;
 	bool		fresh;			/* written to since the last caught_up() */
+	struct buf	head;			/* format_head() of topic and partition */
 };
 
 struct sub {

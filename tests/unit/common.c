@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/types.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,6 +33,26 @@ test_json_writer(void)
 	buf_putc(&b, ' ');
 	buf_put_u64(&b, UINT64_MAX);
 	ok_str(b.data, b.len, "-9223372036854775808 0 18446744073709551615", "integer formatting");
+	{
+		uint64_t	v;
+		char		want[24];
+		int			wrong = 0;
+
+		/* Every digit count, at and around each power of ten. */
+		for (v = 1; v <= UINT64_MAX / 10; v *= 10) {
+			uint64_t	around[] = {v - 1, v, v + 1, v * 10 - 1};
+			size_t		k;
+
+			for (k = 0; k < 4; k++) {
+				buf_reset(&b);
+				buf_put_u64(&b, around[k]);
+				snprintf(want, sizeof want, "%" PRIu64, around[k]);
+				if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+					wrong++;
+			}
+		}
+		ok(wrong == 0, "integers of every length (%d wrong)", wrong);
+	}
 	buf_reset(&b);
 	base64_put(&b, (const unsigned char *) "", 0);
 	base64_put(&b, (const unsigned char *) "\x30\x39", 2);

@@ -37,7 +37,8 @@ static void
 test_format(void)
 {
 	struct fmt_header h[2] = {{"h1", "v1", 2}, {"h2", NULL, 0}};
-	struct fmt_msg m = {"t\"q", 3, 41, 1700000000000, "{\"id\":1}", 8, "not json", 8, h, 2};
+	struct fmt_msg m = {"t\"q", 3, 41, 1700000000000, "{\"id\":1}", 8, "not json", 8, h, 2, NULL};
+	struct buf	head = BUF_INIT;
 	struct buf	b = BUF_INIT;
 	struct record r;
 	struct json_err err;
@@ -70,6 +71,19 @@ test_format(void)
 		   "{\"topic\":\"t\\\"q\",\"partition\":3,\"offset\":41,\"key\":null,"
 		   "\"value\":\"eA==\",\"value_encoding\":\"base64\",\"headers\":{\"h1\":\"/w==\"},"
 		   "\"headers_encoding\":\"base64\"}", "--binary base64 and binary headers");
+	{
+		struct buf	plain = BUF_INIT;
+
+		format_record(&plain, &m, false);
+		format_head(&head, m.topic, m.partition);
+		m.head = &head;
+		buf_reset(&b);
+		format_record(&b, &m, false);
+		ok(b.len == plain.len && memcmp(b.data, plain.data, b.len) == 0,
+		   "a partition's cached head makes the same line");
+		buf_free(&plain);
+		buf_free(&head);
+	}
 	buf_free(&b);
 }
 
