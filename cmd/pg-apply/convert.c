@@ -17,6 +17,12 @@
 #define TS_POS_INFINITY_MS	INT64_C(9223372036825200000)
 #define TS_NEG_INFINITY_MS	INT64_C(-9223372036832400000)
 
+/* Beyond any numeric PostgreSQL stores; bounds the digits a scale writes. */
+#define DECIMAL_SCALE_MAX	10000
+
+/* PostgreSQL's longest bit string (MaxAttrSize * 8). */
+#define BIT_LENGTH_MAX		83886080L
+
 struct named_type {
 	const char *name;
 	enum ckind	kind;
@@ -109,8 +115,13 @@ set_pgtype(struct ctype *t, const char *s)
 	snprintf(t->pgtype, sizeof t->pgtype, "%s", s);
 }
 
-static bool
-parse_named(struct json_slice name, struct json_slice params, struct ctype *t)
+/*
+ * The type a known logical name gives t: 1, or 0 if the name is not known,
+ * or -1 (errbuf says why) if its parameters are impossible.
+ */
+static int
+parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
+			char *errbuf, size_t errsize)
 {
 	const struct named_type *nt;
 	long		v;
@@ -119,20 +130,30 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t)
 		if (json_str_eq(name, nt->name))
 			break;
 	if (nt->name == NULL)
-		return false;
+		return 0;
 	t->kind = nt->kind;
 	set_pgtype(t, nt->pgtype);
 	if (t->kind == CK_DECIMAL) {
-		t->scale = param_long(params, "scale", &v) ? (int) v : 0;
+		if (!param_long(params, "scale", &v))
+			v = 0;
+		if (v < -DECIMAL_SCALE_MAX || v > DECIMAL_SCALE_MAX) {
+			snprintf(errbuf, errsize, "decimal scale %ld is out of range", v);
+			return -1;
+		}
+		t->scale = (int) v;
 		t->precision = param_long(params, "connect.decimal.precision", &v) ? (int) v : 0;
 		if (t->precision > 0 && t->precision <= 1000)
 			snprintf(t->pgtype, sizeof t->pgtype, "numeric(%d,%d)", t->precision, t->scale);
 	} else if (t->kind == CK_BITS) {
 		t->bits = param_long(params, "length", &v) && v > 0 ? v : INT_MAX;
+		if (t->bits > BIT_LENGTH_MAX && t->bits < INT_MAX) {
+			snprintf(errbuf, errsize, "bit length %ld is out of range", t->bits);
+			return -1;
+		}
 		if (t->bits < INT_MAX)
 			snprintf(t->pgtype, sizeof t->pgtype, "bit(%ld)", t->bits);
 	}
-	return true;
+	return 1;
 }
 
 bool
@@ -150,8 +171,12 @@ ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errs
 		return false;
 	}
 	(void) json_obj_get(schema, "parameters", &params);
-	if (json_obj_get(schema, "name", &name) && parse_named(name, params, t))
-		return true;
+	if (json_obj_get(schema, "name", &name)) {
+		int			named = parse_named(name, params, t, errbuf, errsize);
+
+		if (named != 0)
+			return named > 0;
+	}
 	if (json_str_eq(type, "array")) {
 		if (!json_obj_get(schema, "items", &items)) {
 			snprintf(errbuf, errsize, "array schema has no \"items\"");
@@ -487,7 +512,7 @@ conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 	}
 	if (t->kind == CK_VSDECIMAL) {
 		if (json_type_of(v) != JSON_OBJECT || !json_obj_get(v, "scale", &scale) ||
-			!json_obj_get(v, "value", &val) || !get_i64(scale, &sc) || sc < -10000 || sc > 10000)
+			!json_obj_get(v, "value", &val) || !get_i64(scale, &sc) || sc < -DECIMAL_SCALE_MAX || sc > DECIMAL_SCALE_MAX)
 			return conv_error(errbuf, errsize, "{\"scale\":..,\"value\":..}", t);
 		v = val;
 	}

@@ -97,6 +97,12 @@ test_bad_values(void)
 	ok(conv_value(&t, js("\"x\""), &out, err, sizeof err) == CONV_ERROR, "a string for int32 is refused");
 	ok(conv_value(&t, js("null"), &out, err, sizeof err) == CONV_NULL, "null is NULL");
 	ok(!ctype_parse(js("{\"type\":\"nope\"}"), &t, err, sizeof err), "an unknown type is refused");
+	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"org.apache.kafka.connect.data.Decimal\","
+					   "\"parameters\":{\"scale\":\"2000000000\"}}"), &t, err, sizeof err) &&
+	   strstr(err, "scale") != NULL, "a decimal scale out of range is refused: %s", err);
+	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\","
+					   "\"parameters\":{\"length\":\"2000000000\"}}"), &t, err, sizeof err),
+	   "a bit length out of range is refused: %s", err);
 	ctype_parse(js("{\"type\":\"int32\",\"name\":\"org.apache.kafka.connect.data.Time\"}"), &t, err,
 				sizeof err);
 	ok(conv_value(&t, js("9223372036854776"), &out, err, sizeof err) == CONV_ERROR,
