@@ -74,7 +74,7 @@ usage(const struct pub *p)
  * partition at a time, and while it waits for the answer its thread spins
  * as soon as the oldest queued record is older than linger.ms: under load
  * that doubled our CPU.  So records may linger up to 100 ms, and
- * pub.c:nudge() sends them at once whenever the input pauses.
+ * pub.c:wait_input() sends them at once whenever the input pauses.
  */
 static rd_kafka_conf_t *
 default_conf(void)

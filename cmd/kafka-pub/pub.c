@@ -244,37 +244,32 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 }
 
 /*
- * The input paused: have librdkafka send what waits for linger.ms now.
- * rd_kafka_flush() is its only way to say so; it serves delivery reports
- * and returns once all is acknowledged, or after PUB_NUDGE_MS.
- */
-static void
-nudge(struct pub *p)
-{
-	if (rd_kafka_outq_len(p->rk) > 0) {
-		rd_kafka_flush(p->rk, PUB_NUDGE_MS);
-		ack_maybe_write(p, false);
-	}
-}
-
-/*
  * Waits for input up to the ack interval, serving delivery reports and
  * the ack file meanwhile.  True if input (or EOF) is ready.
+ *
+ * While the input pauses, records must not wait for linger.ms (see
+ * main.c): rd_kafka_flush() is librdkafka's only way to say "send now",
+ * and only while it runs, so it runs in slices of PUB_NUDGE_MS, input
+ * checked between them, until all is acknowledged.  One slice would not
+ * do: a record queued behind a request in flight waits for its answer.
  */
 static bool
 wait_input(struct pub *p)
 {
 	struct pollfd pfd = {0, POLLIN, 0};
 	int			ms = p->ack_interval_ms > 0 && p->ack_interval_ms < 100 ? p->ack_interval_ms : 100;
+	int64_t		until = kafka_now_ms() + ms;
 	int			rc;
 
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
-	rc = poll(&pfd, 1, 0);
-	if (rc == 0) {
-		nudge(p);
-		rc = poll(&pfd, 1, ms);
+	while ((rc = poll(&pfd, 1, 0)) == 0 && rd_kafka_outq_len(p->rk) > 0 && !sig_stop &&
+		   kafka_now_ms() < until) {
+		rd_kafka_flush(p->rk, PUB_NUDGE_MS);
+		ack_maybe_write(p, false);
 	}
+	if (rc == 0 && rd_kafka_outq_len(p->rk) == 0)
+		rc = poll(&pfd, 1, ms);
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
 	return rc > 0;
@@ -318,8 +313,9 @@ int
 pub_run(struct pub *p)
 {
 	/*
-	 * A nudge() blocks reading for up to PUB_NUDGE_MS; a larger pipe lets
-	 * the writer go on meanwhile.  Not a pipe, or over the limit: no matter.
+	 * A flush in wait_input() keeps reading waiting up to PUB_NUDGE_MS; a
+	 * larger pipe lets the writer go on meanwhile.  Not a pipe, or over the
+	 * limit: no matter.
 	 */
 	(void) fcntl(0, F_SETPIPE_SZ, PUB_PIPE_SIZE);
 	track_init(&p->track);

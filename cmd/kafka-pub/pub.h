@@ -17,9 +17,9 @@
 #define PUB_POLL_EVERY 64
 
 /*
- * When the input pauses, records still lingering are sent at once, and
- * reading waits up to this long for their acknowledgement (see main.c on
- * linger.ms).
+ * When the input pauses, records still lingering are sent at once:
+ * wait_input() flushes in slices this long, checking the input between
+ * them (see main.c on linger.ms).
  */
 #define PUB_NUDGE_MS 2
 
