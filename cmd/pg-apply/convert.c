@@ -7,6 +7,7 @@
  */
 #include "pgapply.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -103,8 +104,9 @@ param_long(struct json_slice params, const char *name, long *out)
 	}
 	if (json_type_of(v) != JSON_STRING || !json_str_decode(v, &tmp))
 		return false;
+	errno = 0;
 	*out = strtol(buf_cstr(&tmp), &end, 10);
-	ok = end != tmp.data && *end == '\0';
+	ok = end != tmp.data && *end == '\0' && errno != ERANGE;
 	buf_free(&tmp);
 	return ok;
 }
@@ -145,10 +147,13 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 		if (t->precision > 0 && t->precision <= 1000)
 			snprintf(t->pgtype, sizeof t->pgtype, "numeric(%d,%d)", t->precision, t->scale);
 	} else if (t->kind == CK_BITS) {
-		t->bits = param_long(params, "length", &v) && v > 0 ? v : INT_MAX;
-		if (t->bits > BIT_LENGTH_MAX && t->bits < INT_MAX) {
-			snprintf(errbuf, errsize, "bit length %ld is out of range", t->bits);
-			return -1;
+		t->bits = INT_MAX;		/* unknown: bit varying */
+		if (param_long(params, "length", &v) && v > 0) {
+			if (v > BIT_LENGTH_MAX) {
+				snprintf(errbuf, errsize, "bit length %ld is out of range", v);
+				return -1;
+			}
+			t->bits = v;
 		}
 		if (t->bits < INT_MAX)
 			snprintf(t->pgtype, sizeof t->pgtype, "bit(%ld)", t->bits);

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "tap.h"
@@ -103,6 +104,9 @@ test_bad_values(void)
 	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\","
 					   "\"parameters\":{\"length\":\"2000000000\"}}"), &t, err, sizeof err),
 	   "a bit length out of range is refused: %s", err);
+	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\","
+					   "\"parameters\":{\"length\":\"88888888888888888888888\"}}"), &t, err, sizeof err) ||
+	   t.bits == INT_MAX, "a bit length past long is not taken for one");
 	ctype_parse(js("{\"type\":\"int32\",\"name\":\"org.apache.kafka.connect.data.Time\"}"), &t, err,
 				sizeof err);
 	ok(conv_value(&t, js("9223372036854776"), &out, err, sizeof err) == CONV_ERROR,
