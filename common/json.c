@@ -26,19 +26,11 @@ fail(struct scan *s, const char *at, const char *msg)
 	return NULL;
 }
 
-static const char *
-skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* skip_ws() inside a value, noting whether there was any white space. */
+/* json_skip_ws() inside a value, noting whether there was any white space. */
 static inline const char *
 skip_ws_in(struct scan *s, const char *p)
 {
-	const char *q = skip_ws(p, s->end);
+	const char *q = json_skip_ws(p, s->end);
 
 	if (q != p)
 		s->space = true;
@@ -326,11 +318,44 @@ scan_value(struct scan *s, const char *p, int depth)
 }
 
 const char *
+json_scan_object(const char *base, const char *p, const char *end,
+				 json_member_fn member, void *ctx, struct json_err *err)
+{
+	struct scan s = {base, end, err, false};
+	struct json_slice k;
+
+	p = json_skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		if (p >= end || *p != '"')
+			return fail(&s, p, "expected string as object key");
+		k.p = p;
+		if ((p = scan_string(&s, p)) == NULL)
+			return NULL;
+		k.n = (size_t) (p - k.p);
+		p = json_skip_ws(p, end);
+		if (p >= end || *p != ':')
+			return fail(&s, p, "expected ':' after object key");
+		if ((p = member(ctx, k, base, json_skip_ws(p + 1, end), end, err)) == NULL)
+			return NULL;
+		p = json_skip_ws(p, end);
+		if (p < end && *p == '}')
+			return p + 1;
+		if (p >= end)
+			return fail(&s, p, "unterminated object");
+		if (*p != ',')
+			return fail(&s, p, "expected ',' or '}'");
+		p = json_skip_ws(p + 1, end);
+	}
+}
+
+const char *
 json_scan_ws(const char *base, const char *p, const char *end,
 			 struct json_slice *out, struct json_err *err, bool *space)
 {
 	struct scan s = {base, end, err, false};
-	const char *start = skip_ws(p, end);
+	const char *start = json_skip_ws(p, end);
 	const char *q = scan_value(&s, start, 0);
 
 	if (q && out) {
@@ -346,7 +371,7 @@ json_scan(const char *base, const char *p, const char *end,
 		  struct json_slice *out, struct json_err *err)
 {
 	struct scan s = {base, end, err, false};
-	const char *start = skip_ws(p, end);
+	const char *start = json_skip_ws(p, end);
 	const char *q = scan_value(&s, start, 0);
 
 	if (q && out) {
@@ -364,7 +389,7 @@ json_validate(const char *p, size_t n, struct json_err *err)
 
 	if (q == NULL)
 		return false;
-	q = skip_ws(q, p + n);
+	q = json_skip_ws(q, p + n);
 	if (q != p + n) {
 		fail(&s, q, "trailing characters after JSON value");
 		return false;
@@ -417,7 +442,7 @@ iter_next_value(struct json_iter *it, struct json_slice *val)
 
 	if (q == NULL)
 		return false;
-	q = skip_ws(q, it->end);
+	q = json_skip_ws(q, it->end);
 	if (q < it->end && *q == ',')
 		q++;
 	it->p = q;
@@ -427,7 +452,7 @@ iter_next_value(struct json_iter *it, struct json_slice *val)
 bool
 json_obj_next(struct json_iter *it, struct json_slice *key, struct json_slice *val)
 {
-	const char *p = skip_ws(it->p, it->end);
+	const char *p = json_skip_ws(it->p, it->end);
 	const char *q;
 
 	if (p >= it->end)
@@ -435,7 +460,7 @@ json_obj_next(struct json_iter *it, struct json_slice *key, struct json_slice *v
 	q = json_scan(p, p, it->end, key, NULL);
 	if (q == NULL)
 		return false;
-	q = skip_ws(q, it->end);
+	q = json_skip_ws(q, it->end);
 	it->p = q + 1;				/* the ':' */
 	return iter_next_value(it, val);
 }
@@ -443,7 +468,7 @@ json_obj_next(struct json_iter *it, struct json_slice *key, struct json_slice *v
 bool
 json_arr_next(struct json_iter *it, struct json_slice *val)
 {
-	it->p = skip_ws(it->p, it->end);
+	it->p = json_skip_ws(it->p, it->end);
 	if (it->p >= it->end)
 		return false;
 	return iter_next_value(it, val);

@@ -50,6 +50,31 @@ const char *json_scan(const char *base, const char *p, const char *end,
 const char *json_scan_ws(const char *base, const char *p, const char *end,
 						 struct json_slice *out, struct json_err *err, bool *space);
 
+/* The first byte at or after p that is not JSON white space, or end. */
+static inline const char *
+json_skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * For json_scan_object(): scans the value at p (white space skipped) of
+ * the member named key (a slice of the raw string), returning the end of
+ * the value, or NULL with err set.
+ */
+typedef const char *(*json_member_fn) (void *ctx, struct json_slice key, const char *base,
+									   const char *p, const char *end, struct json_err *err);
+
+/*
+ * Scans the object whose '{' is at p, handing each member's value to
+ * member(), so that callers validate and keep what they need in one pass.
+ * Returns the position just after the '}', or NULL with err set.
+ */
+const char *json_scan_object(const char *base, const char *p, const char *end,
+							 json_member_fn member, void *ctx, struct json_err *err);
+
 /* Whole input must be exactly one value, with optional white space. */
 bool		json_validate(const char *p, size_t n, struct json_err *err);
 

@@ -101,19 +101,25 @@ check_encodings(const struct record *r, const char *base, struct json_err *err)
 	return true;
 }
 
-static const char *
-skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
 /*
  * The Connect schemas met in values, validated once each (connectjson.h).
  * A process parses its record lines in one thread, so one cache serves.
  */
 static struct connect_cache schemas;
+
+/* json_member_fn of record_parse(); ctx is the record. */
+static const char *
+take_member(void *ctx, struct json_slice k, const char *base, const char *p, const char *end,
+			struct json_err *err)
+{
+	struct json_slice v;
+	bool		spaced;
+
+	if ((p = connect_scan(&schemas, base, p, end, &v, err, &spaced)) == NULL ||
+		!record_take_member(ctx, k, v, spaced, base, err))
+		return NULL;
+	return p;
+}
 
 /*
  * One pass: the top-level object is walked here and each member is
@@ -126,47 +132,17 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 {
 	const char *end = line + n;
 	const char *p;
-	struct json_slice k,
-				v;
-	bool		spaced;
 
 	record_init(r);
 	err->msg = NULL;
-	p = skip_ws(line, end);
+	p = json_skip_ws(line, end);
 	if (p >= end)
 		return bad(err, line, p, "empty line");
 	if (*p != '{')
 		return bad(err, line, p, "record must be a JSON object");
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == '}')
-		p++;
-	else {
-		for (;;) {
-			if (p >= end || *p != '"')
-				return bad(err, line, p, "expected string as object key");
-			if ((p = json_scan(line, p, end, &k, err)) == NULL)
-				return false;
-			p = skip_ws(p, end);
-			if (p >= end || *p != ':')
-				return bad(err, line, p, "expected ':' after object key");
-			p = skip_ws(p + 1, end);
-			if ((p = connect_scan(&schemas, line, p, end, &v, err, &spaced)) == NULL)
-				return false;
-			if (!record_take_member(r, k, v, spaced, line, err))
-				return false;
-			p = skip_ws(p, end);
-			if (p >= end)
-				return bad(err, line, p, "unterminated object");
-			if (*p == '}') {
-				p++;
-				break;
-			}
-			if (*p != ',')
-				return bad(err, line, p, "expected ',' or '}'");
-			p = skip_ws(p + 1, end);
-		}
-	}
-	p = skip_ws(p, end);
+	if ((p = json_scan_object(line, p, end, take_member, r, err)) == NULL)
+		return false;
+	p = json_skip_ws(p, end);
 	if (p != end)
 		return bad(err, line, p, "trailing characters after JSON value");
 	return check_encodings(r, line, err);

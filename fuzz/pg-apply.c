@@ -53,8 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	ok = frec_parse(line, size, &sc, &f, &err);
 	valid = json_validate(line, size, &verr);
-	for (p = line; p < line + size && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'); p++)
-		;
+	p = json_skip_ws(line, line + size);
 	/* Never accept what is not JSON; refuse JSON only for a field's type. */
 	if (ok && !valid)
 		abort();

@@ -1154,67 +1154,52 @@ member_slot(struct change *ch, struct json_slice k)
 #undef IS
 }
 
+/* What walk_line() hands its json_member_fn. */
+struct line_walk {
+	struct change *ch;
+	const struct table *last;
+};
+
+/*
+ * A "columns" value whose bytes equal those cached for the last table is
+ * taken without scanning: the same bytes were valid before.
+ */
 static const char *
-skip_ws(const char *p, const char *end)
+line_member(void *ctx, struct json_slice k, const char *base, const char *p, const char *end,
+			struct json_err *err)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
+	struct line_walk *w = ctx;
+	struct json_slice v,
+			   *dst = member_slot(w->ch, k);
+
+	if (dst == &w->ch->columns && w->last && w->last->cols_raw &&
+		(size_t) (end - p) >= w->last->cols_n && memcmp(p, w->last->cols_raw, w->last->cols_n) == 0) {
+		v.p = p;
+		v.n = w->last->cols_n;
+		p += v.n;
+		w->ch->columns_cached = w->last;
+	} else if ((p = json_scan(base, p, end, &v, err)) == NULL)
+		return NULL;
+	if (dst)
+		*dst = v;
 	return p;
 }
 
-/*
- * Walks the line's top-level object once, validating each member as it
- * goes.  A "columns" value whose bytes equal those cached for the last
- * table is taken without scanning: the same bytes were valid before.
- */
+/* Walks the line's top-level object once, validating each member as it goes. */
 static bool
 walk_line(struct env *e, const char *line, size_t n, struct change *ch)
 {
 	const char *end = line + n,
-			   *p = skip_ws(line, end);
-	const struct table *last = e->last;
+			   *p = json_skip_ws(line, end);
+	struct line_walk w = {ch, e->last};
 	struct json_err jerr = {0};
-	struct json_slice k,
-				v,
-			   *dst;
 
 	if (p == end || *p != '{')
 		return fail(e, "not a JSON object");
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == '}')
-		return skip_ws(p + 1, end) == end || fail(e, "trailing characters after JSON value");
-	for (;;) {
-		if (p >= end || *p != '"')
-			return fail(e, "column %zu: expected string as object key", (size_t) (p - line) + 1);
-		if ((p = json_scan(line, p, end, &k, &jerr)) == NULL)
-			break;
-		p = skip_ws(p, end);
-		if (p >= end || *p != ':')
-			return fail(e, "column %zu: expected ':' after object key", (size_t) (p - line) + 1);
-		p = skip_ws(p + 1, end);
-		dst = member_slot(ch, k);
-		if (dst == &ch->columns && last && last->cols_raw &&
-			(size_t) (end - p) >= last->cols_n && memcmp(p, last->cols_raw, last->cols_n) == 0) {
-			v.p = p;
-			v.n = last->cols_n;
-			p += v.n;
-			ch->columns_cached = last;
-		} else if ((p = json_scan(line, p, end, &v, &jerr)) == NULL)
-			break;
-		if (dst)
-			*dst = v;
-		p = skip_ws(p, end);
-		if (p < end && *p == ',') {
-			p = skip_ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == '}')
-			return skip_ws(p + 1, end) == end ||
-				fail(e, "column %zu: trailing characters after JSON value", (size_t) (p - line) + 2);
-		return fail(e, "column %zu: %s", (size_t) (p - line) + 1,
-					p < end ? "expected ',' or '}'" : "unterminated object");
-	}
-	return fail(e, "column %zu: %s", jerr.off + 1, jerr.msg);
+	if ((p = json_scan_object(line, p, end, line_member, &w, &jerr)) == NULL)
+		return fail(e, "column %zu: %s", jerr.off + 1, jerr.msg);
+	return json_skip_ws(p, end) == end ||
+		fail(e, "column %zu: trailing characters after JSON value", (size_t) (p - line) + 1);
 }
 
 static bool

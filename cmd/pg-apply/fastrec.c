@@ -10,20 +10,33 @@
 
 #include <string.h>
 
-static const char *
-ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
 static bool
 fail(struct json_err *err, const char *base, const char *at, const char *msg)
 {
 	err->msg = msg;
 	err->off = (size_t) (at - base);
 	return false;
+}
+
+/* json_member_fn of scan_payload(): keeps an envelope's parts. */
+static const char *
+payload_member(void *ctx, struct json_slice k, const char *base, const char *p,
+			   const char *end, struct json_err *err)
+{
+	struct envelope_parts *parts = ctx;
+	struct json_slice v;
+
+	if ((p = json_scan(base, p, end, &v, err)) == NULL)
+		return NULL;
+	if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
+		parts->after = v;
+	else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
+		parts->before = v;
+	else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
+		parts->source = v;
+	else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
+		parts->op = v;
+	return p;
 }
 
 /*
@@ -36,42 +49,11 @@ scan_payload(const char *base, const char *p, const char *end, struct json_slice
 			 struct envelope_parts *parts, struct json_err *err)
 {
 	const char *start = p;
-	struct json_slice k,
-				v;
 
 	if (p >= end || *p != '{' || parts == NULL)
 		return json_scan(base, p, end, payload, err);
-	p = ws(p + 1, end);
-	if (p < end && *p == '}')
-		p++;
-	else
-		for (;;) {
-			if (p >= end || *p != '"')
-				return fail(err, base, p, "expected string as object key"), NULL;
-			if ((p = json_scan(base, p, end, &k, err)) == NULL)
-				return NULL;
-			p = ws(p, end);
-			if (p >= end || *p != ':')
-				return fail(err, base, p, "expected ':' after object key"), NULL;
-			if ((p = json_scan(base, p + 1, end, &v, err)) == NULL)
-				return NULL;
-			if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
-				parts->after = v;
-			else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
-				parts->before = v;
-			else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
-				parts->source = v;
-			else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
-				parts->op = v;
-			p = ws(p, end);
-			if (p < end && *p == '}') {
-				p++;
-				break;
-			}
-			if (p >= end || *p != ',')
-				return fail(err, base, p, "expected ',' or '}'"), NULL;
-			p = ws(p + 1, end);
-		}
+	if ((p = json_scan_object(base, p, end, payload_member, parts, err)) == NULL)
+		return NULL;
 	payload->p = start;
 	payload->n = (size_t) (p - start);
 	parts->valid = true;
@@ -127,14 +109,37 @@ split_value(const char *base, const char *p, const char *end, const struct schem
 	return json_scan(base, p, end, whole, err);
 }
 
+/* What frec_parse() hands its json_member_fn. */
+struct frec_walk {
+	const struct schema_cache *sc;
+	struct frec *f;
+};
+
+static const char *
+frec_member(void *ctx, struct json_slice k, const char *base, const char *p, const char *end,
+			struct json_err *err)
+{
+	struct frec_walk *w = ctx;
+	struct frec *f = w->f;
+	struct json_slice v;
+
+	if (json_str_eq(k, "key"))
+		return split_value(base, p, end, w->sc, true, &f->r.key, &f->ks, &f->kp, NULL, err);
+	if (json_str_eq(k, "value"))
+		return split_value(base, p, end, w->sc, false, &f->r.value, &f->vs, &f->vp, &f->parts, err);
+	if ((p = json_scan(base, p, end, &v, err)) == NULL ||
+		!record_take_member(&f->r, k, v, false, base, err))
+		return NULL;
+	return p;
+}
+
 bool
 frec_parse(const char *line, size_t n, const struct schema_cache *sc, struct frec *f,
 		   struct json_err *err)
 {
 	const char *end = line + n;
-	const char *p = ws(line, end);
-	struct json_slice k,
-				v;
+	const char *p = json_skip_ws(line, end);
+	struct frec_walk w = {sc, f};
 
 	memset(f, 0, sizeof *f);
 	record_init(&f->r);
@@ -142,38 +147,9 @@ frec_parse(const char *line, size_t n, const struct schema_cache *sc, struct fre
 	if (p >= end || *p != '{')
 		return p < end && json_scan(line, p, end, NULL, err) == NULL ? false :
 			fail(err, line, p, "record must be a JSON object");
-	p = ws(p + 1, end);
-	if (p < end && *p == '}')
-		p++;
-	else
-		for (;;) {
-			if (p >= end || *p != '"')
-				return fail(err, line, p, "expected string as object key");
-			if ((p = json_scan(line, p, end, &k, err)) == NULL)
-				return false;
-			p = ws(p, end);
-			if (p >= end || *p != ':')
-				return fail(err, line, p, "expected ':' after object key");
-			p = ws(p + 1, end);
-			if (json_str_eq(k, "key"))
-				p = split_value(line, p, end, sc, true, &f->r.key, &f->ks, &f->kp, NULL, err);
-			else if (json_str_eq(k, "value"))
-				p = split_value(line, p, end, sc, false, &f->r.value, &f->vs, &f->vp, &f->parts, err);
-			else if ((p = json_scan(line, p, end, &v, err)) != NULL &&
-					 !record_take_member(&f->r, k, v, false, line, err))
-				return false;
-			if (p == NULL)
-				return false;
-			p = ws(p, end);
-			if (p < end && *p == '}') {
-				p++;
-				break;
-			}
-			if (p >= end || *p != ',')
-				return fail(err, line, p, "expected ',' or '}'");
-			p = ws(p + 1, end);
-		}
-	if (ws(p, end) != end)
+	if ((p = json_scan_object(line, p, end, frec_member, &w, err)) == NULL)
+		return false;
+	if (json_skip_ws(p, end) != end)
 		return fail(err, line, p, "trailing characters after JSON value");
 	return true;
 }
@@ -219,19 +195,19 @@ vobj_init(struct vobj *it, struct json_slice obj)
 bool
 vobj_next(struct vobj *it, struct json_slice *k, struct json_slice *v)
 {
-	const char *p = ws(it->p, it->end);
+	const char *p = json_skip_ws(it->p, it->end);
 
 	if (p >= it->end)
 		return false;
 	k->p = p;
 	p = vjson_skip(p, it->end);
 	k->n = (size_t) (p - k->p);
-	p = ws(p, it->end) + 1;		/* ':' */
-	p = ws(p, it->end);
+	p = json_skip_ws(p, it->end) + 1;		/* ':' */
+	p = json_skip_ws(p, it->end);
 	v->p = p;
 	p = vjson_skip(p, it->end);
 	v->n = (size_t) (p - v->p);
-	p = ws(p, it->end);
+	p = json_skip_ws(p, it->end);
 	if (p < it->end && *p == ',')
 		p++;
 	it->p = p;
