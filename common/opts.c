@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,4 +72,11 @@ opt_version(void)
 {
 	printf("%s (walpipe) %s\n", log_progname(), WALPIPE_VERSION);
 	exit(0);
+}
+
+void
+opt_no_operands(int argc, char **argv)
+{
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
 }

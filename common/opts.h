@@ -23,6 +23,9 @@ int			opt_choice(const char *option, const char *value, const char *const *choic
  */
 bool		opt_split_kv(char *arg, char **key, char **val);
 
+/* After getopt_long(): no command takes operands, so one is a usage error. */
+void		opt_no_operands(int argc, char **argv);
+
 /* Prints "prog (walpipe) VERSION" to stdout and exits 0. */
 _Noreturn void opt_version(void);
 

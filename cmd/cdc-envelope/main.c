@@ -261,8 +261,7 @@ main(int argc, char **argv)
 			default: usage_error("invalid option");
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument \"%s\"", argv[optind]);
+	opt_no_operands(argc, argv);
 	resolve(&f, &conf, &cc);
 
 	sig_setup();

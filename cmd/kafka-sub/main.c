@@ -243,8 +243,7 @@ main(int argc, char **argv)
 				usage_error("invalid option");
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument \"%s\"", argv[optind]);
+	opt_no_operands(argc, argv);
 	if (!kafka_conf_has_brokers(conf))
 		usage_error("no brokers given: use -b BROKERS");
 	check_options(&s, list, lag);

@@ -980,8 +980,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			default: usage_error("invalid option");
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument \"%s\"", argv[optind]);
+	opt_no_operands(argc, argv);
 	log_set_verbosity(verbose);
 	if (config && !config_load(config, s, err, sizeof err))
 		fatal(access(config, R_OK) != 0 ? EX_NOINPUT : EX_CONFIG, "%s", err);

@@ -153,8 +153,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 			default: usage_error("invalid option");
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument \"%s\"", argv[optind]);
+	opt_no_operands(argc, argv);
 	log_set_verbosity(verbose);
 	if (config)
 		tail_opts_from_connector(o, config);
