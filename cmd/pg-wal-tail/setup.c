@@ -181,25 +181,27 @@ tail_connect(struct tail *t)
 	buf_cstr(&t->db_json);
 }
 
-/* Quotes an identifier with the server's rules; caller PQfreemem()s. */
+/* s quoted by escape (libpq's, with the server's rules); caller PQfreemem()s. */
+static char *
+quoted(PGconn *conn, const char *s, char *(*escape) (PGconn *, const char *, size_t))
+{
+	char	   *q = escape(conn, s, strlen(s));
+
+	if (q == NULL)
+		fatal(EX_SOFTWARE, "could not quote \"%s\"", s);
+	return q;
+}
+
 static char *
 ident(PGconn *conn, const char *name)
 {
-	char	   *q = PQescapeIdentifier(conn, name, strlen(name));
-
-	if (q == NULL)
-		fatal(EX_SOFTWARE, "could not quote \"%s\"", name);
-	return q;
+	return quoted(conn, name, PQescapeIdentifier);
 }
 
 static char *
 literal(PGconn *conn, const char *s)
 {
-	char	   *q = PQescapeLiteral(conn, s, strlen(s));
-
-	if (q == NULL)
-		fatal(EX_SOFTWARE, "could not quote \"%s\"", s);
-	return q;
+	return quoted(conn, s, PQescapeLiteral);
 }
 
 /* "schema.table" (or "table" = public) as a quoted SQL name. */
