@@ -21,8 +21,15 @@ TOOLS    := scripts/walpipe-run scripts/walpipe-ctl
 
 CC      ?= cc
 PKGS    := libpq rdkafka
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config is asked once, when a compile or link first needs the answer,
+# never while the Makefile is parsed: targets that install packages
+# (deps, check, demo, bench) run scripts/deps and then a new make, which
+# sees what deps installed.  A missing package stops the build here, by name.
+pkgconf = $(or $(shell pkg-config $(1) $(PKGS) 2>/dev/null),$(error \
+	pkg-config finds no $(PKGS): run 'make deps' (scripts/deps) first, \
+	or set PKG_CONFIG_PATH))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkgconf,--cflags))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(call pkgconf,--libs))$(PKG_LIBS)
 
 CFLAGS  ?= -O2 -g
 WFLAGS  := -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter
@@ -36,9 +43,9 @@ endif
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DWALPIPE_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DWALPIPE_VERSION='"$(VERSION)"' \
 	-Icommon $(PKG_CFLAGS) $(WFLAGS) $(CFLAGS)
-LIBS    := $(PKG_LIBS) -lm
+LIBS    = $(PKG_LIBS) -lm
 
 B := build$(if $(SANITIZE),-san)
 # Sanitized binaries live apart, so an ordinary build never picks them up.
@@ -73,7 +80,7 @@ $(call cmd_lib,$(1)): $(patsubst %.c,$(B)/%.o,$(call cmd_srcs,$(1)))
 	rm -f $$@ && $(AR) rcs $$@ $$^ $(B)/empty.o
 $(BIN)/$(1): $(B)/cmd/$(1)/main.o $(call cmd_lib,$(1)) $(LIBCOMMON)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) -o $$@ $$^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach c,$(COMMANDS),$(eval $(call COMMAND_RULES,$(c))))
 
@@ -95,14 +102,18 @@ unit: $(UNIT_BINS)
 deps:
 	@scripts/deps
 
+# Each of these installs first, then builds in a new make that parses the
+# Makefile again (tests/build.bats proves the order on an empty pkg-config).
 check: deps
 	$(MAKE) WERROR=1 all unit
 	WALPIPE_UNIT_TESTS="$(UNIT_BINS)" WALPIPE_BIN="$(CURDIR)/$(BIN)" tests/run
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	scripts/demo
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	bench/run
 
 # Fuzz targets: fuzz/NAME.c defines LLVMFuzzerTestOneInput; built with
@@ -110,7 +121,7 @@ bench: deps all
 FUZZ_SRCS  := $(wildcard fuzz/*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) -g -O1 \
+FUZZ_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 build-fuzz/%: fuzz/%.c $(COMMON_SRCS) $(wildcard cmd/*/*.c) $(wildcard common/*.h)
