@@ -1,7 +1,7 @@
 /*
- * catalog.c - column facts for change lines: type names (domains resolved
- * to their base type), primary-key ordinals, NOT NULL, defaults, enum
- * labels and comments, one query per relation.
+ * catalog.c - column facts for change lines: primary-key ordinals, NOT
+ * NULL, defaults and comments, one query per relation; types by OID
+ * through types.h.
  */
 #include "catalog.h"
 #include "tail.h"
@@ -14,39 +14,29 @@
 
 /*
  * One row per column in table order.  The key is the primary key, or
- * failing that the replica identity index.  Domains are followed down to
- * their base type, which decides the JSON form of values.
+ * failing that the replica identity index.  Types are resolved apart, by
+ * OID (types.h).
  */
 static const char rel_sql[] =
 	"SELECT a.attname, a.atttypid, a.atttypmod, NOT a.attnotnull,"
 	" pg_catalog.pg_get_expr(d.adbin, d.adrelid),"
 	" coalesce((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(att, n)"
 	"  WHERE k.att = a.attnum), 0),"
-	" bt.oid, bt.typname, CASE WHEN t.typtype = 'd' THEN t.typname END,"
-	" CASE WHEN bt.typtype = 'e' THEN (SELECT '[' || string_agg(to_json(e.enumlabel::text)::text,"
-	"  ',' ORDER BY e.enumsortorder) || ']' FROM pg_catalog.pg_enum e WHERE e.enumtypid = bt.oid) END,"
 	" pg_catalog.col_description(a.attrelid, a.attnum),"
 	" n.nspname, c.relname, a.attgenerated <> ''"
 	" FROM pg_catalog.pg_attribute a"
 	" JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-	" JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
 	" LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
 	" LEFT JOIN LATERAL (SELECT x.indkey FROM pg_catalog.pg_index x"
 	"  WHERE x.indrelid = a.attrelid AND (x.indisprimary OR x.indisreplident)"
 	"  ORDER BY x.indisprimary DESC LIMIT 1) i ON true"
-	" LEFT JOIN LATERAL (WITH RECURSIVE b(oid, typtype, typbasetype) AS ("
-	"   SELECT t.oid, t.typtype, t.typbasetype"
-	"   UNION ALL SELECT p.oid, p.typtype, p.typbasetype FROM pg_catalog.pg_type p"
-	"   JOIN b ON p.oid = b.typbasetype WHERE b.typtype = 'd')"
-	"  SELECT b.oid FROM b WHERE b.typtype <> 'd' LIMIT 1) bo ON true"
-	" JOIN pg_catalog.pg_type bt ON bt.oid = coalesce(bo.oid, t.oid)"
 	" WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped"
 	" ORDER BY a.attnum";
 
 enum {
-	F_NAME, F_TYPOID, F_TYPMOD, F_OPTIONAL, F_DEFAULT, F_KEYNO, F_BASEOID,
-	F_BASENAME, F_DOMAIN, F_ENUM, F_COMMENT, F_NSP, F_REL, F_GENERATED, F_COUNT
+	F_NAME, F_TYPOID, F_TYPMOD, F_OPTIONAL, F_DEFAULT, F_KEYNO, F_COMMENT,
+	F_NSP, F_REL, F_GENERATED, F_COUNT
 };
 
 static const char *
@@ -55,62 +45,95 @@ field(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+static uint32_t
+typoid_of(PGresult *res, int row)
+{
+	return (uint32_t) strtoul(PQgetvalue(res, row, F_TYPOID), NULL, 10);
+}
+
+static void
+colinfo_from_type(const struct pgtype *ty, struct colinfo *ci)
+{
+	ci->type = ty->name;
+	ci->domain = ty->domain;
+	ci->enum_json = ty->enum_json;
+	ci->basetype = ty->basetype;
+}
+
 static void
 colinfo_from_row(PGresult *res, int row, struct colinfo *ci)
 {
-	ci->type = field(res, row, F_BASENAME);
-	ci->domain = field(res, row, F_DOMAIN);
 	ci->keyno = atoi(PQgetvalue(res, row, F_KEYNO));
 	ci->optional = PQgetvalue(res, row, F_OPTIONAL)[0] == 't';
 	ci->dflt = field(res, row, F_DEFAULT);
-	ci->enum_json = field(res, row, F_ENUM);
 	ci->comment = field(res, row, F_COMMENT);
-	ci->basetype = (uint32_t) strtoul(PQgetvalue(res, row, F_BASEOID), NULL, 10);
 }
 
-/* The catalog row of column name, or -1 (column gone since the change). */
+/* The catalog row of column c, or -1: none of that name (dropped, renamed). */
 static int
-find_col(PGresult *res, const char *name, size_t n, int hint)
+find_col(PGresult *res, const struct pgo_relcol *c, int hint)
 {
 	int			i;
 	int			rows = PQntuples(res);
 
-	if (hint < rows && strlen(PQgetvalue(res, hint, F_NAME)) == n &&
-		memcmp(PQgetvalue(res, hint, F_NAME), name, n) == 0)
-		return hint;
 	for (i = 0; i < rows; i++) {
-		const char *v = PQgetvalue(res, i, F_NAME);
+		int			row = (hint + i) % rows;
+		const char *v = PQgetvalue(res, row, F_NAME);
 
-		if (strlen(v) == n && memcmp(v, name, n) == 0)
-			return i;
+		if (strlen(v) == c->name.n && memcmp(v, c->name.p, c->name.n) == 0)
+			return row;
 	}
 	return -1;
 }
 
-static struct rel *
-rel_from_message(PGresult *res, const struct pgo_msg *m)
+/*
+ * The columns are the Relation message's, which describes the table as it
+ * was at that point of the WAL.  What the message lacks (NOT NULL, default,
+ * primary-key ordinal, comment) comes from the catalog as it is now, by
+ * column name, as Debezium does; a default only while the column keeps its
+ * type, for it is an expression of that type.  A column the catalog no
+ * longer has is optional, without default or comment, and if a key column
+ * (message flag) is numbered by its place among the message's key columns.
+ */
+static bool
+rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types,
+				 PGconn *conn, struct rel **out, char *errbuf, size_t errsize,
+				 char *sqlstate)
 {
 	struct rel *r = rel_new(m->relid, m->nspname.p, m->nspname.n, m->relname.p, m->relname.n);
 	int			i,
-				row = 0;
+				row,
+				hint = 0,
+				nkeys = 0;
 
 	for (i = 0; i < m->ncols; i++) {
 		const struct pgo_relcol *c = &m->cols[i];
+		const struct pgtype *ty = types_get(types, conn, c->typoid, errbuf, errsize, sqlstate);
 		struct colinfo ci = {NULL, NULL, 0, true, NULL, NULL, NULL, 0};
 
-		row = find_col(res, c->name.p, c->name.n, row);
-		if (row >= 0)
+		if (ty == NULL) {
+			rel_free(r);
+			return false;
+		}
+		colinfo_from_type(ty, &ci);
+		nkeys += (c->flags & 1) != 0;
+		if (PQntuples(res) > 0 && (row = find_col(res, c, hint)) >= 0) {
 			colinfo_from_row(res, row, &ci);
-		else
-			row = 0;
+			if (typoid_of(res, row) != c->typoid)
+				ci.dflt = NULL;
+			hint = row + 1;
+		} else
+			ci.keyno = (c->flags & 1) ? nkeys : 0;
 		rel_add_col(r, c->name.p, c->name.n, c->typoid, c->typmod, (c->flags & 1) != 0, &ci);
 	}
 	rel_finish(r);
-	return r;
+	*out = r;
+	return true;
 }
 
-static struct rel *
-rel_from_catalog(PGresult *res, uint32_t oid)
+static bool
+rel_from_catalog(PGresult *res, uint32_t oid, struct typecache *types, PGconn *conn,
+				 struct rel **out, char *errbuf, size_t errsize, char *sqlstate)
 {
 	const char *nsp = PQgetvalue(res, 0, F_NSP);
 	const char *name = PQgetvalue(res, 0, F_REL);
@@ -120,20 +143,27 @@ rel_from_catalog(PGresult *res, uint32_t oid)
 	for (i = 0; i < PQntuples(res); i++) {
 		struct colinfo ci;
 		const char *cname = PQgetvalue(res, i, F_NAME);
+		const struct pgtype *ty;
 
 		if (PQgetvalue(res, i, F_GENERATED)[0] == 't')
 			continue;
+		ty = types_get(types, conn, typoid_of(res, i), errbuf, errsize, sqlstate);
+		if (ty == NULL) {
+			rel_free(r);
+			return false;
+		}
+		colinfo_from_type(ty, &ci);
 		colinfo_from_row(res, i, &ci);
-		rel_add_col(r, cname, strlen(cname),
-					(uint32_t) strtoul(PQgetvalue(res, i, F_TYPOID), NULL, 10),
-					atoi(PQgetvalue(res, i, F_TYPMOD)), ci.keyno > 0, &ci);
+		rel_add_col(r, cname, strlen(cname), ty->oid, atoi(PQgetvalue(res, i, F_TYPMOD)),
+					ci.keyno > 0, &ci);
 	}
 	rel_finish(r);
-	return r;
+	*out = r;
+	return true;
 }
 
 struct rel *
-catalog_rel(PGconn *conn, uint32_t oid, const struct pgo_msg *m,
+catalog_rel(PGconn *conn, struct typecache *types, uint32_t oid, const struct pgo_msg *m,
 			char *errbuf, size_t errsize, char *sqlstate)
 {
 	char		oidtext[16];
@@ -159,9 +189,9 @@ catalog_rel(PGconn *conn, uint32_t oid, const struct pgo_msg *m,
 		goto done;
 	}
 	if (m)
-		r = rel_from_message(res, m);
+		(void) rel_from_message(res, m, types, conn, &r, errbuf, errsize, sqlstate);
 	else if (PQntuples(res) > 0)
-		r = rel_from_catalog(res, oid);
+		(void) rel_from_catalog(res, oid, types, conn, &r, errbuf, errsize, sqlstate);
 	else
 		snprintf(errbuf, errsize, "relation %u does not exist", oid);
 done:

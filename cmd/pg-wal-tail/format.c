@@ -8,15 +8,7 @@
 #include <string.h>
 
 #include "lsn.h"
-
-/* Built-in type OIDs whose values become JSON literals. */
-#define BOOLOID		16
-#define INT8OID		20
-#define INT2OID		21
-#define INT4OID		23
-#define OIDOID		26
-#define FLOAT4OID	700
-#define FLOAT8OID	701
+#include "types.h"
 
 struct rel *
 rel_new(uint32_t oid, const char *nsp, size_t nsplen, const char *name, size_t namelen)

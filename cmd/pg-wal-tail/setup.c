@@ -395,6 +395,7 @@ tail_close(struct tail *t)
 		PQfinish(t->sql);
 	t->repl = t->sql = NULL;
 	relcache_free(&t->rels);
+	types_free(&t->types);
 	pgo_msg_free(&t->msg);
 	buf_free(&t->line);
 	buf_free(&t->ackbuf);

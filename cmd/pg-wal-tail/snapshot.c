@@ -115,7 +115,7 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 {
 	char		err[1024];
 	char		state[6];
-	struct rel *r = catalog_rel(t->sql, oid, NULL, err, sizeof err, state);
+	struct rel *r = catalog_rel(t->sql, &t->types, oid, NULL, err, sizeof err, state);
 	struct buf	sql = BUF_INIT;
 	struct pgo_tuple tup = {0, 0, NULL};
 	bool		first_in_table = true;

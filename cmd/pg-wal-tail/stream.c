@@ -176,19 +176,42 @@ reset_sql(struct tail *t)
 	return true;
 }
 
+/*
+ * A Relation message: the table as it was at this point of the WAL.  The
+ * changes that follow are described with it, whatever DDL ran since.
+ */
 static void
 on_relation(struct tail *t)
 {
 	char		err[1024];
 	char		state[6];
-	struct rel *r = catalog_rel(t->sql, t->msg.relid, &t->msg, err, sizeof err, state);
+	struct rel *r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err,
+								state);
 
 	if (r == NULL && PQstatus(t->sql) == CONNECTION_BAD && reset_sql(t))
-		r = catalog_rel(t->sql, t->msg.relid, &t->msg, err, sizeof err, state);
+		r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err, state);
 	if (r == NULL)
 		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : status_for_sqlstate(state),
 			  "%s", err);
 	relcache_put(&t->rels, r);
+}
+
+/* A Type message: a type's name at this point of the WAL (types.h). */
+static void
+on_type(struct tail *t)
+{
+	struct pgo_msg *m = &t->msg;
+	char		err[1024];
+	char		state[6];
+	bool		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
+								err, sizeof err, state);
+
+	if (!ok && PQstatus(t->sql) == CONNECTION_BAD && reset_sql(t))
+		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
+						err, sizeof err, state);
+	if (!ok)
+		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : status_for_sqlstate(state),
+			  "%s", err);
 }
 
 static void
@@ -335,6 +358,8 @@ dispatch(struct tail *t, uint64_t lsn, int64_t send_time)
 			on_message(t, send_time);
 			break;
 		case PGO_TYPE:
+			on_type(t);
+			break;
 		case PGO_ORIGIN:
 			break;
 		default:

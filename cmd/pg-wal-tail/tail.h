@@ -18,6 +18,7 @@
 #include "lsn.h"
 #include "out.h"
 #include "spill.h"
+#include "types.h"
 
 enum snap_mode { SNAP_DEFAULT = -1, SNAP_INITIAL, SNAP_NEVER, SNAP_ONLY };
 
@@ -49,6 +50,7 @@ struct tail {
 	PGconn	   *repl;			/* replication=database connection */
 	PGconn	   *sql;			/* ordinary connection: catalog, snapshot */
 	struct relcache rels;
+	struct typecache types;		/* every type seen, kept for good */
 	struct pgo_msg msg;
 	struct out	out;
 	struct buf	line;
