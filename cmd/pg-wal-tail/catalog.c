@@ -92,8 +92,9 @@ find_col(PGresult *res, const struct pgo_relcol *c, int hint)
  * primary-key ordinal, comment) comes from the catalog as it is now, by
  * column name, as Debezium does; a default only while the column keeps its
  * type, for it is an expression of that type.  A column the catalog no
- * longer has is optional, without default or comment, and if a key column
- * (message flag) is numbered by its place among the message's key columns.
+ * longer has is optional, without default or comment, unless a key column
+ * (message flag): that is numbered by its place among the message's key
+ * columns, and NOT NULL but under REPLICA IDENTITY FULL.
  */
 static bool
 rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types,
@@ -122,8 +123,11 @@ rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types
 			if (typoid_of(res, row) != c->typoid)
 				ci.dflt = NULL;
 			hint = row + 1;
-		} else
-			ci.keyno = (c->flags & 1) ? nkeys : 0;
+		} else if (c->flags & 1) {
+			ci.keyno = nkeys;
+			/* A primary key or replica identity index column is NOT NULL. */
+			ci.optional = m->replident == 'f';
+		}
 		rel_add_col(r, c->name.p, c->name.n, c->typoid, c->typmod, (c->flags & 1) != 0, &ci);
 	}
 	rel_finish(r);
