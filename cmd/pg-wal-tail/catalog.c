@@ -90,8 +90,9 @@ find_col(PGresult *res, const struct pgo_relcol *c, int hint)
  * The columns are the Relation message's, which describes the table as it
  * was at that point of the WAL.  What the message lacks (NOT NULL, default,
  * primary-key ordinal, comment) comes from the catalog as it is now, by
- * column name, as Debezium does; a default only while the column keeps its
- * type, for it is an expression of that type.  A column the catalog no
+ * column name, as Debezium does (a retyped column's default is then an
+ * expression of the new type; cdc-envelope reads it as Debezium does).  A
+ * column the catalog no
  * longer has is optional, without default or comment, unless a key column
  * (message flag): that is numbered by its place among the message's key
  * columns, and NOT NULL but under REPLICA IDENTITY FULL.
@@ -120,8 +121,6 @@ rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types
 		nkeys += (c->flags & 1) != 0;
 		if (PQntuples(res) > 0 && (row = find_col(res, c, hint)) >= 0) {
 			colinfo_from_row(res, row, &ci);
-			if (typoid_of(res, row) != c->typoid)
-				ci.dflt = NULL;
 			hint = row + 1;
 		} else if (c->flags & 1) {
 			ci.keyno = nkeys;
