@@ -92,10 +92,10 @@ find_col(PGresult *res, const struct pgo_relcol *c, int hint)
  * primary-key ordinal, comment) comes from the catalog as it is now, by
  * column name, as Debezium does (a retyped column's default is then an
  * expression of the new type; cdc-envelope reads it as Debezium does).  A
- * column the catalog no
- * longer has is optional, without default or comment, unless a key column
- * (message flag): that is numbered by its place among the message's key
- * columns, and NOT NULL but under REPLICA IDENTITY FULL.
+ * column the catalog no longer has is optional, without default or
+ * comment, unless a key column (message flag): that is numbered by its
+ * place among the message's key columns, and NOT NULL but under REPLICA
+ * IDENTITY FULL.
  */
 static bool
 rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types,
