@@ -1,6 +1,7 @@
 /*
  * pg-wal-tail.c - unit tests for pg-wal-tail's pure parts: the pgoutput
- * decoder, value conversion and change lines, the confirm queue.
+ * decoder, value conversion and change lines, the confirm queue, the
+ * built-in types.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "../../cmd/pg-wal-tail/decode.h"
 #include "../../cmd/pg-wal-tail/format.h"
 #include "../../cmd/pg-wal-tail/spill.h"
+#include "../../cmd/pg-wal-tail/types.h"
 #include "tap.h"
 
 /* A message under construction, big-endian like the wire. */
@@ -351,6 +353,41 @@ test_spill(void)
 	buf_free(&msg);
 }
 
+/* Built-in types need no catalog: a NULL connection is never used. */
+static void
+test_types(void)
+{
+	static const struct {
+		uint32_t	oid;
+		const char *name;
+	}			want[] = {
+		{16, "bool"}, {23, "int4"}, {25, "text"}, {1007, "_int4"}, {1043, "varchar"},
+		{1700, "numeric"}, {2950, "uuid"}, {3802, "jsonb"}, {3904, "int4range"},
+		{4451, "int4multirange"}, {0, NULL}, {9999, NULL}, {16384, NULL},
+	};
+	struct typecache c;
+	const struct pgtype *ty;
+	char		err[256];
+	char		state[6];
+	size_t		i;
+	bool		all = true;
+
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const char *got = type_builtin_name(want[i].oid);
+
+		all = all && (want[i].name ? got && strcmp(got, want[i].name) == 0 : got == NULL);
+	}
+	ok(all, "built-in type names by OID, none for other OIDs");
+	memset(&c, 0, sizeof c);
+	ty = types_get(&c, NULL, 1700, err, sizeof err, state);
+	ok(ty && strcmp(ty->name, "numeric") == 0 && ty->basetype == 1700 && !ty->domain &&
+	   !ty->enum_json, "a built-in type from the table");
+	ok(types_get(&c, NULL, 1700, err, sizeof err, state) == ty, "kept once seen");
+	ok(types_seen(&c, NULL, 1700, "decimal", 7, err, sizeof err, state) &&
+	   strcmp(ty->name, "decimal") == 0, "a Type message renames");
+	types_free(&c);
+}
+
 int
 main(void)
 {
@@ -359,5 +396,6 @@ main(void)
 	test_change_line();
 	test_ackq();
 	test_spill();
+	test_types();
 	return tap_done();
 }
