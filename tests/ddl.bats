@@ -198,6 +198,15 @@ rec_after() {
 	assert_output '{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"pfx.public.'"$T"'.Key"},"payload":{"id":1}}'
 }
 
+@test "under REPLICA IDENTITY FULL a renamed column is no key column" {
+	new_table "id int PRIMARY KEY, v int4 NOT NULL"
+	psql_src "ALTER TABLE $T REPLICA IDENTITY FULL" "INSERT INTO $T VALUES (1, 1)"
+	psql_src "ALTER TABLE $T RENAME v TO v2"
+	decode
+	run -0 jq -c '.columns | map([.name, .type, .key, .optional])' "$OUT"
+	assert_output '[["id","int4",1,false],["v","int4",0,true]]'
+}
+
 # The real thing: Debezium 2.7.3, started after the same SQL had committed
 # (tests/fixtures/ddl/README).  Records equal but for source block and
 # processing time, which differ from run to run.

@@ -93,9 +93,9 @@ find_col(PGresult *res, const struct pgo_relcol *c, int hint)
  * column name, as Debezium does (a retyped column's default is then an
  * expression of the new type; cdc-envelope reads it as Debezium does).  A
  * column the catalog no longer has is optional, without default or
- * comment, unless a key column (message flag): that is numbered by its
- * place among the message's key columns, and NOT NULL but under REPLICA
- * IDENTITY FULL.
+ * comment, unless a key column (message flag, but under REPLICA IDENTITY
+ * FULL, which flags every column): that is NOT NULL and numbered by its
+ * place among the message's key columns.
  */
 static bool
 rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types,
@@ -122,10 +122,10 @@ rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types
 		if (PQntuples(res) > 0 && (row = find_col(res, c, hint)) >= 0) {
 			colinfo_from_row(res, row, &ci);
 			hint = row + 1;
-		} else if (c->flags & 1) {
-			ci.keyno = nkeys;
+		} else if ((c->flags & 1) && m->replident != 'f') {
 			/* A primary key or replica identity index column is NOT NULL. */
-			ci.optional = m->replident == 'f';
+			ci.keyno = nkeys;
+			ci.optional = false;
 		}
 		rel_add_col(r, c->name.p, c->name.n, c->typoid, c->typmod, (c->flags & 1) != 0, &ci);
 	}
