@@ -942,7 +942,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 
 	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
 		switch (opt) {
-			case 'd': c->conninfo = optarg; break;
+			case 'd': c->conninfo = pg_conninfo_take(optarg); break;
 			case 'c': config = optarg; break;
 			case 't':
 				s->table_format = xstrdup(optarg);
@@ -1021,12 +1021,12 @@ main(int argc, char **argv)
 			fatal(EX_CANTCREAT, "could not open dead letter file \"%s\": %m", c.dead_letter);
 		out_init(&c.dead, fd);
 	}
-	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", err, sizeof err)) == NULL)
-		fatal(EX_TEMPFAIL, "%s", err);
+	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", &status, err, sizeof err)) == NULL)
+		fatal(status, "%s", err);
 	PQsetNoticeProcessor(c.conn, notice, NULL);
 	c.a = applier_new(c.conn, &c.s, c.offsets_table);
 	if (!applier_load_offsets(c.a, load_offset, &c, err, sizeof err))
-		fatal(EX_UNAVAILABLE, "offsets table \"%s\": %s", c.offsets_table, err);
+		fatal(applier_status(c.a), "offsets table \"%s\": %s", c.offsets_table, err);
 	write_ack(&c);
 	sig_setup();
 

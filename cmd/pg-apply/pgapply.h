@@ -242,6 +242,9 @@ bool		applier_load_offsets(struct applier *a,
 /* After a reconnect: forget what the old session knew (temporary tables). */
 void		applier_reset(struct applier *a);
 
+/* The exit status for the last failed statement (common/pgutil.h's mapping). */
+int			applier_status(const struct applier *a);
+
 /*
  * The position stored for source: 1 (copied to pos), 0 if there is none,
  * -1 on error (errbuf filled).
