@@ -57,7 +57,7 @@ trim(char *s)
 	return s;
 }
 
-bool
+int
 kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t errsize)
 {
 	FILE	   *f = fopen(path, "r");
@@ -66,7 +66,7 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 
 	if (f == NULL) {
 		snprintf(errbuf, errsize, "could not open \"%s\": %s", path, strerror(errno));
-		return false;
+		return EX_NOINPUT;
 	}
 	while (fgets(line, sizeof line, f)) {
 		char	   *s = trim(line);
@@ -78,11 +78,11 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 		if (!kafka_conf_set_kv(conf, s, msg, sizeof msg)) {
 			snprintf(errbuf, errsize, "%s:%d: %s", path, lineno, msg);
 			fclose(f);
-			return false;
+			return EX_CONFIG;
 		}
 	}
 	fclose(f);
-	return true;
+	return 0;
 }
 
 bool
@@ -227,6 +227,7 @@ bool
 kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg)
 {
 	char		errbuf[1024];
+	int			status;
 
 	switch (opt) {
 		case 'b':
@@ -238,8 +239,8 @@ kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg)
 				usage_error("%s", errbuf);
 			return true;
 		case 'F':
-			if (!kafka_conf_file(conf, arg, errbuf, sizeof errbuf))
-				fatal(EX_NOINPUT, "%s", errbuf);
+			if ((status = kafka_conf_file(conf, arg, errbuf, sizeof errbuf)) != 0)
+				fatal(status, "%s", errbuf);
 			return true;
 		default:
 			return false;

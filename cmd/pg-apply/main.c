@@ -988,6 +988,8 @@ parse_options(int argc, char **argv, struct ctx *c)
 		c->conninfo = s->conninfo;
 	if (s->table_format == NULL)
 		s->table_format = xstrdup("${topic}");
+	if (!table_name_format_check(s->table_format, err, sizeof err))
+		usage_error("%s", err);
 	if (s->insert_mode != INSERT_INSERT && s->pk_mode == PK_NONE)
 		usage_error("insert mode %s needs a primary key: give --pk-mode record_key or record_value",
 					s->insert_mode == INSERT_UPSERT ? "upsert" : "update");

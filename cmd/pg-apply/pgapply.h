@@ -115,6 +115,12 @@ bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
 							  char *errbuf, size_t errsize);
 
 /*
+ * Checks a table name format before any record: not empty, and each
+ * placeholder one table_name_expand() knows.  false with errbuf filled.
+ */
+bool		table_name_format_check(const char *format, char *errbuf, size_t errsize);
+
+/*
  * Quotes a possibly qualified name "a.b" as "a"."b" for SQL (the same as
  * PQescapeIdentifier, without a connection).
  */
