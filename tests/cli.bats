@@ -57,3 +57,20 @@ COMMANDS=(pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply)
 		assert_output --partial "$c"
 	done
 }
+
+@test "-F: an unreadable file exits 66, a property librdkafka refuses 78, the same on -X 64" {
+	printf '# comment\nno.such.property=1\n' >"$BATS_TEST_TMPDIR/bad.properties"
+	for c in kafka-pub kafka-sub; do
+		run -66 --separate-stderr "$c" -b 127.0.0.1:1 -F "$BATS_TEST_TMPDIR/missing" -t x
+		[[ $stderr == *missing* ]] || fail "$c: $stderr"
+		run -78 --separate-stderr "$c" -b 127.0.0.1:1 -F "$BATS_TEST_TMPDIR/bad.properties" -t x
+		[[ $stderr == *"bad.properties:2:"*no.such.property* ]] || fail "$c: $stderr"
+		run -64 --separate-stderr "$c" -b 127.0.0.1:1 -X no.such.property=1 -t x
+	done
+}
+
+@test "every example command line in the man pages and README uses real options" {
+	run --separate-stderr "$REPO/tests/test_helper/example-options"
+	assert_success
+	assert_output ''
+}

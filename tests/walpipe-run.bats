@@ -26,8 +26,8 @@ SH
 	assert_failure 65
 }
 
-@test "bad input, bad usage and bad configuration are not retried" {
-	for status in 64 65 78; do
+@test "bad input, bad usage, unreadable files, refused logins and bad configuration are not retried" {
+	for status in 64 65 66 77 78; do
 		run --separate-stderr walpipe-run -n p -s . -- "exit $status"
 		assert_failure "$status"
 		[[ $stderr == *"not restarting"* ]]
