@@ -29,7 +29,7 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 
 @test "pg-apply --help and --version: stdout, exit 0, nothing on stderr" {
 	run -0 --separate-stderr pg-apply --help
-	[[ $output == Usage:\ pg-apply* ]]
+	[[ $output == "pg-apply "*$'\n\n'"Usage: pg-apply"* ]]
 	[ -z "$stderr" ]
 	run -0 --separate-stderr pg-apply --version
 	[[ $output == "pg-apply (walpipe) "* ]]

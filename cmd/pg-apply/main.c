@@ -113,13 +113,14 @@ struct ctx {
 static void
 usage(void)
 {
+	printf("pg-apply applies Debezium change records (record lines on standard input)\n"
+		   "to PostgreSQL.\n\n");
 	printf("Usage: pg-apply [-v] [-d CONNINFO] [-c FILE] [-t FORMAT] [-m MODE] [-k MODE]\n"
 		   "                [--pk-fields LIST] [--delete] [--truncate] [--auto-create]\n"
 		   "                [--schema-evolution none|basic] [-b N] [--flush-interval MS]\n"
 		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
 		   "                [--errors stop|skip] [--dead-letter FILE]\n\n");
-	printf("Applies Debezium change records (record lines on standard input) to PostgreSQL.\n\n"
-		   "Connection:\n"
+	printf("Connection:\n"
 		   "  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
 		   "  -c, --config=FILE          Debezium JDBC sink connector configuration (JSON)\n\n"
 		   "Sink settings (Debezium name in brackets):\n"
@@ -139,6 +140,7 @@ usage(void)
 		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
 		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
 		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n\n"
+		   "Other:\n"
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
