@@ -27,10 +27,12 @@ SH
 }
 
 @test "bad input, bad usage, unreadable files, refused logins and bad configuration are not retried" {
-	for status in 64 65 66 77 78; do
-		run --separate-stderr walpipe-run -n p -s . -- "exit $status"
-		assert_failure "$status"
-		[[ $stderr == *"not restarting"* ]]
+	# (want, not status: run sets $status.)
+	for want in 64 65 66 77 78; do
+		# Bounded: a runner that retries would never end.
+		run --separate-stderr timeout 20 walpipe-run -n p -s . --max-delay 1 -- "exit $want"
+		assert_failure "$want"
+		[[ $stderr == *"not restarting"* ]] || fail "$want: $stderr"
 		assert_equal "$(sed -n 's/^state=//p' p.status)" failed
 	done
 }
