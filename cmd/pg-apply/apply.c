@@ -1098,7 +1098,8 @@ applier_load_offsets(struct applier *a,
 int
 applier_status(const struct applier *a)
 {
-	return a->status;
+	/* A result of the wrong shape fails no statement: not the server's doing. */
+	return a->status ? a->status : EX_SOFTWARE;
 }
 
 void
