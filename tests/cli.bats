@@ -70,7 +70,7 @@ SCRIPTS=(walpipe-run walpipe-ctl)
 	done
 }
 
-@test "every example command line in the man pages and README uses real options" {
+@test "every example command line in the man pages and README uses real options, scripts too" {
 	run --separate-stderr "$REPO/tests/test_helper/example-options"
 	assert_success
 	assert_output ''
