@@ -173,6 +173,22 @@ pg_describe(PGconn *conn, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The primary message of a failed result, else libpq's first line
+ * (libpq adds hints on further lines), for one-line errors.
+ */
+const char *
+pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char	   *nl;
+
+	log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	return buf;
+}
+
 int
 pg_status_for_sqlstate(const char *st)
 {

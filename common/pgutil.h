@@ -36,6 +36,12 @@ PGconn	   *pg_connect(const char *conninfo, const char *replication,
 					   char *errbuf, size_t errsize);
 
 /*
+ * The one-line message of a failed statement into buf: the server's
+ * primary message, else the first line of libpq's.  Returns buf.
+ */
+const char *pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size);
+
+/*
  * The exit status for a failed statement's SQLSTATE: 75 for class 08
  * (connection exception) and 57P (shutdown, crash); 77 for class 28
  * (invalid authorization) and 42501 (insufficient privilege); 78 for

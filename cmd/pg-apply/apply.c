@@ -258,17 +258,12 @@ static bool
 check_result(struct applier *a, PGresult *res, char *errbuf, size_t errsize)
 {
 	ExecStatusType st = PQresultStatus(res);
-	char		msg[1024];
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		PQclear(res);
 		return true;
 	}
-	if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
-		snprintf(errbuf, errsize, "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-	else
-		snprintf(errbuf, errsize, "%s", log_chomp(res ? PQresultErrorMessage(res) :
-												 PQerrorMessage(a->conn), msg, sizeof msg));
+	pg_errmsg(a->conn, res, errbuf, errsize);
 	if (errbuf[0] == '\0')
 		snprintf(errbuf, errsize, "unexpected result %s", PQresStatus(st));
 	a->status = pg_result_status(a->conn, res);

@@ -27,22 +27,6 @@ now_us(void)
 	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-/*
- * The primary message of a failed result, else libpq's first line
- * (libpq adds hints on further lines), for one-line errors.
- */
-const char *
-pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
-{
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char	   *nl;
-
-	log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
-	if ((nl = strchr(buf, '\n')) != NULL)
-		*nl = '\0';
-	return buf;
-}
-
 /* Runs sql; on failure exits with the status its SQLSTATE calls for. */
 static PGresult *
 exec_or_die(PGconn *conn, const char *sql, ExecStatusType expect, const char *what)

@@ -100,7 +100,5 @@ bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
 /* Microseconds since the Unix epoch. */
 int64_t		now_us(void);
 
-/* The primary message of a failed result (or libpq's) into buf. */
-const char *pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size);
 
 #endif
