@@ -56,3 +56,10 @@ SH
 	run -0 walpipe-run --help
 	assert_output --partial "Usage: walpipe-run"
 }
+
+@test "the systemd example does not restart what walpipe-run gives up on" {
+	want=$(sed -n 's/^\t\([0-9][0-9 |]*\))$/\1/p' "$REPO/scripts/walpipe-run" | tr -d '|' | tr -s ' ')
+	assert_equal "$want" "64 65 66 77 78"
+	run -0 sed -n 's/^RestartPreventExitStatus=//p' "$REPO/examples/walpipe-source.service"
+	assert_output "$want"
+}
