@@ -140,17 +140,20 @@ fuzz: fuzz-build
 	done
 
 man-lint:
-	@for m in man/man1/*.1 man/man5/*.5; do mandoc -T lint -W warning $$m || exit 1; done
+	@for m in man/man1/*.1 man/man5/*.5 man/man7/*.7; do mandoc -T lint -W warning $$m || exit 1; done
 
 install: all
-	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5"
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \
+		"$(DESTDIR)$(MANDIR)/man7"
 	install -m 755 $(COMMANDS:%=bin/%) $(TOOLS) "$(DESTDIR)$(BINDIR)"
 	install -m 644 man/man1/*.1 "$(DESTDIR)$(MANDIR)/man1"
 	install -m 644 man/man5/*.5 "$(DESTDIR)$(MANDIR)/man5"
+	install -m 644 man/man7/*.7 "$(DESTDIR)$(MANDIR)/man7"
 
 uninstall:
 	rm -f $(COMMANDS:%="$(DESTDIR)$(BINDIR)/%") $(TOOLS:scripts/%="$(DESTDIR)$(BINDIR)/%")
-	rm -f $(COMMANDS:%="$(DESTDIR)$(MANDIR)/man1/%.1") "$(DESTDIR)$(MANDIR)/man5/walpipe-record.5"
+	rm -f $(COMMANDS:%="$(DESTDIR)$(MANDIR)/man1/%.1") $(TOOLS:scripts/%="$(DESTDIR)$(MANDIR)/man1/%.1") \
+		"$(DESTDIR)$(MANDIR)/man5/walpipe-record.5" "$(DESTDIR)$(MANDIR)/man7/walpipe.7"
 
 clean:
 	rm -rf bin build build-san build-fuzz

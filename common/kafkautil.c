@@ -57,7 +57,7 @@ trim(char *s)
 	return s;
 }
 
-bool
+int
 kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t errsize)
 {
 	FILE	   *f = fopen(path, "r");
@@ -66,7 +66,7 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 
 	if (f == NULL) {
 		snprintf(errbuf, errsize, "could not open \"%s\": %s", path, strerror(errno));
-		return false;
+		return EX_NOINPUT;
 	}
 	while (fgets(line, sizeof line, f)) {
 		char	   *s = trim(line);
@@ -78,11 +78,11 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 		if (!kafka_conf_set_kv(conf, s, msg, sizeof msg)) {
 			snprintf(errbuf, errsize, "%s:%d: %s", path, lineno, msg);
 			fclose(f);
-			return false;
+			return EX_CONFIG;
 		}
 	}
 	fclose(f);
-	return true;
+	return 0;
 }
 
 bool
@@ -108,9 +108,17 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 		log_debug("kafka: %s: %s", fac, buf);
 }
 
+/*
+ * The last refused login, for kafka_wait_brokers(): librdkafka reports it
+ * only to the error callback, which runs in the thread that polls.
+ */
+static char auth_error[512];
+
 static void
 error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+		snprintf(auth_error, sizeof auth_error, "%s", reason);
 	if (err == RD_KAFKA_RESP_ERR__FATAL)
 		log_error("kafka: %s", reason);
 	else
@@ -124,7 +132,7 @@ kafka_conf_logging(rd_kafka_conf_t *conf)
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 }
 
-bool
+int
 kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 {
 	const struct rd_kafka_metadata *md = NULL;
@@ -138,18 +146,23 @@ kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 	for (;;) {
 		int64_t		left = deadline - kafka_now_ms();
 
-		err = rd_kafka_metadata(rk, 0, NULL, &md, left > 0 ? (int) left : 1);
+		/* In slices, so that a refused login ends the wait at once. */
+		err = rd_kafka_metadata(rk, 0, NULL, &md, left > 1000 ? 1000 : left > 0 ? (int) left : 1);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			rd_kafka_metadata_destroy(md);
-			return true;
+			return 0;
+		}
+		rd_kafka_poll(rk, 100);
+		if (auth_error[0]) {
+			snprintf(errbuf, errsize, "Kafka broker refused the login: %s", auth_error);
+			return EX_NOPERM;
 		}
 		if (kafka_now_ms() >= deadline)
 			break;
-		rd_kafka_poll(rk, 100);
 	}
 	snprintf(errbuf, errsize, "no Kafka broker reachable within %d ms: %s",
 			 timeout_ms, rd_kafka_err2str(err));
-	return false;
+	return EX_TEMPFAIL;
 }
 
 int
@@ -195,6 +208,9 @@ kafka_err_status(rd_kafka_resp_err_t err)
 		case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
 		case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
 			return EX_UNAVAILABLE;
+		case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+		case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+			return EX_NOPERM;
 		default:
 			return EX_SOFTWARE;
 	}
@@ -223,10 +239,26 @@ kafka_conf_new(const char *const (*defaults)[2], size_t n)
 	return conf;
 }
 
+/*
+ * Overwrites the value of a -X secret (sasl.password, ssl.key.password,
+ * sasl.oauthbearer.client.secret) with 'x's once librdkafka has a copy,
+ * so that ps and /proc/PID/cmdline do not show it.
+ */
+static void
+hide_secret(char *kv)
+{
+	char	   *eq = strchr(kv, '=');
+
+	if (eq && ((eq - kv >= 8 && memcmp(eq - 8, "password", 8) == 0)
+			   || (eq - kv >= 6 && memcmp(eq - 6, "secret", 6) == 0)))
+		memset(eq + 1, 'x', strlen(eq + 1));
+}
+
 bool
-kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg)
+kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg)
 {
 	char		errbuf[1024];
+	int			status;
 
 	switch (opt) {
 		case 'b':
@@ -236,10 +268,11 @@ kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg)
 		case 'X':
 			if (!kafka_conf_set_kv(conf, arg, errbuf, sizeof errbuf))
 				usage_error("%s", errbuf);
+			hide_secret(arg);
 			return true;
 		case 'F':
-			if (!kafka_conf_file(conf, arg, errbuf, sizeof errbuf))
-				fatal(EX_NOINPUT, "%s", errbuf);
+			if ((status = kafka_conf_file(conf, arg, errbuf, sizeof errbuf)) != 0)
+				fatal(status, "%s", errbuf);
 			return true;
 		default:
 			return false;

@@ -22,8 +22,12 @@ bool		kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
 bool		kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv,
 							  char *errbuf, size_t errsize);
 
-/* Reads a Java-style properties file (key=value, '#' comments). */
-bool		kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
+/*
+ * Reads a Java-style properties file (key=value, '#' comments).  Returns
+ * 0, or with errbuf filled EX_NOINPUT if the file cannot be read and
+ * EX_CONFIG for a property librdkafka refuses (as for a connector file).
+ */
+int			kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
 							char *errbuf, size_t errsize);
 
 /* True if conf names brokers (bootstrap.servers) or a mock cluster. */
@@ -38,9 +42,9 @@ rd_kafka_conf_t *kafka_conf_new(const char *const (*defaults)[2], size_t n);
  * The command-line options every Kafka command shares: -b BROKERS,
  * -X key=value and -F FILE.  Returns false if opt is none of them.  Like
  * any option parser here, it exits on a bad value: EX_USAGE, or
- * EX_NOINPUT when the -F file cannot be read.
+ * kafka_conf_file()'s status for -F.
  */
-bool		kafka_conf_option(rd_kafka_conf_t *conf, int opt, const char *arg);
+bool		kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg);
 
 bool		kafka_conf_has_brokers(rd_kafka_conf_t *conf);
 
@@ -53,14 +57,17 @@ void		kafka_conf_logging(rd_kafka_conf_t *conf);
 
 /*
  * Waits up to timeout_ms for broker metadata (the cluster is reachable).
- * False with errbuf filled otherwise.
+ * Returns 0, or with errbuf filled EX_NOPERM as soon as a broker refuses
+ * the login (SASL), EX_TEMPFAIL when the time is up.  Needs the logging
+ * of kafka_conf_logging(), whose error callback notes a refused login.
  */
-bool		kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize);
+int			kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize);
 
 /*
  * The sysexits.h status for a Kafka error: EX_TEMPFAIL for transport and
  * time-outs, EX_DATAERR for a record the broker refuses, EX_UNAVAILABLE
- * for unknown topics and authorization, EX_SOFTWARE otherwise.
+ * for unknown topics and authorization, EX_NOPERM for a refused login
+ * (SASL authentication), EX_SOFTWARE otherwise.
  */
 int			kafka_err_status(rd_kafka_resp_err_t err);
 

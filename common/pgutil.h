@@ -5,6 +5,10 @@
  * Nothing here exits; errors come back in errbuf without libpq's trailing
  * newline.  Passwords never appear in messages: only host, port, user and
  * database are ever printed.
+ *
+ * This module also owns the one mapping from a PostgreSQL failure to the
+ * sysexits.h status every command exits with (pg_connect's *status,
+ * pg_status_for_sqlstate, pg_result_status).
  */
 #ifndef WALPIPE_PGUTIL_H
 #define WALPIPE_PGUTIL_H
@@ -17,10 +21,40 @@
 /*
  * Connects with conninfo (key=value or URI; NULL or "" = environment
  * only).  replication = "database" asks for a logical replication
- * connection, NULL for an ordinary one.  Returns NULL on failure.
+ * connection, NULL for an ordinary one.  Returns NULL on failure, with
+ * *status (if status is not NULL) set to the exit status for it:
+ *   64 EX_USAGE     the conninfo is malformed (syntax, unknown key, bad value)
+ *   77 EX_NOPERM    authentication or authorization failed
+ *   69 EX_UNAVAILABLE  any other refusal by the server (no such database)
+ *   75 EX_TEMPFAIL  the server cannot be reached or is not accepting yet
+ * libpq keeps the server's SQLSTATE of a failed connection to itself, so
+ * the server's refusals are told apart by PQconnectionNeedsPassword() and
+ * by the text of the server's English messages (lc_messages = C or en).
  */
 PGconn	   *pg_connect(const char *conninfo, const char *replication,
-					   const char *appname, char *errbuf, size_t errsize);
+					   const char *appname, int *status,
+					   char *errbuf, size_t errsize);
+
+/*
+ * The one-line message of a failed statement into buf: the server's
+ * primary message, else the first line of libpq's.  Returns buf.
+ */
+const char *pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size);
+
+/*
+ * The exit status for a failed statement's SQLSTATE: 75 for class 08
+ * (connection exception) and 57P (shutdown, crash); 77 for class 28
+ * (invalid authorization) and 42501 (insufficient privilege); 78 for
+ * 55000 (object not in prerequisite state: wal_level and the like);
+ * 69 for the rest, and for NULL.
+ */
+int			pg_status_for_sqlstate(const char *sqlstate);
+
+/*
+ * The exit status for a failed statement: 75 if the connection is gone,
+ * else as pg_status_for_sqlstate() for res's SQLSTATE.
+ */
+int			pg_result_status(PGconn *conn, const PGresult *res);
 
 /*
  * Runs sql and checks its status is expect (PGRES_COMMAND_OK or
@@ -33,10 +67,21 @@ PGresult   *pg_exec(PGconn *conn, const char *sql, ExecStatusType expect,
 /* Like pg_exec() for statements whose result is not needed. */
 bool		pg_command(PGconn *conn, const char *sql, char *errbuf, size_t errsize);
 
+/*
+ * Takes the conninfo of a -d option: returns a copy for the program to
+ * use and overwrites the password in the argument itself with 'x's (a
+ * password=VALUE pair, a URI's user:PASSWORD@ or ?password=), so that ps
+ * and /proc/PID/cmdline do not show it.  The copy lives until exit.
+ */
+char	   *pg_conninfo_take(char *arg);
+
+/* Overwrites the password in conninfo in place, as pg_conninfo_take(). */
+void		pg_conninfo_hide(char *conninfo);
+
 /* "host:port/db" for messages, never the password. */
 const char *pg_describe(PGconn *conn, char *buf, size_t size);
 
-/* True if the error is worth a reconnect (connection lost, server shutting down). */
+/* True if pg_result_status() is 75: worth a reconnect (connection lost, server shutting down). */
 bool		pg_error_is_transient(PGconn *conn, const PGresult *res);
 
 #endif

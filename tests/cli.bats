@@ -7,6 +7,7 @@ bats_require_minimum_version 1.5.0
 load test_helper/common
 
 COMMANDS=(pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply)
+SCRIPTS=(walpipe-run walpipe-ctl)
 
 @test "--help: usage on stdout, exit 0, nothing on stderr" {
 	for c in "${COMMANDS[@]}"; do
@@ -34,14 +35,14 @@ COMMANDS=(pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply)
 }
 
 @test "every man page passes mandoc's lint" {
-	for m in "$REPO"/man/man1/*.1 "$REPO"/man/man5/*.5; do
+	for m in "$REPO"/man/man1/*.1 "$REPO"/man/man5/*.5 "$REPO"/man/man7/*.7; do
 		run mandoc -T lint -W warning "$m"
 		assert_success
 	done
 }
 
-@test "each command has a man page that names every option of --help" {
-	for c in "${COMMANDS[@]}"; do
+@test "each command and script has a man page that names every option of --help" {
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
 		page="$REPO/man/man1/$c.1"
 		assert [ -f "$page" ]
 		text=$(mandoc -T utf8 "$page" | col -b)
@@ -55,5 +56,55 @@ COMMANDS=(pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply)
 	for c in "${COMMANDS[@]}"; do
 		run bash -c "mandoc -T utf8 '$REPO/man/man1/$c.1' | col -b | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p'"
 		assert_output --partial "$c"
+	done
+}
+
+@test "-F: an unreadable file exits 66, a property librdkafka refuses 78, the same on -X 64" {
+	printf '# comment\nno.such.property=1\n' >"$BATS_TEST_TMPDIR/bad.properties"
+	for c in kafka-pub kafka-sub; do
+		run -66 --separate-stderr "$c" -b 127.0.0.1:1 -F "$BATS_TEST_TMPDIR/missing" -t x
+		[[ $stderr == *missing* ]] || fail "$c: $stderr"
+		run -78 --separate-stderr "$c" -b 127.0.0.1:1 -F "$BATS_TEST_TMPDIR/bad.properties" -t x
+		[[ $stderr == *"bad.properties:2:"*no.such.property* ]] || fail "$c: $stderr"
+		run -64 --separate-stderr "$c" -b 127.0.0.1:1 -X no.such.property=1 -t x
+	done
+}
+
+@test "every example command line in the man pages and README uses real options, scripts too" {
+	run --separate-stderr "$REPO/tests/test_helper/example-options"
+	assert_success
+	assert_output ''
+}
+
+@test "make install puts a man page beside every program, and walpipe(7)" {
+	make -s -C "$REPO" install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/usr >/dev/null
+	for p in "$BATS_TEST_TMPDIR"/root/usr/bin/*; do
+		assert [ -f "$BATS_TEST_TMPDIR/root/usr/share/man/man1/${p##*/}.1" ]
+	done
+	assert [ -f "$BATS_TEST_TMPDIR/root/usr/share/man/man7/walpipe.7" ]
+	make -s -C "$REPO" uninstall DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/usr
+	run find "$BATS_TEST_TMPDIR/root" -type f
+	assert_output ''
+}
+
+@test "--help looks the same everywhere: what it does, Usage, option groups, Other last" {
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
+		run -0 "$c" --help
+		para1=$(awk -v RS= 'NR == 1' <<<"$output")
+		para2=$(awk -v RS= 'NR == 2' <<<"$output")
+		[[ $para1 == "$c "* ]] || fail "$c: the help does not start by saying what $c does: $para1"
+		[[ $para2 == "Usage: $c "* ]] || fail "$c: the usage is not the second paragraph: $para2"
+		[[ $output == *$'\nOther:\n'*'  -h, --help '* ]] || fail "$c: no Other group with --help"
+	done
+}
+
+# words PAGE: the SYNOPSIS of a man page, and usage_words CMD: the usage of
+# --help, each as one line of words.
+synopsis_words() { mandoc -T utf8 "$1" | col -b | sed -n '/^SYNOPSIS/,/^[A-Z]/{/^[A-Z]/d;p}' | xargs -0 echo | tr -s ' \t\n' '   ' | sed 's/ $//'; }
+usage_words() { "$1" --help | awk -v RS= 'NR == 2' | sed 's/^Usage://' | tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'; }
+
+@test "the usage of --help is the man page's SYNOPSIS, word for word" {
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
+		assert_equal "$(usage_words "$c")" "$(synopsis_words "$REPO/man/man1/$c.1" | sed 's/^ //')"
 	done
 }

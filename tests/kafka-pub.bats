@@ -247,3 +247,21 @@ java_partition() {
 	run -64 --separate-stderr kafka-pub -b "$B" -X nosuch.property=1
 	[[ $stderr == *'nosuch.property'* ]] || fail "$stderr"
 }
+
+@test "a broker that refuses the login (SASL): exit 77 at once, not 75; the -X password hidden" {
+	sasl=(-b "$WALPIPE_BROKERS_SASL" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanism=PLAIN
+		-X sasl.username=walpipe)
+	run -77 --separate-stderr kafka-pub "${sasl[@]}" -X sasl.password=wrong77 -t "$T" \
+		<<<'{"key":null,"value":{"a":1}}'
+	[[ $stderr == *"refused the login"* ]] || fail "$stderr"
+	# The right password: the record arrives while -X's value is hidden.
+	{ echo '{"key":null,"value":{"a":1}}'; exec 3>&-; sleep 30; } |
+		kafka-pub "${sasl[@]}" -X sasl.password=walpipepass -t "$T" 3>&- &
+	pid=$!
+	wait_until 30 bash -c "timeout 10 kcat -b '$B' -C -t '$T' -e -q | grep -q '\"a\"'"
+	args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	kill -TERM "$pid"
+	wait "$pid" || true
+	[[ $args != *walpipepass* ]] || fail "password visible: $args"
+	[[ $args == *"sasl.password=xxx"* ]] || fail "$args"
+}

@@ -260,3 +260,9 @@ committed() {
 	run -64 --separate-stderr kafka-sub -b "$B"
 	[[ $stderr == *'Try "kafka-sub --help"'* ]] || fail "$stderr"
 }
+
+@test "a broker that refuses the login (SASL): exit 77 at once, not 75" {
+	run -77 --separate-stderr timeout 60 kafka-sub -b "$WALPIPE_BROKERS_SASL" -X security.protocol=SASL_PLAINTEXT \
+		-X sasl.mechanism=PLAIN -X sasl.username=walpipe -X sasl.password=wrong77 -t "$T" -e
+	[[ $stderr == *"refused the login"* ]] || fail "$stderr"
+}

@@ -29,7 +29,7 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 
 @test "pg-apply --help and --version: stdout, exit 0, nothing on stderr" {
 	run -0 --separate-stderr pg-apply --help
-	[[ $output == Usage:\ pg-apply* ]]
+	[[ $output == "pg-apply "*$'\n\n'"Usage: pg-apply"* ]]
 	[ -z "$stderr" ]
 	run -0 --separate-stderr pg-apply --version
 	[[ $output == "pg-apply (walpipe) "* ]]
@@ -440,6 +440,65 @@ kill_and_rerun() { # MODE FLAGS...
 	wait "$pid" || status=$?
 	exec 5>&-
 	[ "$status" -eq 0 ]
+}
+
+@test "a failed login: exit 77, not 75, nothing acknowledged; a malformed conninfo: exit 64" {
+	base="host=127.0.0.1 port=$WALPIPE_REPLICA_PORT dbname=connect_test_db"
+	for conn in "$base user=postgres password=wrong77" "$base user=postgres" "$base user=nobody password=x" \
+		"postgresql://postgres:wrong77@127.0.0.1:$WALPIPE_REPLICA_PORT/connect_test_db"; do
+		run -77 --separate-stderr timeout 60 pg-apply -d "$conn" "${seed_flags[@]}" -t "$T" \
+			--ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-kafka.ndjson"
+		[[ $stderr == "pg-apply: error: could not connect"* ]] || fail "$conn: $stderr"
+		[[ $stderr != *wrong77* ]] || fail "password printed: $stderr"
+		[ ! -e "$BATS_TEST_TMPDIR/ack" ]
+	done
+	for conn in "bogus=1" "host='127.0.0.1 user=postgres"; do
+		run -64 --separate-stderr timeout 60 pg-apply -d "$conn" -t "$T" <"$F/seed-kafka.ndjson"
+		[[ $stderr == "pg-apply: error: invalid connection string: "* ]] || fail "$conn: $stderr"
+	done
+}
+
+@test "walpipe-run does not restart a pipeline whose login is refused" {
+	cd "$BATS_TEST_TMPDIR"
+	conn="host=127.0.0.1 port=$WALPIPE_REPLICA_PORT dbname=connect_test_db user=postgres password=wrong77"
+	run --separate-stderr timeout 60 walpipe-run -n sink -s . --max-delay 1 -- \
+		"cat '$F/seed-kafka.ndjson' | pg-apply -d '$conn' -t '$T'"
+	assert_equal "$status" 77
+	assert_equal "$(sed -n 's/^restarts=//p' sink.status)" 0
+	[[ $stderr == *"not restarting"* ]] || fail "$stderr"
+}
+
+@test "walpipe-ctl: a refused login exits 77, a malformed connection string 64" {
+	conn="host=127.0.0.1 port=$WALPIPE_REPLICA_PORT dbname=connect_test_db user=postgres password=wrong77"
+	run -77 --separate-stderr walpipe-ctl status --replica "$conn" --source "$conn"
+	[[ $stderr == *"password authentication failed"* ]] || fail "$stderr"
+	run -77 --separate-stderr walpipe-ctl remove --replica "$conn" --source "$conn"
+	run -64 --separate-stderr walpipe-ctl status --replica=bogus=1 --source "$WALPIPE_REPLICA"
+	run -0 --separate-stderr walpipe-ctl status --replica "$WALPIPE_REPLICA" --offsets-table "$OFF" -J
+}
+
+@test "the -d password is not in /proc/PID/cmdline (key=value and URI)" {
+	uri="postgresql://postgres:postgrespass@127.0.0.1:$WALPIPE_REPLICA_PORT/connect_test_db?password=postgrespass"
+	for conn in "$WALPIPE_REPLICA application_name=$T" "$uri&application_name=$T"; do
+		# Not under timeout(1), whose own arguments would hold the password.
+		pg-apply -d "$conn" --offsets-table "$OFF" -t "$T" < <(exec 3>&-; sleep 30) 3>&- &
+		pid=$!
+		wait_until 20 bash -c "[[ \$(psql -X -At '$WALPIPE_REPLICA' -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = '$T'\") == 1 ]]"
+		args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+		kill -TERM "$pid"
+		wait "$pid" || true
+		[[ $args != *postgrespass* ]] || fail "password visible: $args"
+		[[ $args == *"127.0.0.1"*"connect_test_db"* ]] || fail "the rest is not readable: $args"
+	done
+}
+
+@test "a table name format with an unknown placeholder or none at all: exit 64 at start" {
+	for fmt in '${nope}' '' 'x_${source.}'; do
+		run -64 --separate-stderr apply "${seed_flags[@]}" -t "$fmt" <"$F/seed-kafka.ndjson"
+		[[ $stderr == *"table name format"* ]] || fail "$fmt: $stderr"
+		[[ $stderr == *'Try "pg-apply --help"'* ]] || fail "$fmt: $stderr"
+	done
+	run -0 apply "${seed_flags[@]}" -t "${T}_\${source.table}" <"$F/seed-kafka.ndjson"
 }
 
 @test "an unreachable server: exit 75, nothing acknowledged" {

@@ -335,16 +335,53 @@ JSON
 	[[ $stderr != *$'\n'* ]] || fail "more than one line: $stderr"
 }
 
-@test "a role without the REPLICATION attribute: exit 69, password never printed" {
+@test "a role without the REPLICATION attribute or a wrong password: exit 77, password never printed" {
 	psql_src "DO \$\$ BEGIN CREATE ROLE testuser LOGIN PASSWORD 'sekrit99';
 		EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
 	conn="host=127.0.0.1 port=$WALPIPE_SOURCE_PORT user=testuser password=sekrit99 dbname=connect_test_db"
-	run -69 --separate-stderr timeout 60 pg-wal-tail -d "$conn" -S "$SLOT" -P dbz_publication
+	run -77 --separate-stderr timeout 60 pg-wal-tail -d "$conn" -S "$SLOT" -P dbz_publication
 	[[ $stderr == "pg-wal-tail: error: "* ]] || fail "$stderr"
 	[[ $stderr != *sekrit99* ]] || fail "password printed: $stderr"
-	run -69 --separate-stderr timeout 60 pg-wal-tail -d "${conn/sekrit99/wrong77}" -S "$SLOT" -P dbz_publication
+	run -77 --separate-stderr timeout 60 pg-wal-tail -d "${conn/sekrit99/wrong77}" -S "$SLOT" -P dbz_publication
 	[[ $stderr == *"password authentication failed"* ]] || fail "$stderr"
 	[[ $stderr != *wrong77* ]] || fail "password printed: $stderr"
+}
+
+@test "a failed login is no temporary failure: exit 77 for a wrong, missing or URI password, an unknown role" {
+	base="host=127.0.0.1 port=$WALPIPE_SOURCE_PORT dbname=connect_test_db"
+	for conn in "$base user=postgres password=wrong77" "$base user=postgres" "$base user=nobody password=x" \
+		"postgresql://postgres:wrong77@127.0.0.1:$WALPIPE_SOURCE_PORT/connect_test_db"; do
+		run -77 --separate-stderr timeout 60 pg-wal-tail -d "$conn" -S "$SLOT" -P dbz_publication
+		[[ $stderr == "pg-wal-tail: error: could not connect"* ]] || fail "$conn: $stderr"
+		[[ $stderr != *wrong77* ]] || fail "password printed: $stderr"
+	done
+}
+
+@test "a malformed connection string: exit 64, nothing tried" {
+	for conn in "bogus=1" "host='127.0.0.1 user=postgres" "sslmode=sideways"; do
+		run -64 --separate-stderr timeout 60 pg-wal-tail -d "$conn" -S "$SLOT" -P dbz_publication
+		[[ $stderr == "pg-wal-tail: error: invalid connection string: "* ]] || fail "$conn: $stderr"
+	done
+}
+
+# cmdline_of PID: the process's arguments, NULs as spaces.
+cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
+
+@test "the -d password is not in /proc/PID/cmdline (key=value and URI)" {
+	new_table
+	uri="postgresql://postgres:postgrespass@127.0.0.1:$WALPIPE_SOURCE_PORT/connect_test_db?password=postgrespass"
+	for conn in "$WALPIPE_SOURCE" "$uri"; do
+		# Not under timeout(1), whose own arguments would hold the password.
+		pg-wal-tail -d "$conn" -S "$SLOT" -P "$PUB" >/dev/null 2>"$BATS_TEST_TMPDIR/stderr" 3>&- &
+		PID=$!
+		wait_until 20 bash -c "[[ \$(psql -X -At '$WALPIPE_SOURCE' -c \"SELECT active FROM pg_replication_slots WHERE slot_name = '$SLOT'\") == t ]]"
+		args=$(cmdline_of "$PID")
+		[[ $args != *postgrespass* ]] || fail "password visible: $args"
+		[[ $args == *"127.0.0.1"*"connect_test_db"* ]] || fail "the rest is not readable: $args"
+		kill -TERM "$PID"
+		wait "$PID" || true
+		PID=
+	done
 }
 
 @test "an unreachable server: exit 75" {

@@ -26,11 +26,13 @@ SH
 	assert_failure 65
 }
 
-@test "bad input, bad usage and bad configuration are not retried" {
-	for status in 64 65 78; do
-		run --separate-stderr walpipe-run -n p -s . -- "exit $status"
-		assert_failure "$status"
-		[[ $stderr == *"not restarting"* ]]
+@test "bad input, bad usage, unreadable files, refused logins and bad configuration are not retried" {
+	# (want, not status: run sets $status.)
+	for want in 64 65 66 77 78; do
+		# Bounded: a runner that retries would never end.
+		run --separate-stderr timeout 20 walpipe-run -n p -s . --max-delay 1 -- "exit $want"
+		assert_failure "$want"
+		[[ $stderr == *"not restarting"* ]] || fail "$want: $stderr"
 		assert_equal "$(sed -n 's/^state=//p' p.status)" failed
 	done
 }
@@ -53,4 +55,11 @@ SH
 	[[ $stderr == *'Try "walpipe-run --help"'* ]]
 	run -0 walpipe-run --help
 	assert_output --partial "Usage: walpipe-run"
+}
+
+@test "the systemd example does not restart what walpipe-run gives up on" {
+	want=$(sed -n 's/^\t\([0-9][0-9 |]*\))$/\1/p' "$REPO/scripts/walpipe-run" | tr -d '|' | tr -s ' ')
+	assert_equal "$want" "64 65 66 77 78"
+	run -0 sed -n 's/^RestartPreventExitStatus=//p' "$REPO/examples/walpipe-source.service"
+	assert_output "$want"
 }

@@ -48,9 +48,10 @@ struct flags {
 static void
 usage(void)
 {
-	printf("Usage: cdc-envelope [OPTION]...\n"
-		   "Reads change lines (pg-wal-tail(1)) on standard input and writes Kafka record\n"
-		   "lines (walpipe-record(5)) shaped like Debezium's PostgreSQL connector output.\n\n"
+	printf("cdc-envelope reads change lines (pg-wal-tail(1)) on standard input and writes\n"
+		   "Kafka record lines (walpipe-record(5)) shaped like Debezium's PostgreSQL\n"
+		   "connector output.\n\n"
+		   "Usage: cdc-envelope [OPTION]...\n\n"
 		   "Connector settings (explicit options win over -c):\n"
 		   "  -c, --connector-config=FILE  read a Debezium PostgreSQL connector JSON\n"
 		   "  -p, --prefix=PREFIX          topic.prefix (required unless -c gives it)\n"
@@ -72,7 +73,7 @@ usage(void)
 		   "      --source-version=VERSION source.version (default \"%s\")\n"
 		   "      --unwrap                 the new row state only (ExtractNewRecordState)\n"
 		   "      --unwrap-delete=MODE     with --unwrap: drop|tombstone|rewrite (default drop)\n\n"
-		   "General:\n"
+		   "Other:\n"
 		   "  -v, --verbose                more messages on stderr\n"
 		   "  -h, --help                   show this help, then exit\n"
 		   "  -V, --version                output version information, then exit\n",

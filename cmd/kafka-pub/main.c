@@ -223,8 +223,8 @@ main(int argc, char **argv)
 	conf = NULL;				/* owned by p.rk now */
 	if (mock_errors)
 		push_mock_errors(p.rk, mock_errors);
-	if (!kafka_wait_brokers(p.rk, connect_timeout * 1000, errbuf, sizeof errbuf))
-		fatal(EX_TEMPFAIL, "%s", errbuf);
+	if ((status = kafka_wait_brokers(p.rk, connect_timeout * 1000, errbuf, sizeof errbuf)) != 0)
+		fatal(status, "%s", errbuf);
 
 	if (create)
 		status = admin_create_topic(p.rk, create, partitions, replication, configs, nconfigs,

@@ -254,8 +254,8 @@ main(int argc, char **argv)
 	if (s.rk == NULL)
 		usage_error("%s", errbuf);
 	conf = NULL;				/* owned by s.rk now */
-	if (!kafka_wait_brokers(s.rk, s.timeout_ms, errbuf, sizeof errbuf))
-		fatal(EX_TEMPFAIL, "%s", errbuf);
+	if ((status = kafka_wait_brokers(s.rk, s.timeout_ms, errbuf, sizeof errbuf)) != 0)
+		fatal(status, "%s", errbuf);
 
 	if (list)
 		status = meta_list(s.rk, s.topics, s.ntopics, json, s.timeout_ms);

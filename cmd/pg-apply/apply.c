@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include "log.h"
 #include "pgutil.h"
@@ -58,6 +59,7 @@ struct applier {
 	struct buf	copy;
 	struct buf	key;
 	bool		lost;
+	int			status;			/* exit status of the last failed statement */
 	/* Dedup hash for a run: op indexes, -1 = empty. */
 	long	   *hash;
 	size_t		hashcap;
@@ -256,20 +258,16 @@ static bool
 check_result(struct applier *a, PGresult *res, char *errbuf, size_t errsize)
 {
 	ExecStatusType st = PQresultStatus(res);
-	char		msg[1024];
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		PQclear(res);
 		return true;
 	}
-	if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
-		snprintf(errbuf, errsize, "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-	else
-		snprintf(errbuf, errsize, "%s", log_chomp(res ? PQresultErrorMessage(res) :
-												 PQerrorMessage(a->conn), msg, sizeof msg));
+	pg_errmsg(a->conn, res, errbuf, errsize);
 	if (errbuf[0] == '\0')
 		snprintf(errbuf, errsize, "unexpected result %s", PQresStatus(st));
-	if (pg_error_is_transient(a->conn, res))
+	a->status = pg_result_status(a->conn, res);
+	if (a->status == EX_TEMPFAIL)
 		a->lost = true;
 	PQclear(res);
 	return false;
@@ -1090,6 +1088,13 @@ applier_load_offsets(struct applier *a,
 		fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 	PQclear(res);
 	return true;
+}
+
+int
+applier_status(const struct applier *a)
+{
+	/* A result of the wrong shape fails no statement: not the server's doing. */
+	return a->status ? a->status : EX_SOFTWARE;
 }
 
 void

@@ -113,13 +113,14 @@ struct ctx {
 static void
 usage(void)
 {
+	printf("pg-apply applies Debezium change records (record lines on standard input)\n"
+		   "to PostgreSQL.\n\n");
 	printf("Usage: pg-apply [-v] [-d CONNINFO] [-c FILE] [-t FORMAT] [-m MODE] [-k MODE]\n"
 		   "                [--pk-fields LIST] [--delete] [--truncate] [--auto-create]\n"
 		   "                [--schema-evolution none|basic] [-b N] [--flush-interval MS]\n"
 		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
 		   "                [--errors stop|skip] [--dead-letter FILE]\n\n");
-	printf("Applies Debezium change records (record lines on standard input) to PostgreSQL.\n\n"
-		   "Connection:\n"
+	printf("Connection:\n"
 		   "  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
 		   "  -c, --config=FILE          Debezium JDBC sink connector configuration (JSON)\n\n"
 		   "Sink settings (Debezium name in brackets):\n"
@@ -139,6 +140,7 @@ usage(void)
 		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
 		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
 		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n\n"
+		   "Other:\n"
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
@@ -942,7 +944,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 
 	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
 		switch (opt) {
-			case 'd': c->conninfo = optarg; break;
+			case 'd': c->conninfo = pg_conninfo_take(optarg); break;
 			case 'c': config = optarg; break;
 			case 't':
 				s->table_format = xstrdup(optarg);
@@ -988,6 +990,8 @@ parse_options(int argc, char **argv, struct ctx *c)
 		c->conninfo = s->conninfo;
 	if (s->table_format == NULL)
 		s->table_format = xstrdup("${topic}");
+	if (!table_name_format_check(s->table_format, err, sizeof err))
+		usage_error("%s", err);
 	if (s->insert_mode != INSERT_INSERT && s->pk_mode == PK_NONE)
 		usage_error("insert mode %s needs a primary key: give --pk-mode record_key or record_value",
 					s->insert_mode == INSERT_UPSERT ? "upsert" : "update");
@@ -1021,12 +1025,12 @@ main(int argc, char **argv)
 			fatal(EX_CANTCREAT, "could not open dead letter file \"%s\": %m", c.dead_letter);
 		out_init(&c.dead, fd);
 	}
-	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", err, sizeof err)) == NULL)
-		fatal(EX_TEMPFAIL, "%s", err);
+	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", &status, err, sizeof err)) == NULL)
+		fatal(status, "%s", err);
 	PQsetNoticeProcessor(c.conn, notice, NULL);
 	c.a = applier_new(c.conn, &c.s, c.offsets_table);
 	if (!applier_load_offsets(c.a, load_offset, &c, err, sizeof err))
-		fatal(EX_UNAVAILABLE, "offsets table \"%s\": %s", c.offsets_table, err);
+		fatal(applier_status(c.a), "offsets table \"%s\": %s", c.offsets_table, err);
 	write_ack(&c);
 	sig_setup();
 

@@ -60,6 +60,29 @@ table_name_expand(const char *format, const char *topic, size_t topiclen,
 	return true;
 }
 
+bool
+table_name_format_check(const char *format, char *errbuf, size_t errsize)
+{
+	const char *p = format;
+	const char *close;
+
+	if (*format == '\0') {
+		snprintf(errbuf, errsize, "table name format is empty");
+		return false;
+	}
+	for (; (p = strstr(p, "${")) != NULL && (close = strchr(p, '}')) != NULL; p = close + 1) {
+		size_t		n = (size_t) (close - p) + 1;
+
+		if ((n == 8 && memcmp(p, "${topic}", 8) == 0)
+			|| (strncmp(p, "${source.", 9) == 0 && n > 10 && n - 10 < 64))
+			continue;
+		snprintf(errbuf, errsize, "unknown placeholder %.*s in table name format \"%s\"",
+				 (int) n, p, format);
+		return false;
+	}
+	return true;
+}
+
 void
 quote_ident(struct buf *out, const char *name, size_t n)
 {

@@ -115,6 +115,12 @@ bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
 							  char *errbuf, size_t errsize);
 
 /*
+ * Checks a table name format before any record: not empty, and each
+ * placeholder one table_name_expand() knows.  false with errbuf filled.
+ */
+bool		table_name_format_check(const char *format, char *errbuf, size_t errsize);
+
+/*
  * Quotes a possibly qualified name "a.b" as "a"."b" for SQL (the same as
  * PQescapeIdentifier, without a connection).
  */
@@ -241,6 +247,9 @@ bool		applier_load_offsets(struct applier *a,
 
 /* After a reconnect: forget what the old session knew (temporary tables). */
 void		applier_reset(struct applier *a);
+
+/* The exit status for the last failed statement (common/pgutil.h's mapping). */
+int			applier_status(const struct applier *a);
 
 /*
  * The position stored for source: 1 (copied to pos), 0 if there is none,

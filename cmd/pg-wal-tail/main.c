@@ -112,7 +112,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 
 	while ((c = getopt_long(argc, argv, "d:c:S:P:t:s:vhV", long_options, NULL)) != -1) {
 		switch (c) {
-			case 'd': o->conninfo = optarg; break;
+			case 'd': o->conninfo = pg_conninfo_take(optarg); break;
 			case 'c': config = optarg; break;
 			case 'S': o->slot = optarg; break;
 			case 'P': o->publication = optarg; break;

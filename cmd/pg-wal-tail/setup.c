@@ -1,10 +1,11 @@
 /*
  * setup.c - connections, server checks, publication and slot.
  *
- * Every failure here is one line on stderr and a documented exit status:
- * 69 for what the server refuses (missing publication or slot, no
- * privilege, slot in use), 78 for a server configured wrongly
- * (wal_level), 75 for a server that cannot be reached.
+ * Every failure here is one line on stderr and a documented exit status,
+ * as common/pgutil.h maps them: 69 for what the server refuses (missing
+ * publication or slot, slot in use), 77 for a failed login or a missing
+ * privilege, 78 for a server configured wrongly (wal_level), 75 for a
+ * server that cannot be reached.
  */
 #include "tail.h"
 
@@ -26,61 +27,6 @@ now_us(void)
 	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
-int
-status_for_sqlstate(const char *st)
-{
-	if (st == NULL || st[0] == '\0')
-		return EX_UNAVAILABLE;
-	if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0)
-		return EX_TEMPFAIL;
-	/* object_not_in_prerequisite_state: wal_level, max_replication_slots... */
-	if (strcmp(st, "55000") == 0)
-		return EX_CONFIG;
-	return EX_UNAVAILABLE;
-}
-
-/* Connection failures: unreachable is temporary, a refusal is not. */
-static int
-status_for_connect_error(const char *msg)
-{
-	static const char *const transient[] = {
-		"Connection refused", "timeout expired", "No such file or directory",
-		"the database system is starting up", "the database system is shutting down",
-		"could not translate host name", "server closed the connection unexpectedly",
-		"Network is unreachable", "No route to host", "too many clients", NULL
-	};
-	int			i;
-
-	for (i = 0; transient[i]; i++)
-		if (strstr(msg, transient[i]))
-			return EX_TEMPFAIL;
-	return EX_UNAVAILABLE;
-}
-
-/*
- * The primary message of a failed result, else libpq's first line
- * (libpq adds hints on further lines), for one-line errors.
- */
-const char *
-pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
-{
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char	   *nl;
-
-	log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
-	if ((nl = strchr(buf, '\n')) != NULL)
-		*nl = '\0';
-	return buf;
-}
-
-static const char *
-sqlstate_of(PGresult *res)
-{
-	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	return st ? st : "";
-}
-
 /* Runs sql; on failure exits with the status its SQLSTATE calls for. */
 static PGresult *
 exec_or_die(PGconn *conn, const char *sql, ExecStatusType expect, const char *what)
@@ -92,8 +38,7 @@ exec_or_die(PGconn *conn, const char *sql, ExecStatusType expect, const char *wh
 		return res;
 	pg_errmsg(conn, res, msg, sizeof msg);
 	{
-		int			st = PQstatus(conn) == CONNECTION_BAD ? EX_TEMPFAIL
-			: status_for_sqlstate(sqlstate_of(res));
+		int			st = pg_result_status(conn, res);
 
 		PQclear(res);
 		fatal(st, "%s: %s", what, msg[0] ? msg : "unexpected result");
@@ -104,10 +49,12 @@ static PGconn *
 connect_or_die(const char *conninfo, const char *replication)
 {
 	char		err[1024];
-	PGconn	   *conn = pg_connect(conninfo, replication, "pg-wal-tail", err, sizeof err);
+	int			status;
+	PGconn	   *conn = pg_connect(conninfo, replication, "pg-wal-tail", &status,
+								  err, sizeof err);
 
 	if (conn == NULL)
-		fatal(status_for_connect_error(err), "%s", err);
+		fatal(status, "%s", err);
 	return conn;
 }
 

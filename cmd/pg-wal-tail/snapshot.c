@@ -35,9 +35,7 @@ static void
 snap_fail(struct tail *t, PGresult *res, const char *what)
 {
 	char		msg[1024];
-	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	int			status = PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL
-		: status_for_sqlstate(st);
+	int			status = pg_result_status(t->sql, res);
 
 	pg_errmsg(t->sql, res, msg, sizeof msg);
 	PQclear(res);
@@ -122,7 +120,7 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 	char		fetch[64];
 
 	if (r == NULL)
-		fatal(status_for_sqlstate(state), "snapshot: %s", err);
+		fatal(pg_status_for_sqlstate(state), "snapshot: %s", err);
 	build_select(t, r, relkind, &sql);
 	PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK, "could not open cursor"));
 	snprintf(fetch, sizeof fetch, "FETCH %d FROM walpipe_snapshot", t->o->fetch_size);

@@ -191,7 +191,7 @@ on_relation(struct tail *t)
 	if (r == NULL && PQstatus(t->sql) == CONNECTION_BAD && reset_sql(t))
 		r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err, state);
 	if (r == NULL)
-		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : status_for_sqlstate(state),
+		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : pg_status_for_sqlstate(state),
 			  "%s", err);
 	relcache_put(&t->rels, r);
 }
@@ -517,8 +517,7 @@ start_replication(struct tail *t, bool retrying)
 	buf_free(&sql);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
 		const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-		int			status = PQstatus(t->repl) == CONNECTION_BAD ? EX_TEMPFAIL
-			: status_for_sqlstate(st);
+		int			status = pg_result_status(t->repl, res);
 
 		pg_errmsg(t->repl, res, msg, sizeof msg);
 		PQclear(res);
@@ -682,13 +681,13 @@ receive(struct tail *t)
 				return STEP_LOST;
 			}
 			pg_errmsg(t->repl, res, msg, sizeof msg);
-			if (PQstatus(t->repl) == CONNECTION_BAD || status_for_sqlstate(st) == EX_TEMPFAIL) {
+			if (pg_result_status(t->repl, res) == EX_TEMPFAIL) {
 				log_warn("replication stream lost: %s", msg);
 				PQclear(res);
 				return STEP_LOST;
 			}
 			PQclear(res);
-			fatal(status_for_sqlstate(st), "replication stream: %s", msg);
+			fatal(pg_status_for_sqlstate(st), "replication stream: %s", msg);
 		}
 		if (r < 0) {
 			char		msg[1024];
@@ -720,7 +719,8 @@ static bool
 reconnect(struct tail *t)
 {
 	char		err[1024];
-	int			attempt;
+	int			attempt,
+				status;
 	int64_t		backoff = 1000000;
 
 	if (!out_flush(&t->out))
@@ -733,7 +733,10 @@ reconnect(struct tail *t)
 		nap(backoff);
 		if (backoff < 30000000)
 			backoff *= 2;
-		t->repl = pg_connect(t->o->conninfo, "database", "pg-wal-tail", err, sizeof err);
+		t->repl = pg_connect(t->o->conninfo, "database", "pg-wal-tail", &status,
+							 err, sizeof err);
+		if (t->repl == NULL && status != EX_TEMPFAIL)
+			fatal(status, "%s", err);
 		if (t->repl == NULL) {
 			log_warn("%s", err);
 			continue;

@@ -17,6 +17,7 @@
 #include "format.h"
 #include "lsn.h"
 #include "out.h"
+#include "pgutil.h"
 #include "spill.h"
 #include "types.h"
 
@@ -101,10 +102,5 @@ bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
 /* Microseconds since the Unix epoch. */
 int64_t		now_us(void);
 
-/* The primary message of a failed result (or libpq's) into buf. */
-const char *pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size);
-
-/* The sysexits code for a server error's SQLSTATE. */
-int			status_for_sqlstate(const char *sqlstate);
 
 #endif

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "lineread.h"
 #include "lsn.h"
+#include "pgutil.h"
 #include "record.h"
 #include "tap.h"
 
@@ -387,6 +388,38 @@ test_connect_scan(void)
 	connect_cache_free(&c);
 }
 
+/* pg_conninfo_hide() blanks exactly the password, in each form libpq reads. */
+static void
+test_conninfo_hide(void)
+{
+	static const char *const cases[][2] = {
+		{"host=h password=secret user=u", "host=h password=xxxxxx user=u"},
+		{"password = 'se cr\\'et' user=u", "password = 'xxxxxxxxx' user=u"},
+		{"host='a b' password=s\\ t", "host='a b' password=xxxx"},
+		{"passwordx=keep password=", "passwordx=keep password="},
+		{"postgresql://u:secret@h:5/db?sslmode=off&password=pw", "postgresql://u:xxxxxx@h:5/db?sslmode=off&password=xx"},
+		{"postgres://u@h/db?password=pw&user=v", "postgres://u@h/db?password=xx&user=v"},
+		{"postgresql://u:p%40ss@h/db", "postgresql://u:xxxxxx@h/db"},
+		{"postgresql://h/db", "postgresql://h/db"},
+		{"mydb", "mydb"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char		arg[128];
+		char	   *copy;
+
+		snprintf(arg, sizeof arg, "%s", cases[i][0]);
+		copy = pg_conninfo_take(arg);
+		ok(strcmp(arg, cases[i][1]) == 0, "conninfo hidden: %s -> %s", cases[i][0], arg);
+		ok(strcmp(copy, cases[i][0]) == 0, "conninfo copy kept: %s", copy);
+	}
+	ok(pg_status_for_sqlstate("28P01") == 77 && pg_status_for_sqlstate("42501") == 77
+	   && pg_status_for_sqlstate("08006") == 75 && pg_status_for_sqlstate("55000") == 78
+	   && pg_status_for_sqlstate("42P01") == 69 && pg_status_for_sqlstate(NULL) == 69,
+	   "SQLSTATE to exit status");
+}
+
 int
 main(void)
 {
@@ -399,5 +432,6 @@ main(void)
 	test_ackfile();
 	test_connector();
 	test_connect_scan();
+	test_conninfo_hide();
 	return tap_done();
 }
