@@ -28,8 +28,8 @@
  * must not sort at or below anything an earlier attempt wrote, which
  * pg-apply may have applied and skip as applied: SEQ is ATTEMPT << 32 |
  * ROW, ATTEMPT being 0 for the exported snapshot and, for a retake, the
- * server's clock in seconds since 2020, and above the acknowledged
- * attempt.
+ * server's clock in seconds since 2020 (held until that second is over),
+ * and above the acknowledged attempt.
  */
 #include "tail.h"
 
@@ -232,6 +232,32 @@ snapshot_state(struct tail *t, uint64_t confirmed)
 }
 
 /*
+ * The attempt number of a retake, from the server's clock (epoch seconds)
+ * and above the acknowledged attempt.  It waits until the clock has passed
+ * that second, so that a retake started after this one has stopped,
+ * however soon, gets a higher number.
+ */
+static int64_t
+retake_attempt(struct tail *t, double clock)
+{
+	int64_t		attempt = (int64_t) clock - ATTEMPT_EPOCH;
+	int64_t		acked = (int64_t) (t->snap_ack.seq >> ATTEMPT_SHIFT);
+	double		wait;
+	char		sql[64];
+
+	if (t->snap_ack.commit_lsn != 0 && attempt <= acked)
+		attempt = acked + 1;
+	if (attempt < 1)
+		attempt = 1;
+	wait = (double) (attempt + ATTEMPT_EPOCH + 1) - clock;
+	if (wait > 0 && wait <= 1.0) {
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_sleep(%.3f)", wait + 0.001);
+		PQclear(snap_exec(t, sql, PGRES_TUPLES_OK, "could not wait for the clock"));
+	}
+	return attempt;
+}
+
+/*
  * Begins the snapshot's transaction: the slot's exported snapshot, or for
  * a retake a new one.  Sets hdr's fields and h's SEQ base.
  */
@@ -253,20 +279,15 @@ snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
 						  "could not import the slot's snapshot"));
 	}
 	res = snap_exec(t, "SELECT pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()),"
-					" pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now()))::int8",
+					" pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())",
 					PGRES_TUPLES_OK, "could not read the snapshot");
 	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
 		PQclear(res);
 		fatal(EX_SOFTWARE, "snapshot: could not read the snapshot: unexpected result");
 	}
 	hdr->xid = (uint32_t) strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	if (t->redo_snapshot) {
-		attempt = strtoll(PQgetvalue(res, 0, 1), NULL, 10) - ATTEMPT_EPOCH;
-		if (t->snap_ack.commit_lsn != 0 && attempt <= (int64_t) (t->snap_ack.seq >> ATTEMPT_SHIFT))
-			attempt = (int64_t) (t->snap_ack.seq >> ATTEMPT_SHIFT) + 1;
-		if (attempt < 1)
-			attempt = 1;
-	}
+	if (t->redo_snapshot)
+		attempt = retake_attempt(t, strtod(PQgetvalue(res, 0, 1), NULL));
 	PQclear(res);
 	hdr->commit_lsn = t->consistent_lsn - 1;
 	hdr->lsn = hdr->commit_lsn;
