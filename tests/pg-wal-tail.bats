@@ -588,7 +588,7 @@ snap_backend() {
 # snap_interrupt HOW: run the pipeline, stop pg-wal-tail mid-snapshot
 # (TERM, KILL or backend), change the source, run the same pipeline again.
 snap_interrupt() {
-	local n=200000 pipe pwt
+	local n=100000 pipe pwt
 	snap_table "$n"
 	bash -c "set -o pipefail; $(snap_pipeline)" 2>>"$BATS_TEST_TMPDIR/stderr" 3>&- &
 	pipe=$!
@@ -619,7 +619,7 @@ snap_interrupt() {
 }
 
 @test "snapshot interrupted under walpipe-run: the restart takes it again, done with every row" {
-	local n=200000 runner st=0
+	local n=100000 runner st=0
 	snap_table "$n"
 	walpipe-run -n snap -s "$BATS_TEST_TMPDIR" --max-delay 1 -- "$(snap_pipeline)" \
 		2>>"$BATS_TEST_TMPDIR/stderr" 3>&- &
