@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # pg-wal-tail against a real PostgreSQL 15: every pgoutput message type,
 # every built-in type, the snapshot under concurrent writes, confirmation
-# through --ack-file across a kill -9, and each documented error.
+# through --ack-file across a kill -9, an interrupted snapshot taken again,
+# and each documented error.
 bats_require_minimum_version 1.5.0
 load test_helper/common
 
@@ -556,14 +557,23 @@ snap_table() {
 	ACK=$BATS_TEST_TMPDIR/ack
 }
 
-# The pipeline's command line, the same for every run (and walpipe-run).
+# snap_pipeline [kafka]: the pipeline's command line, the same for every
+# run (and walpipe-run); with kafka, to the topic snap.public.$T through
+# kafka-pub instead of to the replica.
 snap_pipeline() {
 	printf '%s' "pg-wal-tail -d '$WALPIPE_SOURCE' -S $SLOT -P $PUB --create-slot \
 		--ack-file '$ACK' --fetch-size 50 --status-interval 0.2 --end-lsn now |
-		cdc-envelope --prefix snap |
-		pg-apply -d '$WALPIPE_REPLICA' --table-format $T --insert-mode upsert --delete \
-			--pk-mode record_key --auto-create --offsets-table public.${T}_offsets \
-			--ack-file '$ACK'"
+		cdc-envelope --prefix snap | "
+	if [[ ${1:-} == kafka ]]; then
+		printf '%s' "kafka-pub -b $WALPIPE_BROKERS --ack-file '$ACK'"
+	else
+		printf '%s' "$(snap_apply) --ack-file '$ACK'"
+	fi
+}
+
+snap_apply() {
+	printf '%s' "pg-apply -d '$WALPIPE_REPLICA' --table-format $T --insert-mode upsert --delete \
+		--pk-mode record_key --auto-create --offsets-table public.${T}_offsets"
 }
 
 # Count and ordered checksum of $T on one side (psql_src or psql_rep).
@@ -585,12 +595,13 @@ snap_backend() {
 		WHERE application_name = 'pg-wal-tail' AND backend_type = 'client backend'" >/dev/null
 }
 
-# snap_interrupt HOW: run the pipeline, stop pg-wal-tail mid-snapshot
-# (TERM, KILL or backend), change the source, run the same pipeline again.
+# snap_interrupt HOW [kafka]: run the pipeline, stop pg-wal-tail
+# mid-snapshot (TERM, KILL or backend), change the source, run the same
+# pipeline again (with kafka, then the topic to the replica).
 snap_interrupt() {
 	local n=100000 pipe pwt
 	snap_table "$n"
-	bash -c "set -o pipefail; $(snap_pipeline)" 2>>"$BATS_TEST_TMPDIR/stderr" 3>&- &
+	bash -c "set -o pipefail; $(snap_pipeline "${2:-}")" 2>>"$BATS_TEST_TMPDIR/stderr" 3>&- &
 	pipe=$!
 	wait_until 60 test -s "$ACK"
 	pwt=$(pgrep -P "$pipe" -x pg-wal-tail)
@@ -599,10 +610,18 @@ snap_interrupt() {
 	backend) snap_backend ;;
 	esac
 	wait "$pipe" || true
-	# The first run applied part of the snapshot only.
-	assert [ "$(psql_rep "SELECT count(*) FROM $T")" -lt "$n" ]
+	# The first run delivered part of the snapshot only.
+	if [[ ${2:-} == kafka ]]; then
+		[[ $(cat "$ACK") == "pos "*:* ]] || fail "acknowledged: $(cat "$ACK")"
+	else
+		assert [ "$(psql_rep "SELECT count(*) FROM $T")" -lt "$n" ]
+	fi
 	snap_workload "$n"
-	run -0 timeout 120 bash -c "set -o pipefail; $(snap_pipeline)"
+	run -0 timeout 120 bash -c "set -o pipefail; $(snap_pipeline "${2:-}")"
+	if [[ ${2:-} == kafka ]]; then
+		run -0 timeout 120 bash -c "set -o pipefail; kafka-sub -b $WALPIPE_BROKERS \
+			-t snap.public.$T -o beginning -e | $(snap_apply)"
+	fi
 	assert_equal "$(snap_rows psql_rep)" "$(snap_rows psql_src)"
 }
 
@@ -616,6 +635,10 @@ snap_interrupt() {
 
 @test "snapshot interrupted by pg_terminate_backend: exit 75, then every row arrives" {
 	snap_interrupt backend
+}
+
+@test "snapshot interrupted by SIGKILL before kafka-pub: taken again, the topic has every row" {
+	snap_interrupt KILL kafka
 }
 
 @test "snapshot interrupted under walpipe-run: the restart takes it again, done with every row" {
