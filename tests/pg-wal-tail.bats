@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # pg-wal-tail against a real PostgreSQL 15: every pgoutput message type,
 # every built-in type, the snapshot under concurrent writes, confirmation
-# through --ack-file across a kill -9, and each documented error.
+# through --ack-file across a kill -9, an interrupted snapshot taken again,
+# and each documented error.
 bats_require_minimum_version 1.5.0
 load test_helper/common
 
@@ -578,4 +579,154 @@ JSON
 	stop_bg
 	run -0 jq -r .after.id "$OUT"
 	assert_output "$(printf '%s\n' 1 2)"
+}
+
+# An interrupted snapshot: a table $T of N rows and a direct pipeline
+# pg-wal-tail | cdc-envelope | pg-apply to the replica through the ack
+# file $ACK, interrupted once downstream has applied part of the snapshot,
+# then run again; the replica must end with exactly the source's rows.
+
+# snap_table N: the table, its publication and the ack file's name.
+snap_table() {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $T SELECT g, 0, repeat('x', 40) FROM generate_series(1, $1) g" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	ACK=$BATS_TEST_TMPDIR/ack
+}
+
+# snap_pipeline [kafka]: the pipeline's command line, the same for every
+# run (and walpipe-run); with kafka, to the topic snap.public.$T through
+# kafka-pub instead of to the replica.
+snap_pipeline() {
+	printf '%s' "pg-wal-tail -d '$WALPIPE_SOURCE' -S $SLOT -P $PUB --create-slot \
+		--ack-file '$ACK' --fetch-size 50 --status-interval 0.2 --end-lsn now |
+		cdc-envelope --prefix snap | "
+	if [[ ${1:-} == kafka ]]; then
+		printf '%s' "kafka-pub -b $WALPIPE_BROKERS --ack-file '$ACK'"
+	else
+		printf '%s' "$(snap_apply) --ack-file '$ACK'"
+	fi
+}
+
+snap_apply() {
+	printf '%s' "pg-apply -d '$WALPIPE_REPLICA' --table-format $T --insert-mode upsert --delete \
+		--pk-mode record_key --auto-create --offsets-table public.${T}_offsets"
+}
+
+# Count and ordered checksum of $T on one side (psql_src or psql_rep).
+snap_rows() {
+	"$1" "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v || ':' || coalesce(pad, '~'),
+		',' ORDER BY id)) FROM $T"
+}
+
+# Changes after the slot's consistent point: updates, deletes (of rows the
+# first attempt applied too), inserts.
+snap_workload() {
+	psql_src "UPDATE $T SET v = v + 1 WHERE id % 100 = 0" "DELETE FROM $T WHERE id % 97 = 0" \
+		"INSERT INTO $T SELECT g, 1, 'new' FROM generate_series($1 + 1, $1 + 500) g"
+}
+
+# The snapshot's ordinary connection (the walsender is the other one).
+snap_backend() {
+	psql_src "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'pg-wal-tail' AND backend_type = 'client backend'" >/dev/null
+}
+
+# snap_interrupt HOW [kafka]: run the pipeline, stop pg-wal-tail
+# mid-snapshot (TERM, KILL or backend), change the source, run the same
+# pipeline again (with kafka, then the topic to the replica).
+snap_interrupt() {
+	local n=100000 pipe pwt
+	snap_table "$n"
+	bash -c "set -o pipefail; $(snap_pipeline "${2:-}")" 2>>"$BATS_TEST_TMPDIR/stderr" 3>&- &
+	pipe=$!
+	wait_until 60 test -s "$ACK"
+	pwt=$(pgrep -P "$pipe" -x pg-wal-tail)
+	case $1 in
+	TERM | KILL) kill -"$1" "$pwt" ;;
+	backend) snap_backend ;;
+	esac
+	wait "$pipe" || true
+	# The first run delivered part of the snapshot only.
+	if [[ ${2:-} == kafka ]]; then
+		[[ $(cat "$ACK") == "pos "*:* ]] || fail "acknowledged: $(cat "$ACK")"
+	else
+		assert [ "$(psql_rep "SELECT count(*) FROM $T")" -lt "$n" ]
+	fi
+	snap_workload "$n"
+	run -0 timeout 120 bash -c "set -o pipefail; $(snap_pipeline "${2:-}")"
+	if [[ ${2:-} == kafka ]]; then
+		run -0 timeout 120 bash -c "set -o pipefail; kafka-sub -b $WALPIPE_BROKERS \
+			-t snap.public.$T -o beginning -e | $(snap_apply)"
+	fi
+	assert_equal "$(snap_rows psql_rep)" "$(snap_rows psql_src)"
+}
+
+@test "snapshot interrupted by SIGTERM: the same command again takes it again, every row arrives" {
+	snap_interrupt TERM
+}
+
+@test "snapshot interrupted by SIGKILL: the same command again takes it again, every row arrives" {
+	snap_interrupt KILL
+}
+
+@test "snapshot interrupted by pg_terminate_backend: exit 75, then every row arrives" {
+	snap_interrupt backend
+}
+
+@test "snapshot interrupted by SIGKILL before kafka-pub: taken again, the topic has every row" {
+	snap_interrupt KILL kafka
+}
+
+@test "snapshot interrupted under walpipe-run: the restart takes it again, done with every row" {
+	local n=100000 runner st=0
+	snap_table "$n"
+	walpipe-run -n snap -s "$BATS_TEST_TMPDIR" --max-delay 1 -- "$(snap_pipeline)" \
+		2>>"$BATS_TEST_TMPDIR/stderr" 3>&- &
+	runner=$!
+	wait_until 60 test -s "$ACK"
+	snap_workload "$n"
+	snap_backend
+	wait_until 120 bash -c "! kill -0 $runner 2>/dev/null"
+	wait "$runner" || st=$?
+	assert_equal "$st" 0
+	grep -q 'exited with status 75; restart 1' "$BATS_TEST_TMPDIR/stderr" ||
+		fail "the pipeline was not interrupted: $(cat "$BATS_TEST_TMPDIR/stderr")"
+	assert_equal "$(snap_rows psql_rep)" "$(snap_rows psql_src)"
+}
+
+@test "an existing slot's snapshot: retaken unless acknowledged complete, refused when unprovable" {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY)" "INSERT INTO $T SELECT generate_series(1, 3)" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	ACK=$BATS_TEST_TMPDIR/ack
+	pwt -S "$SLOT" -P "$PUB" --create-slot --end-lsn now >"$OUT"
+	# The last row's pos is the snapshot's end: the commit LSN alone.
+	run -0 jq -r .pos "$OUT"
+	[[ ${lines[0]} == *:1 && ${lines[1]} == *:2 && ${lines[2]} != *:* ]] || fail "$output"
+	# Without an ack file nothing shows that the snapshot is complete.
+	run -64 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --end-lsn now
+	[[ $stderr == *'without --ack-file nothing shows that its snapshot is complete'* ]] || fail "$stderr"
+	# Downstream acknowledged a row inside it: refused without --create-slot...
+	printf 'pos %s\n' "$(head -n1 "$OUT" | jq -r .pos)" >"$ACK"
+	run -64 --separate-stderr pwt -S "$SLOT" -P "$PUB" --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *"acknowledges $(head -n1 "$OUT" | jq -r .pos), inside it"* ]] || fail "$stderr"
+	# ... streamed without it on request ...
+	psql_src "INSERT INTO $T VALUES (4)"
+	run -0 pwt -S "$SLOT" -P "$PUB" --ack-file "$ACK" --snapshot never --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.id]' <<<"$output")" '["c",4]'
+	# ... and taken again with it, numbered above the first attempt, then
+	# the changes since the slot's position replayed.
+	run -0 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *'taking the snapshot again'* ]] || fail "$stderr"
+	retake=$output
+	assert_equal "$(jq -c '[.op, .after.id]' <<<"$retake" | paste -sd' ')" \
+		'["r",1] ["r",2] ["r",3] ["r",4] ["c",4]'
+	run -0 jq -rn --arg a "$(head -n1 "$OUT" | jq -r .pos)" --arg b "$(head -n1 <<<"$retake" | jq -r .pos)" \
+		'($a | split(":")) as $x | ($b | split(":")) as $y | $x[0] == $y[0] and ($y[1] | tonumber) > ($x[1] | tonumber)'
+	assert_output true
+	# The end acknowledged: the snapshot is complete, the slot streams.
+	printf 'pos %s\n' "$(sed -n 4p <<<"$retake" | jq -r .pos)" >"$ACK"
+	psql_src "INSERT INTO $T VALUES (5)"
+	run -0 pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.id]' <<<"$output" | paste -sd' ')" '["c",4] ["c",5]'
 }

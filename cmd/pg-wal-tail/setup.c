@@ -295,6 +295,44 @@ current_wal_lsn(struct tail *t)
 	return lsn;
 }
 
+/*
+ * An existing slot: stream from it, or, when this run may create the
+ * slot (--create-slot) and downstream has not acknowledged the end of its
+ * snapshot, take the snapshot again first (snapshot.c).  What cannot be
+ * done safely is refused with EX_USAGE, which walpipe-run does not retry.
+ */
+static void
+use_slot(struct tail *t, uint64_t confirmed)
+{
+	const struct tail_opts *o = t->o;
+	enum snap_state st;
+	char		pbuf[POS_STRLEN];
+
+	ackq_init(&t->q, confirmed);
+	if (o->snapshot == SNAP_NEVER)
+		return;
+	st = snapshot_state(t, confirmed);
+	if (o->create_slot && st != SNAP_COMPLETE) {
+		if (o->ack_file == NULL)
+			fatal(EX_USAGE, "replication slot \"%s\" exists and without --ack-file nothing shows "
+				  "that its snapshot is complete (use --snapshot never to stream from it, "
+				  "or drop it and start again)", o->slot);
+		log_warn("downstream has not acknowledged the end of the snapshot of replication slot "
+				 "\"%s\": taking the snapshot again", o->slot);
+		t->redo_snapshot = true;
+		t->consistent_lsn = confirmed;
+		return;
+	}
+	if (o->snapshot != SNAP_DEFAULT && !o->create_slot)
+		fatal(EX_UNAVAILABLE, "replication slot \"%s\" exists: a consistent snapshot needs a new slot "
+			  "(drop it, or use --snapshot never)", o->slot);
+	if (st == SNAP_INTERRUPTED)
+		fatal(EX_USAGE, "the snapshot of replication slot \"%s\" was interrupted (\"%s\" "
+			  "acknowledges %s, inside it): use --create-slot to take it again, "
+			  "or --snapshot never to stream without it", o->slot, o->ack_file,
+			  pos_format(t->snap_ack, pbuf));
+}
+
 void
 tail_setup(struct tail *t)
 {
@@ -308,10 +346,7 @@ tail_setup(struct tail *t)
 		t->end_lsn = current_wal_lsn(t);
 	exists = !o->temporary_slot && check_slot(t, &confirmed);
 	if (exists) {
-		if (o->snapshot == SNAP_INITIAL || o->snapshot == SNAP_ONLY)
-			fatal(EX_UNAVAILABLE, "replication slot \"%s\" exists: a consistent snapshot needs a new slot "
-				  "(drop it, or use --snapshot never)", o->slot);
-		ackq_init(&t->q, confirmed);
+		use_slot(t, confirmed);
 		return;
 	}
 	if (!o->create_slot && !o->temporary_slot)

@@ -1,7 +1,7 @@
 /*
- * snapshot.c - the initial snapshot, consistent with the new slot.
+ * snapshot.c - the initial snapshot, consistent with the slot.
  *
- * The slot was created with EXPORT_SNAPSHOT; the ordinary connection
+ * A new slot is created with EXPORT_SNAPSHOT; the ordinary connection
  * imports that snapshot (REPEATABLE READ, SET TRANSACTION SNAPSHOT) before
  * the replication connection runs any other command, reads each table of
  * the publication through a cursor, FETCH by FETCH (constant memory), and
@@ -11,6 +11,25 @@
  * One row is held back so that it can be given Debezium's marker (first,
  * first_in_data_collection, last_in_data_collection, last, true) once the
  * next row, or the end, is known.
+ *
+ * Snapshot rows sort before every streamed change: their pos is
+ * C-1:SEQ, C being the LSN streaming starts from.  The last row's pos is
+ * C-1 with no SEQ (lsn.h: the highest), the snapshot's end.  Until
+ * downstream acknowledges that end, the slot is not moved (stream.c), so
+ * a restart can tell from the ack file and the slot alone whether the
+ * snapshot is complete (snapshot_state): an acknowledged C-1:SEQ means a
+ * row inside an unfinished one.
+ *
+ * An unfinished snapshot is taken again, as Debezium does, in a new
+ * REPEATABLE READ transaction (the exported snapshot is gone), and
+ * streaming then starts at the slot's confirmed position C as before: the
+ * slot still holds every change since, and replayed after the newer rows
+ * they converge (pg-apply upserts; deletes replay).  The rows of a retake
+ * must not sort at or below anything an earlier attempt wrote, which
+ * pg-apply may have applied and skip as applied: SEQ is ATTEMPT << 32 |
+ * ROW, ATTEMPT being 0 for the exported snapshot and, for a retake, the
+ * server's clock in seconds since 2020 (held until that second is over),
+ * and above the acknowledged attempt.
  */
 #include "tail.h"
 
@@ -23,8 +42,14 @@
 #include "log.h"
 #include "sig.h"
 
+#define ATTEMPT_EPOCH INT64_C(1577836800)	/* 2020-01-01 00:00:00 UTC */
+#define ATTEMPT_SHIFT 32
+
 struct held {
 	struct buf	line;			/* the row's line, without a marker */
+	uint64_t	base;			/* this attempt's SEQ before its first row */
+	uint64_t	rows;			/* rows so far */
+	struct pos	end;			/* the snapshot's end: C-1, no SEQ */
 	bool		have;
 	bool		first;			/* first row of the snapshot */
 	bool		first_in_table;
@@ -60,6 +85,7 @@ emit_held(struct tail *t, struct held *h, bool last)
 	const char *marker;
 	const char *at;
 	size_t		split;
+	size_t		from = 0;
 
 	if (!h->have)
 		return;
@@ -76,7 +102,17 @@ emit_held(struct tail *t, struct held *h, bool last)
 	at = memmem(h->line.data, h->line.len, op, sizeof op - 1);
 	split = (size_t) (at - h->line.data) + sizeof op - 1;
 	buf_reset(&t->line);
-	buf_put(&t->line, h->line.data, split);
+	if (last) {
+		/* The line starts {"pos":"...": the end's pos in its place. */
+		static const char head[] = "{\"pos\":\"";
+		char		pbuf[POS_STRLEN];
+
+		from = (size_t) ((const char *) memchr(h->line.data + sizeof head - 1, '"',
+											   h->line.len - (sizeof head - 1)) - h->line.data);
+		buf_puts(&t->line, head);
+		buf_puts(&t->line, pos_format(h->end, pbuf));
+	}
+	buf_put(&t->line, h->line.data + from, split - from);
 	buf_printf(&t->line, ",\"snapshot\":\"%s\"", marker);
 	buf_put(&t->line, h->line.data + split, h->line.len - split);
 	out_line(&t->out, t->line.data, t->line.len);
@@ -149,11 +185,11 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 				v->n = (size_t) PQgetlength(res, row, col);
 			}
 			emit_held(t, h, false);
-			hdr->seq++;
+			hdr->seq = h->base + ++h->rows;
 			buf_reset(&h->line);
 			if (!fmt_change(&h->line, hdr, r, 'r', NULL, NULL, false, &tup, err, sizeof err))
 				fatal(EX_SOFTWARE, "snapshot: %s", err);
-			h->first = hdr->seq == 1;
+			h->first = h->rows == 1;
 			h->first_in_table = first_in_table;
 			h->last_in_table = false;
 			h->have = true;
@@ -163,7 +199,8 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 		if (t->out.failed)
 			break;
 		if (sig_stop)
-			fatal(EX_TEMPFAIL, "snapshot interrupted: drop slot \"%s\" and start again", t->o->slot);
+			fatal(EX_TEMPFAIL, "snapshot interrupted: run again with --create-slot and "
+				  "--ack-file to take it again");
 	}
 	if (!first_in_table)
 		h->last_in_table = true;
@@ -179,38 +216,100 @@ static const char tables_sql[] =
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
 	" WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename";
 
+enum snap_state
+snapshot_state(struct tail *t, uint64_t confirmed)
+{
+	struct pos	ack;
+
+	if (t->o->ack_file == NULL || !tail_read_ack(t, &ack))
+		return SNAP_UNPROVEN;
+	if (ack.commit_lsn != confirmed - 1 || ack.seq == UINT64_MAX)
+		return SNAP_COMPLETE;
+	t->snap_ack = ack;
+	return SNAP_INTERRUPTED;
+}
+
+/*
+ * The attempt number of a retake, from the server's clock (epoch seconds)
+ * and above the acknowledged attempt.  It waits until the clock has passed
+ * that second, so that a retake started after this one has stopped,
+ * however soon, gets a higher number.
+ */
+static int64_t
+retake_attempt(struct tail *t, double clock)
+{
+	int64_t		attempt = (int64_t) clock - ATTEMPT_EPOCH;
+	int64_t		acked = (int64_t) (t->snap_ack.seq >> ATTEMPT_SHIFT);
+	double		wait;
+	char		sql[64];
+
+	if (t->snap_ack.commit_lsn != 0 && attempt <= acked)
+		attempt = acked + 1;
+	if (attempt < 1)
+		attempt = 1;
+	wait = (double) (attempt + ATTEMPT_EPOCH + 1) - clock;
+	if (wait > 0 && wait <= 1.0) {
+		snprintf(sql, sizeof sql, "SELECT pg_catalog.pg_sleep(%.3f)", wait + 0.001);
+		PQclear(snap_exec(t, sql, PGRES_TUPLES_OK, "could not wait for the clock"));
+	}
+	return attempt;
+}
+
+/*
+ * Begins the snapshot's transaction: the slot's exported snapshot, or for
+ * a retake a new one.  Sets hdr's fields and h's SEQ base.
+ */
+static void
+snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
+{
+	struct buf	sql = BUF_INIT;
+	PGresult   *res;
+	char	   *lit;
+	int64_t		attempt = 0;
+
+	PQclear(snap_exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+					  PGRES_COMMAND_OK, "could not begin"));
+	if (!t->redo_snapshot) {
+		lit = PQescapeLiteral(t->sql, t->snapshot_name, strlen(t->snapshot_name));
+		buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
+		PQfreemem(lit);
+		PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK,
+						  "could not import the slot's snapshot"));
+	}
+	res = snap_exec(t, "SELECT pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()),"
+					" pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())",
+					PGRES_TUPLES_OK, "could not read the snapshot");
+	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+		PQclear(res);
+		fatal(EX_SOFTWARE, "snapshot: could not read the snapshot: unexpected result");
+	}
+	hdr->xid = (uint32_t) strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	if (t->redo_snapshot)
+		attempt = retake_attempt(t, strtod(PQgetvalue(res, 0, 1), NULL));
+	PQclear(res);
+	hdr->commit_lsn = t->consistent_lsn - 1;
+	hdr->lsn = hdr->commit_lsn;
+	hdr->seq = 0;
+	hdr->ts_us = now_us();
+	hdr->db_json = t->db_json.data;
+	h->base = (uint64_t) attempt << ATTEMPT_SHIFT;
+	h->end.commit_lsn = hdr->commit_lsn;
+	h->end.seq = UINT64_MAX;
+	buf_free(&sql);
+}
+
 void
 tail_snapshot(struct tail *t)
 {
-	struct buf	sql = BUF_INIT;
-	struct held h = {BUF_INIT, false, false, false, false};
+	struct held h = {BUF_INIT, 0, 0, {0, 0}, false, false, false, false};
 	struct change_hdr hdr;
 	const char *params[1] = {t->o->publication};
 	PGresult   *tables;
-	PGresult   *res;
-	char	   *lit;
 	int			i;
 
-	if (!t->slot_created || t->snapshot_name[0] == '\0')
+	if (!t->redo_snapshot && (!t->slot_created || t->snapshot_name[0] == '\0'))
 		return;
-	PQclear(snap_exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-					  PGRES_COMMAND_OK, "could not begin"));
-	lit = PQescapeLiteral(t->sql, t->snapshot_name, strlen(t->snapshot_name));
-	buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
-	PQfreemem(lit);
-	PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK, "could not import the slot's snapshot"));
-	res = snap_exec(t, "SELECT pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot())",
-					PGRES_TUPLES_OK, "could not read the snapshot");
-
-	/* Snapshot rows sort before every streamed change (pos.h). */
-	hdr.commit_lsn = t->consistent_lsn - 1;
-	hdr.lsn = hdr.commit_lsn;
-	hdr.seq = 0;
-	hdr.xid = PQntuples(res) == 1 ? (uint32_t) strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-	hdr.ts_us = now_us();
-	hdr.db_json = t->db_json.data;
-	PQclear(res);
-
+	snapshot_begin(t, &hdr, &h);
 	tables = PQexecParams(t->sql, tables_sql, 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 2)
 		snap_fail(t, tables, "could not list the publication's tables");
@@ -222,11 +321,11 @@ tail_snapshot(struct tail *t)
 	PQclear(snap_exec(t, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot"));
 	if (!out_flush(&t->out))
 		fatal(EX_IOERR, "could not write output: %s", strerror(t->out.err));
-	if (hdr.seq > 0) {
-		t->last_emitted.commit_lsn = hdr.commit_lsn;
-		t->last_emitted.seq = hdr.seq;
+	if (h.rows > 0) {
+		t->last_emitted = h.end;
+		t->snap_end = h.end;
+		t->snap_pending = true;
 	}
-	log_info("snapshot: %llu rows", (unsigned long long) hdr.seq);
+	log_info("snapshot: %llu rows", (unsigned long long) h.rows);
 	buf_free(&h.line);
-	buf_free(&sql);
 }

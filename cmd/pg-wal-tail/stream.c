@@ -74,9 +74,8 @@ send_status(struct tail *t, bool reply)
 	return true;
 }
 
-/* Reads downstream's position from the ack file, if any. */
-static bool
-read_ack(struct tail *t, struct pos *pos)
+bool
+tail_read_ack(struct tail *t, struct pos *pos)
 {
 	char		err[1024];
 	bool		exists;
@@ -102,12 +101,24 @@ static void
 update_confirm(struct tail *t)
 {
 	struct pos	ack;
+	bool		have_ack;
 
 	if (!out_flush(&t->out))
 		die_write(t);
+	have_ack = t->o->ack_file && tail_read_ack(t, &ack);
+	/*
+	 * The slot stays at the point the snapshot streams from until
+	 * downstream has its last row: that is how a restart knows it is
+	 * complete (snapshot.c).
+	 */
+	if (t->snap_pending && (t->o->ack_file == NULL ||
+							(have_ack && pos_cmp(ack, t->snap_end) >= 0)))
+		t->snap_pending = false;
+	if (t->snap_pending)
+		return;
 	if (t->o->ack_file == NULL)
 		ackq_release_all(&t->q);
-	else if (read_ack(t, &ack))
+	else if (have_ack)
 		ackq_release(&t->q, ack);
 	/*
 	 * Heartbeat: with nothing of ours outstanding, everything the server
@@ -796,7 +807,7 @@ tail_stream(struct tail *t)
 {
 	struct pos	ack;
 
-	if (t->o->ack_file && read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
+	if (t->o->ack_file && tail_read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
 		t->last_emitted = ack;
 	(void) start_replication(t, false);
 	for (;;) {

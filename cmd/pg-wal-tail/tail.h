@@ -23,6 +23,13 @@
 
 enum snap_mode { SNAP_DEFAULT = -1, SNAP_INITIAL, SNAP_NEVER, SNAP_ONLY };
 
+/* What the ack file says of an existing slot's snapshot (snapshot.c). */
+enum snap_state {
+	SNAP_UNPROVEN,				/* no ack file, or no position in it yet */
+	SNAP_INTERRUPTED,			/* downstream acknowledged a row inside it */
+	SNAP_COMPLETE				/* downstream acknowledged its end, or later */
+};
+
 struct tail_opts {
 	const char *conninfo;
 	const char *slot;
@@ -59,7 +66,12 @@ struct tail {
 	struct buf	db_json;		/* database name as a JSON string */
 	struct ackq q;
 	bool		slot_created;
-	uint64_t	consistent_lsn;	/* new slot's consistent point */
+	uint64_t	consistent_lsn;	/* new slot's consistent point, or where a
+								 * snapshot taken again streams from */
+	bool		redo_snapshot;	/* existing slot, its snapshot taken again */
+	struct pos	snap_ack;		/* the interrupted snapshot's last ack */
+	bool		snap_pending;	/* snapshot written, its end not acknowledged */
+	struct pos	snap_end;		/* the position of its last row */
 	char		snapshot_name[64];
 	uint64_t	end_lsn;
 	/* The transaction being received. */
@@ -93,6 +105,10 @@ void		tail_connect(struct tail *t);
 void		tail_setup(struct tail *t);
 void		tail_drop_slot(struct tail *t);
 void		tail_snapshot(struct tail *t);
+/* What the ack file says of the snapshot of a slot confirmed at confirmed. */
+enum snap_state snapshot_state(struct tail *t, uint64_t confirmed);
+/* Downstream's position from the ack file: false if there is none. */
+bool		tail_read_ack(struct tail *t, struct pos *pos);
 int			tail_stream(struct tail *t);
 void		tail_close(struct tail *t);
 
