@@ -15,7 +15,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 VERSION := 0.1.0
-COMMANDS := pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply
+COMMANDS := pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply pg-verify
 # Operator scripts installed next to the commands.
 TOOLS    := scripts/walpipe-run scripts/walpipe-ctl
 

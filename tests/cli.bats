@@ -6,7 +6,7 @@
 bats_require_minimum_version 1.5.0
 load test_helper/common
 
-COMMANDS=(pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply)
+COMMANDS=(pg-wal-tail cdc-envelope kafka-pub kafka-sub pg-apply pg-verify)
 SCRIPTS=(walpipe-run walpipe-ctl)
 
 @test "--help: usage on stdout, exit 0, nothing on stderr" {

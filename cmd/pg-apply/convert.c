@@ -147,8 +147,13 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 		if (t->precision > 0 && t->precision <= 1000)
 			snprintf(t->pgtype, sizeof t->pgtype, "numeric(%d,%d)", t->precision, t->scale);
 	} else if (t->kind == CK_BITS) {
+		/*
+		 * Debezium writes the same "length" for bit(n) and bit varying(n),
+		 * and INT_MAX for a bit varying without one: bit varying(n) takes
+		 * the values of both.
+		 */
 		t->bits = INT_MAX;		/* unknown: bit varying */
-		if (param_long(params, "length", &v) && v > 0) {
+		if (param_long(params, "length", &v) && v > 0 && v != INT_MAX) {
 			if (v > BIT_LENGTH_MAX) {
 				snprintf(errbuf, errsize, "bit length %ld is out of range", v);
 				return -1;
@@ -156,7 +161,7 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 			t->bits = v;
 		}
 		if (t->bits < INT_MAX)
-			snprintf(t->pgtype, sizeof t->pgtype, "bit(%ld)", t->bits);
+			snprintf(t->pgtype, sizeof t->pgtype, "bit varying(%ld)", t->bits);
 	}
 	return 1;
 }

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "lsn.h"
 #include "record.h"
+#include "sqlident.h"
 
 enum insert_mode { INSERT_INSERT, INSERT_UPSERT, INSERT_UPDATE };
 enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE };
@@ -102,30 +103,6 @@ void		timestamp_from_us(int64_t us, struct buf *out);
 void		time_from_us(int64_t us, struct buf *out);
 /* COPY text format escaping of one field. */
 void		copy_escape(struct buf *out, const char *p, size_t n);
-
-/* naming.c */
-
-/*
- * Expands the table name format: ${topic} (dots become underscores),
- * ${source.FIELD} from the value's source block (a JSON object slice, or
- * n == 0).  false with errbuf filled if a placeholder cannot be resolved.
- */
-bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
-							  struct json_slice source, struct buf *out,
-							  char *errbuf, size_t errsize);
-
-/*
- * Checks a table name format before any record: not empty, and each
- * placeholder one table_name_expand() knows.  false with errbuf filled.
- */
-bool		table_name_format_check(const char *format, char *errbuf, size_t errsize);
-
-/*
- * Quotes a possibly qualified name "a.b" as "a"."b" for SQL (the same as
- * PQescapeIdentifier, without a connection).
- */
-void		quote_ident(struct buf *out, const char *name, size_t n);
-void		quote_qualified(struct buf *out, const char *name);
 
 #endif
 

@@ -221,7 +221,7 @@ on_type(struct tail *t)
 		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
 						err, sizeof err, state);
 	if (!ok)
-		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : status_for_sqlstate(state),
+		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : pg_status_for_sqlstate(state),
 			  "%s", err);
 }
 

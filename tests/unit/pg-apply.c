@@ -75,9 +75,9 @@ test_types(void)
 	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroDuration\"}", "-1500000",
 			   "-1.500000 seconds", "interval");
 	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"2\"}}",
-			   "\"Aw==\"", "11", "bit(2)");
+			   "\"Aw==\"", "11", "bit varying(2)");
 	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"24\"}}",
-			   "\"AQID\"", "000000110000001000000001", "bit(24)");
+			   "\"AQID\"", "000000110000001000000001", "bit varying(24)");
 	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",
 			   "[\"a\",null,\"b\\\"c\"]", "{\"a\",NULL,\"b\\\"c\"}", "text[]");
 	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",

@@ -1,11 +1,44 @@
 /*
- * naming.c - destination table names: the Debezium JDBC sink's
- * table.name.format placeholders, and identifier quoting.
+ * sqlident.c - quoted SQL identifiers, and destination table names.
  */
-#include "pgapply.h"
+#include "sqlident.h"
 
 #include <stdio.h>
 #include <string.h>
+
+void
+quote_ident(struct buf *out, const char *name, size_t n)
+{
+	size_t		i;
+
+	buf_reserve(out, n + 2);
+	buf_putc(out, '"');
+	for (i = 0; i < n; i++) {
+		if (name[i] == '"')
+			buf_putc(out, '"');
+		buf_putc(out, name[i]);
+	}
+	buf_putc(out, '"');
+}
+
+/*
+ * "schema.table" -> "schema"."table"; as in the Debezium sink the name is
+ * split at the first dot ([catalog.]schema.table is not supported: the
+ * catalog is the database connected to).
+ */
+void
+quote_qualified(struct buf *out, const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL) {
+		quote_ident(out, name, strlen(name));
+		return;
+	}
+	quote_ident(out, name, (size_t) (dot - name));
+	buf_putc(out, '.');
+	quote_ident(out, dot + 1, strlen(dot + 1));
+}
 
 bool
 table_name_expand(const char *format, const char *topic, size_t topiclen,
@@ -83,36 +116,3 @@ table_name_format_check(const char *format, char *errbuf, size_t errsize)
 	return true;
 }
 
-void
-quote_ident(struct buf *out, const char *name, size_t n)
-{
-	size_t		i;
-
-	buf_reserve(out, n + 2);
-	buf_putc(out, '"');
-	for (i = 0; i < n; i++) {
-		if (name[i] == '"')
-			buf_putc(out, '"');
-		buf_putc(out, name[i]);
-	}
-	buf_putc(out, '"');
-}
-
-/*
- * "schema.table" -> "schema"."table"; as in the Debezium sink the name is
- * split at the first dot ([catalog.]schema.table is not supported: the
- * catalog is the database connected to).
- */
-void
-quote_qualified(struct buf *out, const char *name)
-{
-	const char *dot = strchr(name, '.');
-
-	if (dot == NULL) {
-		quote_ident(out, name, strlen(name));
-		return;
-	}
-	quote_ident(out, name, (size_t) (dot - name));
-	buf_putc(out, '.');
-	quote_ident(out, dot + 1, strlen(dot + 1));
-}
