@@ -292,10 +292,12 @@ pg_conninfo_hide(char *conninfo)
 char *
 pg_conninfo_take(char *arg)
 {
-	static char *taken;			/* reachable until exit, freed on the next call */
+	/* Every copy stays reachable until exit: a command may take several. */
+	static char **taken;
+	static size_t ntaken;
 
-	free(taken);
-	taken = xstrdup(arg);
+	taken = xrealloc(taken, (ntaken + 1) * sizeof *taken);
+	taken[ntaken] = xstrdup(arg);
 	pg_conninfo_hide(arg);
-	return taken;
+	return taken[ntaken++];
 }
