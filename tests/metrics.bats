@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# --metrics-file of each command and walpipe-ctl metrics: the Prometheus
+# text format (tests/promcheck, and promtool), written atomically while the
+# command runs and a last time at exit, with the values the run implies.
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+setup_file() {
+	stack_up
+}
+
+teardown_file() {
+	stack_down
+}
+
+setup() {
+	T=$(unique_name t)
+	SLOT=$(unique_name s)
+	PUB=$(unique_name p)
+	M=$BATS_TEST_TMPDIR/metrics.prom
+}
+
+teardown() {
+	[[ -z ${PID:-} ]] || { kill -KILL "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; } || true
+	psql_src "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+		WHERE slot_name = '$SLOT' AND NOT active" >/dev/null 2>&1 || true
+}
+
+# valid FILE: both checkers accept FILE.
+valid() {
+	run -0 "$REPO/tests/promcheck" "$1"
+	run -0 promtool check metrics <"$1"
+}
+
+# value FILE NAME [LABELS]: the value of series walpipe_NAME{command=..[,LABELS]}.
+value() {
+	awk -v n="walpipe_$2{" -v l="${3:-}" '
+		index($0, n) == 1 && (l == "" ? $1 ~ /^[^,]*}$/ : index($1, "," l "}")) { print $2; exit }' "$1"
+}
+
+@test "promcheck refuses what the text format forbids" {
+	printf '# HELP walpipe_a_total A count.\n# TYPE walpipe_a_total counter\nwalpipe_a_total{command="x"} 1\n' >"$M"
+	valid "$M"
+	for bad in 'walpipe_b{command="x"} 1' '# TYPE c gauge\nc{a=1} 1' '# TYPE c gauge\nc 1.2.3' \
+		'# TYPE c gauge\nc 1\nc 2' '# TYPE c counter\nc 1' '# TYPE 1c gauge\n1c 1' \
+		'# TYPE c gauge\nc{a="1",a="2"} 1' '# TYPE c gauge\nc 1\n# TYPE d gauge\nd 1\nc{a="x"} 1'; do
+		printf "$bad\n" >"$M"
+		run -1 "$REPO/tests/promcheck" "$M"
+	done
+}
+
+@test "pg-wal-tail: snapshot and stream counted, file valid, rewritten while running" {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v text)" \
+		"INSERT INTO $T SELECT g, 'x' FROM generate_series(1, 500) g" "ANALYZE $T" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --fetch-size 100 \
+		--metrics-file "$M" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	PID=$!
+	wait_until 20 test -s "$M"
+	psql_src "INSERT INTO $T SELECT g, 'y' FROM generate_series(501, 510) g"
+	wait_until 20 bash -c "grep -q '^walpipe_records_out_total{command=\"pg-wal-tail\"} 510\$' '$M'"
+	valid "$M"
+	assert_equal "$(value "$M" snapshot_rows)" 500
+	assert_equal "$(value "$M" snapshot_rows_estimated)" 500
+	[ "$(value "$M" records_in_total)" -ge 12 ] # Begin, Relation, 10 Inserts, Commit
+	[ "$(value "$M" bytes_out_total)" -eq "$(wc -c <"$BATS_TEST_TMPDIR/out")" ]
+	commit=$(value "$M" last_source_commit_timestamp_seconds)
+	now=$(date +%s)
+	(( ${commit%.*} <= now && ${commit%.*} > now - 60 ))
+	[ "$(value "$M" last_position_lsn)" -gt 0 ]
+	kill -TERM "$PID"
+	wait "$PID"
+	PID=
+	valid "$M"
+	[ ! -e "$M.tmp" ]
+}
