@@ -248,3 +248,25 @@ metrics_close(void)
 	buf_free(&M.text);
 	memset(&M, 0, sizeof M);
 }
+
+void
+metrics_source_init(struct metrics_source *s)
+{
+	s->seen_us = 0;
+	s->commit_ts = metrics_gauge("last_source_commit_timestamp_seconds", NULL,
+								 "Commit time of the last source transaction seen, Unix seconds.");
+	s->lag = metrics_gauge("source_lag_seconds", NULL,
+						   "Seconds between the last source commit seen and when it was seen.");
+}
+
+void
+metrics_source_update(struct metrics_source *s, int64_t commit_ts_us)
+{
+	if (commit_ts_us == 0 || commit_ts_us == s->seen_us)
+		return;
+	s->seen_us = commit_ts_us;
+	*s->commit_ts = (double) commit_ts_us / 1e6;
+	*s->lag = metrics_now() - *s->commit_ts;
+	if (*s->lag < 0)
+		*s->lag = 0;
+}

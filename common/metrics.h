@@ -24,6 +24,17 @@
 #include <stdint.h>
 
 /*
+ * One HELP text per metric name, whichever command writes it: a collector
+ * that merges the files of several commands refuses two.  What each
+ * command counts is in its man page, METRICS.
+ */
+#define METRICS_HELP_RECORDS_IN "Records read (see the command's man page, METRICS)."
+#define METRICS_HELP_BYTES_IN "Bytes of the records read."
+#define METRICS_HELP_RECORDS_OUT "Records written or delivered (see the command's man page, METRICS)."
+#define METRICS_HELP_BYTES_OUT "Bytes of the records written or delivered."
+#define METRICS_HELP_POSITION "Commit LSN of the last change handled, as a number."
+
+/*
  * Turns metrics on, writing to path (NULL leaves them off and makes every
  * call below cheap and harmless).  update, if not NULL, is called with arg
  * before each write to refresh gauges; it is not called for the last
@@ -62,6 +73,20 @@ bool		metrics_write(void);
 
 /* Writes the file a last time and forgets every metric. */
 void		metrics_close(void);
+
+/*
+ * The source's last commit time and the lag behind it, as Debezium's
+ * MilliSecondsBehindSource (in seconds here): taken when a record with a
+ * new commit time is seen, kept while none comes.
+ */
+struct metrics_source {
+	double	   *commit_ts;
+	double	   *lag;
+	int64_t		seen_us;
+};
+void		metrics_source_init(struct metrics_source *s);
+/* From an update function: commit_ts_us of the last record, 0 if none. */
+void		metrics_source_update(struct metrics_source *s, int64_t commit_ts_us);
 
 /* Seconds since the Unix epoch, for gauges of wall-clock time. */
 double		metrics_now(void);

@@ -53,7 +53,6 @@ out_line(struct out *o, const char *p, size_t n)
 	buf_put(&o->pending, p, n);
 	buf_putc(&o->pending, '\n');
 	o->lines++;
-	o->bytes += n + 1;
 	if (o->pending.len >= o->flush_at)
 		(void) out_flush(o);
 }
@@ -68,6 +67,7 @@ out_flush(struct out *o)
 		o->err = errno;
 		return false;
 	}
+	o->bytes += o->pending.len;
 	buf_reset(&o->pending);
 	if (o->is_file && fsync(o->fd) != 0 && errno != EINVAL) {
 		o->failed = true;

@@ -68,6 +68,12 @@ draw(struct progress *p, const char *what, uint64_t done, double total, const ch
 	p->drawn = true;
 }
 
+bool
+progress_due(const struct progress *p)
+{
+	return p->interval > 0 && mono() >= p->next;
+}
+
 void
 progress_report(struct progress *p, const char *what, uint64_t done, double total,
 				const char *unit)
@@ -87,7 +93,10 @@ void
 progress_end(struct progress *p, const char *what, uint64_t done, double total,
 			 const char *unit)
 {
-	if (p->interval <= 0 || !p->drawn)
+	if (p->interval <= 0)
+		return;
+	p->next = mono() + (p->tty ? TTY_INTERVAL : p->interval);
+	if (!p->drawn)
 		return;
 	draw(p, what, done, total, unit, mono());
 	if (p->tty)

@@ -27,6 +27,9 @@ struct progress {
 /* Starts a piece of work; done is what counts as done at its start. */
 void		progress_start(struct progress *p, double interval, uint64_t done);
 
+/* True if progress_report() would report now: to skip computing it. */
+bool		progress_due(const struct progress *p);
+
 /*
  * Reports, if due, that done units (named unit) of about total are done
  * (total < 0: unknown), about what.  Cheap when not due.
@@ -34,7 +37,10 @@ void		progress_start(struct progress *p, double interval, uint64_t done);
 void		progress_report(struct progress *p, const char *what, uint64_t done,
 							double total, const char *unit);
 
-/* Ends the work: reports a last time (if anything was shown) and ends the line. */
+/*
+ * Ends the work: reports a last time (if anything was shown) and ends the
+ * line.  The next report, if the work goes on, is due an interval later.
+ */
 void		progress_end(struct progress *p, const char *what, uint64_t done,
 						 double total, const char *unit);
 

@@ -74,3 +74,47 @@ value() {
 	valid "$M"
 	[ ! -e "$M.tmp" ]
 }
+
+@test "the five commands of both pipelines: counts agree from source to sink" {
+	local topic=pfx.public.$T d=$BATS_TEST_TMPDIR
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v text)" "CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	psql_src "INSERT INTO $T SELECT g, 'x' FROM generate_series(1, 20) g" "DELETE FROM $T WHERE id = 7"
+	run -0 bash -c "set -o pipefail
+		timeout 60 pg-wal-tail -d \"\$WALPIPE_SOURCE\" -S $SLOT -P $PUB --end-lsn now --metrics-file $d/tail.prom |
+		timeout 60 cdc-envelope --prefix pfx --metrics-file $d/env.prom |
+		timeout 60 kafka-pub -b \"\$WALPIPE_BROKERS\" --metrics-file $d/pub.prom"
+	run -0 bash -c "set -o pipefail
+		timeout 60 kafka-sub -b \"\$WALPIPE_BROKERS\" -t $topic -o beginning -e --metrics-file $d/sub.prom |
+		timeout 60 pg-apply -d \"\$WALPIPE_REPLICA\" --table-format $T --insert-mode upsert --delete \
+			--pk-mode record_key --auto-create --metrics-file $d/apply.prom"
+	for f in tail env pub sub apply; do
+		valid "$d/$f.prom"
+		grep -q "{command=\"$(sed -n 's/.*{command="\([^"]*\)".*/\1/p' "$d/$f.prom" | head -1)\"" "$d/$f.prom"
+	done
+	assert_equal "$(value "$d/tail.prom" records_out_total)" 21
+	assert_equal "$(value "$d/env.prom" records_in_total)" 21
+	assert_equal "$(value "$d/env.prom" records_out_total)" 22 # 20 c, 1 d and its tombstone
+	assert_equal "$(value "$d/env.prom" skipped_total)" 0
+	assert_equal "$(value "$d/env.prom" bytes_in_total)" "$(value "$d/tail.prom" bytes_out_total)"
+	assert_equal "$(value "$d/pub.prom" records_in_total)" 22
+	assert_equal "$(value "$d/pub.prom" records_out_total)" 22
+	assert_equal "$(value "$d/pub.prom" delivery_errors_total)" 0
+	assert_equal "$(value "$d/pub.prom" queue_messages)" 0
+	assert_equal "$(value "$d/pub.prom" bytes_in_total)" "$(value "$d/env.prom" bytes_out_total)"
+	assert_equal "$(value "$d/sub.prom" records_in_total)" 22
+	assert_equal "$(value "$d/sub.prom" consumer_lag_messages "topic=\"$topic\",partition=\"0\"")" 0
+	assert_equal "$(value "$d/sub.prom" position_offset "topic=\"$topic\",partition=\"0\"")" 22
+	assert_equal "$(value "$d/apply.prom" records_in_total)" 22
+	assert_equal "$(value "$d/apply.prom" rejected_total)" 0
+	assert_equal "$(value "$d/apply.prom" applied_offset "topic=\"$topic\",partition=\"0\"")" 22
+	lsn=$(value "$d/tail.prom" last_position_lsn)
+	assert_equal "$(value "$d/env.prom" last_position_lsn)" "$lsn"
+	(( lsn > 0 && lsn <= $(psql_src "SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots
+		WHERE slot_name = '$SLOT'") ))
+	# A collector that merges the files refuses one name with two HELP texts.
+	run bash -c "cat $d/*.prom | grep '^# HELP' | sort -u | awk '{print \$3}' | uniq -d"
+	assert_output ''
+	run psql_rep "SELECT count(*) FROM $T"
+	assert_output 19
+}
