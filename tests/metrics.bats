@@ -28,8 +28,10 @@ teardown() {
 
 # valid FILE: both checkers accept FILE.
 valid() {
-	run -0 "$REPO/tests/promcheck" "$1"
-	run -0 promtool check metrics <"$1"
+	run "$REPO/tests/promcheck" "$1"
+	assert_success || { cat "$1"; return 1; }
+	run promtool check metrics <"$1"
+	assert_success || { cat "$1"; return 1; }
 }
 
 # value FILE NAME [LABELS]: the value of series walpipe_NAME{command=..[,LABELS]}.
@@ -117,4 +119,41 @@ value() {
 	assert_output ''
 	run psql_rep "SELECT count(*) FROM $T"
 	assert_output 19
+}
+
+@test "walpipe-ctl metrics: one page for the deployment, valid, with slot, group and sink" {
+	local topic=pfx.public.$T group=$(unique_name g) d=$BATS_TEST_TMPDIR
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v text)" "CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	psql_src "INSERT INTO $T SELECT g, 'x' FROM generate_series(1, 5) g"
+	run -0 bash -c "set -o pipefail
+		timeout 60 pg-wal-tail -d \"\$WALPIPE_SOURCE\" -S $SLOT -P $PUB --end-lsn now |
+		timeout 60 cdc-envelope --prefix pfx | timeout 60 kafka-pub -b \"\$WALPIPE_BROKERS\""
+	run -0 bash -c "set -o pipefail
+		timeout 60 kafka-sub -b \"\$WALPIPE_BROKERS\" -G $group -t $topic -X auto.offset.reset=earliest -e |
+		timeout 60 pg-apply -d \"\$WALPIPE_REPLICA\" --table-format $T --insert-mode upsert \
+			--pk-mode record_key --auto-create"
+	psql_src "INSERT INTO $T VALUES (6, 'behind')" # the slot is now behind
+	run -0 walpipe-ctl metrics --source "$WALPIPE_SOURCE" --slot "$SLOT" --brokers "$WALPIPE_BROKERS" \
+		--topic "$topic" --group "$group" --replica "$WALPIPE_REPLICA"
+	printf '%s\n' "$output" >"$M"
+	valid "$M"
+	for part in source broker replica; do
+		assert_equal "$(value "$M" ctl_up "part=\"$part\"")" 1
+	done
+	assert_equal "$(value "$M" slot_active "slot=\"$SLOT\"")" 0
+	(( $(value "$M" slot_lag_bytes "slot=\"$SLOT\"") > 0 ))
+	value "$M" slot_lag_seconds "slot=\"$SLOT\"" | grep -Eq '^[0-9.]+$'
+	assert_equal "$(value "$M" topic_end_offset "topic=\"$topic\",partition=\"0\"")" 5
+	assert_equal "$(value "$M" consumer_group_lag_messages \
+		"group=\"$group\",topic=\"$topic\",partition=\"0\"")" 0
+	age=$(value "$M" applied_position_age_seconds "source=\"$topic/0\"")
+	[[ $age =~ ^[0-9.e+-]+$ ]] && (( ${age%.*} < 120 )) || fail "age \"$age\" in $output"
+	# A part that does not answer is down, and the page stays valid.
+	run -0 --separate-stderr walpipe-ctl metrics --source "$WALPIPE_SOURCE" --slot "$SLOT" \
+		--replica "postgresql://127.0.0.1:1/none?connect_timeout=2"
+	printf '%s\n' "$output" >"$M"
+	valid "$M"
+	assert_equal "$(value "$M" ctl_up 'part="source"')" 1
+	assert_equal "$(value "$M" ctl_up 'part="replica"')" 0
 }

@@ -47,7 +47,7 @@ tail_metrics(struct tail *t)
 	metrics_gauge_u64("server_wal_end_lsn", NULL,
 					  "WAL end the server last reported in a keepalive.", &t->server_end);
 	G.slot_lag = metrics_gauge("slot_lag_bytes", NULL,
-							   "Server WAL end minus the confirmed LSN: WAL the slot retains.");
+							   "WAL the replication slot holds back: the server WAL end minus its confirmed position.");
 	metrics_source_init(&G.src);
 	metrics_gauge_u64("snapshot_rows", NULL, "Snapshot rows read so far.", &t->snap_rows);
 	G.snap_total = metrics_gauge("snapshot_rows_estimated", NULL,
