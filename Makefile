@@ -45,7 +45,7 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DWALPIPE_VERSION='"$(VERSION)"' \
-	-Icommon $(PKG_CFLAGS) $(WFLAGS) $(CFLAGS)
+	-Icommon $(PKG_CFLAGS) $(CPPFLAGS) $(WFLAGS) $(CFLAGS)
 LIBS    = $(PKG_LIBS) -lm
 
 B := build$(if $(SANITIZE),-san)

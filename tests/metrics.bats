@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # --metrics-file of each command and walpipe-ctl metrics: the Prometheus
-# text format (tests/promcheck, and promtool), written atomically while the
+# text format (tests/promcheck, and Prometheus's promtool), written atomically while the
 # command runs and a last time at exit, with the values the run implies.
 bats_require_minimum_version 1.5.0
 load test_helper/common
 
 setup_file() {
+	PROMTOOL=$("$REPO/scripts/promtool-fetch")
+	export PROMTOOL
 	stack_up
 }
 
@@ -30,7 +32,7 @@ teardown() {
 valid() {
 	run "$REPO/tests/promcheck" "$1"
 	assert_success || { cat "$1"; return 1; }
-	run promtool check metrics <"$1"
+	run "$PROMTOOL" check metrics <"$1"
 	assert_success || { cat "$1"; return 1; }
 }
 
