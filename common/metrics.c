@@ -40,6 +40,7 @@ static struct {
 	bool		warned;
 	bool		writing;
 	struct buf	text;
+	struct buf	extra;			/* ",k=\"v\"..." from WALPIPE_METRICS_LABELS */
 } M;
 
 static double scratch;
@@ -72,11 +73,63 @@ write_at_exit(void)
 	}
 }
 
+/* A label name as the text format allows it. */
+static bool
+label_name_ok(const char *p, size_t n)
+{
+	size_t		i;
+
+	if (n == 0 || (p[0] >= '0' && p[0] <= '9'))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(p[i] == '_' || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+			  (p[i] >= '0' && p[i] <= '9')))
+			return false;
+	return strncmp(p, "command", n) != 0 || n != strlen("command");
+}
+
+/*
+ * WALPIPE_METRICS_LABELS="k=v,k2=v2": labels for every series, to tell
+ * apart two processes of one command on a host.  A bad list is reported
+ * and left out.
+ */
+static void
+extra_labels(void)
+{
+	const char *env = getenv("WALPIPE_METRICS_LABELS");
+	const char *p,
+			   *eq,
+			   *end;
+
+	buf_reset(&M.extra);
+	for (p = env; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t) (end - p));
+		if (eq == NULL || !label_name_ok(p, (size_t) (eq - p))) {
+			log_warn("WALPIPE_METRICS_LABELS: \"%.*s\" is no label=value: left out",
+					 (int) (end - p), p);
+			buf_reset(&M.extra);
+			return;
+		}
+		buf_printf(&M.extra, ",%.*s=\"", (int) (eq - p), p);
+		for (eq++; eq < end; eq++) {
+			if (*eq == '\\' || *eq == '"')
+				buf_putc(&M.extra, '\\');
+			buf_putc(&M.extra, *eq);
+		}
+		buf_putc(&M.extra, '"');
+	}
+}
+
 void
 metrics_init(const char *path, void (*update)(void *), void *arg)
 {
 	static bool registered;
 
+	if (path != NULL && M.path == NULL)
+		extra_labels();
 	M.path = path;
 	M.update = update;
 	M.arg = arg;
@@ -189,8 +242,9 @@ put_family(struct buf *b, size_t first, bool *done)
 		if (done[i] || strcmp(M.m[i]->name, f->name) != 0)
 			continue;
 		done[i] = true;
-		buf_printf(b, PREFIX "%s{command=\"%s\"%s%s} ", f->name, log_progname(),
-				   M.m[i]->labels ? "," : "", M.m[i]->labels ? M.m[i]->labels : "");
+		buf_printf(b, PREFIX "%s{command=\"%s\"%s%s%s} ", f->name, log_progname(),
+				   M.extra.len ? buf_cstr(&M.extra) : "", M.m[i]->labels ? "," : "",
+				   M.m[i]->labels ? M.m[i]->labels : "");
 		put_value(b, M.m[i]);
 		buf_putc(b, '\n');
 	}
@@ -246,6 +300,7 @@ metrics_close(void)
 	free(M.m);
 	free(M.labels);
 	buf_free(&M.text);
+	buf_free(&M.extra);
 	memset(&M, 0, sizeof M);
 }
 

@@ -10,8 +10,10 @@
  * the hot path except metrics_tick(): one coarse clock read.
  *
  * Every series is written as
- *     walpipe_NAME{command="PROG"[,LABELS]} VALUE
- * with one HELP and one TYPE line per NAME.  The file is replaced
+ *     walpipe_NAME{command="PROG"[,EXTRA][,LABELS]} VALUE
+ * with one HELP and one TYPE line per NAME; EXTRA are the labels of
+ * WALPIPE_METRICS_LABELS="k=v,..." (to tell apart two processes of one
+ * command on a host).  The file is replaced
  * atomically (file_replace() in ackfile.h) at most once a second and at
  * exit, so a textfile collector never reads half of it.  A failed write
  * is reported once as a warning and never stops the command.

@@ -98,7 +98,34 @@ main(void)
 	snprintf(path, sizeof path, "%s/m.prom.tmp", dir);
 	ok(access(path, F_OK) != 0, "no temporary file left");
 
+	/* WALPIPE_METRICS_LABELS: extra labels on every series; a bad list is left out. */
 	snprintf(path, sizeof path, "%s/m.prom", dir);
+	setenv("WALPIPE_METRICS_LABELS", "pipeline=s1,note=a\"b", 1);
+	metrics_init(path, NULL, NULL);
+	metrics_counter("records_in_total", NULL, "Records.", &n);
+	metrics_gauge("lag", metrics_labels("topic", "t", NULL), "Lag.");
+	metrics_close();
+	read_back(path, &b);
+	ok(strstr(buf_cstr(&b), "walpipe_records_in_total{command=\"unit-metrics\",pipeline=\"s1\","
+			  "note=\"a\\\"b\"} 10\n") &&
+	   strstr(buf_cstr(&b), "walpipe_lag{command=\"unit-metrics\",pipeline=\"s1\",note=\"a\\\"b\","
+			  "topic=\"t\"} 0\n"), "WALPIPE_METRICS_LABELS on every series");
+	setenv("WALPIPE_METRICS_LABELS", "pipeline=s1,1x=y", 1);
+	metrics_init(path, NULL, NULL);
+	metrics_counter("records_in_total", NULL, "Records.", &n);
+	metrics_close();
+	read_back(path, &b);
+	ok(strstr(buf_cstr(&b), "walpipe_records_in_total{command=\"unit-metrics\"} 10\n") != NULL,
+	   "a bad WALPIPE_METRICS_LABELS is left out");
+	setenv("WALPIPE_METRICS_LABELS", "command=x", 1);
+	metrics_init(path, NULL, NULL);
+	metrics_counter("records_in_total", NULL, "Records.", &n);
+	metrics_close();
+	read_back(path, &b);
+	ok(strstr(buf_cstr(&b), "{command=\"unit-metrics\"} 10\n") != NULL,
+	   "WALPIPE_METRICS_LABELS cannot set command again");
+	unsetenv("WALPIPE_METRICS_LABELS");
+
 	unlink(path);
 	rmdir(dir);
 	buf_free(&b);
