@@ -19,10 +19,10 @@
 #include "envelope.h"
 #include "lineread.h"
 #include "log.h"
+#include "metrics.h"
 #include "opts.h"
 #include "out.h"
 #include "sig.h"
-#include "metrics.h"
 #include "stats.h"
 
 #define DEFAULT_SOURCE_VERSION "2.7.3.Final"
