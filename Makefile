@@ -5,13 +5,14 @@
 #   make demo           run the reference scenario end to end
 #   make bench          run the benchmarks in bench/
 #   make fuzz           run each fuzz target for FUZZ_SECONDS
-#   make install        install binaries and man pages (PREFIX, DESTDIR)
+#   make install        install binaries, man pages, bash completion (PREFIX, DESTDIR)
 #   make SANITIZE=1 check   the same suite under ASan + UBSan
 #   make WERROR=1       warnings are errors (CI and make check)
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 VERSION := 0.1.0
@@ -44,7 +45,7 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DWALPIPE_VERSION='"$(VERSION)"' \
-	-Icommon $(PKG_CFLAGS) $(WFLAGS) $(CFLAGS)
+	-Icommon $(PKG_CFLAGS) $(CPPFLAGS) $(WFLAGS) $(CFLAGS)
 LIBS    = $(PKG_LIBS) -lm
 
 B := build$(if $(SANITIZE),-san)
@@ -142,18 +143,28 @@ fuzz: fuzz-build
 man-lint:
 	@for m in man/man1/*.1 man/man5/*.5 man/man7/*.7; do mandoc -T lint -W warning $$m || exit 1; done
 
+# Every page under man/ (man1, man5, man7...) and the completion once per
+# command name, as bash-completion loads it on first use.
+MANPAGES  := $(wildcard man/man*/*.[1-9])
+COMPLETED := $(COMMANDS) walpipe-ctl
+
 install: all
-	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \
-		"$(DESTDIR)$(MANDIR)/man7"
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(BASHCOMPDIR)"
 	install -m 755 $(COMMANDS:%=bin/%) $(TOOLS) "$(DESTDIR)$(BINDIR)"
-	install -m 644 man/man1/*.1 "$(DESTDIR)$(MANDIR)/man1"
-	install -m 644 man/man5/*.5 "$(DESTDIR)$(MANDIR)/man5"
-	install -m 644 man/man7/*.7 "$(DESTDIR)$(MANDIR)/man7"
+	for m in $(MANPAGES); do \
+		d="$(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m))"; \
+		install -d "$$d" && install -m 644 "$$m" "$$d" || exit 1; \
+	done
+	for c in $(COMPLETED); do \
+		install -m 644 completions/walpipe.bash "$(DESTDIR)$(BASHCOMPDIR)/$$c" || exit 1; \
+	done
 
 uninstall:
 	rm -f $(COMMANDS:%="$(DESTDIR)$(BINDIR)/%") $(TOOLS:scripts/%="$(DESTDIR)$(BINDIR)/%")
-	rm -f $(COMMANDS:%="$(DESTDIR)$(MANDIR)/man1/%.1") $(TOOLS:scripts/%="$(DESTDIR)$(MANDIR)/man1/%.1") \
-		"$(DESTDIR)$(MANDIR)/man5/walpipe-record.5" "$(DESTDIR)$(MANDIR)/man7/walpipe.7"
+	for m in $(MANPAGES); do \
+		rm -f "$(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$m))/$$(basename $$m)"; \
+	done
+	rm -f $(COMPLETED:%="$(DESTDIR)$(BASHCOMPDIR)/%")
 
 clean:
 	rm -rf bin build build-san build-fuzz

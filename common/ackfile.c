@@ -29,18 +29,18 @@ sync_parent_dir(const char *path)
 }
 
 bool
-ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t errsize)
+file_replace(const char *path, const char *data, size_t n)
 {
 	struct buf	tmp = BUF_INIT;
 	int			fd;
+	int			saved;
 
 	buf_printf(&tmp, "%s.tmp", path);
 	fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto fail;
 	if (!writeall(fd, data, n) || fsync(fd) != 0) {
-		int			saved = errno;
-
+		saved = errno;
 		close(fd);
 		errno = saved;
 		goto fail;
@@ -51,9 +51,19 @@ ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t err
 	return true;
 
 fail:
+	saved = errno;
+	buf_free(&tmp);
+	errno = saved;
+	return false;
+}
+
+bool
+ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t errsize)
+{
+	if (file_replace(path, data, n))
+		return true;
 	snprintf(errbuf, errsize, "could not write acknowledgement file \"%s\": %s",
 			 path, strerror(errno));
-	buf_free(&tmp);
 	return false;
 }
 

@@ -20,7 +20,10 @@
 #include "buf.h"
 #include "lsn.h"
 
-/* Replaces path's content atomically; on failure fills errbuf. */
+/* Replaces path's content atomically; false on failure, errno set. */
+bool		file_replace(const char *path, const char *data, size_t n);
+
+/* The same for an acknowledgement file; on failure fills errbuf. */
 bool		ack_write(const char *path, const char *data, size_t n,
 					  char *errbuf, size_t errsize);
 

@@ -65,6 +65,7 @@ hand_out(struct linereader *lr, char *from, size_t n, size_t consumed,
 		 char **line, size_t *len)
 {
 	lr->lineno++;
+	lr->bytes += consumed;
 	lr->start += consumed;
 	lr->scanned = 0;
 	if (n > lr->max_line)

@@ -38,6 +38,7 @@ struct linereader {
 	size_t		scanned;		/* bytes after start known to hold no '\n' */
 	size_t		max_line;
 	uint64_t	lineno;			/* number of the last line returned, from 1 */
+	uint64_t	bytes;			/* bytes of the lines returned, newlines too */
 	bool		eof;
 	bool		skipping;		/* discarding the rest of an over-long line */
 };

@@ -16,6 +16,7 @@ out_init(struct out *o, int fd)
 	o->is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	o->failed = false;
 	o->err = 0;
+	o->lines = o->bytes = 0;
 	o->flush_at = 1 << 16;
 	o->pending = (struct buf) BUF_INIT;
 }
@@ -51,6 +52,7 @@ out_line(struct out *o, const char *p, size_t n)
 	buf_reserve(&o->pending, n + 1);
 	buf_put(&o->pending, p, n);
 	buf_putc(&o->pending, '\n');
+	o->lines++;
 	if (o->pending.len >= o->flush_at)
 		(void) out_flush(o);
 }
@@ -65,6 +67,7 @@ out_flush(struct out *o)
 		o->err = errno;
 		return false;
 	}
+	o->bytes += o->pending.len;
 	buf_reset(&o->pending);
 	if (o->is_file && fsync(o->fd) != 0 && errno != EINVAL) {
 		o->failed = true;

@@ -21,6 +21,8 @@ struct out {
 	bool		is_file;		/* regular file: fsync on flush */
 	bool		failed;			/* a write failed; errno saved in err */
 	int			err;
+	uint64_t	lines;			/* lines queued by out_line(), for metrics */
+	uint64_t	bytes;			/* bytes written by out_flush() */
 	size_t		flush_at;		/* flush automatically past this many bytes */
 	struct buf	pending;
 };

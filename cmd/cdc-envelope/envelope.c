@@ -51,7 +51,9 @@ struct env {
 	bool		have_tx_ts;
 	int64_t		tx_ts_us;		/* commit time of the last transaction */
 	bool		have_prev;
-	uint64_t	prev_commit;	/* ... of the one before: Debezium's lastCommitLsn */
+	uint64_t	prev_commit;
+	uint64_t	nrecords;		/* record lines written, for env_stats() */
+	uint64_t	nskipped;	/* ... of the one before: Debezium's lastCommitLsn */
 	/* transaction metadata */
 	bool		tx_open;
 	struct buf	tx_xid;			/* the open transaction's xid, as written */
@@ -870,6 +872,7 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 	if (e->c->value_schemas)
 		buf_putc(out, '}');
 	PUTL(out, "}\n");
+	e->nrecords++;
 }
 
 void
@@ -930,6 +933,7 @@ record_end(struct env *e, struct buf *out)
 		buf_put(out, e->hdr.data, e->hdr.len);
 	}
 	PUTL(out, "}\n");
+	e->nrecords++;
 }
 
 /* The value of an ExtractNewRecordState (--unwrap) record. */
@@ -1412,8 +1416,10 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 		e->tx_ts_us = ch.ts_us_v;
 		e->have_tx_ts = true;
 		t = table_get(e, ch.schema, ch.table);
-		if (!t->included)
+		if (!t->included) {
+			e->nskipped++;
 			return true;
+		}
 		if (ch.columns_cached != t &&
 			(t->cols_raw == NULL || t->cols_n != ch.columns.n ||
 			 memcmp(t->cols_raw, ch.columns.p, ch.columns.n) != 0)) {
@@ -1423,6 +1429,8 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 				return false;
 			}
 		}
+		if (e->c->skipped & op_bit(ch.op_c))
+			e->nskipped++;
 		ok = (e->c->skipped & op_bit(ch.op_c)) || row_change(e, t, &ch, out);
 	}
 	if (!ok) {
@@ -1437,4 +1445,13 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 		PUTL(out, "}\n");
 	}
 	return true;
+}
+
+void
+env_stats(const struct env *e, struct env_stats *st)
+{
+	st->records = e->nrecords;
+	st->skipped = e->nskipped;
+	st->commit_lsn = e->have_commit ? e->commit : 0;
+	st->commit_ts_us = e->have_tx_ts ? e->tx_ts_us : 0;
 }

@@ -73,6 +73,15 @@ bool		env_line(struct env *e, const char *line, size_t n, struct buf *out,
 /* End of input: appends what is still pending (a transaction's END). */
 void		env_end(struct env *e, struct buf *out);
 
+/* What env_line() has done so far, for the metrics. */
+struct env_stats {
+	uint64_t	records;		/* record lines written */
+	uint64_t	skipped;		/* changes left out: skipped operation, table not included */
+	uint64_t	commit_lsn;		/* of the last transaction seen, 0 if none */
+	int64_t		commit_ts_us;	/* its commit time, 0 if none */
+};
+void		env_stats(const struct env *e, struct env_stats *st);
+
 /* Parsers for option values; false with a message in err. */
 bool		conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize);
 bool		conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsize);

@@ -19,9 +19,11 @@
 #include "envelope.h"
 #include "lineread.h"
 #include "log.h"
+#include "metrics.h"
 #include "opts.h"
 #include "out.h"
 #include "sig.h"
+#include "stats.h"
 
 #define DEFAULT_SOURCE_VERSION "2.7.3.Final"
 #define DEFAULT_SKIPPED "t"
@@ -74,6 +76,7 @@ usage(void)
 		   "      --unwrap                 the new row state only (ExtractNewRecordState)\n"
 		   "      --unwrap-delete=MODE     with --unwrap: drop|tombstone|rewrite (default drop)\n\n"
 		   "Other:\n"
+		   "      --metrics-file=FILE      write metrics to FILE (Prometheus text) every second\n"
 		   "  -v, --verbose                more messages on stderr\n"
 		   "  -h, --help                   show this help, then exit\n"
 		   "  -V, --version                output version information, then exit\n",
@@ -141,7 +144,7 @@ resolve(const struct flags *f, struct env_conf *c, struct connector_conf *ccp)
 
 /* Reads change lines until EOF or a signal; returns the exit status. */
 static int
-envelope_run(struct env *e, struct out *o)
+envelope_run(struct env *e, struct out *o, const char *metrics_file)
 {
 	struct linereader lr;
 	char		err[512];
@@ -150,9 +153,11 @@ envelope_run(struct env *e, struct out *o)
 	int			status = 0;
 
 	lr_init(&lr, STDIN_FILENO, 0);
+	env_metrics(metrics_file, e, &lr, o);
 	for (;;) {
 		enum lr_status st;
 
+		metrics_tick();
 		/* Flush before a read that may block: the batch read so far is out. */
 		if (!lr_has_line(&lr) && !out_flush(o))
 			break;
@@ -191,6 +196,7 @@ envelope_run(struct env *e, struct out *o)
 	if (status == 0)
 		log_info("%llu change lines read%s", (unsigned long long) lr.lineno,
 				 sig_stop ? ", stopped by a signal" : "");
+	metrics_close();
 	lr_free(&lr);
 	return status;
 }
@@ -201,7 +207,7 @@ main(int argc, char **argv)
 	enum {
 		OPT_SKIPPED = 256, OPT_NO_TOMBSTONES, OPT_NO_SCHEMAS, OPT_TX, OPT_DECIMAL,
 		OPT_TIME, OPT_TOPIC_TEMPLATE, OPT_SOURCE_VERSION, OPT_UNWRAP, OPT_UNWRAP_DELETE,
-		OPT_COMMENTS
+		OPT_COMMENTS, OPT_METRICS_FILE
 	};
 	static const struct option long_options[] = {
 		/* connector settings */
@@ -222,6 +228,7 @@ main(int argc, char **argv)
 		{"unwrap", no_argument, NULL, OPT_UNWRAP},
 		{"unwrap-delete", required_argument, NULL, OPT_UNWRAP_DELETE},
 		/* general */
+		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -233,6 +240,7 @@ main(int argc, char **argv)
 	struct connector_conf cc = {0};
 	struct out	o;
 	struct env *e;
+	const char *metrics_file = NULL;
 	int			ch,
 				status;
 
@@ -256,6 +264,7 @@ main(int argc, char **argv)
 			case OPT_UNWRAP_DELETE:
 				conf.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);
 				break;
+			case OPT_METRICS_FILE: metrics_file = optarg; break;
 			case 'v': log_set_level(LOG_INFO); break;
 			case 'h': usage(); return 0;
 			case 'V': opt_version();
@@ -269,7 +278,7 @@ main(int argc, char **argv)
 	out_init(&o, STDOUT_FILENO);
 	o.flush_at = 1 << 20;
 	e = env_new(&conf);
-	status = envelope_run(e, &o);
+	status = envelope_run(e, &o, metrics_file);
 	env_free(e);
 	out_free(&o);
 	env_conf_free(&conf);

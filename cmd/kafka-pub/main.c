@@ -26,7 +26,7 @@
 enum {
 	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_MAX_LINE,
 	OPT_CREATE, OPT_DELETE, OPT_PARTITIONS, OPT_REPLICATION, OPT_TOPIC_CONFIG,
-	OPT_MOCK_ERRORS
+	OPT_MOCK_ERRORS, OPT_METRICS_FILE
 };
 
 static int	connect_timeout = 30;
@@ -61,6 +61,7 @@ usage(const struct pub *p)
 		   "      --topic-config=K=V        a topic config, e.g. cleanup.policy=compact\n"
 		   "      --delete-topic=NAME       delete topic NAME, then exit\n\n"
 		   "Other:\n"
+		   "      --metrics-file=FILE       write metrics to FILE (Prometheus text) every second\n"
 		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
 		   "  -h, --help                    show this help, then exit\n"
 		   "  -V, --version                 output version information, then exit\n",
@@ -128,6 +129,7 @@ main(int argc, char **argv)
 		{"topic-config", required_argument, NULL, OPT_TOPIC_CONFIG},
 		{"delete-topic", required_argument, NULL, OPT_DELETE},
 		{"mock-errors", required_argument, NULL, OPT_MOCK_ERRORS},
+		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -195,6 +197,9 @@ main(int argc, char **argv)
 				break;
 			case OPT_MOCK_ERRORS:
 				mock_errors = optarg;
+				break;
+			case OPT_METRICS_FILE:
+				p.metrics_file = optarg;
 				break;
 			case 'v':
 				log_set_verbosity(++verbose);

@@ -20,6 +20,7 @@
 #include "kafkautil.h"
 #include "lineread.h"
 #include "log.h"
+#include "metrics.h"
 #include "record.h"
 #include "sig.h"
 
@@ -48,9 +49,12 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 			p->status = kafka_err_status(err);
 		}
 		track_done(&p->track, seq, false);
+		p->failed++;
 		return;
 	}
 	track_done(&p->track, seq, true);
+	p->delivered++;
+	p->delivered_bytes += m->len + m->key_len;
 }
 
 void
@@ -263,6 +267,7 @@ wait_input(struct pub *p)
 
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
+	metrics_tick();
 	while ((rc = poll(&pfd, 1, 0)) == 0 && rd_kafka_outq_len(p->rk) > 0 && !sig_stop &&
 		   kafka_now_ms() < until) {
 		rd_kafka_flush(p->rk, PUB_NUDGE_MS);
@@ -279,17 +284,16 @@ wait_input(struct pub *p)
 static void
 read_loop(struct pub *p)
 {
-	struct linereader lr;
+	struct linereader *lr = &p->lr;
 	char	   *line;
 	size_t		len;
 
-	lr_init(&lr, 0, p->max_line);
 	while (!sig_stop && p->status == 0) {
 		enum lr_status st;
 
-		if (!lr_has_line(&lr) && !wait_input(p))
+		if (!lr_has_line(lr) && !wait_input(p))
 			continue;
-		st = lr_next(&lr, &line, &len);
+		st = lr_next(lr, &line, &len);
 		if (st == LR_AGAIN)
 			continue;
 		if (st == LR_EOF)
@@ -297,16 +301,17 @@ read_loop(struct pub *p)
 		if (st != LR_LINE) {
 			char		msg[256];
 
-			p->status = lr_failure(&lr, st, msg, sizeof msg);
+			p->status = lr_failure(lr, st, msg, sizeof msg);
 			log_error("%s", msg);
 			break;
 		}
-		if (!produce_line(p, line, len, lr.lineno))
+		if (!produce_line(p, line, len, lr->lineno))
 			break;
-		if ((p->produced & 1023) == 0)
+		if ((p->produced & 1023) == 0) {
 			ack_maybe_write(p, false);
+			metrics_tick();
+		}
 	}
-	lr_free(&lr);
 }
 
 int
@@ -319,6 +324,8 @@ pub_run(struct pub *p)
 	 */
 	(void) fcntl(0, F_SETPIPE_SZ, PUB_PIPE_SIZE);
 	track_init(&p->track);
+	lr_init(&p->lr, 0, p->max_line);
+	pub_metrics(p);
 	p->ack_at_ms = kafka_now_ms();
 	read_loop(p);
 	if (sig_stop)
@@ -328,6 +335,7 @@ pub_run(struct pub *p)
 	while (rd_kafka_outq_len(p->rk) > 0) {
 		rd_kafka_flush(p->rk, 100);
 		ack_maybe_write(p, false);
+		metrics_tick();
 	}
 	ack_maybe_write(p, true);
 	if (p->status == 0 && track_inflight(&p->track) > 0) {
@@ -336,6 +344,8 @@ pub_run(struct pub *p)
 		p->status = EX_SOFTWARE;
 	}
 	log_info("%llu records delivered", (unsigned long long) p->track.low);
+	metrics_close();
+	lr_free(&p->lr);
 	return p->status;
 }
 

@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
+#include "lineread.h"
 #include "track.h"
 
 /* Records produced between two serves of delivery reports (a power of 2). */
@@ -39,8 +40,10 @@ struct pub {
 	const char *ack_file;
 	int			ack_interval_ms;
 	size_t		max_line;
+	const char *metrics_file;	/* --metrics-file, or NULL */
 
 	/* State. */
+	struct linereader lr;
 	rd_kafka_t *rk;
 	struct track track;
 	struct topic_cache *topics;
@@ -54,6 +57,10 @@ struct pub {
 	int64_t		ack_at_ms;		/* time of the last ack file write */
 	int			status;			/* first failure's exit status, or 0 */
 	uint64_t	produced;
+	/* Delivery reports, for the metrics (stats.c). */
+	uint64_t	delivered;
+	uint64_t	delivered_bytes;	/* their keys and values */
+	uint64_t	failed;
 };
 
 /* Sets the delivery report callback on conf; p is its opaque. */
@@ -67,6 +74,9 @@ void		pub_conf(struct pub *p, rd_kafka_conf_t *conf);
 int			pub_run(struct pub *p);
 
 void		pub_free(struct pub *p);
+
+/* Turns on the metrics of --metrics-file (stats.c). */
+void		pub_metrics(struct pub *p);
 
 /* Topic administration (admin.c); return an exit status. */
 int			admin_create_topic(rd_kafka_t *rk, const char *name, int partitions,

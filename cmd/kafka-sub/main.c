@@ -23,7 +23,7 @@
 
 enum {
 	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_COMMIT_INTERVAL, OPT_CONNECT_TIMEOUT,
-	OPT_BINARY, OPT_PRETTY, OPT_LAG
+	OPT_BINARY, OPT_PRETTY, OPT_LAG, OPT_METRICS_FILE, OPT_PROGRESS
 };
 
 static const char *offset_arg = NULL;
@@ -63,11 +63,16 @@ usage(const struct sub *s)
 		   "  -L, --list                    list brokers, topics and partitions\n"
 		   "      --lag                     committed offset, end offset and lag per partition\n"
 		   "  -J, --json                    -L and --lag as JSON\n\n"
+		   "Monitoring:\n"
+		   "      --metrics-file=FILE       write metrics to FILE (Prometheus text) every second\n"
+		   "      --progress=SECONDS        catch-up progress on stderr every SECONDS when it\n"
+		   "                                is not a terminal, 0 for none (default %g)\n\n"
 		   "Other:\n"
 		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
 		   "  -h, --help                    show this help, then exit\n"
 		   "  -V, --version                 output version information, then exit\n",
-		   s->timeout_ms / 1000, s->ack_interval_ms, s->commit_interval_ms);
+		   s->timeout_ms / 1000, s->ack_interval_ms, s->commit_interval_ms,
+		   PROGRESS_DEFAULT_INTERVAL);
 }
 
 /* Consumer defaults: nothing is committed or stored behind our back. */
@@ -156,6 +161,8 @@ main(int argc, char **argv)
 		{"pretty", no_argument, NULL, OPT_PRETTY},
 		{"list", no_argument, NULL, 'L'},
 		{"lag", no_argument, NULL, OPT_LAG},
+		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+		{"progress", required_argument, NULL, OPT_PROGRESS},
 		{"json", no_argument, NULL, 'J'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -164,7 +171,7 @@ main(int argc, char **argv)
 	};
 	static const char *const binary_choices[] = {"text", "base64", NULL};
 	struct sub	s = {.partition = -1, .start_ms = -1, .count = -1, .ack_interval_ms = 100,
-	.commit_interval_ms = 1000, .timeout_ms = 30000};
+	.commit_interval_ms = 1000, .timeout_ms = 30000, .progress = PROGRESS_DEFAULT_INTERVAL};
 	rd_kafka_conf_t *conf;
 	char		errbuf[512];
 	bool		list = false,
@@ -227,6 +234,12 @@ main(int argc, char **argv)
 				break;
 			case OPT_LAG:
 				lag = true;
+				break;
+			case OPT_METRICS_FILE:
+				s.metrics_file = optarg;
+				break;
+			case OPT_PROGRESS:
+				s.progress = opt_double("--progress", optarg, 0, 86400);
 				break;
 			case 'J':
 				json = true;

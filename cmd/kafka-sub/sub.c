@@ -46,6 +46,7 @@ part_get(struct sub *s, const char *topic, int32_t partition, bool create)
 	p->written = p->flushed = p->committed = -1;
 	p->assigned = p->eof = p->fresh = false;
 	p->head = (struct buf) BUF_INIT;
+	p->lag_gauge = p->pos_gauge = NULL;
 	format_head(&p->head, topic, partition);
 	return s->last = p;
 }
@@ -345,6 +346,7 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 	p->eof = false;
 	p->fresh = true;
 	s->consumed++;
+	s->bytes_in += m->len + m->key_len;
 }
 
 static bool
@@ -542,6 +544,7 @@ consume_loop(struct sub *s)
 			behind = s->drained ? lagging(s) : NULL;
 			s->drained = false;
 			msgs[0] = rd_kafka_consumer_poll(s->rk, behind ? WAKE_AFTER_MS : 100);
+			sub_watch(s);
 			if (msgs[0] == NULL) {
 				if (behind)
 					wake_fetcher(s, behind);
@@ -554,6 +557,7 @@ consume_loop(struct sub *s)
 		if (s->out.pending.len >= (1 << 16) && !flush_output(s))
 			break;
 		periodic(s);
+		sub_watch(s);
 	}
 	rd_kafka_queue_destroy(q);
 }
@@ -569,10 +573,12 @@ sub_run(struct sub *s)
 	status = s->group ? subscribe(s) : assign_all(s);
 	if (status)
 		return status;
+	sub_metrics(s);
 	consume_loop(s);
 	if (flush_output(s))
 		log_info("%lld records written", (long long) s->consumed);
 	commit_safe(s, NULL, true);
+	sub_watch_end(s);
 	return s->status;
 }
 

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "out.h"
+#include "progress.h"
 
 /*
  * One partition this consumer reads.  Offsets are "next to read":
@@ -29,6 +30,8 @@ struct part {
 	bool		eof;
 	bool		fresh;			/* written to since the last caught_up() */
 	struct buf	head;			/* format_head() of topic and partition */
+	double	   *lag_gauge;		/* its metrics (stats.c), once registered */
+	double	   *pos_gauge;
 };
 
 struct sub {
@@ -47,6 +50,8 @@ struct sub {
 	int			ack_interval_ms;
 	int			commit_interval_ms;
 	int			timeout_ms;		/* --connect-timeout */
+	const char *metrics_file;	/* --metrics-file, or NULL */
+	double		progress;		/* --progress seconds, 0: none */
 
 	/* State. */
 	rd_kafka_t *rk;
@@ -64,6 +69,8 @@ struct sub {
 	bool		cooperative;
 	bool		drained;		/* records taken since the last idle wait */
 	int			status;
+	uint64_t	bytes_in;		/* keys and values consumed */
+	struct progress catchup;
 };
 
 /* Sets the rebalance callback on conf (group mode); s is its opaque. */
@@ -73,6 +80,15 @@ void		sub_conf(struct sub *s, rd_kafka_conf_t *conf);
 int			sub_run(struct sub *s);
 
 void		sub_free(struct sub *s);
+
+/*
+ * stats.c: sub_metrics() turns on the metrics of --metrics-file and the
+ * catch-up progress; sub_watch(), called from the loop, writes both when
+ * due; sub_watch_end() ends them.
+ */
+void		sub_metrics(struct sub *s);
+void		sub_watch(struct sub *s);
+void		sub_watch_end(struct sub *s);
 
 /* meta.c: -L and --lag; return an exit status. */
 int			meta_list(rd_kafka_t *rk, char **topics, int ntopics, bool json, int timeout_ms);

@@ -27,6 +27,7 @@
 #include "ackfile.h"
 #include "lineread.h"
 #include "log.h"
+#include "metrics.h"
 #include "opts.h"
 #include "out.h"
 #include "pgapply.h"
@@ -78,6 +79,7 @@ struct source {
 	bool		has_batch;		/* what the open batch brings */
 	int64_t		batch;
 	struct pos	batch_pos;
+	double	   *gauge;			/* its metric, once registered */
 };
 
 struct ctx {
@@ -86,6 +88,7 @@ struct ctx {
 	const char *ack_file;
 	const char *offsets_table;
 	const char *dead_letter;
+	const char *metrics_file;
 	bool		skip_errors;
 	long		flush_interval_ms;
 	long		ack_interval_ms;
@@ -141,6 +144,7 @@ usage(void)
 		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
 		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n\n"
 		   "Other:\n"
+		   "      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
@@ -818,6 +822,46 @@ batch_due(struct ctx *c)
 }
 
 /* The main loop: returns the exit status. */
+/* Gauges of --metrics-file: each source's applied position. */
+static void
+metrics_update(void *arg)
+{
+	struct ctx *c = arg;
+	char		num[16];
+	int			i;
+
+	for (i = 0; i < c->nsources; i++) {
+		struct source *src = &c->sources[i];
+
+		if (src->gauge == NULL && src->topic) {
+			snprintf(num, sizeof num, "%d", (int) src->partition);
+			src->gauge = metrics_gauge("applied_offset", metrics_labels("topic", src->topic,
+									   "partition", num, NULL),
+									   "Next Kafka offset after the records applied.");
+		} else if (src->gauge == NULL)
+			src->gauge = metrics_gauge("last_position_lsn", NULL,
+									   METRICS_HELP_POSITION);
+		if (src->has_applied)
+			*src->gauge = src->topic ? (double) src->applied + 1 : (double) src->applied_pos.commit_lsn;
+	}
+}
+
+/* Turns on --metrics-file (metrics.h); lr outlives metrics_close(). */
+static void
+apply_metrics(struct ctx *c, const struct linereader *lr)
+{
+	metrics_init(c->metrics_file, metrics_update, c);
+	if (!metrics_enabled())
+		return;
+	metrics_counter("records_in_total", NULL, METRICS_HELP_RECORDS_IN, &lr->lineno);
+	metrics_counter("bytes_in_total", NULL, METRICS_HELP_BYTES_IN, &lr->bytes);
+	metrics_counter("records_out_total", NULL, METRICS_HELP_RECORDS_OUT, &c->applied);
+	metrics_counter("duplicates_total", NULL, "Records skipped as applied before.", &c->skipped);
+	metrics_counter("rejected_total", NULL,
+					"Records that could not be applied, set aside by --errors=skip "
+					"(to the --dead-letter file if given).", &c->rejected);
+}
+
 static int
 apply_run(struct ctx *c)
 {
@@ -827,9 +871,11 @@ apply_run(struct ctx *c)
 	int			status = 0;
 
 	lr_init(&lr, 0, 0);
+	apply_metrics(c, &lr);
 	while (!sig_stop) {
 		enum lr_status st;
 
+		metrics_tick();
 		if (batch_due(c))
 			flush(c, false);
 		/*
@@ -876,6 +922,7 @@ apply_run(struct ctx *c)
 	if (status == 0 || status == EX_TEMPFAIL)
 		flush(c, true);
 	finish_inflight(c);
+	metrics_close();
 	lr_free(&lr);
 	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied, rejected %" PRIu64,
 			 c->applied, c->skipped, c->rejected);
@@ -927,6 +974,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{"offsets-table", required_argument, NULL, 8},
 		{"errors", required_argument, NULL, 9},
 		{"dead-letter", required_argument, NULL, 10},
+		{"metrics-file", required_argument, NULL, 12},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -976,6 +1024,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case 8: c->offsets_table = optarg; break;
 			case 9: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
 			case 10: c->dead_letter = optarg; break;
+			case 12: c->metrics_file = optarg; break;
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
 			case 'V': opt_version();

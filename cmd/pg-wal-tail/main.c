@@ -12,7 +12,9 @@
 #include <sysexits.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "opts.h"
+#include "progress.h"
 #include "sig.h"
 #include "tail.h"
 
@@ -54,12 +56,16 @@ usage(void)
 		   "      --heartbeat-message    also write a heartbeat message into the WAL\n"
 		   "      --retries=N            reconnect attempts after a lost connection (default %d)\n"
 		   "      --fetch-size=ROWS      snapshot rows per FETCH (default %d)\n"
+		   "\nMonitoring:\n"
+		   "      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
+		   "      --progress=SECONDS     snapshot progress on stderr every SECONDS when it is\n"
+		   "                             not a terminal, 0 for none (default %g)\n"
 		   "\nOther:\n"
 		   "  -v, --verbose              report progress on stderr\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
 		   (long long) (DEFAULT_STATUS_INTERVAL_US / 1000000), DEFAULT_RETRIES,
-		   DEFAULT_FETCH_SIZE);
+		   DEFAULT_FETCH_SIZE, PROGRESS_DEFAULT_INTERVAL);
 }
 
 static uint64_t
@@ -76,7 +82,7 @@ parse_lsn(const char *option, const char *value)
 enum {
 	OPT_CREATE_SLOT = 256, OPT_TEMPORARY_SLOT, OPT_DROP_SLOT, OPT_SNAPSHOT,
 	OPT_START_LSN, OPT_END_LSN, OPT_ACK_FILE, OPT_HEARTBEAT, OPT_HEARTBEAT_MESSAGE,
-	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING
+	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING, OPT_METRICS_FILE, OPT_PROGRESS
 };
 
 static void
@@ -101,6 +107,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"retries", required_argument, NULL, OPT_RETRIES},
 		{"fetch-size", required_argument, NULL, OPT_FETCH_SIZE},
 		{"streaming", no_argument, NULL, OPT_STREAMING},
+		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+		{"progress", required_argument, NULL, OPT_PROGRESS},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -148,6 +156,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 			case OPT_FETCH_SIZE:
 				o->fetch_size = (int) opt_int("--fetch-size", optarg, 1, 1000000);
 				break;
+			case OPT_METRICS_FILE: o->metrics_file = optarg; break;
+			case OPT_PROGRESS: o->progress = opt_double("--progress", optarg, 0, 86400); break;
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
 			case 'V': opt_version();
@@ -185,10 +195,12 @@ main(int argc, char **argv)
 	o.heartbeat_us = -1;
 	o.retries = DEFAULT_RETRIES;
 	o.fetch_size = DEFAULT_FETCH_SIZE;
+	o.progress = PROGRESS_DEFAULT_INTERVAL;
 	parse_args(argc, argv, &o);
 
 	sig_setup();
 	tail_init(&t, &o);
+	tail_metrics(&t);
 	tail_connect(&t);
 	if (o.drop_slot) {
 		tail_drop_slot(&t);
@@ -198,6 +210,7 @@ main(int argc, char **argv)
 		tail_snapshot(&t);
 		status = o.snapshot == SNAP_ONLY ? 0 : tail_stream(&t);
 	}
+	metrics_close();
 	tail_close(&t);
 	free(o.tables);
 	tail_opts_free_connector();

@@ -40,6 +40,8 @@
 
 #include "catalog.h"
 #include "log.h"
+#include "metrics.h"
+#include "progress.h"
 #include "sig.h"
 
 #define ATTEMPT_EPOCH INT64_C(1577836800)	/* 2020-01-01 00:00:00 UTC */
@@ -145,7 +147,7 @@ build_select(struct tail *t, const struct rel *r, char relkind, struct buf *sql)
 /* Reads one table through the cursor; rows go out one behind. */
 static void
 snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkind,
-			   struct held *h)
+			   struct held *h, struct progress *pr)
 {
 	char		err[1024];
 	char		state[6];
@@ -195,7 +197,10 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 			h->have = true;
 			first_in_table = false;
 		}
+		t->snap_rows += (uint64_t) PQntuples(res);
 		PQclear(res);
+		metrics_tick();
+		progress_report(pr, "snapshot", t->snap_rows, t->snap_total, "rows");
 		if (t->out.failed)
 			break;
 		if (sig_stop)
@@ -211,7 +216,7 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 }
 
 static const char tables_sql[] =
-	"SELECT c.oid, c.relkind FROM pg_catalog.pg_publication_tables pt"
+	"SELECT c.oid, c.relkind, c.reltuples FROM pg_catalog.pg_publication_tables pt"
 	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
 	" WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename";
@@ -298,6 +303,25 @@ snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
 	buf_free(&sql);
 }
 
+/*
+ * The tables' rows as pg_class.reltuples estimates them (column 2), or -1
+ * when no table has been analyzed (reltuples -1) or counted (0).
+ */
+static double
+estimate_rows(const PGresult *tables)
+{
+	double		total = 0;
+	double		r;
+	int			i;
+
+	for (i = 0; i < PQntuples(tables); i++) {
+		r = strtod(PQgetvalue(tables, i, 2), NULL);
+		if (r > 0)
+			total += r;
+	}
+	return total > 0 ? total : -1;
+}
+
 void
 tail_snapshot(struct tail *t)
 {
@@ -305,18 +329,22 @@ tail_snapshot(struct tail *t)
 	struct change_hdr hdr;
 	const char *params[1] = {t->o->publication};
 	PGresult   *tables;
+	struct progress pr;
 	int			i;
 
 	if (!t->redo_snapshot && (!t->slot_created || t->snapshot_name[0] == '\0'))
 		return;
 	snapshot_begin(t, &hdr, &h);
 	tables = PQexecParams(t->sql, tables_sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 2)
+	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 3)
 		snap_fail(t, tables, "could not list the publication's tables");
+	t->snap_total = estimate_rows(tables);
+	progress_start(&pr, t->o->progress, 0);
 	for (i = 0; i < PQntuples(tables) && !t->out.failed; i++)
 		snapshot_table(t, &hdr, (uint32_t) strtoul(PQgetvalue(tables, i, 0), NULL, 10),
-					   PQgetvalue(tables, i, 1)[0], &h);
+					   PQgetvalue(tables, i, 1)[0], &h, &pr);
 	PQclear(tables);
+	progress_end(&pr, "snapshot", t->snap_rows, t->snap_total, "rows");
 	emit_held(t, &h, true);
 	PQclear(snap_exec(t, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot"));
 	if (!out_flush(&t->out))

@@ -21,6 +21,7 @@
 #include "ackfile.h"
 #include "catalog.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgutil.h"
 #include "sig.h"
 
@@ -634,6 +635,8 @@ on_copydata(struct tail *t, const unsigned char *p, size_t n)
 	if (p[0] == 'k')
 		return on_keepalive(t, p, n);
 	if (p[0] == 'w') {
+		t->wal_msgs++;
+		t->wal_bytes += n;
 		on_xlogdata(t, p, n);
 		return STEP_OK;
 	}
@@ -654,6 +657,7 @@ receive(struct tail *t)
 	while (!sig_stop && !t->done) {
 		int64_t		now = now_us();
 
+		metrics_tick();
 		if (now - t->last_status_us >= t->o->status_interval_us) {
 			update_confirm(t);
 			if (!send_status(t, false))

@@ -51,6 +51,8 @@ struct tail_opts {
 	int64_t		heartbeat_us;	/* 0: off */
 	int			retries;
 	int			fetch_size;
+	const char *metrics_file;	/* NULL: no metrics */
+	double		progress;		/* seconds between progress lines; 0: none */
 };
 
 struct tail {
@@ -92,6 +94,11 @@ struct tail {
 	struct spill *stream;		/* the one being received */
 	struct spill *spills;		/* every open one */
 	struct buf	replay;
+	/* Counted for the metrics (stats.c). */
+	uint64_t	wal_msgs;		/* XLogData messages received */
+	uint64_t	wal_bytes;
+	uint64_t	snap_rows;		/* snapshot rows read so far */
+	double		snap_total;		/* the tables' estimated rows, or -1 */
 };
 
 /* Fills what the command line left unset from a connector JSON file. */
@@ -111,6 +118,9 @@ enum snap_state snapshot_state(struct tail *t, uint64_t confirmed);
 bool		tail_read_ack(struct tail *t, struct pos *pos);
 int			tail_stream(struct tail *t);
 void		tail_close(struct tail *t);
+
+/* Turns on the metrics of --metrics-file (stats.c). */
+void		tail_metrics(struct tail *t);
 
 /* Sets DateStyle, TimeZone... for the change lines' value formats. */
 bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
