@@ -4,11 +4,13 @@
 #include "connector.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -239,4 +241,162 @@ connector_conninfo(const struct connector *c, struct buf *out)
 	}
 	buf_cstr(out);
 	return out->len > 0;
+}
+
+const struct connector_key connector_keys[] = {
+	/* the connection, slot and publication: pg-wal-tail */
+	{"database.hostname", CONN_WAL_TAIL},
+	{"database.port", CONN_WAL_TAIL},
+	{"database.user", CONN_WAL_TAIL},
+	{"database.password", CONN_WAL_TAIL},
+	{"database.dbname", CONN_WAL_TAIL | CONN_ENVELOPE},
+	{"plugin.name", CONN_WAL_TAIL},
+	{"slot.name", CONN_WAL_TAIL},
+	{"publication.name", CONN_WAL_TAIL},
+	{"publication.autocreate.mode", CONN_WAL_TAIL},
+	{"snapshot.mode", CONN_WAL_TAIL},
+	{"heartbeat.interval.ms", CONN_WAL_TAIL},
+	{"status.update.interval.ms", CONN_WAL_TAIL},
+	/* which changes and columns, and how they look: cdc-envelope */
+	{"topic.prefix", CONN_ENVELOPE},
+	{"table.include.list", CONN_WAL_TAIL | CONN_ENVELOPE},
+	{"table.exclude.list", CONN_ENVELOPE},
+	{"schema.include.list", CONN_ENVELOPE},
+	{"schema.exclude.list", CONN_ENVELOPE},
+	{"column.include.list", CONN_ENVELOPE},
+	{"column.exclude.list", CONN_ENVELOPE},
+	{"column.mask.with.*.chars", CONN_ENVELOPE},
+	{"column.mask.hash.*.with.salt.*", CONN_ENVELOPE},
+	{"column.truncate.to.*.chars", CONN_ENVELOPE},
+	{"message.key.columns", CONN_ENVELOPE},
+	{"skipped.operations", CONN_ENVELOPE},
+	{"tombstones.on.delete", CONN_ENVELOPE},
+	{"decimal.handling.mode", CONN_ENVELOPE},
+	{"time.precision.mode", CONN_ENVELOPE},
+	{"interval.handling.mode", CONN_ENVELOPE},
+	{"binary.handling.mode", CONN_ENVELOPE},
+	{"hstore.handling.mode", CONN_ENVELOPE},
+	{"money.fraction.digits", CONN_ENVELOPE},
+	{"provide.transaction.metadata", CONN_ENVELOPE},
+	{"include.schema.comments", CONN_ENVELOPE},
+	{"key.converter", CONN_ENVELOPE},
+	{"value.converter", CONN_ENVELOPE},
+	{"key.converter.schemas.enable", CONN_ENVELOPE},
+	{"value.converter.schemas.enable", CONN_ENVELOPE},
+	{"transforms", CONN_ENVELOPE},
+	{"transforms.*.type", CONN_ENVELOPE},
+	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE},
+	/* the JDBC sink: pg-apply */
+	{"connection.url", CONN_APPLY},
+	{"connection.username", CONN_APPLY},
+	{"connection.user", CONN_APPLY},
+	{"connection.password", CONN_APPLY},
+	{"table.name.format", CONN_APPLY},
+	{"collection.name.format", CONN_APPLY},
+	{"insert.mode", CONN_APPLY},
+	{"primary.key.mode", CONN_APPLY},
+	{"primary.key.fields", CONN_APPLY},
+	{"schema.evolution", CONN_APPLY},
+	{"delete.enabled", CONN_APPLY},
+	{"truncate.enabled", CONN_APPLY},
+	{"auto.create", CONN_APPLY},
+	{"batch.size", CONN_APPLY},
+	{"field.include.list", CONN_APPLY},
+	{"field.exclude.list", CONN_APPLY},
+	{"quote.identifiers", CONN_APPLY},
+	{"database.time_zone", CONN_APPLY},
+	/* Kafka Connect's own settings */
+	{"name", CONN_CONNECT},
+	{"connector.class", CONN_CONNECT},
+	{"tasks.max", CONN_CONNECT},
+	{"topics", CONN_CONNECT},
+	{"topics.regex", CONN_CONNECT},
+	{"key.converter.*", CONN_CONNECT},
+	{"value.converter.*", CONN_CONNECT},
+	{"header.converter", CONN_CONNECT},
+	{"config.action.reload", CONN_CONNECT},
+	{"schema.history.internal.*", CONN_CONNECT},
+	{"offset.*", CONN_CONNECT},
+	{"errors.log.enable", CONN_CONNECT},
+	{"errors.log.include.messages", CONN_CONNECT},
+	{"errors.retry.timeout", CONN_CONNECT},
+	{"errors.retry.delay.max.ms", CONN_CONNECT},
+	{"topic.creation.*", CONN_CONNECT},
+	{"producer.override.*", CONN_CONNECT},
+	{"consumer.override.*", CONN_CONNECT},
+	/* known and refused: they would change what is written */
+	{"column.propagate.source.type", 0},
+	{"datatype.propagate.source.type", 0},
+	{"converters", 0},
+	{"errors.tolerance", 0},
+	{"errors.deadletterqueue.*", 0},
+	{"event.processing.failure.handling.mode", 0},
+	{"message.prefix.include.list", 0},
+	{"message.prefix.exclude.list", 0},
+	{"signal.data.collection", 0},
+	{"snapshot.select.statement.overrides", 0},
+	{"transforms.*", 0},
+	{"predicates", 0},
+	{NULL, 0}
+};
+
+static const struct connector_key *
+key_entry(const char *key)
+{
+	const struct connector_key *k;
+
+	for (k = connector_keys; k->pattern; k++)
+		if (fnmatch(k->pattern, key, 0) == 0)
+			return k;
+	return NULL;
+}
+
+const char *
+connector_key_status(const struct connector_key *k, unsigned command)
+{
+	if (k->by & CONN_CONNECT)
+		return "Connect";
+	if (k->by & command)
+		return "yes";
+	if ((command & CONN_SOURCE) && (k->by & CONN_WAL_TAIL))
+		return "pg-wal-tail";
+	if ((command & CONN_SOURCE) && (k->by & CONN_ENVELOPE))
+		return "cdc-envelope";
+	return "refused";
+}
+
+int
+connector_open(const char *path, unsigned command, struct connector *c,
+			   char *errbuf, size_t errsize)
+{
+	size_t		i;
+
+	errno = 0;
+	if (!connector_load(path, c, errbuf, errsize))
+		return errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG;
+	for (i = 0; i < c->n; i++) {
+		const struct connector_key *k = key_entry(c->keys[i]);
+
+		if (k == NULL || strcmp(connector_key_status(k, command), "refused") == 0) {
+			snprintf(errbuf, errsize, "%s: connector setting \"%s\" is not supported",
+					 path, c->keys[i]);
+			connector_free(c);
+			return EX_CONFIG;
+		}
+	}
+	return 0;
+}
+
+bool
+connector_bool(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
+{
+	if (strcasecmp(v, "true") == 0)
+		*out = true;
+	else if (strcasecmp(v, "false") == 0)
+		*out = false;
+	else {
+		snprintf(errbuf, errsize, "connector setting %s: \"%s\" is not true or false", key, v);
+		return false;
+	}
+	return true;
 }

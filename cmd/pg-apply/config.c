@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 static bool
 bool_value(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
@@ -105,7 +106,7 @@ bad:
 }
 
 bool
-config_load(const char *path, struct settings *s, char *errbuf, size_t errsize)
+config_load(const char *path, struct settings *s, int *status, char *errbuf, size_t errsize)
 {
 	static const char *const keys[] = {
 		"table.name.format", "collection.name.format", "insert.mode",
@@ -117,8 +118,9 @@ config_load(const char *path, struct settings *s, char *errbuf, size_t errsize)
 	bool		ok = true;
 	int			i;
 
-	if (!connector_load(path, &conn, errbuf, errsize))
+	if ((*status = connector_open(path, CONN_APPLY, &conn, errbuf, errsize)) != 0)
 		return false;
+	*status = EX_CONFIG;
 	for (i = 0; ok && keys[i]; i++) {
 		const char *v = connector_get(&conn, keys[i]);
 

@@ -938,6 +938,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 	const char *config = NULL;
 	char		err[512];
 	int			opt,
+				status,
 				verbose = 0;
 
 	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
@@ -982,8 +983,8 @@ parse_options(int argc, char **argv, struct ctx *c)
 	}
 	opt_no_operands(argc, argv);
 	log_set_verbosity(verbose);
-	if (config && !config_load(config, s, err, sizeof err))
-		fatal(access(config, R_OK) != 0 ? EX_NOINPUT : EX_CONFIG, "%s", err);
+	if (config && !config_load(config, s, &status, err, sizeof err))
+		fatal(status, "%s", err);
 	if (c->conninfo == NULL)
 		c->conninfo = s->conninfo;
 	if (s->table_format == NULL)

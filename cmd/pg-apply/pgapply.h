@@ -52,9 +52,11 @@ struct settings {
 /*
  * Reads a Debezium JDBC sink connector configuration (JSON, either
  * {"name":..,"config":{..}} or the bare config object) into s, leaving
- * the fields named in s->set_mask alone.  false with errbuf filled.
+ * the fields named in s->set_mask alone.  false with errbuf filled and
+ * the exit status in *status (connector_open()).
  */
-bool		config_load(const char *path, struct settings *s, char *errbuf, size_t errsize);
+bool		config_load(const char *path, struct settings *s, int *status,
+						char *errbuf, size_t errsize);
 
 /* convert.c: Connect types and values. */
 

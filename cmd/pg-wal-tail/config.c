@@ -4,7 +4,8 @@
  *
  * The command line wins: only settings it left unset are taken from the
  * file.  Settings that pg-wal-tail cannot honour (another decoding plugin,
- * a snapshot mode it does not have) are errors, not silently ignored.
+ * a snapshot mode it does not have) are errors, not silently ignored; keys
+ * that cdc-envelope implements are accepted (connector.h).
  */
 #include "tail.h"
 
@@ -40,8 +41,11 @@ snapshot_mode(const char *v)
 		return SNAP_NEVER;
 	if (strcasecmp(v, "initial_only") == 0)
 		return SNAP_ONLY;
+	/* A snapshot when there is no position to resume from: a new slot. */
+	if (strcasecmp(v, "when_needed") == 0)
+		return SNAP_DEFAULT;
 	fatal(EX_CONFIG, "connector setting snapshot.mode: \"%s\" is not supported "
-		  "(initial, initial_only, never or no_data)", v);
+		  "(initial, initial_only, when_needed, never or no_data)", v);
 }
 
 /*
@@ -79,9 +83,10 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 	struct connector *cp = &conf;
 	char		err[1024];
 	const char *v;
+	int			status;
 
-	if (!connector_load(path, cp, err, sizeof err))
-		fatal(errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG, "%s", err);
+	if ((status = connector_open(path, CONN_WAL_TAIL, cp, err, sizeof err)) != 0)
+		fatal(status, "%s", err);
 	v = connector_get(cp, "plugin.name");
 	if (v && strcmp(v, "pgoutput") != 0)
 		fatal(EX_CONFIG, "connector setting plugin.name: \"%s\": only pgoutput is supported", v);
