@@ -305,8 +305,10 @@ const struct connector_key connector_keys[] = {
 	{"field.exclude.list", CONN_APPLY},
 	{"quote.identifiers", CONN_APPLY},
 	{"database.time_zone", CONN_APPLY},
+	{"dialect.name", CONN_APPLY},
 	/* Kafka Connect's own settings */
 	{"name", CONN_CONNECT},
+	{"database.server.name", CONN_CONNECT},	/* Debezium 1.x: no effect in 2.x */
 	{"connector.class", CONN_CONNECT},
 	{"tasks.max", CONN_CONNECT},
 	{"topics", CONN_CONNECT},

@@ -146,16 +146,16 @@ colmap_add(struct env_conf *c, const char *key, const char *list, char *err, siz
 		}
 		end = strstr(p, ".with.salt.");
 		if (end == NULL) {
-			snprintf(err, errsize, "\"%s\" is not column.mask.hash.ALGORITHM.with.salt.SALT", key);
+			snprintf(err, errsize, "connector setting %s: not column.mask.hash.ALGORITHM.with.salt.SALT", key);
 			return false;
 		}
 		if ((size_t) (end - p) != 7 || strncmp(p, "SHA-256", 7) != 0) {
-			snprintf(err, errsize, "\"%s\": the only hash algorithm supported is SHA-256", key);
+			snprintf(err, errsize, "connector setting %s: the only hash algorithm supported is SHA-256", key);
 			return false;
 		}
 		m.salt = xstrdup(end + 11);
 	} else {
-		snprintf(err, errsize, "\"%s\" is not a column mask or truncation setting", key);
+		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting", key);
 		return false;
 	}
 	if (!conf_parse_tables(list, &m.re, &m.nre, err, errsize)) {

@@ -8,21 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
-
-static bool
-bool_value(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
-{
-	if (strcmp(v, "true") == 0)
-		*out = true;
-	else if (strcmp(v, "false") == 0)
-		*out = false;
-	else {
-		snprintf(errbuf, errsize, "\"%s\" must be true or false, not \"%s\"", key, v);
-		return false;
-	}
-	return true;
-}
 
 static int
 choice(const char *v, const char *const *list)
@@ -72,24 +59,52 @@ apply_key(struct settings *s, const char *key, const char *v, char *errbuf, size
 	} else if (strcmp(key, "delete.enabled") == 0) {
 		bool		b;
 
-		if (!bool_value(key, v, &b, errbuf, errsize))
+		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		if (!(s->set_mask & SET_DELETE))
 			s->delete_enabled = b;
 	} else if (strcmp(key, "truncate.enabled") == 0) {
 		bool		b;
 
-		if (!bool_value(key, v, &b, errbuf, errsize))
+		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		if (!(s->set_mask & SET_TRUNCATE))
 			s->truncate_enabled = b;
 	} else if (strcmp(key, "auto.create") == 0) {
 		bool		b;
 
-		if (!bool_value(key, v, &b, errbuf, errsize))
+		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		if (!(s->set_mask & SET_AUTO_CREATE))
 			s->auto_create = b;
+	} else if (strcmp(key, "field.include.list") == 0 || strcmp(key, "field.exclude.list") == 0) {
+		/* Plain field names; the topicName:fieldName form is not supported. */
+		if (strchr(v, ':')) {
+			snprintf(errbuf, errsize, "\"%s\": only plain field names are supported, "
+					 "not topic:field (\"%s\")", key, v);
+			return false;
+		}
+		free(key[6] == 'i' ? s->field_include : s->field_exclude);
+		*(key[6] == 'i' ? &s->field_include : &s->field_exclude) = xstrdup(v);
+	} else if (strcmp(key, "quote.identifiers") == 0) {
+		bool		b;
+
+		if (!connector_bool(key, v, &b, errbuf, errsize))
+			return false;
+		quote_set_fold(!b);
+	} else if (strcmp(key, "database.time_zone") == 0) {
+		/* Values are written with their zone, or as UTC: the only zone supported. */
+		if (strcasecmp(v, "UTC") != 0 && strcasecmp(v, "Z") != 0 && strcasecmp(v, "GMT") != 0 &&
+			strcasecmp(v, "Etc/UTC") != 0) {
+			snprintf(errbuf, errsize, "\"%s\": \"%s\" is not supported (only UTC)", key, v);
+			return false;
+		}
+	} else if (strcmp(key, "dialect.name") == 0) {
+		if (strstr(v, "PostgreSQL") == NULL) {
+			snprintf(errbuf, errsize, "\"%s\": \"%s\" is not supported (pg-apply writes "
+					 "to PostgreSQL)", key, v);
+			return false;
+		}
 	} else if (strcmp(key, "batch.size") == 0) {
 		char	   *end;
 		long		n = strtol(v, &end, 10);
@@ -111,7 +126,9 @@ config_load(const char *path, struct settings *s, int *status, char *errbuf, siz
 	static const char *const keys[] = {
 		"table.name.format", "collection.name.format", "insert.mode",
 		"primary.key.mode", "primary.key.fields", "schema.evolution",
-		"delete.enabled", "truncate.enabled", "auto.create", "batch.size", NULL
+		"delete.enabled", "truncate.enabled", "auto.create", "batch.size",
+		"field.include.list", "field.exclude.list", "quote.identifiers", "database.time_zone",
+		"dialect.name", NULL
 	};
 	struct connector conn;
 	struct buf	ci = BUF_INIT;

@@ -898,6 +898,8 @@ ctx_free(struct ctx *c)
 	buf_free(&c->tmp);
 	free(c->s.table_format);
 	free(c->s.pk_fields);
+	free(c->s.field_include);
+	free(c->s.field_exclude);
 	free(c->s.conninfo);
 	if (c->dead_letter)
 		out_free(&c->dead);

@@ -33,6 +33,8 @@ struct settings {
 	bool		evolution;		/* schema.evolution=basic */
 	long		batch_size;
 	char	   *conninfo;		/* from connection.url etc.; -d wins */
+	char	   *field_include;	/* field.include.list: value fields to apply */
+	char	   *field_exclude;	/* field.exclude.list: value fields to leave out */
 	/* Which fields were given explicitly on the command line. */
 	unsigned	set_mask;
 };
@@ -122,6 +124,12 @@ bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
  */
 void		quote_ident(struct buf *out, const char *name, size_t n);
 void		quote_qualified(struct buf *out, const char *name);
+
+/*
+ * quote.identifiers=false: names are folded to lower case first, as
+ * PostgreSQL folds an unquoted identifier.  Set once, before any quoting.
+ */
+void		quote_set_fold(bool fold);
 
 #endif
 

@@ -255,6 +255,12 @@ shape_build(struct json_slice kschema, struct json_slice vschema, const struct s
 			column_free(&c);	/* a key column: already there */
 			continue;
 		}
+		/* field.include.list / field.exclude.list leave value fields out. */
+		if ((s->field_include && !in_list(s->field_include, c.name, c.namelen)) ||
+			(s->field_exclude && in_list(s->field_exclude, c.name, c.namelen))) {
+			column_free(&c);
+			continue;
+		}
 		add_column(sh, &c);
 	}
 	return sh;
