@@ -279,10 +279,10 @@ const struct connector_key connector_keys[] = {
 	{"money.fraction.digits", CONN_ENVELOPE},
 	{"provide.transaction.metadata", CONN_ENVELOPE},
 	{"include.schema.comments", CONN_ENVELOPE},
-	{"key.converter", CONN_ENVELOPE},
-	{"value.converter", CONN_ENVELOPE},
-	{"key.converter.schemas.enable", CONN_ENVELOPE},
-	{"value.converter.schemas.enable", CONN_ENVELOPE},
+	{"key.converter", CONN_ENVELOPE | CONN_APPLY},
+	{"value.converter", CONN_ENVELOPE | CONN_APPLY},
+	{"key.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY},
+	{"value.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY},
 	{"transforms", CONN_ENVELOPE},
 	{"transforms.*.type", CONN_ENVELOPE},
 	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE},
@@ -382,6 +382,16 @@ connector_open(const char *path, unsigned command, struct connector *c,
 		if (k == NULL || strcmp(connector_key_status(k, command), "refused") == 0) {
 			snprintf(errbuf, errsize, "%s: connector setting \"%s\" is not supported",
 					 path, c->keys[i]);
+			connector_free(c);
+			return EX_CONFIG;
+		}
+		/* Records are JsonConverter's, whichever way they flow. */
+		if ((strcmp(c->keys[i], "key.converter") == 0 ||
+			 strcmp(c->keys[i], "value.converter") == 0) &&
+			strcmp(c->vals[i], "org.apache.kafka.connect.json.JsonConverter") != 0) {
+			snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\": only "
+					 "org.apache.kafka.connect.json.JsonConverter is supported",
+					 path, c->keys[i], c->vals[i]);
 			connector_free(c);
 			return EX_CONFIG;
 		}

@@ -202,19 +202,6 @@ transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_del
 	return choice_key(conn, key, deletes, unwrap_delete, err, errsize);
 }
 
-/* key.converter and value.converter: the records are JsonConverter's. */
-static bool
-converter_key(const struct connector *conn, const char *key, char *err, size_t errsize)
-{
-	const char *v = connector_get(conn, key);
-
-	if (v == NULL || strcmp(v, "org.apache.kafka.connect.json.JsonConverter") == 0)
-		return true;
-	snprintf(err, errsize, "connector setting %s: \"%s\": only "
-			 "org.apache.kafka.connect.json.JsonConverter is supported", key, v);
-	return false;
-}
-
 bool
 conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
 					char *err, size_t errsize)
@@ -260,9 +247,7 @@ conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwra
 		}
 		c->money_digits = (int) d;
 	}
-	return converter_key(conn, "key.converter", err, errsize) &&
-		converter_key(conn, "value.converter", err, errsize) &&
-		transforms_key(c, conn, unwrap_delete, err, errsize);
+	return transforms_key(c, conn, unwrap_delete, err, errsize);
 }
 
 static void

@@ -108,7 +108,7 @@ void		env_conf_free(struct env_conf *c);
 
 /*
  * The settings of a connector file that have no option: the filter lists,
- * the column mappers, the value modes, the converters and transforms
+ * the column mappers, the value modes and transforms
  * (--unwrap; *unwrap_delete gets the delete mode).  False with a message.
  */
 struct connector;

@@ -27,7 +27,7 @@ static bool
 apply_key(struct settings *s, const char *key, const char *v, char *errbuf, size_t errsize)
 {
 	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
-	static const char *const pk_modes[] = {"none", "record_key", "record_value", NULL};
+	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
 	static const char *const evolutions[] = {"none", "basic", NULL};
 	int			i;
 

@@ -19,7 +19,7 @@
 #include "record.h"
 
 enum insert_mode { INSERT_INSERT, INSERT_UPSERT, INSERT_UPDATE };
-enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE };
+enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE, PK_KAFKA };
 
 /* What the command line and -c FILE configure. */
 struct settings {

@@ -198,6 +198,19 @@ key_columns(struct shape *sh, struct json_slice kschema, struct json_slice rfiel
 			c.namelen = strlen(c.name);
 			add_column(sh, &c);
 		}
+	} else if (s->pk_mode == PK_KAFKA) {
+		/* The Kafka coordinates of the record, as the JDBC sink names them. */
+		static const char *const kf[] = {
+			"{\"type\":\"string\",\"optional\":false,\"field\":\"__connect_topic\"}",
+			"{\"type\":\"int32\",\"optional\":false,\"field\":\"__connect_partition\"}",
+			"{\"type\":\"int64\",\"optional\":false,\"field\":\"__connect_offset\"}",
+		};
+
+		for (int i = 0; i < 3; i++) {
+			if (!column_from_field(sh, (struct json_slice) {kf[i], strlen(kf[i])}, &c))
+				return;
+			add_column(sh, &c);
+		}
 	} else if (s->pk_mode == PK_RECORD_VALUE) {
 		if (s->pk_fields == NULL) {
 			shape_err(sh, "primary key mode record_value needs --pk-fields");
