@@ -357,14 +357,26 @@ const char *
 connector_key_status(const struct connector_key *k, unsigned command)
 {
 	if (k->by & CONN_CONNECT)
-		return "Connect";
+		return "accepted, no effect";
 	if (k->by & command)
-		return "yes";
+		return "honoured";
 	if ((command & CONN_SOURCE) && (k->by & CONN_WAL_TAIL))
-		return "pg-wal-tail";
+		return "by pg-wal-tail";
 	if ((command & CONN_SOURCE) && (k->by & CONN_ENVELOPE))
-		return "cdc-envelope";
+		return "by cdc-envelope";
 	return "refused";
+}
+
+void
+connector_keys_mdoc(unsigned command, struct buf *out)
+{
+	const struct connector_key *k;
+
+	buf_puts(out, ".Bl -column \"column.mask.hash.*.with.salt.*\" \"accepted, no effect\" -compact\n"
+			 ".It Sy key Ta Sy effect\n");
+	for (k = connector_keys; k->pattern; k++)
+		buf_printf(out, ".It Cm %s Ta %s\n", k->pattern, connector_key_status(k, command));
+	buf_puts(out, ".El\n");
 }
 
 int

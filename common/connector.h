@@ -72,11 +72,17 @@ struct connector_key {
 extern const struct connector_key connector_keys[];
 
 /*
- * How command (one CONN_* bit) treats key: "yes" (implements it), the name of
- * the other command of the source pair that does, "Connect" (accepted, no
- * effect), or "refused".  The man pages' tables are checked against it.
+ * How command (one CONN_* bit) treats key: "honoured", "by pg-wal-tail" or
+ * "by cdc-envelope" (the other command of the source pair honours it),
+ * "accepted, no effect" (Kafka Connect's own), or "refused".
  */
 const char *connector_key_status(const struct connector_key *k, unsigned command);
+
+/*
+ * The table of every key and its status for command, as the mdoc list each
+ * man page carries (a unit test holds the pages to it).
+ */
+void		connector_keys_mdoc(unsigned command, struct buf *out);
 
 /*
  * connector_load() plus the check that command (one CONN_* bit) honours or

@@ -387,9 +387,59 @@ test_connect_scan(void)
 	connect_cache_free(&c);
 }
 
+/*
+ * Each man page that reads -c carries the table of connector keys between
+ * two marker comments, exactly as connector_keys_mdoc() writes it.  With
+ * WALPIPE_PRINT_KEYS=COMMAND, main() prints that command's table instead.
+ */
+static void
+test_connector_man_pages(void)
+{
+	static const struct {
+		const char *name;
+		unsigned	bit;
+	}			cmds[] = {
+		{"pg-wal-tail", CONN_WAL_TAIL}, {"cdc-envelope", CONN_ENVELOPE}, {"pg-apply", CONN_APPLY},
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		struct buf	want = BUF_INIT,
+					page = BUF_INIT;
+		char		path[64];
+		const char *a,
+				   *b;
+		int			fd;
+
+		connector_keys_mdoc(cmds[i].bit, &want);
+		snprintf(path, sizeof path, "man/man1/%s.1", cmds[i].name);
+		fd = open(path, O_RDONLY);
+		ok(fd >= 0 && buf_read_fd(&page, fd), "%s can be read", path);
+		if (fd >= 0)
+			close(fd);
+		buf_cstr(&page);
+		a = strstr(page.data, ".\\\" BEGIN connector keys\n");
+		b = a ? strstr(a, ".\\\" END connector keys\n") : NULL;
+		a = a ? strchr(a, '\n') + 1 : NULL;
+		ok(a && b && (size_t) (b - a) == want.len && memcmp(a, want.data, want.len) == 0,
+		   "%s lists every connector key as the binder treats it", path);
+		buf_free(&want);
+		buf_free(&page);
+	}
+}
+
 int
 main(void)
 {
+	const char *print = getenv("WALPIPE_PRINT_KEYS");
+
+	if (print) {
+		struct buf	b = BUF_INIT;
+
+		connector_keys_mdoc(strcmp(print, "pg-wal-tail") == 0 ? CONN_WAL_TAIL :
+							strcmp(print, "cdc-envelope") == 0 ? CONN_ENVELOPE : CONN_APPLY, &b);
+		fwrite(b.data, 1, b.len, stdout);
+		buf_free(&b);
+		return 0;
+	}
 	test_json_writer();
 	test_json_scanner();
 	test_json_string_runs();
@@ -398,6 +448,7 @@ main(void)
 	test_record();
 	test_ackfile();
 	test_connector();
+	test_connector_man_pages();
 	test_connect_scan();
 	return tap_done();
 }
