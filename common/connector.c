@@ -245,101 +245,101 @@ connector_conninfo(const struct connector *c, struct buf *out)
 
 const struct connector_key connector_keys[] = {
 	/* the connection, slot and publication: pg-wal-tail */
-	{"database.hostname", CONN_WAL_TAIL},
-	{"database.port", CONN_WAL_TAIL},
-	{"database.user", CONN_WAL_TAIL},
-	{"database.password", CONN_WAL_TAIL},
-	{"database.dbname", CONN_WAL_TAIL | CONN_ENVELOPE},
-	{"plugin.name", CONN_WAL_TAIL},
-	{"slot.name", CONN_WAL_TAIL},
-	{"publication.name", CONN_WAL_TAIL},
-	{"publication.autocreate.mode", CONN_WAL_TAIL},
-	{"snapshot.mode", CONN_WAL_TAIL},
-	{"heartbeat.interval.ms", CONN_WAL_TAIL},
-	{"status.update.interval.ms", CONN_WAL_TAIL},
+	{"database.hostname", CONN_WAL_TAIL, NULL},
+	{"database.port", CONN_WAL_TAIL, "#"},
+	{"database.user", CONN_WAL_TAIL, NULL},
+	{"database.password", CONN_WAL_TAIL, NULL},
+	{"database.dbname", CONN_WAL_TAIL | CONN_ENVELOPE, NULL},
+	{"plugin.name", CONN_WAL_TAIL, "pgoutput"},
+	{"slot.name", CONN_WAL_TAIL, NULL},
+	{"publication.name", CONN_WAL_TAIL, NULL},
+	{"publication.autocreate.mode", CONN_WAL_TAIL, "disabled|filtered|all_tables"},
+	{"snapshot.mode", CONN_WAL_TAIL, "initial|initial_only|when_needed|never|no_data"},
+	{"heartbeat.interval.ms", CONN_WAL_TAIL, "#"},
+	{"status.update.interval.ms", CONN_WAL_TAIL, "#"},
 	/* which changes and columns, and how they look: cdc-envelope */
-	{"topic.prefix", CONN_ENVELOPE},
-	{"table.include.list", CONN_WAL_TAIL | CONN_ENVELOPE},
-	{"table.exclude.list", CONN_ENVELOPE},
-	{"schema.include.list", CONN_ENVELOPE},
-	{"schema.exclude.list", CONN_ENVELOPE},
-	{"column.include.list", CONN_ENVELOPE},
-	{"column.exclude.list", CONN_ENVELOPE},
-	{"column.mask.with.*.chars", CONN_ENVELOPE},
-	{"column.mask.hash.*.with.salt.*", CONN_ENVELOPE},
-	{"column.truncate.to.*.chars", CONN_ENVELOPE},
-	{"message.key.columns", CONN_ENVELOPE},
-	{"skipped.operations", CONN_ENVELOPE},
-	{"tombstones.on.delete", CONN_ENVELOPE},
-	{"decimal.handling.mode", CONN_ENVELOPE},
-	{"time.precision.mode", CONN_ENVELOPE},
-	{"interval.handling.mode", CONN_ENVELOPE},
-	{"binary.handling.mode", CONN_ENVELOPE},
-	{"hstore.handling.mode", CONN_ENVELOPE},
-	{"money.fraction.digits", CONN_ENVELOPE},
-	{"provide.transaction.metadata", CONN_ENVELOPE},
-	{"include.schema.comments", CONN_ENVELOPE},
-	{"key.converter", CONN_ENVELOPE | CONN_APPLY},
-	{"value.converter", CONN_ENVELOPE | CONN_APPLY},
-	{"key.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY},
-	{"value.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY},
-	{"transforms", CONN_ENVELOPE},
-	{"transforms.*.type", CONN_ENVELOPE},
-	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE},
+	{"topic.prefix", CONN_ENVELOPE, NULL},
+	{"table.include.list", CONN_WAL_TAIL | CONN_ENVELOPE, NULL},
+	{"table.exclude.list", CONN_ENVELOPE, NULL},
+	{"schema.include.list", CONN_ENVELOPE, NULL},
+	{"schema.exclude.list", CONN_ENVELOPE, NULL},
+	{"column.include.list", CONN_ENVELOPE, NULL},
+	{"column.exclude.list", CONN_ENVELOPE, NULL},
+	{"column.mask.with.*.chars", CONN_ENVELOPE, NULL},
+	{"column.mask.hash.*.with.salt.*", CONN_ENVELOPE, NULL},
+	{"column.truncate.to.*.chars", CONN_ENVELOPE, NULL},
+	{"message.key.columns", CONN_ENVELOPE, NULL},
+	{"skipped.operations", CONN_ENVELOPE, NULL},
+	{"tombstones.on.delete", CONN_ENVELOPE, "true|false"},
+	{"decimal.handling.mode", CONN_ENVELOPE, "precise|double|string"},
+	{"time.precision.mode", CONN_ENVELOPE, "adaptive|connect"},
+	{"interval.handling.mode", CONN_ENVELOPE, "numeric|string"},
+	{"binary.handling.mode", CONN_ENVELOPE, "bytes|base64|base64-url-safe|hex"},
+	{"hstore.handling.mode", CONN_ENVELOPE, "json|map"},
+	{"money.fraction.digits", CONN_ENVELOPE, "#"},
+	{"provide.transaction.metadata", CONN_ENVELOPE, "true|false"},
+	{"include.schema.comments", CONN_ENVELOPE, "true|false"},
+	{"key.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter"},
+	{"value.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter"},
+	{"key.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY, "true|false"},
+	{"value.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY, "true|false"},
+	{"transforms", CONN_ENVELOPE, NULL},
+	{"transforms.*.type", CONN_ENVELOPE, "io.debezium.transforms.ExtractNewRecordState"},
+	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE, "drop|tombstone|rewrite"},
 	/* the JDBC sink: pg-apply */
-	{"connection.url", CONN_APPLY},
-	{"connection.username", CONN_APPLY},
-	{"connection.user", CONN_APPLY},
-	{"connection.password", CONN_APPLY},
-	{"table.name.format", CONN_APPLY},
-	{"collection.name.format", CONN_APPLY},
-	{"insert.mode", CONN_APPLY},
-	{"primary.key.mode", CONN_APPLY},
-	{"primary.key.fields", CONN_APPLY},
-	{"schema.evolution", CONN_APPLY},
-	{"delete.enabled", CONN_APPLY},
-	{"truncate.enabled", CONN_APPLY},
-	{"auto.create", CONN_APPLY},
-	{"batch.size", CONN_APPLY},
-	{"field.include.list", CONN_APPLY},
-	{"field.exclude.list", CONN_APPLY},
-	{"quote.identifiers", CONN_APPLY},
-	{"database.time_zone", CONN_APPLY},
-	{"dialect.name", CONN_APPLY},
+	{"connection.url", CONN_APPLY, NULL},
+	{"connection.username", CONN_APPLY, NULL},
+	{"connection.user", CONN_APPLY, NULL},
+	{"connection.password", CONN_APPLY, NULL},
+	{"table.name.format", CONN_APPLY, NULL},
+	{"collection.name.format", CONN_APPLY, NULL},
+	{"insert.mode", CONN_APPLY, "insert|upsert|update"},
+	{"primary.key.mode", CONN_APPLY, "none|record_key|record_value|kafka"},
+	{"primary.key.fields", CONN_APPLY, NULL},
+	{"schema.evolution", CONN_APPLY, "none|basic"},
+	{"delete.enabled", CONN_APPLY, "true|false"},
+	{"truncate.enabled", CONN_APPLY, "true|false"},
+	{"auto.create", CONN_APPLY, "true|false"},
+	{"batch.size", CONN_APPLY, "#"},
+	{"field.include.list", CONN_APPLY, NULL},
+	{"field.exclude.list", CONN_APPLY, NULL},
+	{"quote.identifiers", CONN_APPLY, "true|false"},
+	{"database.time_zone", CONN_APPLY, "UTC|Z|GMT|Etc/UTC"},
+	{"dialect.name", CONN_APPLY, NULL},
 	/* Kafka Connect's own settings */
-	{"name", CONN_CONNECT},
-	{"database.server.name", CONN_CONNECT},	/* Debezium 1.x: no effect in 2.x */
-	{"connector.class", CONN_CONNECT},
-	{"tasks.max", CONN_CONNECT},
-	{"topics", CONN_CONNECT},
-	{"topics.regex", CONN_CONNECT},
-	{"key.converter.*", CONN_CONNECT},
-	{"value.converter.*", CONN_CONNECT},
-	{"header.converter", CONN_CONNECT},
-	{"config.action.reload", CONN_CONNECT},
-	{"schema.history.internal.*", CONN_CONNECT},
-	{"offset.*", CONN_CONNECT},
-	{"errors.log.enable", CONN_CONNECT},
-	{"errors.log.include.messages", CONN_CONNECT},
-	{"errors.retry.timeout", CONN_CONNECT},
-	{"errors.retry.delay.max.ms", CONN_CONNECT},
-	{"topic.creation.*", CONN_CONNECT},
-	{"producer.override.*", CONN_CONNECT},
-	{"consumer.override.*", CONN_CONNECT},
+	{"name", CONN_CONNECT, NULL},
+	{"database.server.name", CONN_CONNECT, NULL},	/* Debezium 1.x: no effect in 2.x */
+	{"connector.class", CONN_CONNECT, NULL},
+	{"tasks.max", CONN_CONNECT, NULL},
+	{"topics", CONN_CONNECT, NULL},
+	{"topics.regex", CONN_CONNECT, NULL},
+	{"key.converter.*", CONN_CONNECT, NULL},
+	{"value.converter.*", CONN_CONNECT, NULL},
+	{"header.converter", CONN_CONNECT, NULL},
+	{"config.action.reload", CONN_CONNECT, NULL},
+	{"schema.history.internal.*", CONN_CONNECT, NULL},
+	{"offset.*", CONN_CONNECT, NULL},
+	{"errors.log.enable", CONN_CONNECT, NULL},
+	{"errors.log.include.messages", CONN_CONNECT, NULL},
+	{"errors.retry.timeout", CONN_CONNECT, NULL},
+	{"errors.retry.delay.max.ms", CONN_CONNECT, NULL},
+	{"topic.creation.*", CONN_CONNECT, NULL},
+	{"producer.override.*", CONN_CONNECT, NULL},
+	{"consumer.override.*", CONN_CONNECT, NULL},
 	/* known and refused: they would change what is written */
-	{"column.propagate.source.type", 0},
-	{"datatype.propagate.source.type", 0},
-	{"converters", 0},
-	{"errors.tolerance", 0},
-	{"errors.deadletterqueue.*", 0},
-	{"event.processing.failure.handling.mode", 0},
-	{"message.prefix.include.list", 0},
-	{"message.prefix.exclude.list", 0},
-	{"signal.data.collection", 0},
-	{"snapshot.select.statement.overrides", 0},
-	{"transforms.*", 0},
-	{"predicates", 0},
-	{NULL, 0}
+	{"column.propagate.source.type", 0, NULL},
+	{"datatype.propagate.source.type", 0, NULL},
+	{"converters", 0, NULL},
+	{"errors.tolerance", 0, NULL},
+	{"errors.deadletterqueue.*", 0, NULL},
+	{"event.processing.failure.handling.mode", 0, NULL},
+	{"message.prefix.include.list", 0, NULL},
+	{"message.prefix.exclude.list", 0, NULL},
+	{"signal.data.collection", 0, NULL},
+	{"snapshot.select.statement.overrides", 0, NULL},
+	{"transforms.*", 0, NULL},
+	{"predicates", 0, NULL},
+	{NULL, 0, NULL}
 };
 
 static const struct connector_key *
@@ -372,11 +372,38 @@ connector_keys_mdoc(unsigned command, struct buf *out)
 {
 	const struct connector_key *k;
 
-	buf_puts(out, ".Bl -column \"column.mask.hash.*.with.salt.*\" \"accepted, no effect\" -compact\n"
-			 ".It Sy key Ta Sy effect\n");
-	for (k = connector_keys; k->pattern; k++)
-		buf_printf(out, ".It Cm %s Ta %s\n", k->pattern, connector_key_status(k, command));
+	buf_puts(out, ".Bl -column \"column.mask.hash.*.with.salt.*\" \"accepted, no effect\" "
+			 "\"values\" -compact\n"
+			 ".It Sy key Ta Sy effect Ta Sy values\n");
+	for (k = connector_keys; k->pattern; k++) {
+		const char *st = connector_key_status(k, command);
+
+		buf_printf(out, ".It Cm %s Ta %s Ta %s\n", k->pattern, st,
+				   k->values == NULL || strcmp(st, "refused") == 0 ? "" :
+				   strcmp(k->values, "#") == 0 ? "a number" : k->values);
+	}
 	buf_puts(out, ".El\n");
+}
+
+/* A value the key can take: k->values, one of them in any case, or "#" a number. */
+static bool
+value_ok(const struct connector_key *k, const char *v)
+{
+	const char *p = k->values;
+	size_t		n = strlen(v);
+
+	if (p == NULL)
+		return true;
+	if (strcmp(p, "#") == 0)
+		return n > 0 && n < 10 && strspn(v, "0123456789") == n;
+	while (*p) {
+		size_t		len = strcspn(p, "|");
+
+		if (len == n && strncasecmp(p, v, n) == 0)
+			return true;
+		p += len + (p[len] == '|');
+	}
+	return false;
 }
 
 int
@@ -397,13 +424,14 @@ connector_open(const char *path, unsigned command, struct connector *c,
 			connector_free(c);
 			return EX_CONFIG;
 		}
-		/* Records are JsonConverter's, whichever way they flow. */
-		if ((strcmp(c->keys[i], "key.converter") == 0 ||
-			 strcmp(c->keys[i], "value.converter") == 0) &&
-			strcmp(c->vals[i], "org.apache.kafka.connect.json.JsonConverter") != 0) {
-			snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\": only "
-					 "org.apache.kafka.connect.json.JsonConverter is supported",
-					 path, c->keys[i], c->vals[i]);
+		if (!value_ok(k, c->vals[i])) {
+			if (strchr(k->values, '|') == NULL && strcmp(k->values, "#") != 0)
+				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\": only %s is "
+						 "supported", path, c->keys[i], c->vals[i], k->values);
+			else
+				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\" is not %s",
+						 path, c->keys[i], c->vals[i],
+						 strcmp(k->values, "#") == 0 ? "a number" : k->values);
 			connector_free(c);
 			return EX_CONFIG;
 		}

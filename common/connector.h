@@ -67,6 +67,8 @@ bool		connector_conninfo(const struct connector *c, struct buf *out);
 struct connector_key {
 	const char *pattern;		/* the key; '*' stands for any text (fnmatch) */
 	unsigned	by;				/* CONN_* that implement it; 0 = known, refused */
+	const char *values;			/* "a|b": one of these, in any case; "#": a
+								 * number; NULL: any text */
 };
 
 extern const struct connector_key connector_keys[];
@@ -86,9 +88,10 @@ void		connector_keys_mdoc(unsigned command, struct buf *out);
 
 /*
  * connector_load() plus the check that command (one CONN_* bit) honours or
- * accepts every key.  Returns 0, or the exit status with a message in
- * errbuf: EX_NOINPUT when the file cannot be opened, EX_CONFIG for a file
- * that is not a connector configuration or a key that is refused.
+ * accepts every key, and that each value is one its key can take.  Returns
+ * 0, or the exit status with a message in errbuf: EX_NOINPUT when the file
+ * cannot be opened, EX_CONFIG for a file that is not a connector
+ * configuration, a key that is refused or a value it cannot take.
  */
 int			connector_open(const char *path, unsigned command, struct connector *c,
 						   char *errbuf, size_t errsize);

@@ -450,6 +450,8 @@ JSON
 @test "-c: a value the key cannot take, another converter or another transform: exit 78" {
 	local bad
 	for bad in '"binary.handling.mode": "raw"' '"interval.handling.mode": "iso"' \
+		'"decimal.handling.mode": "exact"' '"snapshot.mode": "always"' '"tombstones.on.delete": "yes"' \
+		'"column.mask.with.3.chars": "a(b"' \
 		'"column.mask.hash.MD5.with.salt.x": "public.t.c"' \
 		'"value.converter": "io.confluent.connect.avro.AvroConverter"' \
 		'"transforms": "r", "transforms.r.type": "org.apache.kafka.connect.transforms.RegexRouter"' \

@@ -128,6 +128,7 @@ bool
 colmap_add(struct env_conf *c, const char *key, const char *list, char *err, size_t errsize)
 {
 	struct colmap m = {0};
+	char		msg[256];
 	const char *p;
 	char	   *end;
 	int			n = 0;
@@ -158,7 +159,8 @@ colmap_add(struct env_conf *c, const char *key, const char *list, char *err, siz
 		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting", key);
 		return false;
 	}
-	if (!conf_parse_tables(list, &m.re, &m.nre, err, errsize)) {
+	if (!conf_parse_tables(list, &m.re, &m.nre, msg, sizeof msg)) {
+		snprintf(err, errsize, "connector setting %s: %s", key, msg);
 		free(m.salt);
 		return false;
 	}

@@ -17,7 +17,7 @@ choice(const char *v, const char *const *list)
 	int			i;
 
 	for (i = 0; list[i]; i++)
-		if (strcmp(v, list[i]) == 0)
+		if (strcasecmp(v, list[i]) == 0)
 			return i;
 	return -1;
 }
