@@ -238,6 +238,11 @@ connector_conninfo(const struct connector *c, struct buf *out)
 		put_cparam(out, "user", connector_get(c, "database.user"));
 		put_cparam(out, "password", connector_get(c, "database.password"));
 		put_cparam(out, "dbname", connector_get(c, "database.dbname"));
+		put_cparam(out, "sslmode", connector_get(c, "database.sslmode"));
+		put_cparam(out, "sslrootcert", connector_get(c, "database.sslrootcert"));
+		put_cparam(out, "sslcert", connector_get(c, "database.sslcert"));
+		put_cparam(out, "sslkey", connector_get(c, "database.sslkey"));
+		put_cparam(out, "sslpassword", connector_get(c, "database.sslpassword"));
 	}
 	buf_cstr(out);
 	return out->len > 0;
@@ -250,6 +255,12 @@ const struct connector_key connector_keys[] = {
 	{"database.user", CONN_WAL_TAIL, NULL},
 	{"database.password", CONN_WAL_TAIL, NULL},
 	{"database.dbname", CONN_WAL_TAIL | CONN_ENVELOPE, NULL},
+	{"database.sslmode", CONN_WAL_TAIL, "disable|allow|prefer|require|verify-ca|verify-full"},
+	{"database.sslrootcert", CONN_WAL_TAIL, NULL},
+	{"database.sslcert", CONN_WAL_TAIL, NULL},
+	{"database.sslkey", CONN_WAL_TAIL, NULL},
+	{"database.sslpassword", CONN_WAL_TAIL, NULL},
+	{"slot.drop.on.stop", CONN_WAL_TAIL, "false"},
 	{"plugin.name", CONN_WAL_TAIL, "pgoutput"},
 	{"slot.name", CONN_WAL_TAIL, NULL},
 	{"publication.name", CONN_WAL_TAIL, NULL},
@@ -277,6 +288,7 @@ const struct connector_key connector_keys[] = {
 	{"binary.handling.mode", CONN_ENVELOPE, "bytes|base64|base64-url-safe|hex"},
 	{"hstore.handling.mode", CONN_ENVELOPE, "json|map"},
 	{"money.fraction.digits", CONN_ENVELOPE, "#"},
+	{"include.unknown.datatypes", CONN_ENVELOPE, "false"},
 	{"provide.transaction.metadata", CONN_ENVELOPE, "true|false"},
 	{"include.schema.comments", CONN_ENVELOPE, "true|false"},
 	{"key.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter"},
@@ -326,6 +338,11 @@ const struct connector_key connector_keys[] = {
 	{"topic.creation.*", CONN_CONNECT, NULL},
 	{"producer.override.*", CONN_CONNECT, NULL},
 	{"consumer.override.*", CONN_CONNECT, NULL},
+	/* the Java engine's queues: throughput only */
+	{"max.batch.size", CONN_CONNECT, NULL},
+	{"max.queue.size", CONN_CONNECT, NULL},
+	{"max.queue.size.in.bytes", CONN_CONNECT, NULL},
+	{"poll.interval.ms", CONN_CONNECT, NULL},
 	/* known and refused: they would change what is written */
 	{"column.propagate.source.type", 0, NULL},
 	{"datatype.propagate.source.type", 0, NULL},

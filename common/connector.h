@@ -43,7 +43,8 @@ bool		connector_get_bool(const struct connector *c, const char *key, bool *out);
 
 /*
  * A libpq conninfo for the database the connector names, written into
- * out (reset first): from database.hostname/port/user/password/dbname
+ * out (reset first): from database.hostname/port/user/password/dbname and
+ * database.ssl*
  * (source connectors) or connection.url jdbc:postgresql://host:port/db with
  * connection.username/password (JDBC sink).  False if it names none.
  */

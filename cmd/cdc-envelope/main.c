@@ -94,12 +94,16 @@ file_bool(const struct connector *conn, const char *key, bool dflt)
 	return b;
 }
 
+/* A mode of the file, in any case: connector_open() has checked the value. */
 static int
 file_choice(const struct connector *conn, const char *key, const char *const *list, int dflt)
 {
 	const char *v = connector_get(conn, key);
 
-	return v ? opt_choice(key, v, list) : dflt;
+	for (int i = 0; v && list[i]; i++)
+		if (strcasecmp(v, list[i]) == 0)
+			return i;
+	return dflt;
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "ackfile.h"
@@ -345,6 +346,33 @@ test_connector(void)
 	ok(connector_load(path, &c, err, sizeof err) && connector_conninfo(&c, &b), "bare config object");
 	ok_str(b.data, b.len, "host='main' dbname='db'", "source connector database settings");
 	connector_free(&c);
+
+	write_file(path, "{\"database.hostname\":\"main\",\"database.sslmode\":\"verify-full\","
+			   "\"database.sslrootcert\":\"/ca.pem\"}");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0 && connector_conninfo(&c, &b),
+	   "TLS settings load");
+	ok_str(b.data, b.len, "host='main' sslmode='verify-full' sslrootcert='/ca.pem'",
+		   "TLS settings become libpq's");
+	connector_free(&c);
+
+	/* The binder: each key honoured by the command or its pair, Connect's, or refused. */
+	write_file(path, "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
+			   "\"Snapshot.Mode\":\"never\"}");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == EX_CONFIG &&
+	   strstr(err, "\"Snapshot.Mode\" is not supported"), "keys are case-sensitive: %s", err);
+	write_file(path, "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
+			   "\"snapshot.mode\":\"NEVER\"}");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0, "pg-wal-tail takes a source file");
+	connector_free(&c);
+	ok(connector_open(path, CONN_ENVELOPE, &c, err, sizeof err) == 0, "cdc-envelope takes it too");
+	connector_free(&c);
+	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG &&
+	   strstr(err, "\"slot.name\" is not supported"), "pg-apply refuses it: %s", err);
+	write_file(path, "{\"batch.size\":\"10x\"}");
+	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG &&
+	   strstr(err, "batch.size: \"10x\" is not a number"), "a value its key cannot take: %s", err);
+	ok(connector_open("/nonexistent/c.json", CONN_APPLY, &c, err, sizeof err) == EX_NOINPUT,
+	   "a file that cannot be opened: EX_NOINPUT");
 
 	write_file(path, "{\n\"config\": {\n\"a\": }\n}");
 	ok(!connector_load(path, &c, err, sizeof err) && strstr(err, "line 3"),
