@@ -268,6 +268,7 @@ const struct connector_key connector_keys[] = {
 	{"snapshot.mode", CONN_WAL_TAIL, "initial|initial_only|when_needed|never|no_data"},
 	{"heartbeat.interval.ms", CONN_WAL_TAIL, "#"},
 	{"status.update.interval.ms", CONN_WAL_TAIL, "#"},
+	{"snapshot.fetch.size", CONN_WAL_TAIL, "#"},
 	/* which changes and columns, and how they look: cdc-envelope */
 	{"topic.prefix", CONN_ENVELOPE, NULL},
 	{"table.include.list", CONN_WAL_TAIL | CONN_ENVELOPE, NULL},

@@ -558,9 +558,12 @@ conn_file() {
 JSON
 }
 
-@test "-c: snapshot.mode when_needed: a snapshot for a new slot, none for an existing one" {
+@test "-c: snapshot.mode when_needed: a snapshot for a new slot, none for an existing one; snapshot.fetch.size" {
 	psql_src "CREATE TABLE $T (id int PRIMARY KEY, name varchar(10))" "INSERT INTO $T VALUES (1, 'snap')"
-	conn_file snapshot.mode when_needed
+	conn_file snapshot.mode when_needed snapshot.fetch.size 0
+	run -78 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --create-slot --end-lsn now
+	[[ $stderr == *'snapshot.fetch.size'* ]] || fail "$stderr"
+	conn_file snapshot.mode when_needed snapshot.fetch.size 1
 	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --create-slot --end-lsn now
 	assert_equal "$(jq -c '[.op, .after.name]' <<<"$output")" '["r","snap"]'
 	psql_src "INSERT INTO $T VALUES (2, 'stream')"

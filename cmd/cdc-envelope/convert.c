@@ -870,7 +870,8 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 		tabsize = conv_hashmap_capacity(ne);
 		for (k = 0; k < ne; k++)
 			e[k].bucket_hash = conv_hashmap_bucket(text.data + e[k].k, e[k].kn, tabsize);
-		qsort(e, ne, sizeof *e, hs_cmp);
+		if (ne > 0)
+			qsort(e, ne, sizeof *e, hs_cmp);
 		buf_putc(&json, '{');
 		for (k = 0; k < ne; k++) {
 			if (k > 0)

@@ -161,6 +161,9 @@ colmap_add(struct env_conf *c, const char *key, const char *list, char *err, siz
 	}
 	if (!conf_parse_tables(list, &m.re, &m.nre, msg, sizeof msg)) {
 		snprintf(err, errsize, "connector setting %s: %s", key, msg);
+		for (int i = 0; i < m.nre; i++)
+			regfree(&m.re[i]);
+		free(m.re);
 		free(m.salt);
 		return false;
 	}

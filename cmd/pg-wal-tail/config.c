@@ -102,6 +102,11 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 		o->heartbeat_us = millis("heartbeat.interval.ms", v);
 	if (o->status_interval_us < 0 && (v = connector_get(cp, "status.update.interval.ms")))
 		o->status_interval_us = millis("status.update.interval.ms", v);
+	if (o->fetch_size < 0 && (v = connector_get(cp, "snapshot.fetch.size"))) {
+		o->fetch_size = atoi(v);	/* digits: connector_open() checked */
+		if (o->fetch_size < 1 || o->fetch_size > 1000000)
+			fatal(EX_CONFIG, "connector setting snapshot.fetch.size: \"%s\" is not 1 to 1000000", v);
+	}
 	/*
 	 * A missing publication: Debezium's default mode, all_tables, needs a
 	 * superuser; with a table.include.list and no mode we create it for
