@@ -496,3 +496,20 @@ JSON
 	run -0 bash -c "sed -n 2,3p '$FIX/debezium-2.7.3/keys/changes.in' | cdc-envelope -c '$BATS_TEST_TMPDIR/c.json' | jq -c '.value.payload.after | [.name, .email]'"
 	assert_output $'["***",null]\n["***","ü€"]'
 }
+
+# Expected: Java's MessageDigest SHA-256 over "salt" and the String as an
+# ObjectOutputStream writes it (a TC_LONGSTRING past 65535 bytes, surrogate
+# pairs in modified UTF-8), computed with Java 17.
+@test "-c: column.mask.hash hashes long strings and non-BMP characters as Java serializes them" {
+	local d="$FIX/debezium-2.7.3/keys" v
+	echo '{"topic.prefix": "p", "column.mask.hash.SHA-256.with.salt.salt": "public.kt.email"}' >"$BATS_TEST_TMPDIR/c.json"
+	for v in "$(printf 'x%.0s' {1..70000})" 'é😀z' '' "$(printf 'a%.0s' {1..65535})" "$(printf 'ü%.0s' {1..40000})"; do
+		head -n1 "$d/changes.in" | jq -c --arg v "$v" '.after.email = $v'
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "cdc-envelope -c '$BATS_TEST_TMPDIR/c.json' <'$BATS_TEST_TMPDIR/in' | jq -r .value.payload.after.email"
+	assert_output "7fab0c0461220b8c55bbb93baf32883ff3a4680ded26e5063b3e5aa09c98a713
+d1348fb7ab5de3a0612b7ea7139afe4dec4fb7ae54a9bcc572854b735145c1d9
+5b3d6ca0412baec5bd29469bcf15b3d11a89841fb2aaed6509e63dd51531bbb0
+c05919b180a41bfeb1cd9dd096a1e95a811388ba6f5f034e4b4780a0e79664ec
+7959f08919430c61dfaaa6650ee000b1cdd2301062bd195aed245431e9946a2e"
+}
