@@ -70,6 +70,7 @@ struct connector_key {
 	unsigned	by;				/* CONN_* that implement it; 0 = known, refused */
 	const char *values;			/* "a|b": one of these, in any case; "#": a
 								 * number; NULL: any text */
+	const char *option;			/* the option that wins over it, or NULL */
 };
 
 extern const struct connector_key connector_keys[];
