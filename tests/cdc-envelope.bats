@@ -436,7 +436,7 @@ keys_capture() {
 {"name": "n", "config": {"topic.prefix": "postgres_server.connect_test_db",
   "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "tasks.max": "1",
   "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-  "value.converter.replace.null.with.default": "true", "errors.log.enable": "true",
+  "value.converter.replace.null.with.default": "true", "errors.log.enable": "true", "errors.max.retries": "-1",
   "schema.history.internal.kafka.topic": "h", "offset.flush.interval.ms": "1000",
   "slot.name": "s", "publication.name": "p", "snapshot.mode": "when_needed",
   "heartbeat.interval.ms": "1000", "plugin.name": "pgoutput"}}

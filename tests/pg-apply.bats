@@ -541,7 +541,7 @@ $TOPIC|0|1|1|test2"
 	run -0 psql_rep "SELECT name FROM $T"
 	assert_output test1
 	local kv
-	for kv in no.such.key=1 column.exclude.list=public.t.c database.time_zone=Europe/Paris \
+	for kv in no.such.key=1 column.exclude.list=public.t.c database.time_zone=Europe/Paris errors.tolerance=all \
 		dialect.name=org.hibernate.dialect.MySQLDialect transforms=unwrap; do
 		sink_conf "$kv"
 		run -78 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/sink.json" </dev/null
