@@ -22,7 +22,11 @@ choice(const char *v, const char *const *list)
 	return -1;
 }
 
-/* Applies one setting unless the command line gave it (mask). */
+/*
+ * Applies one setting unless the command line gave it (mask).  Values are
+ * those connector_open() lets through; database.time_zone needs nothing:
+ * its only value, UTC, is the zone pg-apply converts times in.
+ */
 static bool
 apply_key(struct settings *s, const char *key, const char *v, char *errbuf, size_t errsize)
 {
@@ -84,21 +88,17 @@ apply_key(struct settings *s, const char *key, const char *v, char *errbuf, size
 					 "not topic:field (\"%s\")", key, v);
 			return false;
 		}
-		free(key[6] == 'i' ? s->field_include : s->field_exclude);
-		*(key[6] == 'i' ? &s->field_include : &s->field_exclude) = xstrdup(v);
+		char	  **dst = strcmp(key, "field.include.list") == 0 ?
+			&s->field_include : &s->field_exclude;
+
+		free(*dst);
+		*dst = xstrdup(v);
 	} else if (strcmp(key, "quote.identifiers") == 0) {
 		bool		b;
 
 		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		quote_set_fold(!b);
-	} else if (strcmp(key, "database.time_zone") == 0) {
-		/* Values are written with their zone, or as UTC: the only zone supported. */
-		if (strcasecmp(v, "UTC") != 0 && strcasecmp(v, "Z") != 0 && strcasecmp(v, "GMT") != 0 &&
-			strcasecmp(v, "Etc/UTC") != 0) {
-			snprintf(errbuf, errsize, "\"%s\": \"%s\" is not supported (only UTC)", key, v);
-			return false;
-		}
 	} else if (strcmp(key, "dialect.name") == 0) {
 		if (strstr(v, "PostgreSQL") == NULL) {
 			snprintf(errbuf, errsize, "\"%s\": \"%s\" is not supported (pg-apply writes "
@@ -127,8 +127,7 @@ config_load(const char *path, struct settings *s, int *status, char *errbuf, siz
 		"table.name.format", "collection.name.format", "insert.mode",
 		"primary.key.mode", "primary.key.fields", "schema.evolution",
 		"delete.enabled", "truncate.enabled", "auto.create", "batch.size",
-		"field.include.list", "field.exclude.list", "quote.identifiers", "database.time_zone",
-		"dialect.name", NULL
+		"field.include.list", "field.exclude.list", "quote.identifiers", "dialect.name", NULL
 	};
 	struct connector conn;
 	struct buf	ci = BUF_INIT;
