@@ -87,9 +87,7 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 
 	if ((status = connector_open(path, CONN_WAL_TAIL, cp, err, sizeof err)) != 0)
 		fatal(status, "%s", err);
-	v = connector_get(cp, "plugin.name");
-	if (v && strcmp(v, "pgoutput") != 0)
-		fatal(EX_CONFIG, "connector setting plugin.name: \"%s\": only pgoutput is supported", v);
+	/* plugin.name can only be pgoutput, as connector_open() checked. */
 	if (o->conninfo == NULL && connector_conninfo(cp, &conninfo))
 		o->conninfo = conninfo.data;
 	if (o->slot == NULL)
@@ -112,11 +110,7 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 	 * superuser; with a table.include.list and no mode we create it for
 	 * those tables (filtered), which is what such a setup means.
 	 */
-	v = connector_get(cp, "publication.autocreate.mode");
-	if (v && strcasecmp(v, "filtered") != 0 && strcasecmp(v, "all_tables") != 0 &&
-		strcasecmp(v, "disabled") != 0)
-		fatal(EX_CONFIG, "connector setting publication.autocreate.mode: \"%s\" is not "
-			  "disabled, filtered or all_tables", v);
+	v = connector_get(cp, "publication.autocreate.mode");	/* checked by connector_open() */
 	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
 		const char *list = connector_get(cp, "table.include.list");
 
