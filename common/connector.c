@@ -4,11 +4,13 @@
 #include "connector.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -236,7 +238,238 @@ connector_conninfo(const struct connector *c, struct buf *out)
 		put_cparam(out, "user", connector_get(c, "database.user"));
 		put_cparam(out, "password", connector_get(c, "database.password"));
 		put_cparam(out, "dbname", connector_get(c, "database.dbname"));
+		put_cparam(out, "sslmode", connector_get(c, "database.sslmode"));
+		put_cparam(out, "sslrootcert", connector_get(c, "database.sslrootcert"));
+		put_cparam(out, "sslcert", connector_get(c, "database.sslcert"));
+		put_cparam(out, "sslkey", connector_get(c, "database.sslkey"));
+		put_cparam(out, "sslpassword", connector_get(c, "database.sslpassword"));
 	}
 	buf_cstr(out);
 	return out->len > 0;
+}
+
+const struct connector_key connector_keys[] = {
+	/* the connection, slot and publication: pg-wal-tail */
+	{"database.hostname", CONN_WAL_TAIL, NULL, "-d"},
+	{"database.port", CONN_WAL_TAIL, "#", "-d"},
+	{"database.user", CONN_WAL_TAIL, NULL, "-d"},
+	{"database.password", CONN_WAL_TAIL, NULL, "-d"},
+	{"database.dbname", CONN_WAL_TAIL | CONN_ENVELOPE, NULL, "-d"},
+	{"database.sslmode", CONN_WAL_TAIL, "disable|allow|prefer|require|verify-ca|verify-full", "-d"},
+	{"database.sslrootcert", CONN_WAL_TAIL, NULL, "-d"},
+	{"database.sslcert", CONN_WAL_TAIL, NULL, "-d"},
+	{"database.sslkey", CONN_WAL_TAIL, NULL, "-d"},
+	{"database.sslpassword", CONN_WAL_TAIL, NULL, "-d"},
+	{"slot.drop.on.stop", CONN_WAL_TAIL, "false", NULL},
+	{"plugin.name", CONN_WAL_TAIL, "pgoutput", NULL},
+	{"slot.name", CONN_WAL_TAIL, NULL, "-S"},
+	{"publication.name", CONN_WAL_TAIL, NULL, "-P"},
+	{"publication.autocreate.mode", CONN_WAL_TAIL, "disabled|filtered|all_tables", "-t"},
+	{"snapshot.mode", CONN_WAL_TAIL, "initial|initial_only|when_needed|never|no_data", "--snapshot"},
+	{"heartbeat.interval.ms", CONN_WAL_TAIL, "#", "--heartbeat"},
+	{"status.update.interval.ms", CONN_WAL_TAIL, "#", "-s"},
+	{"snapshot.fetch.size", CONN_WAL_TAIL, "#", "--fetch-size"},
+	/* which changes and columns, and how they look: cdc-envelope */
+	{"topic.prefix", CONN_ENVELOPE, NULL, "-p"},
+	{"table.include.list", CONN_WAL_TAIL | CONN_ENVELOPE, NULL, NULL},
+	{"table.exclude.list", CONN_ENVELOPE, NULL, NULL},
+	{"schema.include.list", CONN_ENVELOPE, NULL, NULL},
+	{"schema.exclude.list", CONN_ENVELOPE, NULL, NULL},
+	{"column.include.list", CONN_ENVELOPE, NULL, NULL},
+	{"column.exclude.list", CONN_ENVELOPE, NULL, NULL},
+	{"column.mask.with.*.chars", CONN_ENVELOPE, NULL, NULL},
+	{"column.mask.hash.*.with.salt.*", CONN_ENVELOPE, NULL, NULL},
+	{"column.truncate.to.*.chars", CONN_ENVELOPE, NULL, NULL},
+	{"message.key.columns", CONN_ENVELOPE, NULL, "-k"},
+	{"skipped.operations", CONN_ENVELOPE, NULL, "--skipped-operations"},
+	{"tombstones.on.delete", CONN_ENVELOPE, "true|false", "--no-tombstones"},
+	{"decimal.handling.mode", CONN_ENVELOPE, "precise|double|string", "--decimal"},
+	{"time.precision.mode", CONN_ENVELOPE, "adaptive|connect", "--time-precision"},
+	{"interval.handling.mode", CONN_ENVELOPE, "numeric|string", NULL},
+	{"binary.handling.mode", CONN_ENVELOPE, "bytes|base64|base64-url-safe|hex", NULL},
+	{"hstore.handling.mode", CONN_ENVELOPE, "json|map", NULL},
+	{"money.fraction.digits", CONN_ENVELOPE, "#", NULL},
+	{"include.unknown.datatypes", CONN_ENVELOPE, "false", NULL},
+	{"provide.transaction.metadata", CONN_ENVELOPE, "true|false", "--transaction-metadata"},
+	{"include.schema.comments", CONN_ENVELOPE, "true|false", "--include-schema-comments"},
+	{"key.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter", NULL},
+	{"value.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter", NULL},
+	{"key.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY, "true|false", "--no-schemas"},
+	{"value.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY, "true|false", "--no-schemas"},
+	{"transforms", CONN_ENVELOPE, NULL, "--unwrap"},
+	{"transforms.*.type", CONN_ENVELOPE, "io.debezium.transforms.ExtractNewRecordState", NULL},
+	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE, "drop|tombstone|rewrite", "--unwrap-delete"},
+	/* the JDBC sink: pg-apply */
+	{"connection.url", CONN_APPLY, NULL, "-d"},
+	{"connection.username", CONN_APPLY, NULL, "-d"},
+	{"connection.user", CONN_APPLY, NULL, "-d"},
+	{"connection.password", CONN_APPLY, NULL, "-d"},
+	{"table.name.format", CONN_APPLY, NULL, "-t"},
+	{"collection.name.format", CONN_APPLY, NULL, "-t"},
+	{"insert.mode", CONN_APPLY, "insert|upsert|update", "-m"},
+	{"primary.key.mode", CONN_APPLY, "none|record_key|record_value|kafka", "-k"},
+	{"primary.key.fields", CONN_APPLY, NULL, "--pk-fields"},
+	{"schema.evolution", CONN_APPLY, "none|basic", "--schema-evolution"},
+	{"delete.enabled", CONN_APPLY, "true|false", "--delete"},
+	{"truncate.enabled", CONN_APPLY, "true|false", "--truncate"},
+	{"auto.create", CONN_APPLY, "true|false", "--auto-create"},
+	{"batch.size", CONN_APPLY, "#", "-b"},
+	{"field.include.list", CONN_APPLY, NULL, NULL},
+	{"field.exclude.list", CONN_APPLY, NULL, NULL},
+	{"quote.identifiers", CONN_APPLY, "true|false", NULL},
+	{"database.time_zone", CONN_APPLY, "UTC|Z|GMT|Etc/UTC", NULL},
+	{"dialect.name", CONN_APPLY, NULL, NULL},
+	/* Kafka Connect's own settings */
+	{"name", CONN_CONNECT, NULL, NULL},
+	{"database.server.name", CONN_CONNECT, NULL, NULL},	/* Debezium 1.x: no effect in 2.x */
+	{"connector.class", CONN_CONNECT, NULL, NULL},
+	{"tasks.max", CONN_CONNECT, NULL, NULL},
+	{"topics", CONN_CONNECT, NULL, NULL},
+	{"topics.regex", CONN_CONNECT, NULL, NULL},
+	{"key.converter.*", CONN_CONNECT, NULL, NULL},
+	{"value.converter.*", CONN_CONNECT, NULL, NULL},
+	{"header.converter", CONN_CONNECT, NULL, NULL},
+	{"config.action.reload", CONN_CONNECT, NULL, NULL},
+	{"schema.history.internal.*", CONN_CONNECT, NULL, NULL},
+	{"offset.*", CONN_CONNECT, NULL, NULL},
+	/* error handling that would drop or divert records is refused */
+	{"errors.tolerance", 0, NULL, NULL},
+	{"errors.deadletterqueue.*", 0, NULL, NULL},
+	{"errors.*", CONN_CONNECT, NULL, NULL},
+	{"topic.creation.*", CONN_CONNECT, NULL, NULL},
+	{"producer.override.*", CONN_CONNECT, NULL, NULL},
+	{"consumer.override.*", CONN_CONNECT, NULL, NULL},
+	/* the Java engine's queues: throughput only */
+	{"max.batch.size", CONN_CONNECT, NULL, NULL},
+	{"max.queue.size", CONN_CONNECT, NULL, NULL},
+	{"max.queue.size.in.bytes", CONN_CONNECT, NULL, NULL},
+	{"poll.interval.ms", CONN_CONNECT, NULL, NULL},
+	/* known and refused: they would change what is written */
+	{"column.propagate.source.type", 0, NULL, NULL},
+	{"datatype.propagate.source.type", 0, NULL, NULL},
+	{"converters", 0, NULL, NULL},
+	{"event.processing.failure.handling.mode", 0, NULL, NULL},
+	{"message.prefix.include.list", 0, NULL, NULL},
+	{"message.prefix.exclude.list", 0, NULL, NULL},
+	{"signal.data.collection", 0, NULL, NULL},
+	{"snapshot.select.statement.overrides", 0, NULL, NULL},
+	{"transforms.*", 0, NULL, NULL},
+	{"predicates", 0, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct connector_key *
+key_entry(const char *key)
+{
+	const struct connector_key *k;
+
+	for (k = connector_keys; k->pattern; k++)
+		if (fnmatch(k->pattern, key, 0) == 0)
+			return k;
+	return NULL;
+}
+
+const char *
+connector_key_status(const struct connector_key *k, unsigned command)
+{
+	if (k->by & CONN_CONNECT)
+		return "accepted, no effect";
+	if (k->by & command)
+		return "honoured";
+	if ((command & CONN_SOURCE) && (k->by & CONN_WAL_TAIL))
+		return "by pg-wal-tail";
+	if ((command & CONN_SOURCE) && (k->by & CONN_ENVELOPE))
+		return "by cdc-envelope";
+	return "refused";
+}
+
+void
+connector_keys_mdoc(unsigned command, struct buf *out)
+{
+	const struct connector_key *k;
+
+	buf_puts(out, ".Bl -tag -width Ds -compact\n");
+	for (k = connector_keys; k->pattern; k++) {
+		const char *st = connector_key_status(k, command);
+		bool		here = strcmp(st, "refused") != 0 && !(k->by & CONN_CONNECT);
+		bool		opt = here && k->option && strcmp(st, "honoured") == 0,
+					vals = here && k->values;
+
+		buf_printf(out, ".It Cm %s\n%s%s\n", k->pattern, st, vals && !opt ? ":" : "");
+		if (opt)
+			buf_printf(out, ".Pq Fl %s%s\n", k->option + 1, vals ? " :" : "");
+		if (vals && strcmp(k->values, "#") == 0)
+			buf_puts(out, "a number\n");
+		else if (vals)
+			buf_printf(out, ".Li %s\n", k->values);
+	}
+	buf_puts(out, ".El\n");
+}
+
+/* A value the key can take: k->values, one of them in any case, or "#" a number. */
+static bool
+value_ok(const struct connector_key *k, const char *v)
+{
+	const char *p = k->values;
+	size_t		n = strlen(v);
+
+	if (p == NULL)
+		return true;
+	if (strcmp(p, "#") == 0)
+		return n > 0 && n < 10 && strspn(v, "0123456789") == n;
+	while (*p) {
+		size_t		len = strcspn(p, "|");
+
+		if (len == n && strncasecmp(p, v, n) == 0)
+			return true;
+		p += len + (p[len] == '|');
+	}
+	return false;
+}
+
+int
+connector_open(const char *path, unsigned command, struct connector *c,
+			   char *errbuf, size_t errsize)
+{
+	size_t		i;
+
+	errno = 0;
+	if (!connector_load(path, c, errbuf, errsize))
+		return errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG;
+	for (i = 0; i < c->n; i++) {
+		const struct connector_key *k = key_entry(c->keys[i]);
+
+		if (k == NULL || strcmp(connector_key_status(k, command), "refused") == 0) {
+			snprintf(errbuf, errsize, "%s: connector setting \"%s\" is not supported",
+					 path, c->keys[i]);
+			connector_free(c);
+			return EX_CONFIG;
+		}
+		if (!value_ok(k, c->vals[i])) {
+			if (strchr(k->values, '|') == NULL && strcmp(k->values, "#") != 0)
+				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\": only %s is "
+						 "supported", path, c->keys[i], c->vals[i], k->values);
+			else
+				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\" is not %s",
+						 path, c->keys[i], c->vals[i],
+						 strcmp(k->values, "#") == 0 ? "a number" : k->values);
+			connector_free(c);
+			return EX_CONFIG;
+		}
+	}
+	return 0;
+}
+
+bool
+connector_bool(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
+{
+	if (strcasecmp(v, "true") == 0)
+		*out = true;
+	else if (strcasecmp(v, "false") == 0)
+		*out = false;
+	else {
+		snprintf(errbuf, errsize, "connector setting %s: \"%s\" is not true or false", key, v);
+		return false;
+	}
+	return true;
 }

@@ -6,6 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Set from the command's settings before the first name is quoted. */
+static bool quote_fold;
+
+void
+quote_set_fold(bool fold)
+{
+	quote_fold = fold;
+}
+
 void
 quote_ident(struct buf *out, const char *name, size_t n)
 {
@@ -16,7 +25,8 @@ quote_ident(struct buf *out, const char *name, size_t n)
 	for (i = 0; i < n; i++) {
 		if (name[i] == '"')
 			buf_putc(out, '"');
-		buf_putc(out, name[i]);
+		buf_putc(out, quote_fold && name[i] >= 'A' && name[i] <= 'Z' ?
+				 (char) (name[i] - 'A' + 'a') : name[i]);
 	}
 	buf_putc(out, '"');
 }

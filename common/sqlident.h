@@ -3,7 +3,9 @@
  * the names of destination tables.
  *
  * Names are always quoted, so any name PostgreSQL allows (mixed case,
- * dots, quotes) round-trips.  A qualified name is split at its first dot,
+ * dots, quotes) round-trips; with quote_set_fold(true) (the sink's
+ * quote.identifiers=false) they are folded to lower case first, as
+ * PostgreSQL folds an unquoted identifier.  A qualified name is split at its first dot,
  * as the Debezium JDBC sink splits table.name.format's result.
  */
 #ifndef WALPIPE_SQLIDENT_H
@@ -17,6 +19,9 @@
 
 /* Appends name[0..n) as a quoted identifier. */
 void		quote_ident(struct buf *out, const char *name, size_t n);
+
+/* Folds names to lower case before quoting from now on; set before any quoting. */
+void		quote_set_fold(bool fold);
 
 /* "schema.table" -> "schema"."table"; a name without a dot is one identifier. */
 void		quote_qualified(struct buf *out, const char *name);

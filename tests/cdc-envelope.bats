@@ -176,9 +176,15 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	assert_output "$PREFIX.public.other_table"
 }
 
-@test "-c: the sink connector's JSON has no topic.prefix: exit 64" {
-	run -64 --separate-stderr cdc-envelope -c "$SEED_CONF/postgresdb-sink-connector.json" <"$FIX/seed-insert.in"
+@test "-c: a file without topic.prefix: exit 64" {
+	echo '{"config": {"database.dbname": "db"}}' >"$BATS_TEST_TMPDIR/c.json"
+	run -64 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/seed-insert.in"
 	[[ $stderr == *"topic.prefix"* ]] || fail "stderr: $stderr"
+}
+
+@test "-c: the sink connector's JSON is refused, naming its first sink key: exit 78" {
+	run -78 --separate-stderr cdc-envelope -c "$SEED_CONF/postgresdb-sink-connector.json" <"$FIX/seed-insert.in"
+	[[ $stderr == *'connector setting "connection.url" is not supported'* ]] || fail "stderr: $stderr"
 }
 
 @test "-c: a missing file: exit 66" {
@@ -386,4 +392,124 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	assert_output '{"type":"string","optional":true,"field":"t"}'
 	run -0 bash -c "cdc-envelope -p p --include-schema-comments <'$FIX/pg-wal-tail-types.in' 2>/dev/null | head -n1 | jq -c '.value.schema.fields[1].fields[] | select(.field == \"t\")'"
 	assert_output '{"type":"string","optional":true,"doc":"a comment","field":"t"}'
+}
+
+# Connector keys, each honoured or refused (cdc-envelope(1), CONNECTOR
+# SETTINGS).  The keys/ captures are Debezium 2.7.3's own records for the
+# connector files next to them (README there).
+keys_capture() {
+	local d="$FIX/debezium-2.7.3/keys"
+	cdc-envelope -c "$d/$1.json" <"$d/${2:-changes.in}" 2>/dev/null |
+		normalize | sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
+	run diff "$d/$1.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+}
+
+@test "-c: column exclude, mask, SHA-256 hash, truncate, interval string, binary hex, hstore map, money digits, no tombstones, table and schema exclude: Debezium's bytes" {
+	keys_capture masked
+}
+
+@test "-c: schema.include.list and binary.handling.mode base64: Debezium's bytes" {
+	keys_capture schema-include
+}
+
+@test "-c: table.include.list and a column.exclude.list expression: Debezium's bytes" {
+	keys_capture table-include
+}
+
+@test "-c: table.include.list expressions, column.include.list, the v2 hash cut to varchar(n), base64-url-safe: Debezium's bytes" {
+	keys_capture include include-changes.in
+}
+
+@test "-c: an unknown key exits 78 naming it, before any output" {
+	echo '{"config": {"topic.prefix": "p", "column.propagate.source.type": ".*"}}' >"$BATS_TEST_TMPDIR/c.json"
+	run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/seed-insert.in"
+	assert_output ''
+	[[ $stderr == *'connector setting "column.propagate.source.type" is not supported'* ]] || fail "$stderr"
+	echo '{"config": {"topic.prefix": "p", "no.such.key": "1"}}' >"$BATS_TEST_TMPDIR/c.json"
+	run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/seed-insert.in"
+	[[ $stderr == *'"no.such.key"'* ]] || fail "$stderr"
+}
+
+@test "-c: Kafka Connect's own keys and pg-wal-tail's are accepted and change nothing" {
+	cat >"$BATS_TEST_TMPDIR/c.json" <<'JSON'
+{"name": "n", "config": {"topic.prefix": "postgres_server.connect_test_db",
+  "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "tasks.max": "1",
+  "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+  "value.converter.replace.null.with.default": "true", "errors.log.enable": "true", "errors.max.retries": "-1",
+  "schema.history.internal.kafka.topic": "h", "offset.flush.interval.ms": "1000",
+  "slot.name": "s", "publication.name": "p", "snapshot.mode": "when_needed",
+  "heartbeat.interval.ms": "1000", "plugin.name": "pgoutput"}}
+JSON
+	cdc-envelope -p postgres_server.connect_test_db <"$FIX/reference.in" | normalize >"$BATS_TEST_TMPDIR/flags"
+	cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/reference.in" | normalize >"$BATS_TEST_TMPDIR/file"
+	run cmp "$BATS_TEST_TMPDIR/flags" "$BATS_TEST_TMPDIR/file"
+	assert_success
+}
+
+@test "-c: a value the key cannot take, another converter or another transform: exit 78" {
+	local bad
+	for bad in '"binary.handling.mode": "raw"' '"interval.handling.mode": "iso"' \
+		'"decimal.handling.mode": "exact"' '"snapshot.mode": "always"' '"tombstones.on.delete": "yes"' \
+		'"column.mask.with.3.chars": "a(b"' \
+		'"column.mask.hash.MD5.with.salt.x": "public.t.c"' \
+		'"value.converter": "io.confluent.connect.avro.AvroConverter"' \
+		'"transforms": "r", "transforms.r.type": "org.apache.kafka.connect.transforms.RegexRouter"' \
+		'"transforms": "u", "transforms.u.type": "io.debezium.transforms.ExtractNewRecordState", "transforms.u.add.fields": "op"'; do
+		echo "{\"topic.prefix\": \"p\", $bad}" >"$BATS_TEST_TMPDIR/c.json"
+		run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" </dev/null
+		[[ $stderr == *'connector setting'* ]] || fail "$bad: $stderr"
+	done
+}
+
+@test "-c: transforms of ExtractNewRecordState are --unwrap, with its delete mode: Debezium's bytes" {
+	local d="$FIX/debezium-2.7.3" m
+	for m in drop tombstone rewrite; do
+		cat >"$BATS_TEST_TMPDIR/c.json" <<JSON
+{"topic.prefix": "pfx", "skipped.operations": "none", "transforms": "unwrap",
+ "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+ "transforms.unwrap.delete.tombstone.handling.mode": "$m"}
+JSON
+		cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$d/unwrap-changes.in" 2>/dev/null |
+			sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
+		run diff "$d/unwrap-$m.out" "$BATS_TEST_TMPDIR/got"
+		assert_success
+	done
+}
+
+@test "-c: column.include.list, the v2 hash and base64-url-safe" {
+	cat >"$BATS_TEST_TMPDIR/c.json" <<'JSON'
+{"topic.prefix": "pfx", "column.include.list": "PUBLIC\\.KT\\.(id|email|b)",
+ "column.mask.hash.v2.SHA-256.with.salt.salty": "public.kt.email",
+ "binary.handling.mode": "base64-url-safe"}
+JSON
+	run -0 bash -c "head -n1 '$FIX/debezium-2.7.3/keys/changes.in' | cdc-envelope -c '$BATS_TEST_TMPDIR/c.json' | jq -c '[.value.payload.after, [.value.schema.fields[1].fields[] | .type]]'"
+	# sha256("salty" + "alice@example.com"); base64 of 00 ff 10 fe with - and _
+	assert_output "[{\"id\":1,\"email\":\"$(printf 'saltyalice@example.com' | sha256sum | cut -c1-64)\",\"b\":\"AP8Q_g==\"},[\"int32\",\"string\",\"string\"]]"
+}
+
+@test "-c: column.truncate counts UTF-16 units; a mask replaces null too" {
+	cat >"$BATS_TEST_TMPDIR/c.json" <<'JSON'
+{"topic.prefix": "pfx", "column.truncate.to.2.chars": "public.kt.email",
+ "column.mask.with.3.chars": "public.kt.name"}
+JSON
+	run -0 bash -c "sed -n 2,3p '$FIX/debezium-2.7.3/keys/changes.in' | cdc-envelope -c '$BATS_TEST_TMPDIR/c.json' | jq -c '.value.payload.after | [.name, .email]'"
+	assert_output $'["***",null]\n["***","ü€"]'
+}
+
+# Expected: Java's MessageDigest SHA-256 over "salt" and the String as an
+# ObjectOutputStream writes it (a TC_LONGSTRING past 65535 bytes, surrogate
+# pairs in modified UTF-8), computed with Java 17.
+@test "-c: column.mask.hash hashes long strings and non-BMP characters as Java serializes them" {
+	local d="$FIX/debezium-2.7.3/keys" v
+	echo '{"topic.prefix": "p", "column.mask.hash.SHA-256.with.salt.salt": "public.kt.email"}' >"$BATS_TEST_TMPDIR/c.json"
+	for v in "$(printf 'x%.0s' {1..70000})" 'é😀z' '' "$(printf 'a%.0s' {1..65535})" "$(printf 'ü%.0s' {1..40000})"; do
+		head -n1 "$d/changes.in" | jq -c --arg v "$v" '.after.email = $v'
+	done >"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "cdc-envelope -c '$BATS_TEST_TMPDIR/c.json' <'$BATS_TEST_TMPDIR/in' | jq -r .value.payload.after.email"
+	assert_output "7fab0c0461220b8c55bbb93baf32883ff3a4680ded26e5063b3e5aa09c98a713
+d1348fb7ab5de3a0612b7ea7139afe4dec4fb7ae54a9bcc572854b735145c1d9
+5b3d6ca0412baec5bd29469bcf15b3d11a89841fb2aaed6509e63dd51531bbb0
+c05919b180a41bfeb1cd9dd096a1e95a811388ba6f5f034e4b4780a0e79664ec
+7959f08919430c61dfaaa6650ee000b1cdd2301062bd195aed245431e9946a2e"
 }

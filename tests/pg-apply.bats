@@ -535,3 +535,75 @@ kill_and_rerun() { # MODE FLAGS...
 	run -0 cat "$BATS_TEST_TMPDIR/ack"
 	assert_output "offset $TOPIC 0 4"
 }
+
+# sink_conf KEY=VALUE...: the seed's sink configuration for the replica and
+# table $T, with these keys set, in $BATS_TEST_TMPDIR/sink.json.
+sink_conf() {
+	local kv args=()
+	for kv; do args+=(--arg "${kv%%=*}" "${kv#*=}"); done
+	jq --arg url "jdbc:postgresql://127.0.0.1:$WALPIPE_REPLICA_PORT/connect_test_db" \
+		--arg tn "$T" "${args[@]}" \
+		'.config["connection.url"] = $url | .config["table.name.format"] = $tn |
+		 .config += ($ARGS.named | del(.url, .tn))' \
+		"$F/postgresdb-sink-connector.json" >"$BATS_TEST_TMPDIR/sink.json"
+}
+
+sink_apply() {
+	timeout 60 pg-apply -c "$BATS_TEST_TMPDIR/sink.json" --offsets-table "$OFF" 3>&-
+}
+
+@test "-c: field.include.list and field.exclude.list leave value fields out" {
+	sink_conf field.exclude.list=name
+	sed -n 1p "$F/seed-kafka.ndjson" | sink_apply
+	run -0 psql_rep "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = '$T'"
+	assert_output id
+	T=${T}_inc OFF=${OFF}_inc
+	sink_conf field.include.list=id
+	sed -n 1p "$F/seed-kafka.ndjson" | sink_apply
+	run -0 psql_rep "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = '$T'"
+	assert_output id
+	sink_conf field.include.list=t:name
+	run -78 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/sink.json" </dev/null
+	[[ $stderr == *field.include.list* ]] || fail "$stderr"
+}
+
+@test "-c: primary.key.mode=kafka keys the rows by topic, partition and offset" {
+	sink_conf primary.key.mode=kafka delete.enabled=false primary.key.fields=
+	sed -n 1,2p "$F/seed-kafka.ndjson" | sink_apply
+	run -0 psql_rep "SELECT __connect_topic, __connect_partition, __connect_offset, id, name FROM $T ORDER BY 3"
+	assert_output "$TOPIC|0|0|1|test1
+$TOPIC|0|1|1|test2"
+	run -0 psql_rep "SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = '$T'::regclass AND i.indisprimary"
+	assert_output "__connect_topic,__connect_partition,__connect_offset"
+	# Without Kafka coordinates there is no key.
+	run -65 --separate-stderr bash -c "sed -n 1p '$F/seed-kafka.ndjson' | jq -c 'del(.offset)' |
+		timeout 60 pg-apply -c '$BATS_TEST_TMPDIR/sink.json' --offsets-table '${OFF}2' 3>&-"
+	[[ $stderr == *"primary key mode kafka"* ]] || fail "$stderr"
+}
+
+@test "-c: quote.identifiers=false folds names to lower case, true keeps them" {
+	sink_conf quote.identifiers=false table.name.format="Up_$T"
+	sed -n 1p "$F/seed-kafka.ndjson" | sink_apply
+	run -0 psql_rep "SELECT name FROM up_$T"
+	assert_output test1
+	OFF=${OFF}_q
+	sink_conf quote.identifiers=TRUE table.name.format="Up_$T"
+	sed -n 1p "$F/seed-kafka.ndjson" | sink_apply
+	run -0 psql_rep "SELECT name FROM \"Up_$T\""
+	assert_output test1
+}
+
+@test "-c: every key is honoured or refused: Connect's accepted, unknown and source keys exit 78 naming them" {
+	sink_conf tasks.max=1 errors.log.enable=true database.time_zone=UTC \
+		key.converter=org.apache.kafka.connect.json.JsonConverter
+	sed -n 1p "$F/seed-kafka.ndjson" | sink_apply
+	run -0 psql_rep "SELECT name FROM $T"
+	assert_output test1
+	local kv
+	for kv in no.such.key=1 column.exclude.list=public.t.c database.time_zone=Europe/Paris errors.tolerance=all \
+		dialect.name=org.hibernate.dialect.MySQLDialect transforms=unwrap; do
+		sink_conf "$kv"
+		run -78 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/sink.json" </dev/null
+		[[ $stderr == *"${kv%%=*}"* ]] || fail "$kv: $stderr"
+	done
+}

@@ -729,4 +729,48 @@ snap_interrupt() {
 	psql_src "INSERT INTO $T VALUES (5)"
 	run -0 pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
 	assert_equal "$(jq -c '[.op, .after.id]' <<<"$output" | paste -sd' ')" '["c",4] ["c",5]'
+
+# conn_file [KEY VALUE]...: a source connector file for $SLOT, $PUB and $T
+# with these keys added, in $BATS_TEST_TMPDIR/conn.json.
+conn_file() {
+	local extra=""
+	while (($#)); do extra+=", \"$1\": \"$2\""; shift 2; done
+	cat >"$BATS_TEST_TMPDIR/conn.json" <<JSON
+{"name": "c", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "127.0.0.1", "database.port": "$WALPIPE_SOURCE_PORT",
+  "database.user": "postgres", "database.password": "postgrespass",
+  "database.dbname": "connect_test_db", "plugin.name": "pgoutput",
+  "slot.name": "$SLOT", "publication.name": "$PUB", "table.include.list": "public.$T",
+  "topic.prefix": "p"$extra}}
+JSON
+}
+
+@test "-c: snapshot.mode when_needed: a snapshot for a new slot, none for an existing one; snapshot.fetch.size" {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, name varchar(10))" "INSERT INTO $T VALUES (1, 'snap')"
+	conn_file snapshot.mode when_needed snapshot.fetch.size 0
+	run -78 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --create-slot --end-lsn now
+	[[ $stderr == *'snapshot.fetch.size'* ]] || fail "$stderr"
+	conn_file snapshot.mode when_needed snapshot.fetch.size 1
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --create-slot --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.name]' <<<"$output")" '["r","snap"]'
+	psql_src "INSERT INTO $T VALUES (2, 'stream')"
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.name]' <<<"$output")" '["c","stream"]'
+}
+
+@test "-c: cdc-envelope's and Kafka Connect's keys are accepted; an unknown or a sink key exits 78 naming it" {
+	new_table
+	conn_file column.exclude.list public.t.c column.mask.with.3.chars public.t.d tasks.max 1 \
+		transforms unwrap transforms.unwrap.type io.debezium.transforms.ExtractNewRecordState \
+		schema.history.internal.kafka.topic h snapshot.mode never
+	psql_src "INSERT INTO $T VALUES (1, 'a')"
+	run -0 --separate-stderr timeout 60 pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --end-lsn now
+	assert_equal "$(jq -c '[.op, .after.name]' <<<"$output")" '["c","a"]'
+	local k
+	for k in no.such.key connection.url column.propagate.source.type; do
+		conn_file "$k" x
+		run -78 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/conn.json" --end-lsn now
+		assert_output ''
+		[[ $stderr == *"connector setting \"$k\" is not supported"* ]] || fail "$k: $stderr"
+	done
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "connector.h"
@@ -97,7 +98,12 @@ conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsi
 	return ok;
 }
 
-/* table.include.list: comma-separated regular expressions, each matching a whole "schema.table". */
+/*
+ * table.include.list and the other filter lists: comma-separated regular
+ * expressions, each matching a whole name ("schema.table"), without regard
+ * to case, as Debezium's filters match.  POSIX extended expressions, not
+ * Java's: no \\d, \\w, (?i) or lazy quantifiers; a comma always separates.
+ */
 bool
 conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errsize)
 {
@@ -116,7 +122,7 @@ conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errs
 		anchored = xmalloc(strlen(tok) + 5);
 		sprintf(anchored, "^(%s)$", tok);
 		*re = xrealloc(*re, (size_t) (*n + 1) * sizeof **re);
-		rc = regcomp(&(*re)[*n], anchored, REG_EXTENDED | REG_NOSUB);
+		rc = regcomp(&(*re)[*n], anchored, REG_EXTENDED | REG_NOSUB | REG_ICASE);
 		free(anchored);
 		if (rc != 0) {
 			snprintf(err, errsize, "invalid regular expression \"%s\"", tok);
@@ -128,43 +134,130 @@ conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errs
 	return ok;
 }
 
-bool
-connector_conf_read(const char *path, struct connector_conf *cc, char *err, size_t errsize)
+/* A comma-separated regular expression list of the file, if it sets key. */
+static bool
+regex_key(const struct connector *conn, const char *key, regex_t **re, int *n,
+		  char *err, size_t errsize)
 {
-	static const struct {
-		const char *key;
-		size_t		off;
-	}			keys[] = {
-		{"topic.prefix", offsetof(struct connector_conf, topic_prefix)},
-		{"database.dbname", offsetof(struct connector_conf, dbname)},
-		{"table.include.list", offsetof(struct connector_conf, include_list)},
-		{"table.exclude.list", offsetof(struct connector_conf, exclude_list)},
-		{"message.key.columns", offsetof(struct connector_conf, key_columns)},
-		{"skipped.operations", offsetof(struct connector_conf, skipped_operations)},
-		{"tombstones.on.delete", offsetof(struct connector_conf, tombstones_on_delete)},
-		{"decimal.handling.mode", offsetof(struct connector_conf, decimal_handling_mode)},
-		{"time.precision.mode", offsetof(struct connector_conf, time_precision_mode)},
-		{"provide.transaction.metadata", offsetof(struct connector_conf, provide_transaction_metadata)},
-		{"key.converter.schemas.enable", offsetof(struct connector_conf, key_schemas_enable)},
-		{"value.converter.schemas.enable", offsetof(struct connector_conf, value_schemas_enable)},
-		{"include.schema.comments", offsetof(struct connector_conf, schema_comments)},
-	};
-	struct connector conn;
+	const char *v = connector_get(conn, key);
+	char		msg[256];
+
+	if (v == NULL || conf_parse_tables(v, re, n, msg, sizeof msg))
+		return true;
+	snprintf(err, errsize, "connector setting %s: %s", key, msg);
+	return false;
+}
+
+static bool
+choice_key(const struct connector *conn, const char *key, const char *const *list, int *out,
+		   char *err, size_t errsize)
+{
+	const char *v = connector_get(conn, key);
+
+	if (v == NULL)
+		return true;
+	for (int i = 0; list[i]; i++)
+		if (strcasecmp(v, list[i]) == 0) {
+			*out = i;
+			return true;
+		}
+	snprintf(err, errsize, "connector setting %s: \"%s\" is not supported", key, v);
+	return false;
+}
+
+/* transforms: one io.debezium.transforms.ExtractNewRecordState, as --unwrap. */
+static bool
+transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
+			   char *err, size_t errsize)
+{
+	static const char *const deletes[] = {"drop", "tombstone", "rewrite", NULL};
+	const char *names = connector_get(conn, "transforms");
+	char		key[256];
+	const char *v;
+
+	if (names == NULL || *names == '\0')
+		return true;
+	if (strchr(names, ',') != NULL || strlen(names) > 200) {
+		snprintf(err, errsize, "connector setting transforms: \"%s\": only one transform, "
+				 "io.debezium.transforms.ExtractNewRecordState, is supported", names);
+		return false;
+	}
+	snprintf(key, sizeof key, "transforms.%s.type", names);
+	v = connector_get(conn, key);
+	if (v == NULL || strcmp(v, "io.debezium.transforms.ExtractNewRecordState") != 0) {
+		snprintf(err, errsize, "connector setting %s: \"%s\": only "
+				 "io.debezium.transforms.ExtractNewRecordState is supported", key, v ? v : "");
+		return false;
+	}
+	for (size_t i = 0; i < conn->n; i++)
+		if (strncmp(conn->keys[i], "transforms.", 11) == 0 &&
+			(strncmp(conn->keys[i] + 11, names, strlen(names)) != 0 ||
+			 conn->keys[i][11 + strlen(names)] != '.')) {
+			snprintf(err, errsize, "connector setting %s: no such transform in transforms",
+					 conn->keys[i]);
+			return false;
+		}
+	c->unwrap = true;
+	snprintf(key, sizeof key, "transforms.%s.delete.tombstone.handling.mode", names);
+	return choice_key(conn, key, deletes, unwrap_delete, err, errsize);
+}
+
+bool
+conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
+					char *err, size_t errsize)
+{
+	static const char *const interval_modes[] = {"numeric", "string", NULL};
+	static const char *const binary_modes[] = {"bytes", "base64", "base64-url-safe", "hex", NULL};
+	static const char *const hstore_modes[] = {"json", "map", NULL};
+	const char *v;
+	int			mode = 0;
+	char	   *end;
 	size_t		i;
 
-	if (!connector_load(path, &conn, err, errsize))
+	if (!regex_key(conn, "table.include.list", &c->include, &c->ninclude, err, errsize) ||
+		!regex_key(conn, "table.exclude.list", &c->exclude, &c->nexclude, err, errsize) ||
+		!regex_key(conn, "schema.include.list", &c->schema_include, &c->nschema_include, err, errsize) ||
+		!regex_key(conn, "schema.exclude.list", &c->schema_exclude, &c->nschema_exclude, err, errsize) ||
+		!regex_key(conn, "column.include.list", &c->col_include, &c->ncol_include, err, errsize) ||
+		!regex_key(conn, "column.exclude.list", &c->col_exclude, &c->ncol_exclude, err, errsize))
 		return false;
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		const char *v = connector_get(&conn, keys[i].key);
-		char	  **dst = (char **) ((char *) cc + keys[i].off);
+	for (i = 0; i < conn->n; i++)
+		if ((strncmp(conn->keys[i], "column.mask.", 12) == 0 ||
+			 strncmp(conn->keys[i], "column.truncate.", 16) == 0) &&
+			!colmap_add(c, conn->keys[i], conn->vals[i], err, errsize))
+			return false;
+	if (!choice_key(conn, "interval.handling.mode", interval_modes, &mode, err, errsize))
+		return false;
+	c->interval_string = mode == 1;
+	mode = BIN_BYTES;
+	if (!choice_key(conn, "binary.handling.mode", binary_modes, &mode, err, errsize))
+		return false;
+	c->binary = (enum bin_mode) mode;
+	mode = 0;
+	if (!choice_key(conn, "hstore.handling.mode", hstore_modes, &mode, err, errsize))
+		return false;
+	c->hstore_map = mode == 1;
+	if ((v = connector_get(conn, "money.fraction.digits")) != NULL) {
+		long		d = strtol(v, &end, 10);
 
-		if (v != NULL) {
-			free(*dst);
-			*dst = xstrdup(v);
+		if (end == v || *end || d < 0 || d > 100) {
+			snprintf(err, errsize, "connector setting money.fraction.digits: \"%s\" is not "
+					 "a number of digits", v);
+			return false;
 		}
+		c->money_digits = (int) d;
 	}
-	connector_free(&conn);
-	return true;
+	return transforms_key(c, conn, unwrap_delete, err, errsize);
+}
+
+static void
+free_regexes(regex_t **re, int *n)
+{
+	for (int i = 0; i < *n; i++)
+		regfree(&(*re)[i]);
+	free(*re);
+	*re = NULL;
+	*n = 0;
 }
 
 void
@@ -180,30 +273,13 @@ env_conf_free(struct env_conf *c)
 		free(c->keycols[i].table);
 	}
 	free(c->keycols);
-	for (i = 0; i < c->ninclude; i++)
-		regfree(&c->include[i]);
-	free(c->include);
-	for (i = 0; i < c->nexclude; i++)
-		regfree(&c->exclude[i]);
-	free(c->exclude);
+	free_regexes(&c->include, &c->ninclude);
+	free_regexes(&c->exclude, &c->nexclude);
+	free_regexes(&c->schema_include, &c->nschema_include);
+	free_regexes(&c->schema_exclude, &c->nschema_exclude);
+	free_regexes(&c->col_include, &c->ncol_include);
+	free_regexes(&c->col_exclude, &c->ncol_exclude);
+	colmap_free(c);
 	c->keycols = NULL;
-	c->include = c->exclude = NULL;
-	c->nkeycols = c->ninclude = c->nexclude = 0;
-}
-
-void
-connector_conf_free(struct connector_conf *cc)
-{
-	char	  **fields[] = {
-		&cc->topic_prefix, &cc->dbname, &cc->include_list, &cc->exclude_list,
-		&cc->key_columns, &cc->skipped_operations, &cc->tombstones_on_delete,
-		&cc->decimal_handling_mode, &cc->time_precision_mode,
-		&cc->provide_transaction_metadata, &cc->key_schemas_enable,
-		&cc->value_schemas_enable, &cc->schema_comments,
-	};
-
-	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		free(*fields[i]);
-		*fields[i] = NULL;
-	}
+	c->nkeycols = 0;
 }

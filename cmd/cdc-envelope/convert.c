@@ -603,22 +603,15 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 
 /*
  * PostgreSQL's "postgres" interval style, as pgjdbc's PGInterval reads
- * it, then MicroDuration.durationMicros() with 365.25/12 days a month,
- * in the same double arithmetic.
+ * it: the components as written, the time part's sign on each of its
+ * fields.
  */
 bool
-conv_interval(const char *s, size_t n, int64_t *us)
+conv_interval_parts(const char *s, size_t n, struct pg_interval *iv)
 {
-	int64_t		years = 0,
-				months = 0,
-				days = 0,
-				hours = 0,
-				minutes = 0;
-	double		seconds = 0,
-				nd,
-				ns;
 	size_t		i = 0;
 
+	memset(iv, 0, sizeof *iv);
 	while (i < n) {
 		int			sign = 1;
 		int64_t		v;
@@ -652,9 +645,9 @@ conv_interval(const char *s, size_t n, int64_t *us)
 				if (!mul_add(&t, 60, mi) || !mul_add(&t, 60, se) || !mul_add(&t, US_PER_SEC, 0))
 					return false;
 			}
-			hours = sign * (t / (3600 * US_PER_SEC));
-			minutes = sign * (t / (60 * US_PER_SEC) % 60);
-			seconds = (double) (sign * (t / US_PER_SEC % 60)) +
+			iv->hours = sign * (t / (3600 * US_PER_SEC));
+			iv->minutes = sign * (t / (60 * US_PER_SEC) % 60);
+			iv->seconds = (double) (sign * (t / US_PER_SEC % 60)) +
 				(double) (sign * (t % US_PER_SEC)) / 1000000.0;
 			continue;
 		}
@@ -664,20 +657,36 @@ conv_interval(const char *s, size_t n, int64_t *us)
 		while (i < n && s[i] != ' ')
 			i++;
 		if (strncmp(s + w, "year", 4) == 0)
-			years += sign * v;
+			iv->years += sign * v;
 		else if (strncmp(s + w, "mon", 3) == 0)
-			months += sign * v;
+			iv->months += sign * v;
 		else if (strncmp(s + w, "day", 3) == 0)
-			days += sign * v;
+			iv->days += sign * v;
 		else
 			return false;
-		if (years > INT32_MAX / 12 || years < INT32_MIN / 12 || months > INT32_MAX ||
-			months < INT32_MIN || days > INT32_MAX || days < INT32_MIN)
+		if (iv->years > INT32_MAX / 12 || iv->years < INT32_MIN / 12 || iv->months > INT32_MAX ||
+			iv->months < INT32_MIN || iv->days > INT32_MAX || iv->days < INT32_MIN)
 			return false;
 	}
+	return true;
+}
+
+/*
+ * The interval as PGInterval reads it, then MicroDuration.durationMicros()
+ * with 365.25/12 days a month, in the same double arithmetic.
+ */
+bool
+conv_interval(const char *s, size_t n, int64_t *us)
+{
+	struct pg_interval iv;
+	double		nd,
+				ns;
+
+	if (!conv_interval_parts(s, n, &iv))
+		return false;
 	/* PGInterval's int fields, then durationMicros()'s doubles. */
-	nd = (double) (int32_t) (years * 12 + months) * (365.25 / 12.0) + (double) days;
-	ns = (((nd * 24 + (double) hours) * 60) + (double) minutes) * 60 + seconds;
+	nd = (double) (int32_t) (iv.years * 12 + iv.months) * (365.25 / 12.0) + (double) iv.days;
+	ns = (((nd * 24 + (double) iv.hours) * 60) + (double) iv.minutes) * 60 + iv.seconds;
 	ns *= 1e6;
 	if (!(ns > -9.2e18 && ns < 9.2e18))
 		return false;
@@ -861,7 +870,8 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 		tabsize = conv_hashmap_capacity(ne);
 		for (k = 0; k < ne; k++)
 			e[k].bucket_hash = conv_hashmap_bucket(text.data + e[k].k, e[k].kn, tabsize);
-		qsort(e, ne, sizeof *e, hs_cmp);
+		if (ne > 0)
+			qsort(e, ne, sizeof *e, hs_cmp);
 		buf_putc(&json, '{');
 		for (k = 0; k < ne; k++) {
 			if (k > 0)

@@ -52,6 +52,16 @@ bool		conv_timestamp(const char *s, size_t n, int64_t *us);
 bool		conv_timestamptz(const char *s, size_t n, int precision, struct buf *out);
 /* interval (postgres style) -> microseconds, MicroDuration's arithmetic. */
 bool		conv_interval(const char *s, size_t n, int64_t *us);
+/* interval (postgres style) -> its components, as PGInterval holds them. */
+struct pg_interval {
+	int64_t		years,
+				months,
+				days,
+				hours,
+				minutes;
+	double		seconds;
+};
+bool		conv_interval_parts(const char *s, size_t n, struct pg_interval *iv);
 /* bit string -> base64 of the little-endian minimal bytes (io.debezium.data.Bits). */
 bool		conv_bits(const char *s, size_t n, struct buf *out);
 /* bytea hex text "\x0102" -> quoted base64. */

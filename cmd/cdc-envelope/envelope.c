@@ -296,7 +296,10 @@ table_get(struct env *e, struct json_slice schema, struct json_slice table)
 	buf_free(&b);
 	t->included = (e->c->ninclude == 0 ||
 				   table_matches(t->fqname, e->c->include, e->c->ninclude)) &&
-		!table_matches(t->fqname, e->c->exclude, e->c->nexclude);
+		!table_matches(t->fqname, e->c->exclude, e->c->nexclude) &&
+		(e->c->nschema_include == 0 ||
+		 table_matches(t->schema, e->c->schema_include, e->c->nschema_include)) &&
+		!table_matches(t->schema, e->c->schema_exclude, e->c->nschema_exclude);
 	t->name_key_json = schema_name_json(t, e->c->prefix, ".Key");
 	t->name_value_json = schema_name_json(t, e->c->prefix, ".Value");
 	t->name_envelope_json = schema_name_json(t, e->c->prefix, ".Envelope");
@@ -331,7 +334,6 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 {
 	int64_t		v;
 
-	(void) c;
 	switch (d->kind) {
 		case K_BOOL:
 			if ((n == 1 && s[0] == 't') || (n == 4 && memcmp(s, "true", 4) == 0))
@@ -360,6 +362,12 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 			return true;
 		case K_BYTEA:
 			return conv_bytea(s, n, out);
+		case K_BYTEA_MODE:
+			return conv_bytea_mode(c->binary, s, n, out);
+		case K_INTERVAL_ISO:
+			return conv_interval_iso(s, n, out);
+		case K_HSTORE_MAP:
+			return conv_hstore_map(s, n, out);
 		case K_DECIMAL:
 			return !conv_is_special_number(s, n) && conv_decimal(s, n, d->scale, out);
 		case K_VARSCALE:
@@ -430,7 +438,9 @@ fallback_json(const struct col *col)
 		case K_DECIMAL: return "\"AA==\"";
 		case K_VARSCALE: return "{\"scale\":0,\"value\":\"AA==\"}";
 		case K_STRING: case K_NUM_STRING: case K_MONEY_STRING: case K_BYTEA: case K_BITS:
+		case K_BYTEA_MODE: case K_INTERVAL_ISO:
 			return "\"\"";
+		case K_HSTORE_MAP: return "{}";
 		case K_HSTORE: return "\"{}\"";
 		case K_TIMETZ: return "\"00:00:00Z\"";
 		case K_TSTZ: return "\"1970-01-01T00:00:00Z\"";
@@ -515,6 +525,26 @@ bad_value(struct env *e, const struct col *col, struct json_slice v)
 				" with --decimal precise (use --decimal double or string)" : "");
 }
 
+/* A column of column.mask.* or column.truncate.*: a string, or null. */
+static bool
+put_mapped(struct env *e, const struct col *col, struct json_slice v, enum json_type ty,
+		   struct buf *out)
+{
+	const char *s = NULL;
+	size_t		n = 0;
+
+	if (ty == JSON_OBJECT) {
+		/* An unchanged TOASTed value is not known: its placeholder, mapped. */
+		s = PLACEHOLDER;
+		n = strlen(s);
+	} else if (ty == JSON_STRING)
+		slice_text(e, v, &s, &n);
+	else if (ty != JSON_NULL)
+		return bad_value(e, col, v);
+	colmap_value(col->map, col->map_len, s, n, out);
+	return true;
+}
+
 /* Writes one column value; v.n == 0 means absent. */
 static bool
 put_value(struct env *e, const struct col *col, struct json_slice v, struct buf *out)
@@ -524,6 +554,8 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 	size_t		n,
 				mark = out->len;
 
+	if (col->map)
+		return put_mapped(e, col, v, ty, out);
 	if (ty == JSON_NULL) {
 		/* JsonConverter writes the schema default for null (replace.null.with.default). */
 		if (col->default_json)

@@ -15,6 +15,18 @@
 enum dec_mode { DEC_PRECISE, DEC_DOUBLE, DEC_STRING };
 enum time_mode { TIME_ADAPTIVE, TIME_CONNECT };
 enum unwrap_delete { UNWRAP_DROP, UNWRAP_TOMBSTONE, UNWRAP_REWRITE };
+enum bin_mode { BIN_BYTES, BIN_BASE64, BIN_BASE64_URL, BIN_HEX };
+enum colmap_kind { MAP_MASK, MAP_HASH, MAP_TRUNCATE };
+
+/* One column mapper of the connector file and the columns it applies to. */
+struct colmap {
+	enum colmap_kind kind;
+	int			n;				/* mask or truncation length */
+	bool		v2;				/* hash the UTF-8 text, not the serialized String */
+	char	   *salt;
+	regex_t    *re;				/* schema.table.column, anchored */
+	int			nre;
+};
 
 /* Bits of env_conf.skipped, one per op letter. */
 #define OPBIT_C		0x01
@@ -53,6 +65,20 @@ struct env_conf {
 	int			ninclude;
 	regex_t    *exclude;		/* table.exclude.list, anchored */
 	int			nexclude;
+	regex_t    *schema_include;	/* schema.include.list, anchored */
+	int			nschema_include;
+	regex_t    *schema_exclude;	/* schema.exclude.list, anchored */
+	int			nschema_exclude;
+	regex_t    *col_include;	/* column.include.list: schema.table.column */
+	int			ncol_include;
+	regex_t    *col_exclude;	/* column.exclude.list */
+	int			ncol_exclude;
+	struct colmap *colmaps;		/* column.mask.* and column.truncate.* */
+	int			ncolmaps;
+	bool		interval_string;	/* interval.handling.mode=string */
+	bool		hstore_map;		/* hstore.handling.mode=map */
+	enum bin_mode binary;		/* binary.handling.mode */
+	int			money_digits;	/* money.fraction.digits */
 };
 
 struct env;
@@ -89,29 +115,21 @@ bool		conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_
 /* Frees what the parsers above allocated in c. */
 void		env_conf_free(struct env_conf *c);
 
-/* Settings of a Debezium connector JSON that cdc-envelope honours. */
-struct connector_conf {
-	char	   *topic_prefix;
-	char	   *dbname;
-	char	   *include_list;
-	char	   *exclude_list;
-	char	   *key_columns;
-	char	   *skipped_operations;
-	char	   *tombstones_on_delete;
-	char	   *decimal_handling_mode;
-	char	   *time_precision_mode;
-	char	   *provide_transaction_metadata;
-	char	   *key_schemas_enable;
-	char	   *value_schemas_enable;
-	char	   *schema_comments;
-};
+/*
+ * The settings of a connector file that have no option: the filter lists,
+ * the column mappers, the value modes and transforms
+ * (--unwrap; *unwrap_delete gets the delete mode).  False with a message.
+ */
+struct connector;
+bool		conf_from_connector(struct env_conf *c, const struct connector *conn,
+								int *unwrap_delete, char *err, size_t errsize);
 
 /*
- * Reads {"name":..,"config":{...}} or the bare config object.  Fills only
- * the settings present (malloc'd strings).
+ * mapping.c: a column.mask.* or column.truncate.* key of the connector
+ * file added to c; false with a message for a key it cannot honour.
  */
-bool		connector_conf_read(const char *path, struct connector_conf *cc,
-								char *err, size_t errsize);
-void		connector_conf_free(struct connector_conf *cc);
+bool		colmap_add(struct env_conf *c, const char *key, const char *list,
+					   char *err, size_t errsize);
+void		colmap_free(struct env_conf *c);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "connector.h"
 #include "envelope.h"
 #include "lineread.h"
 #include "log.h"
@@ -45,6 +46,8 @@ struct flags {
 	int			decimal;
 	int			time;
 	int			schema_comments;
+	bool		unwrap;
+	int			unwrap_delete;
 };
 
 static void
@@ -84,62 +87,76 @@ usage(void)
 }
 
 static bool
-parse_bool(const char *name, const char *v)
+file_bool(const struct connector *conn, const char *key, bool dflt)
 {
-	if (strcasecmp(v, "true") == 0)
-		return true;
-	if (strcasecmp(v, "false") == 0)
-		return false;
-	fatal(EX_CONFIG, "connector setting %s: \"%s\" is not true or false", name, v);
+	const char *v = connector_get(conn, key);
+	char		err[256];
+	bool		b = dflt;
+
+	if (v && !connector_bool(key, v, &b, err, sizeof err))
+		fatal(EX_CONFIG, "%s", err);
+	return b;
 }
 
-/* Merges the -c file under the flags and fills in the defaults. */
-static void
-resolve(const struct flags *f, struct env_conf *c, struct connector_conf *ccp)
+/* A mode of the file, in any case: connector_open() has checked the value. */
+static int
+file_choice(const struct connector *conn, const char *key, const char *const *list, int dflt)
 {
-	struct connector_conf cc = {0};
+	const char *v = connector_get(conn, key);
+
+	for (int i = 0; v && list[i]; i++)
+		if (strcasecmp(v, list[i]) == 0)
+			return i;
+	return dflt;
+}
+
+/*
+ * Merges the -c file under the flags and fills in the defaults.  c points
+ * into conn's strings: the caller frees them after the run.
+ */
+static void
+resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
+{
 	char		err[512];
 	const char *skipped = f->skipped;
 	const char *keycols = f->key_columns;
+	int			unwrap_delete = UNWRAP_DROP,
+				status;
 
-	if (f->config && !connector_conf_read(f->config, &cc, err, sizeof err))
-		fatal(errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG, "%s", err);
-	c->prefix = f->prefix ? f->prefix : cc.topic_prefix;
+	c->money_digits = 2;
+	if (f->config && (status = connector_open(f->config, CONN_ENVELOPE, conn, err, sizeof err)))
+		fatal(status, "%s", err);
+	if (f->config && !conf_from_connector(c, conn, &unwrap_delete, err, sizeof err))
+		fatal(EX_CONFIG, "%s: %s", f->config, err);
+	if (f->unwrap)
+		c->unwrap = true;
+	c->unwrap_delete = f->unwrap_delete >= 0 ? f->unwrap_delete : unwrap_delete;
+	c->prefix = f->prefix ? f->prefix : connector_get(conn, "topic.prefix");
 	if (c->prefix == NULL || *c->prefix == '\0')
 		usage_error("no topic prefix: give --prefix or a -c file with topic.prefix");
-	c->dbname = f->dbname ? f->dbname : cc.dbname;
-	if (skipped == NULL)
-		skipped = cc.skipped_operations ? cc.skipped_operations : DEFAULT_SKIPPED;
+	c->dbname = f->dbname ? f->dbname : connector_get(conn, "database.dbname");
+	if (skipped == NULL && (skipped = connector_get(conn, "skipped.operations")) == NULL)
+		skipped = DEFAULT_SKIPPED;
 	if (!conf_parse_skipped(skipped, &c->skipped, err, sizeof err))
 		usage_error("invalid value for --skipped-operations: %s", err);
 	if (keycols == NULL)
-		keycols = cc.key_columns;
+		keycols = connector_get(conn, "message.key.columns");
 	if (keycols && !conf_parse_keycols(c, keycols, err, sizeof err))
 		usage_error("invalid value for --key-columns: %s", err);
-	if (cc.include_list &&
-		!conf_parse_tables(cc.include_list, &c->include, &c->ninclude, err, sizeof err))
-		fatal(EX_CONFIG, "table.include.list: %s", err);
-	if (cc.exclude_list &&
-		!conf_parse_tables(cc.exclude_list, &c->exclude, &c->nexclude, err, sizeof err))
-		fatal(EX_CONFIG, "table.exclude.list: %s", err);
 	c->tombstones = f->tombstones >= 0 ? f->tombstones :
-		cc.tombstones_on_delete ? parse_bool("tombstones.on.delete", cc.tombstones_on_delete) : true;
+		file_bool(conn, "tombstones.on.delete", true);
 	c->tx_metadata = f->tx_metadata >= 0 ? f->tx_metadata :
-		cc.provide_transaction_metadata ?
-		parse_bool("provide.transaction.metadata", cc.provide_transaction_metadata) : false;
+		file_bool(conn, "provide.transaction.metadata", false);
 	c->key_schemas = f->schemas >= 0 ? f->schemas :
-		cc.key_schemas_enable ? parse_bool("key.converter.schemas.enable", cc.key_schemas_enable) : true;
+		file_bool(conn, "key.converter.schemas.enable", true);
 	c->value_schemas = f->schemas >= 0 ? f->schemas :
-		cc.value_schemas_enable ?
-		parse_bool("value.converter.schemas.enable", cc.value_schemas_enable) : true;
-	c->decimal = f->decimal >= 0 ? f->decimal : cc.decimal_handling_mode ?
-		opt_choice("decimal.handling.mode", cc.decimal_handling_mode, decimal_modes) : DEC_PRECISE;
-	c->time = f->time >= 0 ? f->time : cc.time_precision_mode ?
-		opt_choice("time.precision.mode", cc.time_precision_mode, time_modes) : TIME_ADAPTIVE;
-	c->schema_comments = f->schema_comments >= 0 ? f->schema_comments : cc.schema_comments ?
-		parse_bool("include.schema.comments", cc.schema_comments) : false;
-	/* c points into cc's strings: the caller frees them after the run. */
-	*ccp = cc;
+		file_bool(conn, "value.converter.schemas.enable", true);
+	c->decimal = f->decimal >= 0 ? f->decimal :
+		file_choice(conn, "decimal.handling.mode", decimal_modes, DEC_PRECISE);
+	c->time = f->time >= 0 ? f->time :
+		file_choice(conn, "time.precision.mode", time_modes, TIME_ADAPTIVE);
+	c->schema_comments = f->schema_comments >= 0 ? f->schema_comments :
+		file_bool(conn, "include.schema.comments", false);
 }
 
 /* Reads change lines until EOF or a signal; returns the exit status. */
@@ -235,9 +252,9 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct flags f = {.tombstones = -1, .schemas = -1, .tx_metadata = -1, .decimal = -1, .time = -1,
-		.schema_comments = -1};
+		.schema_comments = -1, .unwrap_delete = -1};
 	struct env_conf conf = {.source_version = DEFAULT_SOURCE_VERSION};
-	struct connector_conf cc = {0};
+	struct connector conn = {0};
 	struct out	o;
 	struct env *e;
 	const char *metrics_file = NULL;
@@ -260,9 +277,9 @@ main(int argc, char **argv)
 			case OPT_COMMENTS: f.schema_comments = 1; break;
 			case OPT_TOPIC_TEMPLATE: conf.topic_template = optarg; break;
 			case OPT_SOURCE_VERSION: conf.source_version = optarg; break;
-			case OPT_UNWRAP: conf.unwrap = true; break;
+			case OPT_UNWRAP: f.unwrap = true; break;
 			case OPT_UNWRAP_DELETE:
-				conf.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);
+				f.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);
 				break;
 			case OPT_METRICS_FILE: metrics_file = optarg; break;
 			case 'v': log_set_level(LOG_INFO); break;
@@ -272,7 +289,7 @@ main(int argc, char **argv)
 		}
 	}
 	opt_no_operands(argc, argv);
-	resolve(&f, &conf, &cc);
+	resolve(&f, &conf, &conn);
 
 	sig_setup();
 	out_init(&o, STDOUT_FILENO);
@@ -282,6 +299,6 @@ main(int argc, char **argv)
 	env_free(e);
 	out_free(&o);
 	env_conf_free(&conf);
-	connector_conf_free(&cc);
+	connector_free(&conn);
 	return status < 0 ? EX_IOERR : status;
 }

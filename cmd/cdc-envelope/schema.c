@@ -123,8 +123,8 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 			set(d, money ? K_MONEY_STRING : K_NUM_STRING, "string", NULL);
 		else if (money) {
 			set(d, K_DECIMAL, "bytes", "org.apache.kafka.connect.data.Decimal");
-			d->scale = 2;
-			buf_puts(&p, "{\"scale\":\"2\"}");
+			d->scale = c->money_digits;
+			buf_printf(&p, "{\"scale\":\"%d\"}", d->scale);
 		} else if (typmod < 4) {
 			set(d, K_VARSCALE, "struct", "io.debezium.data.VariableScaleDecimal");
 			d->doc = "Variable scaled decimal";
@@ -139,6 +139,8 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 		}
 	} else if (in_list(typ, plain_strings))
 		set(d, K_STRING, "string", NULL);
+	else if (strcmp(typ, "bytea") == 0 && c->binary != BIN_BYTES)
+		set(d, K_BYTEA_MODE, "string", NULL);
 	else if (strcmp(typ, "bytea") == 0)
 		set(d, K_BYTEA, "bytes", NULL);
 	else if (strcmp(typ, "date") == 0)
@@ -163,7 +165,9 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 	} else if (strcmp(typ, "timestamptz") == 0) {
 		set(d, K_TSTZ, "string", "io.debezium.time.ZonedTimestamp");
 		d->scale = time_precision(typmod);
-	} else if (strcmp(typ, "interval") == 0)
+	} else if (strcmp(typ, "interval") == 0 && c->interval_string)
+		set(d, K_INTERVAL_ISO, "string", "io.debezium.time.Interval");
+	else if (strcmp(typ, "interval") == 0)
 		set(d, K_INTERVAL, "int64", "io.debezium.time.MicroDuration");
 	else if (strcmp(typ, "uuid") == 0)
 		set(d, K_STRING, "string", "io.debezium.data.Uuid");
@@ -173,6 +177,8 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 		set(d, K_STRING, "string", "io.debezium.data.Xml");
 	else if (strcmp(typ, "ltree") == 0)
 		set(d, K_STRING, "string", "io.debezium.data.Ltree");
+	else if (strcmp(typ, "hstore") == 0 && c->hstore_map)
+		set(d, K_HSTORE_MAP, "map", NULL);
 	else if (strcmp(typ, "hstore") == 0)
 		set(d, K_HSTORE, "string", "io.debezium.data.Json");
 	else if (strcmp(typ, "bit") == 0 || strcmp(typ, "varbit") == 0) {
@@ -220,7 +226,9 @@ put_schema(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
 	} else if (d->fields) {
 		buf_puts(b, ",\"fields\":");
 		buf_puts(b, d->fields);
-	}
+	} else if (d->kind == K_HSTORE_MAP)
+		buf_puts(b, ",\"keys\":{\"type\":\"string\",\"optional\":false},"
+				 "\"values\":{\"type\":\"string\",\"optional\":true}");
 	buf_puts(b, optional ? ",\"optional\":true" : ",\"optional\":false");
 	if (!elem && d->name) {
 		buf_puts(b, ",\"name\":\"");
@@ -484,6 +492,12 @@ build_types(struct table *t, const struct env_conf *c)
 			col->omit = !map_scalar(typ, col->typmod, col->enum_allowed, c, &col->t);
 		/* Debezium's pgoutput value resolver has no case for "name": always null. */
 		col->no_value = strcmp(typ, "name") == 0;
+		if (!col->omit)
+			colmap_bind(c, t, col);
+		if (col->filtered) {
+			col->omit = true;
+			continue;
+		}
 		if (col->omit) {
 			log_warn("column \"%s\".\"%s\".\"%s\" of type \"%s\" has no Debezium schema: left out",
 					 t->schema, t->name, col->name, typ);

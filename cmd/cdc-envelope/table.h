@@ -13,7 +13,7 @@ enum kind {
 	K_BOOL, K_INT, K_FLOAT, K_STRING, K_BYTEA, K_DECIMAL, K_VARSCALE,
 	K_NUM_DOUBLE, K_NUM_STRING, K_MONEY_STRING, K_DATE, K_TIME_MS,
 	K_TIME_US, K_TIMETZ, K_TS_MS, K_TS_US, K_TSTZ, K_INTERVAL, K_BIT_BOOL,
-	K_BITS, K_HSTORE, K_POINT
+	K_BITS, K_HSTORE, K_POINT, K_INTERVAL_ISO, K_BYTEA_MODE, K_HSTORE_MAP
 };
 
 /* A Connect schema of one scalar type. */
@@ -46,6 +46,9 @@ struct col {
 	bool		is_array;
 	bool		omit;			/* no Debezium schema: left out */
 	bool		no_value;		/* Debezium writes no value: always null */
+	bool		filtered;		/* left out by column.include/exclude.list */
+	const struct colmap *map;	/* mask, hash or truncation, or NULL */
+	size_t		map_len;		/* a hash's length: that of varchar(n) */
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };
@@ -92,5 +95,14 @@ void		table_clear(struct table *t);
  */
 bool		put_text_value(const struct env_conf *c, const struct tdesc *d,
 						   const char *s, size_t n, struct buf *out);
+
+/* mapping.c */
+void		colmap_bind(const struct env_conf *c, const struct table *t, struct col *col);
+/* The mapped value of s (NULL: SQL null), as JSON. */
+void		colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n,
+						 struct buf *out);
+bool		conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out);
+bool		conv_interval_iso(const char *s, size_t n, struct buf *out);
+bool		conv_hstore_map(const char *s, size_t n, struct buf *out);
 
 #endif

@@ -8,20 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool
-bool_value(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
-{
-	if (strcmp(v, "true") == 0)
-		*out = true;
-	else if (strcmp(v, "false") == 0)
-		*out = false;
-	else {
-		snprintf(errbuf, errsize, "\"%s\" must be true or false, not \"%s\"", key, v);
-		return false;
-	}
-	return true;
-}
+#include <strings.h>
+#include <sysexits.h>
 
 static int
 choice(const char *v, const char *const *list)
@@ -29,17 +17,21 @@ choice(const char *v, const char *const *list)
 	int			i;
 
 	for (i = 0; list[i]; i++)
-		if (strcmp(v, list[i]) == 0)
+		if (strcasecmp(v, list[i]) == 0)
 			return i;
 	return -1;
 }
 
-/* Applies one setting unless the command line gave it (mask). */
+/*
+ * Applies one setting unless the command line gave it (mask).  Values are
+ * those connector_open() lets through; database.time_zone needs nothing:
+ * its only value, UTC, is the zone pg-apply converts times in.
+ */
 static bool
 apply_key(struct settings *s, const char *key, const char *v, char *errbuf, size_t errsize)
 {
 	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
-	static const char *const pk_modes[] = {"none", "record_key", "record_value", NULL};
+	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
 	static const char *const evolutions[] = {"none", "basic", NULL};
 	int			i;
 
@@ -71,24 +63,48 @@ apply_key(struct settings *s, const char *key, const char *v, char *errbuf, size
 	} else if (strcmp(key, "delete.enabled") == 0) {
 		bool		b;
 
-		if (!bool_value(key, v, &b, errbuf, errsize))
+		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		if (!(s->set_mask & SET_DELETE))
 			s->delete_enabled = b;
 	} else if (strcmp(key, "truncate.enabled") == 0) {
 		bool		b;
 
-		if (!bool_value(key, v, &b, errbuf, errsize))
+		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		if (!(s->set_mask & SET_TRUNCATE))
 			s->truncate_enabled = b;
 	} else if (strcmp(key, "auto.create") == 0) {
 		bool		b;
 
-		if (!bool_value(key, v, &b, errbuf, errsize))
+		if (!connector_bool(key, v, &b, errbuf, errsize))
 			return false;
 		if (!(s->set_mask & SET_AUTO_CREATE))
 			s->auto_create = b;
+	} else if (strcmp(key, "field.include.list") == 0 || strcmp(key, "field.exclude.list") == 0) {
+		/* Plain field names; the topicName:fieldName form is not supported. */
+		if (strchr(v, ':')) {
+			snprintf(errbuf, errsize, "\"%s\": only plain field names are supported, "
+					 "not topic:field (\"%s\")", key, v);
+			return false;
+		}
+		char	  **dst = strcmp(key, "field.include.list") == 0 ?
+			&s->field_include : &s->field_exclude;
+
+		free(*dst);
+		*dst = xstrdup(v);
+	} else if (strcmp(key, "quote.identifiers") == 0) {
+		bool		b;
+
+		if (!connector_bool(key, v, &b, errbuf, errsize))
+			return false;
+		quote_set_fold(!b);
+	} else if (strcmp(key, "dialect.name") == 0) {
+		if (strstr(v, "PostgreSQL") == NULL) {
+			snprintf(errbuf, errsize, "\"%s\": \"%s\" is not supported (pg-apply writes "
+					 "to PostgreSQL)", key, v);
+			return false;
+		}
 	} else if (strcmp(key, "batch.size") == 0) {
 		char	   *end;
 		long		n = strtol(v, &end, 10);
@@ -105,20 +121,22 @@ bad:
 }
 
 bool
-config_load(const char *path, struct settings *s, char *errbuf, size_t errsize)
+config_load(const char *path, struct settings *s, int *status, char *errbuf, size_t errsize)
 {
 	static const char *const keys[] = {
 		"table.name.format", "collection.name.format", "insert.mode",
 		"primary.key.mode", "primary.key.fields", "schema.evolution",
-		"delete.enabled", "truncate.enabled", "auto.create", "batch.size", NULL
+		"delete.enabled", "truncate.enabled", "auto.create", "batch.size",
+		"field.include.list", "field.exclude.list", "quote.identifiers", "dialect.name", NULL
 	};
 	struct connector conn;
 	struct buf	ci = BUF_INIT;
 	bool		ok = true;
 	int			i;
 
-	if (!connector_load(path, &conn, errbuf, errsize))
+	if ((*status = connector_open(path, CONN_APPLY, &conn, errbuf, errsize)) != 0)
 		return false;
+	*status = EX_CONFIG;
 	for (i = 0; ok && keys[i]; i++) {
 		const char *v = connector_get(&conn, keys[i]);
 

@@ -131,7 +131,8 @@ usage(void)
 		   "  -m, --insert-mode=MODE     insert, upsert or update [insert.mode] (default insert)\n"
 		   "      --delete               apply deletes [delete.enabled]\n"
 		   "      --truncate             apply truncates [truncate.enabled]\n"
-		   "  -k, --pk-mode=MODE         none, record_key or record_value [primary.key.mode]\n"
+		   "  -k, --pk-mode=MODE         none, record_key, record_value or kafka\n"
+		   "                             [primary.key.mode]\n"
 		   "      --pk-fields=LIST       primary key fields, comma separated [primary.key.fields]\n"
 		   "      --auto-create          create missing tables [auto.create]\n"
 		   "      --schema-evolution=E   none or basic: create tables, add columns [schema.evolution]\n"
@@ -436,6 +437,24 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 	return true;
 }
 
+/* primary.key.mode=kafka: the record's topic, partition and offset. */
+static bool
+put_kafka_key(struct ctx *c, struct op *op, const struct record *r, char *err, size_t errsize)
+{
+	char		num[2][24];
+
+	if (r->topic.n == 0 || !r->has_partition || !r->has_offset) {
+		snprintf(err, errsize, "primary key mode kafka needs the record's topic, partition "
+				 "and offset (records from kafka-sub)");
+		return false;
+	}
+	snprintf(num[0], sizeof num[0], "%d", (int) r->partition);
+	snprintf(num[1], sizeof num[1], "%lld", (long long) r->offset);
+	return put_value(c, op, 0, r->topic, err, errsize) &&
+		put_value(c, op, 1, (struct json_slice) {num[0], strlen(num[0])}, err, errsize) &&
+		put_value(c, op, 2, (struct json_slice) {num[1], strlen(num[1])}, err, errsize);
+}
+
 static bool
 get_schema_payload(struct json_slice v, struct json_slice *schema, struct json_slice *payload)
 {
@@ -558,6 +577,8 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	if (kind == OPK_WRITE && (row.n == 0 || json_is_null(row))) {
 		snprintf(err, errsize, "change without \"after\"");
 		ok = false;
+	} else if (c->s.pk_mode == PK_KAFKA) {
+		ok = put_kafka_key(c, op, r, err, errsize);
 	} else if (c->s.pk_mode == PK_RECORD_KEY && kp.n) {
 		if (sh->key_struct)
 			ok = put_struct(c, op, kp, true, false, err, errsize);
@@ -570,7 +591,8 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	if (ok && kind == OPK_DELETE && c->s.pk_mode == PK_RECORD_VALUE)
 		ok = put_struct(c, op, row, true, false, err, errsize);
 	if (ok && kind == OPK_WRITE)
-		ok = put_struct(c, op, row, false, c->s.pk_mode == PK_RECORD_KEY && kp.n, err, errsize);
+		ok = put_struct(c, op, row, false, (c->s.pk_mode == PK_RECORD_KEY && kp.n) ||
+						c->s.pk_mode == PK_KAFKA, err, errsize);
 	if (!ok)
 		batch_truncate(c->b, c->b->nops - 1);
 	return ok;
@@ -947,6 +969,8 @@ ctx_free(struct ctx *c)
 	buf_free(&c->tmp);
 	free(c->s.table_format);
 	free(c->s.pk_fields);
+	free(c->s.field_include);
+	free(c->s.field_exclude);
 	free(c->s.conninfo);
 	if (c->dead_letter)
 		out_free(&c->dead);
@@ -981,13 +1005,14 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{NULL, 0, NULL, 0}
 	};
 	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
-	static const char *const pk_modes[] = {"none", "record_key", "record_value", NULL};
+	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
 	static const char *const evolutions[] = {"none", "basic", NULL};
 	static const char *const error_modes[] = {"stop", "skip", NULL};
 	struct settings *s = &c->s;
 	const char *config = NULL;
 	char		err[512];
 	int			opt,
+				status,
 				verbose = 0;
 
 	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
@@ -1033,8 +1058,8 @@ parse_options(int argc, char **argv, struct ctx *c)
 	}
 	opt_no_operands(argc, argv);
 	log_set_verbosity(verbose);
-	if (config && !config_load(config, s, err, sizeof err))
-		fatal(access(config, R_OK) != 0 ? EX_NOINPUT : EX_CONFIG, "%s", err);
+	if (config && !config_load(config, s, &status, err, sizeof err))
+		fatal(status, "%s", err);
 	if (c->conninfo == NULL)
 		c->conninfo = s->conninfo;
 	if (s->table_format == NULL)
@@ -1044,7 +1069,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 	if (s->insert_mode != INSERT_INSERT && s->pk_mode == PK_NONE)
 		usage_error("insert mode %s needs a primary key: give --pk-mode record_key or record_value",
 					s->insert_mode == INSERT_UPSERT ? "upsert" : "update");
-	if (s->delete_enabled && s->pk_mode == PK_NONE)
+	if (s->delete_enabled && (s->pk_mode == PK_NONE || s->pk_mode == PK_KAFKA))
 		usage_error("--delete needs a primary key: give --pk-mode record_key or record_value");
 	if (c->dead_letter && !c->skip_errors)
 		usage_error("--dead-letter needs --errors=skip");

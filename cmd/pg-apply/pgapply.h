@@ -20,7 +20,7 @@
 #include "sqlident.h"
 
 enum insert_mode { INSERT_INSERT, INSERT_UPSERT, INSERT_UPDATE };
-enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE };
+enum pk_mode { PK_NONE, PK_RECORD_KEY, PK_RECORD_VALUE, PK_KAFKA };
 
 /* What the command line and -c FILE configure. */
 struct settings {
@@ -34,6 +34,8 @@ struct settings {
 	bool		evolution;		/* schema.evolution=basic */
 	long		batch_size;
 	char	   *conninfo;		/* from connection.url etc.; -d wins */
+	char	   *field_include;	/* field.include.list: value fields to apply */
+	char	   *field_exclude;	/* field.exclude.list: value fields to leave out */
 	/* Which fields were given explicitly on the command line. */
 	unsigned	set_mask;
 };
@@ -53,9 +55,11 @@ struct settings {
 /*
  * Reads a Debezium JDBC sink connector configuration (JSON, either
  * {"name":..,"config":{..}} or the bare config object) into s, leaving
- * the fields named in s->set_mask alone.  false with errbuf filled.
+ * the fields named in s->set_mask alone.  false with errbuf filled and
+ * the exit status in *status (connector_open()).
  */
-bool		config_load(const char *path, struct settings *s, char *errbuf, size_t errsize);
+bool		config_load(const char *path, struct settings *s, int *status,
+						char *errbuf, size_t errsize);
 
 /* convert.c: Connect types and values. */
 

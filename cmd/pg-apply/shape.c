@@ -198,6 +198,19 @@ key_columns(struct shape *sh, struct json_slice kschema, struct json_slice rfiel
 			c.namelen = strlen(c.name);
 			add_column(sh, &c);
 		}
+	} else if (s->pk_mode == PK_KAFKA) {
+		/* The Kafka coordinates of the record, as the JDBC sink names them. */
+		static const char *const kf[] = {
+			"{\"type\":\"string\",\"optional\":false,\"field\":\"__connect_topic\"}",
+			"{\"type\":\"int32\",\"optional\":false,\"field\":\"__connect_partition\"}",
+			"{\"type\":\"int64\",\"optional\":false,\"field\":\"__connect_offset\"}",
+		};
+
+		for (int i = 0; i < 3; i++) {
+			if (!column_from_field(sh, (struct json_slice) {kf[i], strlen(kf[i])}, &c))
+				return;
+			add_column(sh, &c);
+		}
 	} else if (s->pk_mode == PK_RECORD_VALUE) {
 		if (s->pk_fields == NULL) {
 			shape_err(sh, "primary key mode record_value needs --pk-fields");
@@ -253,6 +266,12 @@ shape_build(struct json_slice kschema, struct json_slice vschema, const struct s
 		if (shape_find_col(sh, c.name, c.namelen, 0) >= 0 &&
 			shape_find_col(sh, c.name, c.namelen, 0) < sh->nkeys) {
 			column_free(&c);	/* a key column: already there */
+			continue;
+		}
+		/* field.include.list / field.exclude.list leave value fields out. */
+		if ((s->field_include && !in_list(s->field_include, c.name, c.namelen)) ||
+			(s->field_exclude && in_list(s->field_exclude, c.name, c.namelen))) {
+			column_free(&c);
 			continue;
 		}
 		add_column(sh, &c);

@@ -4,7 +4,8 @@
  *
  * The command line wins: only settings it left unset are taken from the
  * file.  Settings that pg-wal-tail cannot honour (another decoding plugin,
- * a snapshot mode it does not have) are errors, not silently ignored.
+ * a snapshot mode it does not have) are errors, not silently ignored; keys
+ * that cdc-envelope implements are accepted (connector.h).
  */
 #include "tail.h"
 
@@ -40,8 +41,11 @@ snapshot_mode(const char *v)
 		return SNAP_NEVER;
 	if (strcasecmp(v, "initial_only") == 0)
 		return SNAP_ONLY;
+	/* A snapshot when there is no position to resume from: a new slot. */
+	if (strcasecmp(v, "when_needed") == 0)
+		return SNAP_DEFAULT;
 	fatal(EX_CONFIG, "connector setting snapshot.mode: \"%s\" is not supported "
-		  "(initial, initial_only, never or no_data)", v);
+		  "(initial, initial_only, when_needed, never or no_data)", v);
 }
 
 /*
@@ -79,12 +83,11 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 	struct connector *cp = &conf;
 	char		err[1024];
 	const char *v;
+	int			status;
 
-	if (!connector_load(path, cp, err, sizeof err))
-		fatal(errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG, "%s", err);
-	v = connector_get(cp, "plugin.name");
-	if (v && strcmp(v, "pgoutput") != 0)
-		fatal(EX_CONFIG, "connector setting plugin.name: \"%s\": only pgoutput is supported", v);
+	if ((status = connector_open(path, CONN_WAL_TAIL, cp, err, sizeof err)) != 0)
+		fatal(status, "%s", err);
+	/* plugin.name can only be pgoutput, as connector_open() checked. */
 	if (o->conninfo == NULL && connector_conninfo(cp, &conninfo))
 		o->conninfo = conninfo.data;
 	if (o->slot == NULL)
@@ -97,16 +100,17 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 		o->heartbeat_us = millis("heartbeat.interval.ms", v);
 	if (o->status_interval_us < 0 && (v = connector_get(cp, "status.update.interval.ms")))
 		o->status_interval_us = millis("status.update.interval.ms", v);
+	if (o->fetch_size < 0 && (v = connector_get(cp, "snapshot.fetch.size"))) {
+		o->fetch_size = atoi(v);	/* digits: connector_open() checked */
+		if (o->fetch_size < 1 || o->fetch_size > 1000000)
+			fatal(EX_CONFIG, "connector setting snapshot.fetch.size: \"%s\" is not 1 to 1000000", v);
+	}
 	/*
 	 * A missing publication: Debezium's default mode, all_tables, needs a
 	 * superuser; with a table.include.list and no mode we create it for
 	 * those tables (filtered), which is what such a setup means.
 	 */
-	v = connector_get(cp, "publication.autocreate.mode");
-	if (v && strcasecmp(v, "filtered") != 0 && strcasecmp(v, "all_tables") != 0 &&
-		strcasecmp(v, "disabled") != 0)
-		fatal(EX_CONFIG, "connector setting publication.autocreate.mode: \"%s\" is not "
-			  "disabled, filtered or all_tables", v);
+	v = connector_get(cp, "publication.autocreate.mode");	/* checked by connector_open() */
 	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
 		const char *list = connector_get(cp, "table.include.list");
 

@@ -172,6 +172,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		o->status_interval_us = DEFAULT_STATUS_INTERVAL_US;
 	if (o->heartbeat_us < 0)
 		o->heartbeat_us = 0;
+	if (o->fetch_size < 0)
+		o->fetch_size = DEFAULT_FETCH_SIZE;
 	if (o->slot == NULL)
 		usage_error("no slot given: use -S NAME");
 	if (o->publication == NULL && !o->drop_slot)
@@ -194,7 +196,7 @@ main(int argc, char **argv)
 	o.status_interval_us = -1;	/* unset: the -c file or the default */
 	o.heartbeat_us = -1;
 	o.retries = DEFAULT_RETRIES;
-	o.fetch_size = DEFAULT_FETCH_SIZE;
+	o.fetch_size = -1;
 	o.progress = PROGRESS_DEFAULT_INTERVAL;
 	parse_args(argc, argv, &o);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "ackfile.h"
@@ -347,6 +348,33 @@ test_connector(void)
 	ok_str(b.data, b.len, "host='main' dbname='db'", "source connector database settings");
 	connector_free(&c);
 
+	write_file(path, "{\"database.hostname\":\"main\",\"database.sslmode\":\"verify-full\","
+			   "\"database.sslrootcert\":\"/ca.pem\"}");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0 && connector_conninfo(&c, &b),
+	   "TLS settings load");
+	ok_str(b.data, b.len, "host='main' sslmode='verify-full' sslrootcert='/ca.pem'",
+		   "TLS settings become libpq's");
+	connector_free(&c);
+
+	/* The binder: each key honoured by the command or its pair, Connect's, or refused. */
+	write_file(path, "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
+			   "\"Snapshot.Mode\":\"never\"}");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == EX_CONFIG &&
+	   strstr(err, "\"Snapshot.Mode\" is not supported"), "keys are case-sensitive: %s", err);
+	write_file(path, "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
+			   "\"snapshot.mode\":\"NEVER\"}");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0, "pg-wal-tail takes a source file");
+	connector_free(&c);
+	ok(connector_open(path, CONN_ENVELOPE, &c, err, sizeof err) == 0, "cdc-envelope takes it too");
+	connector_free(&c);
+	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG &&
+	   strstr(err, "\"slot.name\" is not supported"), "pg-apply refuses it: %s", err);
+	write_file(path, "{\"batch.size\":\"10x\"}");
+	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG &&
+	   strstr(err, "batch.size: \"10x\" is not a number"), "a value its key cannot take: %s", err);
+	ok(connector_open("/nonexistent/c.json", CONN_APPLY, &c, err, sizeof err) == EX_NOINPUT,
+	   "a file that cannot be opened: EX_NOINPUT");
+
 	write_file(path, "{\n\"config\": {\n\"a\": }\n}");
 	ok(!connector_load(path, &c, err, sizeof err) && strstr(err, "line 3"),
 	   "malformed file names its line: %s", err);
@@ -422,9 +450,59 @@ test_conninfo_hide(void)
 	   "SQLSTATE to exit status");
 }
 
+/*
+ * Each man page that reads -c carries the table of connector keys between
+ * two marker comments, exactly as connector_keys_mdoc() writes it.  With
+ * WALPIPE_PRINT_KEYS=COMMAND, main() prints that command's table instead.
+ */
+static void
+test_connector_man_pages(void)
+{
+	static const struct {
+		const char *name;
+		unsigned	bit;
+	}			cmds[] = {
+		{"pg-wal-tail", CONN_WAL_TAIL}, {"cdc-envelope", CONN_ENVELOPE}, {"pg-apply", CONN_APPLY},
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		struct buf	want = BUF_INIT,
+					page = BUF_INIT;
+		char		path[64];
+		const char *a,
+				   *b;
+		int			fd;
+
+		connector_keys_mdoc(cmds[i].bit, &want);
+		snprintf(path, sizeof path, "man/man1/%s.1", cmds[i].name);
+		fd = open(path, O_RDONLY);
+		ok(fd >= 0 && buf_read_fd(&page, fd), "%s can be read", path);
+		if (fd >= 0)
+			close(fd);
+		buf_cstr(&page);
+		a = strstr(page.data, ".\\\" BEGIN connector keys\n");
+		b = a ? strstr(a, ".\\\" END connector keys\n") : NULL;
+		a = a ? strchr(a, '\n') + 1 : NULL;
+		ok(a && b && (size_t) (b - a) == want.len && memcmp(a, want.data, want.len) == 0,
+		   "%s lists every connector key as the binder treats it", path);
+		buf_free(&want);
+		buf_free(&page);
+	}
+}
+
 int
 main(void)
 {
+	const char *print = getenv("WALPIPE_PRINT_KEYS");
+
+	if (print) {
+		struct buf	b = BUF_INIT;
+
+		connector_keys_mdoc(strcmp(print, "pg-wal-tail") == 0 ? CONN_WAL_TAIL :
+							strcmp(print, "cdc-envelope") == 0 ? CONN_ENVELOPE : CONN_APPLY, &b);
+		fwrite(b.data, 1, b.len, stdout);
+		buf_free(&b);
+		return 0;
+	}
 	test_json_writer();
 	test_json_scanner();
 	test_json_string_runs();
@@ -433,6 +511,7 @@ main(void)
 	test_record();
 	test_ackfile();
 	test_connector();
+	test_connector_man_pages();
 	test_connect_scan();
 	test_conninfo_hide();
 	return tap_done();

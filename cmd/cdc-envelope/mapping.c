@@ -1,0 +1,412 @@
+/*
+ * mapping.c - what a connector file's column and value-mode keys do to
+ * the values: column.include.list / column.exclude.list, Debezium's column
+ * mappers (column.mask.with.N.chars, column.mask.hash.ALGORITHM.with.salt.SALT,
+ * column.truncate.to.N.chars), and the binary, interval and hstore
+ * handling modes.
+ */
+#include "table.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+
+/* ---- SHA-256 (FIPS 180-4), for column.mask.hash.SHA-256 ---- */
+
+struct sha256 {
+	uint32_t	h[8];
+	unsigned char blk[64];
+	size_t		nblk;
+	uint64_t	len;
+};
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void
+sha256_block(struct sha256 *s, const unsigned char *p)
+{
+	uint32_t	w[64],
+				a[8];
+	int			i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 |
+			(uint32_t) p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 64; i++)
+		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
+			w[i - 7] + (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
+	memcpy(a, s->h, sizeof a);
+	for (i = 0; i < 64; i++) {
+		uint32_t	t1 = a[7] + (ROR(a[4], 6) ^ ROR(a[4], 11) ^ ROR(a[4], 25)) +
+			((a[4] & a[5]) ^ (~a[4] & a[6])) + sha256_k[i] + w[i];
+		uint32_t	t2 = (ROR(a[0], 2) ^ ROR(a[0], 13) ^ ROR(a[0], 22)) +
+			((a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]));
+
+		memmove(a + 1, a, 7 * sizeof *a);
+		a[4] += t1;
+		a[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		s->h[i] += a[i];
+}
+
+static void
+sha256_init(struct sha256 *s)
+{
+	static const uint32_t h0[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+	};
+
+	memcpy(s->h, h0, sizeof h0);
+	s->nblk = 0;
+	s->len = 0;
+}
+
+static void
+sha256_update(struct sha256 *s, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	s->len += n;
+	while (n > 0) {
+		size_t		k = 64 - s->nblk < n ? 64 - s->nblk : n;
+
+		memcpy(s->blk + s->nblk, p, k);
+		s->nblk += k;
+		p += k;
+		n -= k;
+		if (s->nblk == 64) {
+			sha256_block(s, s->blk);
+			s->nblk = 0;
+		}
+	}
+}
+
+static void
+sha256_final(struct sha256 *s, unsigned char out[32])
+{
+	uint64_t	bits = s->len * 8;
+	unsigned char pad = 0x80,
+				lenb[8];
+	int			i;
+
+	sha256_update(s, &pad, 1);
+	pad = 0;
+	while (s->nblk != 56)
+		sha256_update(s, &pad, 1);
+	for (i = 0; i < 8; i++)
+		lenb[i] = (unsigned char) (bits >> (56 - 8 * i));
+	sha256_update(s, lenb, 8);
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char) (s->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* ---- column mappers ---- */
+
+/*
+ * One column.mask.* or column.truncate.* key: "column.mask.with.5.chars",
+ * "column.mask.hash.SHA-256.with.salt.SALT" (or ".hash.v2.SHA-256..."),
+ * "column.truncate.to.20.chars".  False with a message for a malformed
+ * key or a hash algorithm other than SHA-256.
+ */
+bool
+colmap_add(struct env_conf *c, const char *key, const char *list, char *err, size_t errsize)
+{
+	struct colmap m = {0};
+	char		msg[256];
+	const char *p;
+	char	   *end;
+	int			n = 0;
+
+	if (sscanf(key, "column.mask.with.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' && m.n >= 0)
+		m.kind = MAP_MASK;
+	else if (sscanf(key, "column.truncate.to.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' &&
+			 m.n >= 0)
+		m.kind = MAP_TRUNCATE;
+	else if (strncmp(key, "column.mask.hash.", 17) == 0) {
+		p = key + 17;
+		m.kind = MAP_HASH;
+		if (strncmp(p, "v2.", 3) == 0 || strncmp(p, "v1.", 3) == 0) {
+			m.v2 = p[1] == '2';
+			p += 3;
+		}
+		end = strstr(p, ".with.salt.");
+		if (end == NULL) {
+			snprintf(err, errsize, "connector setting %s: not column.mask.hash.ALGORITHM.with.salt.SALT", key);
+			return false;
+		}
+		if ((size_t) (end - p) != 7 || strncmp(p, "SHA-256", 7) != 0) {
+			snprintf(err, errsize, "connector setting %s: the only hash algorithm supported is SHA-256", key);
+			return false;
+		}
+		m.salt = xstrdup(end + 11);
+	} else {
+		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting", key);
+		return false;
+	}
+	if (!conf_parse_tables(list, &m.re, &m.nre, msg, sizeof msg)) {
+		snprintf(err, errsize, "connector setting %s: %s", key, msg);
+		for (int i = 0; i < m.nre; i++)
+			regfree(&m.re[i]);
+		free(m.re);
+		free(m.salt);
+		return false;
+	}
+	c->colmaps = xrealloc(c->colmaps, (size_t) (c->ncolmaps + 1) * sizeof *c->colmaps);
+	c->colmaps[c->ncolmaps++] = m;
+	return true;
+}
+
+static bool
+matches(const char *s, const regex_t *re, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (regexec(&re[i], s, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+/* The JDBC character types, the only ones Debezium's mappers change. */
+static bool
+is_char_type(const struct col *col)
+{
+	const char *t = col->typname;
+
+	return !col->is_array && (strcmp(t, "varchar") == 0 || strcmp(t, "text") == 0 ||
+							  strcmp(t, "bpchar") == 0 || strcmp(t, "char") == 0);
+}
+
+void
+colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
+{
+	struct buf	fq = BUF_INIT;
+	int			i;
+
+	buf_printf(&fq, "%s.%s", t->fqname, col->name);
+	buf_cstr(&fq);
+	if ((c->ncol_include > 0 && !matches(fq.data, c->col_include, c->ncol_include)) ||
+		matches(fq.data, c->col_exclude, c->ncol_exclude))
+		col->filtered = true;
+	for (i = 0; i < c->ncolmaps && is_char_type(col) && col->map == NULL; i++) {
+		const struct colmap *m = &c->colmaps[i];
+
+		if (!matches(fq.data, m->re, m->nre))
+			continue;
+		col->map = m;
+		free(col->t.params);
+		buf_reset(&fq);
+		if (m->kind == MAP_TRUNCATE)
+			buf_printf(&fq, "{\"truncateLength\":\"%d\"}", m->n);
+		else
+			buf_puts(&fq, "{\"masked\":\"true\"}");
+		col->t.params = xstrndup(fq.data, fq.len);
+		/* A hash is cut to the length of a varchar(n) or char(n). */
+		col->map_len = m->kind == MAP_HASH && col->typmod > 4 ? col->typmod - 4 : 0;
+	}
+	buf_free(&fq);
+}
+
+/* Java's modified UTF-8, as ObjectOutputStream.writeUTF writes a String. */
+static void
+put_modified_utf8(struct buf *b, const unsigned char *s, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == 0) {
+			buf_put(b, "\xc0\x80", 2);
+		} else if (s[i] >= 0xf0 && i + 3 < n) {
+			uint32_t	cp = (uint32_t) (s[i] & 0x07) << 18 | (uint32_t) (s[i + 1] & 0x3f) << 12 |
+				(uint32_t) (s[i + 2] & 0x3f) << 6 | (s[i + 3] & 0x3f);
+			uint32_t	u[2] = {0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff)};
+
+			for (int k = 0; k < 2; k++) {
+				buf_putc(b, (char) (0xe0 | u[k] >> 12));
+				buf_putc(b, (char) (0x80 | ((u[k] >> 6) & 0x3f)));
+				buf_putc(b, (char) (0x80 | (u[k] & 0x3f)));
+			}
+			i += 3;
+		} else
+			buf_putc(b, (char) s[i]);
+	}
+}
+
+/*
+ * The bytes Debezium hashes: V1 (the default) is the Java serialization
+ * of the String (stream header, TC_STRING or TC_LONGSTRING, length,
+ * modified UTF-8), V2 the UTF-8 text.
+ */
+static void
+hash_input(const struct colmap *m, const char *s, size_t n, struct buf *b)
+{
+	struct buf	utf = BUF_INIT;
+	int			i;
+
+	if (m->v2) {
+		buf_put(b, s, n);
+		return;
+	}
+	put_modified_utf8(&utf, (const unsigned char *) s, n);
+	buf_put(b, "\xac\xed\x00\x05", 4);
+	if (utf.len <= 0xffff) {
+		buf_putc(b, 0x74);
+		buf_putc(b, (char) (utf.len >> 8));
+		buf_putc(b, (char) utf.len);
+	} else {
+		buf_putc(b, 0x7c);
+		for (i = 7; i >= 0; i--)
+			buf_putc(b, (char) ((uint64_t) utf.len >> (8 * i)));
+	}
+	buf_put(b, utf.data, utf.len);
+	buf_free(&utf);
+}
+
+/* Length of the first UTF-8 sequence at s, 1 for a stray byte. */
+static size_t
+utf8_len(unsigned char c)
+{
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+void
+colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, struct buf *out)
+{
+	size_t		i,
+				units;
+
+	if (m->kind == MAP_MASK) {
+		buf_putc(out, '"');
+		for (int k = 0; k < m->n; k++)
+			buf_putc(out, '*');
+		buf_putc(out, '"');
+		return;
+	}
+	if (s == NULL) {
+		buf_puts(out, "null");
+		return;
+	}
+	if (m->kind == MAP_HASH) {
+		struct sha256 h;
+		struct buf	in = BUF_INIT;
+		unsigned char d[32];
+		char		hex[65];
+
+		sha256_init(&h);
+		sha256_update(&h, m->salt, strlen(m->salt));
+		hash_input(m, s, n, &in);
+		sha256_update(&h, in.data, in.len);
+		sha256_final(&h, d);
+		for (i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", d[i]);
+		json_put_str(out, hex, maxlen > 0 && maxlen < 64 ? maxlen : 64);
+		buf_free(&in);
+		return;
+	}
+	/* Truncation counts UTF-16 code units, as String.substring does. */
+	for (i = 0, units = 0; i < n; i += utf8_len((unsigned char) s[i])) {
+		units += utf8_len((unsigned char) s[i]) == 4 ? 2 : 1;
+		if (units > (size_t) m->n)
+			break;
+	}
+	json_put_str(out, s, i < n ? i : n);
+}
+
+void
+colmap_free(struct env_conf *c)
+{
+	for (int i = 0; i < c->ncolmaps; i++) {
+		for (int j = 0; j < c->colmaps[i].nre; j++)
+			regfree(&c->colmaps[i].re[j]);
+		free(c->colmaps[i].re);
+		free(c->colmaps[i].salt);
+	}
+	free(c->colmaps);
+	c->colmaps = NULL;
+	c->ncolmaps = 0;
+}
+
+/* ---- value modes ---- */
+
+/* bytea hex text "\x0aff" -> binary.handling.mode hex ("0aff") or base64-url-safe. */
+bool
+conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out)
+{
+	size_t		mark = out->len,
+				i;
+
+	if (mode != BIN_HEX) {
+		if (!conv_bytea(s, n, out))
+			return false;
+		for (i = mark; mode == BIN_BASE64_URL && i < out->len; i++)
+			if (out->data[i] == '+')
+				out->data[i] = '-';
+			else if (out->data[i] == '/')
+				out->data[i] = '_';
+		return true;
+	}
+	if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2 != 0)
+		return false;
+	buf_putc(out, '"');
+	for (i = 2; i < n; i++) {
+		if (hex_digit(s[i]) < 0) {
+			out->len = mark;
+			return false;
+		}
+		buf_putc(out, "0123456789abcdef"[hex_digit(s[i])]);
+	}
+	buf_putc(out, '"');
+	return true;
+}
+
+/* interval -> Interval.toIsoString(): "P1Y2M3DT4H5M6.789S". */
+bool
+conv_interval_iso(const char *s, size_t n, struct buf *out)
+{
+	struct pg_interval iv;
+	char		sec[40];
+	size_t		k;
+
+	if (!conv_interval_parts(s, n, &iv))
+		return false;
+	/* At most six fraction digits: %.6f is the exact decimal, trailing zeros stripped. */
+	snprintf(sec, sizeof sec, "%.6f", iv.seconds);
+	k = strlen(sec);
+	while (sec[k - 1] == '0')
+		sec[--k] = '\0';
+	if (sec[k - 1] == '.')
+		sec[--k] = '\0';
+	if (strcmp(sec, "-0") == 0)
+		strcpy(sec, "0");
+	buf_printf(out, "\"P%lldY%lldM%lldDT%lldH%lldM%sS\"", (long long) iv.years,
+			   (long long) iv.months, (long long) iv.days, (long long) iv.hours,
+			   (long long) iv.minutes, sec);
+	return true;
+}
+
+/* hstore -> a JSON object (hstore.handling.mode map), in HashMap order. */
+bool
+conv_hstore_map(const char *s, size_t n, struct buf *out)
+{
+	struct buf	quoted = BUF_INIT;
+	bool		ok = conv_hstore(s, n, &quoted);
+
+	if (ok)
+		json_str_decode((struct json_slice) {quoted.data, quoted.len}, out);
+	buf_free(&quoted);
+	return ok;
+}
