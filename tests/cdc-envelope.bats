@@ -269,10 +269,14 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	assert_output '["org.apache.kafka.connect.data.Time",49890000]'
 }
 
-@test "--decimal precise refuses NaN with a hint" {
+@test "--decimal precise: NaN is null with a hint, or refused with --on-unsupported-value=fail" {
 	sed 's/"123.45"/"NaN"/' "$FIX/types/numeric-p-s.line" >"$BATS_TEST_TMPDIR/in"
-	run -65 --separate-stderr cdc-envelope -p p <"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p p --on-unsupported-value=fail <"$BATS_TEST_TMPDIR/in"
 	[[ $stderr == *"--decimal double or string"* ]] || fail "stderr: $stderr"
+	run -0 --separate-stderr cdc-envelope -p p <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"--decimal double or string"* ]] || fail "stderr: $stderr"
+	run -0 bash -c "cdc-envelope -p p <'$BATS_TEST_TMPDIR/in' 2>/dev/null | jq -c .value.payload.after.v"
+	assert_output 'null'
 	run -0 bash -c "cdc-envelope -p p --decimal double <'$BATS_TEST_TMPDIR/in' | jq -c .value.payload.after.v"
 	assert_output '"NaN"'
 }

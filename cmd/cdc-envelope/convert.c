@@ -36,12 +36,136 @@ conv_is_special_number(const char *s, size_t n)
 }
 
 /*
- * Java's Double.toString(): "d.dddEn" outside [1e-3, 1e7), plain decimal
- * inside, always at least one digit after the point.  The digits are the
- * input's (PostgreSQL prints the shortest exact form, as Java does).
+ * Writes 0.DIG x 10^point in Java's Double.toString() layout: "d.dddEn"
+ * outside [1e-3, 1e7), plain decimal inside, always at least one digit
+ * after the point.
+ */
+static void
+put_java_digits(const char *dig, size_t nd, int point, bool neg, struct buf *out)
+{
+	size_t		i;
+
+	if (neg)
+		buf_putc(out, '-');
+	if (nd == 0) {
+		buf_puts(out, "0.0");
+		return;
+	}
+	if (point - 1 >= -3 && point - 1 < 7) {
+		if (point <= 0) {
+			buf_puts(out, "0.");
+			for (i = 0; i < (size_t) -point; i++)
+				buf_putc(out, '0');
+			buf_put(out, dig, nd);
+		} else {
+			for (i = 0; i < (size_t) point; i++)
+				buf_putc(out, i < nd ? dig[i] : '0');
+			buf_putc(out, '.');
+			if (nd > (size_t) point)
+				buf_put(out, dig + point, nd - (size_t) point);
+			else
+				buf_putc(out, '0');
+		}
+	} else {
+		buf_putc(out, dig[0]);
+		buf_putc(out, '.');
+		if (nd > 1)
+			buf_put(out, dig + 1, nd - 1);
+		else
+			buf_putc(out, '0');
+		buf_printf(out, "E%d", point - 1);
+	}
+}
+
+/*
+ * Java writes at least two significant digits ("d.d"): when the shortest
+ * form has one, it takes the two-digit decimal nearest to the exact value
+ * that still reads back as the same number, so 5e-324 is 4.9E-324 and
+ * float 1e-45 is 1.4E-45.  Returns false (dig and point untouched) when
+ * no such decimal exists.
+ */
+static bool
+two_digits(const char *s, size_t n, bool single, char dig[2], int *point)
+{
+	char		txt[64],
+				two[32];
+	double		d;
+
+	if (n >= sizeof txt)
+		return false;
+	memcpy(txt, s, n);
+	txt[n] = '\0';
+	if (single) {
+		float		f = strtof(txt, NULL);
+
+		snprintf(two, sizeof two, "%.1e", (double) f);
+		if (strtof(two, NULL) != f)
+			return false;
+	} else {
+		d = strtod(txt, NULL);
+		snprintf(two, sizeof two, "%.1e", d);
+		if (strtod(two, NULL) != d)
+			return false;
+	}
+	/* two is "d.de[+-]x" */
+	dig[0] = two[two[0] == '-' ? 1 : 0];
+	dig[1] = two[two[0] == '-' ? 3 : 2];
+	*point = atoi(strchr(two, 'e') + 1) + 1;
+	return true;
+}
+
+/*
+ * JDK 17's Double.toString()/Float.toString() (FloatingDecimal) write a
+ * whole number below 2^63 as its own digits, rounding off only as many
+ * low digits as its binary exponent past the mantissa makes insignificant
+ * (insignificantDigitsForPow2()): 2.82879384806159008E17, where the
+ * shortest form is 2.82879384806159E17.  Returns false for other values.
+ */
+static bool
+java_long_digits(const char *s, size_t n, bool single, char dig[64], size_t *nd, int *point)
+{
+	static const int insignificant[] = {
+		0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7,
+		8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14,
+		14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 18, 18, 18, 19
+	};
+	int			nsig = single ? 24 : 53,
+				bin_exp,
+				drop = 0;
+	char		txt[64];
+	double		d;
+	uint64_t	lv,
+				pow10 = 1;
+
+	if (n >= sizeof txt)
+		return false;
+	memcpy(txt, s, n);
+	txt[n] = '\0';
+	d = fabs(single ? (double) strtof(txt, NULL) : strtod(txt, NULL));
+	if (!(d >= ldexp(1.0, nsig - 1) && d < ldexp(1.0, 63)))
+		return false;
+	bin_exp = ilogb(d);
+	lv = (uint64_t) d;
+	if (bin_exp > nsig)
+		drop = insignificant[bin_exp - nsig - 1];
+	for (int k = 0; k < drop; k++)
+		pow10 *= 10;
+	if (drop > 0)
+		lv = lv / pow10 + (lv % pow10 >= pow10 / 2);
+	*nd = (size_t) snprintf(dig, 64, "%llu", (unsigned long long) lv);
+	*point = (int) *nd + drop;
+	while (*nd > 0 && dig[*nd - 1] == '0')
+		(*nd)--;
+	return true;
+}
+
+/*
+ * Java's Double.toString()/Float.toString() of a decimal number text.
+ * The digits are the input's (PostgreSQL prints the shortest exact form);
+ * single selects float's precision for the two-digit rule.
  */
 bool
-conv_java_float(const char *s, size_t n, struct buf *out)
+conv_java_float(const char *s, size_t n, bool single, struct buf *out)
 {
 	char		dig[64];
 	size_t		nd = 0,
@@ -94,37 +218,12 @@ conv_java_float(const char *s, size_t n, struct buf *out)
 		return false;
 	while (nd > 0 && dig[nd - 1] == '0')
 		nd--;
-	if (neg)
-		buf_putc(out, '-');
-	if (nd == 0) {
-		buf_puts(out, "0.0");
-		return true;
-	}
 	point += esign * e10;
-	if (point - 1 >= -3 && point - 1 < 7) {
-		if (point <= 0) {
-			buf_puts(out, "0.");
-			for (i = 0; i < (size_t) -point; i++)
-				buf_putc(out, '0');
-			buf_put(out, dig, nd);
-		} else {
-			for (i = 0; i < (size_t) point; i++)
-				buf_putc(out, i < nd ? dig[i] : '0');
-			buf_putc(out, '.');
-			if (nd > (size_t) point)
-				buf_put(out, dig + point, nd - (size_t) point);
-			else
-				buf_putc(out, '0');
-		}
-	} else {
-		buf_putc(out, dig[0]);
-		buf_putc(out, '.');
-		if (nd > 1)
-			buf_put(out, dig + 1, nd - 1);
-		else
-			buf_putc(out, '0');
-		buf_printf(out, "E%d", point - 1);
-	}
+	if (nd > 0 && point > (single ? 7 : 15) && java_long_digits(s, n, single, dig, &nd, &point))
+		;
+	else if (nd == 1 && two_digits(s, n, single, dig, &point))
+		nd = dig[1] == '0' ? 1 : 2;
+	put_java_digits(dig, nd, point, neg, out);
 	return true;
 }
 
@@ -147,7 +246,7 @@ conv_java_double(double d, struct buf *out)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	(void) conv_java_float(tmp, strlen(tmp), out);
+	(void) conv_java_float(tmp, strlen(tmp), false, out);
 }
 
 /*
@@ -545,8 +644,9 @@ conv_timetz(const char *s, size_t n, struct buf *out)
 	return true;
 }
 
-bool
-conv_timestamp(const char *s, size_t n, int64_t *us)
+/* timestamp text -> whole seconds since the epoch (floor) and microseconds. */
+static bool
+parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac)
 {
 	size_t		i = 0;
 	int64_t		days,
@@ -555,8 +655,37 @@ conv_timestamp(const char *s, size_t n, int64_t *us)
 	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
 		!parse_time_part(s, n, &i, &t) || !at_end(s, n, i))
 		return false;
-	*us = days;
-	return mul_add(us, US_PER_DAY, t);
+	*secs = days * 86400 + t / US_PER_SEC;
+	*frac = t % US_PER_SEC;
+	return true;
+}
+
+bool
+conv_timestamp(const char *s, size_t n, int64_t *us)
+{
+	int64_t		secs,
+				frac;
+
+	if (!parse_timestamp(s, n, &secs, &frac))
+		return false;
+	*us = secs;
+	return mul_add(us, US_PER_SEC, frac);
+}
+
+bool
+conv_timestamp_java(const char *s, size_t n, int64_t *us)
+{
+	int64_t		secs,
+				frac;
+	uint64_t	sum;
+
+	if (!parse_timestamp(s, n, &secs, &frac))
+		return false;
+	if (__builtin_mul_overflow(secs, US_PER_SEC, us))
+		*us = secs < 0 ? INT64_MIN : INT64_MAX;
+	sum = (uint64_t) *us + (uint64_t) frac;	/* Java's long addition wraps */
+	memcpy(us, &sum, sizeof *us);
+	return true;
 }
 
 bool
@@ -566,7 +695,7 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 	int64_t		days,
 				t,
 				off,
-				us,
+				secs,
 				y,
 				m,
 				d;
@@ -580,13 +709,10 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 		!parse_time_part(s, n, &i, &t) || !parse_offset(s, n, &i, &off) ||
 		!at_end(s, n, i))
 		return false;
-	us = days;
-	if (!mul_add(&us, US_PER_DAY, t - off * US_PER_SEC))
-		return false;
-	days = us / US_PER_DAY;
-	t = us % US_PER_DAY;
-	if (t < 0)
-		t += US_PER_DAY, days--;
+	/* In seconds: microseconds since the epoch overflow past year 294247. */
+	secs = days * 86400 + t / US_PER_SEC - off;
+	days = secs / 86400 - (secs % 86400 < 0);
+	t = (secs - days * 86400) * US_PER_SEC + t % US_PER_SEC;
 	civil_from_days(days, &y, &m, &d);
 	buf_putc(out, '"');
 	if (y > 9999)
@@ -631,7 +757,7 @@ conv_interval(const char *s, size_t n, int64_t *us)
 		if (s[i] == '-' || s[i] == '+')
 			sign = s[i++] == '-' ? -1 : 1;
 		w = i;
-		if (!read_uint(s, n, &i, 1, &v) || v > INT32_MAX)
+		if (!read_uint(s, n, &i, 1, &v))
 			return false;
 		if (i < n && s[i] == ':') {
 			int64_t		t;
@@ -658,7 +784,7 @@ conv_interval(const char *s, size_t n, int64_t *us)
 				(double) (sign * (t % US_PER_SEC)) / 1000000.0;
 			continue;
 		}
-		if (!expect(s, n, &i, ' '))
+		if (v > INT32_MAX || !expect(s, n, &i, ' '))
 			return false;
 		w = i;
 		while (i < n && s[i] != ' ')
@@ -679,9 +805,13 @@ conv_interval(const char *s, size_t n, int64_t *us)
 	nd = (double) (int32_t) (years * 12 + months) * (365.25 / 12.0) + (double) days;
 	ns = (((nd * 24 + (double) hours) * 60) + (double) minutes) * 60 + seconds;
 	ns *= 1e6;
-	if (!(ns > -9.2e18 && ns < 9.2e18))
-		return false;
-	*us = (int64_t) ns;
+	/* Java's (long) cast saturates. */
+	if (ns >= 9223372036854775808.0)
+		*us = INT64_MAX;
+	else if (ns <= -9223372036854775808.0)
+		*us = INT64_MIN;
+	else
+		*us = (int64_t) ns;
 	return true;
 }
 
@@ -916,10 +1046,10 @@ conv_point(const char *s, size_t n, struct buf *out)
 		wkb[13 + k] = (unsigned char) (by >> (8 * k));
 	}
 	buf_puts(out, "{\"x\":");
-	if (!conv_java_float(s + 1, (size_t) (comma - s - 1), out))
+	if (!conv_java_float(s + 1, (size_t) (comma - s - 1), false, out))
 		return false;
 	buf_puts(out, ",\"y\":");
-	if (!conv_java_float(comma + 1, (size_t) (s + n - 1 - comma - 1), out))
+	if (!conv_java_float(comma + 1, (size_t) (s + n - 1 - comma - 1), false, out))
 		return false;
 	buf_puts(out, ",\"wkb\":\"");
 	base64_put(out, wkb, sizeof wkb);

@@ -46,6 +46,7 @@ struct col {
 	bool		is_array;
 	bool		omit;			/* no Debezium schema: left out */
 	bool		no_value;		/* Debezium writes no value: always null */
+	bool		warned;			/* an unsupported value was reported */
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };

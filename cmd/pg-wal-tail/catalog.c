@@ -1,7 +1,7 @@
 /*
  * catalog.c - column facts for change lines: type names (domains resolved
  * to their base type), primary-key ordinals, NOT NULL, defaults, enum
- * labels and comments, one query per relation.
+ * labels (of an enum or an array of one) and comments, one query per relation.
  */
 #include "catalog.h"
 #include "tail.h"
@@ -23,8 +23,8 @@ static const char rel_sql[] =
 	" coalesce((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(att, n)"
 	"  WHERE k.att = a.attnum), 0),"
 	" bt.oid, bt.typname, CASE WHEN t.typtype = 'd' THEN t.typname END,"
-	" CASE WHEN bt.typtype = 'e' THEN (SELECT '[' || string_agg(to_json(e.enumlabel::text)::text,"
-	"  ',' ORDER BY e.enumsortorder) || ']' FROM pg_catalog.pg_enum e WHERE e.enumtypid = bt.oid) END,"
+	" (SELECT '[' || string_agg(to_json(e.enumlabel::text)::text, ',' ORDER BY e.enumsortorder)"
+	"  || ']' FROM pg_catalog.pg_enum e WHERE e.enumtypid IN (bt.oid, bt.typelem)),"
 	" pg_catalog.col_description(a.attrelid, a.attnum),"
 	" n.nspname, c.relname, a.attgenerated <> ''"
 	" FROM pg_catalog.pg_attribute a"

@@ -8,9 +8,13 @@
  * streaming then starts at the slot's consistent point: every transaction
  * committed before it is in the snapshot, every later one is streamed.
  *
- * One row is held back so that it can be given Debezium's marker (first,
- * first_in_data_collection, last_in_data_collection, last, true) once the
- * next row, or the end, is known.
+ * One row is held back so that it can be given Debezium's marker once the
+ * next row, or the end of its table, is known: "last" for the last row of
+ * the last table, "first" for the first row of the first table, then
+ * last_in_data_collection and first_in_data_collection for the last and
+ * first row of any other table (a one-row table's row is its last), and
+ * "true".  Tables go in the order of -t (table.include.list), then the
+ * publication's others by name, as Debezium snapshots them.
  */
 #include "tail.h"
 
@@ -26,7 +30,8 @@
 struct held {
 	struct buf	line;			/* the row's line, without a marker */
 	bool		have;
-	bool		first;			/* first row of the snapshot */
+	bool		first_table;	/* the row's table is the first / the last */
+	bool		last_table;
 	bool		first_in_table;
 	bool		last_in_table;
 };
@@ -54,9 +59,9 @@ snap_exec(struct tail *t, const char *sql, ExecStatusType expect, const char *wh
 	return res;
 }
 
-/* Writes the held row with its marker; "last" when it is the very last. */
+/* Writes the held row with its marker (Debezium's setSnapshotMarker()). */
 static void
-emit_held(struct tail *t, struct held *h, bool last)
+emit_held(struct tail *t, struct held *h)
 {
 	static const char op[] = ",\"op\":\"r\"";
 	const char *marker;
@@ -65,14 +70,14 @@ emit_held(struct tail *t, struct held *h, bool last)
 
 	if (!h->have)
 		return;
-	if (h->first)
-		marker = "first";
-	else if (last)
+	if (h->last_in_table && h->last_table)
 		marker = "last";
-	else if (h->first_in_table)
-		marker = "first_in_data_collection";
+	else if (h->first_in_table && h->first_table)
+		marker = "first";
 	else if (h->last_in_table)
 		marker = "last_in_data_collection";
+	else if (h->first_in_table)
+		marker = "first_in_data_collection";
 	else
 		marker = "true";
 	at = memmem(h->line.data, h->line.len, op, sizeof op - 1);
@@ -150,12 +155,11 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 				v->p = PQgetvalue(res, row, col);
 				v->n = (size_t) PQgetlength(res, row, col);
 			}
-			emit_held(t, h, false);
+			emit_held(t, h);
 			hdr->seq++;
 			buf_reset(&h->line);
 			if (!fmt_change(&h->line, hdr, r, 'r', NULL, NULL, false, &tup, err, sizeof err))
 				fatal(EX_SOFTWARE, "snapshot: %s", err);
-			h->first = hdr->seq == 1;
 			h->first_in_table = first_in_table;
 			h->last_in_table = false;
 			h->have = true;
@@ -169,25 +173,50 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 	}
 	if (!first_in_table)
 		h->last_in_table = true;
+	emit_held(t, h);
 	PQclear(snap_exec(t, "CLOSE walpipe_snapshot", PGRES_COMMAND_OK, "could not close cursor"));
 	free(tup.vals);
 	buf_free(&sql);
 	rel_free(r);
 }
 
+/* $2: the -t names, "{schema.table,...}", whose order comes first. */
 static const char tables_sql[] =
 	"SELECT c.oid, c.relkind FROM pg_catalog.pg_publication_tables pt"
 	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-	" WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename";
+	" WHERE pt.pubname = $1"
+	" ORDER BY array_position($2::text[], pt.schemaname || '.' || pt.tablename),"
+	" pt.schemaname, pt.tablename";
+
+/* The -t names as a text[] literal. */
+static void
+table_order(const struct tail *t, struct buf *arr)
+{
+	buf_putc(arr, '{');
+	for (int i = 0; i < t->o->ntables; i++) {
+		const char *p;
+
+		buf_puts(arr, i ? ",\"" : "\"");
+		for (p = t->o->tables[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(arr, '\\');
+			buf_putc(arr, *p);
+		}
+		buf_putc(arr, '"');
+	}
+	buf_putc(arr, '}');
+}
 
 void
 tail_snapshot(struct tail *t)
 {
 	struct buf	sql = BUF_INIT;
-	struct held h = {BUF_INIT, false, false, false, false};
+	struct buf	order = BUF_INIT;
+	struct held h = {BUF_INIT, false, false, false, false, false};
 	struct change_hdr hdr;
-	const char *params[1] = {t->o->publication};
+	const char *params[2] = {t->o->publication, NULL};
+	int			ntables;
 	PGresult   *tables;
 	PGresult   *res;
 	char	   *lit;
@@ -213,14 +242,20 @@ tail_snapshot(struct tail *t)
 	hdr.db_json = t->db_json.data;
 	PQclear(res);
 
-	tables = PQexecParams(t->sql, tables_sql, 1, NULL, params, NULL, NULL, 0);
+	table_order(t, &order);
+	params[1] = buf_cstr(&order);
+	tables = PQexecParams(t->sql, tables_sql, 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 2)
 		snap_fail(t, tables, "could not list the publication's tables");
-	for (i = 0; i < PQntuples(tables) && !t->out.failed; i++)
+	ntables = PQntuples(tables);
+	for (i = 0; i < ntables && !t->out.failed; i++) {
+		h.first_table = i == 0;
+		h.last_table = i == ntables - 1;
 		snapshot_table(t, &hdr, (uint32_t) strtoul(PQgetvalue(tables, i, 0), NULL, 10),
 					   PQgetvalue(tables, i, 1)[0], &h);
+	}
 	PQclear(tables);
-	emit_held(t, &h, true);
+	buf_free(&order);
 	PQclear(snap_exec(t, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot"));
 	if (!out_flush(&t->out))
 		fatal(EX_IOERR, "could not write output: %s", strerror(t->out.err));

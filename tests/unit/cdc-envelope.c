@@ -22,8 +22,16 @@ static void
 java_float(const char *in, const char *want)
 {
 	buf_reset(&b);
-	ok(conv_java_float(in, strlen(in), &b) && strcmp(str(), want) == 0,
+	ok(conv_java_float(in, strlen(in), false, &b) && strcmp(str(), want) == 0,
 	   "java float %s -> %s (got %s)", in, want, str());
+}
+
+static void
+java_float4(const char *in, const char *want)
+{
+	buf_reset(&b);
+	ok(conv_java_float(in, strlen(in), true, &b) && strcmp(str(), want) == 0,
+	   "java float4 %s -> %s (got %s)", in, want, str());
 }
 
 static void
@@ -49,8 +57,18 @@ test_numbers(void)
 	java_float("12345678", "1.2345678E7");
 	java_float("1.7976931348623157e+308", "1.7976931348623157E308");
 	java_float("Infinity", "\"Infinity\"");
+	/* One shortest digit: Java writes the nearest two-digit decimal. */
+	java_float("5e-324", "4.9E-324");
+	java_float("1e+23", "1.0E23");
+	java_float("2e-05", "2.0E-5");
+	java_float4("1e-45", "1.4E-45");
+	java_float4("9e-44", "9.0E-44");
+	java_float4("3.4028235e+38", "3.4028235E38");
 	buf_reset(&b);
-	ok(!conv_java_float("1x", 2, &b), "java float rejects junk");
+	ok(!conv_java_float("1x", 2, false, &b), "java float rejects junk");
+	buf_reset(&b);
+	conv_java_double(5e-324, &b);
+	ok(strcmp(str(), "4.9E-324") == 0, "java double min (got %s)", str());
 	buf_reset(&b);
 	conv_java_double(0.1, &b);
 	ok(strcmp(str(), "0.1") == 0, "shortest double 0.1 (got %s)", str());
@@ -111,6 +129,16 @@ test_times(void)
 	ok(conv_interval("100:00:00", 9, &v) && v == INT64_C(360000000000), "interval hours > 99");
 	ok(conv_interval("00:00:00", 8, &v) && v == 0, "zero interval");
 	ok(!conv_interval("3 weeks", 7, &v), "unknown interval unit");
+	ok(conv_interval("178000000 years", 15, &v) && v == INT64_MAX, "interval saturates");
+	ok(conv_interval("-178000000 years", 16, &v) && v == INT64_MIN, "negative interval saturates");
+	ok(!conv_timestamp("294276-12-31 23:59:59.999999", 28, &v), "timestamp past int64");
+	ok(conv_timestamp_java("294276-12-31 23:59:59.999999", 28, &v) &&
+	   v == INT64_C(-9223372036853775810), "timestamp past int64, as Java computes it (%lld)",
+	   (long long) v);
+	buf_reset(&b);
+	ok(conv_timestamptz("294276-12-31 23:59:59.999999+00", 31, 6, &b) &&
+	   strcmp(str(), "\"+294276-12-31T23:59:59.999999Z\"") == 0,
+	   "timestamptz past int64 microseconds (got %s)", str());
 }
 
 static void
