@@ -391,3 +391,52 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run -0 bash -c "cdc-envelope -p p --include-schema-comments <'$FIX/pg-wal-tail-types.in' 2>/dev/null | head -n1 | jq -c '.value.schema.fields[1].fields[] | select(.field == \"t\")'"
 	assert_output '{"type":"string","optional":true,"doc":"a comment","field":"t"}'
 }
+
+# Edge values: Debezium 2.7.3's own records and pg-wal-tail's lines for the
+# same WAL (tests/fixtures/cdc-envelope/debezium-2.7.3-edge/README).
+@test "a real Debezium 2.7.3 capture of edge values is reproduced byte for byte" {
+	local d="$FIX/debezium-2.7.3-edge"
+	cdc-envelope -p pfx --skipped-operations none <"$d/changes.in" 2>"$BATS_TEST_TMPDIR/err" |
+		normalize | sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
+	run diff "$d/records.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_equal "$(wc -l <"$d/records.out")" 38
+}
+
+@test "edge values: one warning per column that holds a value Debezium cannot convert" {
+	run -0 bash -c "cdc-envelope -p pfx <'$FIX/debezium-2.7.3-edge/changes.in' 2>&1 >/dev/null | grep -v 'has no Debezium schema'"
+	assert_equal "${#lines[@]}" 7
+	assert_line --index 0 'cdc-envelope: warning: column "a2": {{1,2},{3,4}} is a multidimensional array: written as [null,null], as Debezium does'
+	assert_line --partial 'column "iv": 178000000 years is an interval past the range of int64 microseconds: written as 9223372036854775807'
+	assert_line --partial 'column "n": NaN is NaN or Infinity as a decimal'
+	assert_line --partial 'column "ts": 294276-12-31 23:59:59.999999 is a timestamp past the range of int64 microseconds: written as -9223372036853775810'
+}
+
+@test "--on-unsupported-value=fail: the first such value stops with exit 65, naming the column" {
+	run -65 --separate-stderr cdc-envelope -p pfx --on-unsupported-value=fail \
+		<"$FIX/debezium-2.7.3-edge/changes.in"
+	assert_equal "${#lines[@]}" 0
+	[[ $stderr == *'line 1: column "a2": {{1,2},{3,4}} is a multidimensional array, which Debezium cannot convert'* ]] ||
+		fail "stderr: $stderr"
+	run -64 --separate-stderr cdc-envelope -p pfx --on-unsupported-value=maybe </dev/null
+}
+
+# Snapshot rows: each slot has its own snapshot position and read time, and
+# two values stay different on purpose (snapshot-differences.sed).
+snapshot_position() {
+	sed -E -e 's/"ts_ms":[0-9]+,"snapshot"/"ts_ms":0,"snapshot"/' \
+		-e 's/"sequence":"\[null,\\"[0-9]+\\"\]","ts_us":[0-9]+,"ts_ns":[0-9]+/"sequence":"[null,\\"0\\"]","ts_us":0,"ts_ns":0/' \
+		-e 's/"txId":[0-9]+,"lsn":[0-9]+,"xmin"/"txId":0,"lsn":0,"xmin"/'
+}
+
+@test "a real Debezium 2.7.3 snapshot is reproduced byte for byte: order, markers, values" {
+	local d="$FIX/debezium-2.7.3-edge"
+	sed -E -f "$d/snapshot-differences.sed" "$d/snapshot-records.out" | snapshot_position >"$BATS_TEST_TMPDIR/want"
+	cdc-envelope -p pfx <"$d/snapshot-changes.in" | normalize | snapshot_position |
+		sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
+	run diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/want")" 6
+	run grep -c '"snapshot":"last_in_data_collection","db":"connect_test_db","sequence":"\[null,\\"0\\"\]","ts_us":0,"ts_ns":0,"schema":"public","table":"s_a"' "$BATS_TEST_TMPDIR/got"
+	assert_output 1
+}
