@@ -205,8 +205,8 @@ put_u_escape(struct buf *b, unsigned u)
 	buf_put(b, e, sizeof e);
 }
 
-void
-json_put_escaped(struct buf *b, const char *s, size_t n)
+static void
+put_escaped(struct buf *b, const char *s, size_t n, bool astral)
 {
 	size_t		start = 0;
 	size_t		i;
@@ -216,7 +216,7 @@ json_put_escaped(struct buf *b, const char *s, size_t n)
 		unsigned char c = (unsigned char) s[i];
 		char		e = escape_table[c];
 
-		if (e == 0 || (e == 's' && n - i < 4))
+		if (e == 0 || (e == 's' && (!astral || n - i < 4)))
 			continue;
 		buf_put(b, s + start, i - start);
 		start = i + 1;
@@ -238,6 +238,20 @@ json_put_escaped(struct buf *b, const char *s, size_t n)
 		}
 	}
 	buf_put(b, s + start, n - start);
+}
+
+void
+json_put_escaped(struct buf *b, const char *s, size_t n)
+{
+	put_escaped(b, s, n, true);
+}
+
+void
+json_put_str_utf8(struct buf *b, const char *s, size_t n)
+{
+	buf_putc(b, '"');
+	put_escaped(b, s, n, false);
+	buf_putc(b, '"');
 }
 
 void

@@ -53,6 +53,11 @@ void		json_put_str(struct buf *b, const char *s, size_t n);
 void		json_put_cstr(struct buf *b, const char *s);
 /* Escapes s[0..n) without the surrounding quotes. */
 void		json_put_escaped(struct buf *b, const char *s, size_t n);
+/*
+ * json_put_str() that leaves characters outside the BMP as they are, as
+ * Jackson's writeValueAsString() (a char-based writer) does.
+ */
+void		json_put_str_utf8(struct buf *b, const char *s, size_t n);
 
 /* Standard base64 with padding, as Java's Base64 and JsonConverter write. */
 void		base64_put(struct buf *b, const unsigned char *p, size_t n);

@@ -996,12 +996,12 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 		for (k = 0; k < ne; k++) {
 			if (k > 0)
 				buf_putc(&json, ',');
-			json_put_str(&json, text.data + e[k].k, e[k].kn);
+			json_put_str_utf8(&json, text.data + e[k].k, e[k].kn);
 			buf_putc(&json, ':');
 			if (e[k].null)
 				buf_puts(&json, "null");
 			else
-				json_put_str(&json, text.data + e[k].v, e[k].vn);
+				json_put_str_utf8(&json, text.data + e[k].v, e[k].vn);
 		}
 		buf_putc(&json, '}');
 		json_put_str(out, json.data, json.len);

@@ -167,6 +167,10 @@ test_others(void)
 		   strcmp(str(), "\"{\\\"BB\\\":\\\"2\\\",\\\"Aa\\\":\\\"3\\\",\\\"c\\\":\\\"1\\\"}\"") == 0,
 		   "hstore: colliding keys keep insertion order (got %s)", str());
 	}
+	buf_reset(&b);
+	ok(conv_hstore("\"k\"=>\"\xf0\x9f\x98\x80\"", 11, &b) &&
+	   strcmp(str(), "\"{\\\"k\\\":\\\"\\uD83D\\uDE00\\\"}\"") == 0,
+	   "hstore: a character outside the BMP is escaped once, by the outer string (got %s)", str());
 	ok(conv_java_hash("Aa", 2) == 2112 && conv_java_hash("BB", 2) == 2112 &&
 	   conv_java_hash("\xf0\x9f\x98\x80", 4) == 1772899, "String.hashCode with a surrogate pair");
 	ok(conv_hashmap_capacity(12) == 16 && conv_hashmap_capacity(13) == 32, "HashMap grows past 0.75");
