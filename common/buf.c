@@ -192,6 +192,7 @@ static const char escape_table[256] = {
 	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
 	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
 	/* The lead bytes of 4-byte UTF-8: Jackson escapes the surrogate pair. */
+	/* (only after json_set_escape_astral(true)) */
 	[0xf0] = 's', [0xf1] = 's', [0xf2] = 's', [0xf3] = 's', [0xf4] = 's',
 };
 
@@ -203,6 +204,14 @@ put_u_escape(struct buf *b, unsigned u)
 	char		e[6] = {'\\', 'u', hex[u >> 12 & 15], hex[u >> 8 & 15], hex[u >> 4 & 15], hex[u & 15]};
 
 	buf_put(b, e, sizeof e);
+}
+
+static bool escape_astral;
+
+void
+json_set_escape_astral(bool on)
+{
+	escape_astral = on;
 }
 
 static void
@@ -243,7 +252,7 @@ put_escaped(struct buf *b, const char *s, size_t n, bool astral)
 void
 json_put_escaped(struct buf *b, const char *s, size_t n)
 {
-	put_escaped(b, s, n, true);
+	put_escaped(b, s, n, escape_astral);
 }
 
 void

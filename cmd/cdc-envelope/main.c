@@ -241,6 +241,8 @@ main(int argc, char **argv)
 				status;
 
 	log_init(argv[0]);
+	/* Records are Jackson's bytes: characters outside the BMP escaped. */
+	json_set_escape_astral(true);
 	while ((ch = getopt_long(argc, argv, "c:p:d:k:vhV", long_options, NULL)) != -1) {
 		switch (ch) {
 			case 'c': f.config = optarg; break;

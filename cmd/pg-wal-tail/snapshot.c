@@ -9,11 +9,11 @@
  * committed before it is in the snapshot, every later one is streamed.
  *
  * One row is held back so that it can be given Debezium's marker once the
- * next row, or the end of its table, is known: "last" for the last row of
- * the last table, "first" for the first row of the first table, then
- * last_in_data_collection and first_in_data_collection for the last and
- * first row of any other table (a one-row table's row is its last), and
- * "true".  Tables go in the order of -t (table.include.list), then the
+ * next row, or the end, is known: "last" for the very last row (Debezium
+ * marks it so even when later tables are empty), "first" for the first
+ * row of the first table, then last_in_data_collection and
+ * first_in_data_collection for the last and first row of any other table
+ * (a one-row table's row is its last), and "true".  Tables go in the order of -t (table.include.list), then the
  * publication's others by name, as Debezium snapshots them.
  */
 #include "tail.h"
@@ -30,8 +30,7 @@
 struct held {
 	struct buf	line;			/* the row's line, without a marker */
 	bool		have;
-	bool		first_table;	/* the row's table is the first / the last */
-	bool		last_table;
+	bool		first_table;	/* the row's table is the first */
 	bool		first_in_table;
 	bool		last_in_table;
 };
@@ -59,9 +58,12 @@ snap_exec(struct tail *t, const char *sql, ExecStatusType expect, const char *wh
 	return res;
 }
 
-/* Writes the held row with its marker (Debezium's setSnapshotMarker()). */
+/*
+ * Writes the held row with its marker (Debezium's setSnapshotMarker(),
+ * and completeSnapshot() for the very last row).
+ */
 static void
-emit_held(struct tail *t, struct held *h)
+emit_held(struct tail *t, struct held *h, bool last)
 {
 	static const char op[] = ",\"op\":\"r\"";
 	const char *marker;
@@ -70,7 +72,7 @@ emit_held(struct tail *t, struct held *h)
 
 	if (!h->have)
 		return;
-	if (h->last_in_table && h->last_table)
+	if (last)
 		marker = "last";
 	else if (h->first_in_table && h->first_table)
 		marker = "first";
@@ -116,7 +118,7 @@ build_select(struct tail *t, const struct rel *r, char relkind, struct buf *sql)
 /* Reads one table through the cursor; rows go out one behind. */
 static void
 snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkind,
-			   struct held *h)
+			   bool first_table, struct held *h)
 {
 	char		err[1024];
 	char		state[6];
@@ -155,11 +157,12 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 				v->p = PQgetvalue(res, row, col);
 				v->n = (size_t) PQgetlength(res, row, col);
 			}
-			emit_held(t, h);
+			emit_held(t, h, false);
 			hdr->seq++;
 			buf_reset(&h->line);
 			if (!fmt_change(&h->line, hdr, r, 'r', NULL, NULL, false, &tup, err, sizeof err))
 				fatal(EX_SOFTWARE, "snapshot: %s", err);
+			h->first_table = first_table;
 			h->first_in_table = first_in_table;
 			h->last_in_table = false;
 			h->have = true;
@@ -173,7 +176,6 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 	}
 	if (!first_in_table)
 		h->last_in_table = true;
-	emit_held(t, h);
 	PQclear(snap_exec(t, "CLOSE walpipe_snapshot", PGRES_COMMAND_OK, "could not close cursor"));
 	free(tup.vals);
 	buf_free(&sql);
@@ -213,7 +215,7 @@ tail_snapshot(struct tail *t)
 {
 	struct buf	sql = BUF_INIT;
 	struct buf	order = BUF_INIT;
-	struct held h = {BUF_INIT, false, false, false, false, false};
+	struct held h = {BUF_INIT, false, false, false, false};
 	struct change_hdr hdr;
 	const char *params[2] = {t->o->publication, NULL};
 	int			ntables;
@@ -248,13 +250,11 @@ tail_snapshot(struct tail *t)
 	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 2)
 		snap_fail(t, tables, "could not list the publication's tables");
 	ntables = PQntuples(tables);
-	for (i = 0; i < ntables && !t->out.failed; i++) {
-		h.first_table = i == 0;
-		h.last_table = i == ntables - 1;
+	for (i = 0; i < ntables && !t->out.failed; i++)
 		snapshot_table(t, &hdr, (uint32_t) strtoul(PQgetvalue(tables, i, 0), NULL, 10),
-					   PQgetvalue(tables, i, 1)[0], &h);
-	}
+					   PQgetvalue(tables, i, 1)[0], i == 0, &h);
 	PQclear(tables);
+	emit_held(t, &h, true);
 	buf_free(&order);
 	PQclear(snap_exec(t, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot"));
 	if (!out_flush(&t->out))
