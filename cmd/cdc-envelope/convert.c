@@ -78,91 +78,9 @@ put_java_digits(const char *dig, size_t nd, int point, bool neg, struct buf *out
 }
 
 /*
- * Java writes at least two significant digits ("d.d"): when the shortest
- * form has one, it takes the two-digit decimal nearest to the exact value
- * that still reads back as the same number, so 5e-324 is 4.9E-324 and
- * float 1e-45 is 1.4E-45.  Returns false (dig and point untouched) when
- * no such decimal exists.
- */
-static bool
-two_digits(const char *s, size_t n, bool single, char dig[2], int *point)
-{
-	char		txt[64],
-				two[32];
-	double		d;
-
-	if (n >= sizeof txt)
-		return false;
-	memcpy(txt, s, n);
-	txt[n] = '\0';
-	if (single) {
-		float		f = strtof(txt, NULL);
-
-		snprintf(two, sizeof two, "%.1e", (double) f);
-		if (strtof(two, NULL) != f)
-			return false;
-	} else {
-		d = strtod(txt, NULL);
-		snprintf(two, sizeof two, "%.1e", d);
-		if (strtod(two, NULL) != d)
-			return false;
-	}
-	/* two is "d.de[+-]x" */
-	dig[0] = two[two[0] == '-' ? 1 : 0];
-	dig[1] = two[two[0] == '-' ? 3 : 2];
-	*point = atoi(strchr(two, 'e') + 1) + 1;
-	return true;
-}
-
-/*
- * JDK 17's Double.toString()/Float.toString() (FloatingDecimal) write a
- * whole number below 2^63 as its own digits, rounding off only as many
- * low digits as its binary exponent past the mantissa makes insignificant
- * (insignificantDigitsForPow2()): 2.82879384806159008E17, where the
- * shortest form is 2.82879384806159E17.  Returns false for other values.
- */
-static bool
-java_long_digits(const char *s, size_t n, bool single, char dig[64], size_t *nd, int *point)
-{
-	static const int insignificant[] = {
-		0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7,
-		8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14,
-		14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 18, 18, 18, 19
-	};
-	int			nsig = single ? 24 : 53,
-				bin_exp,
-				drop = 0;
-	char		txt[64];
-	double		d;
-	uint64_t	lv,
-				pow10 = 1;
-
-	if (n >= sizeof txt)
-		return false;
-	memcpy(txt, s, n);
-	txt[n] = '\0';
-	d = fabs(single ? (double) strtof(txt, NULL) : strtod(txt, NULL));
-	if (!(d >= ldexp(1.0, nsig - 1) && d < ldexp(1.0, 63)))
-		return false;
-	bin_exp = ilogb(d);
-	lv = (uint64_t) d;
-	if (bin_exp > nsig)
-		drop = insignificant[bin_exp - nsig - 1];
-	for (int k = 0; k < drop; k++)
-		pow10 *= 10;
-	if (drop > 0)
-		lv = lv / pow10 + (lv % pow10 >= pow10 / 2);
-	*nd = (size_t) snprintf(dig, 64, "%llu", (unsigned long long) lv);
-	*point = (int) *nd + drop;
-	while (*nd > 0 && dig[*nd - 1] == '0')
-		(*nd)--;
-	return true;
-}
-
-/*
- * Java's Double.toString()/Float.toString() of a decimal number text.
- * The digits are the input's (PostgreSQL prints the shortest exact form);
- * single selects float's precision for the two-digit rule.
+ * Java's Double.toString()/Float.toString() of a decimal number text:
+ * the text is checked, read as a double (a float when single), and
+ * written with JDK 17's digits (javadtoa.c).
  */
 bool
 conv_java_float(const char *s, size_t n, bool single, struct buf *out)
@@ -219,10 +137,19 @@ conv_java_float(const char *s, size_t n, bool single, struct buf *out)
 	while (nd > 0 && dig[nd - 1] == '0')
 		nd--;
 	point += esign * e10;
-	if (nd > 0 && point > (single ? 7 : 15) && java_long_digits(s, n, single, dig, &nd, &point))
-		;
-	else if (nd == 1 && two_digits(s, n, single, dig, &point))
-		nd = dig[1] == '0' ? 1 : 2;
+	if (nd > 0) {
+		/* The text is valid: Java's digits of the number it reads as. */
+		char		txt[128];
+		double		d;
+
+		if (n >= sizeof txt)
+			return false;
+		memcpy(txt, s, n);
+		txt[n] = '\0';
+		d = single ? (double) strtof(txt, NULL) : strtod(txt, NULL);
+		if (!conv_java_digits(d, single, dig, &nd, &point))
+			return false;
+	}
 	put_java_digits(dig, nd, point, neg, out);
 	return true;
 }

@@ -21,7 +21,13 @@
  * decimal number text.
  */
 bool		conv_java_float(const char *s, size_t n, bool single, struct buf *out);
-/* The shortest text that reads back as the same double, Java style. */
+/*
+ * The digits JDK 17's Double.toString() (Float.toString() when single)
+ * writes for v, nonzero and finite: *nd digits (at most 32) and point,
+ * the value being 0.DIGITS x 10^point.  False for 0, NaN and infinities.
+ */
+bool		conv_java_digits(double v, bool single, char *digits, size_t *nd, int *point);
+/* Java's Double.toString() of a double. */
 void		conv_java_double(double d, struct buf *out);
 
 /*

@@ -57,13 +57,17 @@ test_numbers(void)
 	java_float("12345678", "1.2345678E7");
 	java_float("1.7976931348623157e+308", "1.7976931348623157E308");
 	java_float("Infinity", "\"Infinity\"");
-	/* One shortest digit: Java writes the nearest two-digit decimal. */
+	/* JDK 17's digits, checked against its Double/Float.toString(). */
 	java_float("5e-324", "4.9E-324");
-	java_float("1e+23", "1.0E23");
+	java_float("1e+23", "9.999999999999999E22");
+	java_float("2.82879384806159e+17", "2.82879384806159008E17");
+	java_float("1.105429575052089e-75", "1.1054295750520889E-75");
 	java_float("2e-05", "2.0E-5");
 	java_float4("1e-45", "1.4E-45");
 	java_float4("9e-44", "9.0E-44");
 	java_float4("3.4028235e+38", "3.4028235E38");
+	java_float4("5.8082825e+25", "5.8082824E25");
+	java_float4("2.090385e+17", "2.09038498E17");
 	buf_reset(&b);
 	ok(!conv_java_float("1x", 2, false, &b), "java float rejects junk");
 	buf_reset(&b);
