@@ -61,7 +61,7 @@ positions() {
 	run -65 --separate-stderr bash -c "set -o pipefail
 		pg-wal-tail -d '$WALPIPE_SOURCE' -S '$slot2' -P more_pub --end-lsn now |
 			cdc-envelope -p pfx --on-unsupported-value=fail"
-	[[ $stderr == *'column "iv": '*'which Debezium cannot convert'* ]] || fail "stderr: $stderr"
+	[[ $stderr == *'column "public"."more_edge"."iv": '*'which Debezium cannot convert'* ]] || fail "stderr: $stderr"
 	psql_src "SELECT pg_drop_replication_slot('$slot')" "SELECT pg_drop_replication_slot('$slot2')" >/dev/null
 }
 

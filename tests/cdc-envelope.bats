@@ -406,17 +406,17 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 @test "edge values: one warning per column that holds a value Debezium cannot convert" {
 	run -0 bash -c "cdc-envelope -p pfx <'$FIX/debezium-2.7.3-edge/changes.in' 2>&1 >/dev/null | grep -v 'has no Debezium schema'"
 	assert_equal "${#lines[@]}" 7
-	assert_line --index 0 'cdc-envelope: warning: column "a2": {{1,2},{3,4}} is a multidimensional array: written as [null,null], as Debezium does'
-	assert_line --partial 'column "iv": 178000000 years is an interval past the range of int64 microseconds: written as 9223372036854775807'
-	assert_line --partial 'column "n": NaN is NaN or Infinity as a decimal'
-	assert_line --partial 'column "ts": 294276-12-31 23:59:59.999999 is a timestamp past the range of int64 microseconds: written as -9223372036853775810'
+	assert_line --index 0 'cdc-envelope: warning: column "public"."edge"."a2": {{1,2},{3,4}} is a multidimensional array: written as [null,null], as Debezium does'
+	assert_line --partial 'column "public"."edge"."iv": 178000000 years is an interval past the range of int64 microseconds: written as 9223372036854775807'
+	assert_line --partial 'column "public"."edge"."n": NaN is NaN or Infinity as a decimal'
+	assert_line --partial 'column "public"."edge"."ts": 294276-12-31 23:59:59.999999 is a timestamp past the range of int64 microseconds: written as -9223372036853775810'
 }
 
 @test "--on-unsupported-value=fail: the first such value stops with exit 65, naming the column" {
 	run -65 --separate-stderr cdc-envelope -p pfx --on-unsupported-value=fail \
 		<"$FIX/debezium-2.7.3-edge/changes.in"
 	assert_equal "${#lines[@]}" 0
-	[[ $stderr == *'line 1: column "a2": {{1,2},{3,4}} is a multidimensional array, which Debezium cannot convert'* ]] ||
+	[[ $stderr == *'line 1: column "public"."edge"."a2": {{1,2},{3,4}} is a multidimensional array, which Debezium cannot convert'* ]] ||
 		fail "stderr: $stderr"
 	run -64 --separate-stderr cdc-envelope -p pfx --on-unsupported-value=maybe </dev/null
 }

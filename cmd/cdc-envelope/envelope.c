@@ -604,13 +604,14 @@ unsupported(struct env *e, const struct col *col, const char *s, size_t n,
 	else
 		return 0;
 	if (e->c->unsupported_fail) {
-		fail(e, "column \"%s\": %.*s is %s, which Debezium cannot convert", col->name,
-			 (int) (n > 60 ? 60 : n), s, why);
+		fail(e, "column \"%s\".\"%s\".\"%s\": %.*s is %s, which Debezium cannot convert",
+			 col->owner->schema, col->owner->name, col->name, (int) (n > 60 ? 60 : n), s, why);
 		return -1;
 	}
 	if (!col->warned) {
-		log_warn("column \"%s\": %.*s is %s: written as %s, as Debezium does",
-				 col->name, (int) (n > 60 ? 60 : n), s, why, *json ? *json : "null");
+		log_warn("column \"%s\".\"%s\".\"%s\": %.*s is %s: written as %s, as Debezium does",
+				 col->owner->schema, col->owner->name, col->name, (int) (n > 60 ? 60 : n), s, why,
+				 *json ? *json : "null");
 		/* The warning flag is the only state writing a value changes. */
 		((struct col *) col)->warned = true;
 	}

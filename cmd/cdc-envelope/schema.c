@@ -475,6 +475,7 @@ build_types(struct table *t, const struct env_conf *c)
 		struct col *col = &t->cols[i];
 		const char *typ = col->typname;
 
+		col->owner = t;
 		if (typ[0] == '_' && !col->has_enum) {
 			col->is_array = true;
 			col->omit = in_list(typ + 1, no_array) ||

@@ -28,7 +28,10 @@ struct tdesc {
 	int			scale;			/* Decimal scale; ZonedTimestamp digits */
 };
 
+struct table;
+
 struct col {
+	const struct table *owner;	/* the table the column belongs to */
 	struct json_slice qname;	/* the name as JSON, inside table.cols_raw */
 	char	   *name;
 	char	   *jkey;			/* "name": as the output writes it */
