@@ -191,12 +191,32 @@ static const char escape_table[256] = {
 	[0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
 	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
 	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
+	/* The lead bytes of 4-byte UTF-8: Jackson escapes the surrogate pair. */
+	/* (only after json_set_escape_astral(true)) */
+	[0xf0] = 's', [0xf1] = 's', [0xf2] = 's', [0xf3] = 's', [0xf4] = 's',
 };
 
-void
-json_put_escaped(struct buf *b, const char *s, size_t n)
+/* Writes \uXXXX for one UTF-16 code unit. */
+static void
+put_u_escape(struct buf *b, unsigned u)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	char		e[6] = {'\\', 'u', hex[u >> 12 & 15], hex[u >> 8 & 15], hex[u >> 4 & 15], hex[u & 15]};
+
+	buf_put(b, e, sizeof e);
+}
+
+static bool escape_astral;
+
+void
+json_set_escape_astral(bool on)
+{
+	escape_astral = on;
+}
+
+static void
+put_escaped(struct buf *b, const char *s, size_t n, bool astral)
+{
 	size_t		start = 0;
 	size_t		i;
 
@@ -205,14 +225,21 @@ json_put_escaped(struct buf *b, const char *s, size_t n)
 		unsigned char c = (unsigned char) s[i];
 		char		e = escape_table[c];
 
-		if (e == 0)
+		if (e == 0 || (e == 's' && (!astral || n - i < 4)))
 			continue;
 		buf_put(b, s + start, i - start);
 		start = i + 1;
-		if (e == 'u') {
-			char		u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		if (e == 'u')
+			put_u_escape(b, c);
+		else if (e == 's') {
+			unsigned	cp = (unsigned) (c & 7) << 18 | (unsigned) (s[i + 1] & 0x3f) << 12 |
+				(unsigned) (s[i + 2] & 0x3f) << 6 | (unsigned) (s[i + 3] & 0x3f);
 
-			buf_put(b, u, sizeof u);
+			cp -= 0x10000;
+			put_u_escape(b, 0xd800 + (cp >> 10));
+			put_u_escape(b, 0xdc00 + (cp & 0x3ff));
+			i += 3;
+			start = i + 1;
 		} else {
 			char		two[2] = {'\\', e};
 
@@ -220,6 +247,20 @@ json_put_escaped(struct buf *b, const char *s, size_t n)
 		}
 	}
 	buf_put(b, s + start, n - start);
+}
+
+void
+json_put_escaped(struct buf *b, const char *s, size_t n)
+{
+	put_escaped(b, s, n, escape_astral);
+}
+
+void
+json_put_str_utf8(struct buf *b, const char *s, size_t n)
+{
+	buf_putc(b, '"');
+	put_escaped(b, s, n, false);
+	buf_putc(b, '"');
 }
 
 void

@@ -48,11 +48,23 @@ bool		buf_read_fd(struct buf *b, int fd);
 /* Returns a NUL-terminated view of the contents (the NUL is not counted). */
 const char *buf_cstr(struct buf *b);
 
-/* JSON string: the quotes and Jackson-compatible escapes around s[0..n). */
+/*
+ * JSON string: the quotes and Jackson-compatible escapes around s[0..n).
+ * Characters outside the BMP stay raw UTF-8 unless json_set_escape_astral
+ * (true) was called; then they are written as Jackson writes them to
+ * bytes, an escaped surrogate pair (\uD83D\uDE00).  Kafka records need
+ * that; change lines do not.
+ */
+void		json_set_escape_astral(bool on);
 void		json_put_str(struct buf *b, const char *s, size_t n);
 void		json_put_cstr(struct buf *b, const char *s);
 /* Escapes s[0..n) without the surrounding quotes. */
 void		json_put_escaped(struct buf *b, const char *s, size_t n);
+/*
+ * json_put_str() that always leaves characters outside the BMP as they
+ * are, as Jackson's writeValueAsString() (a char-based writer) does.
+ */
+void		json_put_str_utf8(struct buf *b, const char *s, size_t n);
 
 /* Standard base64 with padding, as Java's Base64 and JsonConverter write. */
 void		base64_put(struct buf *b, const unsigned char *p, size_t n);

@@ -481,6 +481,15 @@ json_str_is_plain(struct json_slice s)
 }
 
 bool
+json_str_is_jackson(struct json_slice s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (s.p[i] == '\\' || (unsigned char) s.p[i] >= 0xf0)
+			return false;
+	return true;
+}
+
+bool
 json_str_eq(struct json_slice s, const char *cstr)
 {
 	size_t		n = strlen(cstr);

@@ -117,6 +117,12 @@ bool		json_str_decode(struct json_slice s, struct buf *out);
 
 /* Returns true if the string slice needs no decoding (no backslash). */
 bool		json_str_is_plain(struct json_slice s);
+/*
+ * Returns true if the string slice is already as json_put_str() writes
+ * it: no backslash and no character outside the BMP (a 4-byte UTF-8
+ * sequence, which Jackson writes as an escaped surrogate pair).
+ */
+bool		json_str_is_jackson(struct json_slice s);
 
 /* The bytes between the quotes of a string slice. */
 static inline struct json_slice

@@ -275,10 +275,14 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	assert_output '["org.apache.kafka.connect.data.Time",49890000]'
 }
 
-@test "--decimal precise refuses NaN with a hint" {
+@test "--decimal precise: NaN is null with a hint, or refused with --on-unsupported-value=fail" {
 	sed 's/"123.45"/"NaN"/' "$FIX/types/numeric-p-s.line" >"$BATS_TEST_TMPDIR/in"
-	run -65 --separate-stderr cdc-envelope -p p <"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p p --on-unsupported-value=fail <"$BATS_TEST_TMPDIR/in"
 	[[ $stderr == *"--decimal double or string"* ]] || fail "stderr: $stderr"
+	run -0 --separate-stderr cdc-envelope -p p <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"--decimal double or string"* ]] || fail "stderr: $stderr"
+	run -0 bash -c "cdc-envelope -p p <'$BATS_TEST_TMPDIR/in' 2>/dev/null | jq -c .value.payload.after.v"
+	assert_output 'null'
 	run -0 bash -c "cdc-envelope -p p --decimal double <'$BATS_TEST_TMPDIR/in' | jq -c .value.payload.after.v"
 	assert_output '"NaN"'
 }
@@ -512,4 +516,75 @@ d1348fb7ab5de3a0612b7ea7139afe4dec4fb7ae54a9bcc572854b735145c1d9
 5b3d6ca0412baec5bd29469bcf15b3d11a89841fb2aaed6509e63dd51531bbb0
 c05919b180a41bfeb1cd9dd096a1e95a811388ba6f5f034e4b4780a0e79664ec
 7959f08919430c61dfaaa6650ee000b1cdd2301062bd195aed245431e9946a2e"
+}
+
+# Edge values: Debezium 2.7.3's own records and pg-wal-tail's lines for the
+# same WAL (tests/fixtures/cdc-envelope/debezium-2.7.3-edge/README).
+@test "a real Debezium 2.7.3 capture of edge values is reproduced byte for byte" {
+	local d="$FIX/debezium-2.7.3-edge"
+	cdc-envelope -p pfx --skipped-operations none <"$d/changes.in" 2>"$BATS_TEST_TMPDIR/err" |
+		normalize | sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
+	run diff "$d/records.out" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_equal "$(wc -l <"$d/records.out")" 38
+}
+
+@test "edge values: one warning per column that holds a value Debezium cannot convert" {
+	run -0 bash -c "cdc-envelope -p pfx <'$FIX/debezium-2.7.3-edge/changes.in' 2>&1 >/dev/null | grep -v 'has no Debezium schema'"
+	assert_equal "${#lines[@]}" 7
+	assert_line --index 0 'cdc-envelope: warning: column "public"."edge"."a2": {{1,2},{3,4}} is a multidimensional array: written as [null,null], as Debezium does'
+	assert_line --partial 'column "public"."edge"."iv": 178000000 years is an interval past the range of int64 microseconds: written as 9223372036854775807'
+	assert_line --partial 'column "public"."edge"."n": NaN is NaN or Infinity as a decimal'
+	assert_line --partial 'column "public"."edge"."ts": 294276-12-31 23:59:59.999999 is a timestamp past the range of int64 microseconds: written as -9223372036853775810'
+}
+
+@test "--on-unsupported-value=fail: the first such value stops with exit 65, naming the column" {
+	run -65 --separate-stderr cdc-envelope -p pfx --on-unsupported-value=fail \
+		<"$FIX/debezium-2.7.3-edge/changes.in"
+	assert_equal "${#lines[@]}" 0
+	[[ $stderr == *'line 1: column "public"."edge"."a2": {{1,2},{3,4}} is a multidimensional array, which Debezium cannot convert'* ]] ||
+		fail "stderr: $stderr"
+	run -64 --separate-stderr cdc-envelope -p pfx --on-unsupported-value=maybe </dev/null
+}
+
+# Snapshot rows: each slot has its own snapshot position and read time, and
+# two values stay different on purpose (snapshot-differences.sed).
+snapshot_position() {
+	sed -E -e 's/"ts_ms":[0-9]+,"snapshot"/"ts_ms":0,"snapshot"/' \
+		-e 's/"sequence":"\[null,\\"[0-9]+\\"\]","ts_us":[0-9]+,"ts_ns":[0-9]+/"sequence":"[null,\\"0\\"]","ts_us":0,"ts_ns":0/' \
+		-e 's/"txId":[0-9]+,"lsn":[0-9]+,"xmin"/"txId":0,"lsn":0,"xmin"/'
+}
+
+@test "a real Debezium 2.7.3 snapshot is reproduced byte for byte: order, markers, values" {
+	local d="$FIX/debezium-2.7.3-edge"
+	sed -E -f "$d/snapshot-differences.sed" "$d/snapshot-records.out" | snapshot_position >"$BATS_TEST_TMPDIR/want"
+	cdc-envelope -p pfx <"$d/snapshot-changes.in" | normalize | snapshot_position |
+		sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
+	run diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/want")" 6
+	run grep -c '"snapshot":"last_in_data_collection","db":"connect_test_db","sequence":"\[null,\\"0\\"\]","ts_us":0,"ts_ns":0,"schema":"public","table":"s_a"' "$BATS_TEST_TMPDIR/got"
+	assert_output 1
+}
+
+# Floats against the JDK itself: Debezium writes them through Java's
+# Double.toString()/Float.toString(), whose digits on JDK 17 are not always
+# the shortest.  Each number goes in with 17 (float: 9) significant digits,
+# which read back as the same number, and must come out as Java wrote it.
+@test "floats and doubles have the digits of this JDK's Double.toString and Float.toString" {
+	local d="$BATS_TEST_TMPDIR/jf" t
+	mkdir -p "$d"
+	run timeout 120 javac -d "$d" "$FIX/javafloat/Floats.java"
+	assert_success
+	java -cp "$d" Floats 20000 "$RANDOM" >"$d/java"
+	for t in d:float8 f:float4; do
+		sed -n "s/^${t%%:*} //p" "$d/java" >"$d/want"
+		awk -v p="$([[ $t == d:* ]] && echo 17 || echo 9)" '{ printf "%.*g\n", p, $1 }' "$d/want" |
+			sed -e 's/.*/{"id":1,"v":&}/' | sed -e "s/^/$(sed -e 's/"after".*//' -e "s/\"float8\",\"oid\":701/\"${t#*:}\",\"oid\":0/" \
+			"$FIX/types/float8.line" | sed -e 's/[&/\]/\\&/g')\"after\":/" -e 's/$/}/' >"$d/in"
+		cdc-envelope -p p --no-schemas <"$d/in" | sed -e 's/^.*"after":{"id":1,"v":\([^}]*\)}.*$/\1/' >"$d/got"
+		run diff "$d/want" "$d/got"
+		assert_success
+		[ "$(wc -l <"$d/want")" -gt 15000 ]
+	done
 }

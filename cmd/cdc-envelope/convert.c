@@ -36,12 +36,54 @@ conv_is_special_number(const char *s, size_t n)
 }
 
 /*
- * Java's Double.toString(): "d.dddEn" outside [1e-3, 1e7), plain decimal
- * inside, always at least one digit after the point.  The digits are the
- * input's (PostgreSQL prints the shortest exact form, as Java does).
+ * Writes 0.DIG x 10^point in Java's Double.toString() layout: "d.dddEn"
+ * outside [1e-3, 1e7), plain decimal inside, always at least one digit
+ * after the point.
+ */
+static void
+put_java_digits(const char *dig, size_t nd, int point, bool neg, struct buf *out)
+{
+	size_t		i;
+
+	if (neg)
+		buf_putc(out, '-');
+	if (nd == 0) {
+		buf_puts(out, "0.0");
+		return;
+	}
+	if (point - 1 >= -3 && point - 1 < 7) {
+		if (point <= 0) {
+			buf_puts(out, "0.");
+			for (i = 0; i < (size_t) -point; i++)
+				buf_putc(out, '0');
+			buf_put(out, dig, nd);
+		} else {
+			for (i = 0; i < (size_t) point; i++)
+				buf_putc(out, i < nd ? dig[i] : '0');
+			buf_putc(out, '.');
+			if (nd > (size_t) point)
+				buf_put(out, dig + point, nd - (size_t) point);
+			else
+				buf_putc(out, '0');
+		}
+	} else {
+		buf_putc(out, dig[0]);
+		buf_putc(out, '.');
+		if (nd > 1)
+			buf_put(out, dig + 1, nd - 1);
+		else
+			buf_putc(out, '0');
+		buf_printf(out, "E%d", point - 1);
+	}
+}
+
+/*
+ * Java's Double.toString()/Float.toString() of a decimal number text:
+ * the text is checked, read as a double (a float when single), and
+ * written with JDK 17's digits (javadtoa.c).
  */
 bool
-conv_java_float(const char *s, size_t n, struct buf *out)
+conv_java_float(const char *s, size_t n, bool single, struct buf *out)
 {
 	char		dig[64];
 	size_t		nd = 0,
@@ -94,37 +136,21 @@ conv_java_float(const char *s, size_t n, struct buf *out)
 		return false;
 	while (nd > 0 && dig[nd - 1] == '0')
 		nd--;
-	if (neg)
-		buf_putc(out, '-');
-	if (nd == 0) {
-		buf_puts(out, "0.0");
-		return true;
-	}
 	point += esign * e10;
-	if (point - 1 >= -3 && point - 1 < 7) {
-		if (point <= 0) {
-			buf_puts(out, "0.");
-			for (i = 0; i < (size_t) -point; i++)
-				buf_putc(out, '0');
-			buf_put(out, dig, nd);
-		} else {
-			for (i = 0; i < (size_t) point; i++)
-				buf_putc(out, i < nd ? dig[i] : '0');
-			buf_putc(out, '.');
-			if (nd > (size_t) point)
-				buf_put(out, dig + point, nd - (size_t) point);
-			else
-				buf_putc(out, '0');
-		}
-	} else {
-		buf_putc(out, dig[0]);
-		buf_putc(out, '.');
-		if (nd > 1)
-			buf_put(out, dig + 1, nd - 1);
-		else
-			buf_putc(out, '0');
-		buf_printf(out, "E%d", point - 1);
+	if (nd > 0) {
+		/* The text is valid: Java's digits of the number it reads as. */
+		char		txt[128];
+		double		d;
+
+		if (n >= sizeof txt)
+			return false;
+		memcpy(txt, s, n);
+		txt[n] = '\0';
+		d = single ? (double) strtof(txt, NULL) : strtod(txt, NULL);
+		if (!conv_java_digits(d, single, dig, &nd, &point))
+			return false;
 	}
+	put_java_digits(dig, nd, point, neg, out);
 	return true;
 }
 
@@ -147,7 +173,7 @@ conv_java_double(double d, struct buf *out)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	(void) conv_java_float(tmp, strlen(tmp), out);
+	(void) conv_java_float(tmp, strlen(tmp), false, out);
 }
 
 /*
@@ -545,8 +571,9 @@ conv_timetz(const char *s, size_t n, struct buf *out)
 	return true;
 }
 
-bool
-conv_timestamp(const char *s, size_t n, int64_t *us)
+/* timestamp text -> whole seconds since the epoch (floor) and microseconds. */
+static bool
+parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac)
 {
 	size_t		i = 0;
 	int64_t		days,
@@ -555,8 +582,37 @@ conv_timestamp(const char *s, size_t n, int64_t *us)
 	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
 		!parse_time_part(s, n, &i, &t) || !at_end(s, n, i))
 		return false;
-	*us = days;
-	return mul_add(us, US_PER_DAY, t);
+	*secs = days * 86400 + t / US_PER_SEC;
+	*frac = t % US_PER_SEC;
+	return true;
+}
+
+bool
+conv_timestamp(const char *s, size_t n, int64_t *us)
+{
+	int64_t		secs,
+				frac;
+
+	if (!parse_timestamp(s, n, &secs, &frac))
+		return false;
+	*us = secs;
+	return mul_add(us, US_PER_SEC, frac);
+}
+
+bool
+conv_timestamp_java(const char *s, size_t n, int64_t *us)
+{
+	int64_t		secs,
+				frac;
+	uint64_t	sum;
+
+	if (!parse_timestamp(s, n, &secs, &frac))
+		return false;
+	if (__builtin_mul_overflow(secs, US_PER_SEC, us))
+		*us = secs < 0 ? INT64_MIN : INT64_MAX;
+	sum = (uint64_t) *us + (uint64_t) frac;	/* Java's long addition wraps */
+	memcpy(us, &sum, sizeof *us);
+	return true;
 }
 
 bool
@@ -566,7 +622,7 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 	int64_t		days,
 				t,
 				off,
-				us,
+				secs,
 				y,
 				m,
 				d;
@@ -580,13 +636,10 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 		!parse_time_part(s, n, &i, &t) || !parse_offset(s, n, &i, &off) ||
 		!at_end(s, n, i))
 		return false;
-	us = days;
-	if (!mul_add(&us, US_PER_DAY, t - off * US_PER_SEC))
-		return false;
-	days = us / US_PER_DAY;
-	t = us % US_PER_DAY;
-	if (t < 0)
-		t += US_PER_DAY, days--;
+	/* In seconds: microseconds since the epoch overflow past year 294247. */
+	secs = days * 86400 + t / US_PER_SEC - off;
+	days = secs / 86400 - (secs % 86400 < 0);
+	t = (secs - days * 86400) * US_PER_SEC + t % US_PER_SEC;
 	civil_from_days(days, &y, &m, &d);
 	buf_putc(out, '"');
 	if (y > 9999)
@@ -624,7 +677,7 @@ conv_interval_parts(const char *s, size_t n, struct pg_interval *iv)
 		if (s[i] == '-' || s[i] == '+')
 			sign = s[i++] == '-' ? -1 : 1;
 		w = i;
-		if (!read_uint(s, n, &i, 1, &v) || v > INT32_MAX)
+		if (!read_uint(s, n, &i, 1, &v))
 			return false;
 		if (i < n && s[i] == ':') {
 			int64_t		t;
@@ -651,7 +704,7 @@ conv_interval_parts(const char *s, size_t n, struct pg_interval *iv)
 				(double) (sign * (t % US_PER_SEC)) / 1000000.0;
 			continue;
 		}
-		if (!expect(s, n, &i, ' '))
+		if (v > INT32_MAX || !expect(s, n, &i, ' '))
 			return false;
 		w = i;
 		while (i < n && s[i] != ' ')
@@ -688,9 +741,13 @@ conv_interval(const char *s, size_t n, int64_t *us)
 	nd = (double) (int32_t) (iv.years * 12 + iv.months) * (365.25 / 12.0) + (double) iv.days;
 	ns = (((nd * 24 + (double) iv.hours) * 60) + (double) iv.minutes) * 60 + iv.seconds;
 	ns *= 1e6;
-	if (!(ns > -9.2e18 && ns < 9.2e18))
-		return false;
-	*us = (int64_t) ns;
+	/* Java's (long) cast saturates. */
+	if (ns >= 9223372036854775808.0)
+		*us = INT64_MAX;
+	else if (ns <= -9223372036854775808.0)
+		*us = INT64_MIN;
+	else
+		*us = (int64_t) ns;
 	return true;
 }
 
@@ -876,12 +933,12 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 		for (k = 0; k < ne; k++) {
 			if (k > 0)
 				buf_putc(&json, ',');
-			json_put_str(&json, text.data + e[k].k, e[k].kn);
+			json_put_str_utf8(&json, text.data + e[k].k, e[k].kn);
 			buf_putc(&json, ':');
 			if (e[k].null)
 				buf_puts(&json, "null");
 			else
-				json_put_str(&json, text.data + e[k].v, e[k].vn);
+				json_put_str_utf8(&json, text.data + e[k].v, e[k].vn);
 		}
 		buf_putc(&json, '}');
 		json_put_str(out, json.data, json.len);
@@ -926,10 +983,10 @@ conv_point(const char *s, size_t n, struct buf *out)
 		wkb[13 + k] = (unsigned char) (by >> (8 * k));
 	}
 	buf_puts(out, "{\"x\":");
-	if (!conv_java_float(s + 1, (size_t) (comma - s - 1), out))
+	if (!conv_java_float(s + 1, (size_t) (comma - s - 1), false, out))
 		return false;
 	buf_puts(out, ",\"y\":");
-	if (!conv_java_float(comma + 1, (size_t) (s + n - 1 - comma - 1), out))
+	if (!conv_java_float(comma + 1, (size_t) (s + n - 1 - comma - 1), false, out))
 		return false;
 	buf_puts(out, ",\"wkb\":\"");
 	base64_put(out, wkb, sizeof wkb);

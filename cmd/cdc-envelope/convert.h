@@ -16,9 +16,18 @@
 
 #include "buf.h"
 
-/* Java's Double.toString()/Float.toString() form of a decimal number text. */
-bool		conv_java_float(const char *s, size_t n, struct buf *out);
-/* The shortest text that reads back as the same double, Java style. */
+/*
+ * Java's Double.toString() (Float.toString() when single) form of a
+ * decimal number text.
+ */
+bool		conv_java_float(const char *s, size_t n, bool single, struct buf *out);
+/*
+ * The digits JDK 17's Double.toString() (Float.toString() when single)
+ * writes for v, nonzero and finite: *nd digits (at most 32) and point,
+ * the value being 0.DIGITS x 10^point.  False for 0, NaN and infinities.
+ */
+bool		conv_java_digits(double v, bool single, char *digits, size_t *nd, int *point);
+/* Java's Double.toString() of a double. */
 void		conv_java_double(double d, struct buf *out);
 
 /*
@@ -43,14 +52,25 @@ bool		conv_date(const char *s, size_t n, int64_t *days);
 bool		conv_time(const char *s, size_t n, int64_t *us);
 /* timetz -> ISO_OFFSET_TIME in UTC, quoted: "11:51:30.123789Z". */
 bool		conv_timetz(const char *s, size_t n, struct buf *out);
-/* timestamp (no zone, taken as UTC) -> microseconds since the epoch. */
+/*
+ * timestamp (no zone, taken as UTC) -> microseconds since the epoch;
+ * false past the range of int64.
+ */
 bool		conv_timestamp(const char *s, size_t n, int64_t *us);
+/*
+ * The same as Debezium computes it past that range: the seconds times a
+ * million saturated, plus the microseconds with wrap-around.
+ */
+bool		conv_timestamp_java(const char *s, size_t n, int64_t *us);
 /*
  * timestamptz -> quoted ISO 8601 string in UTC with a fraction of exactly
  * precision digits (none for 0): "2016-11-04T11:51:30.123456Z".
  */
 bool		conv_timestamptz(const char *s, size_t n, int precision, struct buf *out);
-/* interval (postgres style) -> microseconds, MicroDuration's arithmetic. */
+/*
+ * interval (postgres style) -> microseconds, MicroDuration's arithmetic,
+ * saturated at the int64 range as Java's (long) cast does.
+ */
 bool		conv_interval(const char *s, size_t n, int64_t *us);
 /* interval (postgres style) -> its components, as PGInterval holds them. */
 struct pg_interval {

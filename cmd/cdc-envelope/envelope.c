@@ -349,7 +349,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 			buf_put(out, s, n);
 			return true;
 		case K_FLOAT:
-			return conv_java_float(s, n, out);
+			return conv_java_float(s, n, d->type[0] == 'f', out);
 		case K_STRING:
 		case K_NUM_STRING:
 			json_put_str(out, s, n);
@@ -375,10 +375,14 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 		case K_NUM_DOUBLE:
 			return conv_numeric_double(s, n, out);
 		case K_DATE:
+			/*
+			 * pgjdbc's LocalDate.MAX and MIN, which Debezium's Date turns
+			 * into these day counts (each infinity's the other's sign).
+			 */
 			if (n == 8 && memcmp(s, "infinity", 8) == 0)
-				v = INT32_MAX;
+				v = INT64_C(-2147472692);
 			else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
-				v = INT32_MIN;
+				v = INT64_C(-2147472691);
 			else if (!conv_date(s, n, &v))
 				return false;
 			buf_put_i64(out, v);
@@ -400,14 +404,15 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 				v = INT64_C(-9223372036832400000);
 			else if (!conv_timestamp(s, n, &v))
 				return false;
-			else if (d->kind == K_TS_MS)
+			if (d->kind == K_TS_MS)
 				v = v / 1000 - (v % 1000 < 0);	/* floor, as toEpochMilli() */
 			buf_put_i64(out, v);
 			return true;
 		case K_TSTZ:
 			return conv_timestamptz(s, n, d->scale, out);
 		case K_INTERVAL:
-			if (!conv_interval(s, n, &v))
+			/* Saturated values are written by put_unsupported(). */
+			if (!conv_interval(s, n, &v) || v == INT64_MAX || v == INT64_MIN)
 				return false;
 			buf_put_i64(out, v);
 			return true;
@@ -491,6 +496,15 @@ put_elem(void *arg, const char *s, size_t n)
 		PUTL(a->out, "null");
 		return true;
 	}
+	/* Array dates take another path in Debezium: java.sql.Date's infinities. */
+	if (a->d->kind == K_DATE && n == 8 && memcmp(s, "infinity", 8) == 0) {
+		PUTL(a->out, "-622191234");
+		return true;
+	}
+	if (a->d->kind == K_DATE && n == 9 && memcmp(s, "-infinity", 9) == 0) {
+		PUTL(a->out, "-625821272");
+		return true;
+	}
 	return put_text_value(a->e->c, a->d, s, n, a->out);
 }
 
@@ -545,6 +559,131 @@ put_mapped(struct env *e, const struct col *col, struct json_slice v, enum json_
 	return true;
 }
 
+/* Counts the top-level elements of a multidimensional array literal. */
+static size_t
+count_subarrays(const char *s, size_t n)
+{
+	size_t		count = 0,
+				i;
+	int			depth = 0;
+	bool		quoted = false;
+
+	for (i = 0; i < n; i++) {
+		if (quoted) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				quoted = false;
+		} else if (s[i] == '"')
+			quoted = true;
+		else if (s[i] == '{' && ++depth == 2)
+			count++;
+		else if (s[i] == '}')
+			depth--;
+	}
+	return count;
+}
+
+static bool
+has_special_elem(void *arg, const char *s, size_t n)
+{
+	(void) arg;
+	return s == NULL || !conv_is_special_number(s, n);
+}
+
+/*
+ * A value PostgreSQL stores but Debezium cannot convert: sets *json to
+ * what Debezium writes (NULL: the column's null) and warns once per
+ * column, returning 1; with --on-unsupported-value=fail, reports it and
+ * returns -1.  Returns 0 when the text is no such value (it is invalid).
+ */
+static int
+unsupported(struct env *e, const struct col *col, const char *s, size_t n,
+			const char **json, struct buf *tmp)
+{
+	const struct tdesc *d = col->is_array ? &col->elem : &col->t;
+	const char *why;
+	int64_t		v;
+
+	*json = NULL;
+	if (col->is_array && n > 1 && s[1] == '{') {
+		/* Each sub-array is an element Debezium cannot convert: null. */
+		size_t		k = count_subarrays(s, n);
+
+		why = "a multidimensional array";
+		buf_putc(tmp, '[');
+		while (k-- > 0)
+			buf_puts(tmp, k ? "null," : "null");
+		buf_putc(tmp, ']');
+		*json = buf_cstr(tmp);
+	} else if (col->is_array && (d->kind == K_DECIMAL || d->kind == K_VARSCALE) &&
+			   !conv_array_split(s, n, has_special_elem, NULL))
+		why = "NaN or Infinity in a decimal array";
+	else if (col->is_array)
+		return 0;
+	else if ((d->kind == K_DECIMAL || d->kind == K_VARSCALE) && conv_is_special_number(s, n))
+		why = "NaN or Infinity as a decimal (use --decimal double or string)";
+	else if (d->kind == K_INTERVAL && conv_interval(s, n, &v)) {
+		why = "an interval past the range of int64 microseconds";
+		buf_put_i64(tmp, v);
+		*json = buf_cstr(tmp);
+	} else if (d->kind == K_TS_US && conv_timestamp_java(s, n, &v)) {
+		why = "a timestamp past the range of int64 microseconds";
+		buf_put_i64(tmp, v);
+		*json = buf_cstr(tmp);
+	} else if (d->kind == K_TS_MS && conv_timestamp_java(s, n, &v))
+		why = "a timestamp past the range of int64 milliseconds";
+	else
+		return 0;
+	if (e->c->unsupported_fail) {
+		fail(e, "column \"%s\".\"%s\".\"%s\": %.*s is %s, which Debezium cannot convert",
+			 col->owner->schema, col->owner->name, col->name, (int) (n > 60 ? 60 : n), s, why);
+		return -1;
+	}
+	if (!col->warned) {
+		log_warn("column \"%s\".\"%s\".\"%s\": %.*s is %s: written as %s, as Debezium does",
+				 col->owner->schema, col->owner->name, col->name, (int) (n > 60 ? 60 : n), s, why,
+				 *json ? *json : "null");
+		/* The warning flag is the only state writing a value changes. */
+		((struct col *) col)->warned = true;
+	}
+	return 1;
+}
+
+/* The JSON of a column's SQL NULL: its default, as JsonConverter writes it. */
+static void
+put_null(const struct col *col, struct buf *out)
+{
+	if (col->default_json)
+		buf_puts(out, col->default_json);
+	else
+		buf_puts(out, col->optional ? "null" : fallback_json(col));
+}
+
+/*
+ * After a conversion failed at out->len == mark: Debezium's substitute,
+ * or the error.
+ */
+static bool
+put_unconvertible(struct env *e, const struct col *col, struct json_slice v,
+				  const char *s, size_t n, size_t mark, struct buf *out)
+{
+	struct buf	tmp = BUF_INIT;
+	const char *json;
+	int			r;
+
+	out->len = mark;
+	r = unsupported(e, col, s, n, &json, &tmp);
+	if (r > 0 && json)
+		buf_puts(out, json);
+	else if (r > 0)
+		put_null(col, out);
+	else if (r == 0)
+		bad_value(e, col, v);
+	buf_free(&tmp);
+	return r > 0;
+}
+
 /* Writes one column value; v.n == 0 means absent. */
 static bool
 put_value(struct env *e, const struct col *col, struct json_slice v, struct buf *out)
@@ -558,10 +697,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 		return put_mapped(e, col, v, ty, out);
 	if (ty == JSON_NULL) {
 		/* JsonConverter writes the schema default for null (replace.null.with.default). */
-		if (col->default_json)
-			buf_puts(out, col->default_json);
-		else
-			buf_puts(out, col->optional ? "null" : fallback_json(col));
+		put_null(col, out);
 		return true;
 	}
 	if (ty == JSON_OBJECT) {
@@ -580,10 +716,8 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 			return bad_value(e, col, v);
 		slice_text(e, v, &s, &n);
 		buf_putc(out, '[');
-		if (!conv_array_split(s, n, put_elem, &a)) {
-			out->len = mark;
-			return bad_value(e, col, v);
-		}
+		if (!conv_array_split(s, n, put_elem, &a))
+			return put_unconvertible(e, col, v, s, n, mark, out);
 		buf_putc(out, ']');
 		return true;
 	}
@@ -603,7 +737,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 			}
 			break;
 		case K_STRING:
-			if (ty == JSON_STRING && json_str_is_plain(v)) {
+			if (ty == JSON_STRING && json_str_is_jackson(v)) {
 				/* Nothing to re-escape: the input's bytes are Jackson's. */
 				buf_put(out, v.p, v.n);
 				return true;
@@ -615,10 +749,8 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 	if (ty != JSON_STRING && ty != JSON_NUMBER)
 		return bad_value(e, col, v);
 	slice_text(e, v, &s, &n);
-	if (!put_text_value(e->c, &col->t, s, n, out)) {
-		out->len = mark;
-		return bad_value(e, col, v);
-	}
+	if (!put_text_value(e->c, &col->t, s, n, out))
+		return put_unconvertible(e, col, v, s, n, mark, out);
 	return true;
 }
 

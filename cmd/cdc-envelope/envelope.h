@@ -56,6 +56,7 @@ struct env_conf {
 	bool		tx_metadata;
 	bool		unwrap;
 	bool		schema_comments;	/* include.schema.comments */
+	bool		unsupported_fail;	/* --on-unsupported-value=fail */
 	enum unwrap_delete unwrap_delete;
 	enum dec_mode decimal;
 	enum time_mode time;

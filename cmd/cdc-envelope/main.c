@@ -32,6 +32,7 @@
 static const char *const decimal_modes[] = {"precise", "double", "string", NULL};
 static const char *const time_modes[] = {"adaptive", "connect", NULL};
 static const char *const unwrap_modes[] = {"drop", "tombstone", "rewrite", NULL};
+static const char *const unsupported_modes[] = {"null", "fail", NULL};
 
 /* Flags as given; NULL or -1 = not given, so -c or the default applies. */
 struct flags {
@@ -71,7 +72,10 @@ usage(void)
 		   "                               (default precise)\n"
 		   "      --time-precision=MODE    time.precision.mode: adaptive|connect\n"
 		   "                               (default adaptive)\n"
-		   "      --include-schema-comments  column comments as field docs\n\n"
+		   "      --include-schema-comments  column comments as field docs\n"
+		   "      --on-unsupported-value=MODE  a value Debezium cannot convert: null\n"
+		   "                               (write what Debezium writes, warn once per\n"
+		   "                               column) or fail (default null)\n\n"
 		   "Output shape:\n"
 		   "      --topic-template=TEMPLATE  topic of each table (default\n"
 		   "                               \"${prefix}.${schema}.${table}\")\n"
@@ -224,7 +228,7 @@ main(int argc, char **argv)
 	enum {
 		OPT_SKIPPED = 256, OPT_NO_TOMBSTONES, OPT_NO_SCHEMAS, OPT_TX, OPT_DECIMAL,
 		OPT_TIME, OPT_TOPIC_TEMPLATE, OPT_SOURCE_VERSION, OPT_UNWRAP, OPT_UNWRAP_DELETE,
-		OPT_COMMENTS, OPT_METRICS_FILE
+		OPT_COMMENTS, OPT_METRICS_FILE, OPT_UNSUPPORTED
 	};
 	static const struct option long_options[] = {
 		/* connector settings */
@@ -239,6 +243,7 @@ main(int argc, char **argv)
 		{"decimal", required_argument, NULL, OPT_DECIMAL},
 		{"time-precision", required_argument, NULL, OPT_TIME},
 		{"include-schema-comments", no_argument, NULL, OPT_COMMENTS},
+		{"on-unsupported-value", required_argument, NULL, OPT_UNSUPPORTED},
 		/* output shape */
 		{"topic-template", required_argument, NULL, OPT_TOPIC_TEMPLATE},
 		{"source-version", required_argument, NULL, OPT_SOURCE_VERSION},
@@ -262,6 +267,8 @@ main(int argc, char **argv)
 				status;
 
 	log_init(argv[0]);
+	/* Records are Jackson's bytes: characters outside the BMP escaped. */
+	json_set_escape_astral(true);
 	while ((ch = getopt_long(argc, argv, "c:p:d:k:vhV", long_options, NULL)) != -1) {
 		switch (ch) {
 			case 'c': f.config = optarg; break;
@@ -278,6 +285,10 @@ main(int argc, char **argv)
 			case OPT_TOPIC_TEMPLATE: conf.topic_template = optarg; break;
 			case OPT_SOURCE_VERSION: conf.source_version = optarg; break;
 			case OPT_UNWRAP: f.unwrap = true; break;
+			case OPT_UNSUPPORTED:
+				conf.unsupported_fail = opt_choice("--on-unsupported-value", optarg,
+												   unsupported_modes) == 1;
+				break;
 			case OPT_UNWRAP_DELETE:
 				f.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);
 				break;

@@ -221,8 +221,11 @@ put_schema(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
 	buf_puts(b, elem ? "array" : d->type);
 	buf_putc(b, '"');
 	if (elem) {
+		/* Debezium's enum array elements are not optional; others are. */
+		bool		enum_items = elem->name && strcmp(elem->name, "io.debezium.data.Enum") == 0;
+
 		buf_puts(b, ",\"items\":");
-		put_schema(b, elem, NULL, true, elem->doc, NULL, NULL);
+		put_schema(b, elem, NULL, !enum_items, elem->doc, NULL, NULL);
 	} else if (d->fields) {
 		buf_puts(b, ",\"fields\":");
 		buf_puts(b, d->fields);
@@ -296,7 +299,8 @@ default_json(const struct col *col, const char *expr, const struct env_conf *c)
 				ok = true;
 	char	   *res = NULL;
 
-	if (col->is_array || col->has_domain)
+	/* A VariableScaleDecimal struct "can't be used as default value". */
+	if (col->is_array || col->has_domain || col->t.kind == K_VARSCALE)
 		return NULL;
 	for (size_t k = 0; !known && k < sizeof mappers / sizeof mappers[0]; k++)
 		if (strcmp(typ, mappers[k].type) == 0) {
@@ -479,6 +483,7 @@ build_types(struct table *t, const struct env_conf *c)
 		struct col *col = &t->cols[i];
 		const char *typ = col->typname;
 
+		col->owner = t;
 		if (typ[0] == '_' && !col->has_enum) {
 			col->is_array = true;
 			col->omit = in_list(typ + 1, no_array) ||

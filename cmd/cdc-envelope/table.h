@@ -28,7 +28,10 @@ struct tdesc {
 	int			scale;			/* Decimal scale; ZonedTimestamp digits */
 };
 
+struct table;
+
 struct col {
+	const struct table *owner;	/* the table the column belongs to */
 	struct json_slice qname;	/* the name as JSON, inside table.cols_raw */
 	char	   *name;
 	char	   *jkey;			/* "name": as the output writes it */
@@ -49,6 +52,7 @@ struct col {
 	bool		filtered;		/* left out by column.include/exclude.list */
 	const struct colmap *map;	/* mask, hash or truncation, or NULL */
 	size_t		map_len;		/* a hash's length: that of varchar(n) */
+	bool		warned;			/* an unsupported value was reported */
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };

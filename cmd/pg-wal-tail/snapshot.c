@@ -8,9 +8,14 @@
  * streaming then starts at the slot's consistent point: every transaction
  * committed before it is in the snapshot, every later one is streamed.
  *
- * One row is held back so that it can be given Debezium's marker (first,
- * first_in_data_collection, last_in_data_collection, last, true) once the
- * next row, or the end, is known.
+ * One row is held back so that it can be given Debezium's marker once the
+ * next row, or the end, is known: "last" for the very last row (Debezium
+ * marks it so even when later tables are empty), "first" for the first
+ * row of the first table, then last_in_data_collection and
+ * first_in_data_collection for the last and first row of any other table
+ * (a one-row table's row is its last), and "true".  Tables go in the
+ * order of -t (table.include.list), then the publication's others by
+ * name, as Debezium snapshots them.
  *
  * Snapshot rows sort before every streamed change: their pos is
  * C-1:SEQ, C being the LSN streaming starts from.  The last row's pos is
@@ -53,7 +58,7 @@ struct held {
 	uint64_t	rows;			/* rows so far */
 	struct pos	end;			/* the snapshot's end: C-1, no SEQ */
 	bool		have;
-	bool		first;			/* first row of the snapshot */
+	bool		first_table;	/* the row's table is the first */
 	bool		first_in_table;
 	bool		last_in_table;
 };
@@ -91,14 +96,14 @@ emit_held(struct tail *t, struct held *h, bool last)
 
 	if (!h->have)
 		return;
-	if (h->first)
-		marker = "first";
-	else if (last)
+	if (last)
 		marker = "last";
-	else if (h->first_in_table)
-		marker = "first_in_data_collection";
+	else if (h->first_in_table && h->first_table)
+		marker = "first";
 	else if (h->last_in_table)
 		marker = "last_in_data_collection";
+	else if (h->first_in_table)
+		marker = "first_in_data_collection";
 	else
 		marker = "true";
 	at = memmem(h->line.data, h->line.len, op, sizeof op - 1);
@@ -147,7 +152,7 @@ build_select(struct tail *t, const struct rel *r, char relkind, struct buf *sql)
 /* Reads one table through the cursor; rows go out one behind. */
 static void
 snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkind,
-			   struct held *h, struct progress *pr)
+			   bool first_table, struct held *h, struct progress *pr)
 {
 	char		err[1024];
 	char		state[6];
@@ -191,7 +196,7 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 			buf_reset(&h->line);
 			if (!fmt_change(&h->line, hdr, r, 'r', NULL, NULL, false, &tup, err, sizeof err))
 				fatal(EX_SOFTWARE, "snapshot: %s", err);
-			h->first = h->rows == 1;
+			h->first_table = first_table;
 			h->first_in_table = first_in_table;
 			h->last_in_table = false;
 			h->have = true;
@@ -219,7 +224,28 @@ static const char tables_sql[] =
 	"SELECT c.oid, c.relkind, c.reltuples FROM pg_catalog.pg_publication_tables pt"
 	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-	" WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename";
+	" WHERE pt.pubname = $1"
+	" ORDER BY array_position($2::text[], pt.schemaname || '.' || pt.tablename),"
+	" pt.schemaname, pt.tablename";
+
+/* The -t names as a text[] literal: their order comes first. */
+static void
+table_order(const struct tail *t, struct buf *arr)
+{
+	buf_putc(arr, '{');
+	for (int i = 0; i < t->o->ntables; i++) {
+		const char *p;
+
+		buf_puts(arr, i ? ",\"" : "\"");
+		for (p = t->o->tables[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_putc(arr, '\\');
+			buf_putc(arr, *p);
+		}
+		buf_putc(arr, '"');
+	}
+	buf_putc(arr, '}');
+}
 
 enum snap_state
 snapshot_state(struct tail *t, uint64_t confirmed)
@@ -327,7 +353,8 @@ tail_snapshot(struct tail *t)
 {
 	struct held h = {BUF_INIT, 0, 0, {0, 0}, false, false, false, false};
 	struct change_hdr hdr;
-	const char *params[1] = {t->o->publication};
+	const char *params[2] = {t->o->publication, NULL};
+	struct buf	order = BUF_INIT;
 	PGresult   *tables;
 	struct progress pr;
 	int			i;
@@ -335,14 +362,16 @@ tail_snapshot(struct tail *t)
 	if (!t->redo_snapshot && (!t->slot_created || t->snapshot_name[0] == '\0'))
 		return;
 	snapshot_begin(t, &hdr, &h);
-	tables = PQexecParams(t->sql, tables_sql, 1, NULL, params, NULL, NULL, 0);
+	table_order(t, &order);
+	params[1] = buf_cstr(&order);
+	tables = PQexecParams(t->sql, tables_sql, 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 3)
 		snap_fail(t, tables, "could not list the publication's tables");
 	t->snap_total = estimate_rows(tables);
 	progress_start(&pr, t->o->progress, 0);
 	for (i = 0; i < PQntuples(tables) && !t->out.failed; i++)
 		snapshot_table(t, &hdr, (uint32_t) strtoul(PQgetvalue(tables, i, 0), NULL, 10),
-					   PQgetvalue(tables, i, 1)[0], &h, &pr);
+					   PQgetvalue(tables, i, 1)[0], i == 0, &h, &pr);
 	PQclear(tables);
 	progress_end(&pr, "snapshot", t->snap_rows, t->snap_total, "rows");
 	emit_held(t, &h, true);
@@ -356,4 +385,5 @@ tail_snapshot(struct tail *t)
 	}
 	log_info("snapshot: %llu rows", (unsigned long long) h.rows);
 	buf_free(&h.line);
+	buf_free(&order);
 }

@@ -1,6 +1,7 @@
 /*
- * types.c - type OIDs to names, domains and enum labels: the built-in
- * types from a table, the others from the catalog once per OID.
+ * types.c - type OIDs to names, domains and enum labels (of an enum or an
+ * array of one): the built-in types from a table, the others from the
+ * catalog once per OID.
  */
 #include "types.h"
 #include "tail.h"
@@ -250,8 +251,9 @@ static const char type_sql[] =
 	" UNION ALL SELECT p.oid, p.typname, p.typtype, p.typbasetype, b.lvl + 1"
 	"  FROM pg_catalog.pg_type p JOIN b ON p.oid = b.typbasetype WHERE b.typtype = 'd')"
 	" SELECT b.oid, b.typname, b.typtype,"
-	" CASE WHEN b.typtype = 'e' THEN (SELECT '[' || string_agg(to_json(e.enumlabel::text)::text,"
-	"  ',' ORDER BY e.enumsortorder) || ']' FROM pg_catalog.pg_enum e WHERE e.enumtypid = b.oid) END"
+	" (SELECT '[' || string_agg(to_json(e.enumlabel::text)::text, ',' ORDER BY e.enumsortorder)"
+	"  || ']' FROM pg_catalog.pg_enum e WHERE e.enumtypid IN (b.oid,"
+	"  (SELECT p.typelem FROM pg_catalog.pg_type p WHERE p.oid = b.oid)))"
 	" FROM b ORDER BY b.lvl";
 
 enum {

@@ -22,8 +22,16 @@ static void
 java_float(const char *in, const char *want)
 {
 	buf_reset(&b);
-	ok(conv_java_float(in, strlen(in), &b) && strcmp(str(), want) == 0,
+	ok(conv_java_float(in, strlen(in), false, &b) && strcmp(str(), want) == 0,
 	   "java float %s -> %s (got %s)", in, want, str());
+}
+
+static void
+java_float4(const char *in, const char *want)
+{
+	buf_reset(&b);
+	ok(conv_java_float(in, strlen(in), true, &b) && strcmp(str(), want) == 0,
+	   "java float4 %s -> %s (got %s)", in, want, str());
 }
 
 static void
@@ -49,8 +57,22 @@ test_numbers(void)
 	java_float("12345678", "1.2345678E7");
 	java_float("1.7976931348623157e+308", "1.7976931348623157E308");
 	java_float("Infinity", "\"Infinity\"");
+	/* JDK 17's digits, checked against its Double/Float.toString(). */
+	java_float("5e-324", "4.9E-324");
+	java_float("1e+23", "9.999999999999999E22");
+	java_float("2.82879384806159e+17", "2.82879384806159008E17");
+	java_float("1.105429575052089e-75", "1.1054295750520889E-75");
+	java_float("2e-05", "2.0E-5");
+	java_float4("1e-45", "1.4E-45");
+	java_float4("9e-44", "9.0E-44");
+	java_float4("3.4028235e+38", "3.4028235E38");
+	java_float4("5.8082825e+25", "5.8082824E25");
+	java_float4("2.090385e+17", "2.09038498E17");
 	buf_reset(&b);
-	ok(!conv_java_float("1x", 2, &b), "java float rejects junk");
+	ok(!conv_java_float("1x", 2, false, &b), "java float rejects junk");
+	buf_reset(&b);
+	conv_java_double(5e-324, &b);
+	ok(strcmp(str(), "4.9E-324") == 0, "java double min (got %s)", str());
 	buf_reset(&b);
 	conv_java_double(0.1, &b);
 	ok(strcmp(str(), "0.1") == 0, "shortest double 0.1 (got %s)", str());
@@ -111,6 +133,16 @@ test_times(void)
 	ok(conv_interval("100:00:00", 9, &v) && v == INT64_C(360000000000), "interval hours > 99");
 	ok(conv_interval("00:00:00", 8, &v) && v == 0, "zero interval");
 	ok(!conv_interval("3 weeks", 7, &v), "unknown interval unit");
+	ok(conv_interval("178000000 years", 15, &v) && v == INT64_MAX, "interval saturates");
+	ok(conv_interval("-178000000 years", 16, &v) && v == INT64_MIN, "negative interval saturates");
+	ok(!conv_timestamp("294276-12-31 23:59:59.999999", 28, &v), "timestamp past int64");
+	ok(conv_timestamp_java("294276-12-31 23:59:59.999999", 28, &v) &&
+	   v == INT64_C(-9223372036853775810), "timestamp past int64, as Java computes it (%lld)",
+	   (long long) v);
+	buf_reset(&b);
+	ok(conv_timestamptz("294276-12-31 23:59:59.999999+00", 31, 6, &b) &&
+	   strcmp(str(), "\"+294276-12-31T23:59:59.999999Z\"") == 0,
+	   "timestamptz past int64 microseconds (got %s)", str());
 }
 
 static void
@@ -139,6 +171,11 @@ test_others(void)
 		   strcmp(str(), "\"{\\\"BB\\\":\\\"2\\\",\\\"Aa\\\":\\\"3\\\",\\\"c\\\":\\\"1\\\"}\"") == 0,
 		   "hstore: colliding keys keep insertion order (got %s)", str());
 	}
+	buf_reset(&b);
+	json_set_escape_astral(true);	/* as cdc-envelope's main() */
+	ok(conv_hstore("\"k\"=>\"\xf0\x9f\x98\x80\"", 11, &b) &&
+	   strcmp(str(), "\"{\\\"k\\\":\\\"\\uD83D\\uDE00\\\"}\"") == 0,
+	   "hstore: a character outside the BMP is escaped once, by the outer string (got %s)", str());
 	ok(conv_java_hash("Aa", 2) == 2112 && conv_java_hash("BB", 2) == 2112 &&
 	   conv_java_hash("\xf0\x9f\x98\x80", 4) == 1772899, "String.hashCode with a surrogate pair");
 	ok(conv_hashmap_capacity(12) == 16 && conv_hashmap_capacity(13) == 32, "HashMap grows past 0.75");

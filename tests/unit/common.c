@@ -29,6 +29,16 @@ test_json_writer(void)
 	ok_str(b.data, b.len, "\"a\\\"b\\\\c/d\\n\\t\\u0001\\u001F é\"",
 		   "json_put_str escapes like Jackson");
 	buf_reset(&b);
+	json_put_cstr(&b, "x\xf0\x9f\x98\x80y");
+	ok_str(b.data, b.len, "\"x\xf0\x9f\x98\x80y\"",
+		   "json_put_str leaves characters outside the BMP raw by default");
+	buf_reset(&b);
+	json_set_escape_astral(true);
+	json_put_cstr(&b, "x\xf0\x9f\x98\x80y\xf4\x8f\xbf\xbf");
+	json_set_escape_astral(false);
+	ok_str(b.data, b.len, "\"x\\uD83D\\uDE00y\\uDBFF\\uDFFF\"",
+		   "json_put_str escapes characters outside the BMP as surrogate pairs, on request");
+	buf_reset(&b);
 	buf_put_i64(&b, INT64_MIN);
 	buf_putc(&b, ' ');
 	buf_put_i64(&b, 0);
