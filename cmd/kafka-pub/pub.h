@@ -39,6 +39,7 @@ struct pub {
 	const char *ack_file;
 	int			ack_interval_ms;
 	size_t		max_line;
+	int			stop_timeout_ms;	/* --stop-timeout */
 
 	/* State. */
 	rd_kafka_t *rk;
@@ -54,6 +55,7 @@ struct pub {
 	int64_t		ack_at_ms;		/* time of the last ack file write */
 	int			status;			/* first failure's exit status, or 0 */
 	uint64_t	produced;
+	uint64_t	unsent;			/* records a stop kept from being produced */
 };
 
 /* Sets the delivery report callback on conf; p is its opaque. */
@@ -61,8 +63,9 @@ void		pub_conf(struct pub *p, rd_kafka_conf_t *conf);
 
 /*
  * Reads record lines from fd 0 and produces them until EOF, a signal or
- * the first failure; then waits for every delivery report.  Returns the
- * exit status (errors already reported).
+ * the first failure; then waits for every delivery report (after a
+ * signal, for --stop-timeout at most: what is left then makes the status
+ * EX_TEMPFAIL).  Returns the exit status (errors already reported).
  */
 int			pub_run(struct pub *p);
 

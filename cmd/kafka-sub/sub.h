@@ -47,6 +47,7 @@ struct sub {
 	int			ack_interval_ms;
 	int			commit_interval_ms;
 	int			timeout_ms;		/* --connect-timeout */
+	int			stop_timeout_ms;	/* --stop-timeout */
 
 	/* State. */
 	rd_kafka_t *rk;
@@ -63,6 +64,10 @@ struct sub {
 	off_t		ack_size;
 	bool		cooperative;
 	bool		drained;		/* records taken since the last idle wait */
+	bool		uncommitted;	/* the last commit failed or did not finish */
+	int64_t		stop_at;		/* when the stop bound runs out, or 0 */
+	char		missing[256];	/* why a subscribed topic is missing, or "" */
+	int64_t		missing_at_ms;	/* when that was last said */
 	int			status;
 };
 
@@ -71,6 +76,13 @@ void		sub_conf(struct sub *s, rd_kafka_conf_t *conf);
 
 /* Subscribes or assigns, then consumes; returns the exit status. */
 int			sub_run(struct sub *s);
+
+/*
+ * Leaves the group (the revocation commits what is safe), within the
+ * connect timeout, and after a stop within --stop-timeout.  false if it
+ * did not finish: destroy s->rk with RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE.
+ */
+bool		sub_close(struct sub *s);
 
 void		sub_free(struct sub *s);
 

@@ -43,9 +43,11 @@ rows() { psql_rep "select count(*) || ' ' || count(distinct id) from $TBL"; }
 rows_are() { [[ $(rows) == "$1" ]]; }
 
 # member NAME: kafka-sub -G | pg-apply in a session of its own; its pid in M.
+# Commits every 3 s, as Kafka Connect commits every offset.flush.interval.ms:
+# a member that dies has applied more than the group committed.
 member() {
 	setsid bash -c "exec 3>&-; kafka-sub -b '$B' -G '$G' -t '$T' -X session.timeout.ms=6000 \
-			-X heartbeat.interval.ms=500 --ack-file '$D/$1.ack' |
+			-X heartbeat.interval.ms=500 --ack-file '$D/$1.ack' --ack-interval 3000 |
 		pg-apply -d '$WALPIPE_REPLICA' -t '$TBL' -b 200 --ack-file '$D/$1.ack'" \
 		2>>"$D/$1.log" 3>&- &
 	M=$!
@@ -110,20 +112,22 @@ commits_monotonic() {
 	member a
 	local a=$M
 	member b
-	# Records keep coming for about 12 s.
-	(
-		for i in $(seq 0 59); do
-			gen $((i * n / 60 + 1)) $(((i + 1) * n / 60)) | kafka-pub -b "$B" || exit
-			sleep 0.2
-		done
-	) 2>"$D/producer.log" 3>&- &
+	# Records keep coming, without a pause, for about 12 s.
+	for ((i = 0; i < 240; i++)); do
+		gen $((i * n / 240 + 1)) $(((i + 1) * n / 240))
+		sleep 0.05
+	done 2>"$D/producer.log" 3>&- | kafka-pub -b "$B" 2>>"$D/producer.log" 3>&- &
 	local producer=$!
 	wait_until 60 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'select count(*) from $TBL') -ge 5000 ]"
-	# A member dies without a word (its pg-apply had applied more than the
-	# group had committed), another joins, the dead one comes back.
-	kill -KILL -- "-$a"
+	# A member's consumer dies without a word, after writing records the
+	# group has not committed; its pg-apply applies them and ends. The
+	# other member, running since the start, takes all partitions over
+	# (after session.timeout.ms); then one more joins, and the dead one
+	# comes back.
+	kill -KILL "$(pgrep -s "$a" -x kafka-sub)"
+	sleep 9
 	member c
-	sleep 8
+	sleep 5
 	member a
 	wait "$producer"
 	wait_until 120 rows_are "$n $n" || {
