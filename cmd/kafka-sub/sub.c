@@ -471,8 +471,23 @@ done(struct sub *s)
 	return assigned > 0;
 }
 
-/* How often a missing topic is mentioned again while waiting for it. */
+/* How often a missing topic is mentioned again, and looked for, while waiting. */
 #define MISSING_EVERY_MS 5000
+#define MISSING_ASK_MS 1000
+
+/*
+ * The group notices a new topic at the next metadata refresh, which can
+ * be topic.metadata.refresh.interval.ms (5 minutes) away: a request for
+ * every topic's metadata refreshes the cache now.
+ */
+static void
+look_for_topics(struct sub *s)
+{
+	const struct rd_kafka_metadata *md = NULL;
+
+	if (rd_kafka_metadata(s->rk, 1, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(md);
+}
 
 static void
 periodic(struct sub *s)
@@ -484,6 +499,10 @@ periodic(struct sub *s)
 	if (s->missing[0] && now - s->missing_at_ms >= MISSING_EVERY_MS) {
 		log_warn("%s: still waiting for it to be created", s->missing);
 		s->missing_at_ms = now;
+	}
+	if (s->missing[0] && now - s->missing_asked_ms >= MISSING_ASK_MS) {
+		look_for_topics(s);
+		s->missing_asked_ms = now;
 	}
 	if (s->ack_file && now - s->ack_at_ms >= s->ack_interval_ms) {
 		commit_acked(s, NULL, false);
@@ -662,9 +681,16 @@ sub_close(struct sub *s)
 		log_warn("could not leave the consumer group: %s", rd_kafka_error_string(err));
 		rd_kafka_error_destroy(err);
 	} else {
-		/* The revocation's rebalance_cb is served here. */
-		while (!rd_kafka_consumer_closed(s->rk) && kafka_now_ms() < until && stop_left(s) > 0)
-			rd_kafka_queue_poll_callback(q, 100);
+		/* The revocation comes here, with messages still queued (dropped). */
+		while (!rd_kafka_consumer_closed(s->rk) && kafka_now_ms() < until && stop_left(s) > 0) {
+			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+
+			if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+				rebalance_cb(s->rk, rd_kafka_event_error(ev),
+							 (rd_kafka_topic_partition_list_t *)
+							 rd_kafka_event_topic_partition_list(ev), s);
+			rd_kafka_event_destroy(ev);
+		}
 	}
 	closed = rd_kafka_consumer_closed(s->rk);
 	rd_kafka_queue_destroy(q);

@@ -68,6 +68,7 @@ struct sub {
 	int64_t		stop_at;		/* when the stop bound runs out, or 0 */
 	char		missing[256];	/* why a subscribed topic is missing, or "" */
 	int64_t		missing_at_ms;	/* when that was last said */
+	int64_t		missing_asked_ms;	/* when metadata was last asked for it */
 	int			status;
 };
 

@@ -1209,7 +1209,8 @@ applier_load_offsets(struct applier *a,
 	buf_printf(q, "CREATE TABLE IF NOT EXISTS %s (source text PRIMARY KEY,"
 			   " position text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
 			   a->offsets_qname);
-	if (!run(a, buf_cstr(q), errbuf, errsize))
+	/* Two first runs at once: one of them loses the race for the name, and finds the table. */
+	if (!run(a, buf_cstr(q), errbuf, errsize) && !run(a, buf_cstr(q), errbuf, errsize))
 		return false;
 	buf_reset(q);
 	buf_printf(q, "SELECT source, position FROM %s", a->offsets_qname);

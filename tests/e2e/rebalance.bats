@@ -20,9 +20,8 @@ setup() {
 	TBL=$(unique_name tbl)
 	D=$BATS_TEST_TMPDIR
 	B=$WALPIPE_BROKERS
+	OFF=$(unique_name off)
 	psql_rep "create table $TBL (id bigint, note text)"
-	# Created once here: two first runs at the same moment would race for it.
-	pg-apply -d "$WALPIPE_REPLICA" </dev/null
 }
 
 teardown() {
@@ -74,16 +73,19 @@ commits_monotonic() {
 	gen 1 6000 | timeout 60 kafka-pub -b "$B"
 	timeout 60 kafka-sub -b "$B" -t "$T" -e >"$D/records"
 	[ "$(wc -l <"$D/records")" -eq 6000 ]
-	timeout 120 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" -b 100 <"$D/records" 2>"$D/a.log" 3>&- &
+	# Both start at once on a new offsets table: both create it.
+	timeout 120 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" -b 100 --offsets-table "$OFF" \
+		<"$D/records" 2>"$D/a.log" 3>&- &
 	local a=$!
-	timeout 120 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" -b 100 <"$D/records" 2>"$D/b.log" 3>&- &
+	timeout 120 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" -b 100 --offsets-table "$OFF" \
+		<"$D/records" 2>"$D/b.log" 3>&- &
 	local b=$!
-	wait "$a"
-	wait "$b"
+	wait "$a" || fail "first pg-apply exited $?: $(cat "$D/a.log")"
+	wait "$b" || fail "second pg-apply exited $?: $(cat "$D/b.log")"
 	run rows
 	assert_output "6000 6000"
 	# Each partition's stored position is its last offset.
-	run psql_rep "select string_agg(position, ',' order by source) from public.walpipe_offsets where source like '$T/%'"
+	run psql_rep "select string_agg(position, ',' order by source) from $OFF where source like '$T/%'"
 	assert_output "$(jq -rs --arg t "$T" 'group_by(.partition) | map(max_by(.offset).offset | tostring) | join(",")' "$D/records")"
 }
 
