@@ -747,9 +747,10 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	struct record *rp = &f.r;
 	struct json_err jerr;
 	struct source *src = NULL;
-	struct pos	pos;
+	struct pos	pos = {0, 0};
 	char		err[512];
-	size_t		before;
+	size_t		before,
+				i;
 
 	if (c->batch_records++ == 0)
 		c->batch_started = now_ms();
@@ -785,11 +786,12 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		c->b->ops[before].topic = src->topic;
 	if (src == NULL)
 		return;
-	/* The ops of the change (for "pos", the records before it too) carry their source. */
-	for (; c->group_start < c->b->nops; c->group_start++) {
-		c->b->ops[c->group_start].source = (int) (src - c->sources);
-		c->b->ops[c->group_start].pos = pos;
+	/* The record's ops (for "pos", those of the records before it too) carry their source. */
+	for (i = src->topic ? before : c->group_start; i < c->b->nops; i++) {
+		c->b->ops[i].source = (int) (src - c->sources);
+		c->b->ops[i].pos = pos;
 	}
+	c->group_start = c->b->nops;
 	if (src->topic) {
 		if (!src->has_batch)
 			src->batch_first = rp->offset;
