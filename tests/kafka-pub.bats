@@ -146,6 +146,61 @@ java_partition() {
 	assert_equal "${#lines[@]}" 2
 }
 
+@test "SIGTERM with the broker down: exit 75 within the stop timeout, the ack stops before what is undelivered" {
+	local st=0 t0 ms
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in" \
+		2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/40:1"}' '{"key":2,"value":2,"pos":"0/40:2"}' >&4
+	wait_until 20 grep -q 'pos 0/40:2' "$BATS_TEST_TMPDIR/ack"
+	"$REPO/scripts/stack" stop-broker
+	printf '%s\n' '{"key":3,"value":3,"pos":"0/40:3"}' '{"key":4,"value":4,"pos":"0/40:4"}' >&4
+	sleep 1
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	# The default --stop-timeout is 5 s.
+	timeout 15 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done" || {
+		kill -KILL "$pid"
+		"$REPO/scripts/stack" start-broker
+		fail "kafka-pub still runs 15 s after SIGTERM"
+	}
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait "$pid" || st=$?
+	exec 4>&-
+	"$REPO/scripts/stack" start-broker
+	((ms >= 4000 && ms < 10000)) || fail "exit after $ms ms"
+	assert_equal "$st" 75
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "pos 0/40:2"
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_output --partial "stopped with 2 records not acknowledged"
+}
+
+@test "--stop-timeout 0: SIGTERM with the broker down ends at once" {
+	local st=0
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	kafka-pub -b "$B" -t "$T" --stop-timeout 0 <"$BATS_TEST_TMPDIR/in" 2>/dev/null 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"key":1,"value":1}' >&4
+	wait_until 20 bash -c "[[ \$(kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | wc -l) == 1 ]]"
+	"$REPO/scripts/stack" stop-broker
+	printf '%s\n' '{"key":2,"value":2}' >&4
+	sleep 0.5
+	kill -TERM "$pid"
+	timeout 3 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done" || {
+		kill -KILL "$pid"
+		"$REPO/scripts/stack" start-broker
+		fail "kafka-pub still runs 3 s after SIGTERM"
+	}
+	wait "$pid" || st=$?
+	exec 4>&-
+	"$REPO/scripts/stack" start-broker
+	assert_equal "$st" 75
+}
+
 @test "a pause in the input sends the records at once, whatever linger.ms" {
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	kafka-pub -b "$B" -t "$T" -X linger.ms=60000 --ack-file "$BATS_TEST_TMPDIR/ack" \

@@ -252,6 +252,57 @@ committed() {
 	[[ $stderr == *"topic \"$T\""* ]] || fail "$stderr"
 }
 
+@test "-G: SIGTERM with the broker down: exit 75 within the stop timeout, nothing committed past the ack file" {
+	local st=0 t0 ms
+	produce_n "$T" 4
+	kafka-sub -b "$B" -t "$T" -G "$G" --ack-file "$BATS_TEST_TMPDIR/ack" --ack-interval 50 \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_until 20 lines_at_least "$BATS_TEST_TMPDIR/out" 4
+	printf 'offset %s 0 2\n' "$T" >"$BATS_TEST_TMPDIR/ack.tmp"
+	mv "$BATS_TEST_TMPDIR/ack.tmp" "$BATS_TEST_TMPDIR/ack"
+	wait_until 20 bash -c "[[ \$(kafka-sub -b '$B' --lag -G '$G' -t '$T' | awk 'NR == 2 {print \$3}') == 2 ]]"
+	"$REPO/scripts/stack" stop-broker
+	# Downstream has applied one more record, but the broker cannot hear of it.
+	printf 'offset %s 0 3\n' "$T" >"$BATS_TEST_TMPDIR/ack.tmp"
+	mv "$BATS_TEST_TMPDIR/ack.tmp" "$BATS_TEST_TMPDIR/ack"
+	sleep 1
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	# The default --stop-timeout is 5 s.
+	timeout 15 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done" || {
+		kill -KILL "$pid"
+		"$REPO/scripts/stack" start-broker
+		fail "kafka-sub -G still runs 15 s after SIGTERM"
+	}
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait "$pid" || st=$?
+	"$REPO/scripts/stack" start-broker
+	((ms < 10000)) || fail "exit after $ms ms"
+	assert_equal "$st" 75
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_output --partial "were not committed"
+	wait_until 60 bash -c "kafka-sub -b '$B' --lag -G '$G' -t '$T' >/dev/null 2>&1"
+	run -0 committed "$T" "$G"
+	assert_output 2
+}
+
+@test "-G on a topic that does not exist yet waits for it, saying so; -e exits 69" {
+	kafka-sub -b "$B" -t "$T" -G "$G" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	sleep 7
+	kill -0 "$pid" || fail "kafka-sub exited: $(cat "$BATS_TEST_TMPDIR/err")"
+	run -0 grep -c "waiting for it to be created" "$BATS_TEST_TMPDIR/err"
+	((output >= 2)) || fail "said it $output times in 7 s"
+	produce_n "$T" 3
+	wait_until 60 lines_at_least "$BATS_TEST_TMPDIR/out" 3
+	kill -TERM "$pid"
+	wait "$pid" || fail "kafka-sub exited $?"
+	run -0 bash -c "jq -r .key '$BATS_TEST_TMPDIR/out' | paste -sd,"
+	assert_output "1,2,3"
+	run -69 --separate-stderr timeout 30 kafka-sub -b "$B" -t "$(unique_name nosuch)" -G "$G" -e
+}
+
 @test "usage errors: exit 64 with the hint" {
 	run -64 --separate-stderr kafka-sub -b "$B" -t "$T" --ack-file x
 	[[ $stderr == *'--ack-file needs -G GROUP'* ]] || fail "$stderr"

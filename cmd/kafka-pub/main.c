@@ -26,7 +26,7 @@
 enum {
 	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_MAX_LINE,
 	OPT_CREATE, OPT_DELETE, OPT_PARTITIONS, OPT_REPLICATION, OPT_TOPIC_CONFIG,
-	OPT_MOCK_ERRORS, OPT_METRICS_FILE
+	OPT_MOCK_ERRORS, OPT_METRICS_FILE, OPT_STOP_TIMEOUT
 };
 
 static int	connect_timeout = 30;
@@ -37,7 +37,7 @@ static void
 usage(const struct pub *p)
 {
 	printf("kafka-pub produces record lines read from standard input to Kafka.\n\n"
-		   "Usage: kafka-pub -b BROKERS [-t TOPIC] [-p PARTITION] [-X prop=value ...] [-F librdkafka.properties]\n"
+		   "Usage: kafka-pub -b BROKERS [-t TOPIC] [-p PARTITION] [-X prop=value ...] [-F librdkafka.properties] [--stop-timeout SECS]\n"
 		   "       kafka-pub -b BROKERS --create-topic NAME [--partitions N] [--replication-factor R] [--topic-config K=V ...]\n"
 		   "       kafka-pub -b BROKERS --delete-topic NAME\n\n"
 		   "Kafka:\n"
@@ -48,7 +48,9 @@ usage(const struct pub *p)
 		   "                                (default: the murmur2 partitioner, by key)\n"
 		   "  -X, --property=PROP=VALUE     set a librdkafka property (repeatable)\n"
 		   "  -F, --config-file=FILE        read librdkafka properties from FILE\n"
-		   "      --connect-timeout=SECS    give up if no broker answers (default %d)\n\n"
+		   "      --connect-timeout=SECS    give up if no broker answers (default %d)\n"
+		   "      --stop-timeout=SECS       at SIGINT or SIGTERM, wait this long for the\n"
+		   "                                records in flight (default %d)\n\n"
 		   "Acknowledgement:\n"
 		   "      --ack-file=FILE           write the last acknowledged \"pos\" here\n"
 		   "      --ack-interval=MS         at most this often (default %d)\n\n"
@@ -65,7 +67,7 @@ usage(const struct pub *p)
 		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
 		   "  -h, --help                    show this help, then exit\n"
 		   "  -V, --version                 output version information, then exit\n",
-		   connect_timeout, p->ack_interval_ms, p->max_line, partitions, replication);
+		   connect_timeout, p->stop_timeout_ms / 1000, p->ack_interval_ms, p->max_line, partitions, replication);
 }
 
 /*
@@ -120,6 +122,7 @@ main(int argc, char **argv)
 		{"property", required_argument, NULL, 'X'},
 		{"config-file", required_argument, NULL, 'F'},
 		{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 		{"ack-file", required_argument, NULL, OPT_ACK_FILE},
 		{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
 		{"max-line", required_argument, NULL, OPT_MAX_LINE},
@@ -136,7 +139,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct pub	p = {.partition = RD_KAFKA_PARTITION_UA, .ack_interval_ms = 100,
-	.max_line = LINEREAD_DEFAULT_MAX};
+	.max_line = LINEREAD_DEFAULT_MAX, .stop_timeout_ms = 5000};
 	rd_kafka_conf_t *conf;
 	char		errbuf[512];
 	char	   *create = NULL,
@@ -168,6 +171,9 @@ main(int argc, char **argv)
 				break;
 			case OPT_CONNECT_TIMEOUT:
 				connect_timeout = (int) opt_int("--connect-timeout", optarg, 1, 3600);
+				break;
+			case OPT_STOP_TIMEOUT:
+				p.stop_timeout_ms = (int) opt_int("--stop-timeout", optarg, 0, 3600) * 1000;
 				break;
 			case OPT_ACK_FILE:
 				p.ack_file = optarg;

@@ -37,6 +37,12 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	if (m->err) {
 		rd_kafka_resp_err_t err = m->err;
 
+		if (err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+			/* Given up at a stop (pub_run()): not acknowledged, not an error of its own. */
+			track_done(&p->track, seq, false);
+			return;
+		}
+
 		if (err == RD_KAFKA_RESP_ERR__FATAL) {
 			char		why[256];
 
@@ -225,6 +231,14 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 								RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
+		if (sig_stop) {
+			/* Stopping: this record is not sent, and pub_run() says so. */
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			track_done(&p->track, seq, false);
+			p->unsent++;
+			return false;
+		}
 		/* Backpressure: serve delivery reports until there is room. */
 		rd_kafka_poll(p->rk, 100);
 		ack_maybe_write(p, false);
@@ -314,6 +328,42 @@ read_loop(struct pub *p)
 	}
 }
 
+/*
+ * Waits for the delivery report of every record in flight.  At EOF that
+ * takes at most message.timeout.ms; once a stop is asked (SIGINT, SIGTERM)
+ * at most --stop-timeout more, after which the rest is purged: those
+ * records are not acknowledged, and the status is EX_TEMPFAIL.
+ */
+static void
+drain(struct pub *p)
+{
+	int64_t		deadline = -1;
+	uint64_t	left;
+
+	while (rd_kafka_outq_len(p->rk) > 0) {
+		if (sig_stop && deadline < 0) {
+			log_info("stopping on signal %d: waiting up to %d ms for %llu records in flight",
+					 (int) sig_stop, p->stop_timeout_ms,
+					 (unsigned long long) track_inflight(&p->track));
+			deadline = kafka_now_ms() + p->stop_timeout_ms;
+		}
+		if (deadline >= 0 && kafka_now_ms() >= deadline)
+			break;
+		rd_kafka_flush(p->rk, 100);
+		ack_maybe_write(p, false);
+		metrics_tick();
+	}
+	if (rd_kafka_outq_len(p->rk) == 0 && p->unsent == 0)
+		return;
+	rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(p->rk, 0);	/* the purged records' reports */
+	left = track_inflight(&p->track);
+	log_error("stopped with %llu records not acknowledged: they are not in the ack file, "
+			  "a new run gets them again", (unsigned long long) left);
+	if (p->status == 0)
+		p->status = EX_TEMPFAIL;
+}
+
 int
 pub_run(struct pub *p)
 {
@@ -328,15 +378,7 @@ pub_run(struct pub *p)
 	pub_metrics(p);
 	p->ack_at_ms = kafka_now_ms();
 	read_loop(p);
-	if (sig_stop)
-		log_info("stopping on signal %d: flushing %llu records in flight", (int) sig_stop,
-				 (unsigned long long) track_inflight(&p->track));
-	/* Every message ends with a delivery report, at the latest after message.timeout.ms. */
-	while (rd_kafka_outq_len(p->rk) > 0) {
-		rd_kafka_flush(p->rk, 100);
-		ack_maybe_write(p, false);
-		metrics_tick();
-	}
+	drain(p);
 	ack_maybe_write(p, true);
 	if (p->status == 0 && track_inflight(&p->track) > 0) {
 		log_error("%llu records were not acknowledged",

@@ -41,6 +41,7 @@ struct pub {
 	int			ack_interval_ms;
 	size_t		max_line;
 	const char *metrics_file;	/* --metrics-file, or NULL */
+	int			stop_timeout_ms;	/* --stop-timeout */
 
 	/* State. */
 	struct linereader lr;
@@ -61,6 +62,7 @@ struct pub {
 	uint64_t	delivered;
 	uint64_t	delivered_bytes;	/* their keys and values */
 	uint64_t	failed;
+	uint64_t	unsent;			/* records a stop kept from being produced */
 };
 
 /* Sets the delivery report callback on conf; p is its opaque. */
@@ -68,8 +70,9 @@ void		pub_conf(struct pub *p, rd_kafka_conf_t *conf);
 
 /*
  * Reads record lines from fd 0 and produces them until EOF, a signal or
- * the first failure; then waits for every delivery report.  Returns the
- * exit status (errors already reported).
+ * the first failure; then waits for every delivery report (after a
+ * signal, for --stop-timeout at most: what is left then makes the status
+ * EX_TEMPFAIL).  Returns the exit status (errors already reported).
  */
 int			pub_run(struct pub *p);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -23,7 +24,7 @@
 
 enum {
 	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_COMMIT_INTERVAL, OPT_CONNECT_TIMEOUT,
-	OPT_BINARY, OPT_PRETTY, OPT_LAG, OPT_METRICS_FILE, OPT_PROGRESS
+	OPT_BINARY, OPT_PRETTY, OPT_LAG, OPT_METRICS_FILE, OPT_PROGRESS, OPT_STOP_TIMEOUT
 };
 
 static const char *offset_arg = NULL;
@@ -32,7 +33,7 @@ static void
 usage(const struct sub *s)
 {
 	printf("kafka-sub writes the records of Kafka topics as record lines to standard output.\n\n"
-		   "Usage: kafka-sub -b BROKERS -t TOPIC ... [-G GROUP] [-o beginning|end|stored|OFFSET|-N|s@MS] [-p N] [-e] [-c COUNT] [-X ...]\n"
+		   "Usage: kafka-sub -b BROKERS -t TOPIC ... [-G GROUP] [-o beginning|end|stored|OFFSET|-N|s@MS] [-p N] [-e] [-c COUNT] [-X ...] [--stop-timeout SECS]\n"
 		   "       kafka-sub -b BROKERS -L [-t TOPIC] [-J]\n"
 		   "       kafka-sub -b BROKERS --lag -G GROUP -t TOPIC ... [-J]\n\n"
 		   "Kafka:\n"
@@ -46,7 +47,9 @@ usage(const struct sub *s)
 		   "  -p, --partition=N             read only partition N\n"
 		   "  -X, --property=PROP=VALUE     set a librdkafka property (repeatable)\n"
 		   "  -F, --config-file=FILE        read librdkafka properties from FILE\n"
-		   "      --connect-timeout=SECS    give up if no broker answers (default %d)\n\n"
+		   "      --connect-timeout=SECS    give up if no broker answers (default %d)\n"
+		   "      --stop-timeout=SECS       at SIGINT or SIGTERM, try to commit this long\n"
+		   "                                (default %d)\n\n"
 		   "Bounds:\n"
 		   "  -e, --exit-eof                exit at the end of every partition\n"
 		   "  -c, --count=COUNT             exit after COUNT records\n\n"
@@ -71,7 +74,7 @@ usage(const struct sub *s)
 		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
 		   "  -h, --help                    show this help, then exit\n"
 		   "  -V, --version                 output version information, then exit\n",
-		   s->timeout_ms / 1000, s->ack_interval_ms, s->commit_interval_ms,
+		   s->timeout_ms / 1000, s->stop_timeout_ms / 1000, s->ack_interval_ms, s->commit_interval_ms,
 		   PROGRESS_DEFAULT_INTERVAL);
 }
 
@@ -152,6 +155,7 @@ main(int argc, char **argv)
 		{"property", required_argument, NULL, 'X'},
 		{"config-file", required_argument, NULL, 'F'},
 		{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 		{"exit-eof", no_argument, NULL, 'e'},
 		{"count", required_argument, NULL, 'c'},
 		{"ack-file", required_argument, NULL, OPT_ACK_FILE},
@@ -171,10 +175,12 @@ main(int argc, char **argv)
 	};
 	static const char *const binary_choices[] = {"text", "base64", NULL};
 	struct sub	s = {.partition = -1, .start_ms = -1, .count = -1, .ack_interval_ms = 100,
-	.commit_interval_ms = 1000, .timeout_ms = 30000, .progress = PROGRESS_DEFAULT_INTERVAL};
+	.commit_interval_ms = 1000, .timeout_ms = 30000, .stop_timeout_ms = 5000,
+	.progress = PROGRESS_DEFAULT_INTERVAL};
 	rd_kafka_conf_t *conf;
 	char		errbuf[512];
 	bool		list = false,
+				closed,
 				lag = false,
 				json = false;
 	int			verbose = 0,
@@ -207,6 +213,9 @@ main(int argc, char **argv)
 				break;
 			case OPT_CONNECT_TIMEOUT:
 				s.timeout_ms = (int) opt_int("--connect-timeout", optarg, 1, 3600) * 1000;
+				break;
+			case OPT_STOP_TIMEOUT:
+				s.stop_timeout_ms = (int) opt_int("--stop-timeout", optarg, 0, 3600) * 1000;
 				break;
 			case 'e':
 				s.exit_eof = true;
@@ -280,9 +289,22 @@ main(int argc, char **argv)
 		status = sub_run(&s);
 	}
 	/* Leaving the group revokes, which flushes and commits what is safe. */
-	rd_kafka_consumer_close(s.rk);
+	closed = sub_close(&s);
 	if (status == 0 && s.status)
 		status = s.status;
+	if (status == 0 && s.uncommitted) {
+		log_error("offsets of records written were not committed: "
+				  "a new run gets those records again");
+		status = EX_TEMPFAIL;
+	}
+	/*
+	 * Not closed in time means the broker is out of reach, and
+	 * rd_kafka_destroy() would wait for its requests to time out (a
+	 * minute): the stop bound wins, the group drops the member after
+	 * session.timeout.ms.
+	 */
+	if (!closed)
+		_exit(status);
 	sub_free(&s);
 	free(s.topics);
 	rd_kafka_destroy(s.rk);

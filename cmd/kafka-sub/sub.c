@@ -6,7 +6,10 @@
  * record's line was written (and, for a regular file, fsynced) by
  * out_flush(); with --ack-file, only the offsets the downstream command
  * wrote there ("offset TOPIC PARTITION NEXT").  A crash can therefore
- * repeat records, never skip one.
+ * repeat records, never skip one.  A commit never moves back: a partition
+ * just assigned commits nothing until its first record, whose offset (the
+ * group's commit it started from) is the floor; lines of the file at or
+ * below the floor, left from an earlier assignment, are ignored.
  */
 #include "sub.h"
 
@@ -84,28 +87,77 @@ flush_output(struct sub *s)
 	return true;
 }
 
-/* Commits next offsets for the parts in list (synchronously). */
-static void
-commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
+/*
+ * Milliseconds left before the stop bound runs out: the bound starts at
+ * the first call after SIGINT or SIGTERM; INT64_MAX before.
+ */
+static int64_t
+stop_left(struct sub *s)
 {
-	rd_kafka_resp_err_t err;
+	if (!sig_stop)
+		return INT64_MAX;
+	if (s->stop_at == 0)
+		s->stop_at = kafka_now_ms() + s->stop_timeout_ms;
+	return s->stop_at - kafka_now_ms();
+}
+
+/* Takes a commit's result: what went through counts as committed. */
+static void
+commit_done(struct sub *s, rd_kafka_event_t *ev)
+{
+	const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
 	int			i;
 
-	if (list->cnt == 0)
-		return;
-	err = rd_kafka_commit(s->rk, list, 0);
-	if (err) {
-		log_warn("could not commit offsets: %s", rd_kafka_err2str(err));
+	if (rd_kafka_event_error(ev) || list == NULL) {
+		log_warn("could not commit offsets: %s", rd_kafka_event_error_string(ev));
 		return;
 	}
+	s->uncommitted = false;
 	for (i = 0; i < list->cnt; i++) {
 		struct part *p = part_get(s, list->elems[i].topic, list->elems[i].partition, false);
 
-		if (p && list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (list->elems[i].err) {
+			log_warn("could not commit topic \"%s\" partition %d: %s", list->elems[i].topic,
+					 (int) list->elems[i].partition, rd_kafka_err2str(list->elems[i].err));
+			s->uncommitted = true;
+		} else if (p) {
 			p->committed = list->elems[i].offset;
 			log_debug("committed topic \"%s\" partition %d offset %lld", p->topic,
 					  (int) p->partition, (long long) p->committed);
 		}
+	}
+}
+
+/*
+ * Commits next offsets for the parts in list and waits for the answer,
+ * up to the connect timeout, and after a stop up to the stop bound.
+ */
+static void
+commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
+{
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev = NULL;
+	rd_kafka_resp_err_t err;
+	int64_t		until = kafka_now_ms() + s->timeout_ms;
+
+	if (list->cnt == 0)
+		return;
+	s->uncommitted = true;
+	q = rd_kafka_queue_new(s->rk);
+	err = rd_kafka_commit_queue(s->rk, list, q, NULL, NULL);
+	if (err)
+		log_warn("could not commit offsets: %s", rd_kafka_err2str(err));
+	else {
+		do
+			ev = rd_kafka_queue_poll(q, 100);
+		while (ev == NULL && kafka_now_ms() < until && stop_left(s) > 0);
+		if (ev == NULL)
+			log_warn("could not commit offsets: no answer from the group coordinator");
+	}
+	rd_kafka_queue_destroy(q);
+	if (ev) {
+		commit_done(s, ev);
+		rd_kafka_event_destroy(ev);
 	}
 }
 
@@ -166,7 +218,7 @@ commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool fo
 		if (sscanf(line, "offset %255s %d %lld", topic, &partition, &next) != 3)
 			continue;
 		p = part_get(s, topic, partition, false);
-		if (p == NULL || !p->assigned || next <= p->committed)
+		if (p == NULL || !p->assigned || p->written < 0 || next <= p->committed)
 			continue;
 		if (only && rd_kafka_topic_partition_list_find(only, topic, partition) == NULL)
 			continue;
@@ -201,6 +253,10 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	switch (err) {
 		case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+			if (s->missing[0] && parts->cnt > 0) {
+				log_warn("the topic is there now: consuming");
+				s->missing[0] = '\0';
+			}
 			mark_assigned(s, parts, true);
 			if (s->cooperative)
 				rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
@@ -342,6 +398,8 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 	}
 	if (h != hdrs)
 		free(h);
+	if (p->committed < 0)
+		p->committed = m->offset;	/* the floor, see the top of this file */
 	p->written = m->offset + 1;
 	p->eof = false;
 	p->fresh = true;
@@ -371,6 +429,15 @@ handle(struct sub *s, const rd_kafka_message_t *m)
 		struct part *p = part_get(s, rd_kafka_topic_name(m->rkt), m->partition, true);
 
 		p->eof = true;
+		return;
+	}
+	if (s->group && !s->exit_eof && (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+									  m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)) {
+		/* Like a Connect sink: wait for the topic; periodic() repeats this. */
+		if (s->missing[0] == '\0')
+			log_warn("%s: waiting for it to be created", rd_kafka_message_errstr(m));
+		snprintf(s->missing, sizeof s->missing, "%s", rd_kafka_message_errstr(m));
+		s->missing_at_ms = kafka_now_ms();
 		return;
 	}
 	if (is_permanent(m->err)) {
@@ -406,6 +473,24 @@ done(struct sub *s)
 	return assigned > 0;
 }
 
+/* How often a missing topic is mentioned again, and looked for, while waiting. */
+#define MISSING_EVERY_MS 5000
+#define MISSING_ASK_MS 1000
+
+/*
+ * The group notices a new topic at the next metadata refresh, which can
+ * be topic.metadata.refresh.interval.ms (5 minutes) away: a request for
+ * every topic's metadata refreshes the cache now.
+ */
+static void
+look_for_topics(struct sub *s)
+{
+	const struct rd_kafka_metadata *md = NULL;
+
+	if (rd_kafka_metadata(s->rk, 1, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(md);
+}
+
 static void
 periodic(struct sub *s)
 {
@@ -413,6 +498,14 @@ periodic(struct sub *s)
 
 	if (s->group == NULL)
 		return;
+	if (s->missing[0] && now - s->missing_at_ms >= MISSING_EVERY_MS) {
+		log_warn("%s: still waiting for it to be created", s->missing);
+		s->missing_at_ms = now;
+	}
+	if (s->missing[0] && now - s->missing_asked_ms >= MISSING_ASK_MS) {
+		look_for_topics(s);
+		s->missing_asked_ms = now;
+	}
 	if (s->ack_file && now - s->ack_at_ms >= s->ack_interval_ms) {
 		commit_acked(s, NULL, false);
 		s->ack_at_ms = now;
@@ -580,6 +673,36 @@ sub_run(struct sub *s)
 	commit_safe(s, NULL, true);
 	sub_watch_end(s);
 	return s->status;
+}
+
+bool
+sub_close(struct sub *s)
+{
+	rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
+	rd_kafka_error_t *err = rd_kafka_consumer_close_queue(s->rk, q);
+	int64_t		until = kafka_now_ms() + s->timeout_ms;
+	bool		closed;
+
+	if (err) {
+		log_warn("could not leave the consumer group: %s", rd_kafka_error_string(err));
+		rd_kafka_error_destroy(err);
+	} else {
+		/* The revocation comes here, with messages still queued (dropped). */
+		while (!rd_kafka_consumer_closed(s->rk) && kafka_now_ms() < until && stop_left(s) > 0) {
+			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+
+			if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+				rebalance_cb(s->rk, rd_kafka_event_error(ev),
+							 (rd_kafka_topic_partition_list_t *)
+							 rd_kafka_event_topic_partition_list(ev), s);
+			rd_kafka_event_destroy(ev);
+		}
+	}
+	closed = rd_kafka_consumer_closed(s->rk);
+	rd_kafka_queue_destroy(q);
+	if (!closed)
+		log_warn("could not leave the consumer group in time");
+	return closed;
 }
 
 void

@@ -52,6 +52,7 @@ struct sub {
 	int			timeout_ms;		/* --connect-timeout */
 	const char *metrics_file;	/* --metrics-file, or NULL */
 	double		progress;		/* --progress seconds, 0: none */
+	int			stop_timeout_ms;	/* --stop-timeout */
 
 	/* State. */
 	rd_kafka_t *rk;
@@ -68,6 +69,11 @@ struct sub {
 	off_t		ack_size;
 	bool		cooperative;
 	bool		drained;		/* records taken since the last idle wait */
+	bool		uncommitted;	/* the last commit failed or did not finish */
+	int64_t		stop_at;		/* when the stop bound runs out, or 0 */
+	char		missing[256];	/* why a subscribed topic is missing, or "" */
+	int64_t		missing_at_ms;	/* when that was last said */
+	int64_t		missing_asked_ms;	/* when metadata was last asked for it */
 	int			status;
 	uint64_t	bytes_in;		/* keys and values consumed */
 	struct progress catchup;
@@ -78,6 +84,13 @@ void		sub_conf(struct sub *s, rd_kafka_conf_t *conf);
 
 /* Subscribes or assigns, then consumes; returns the exit status. */
 int			sub_run(struct sub *s);
+
+/*
+ * Leaves the group (the revocation commits what is safe), within the
+ * connect timeout, and after a stop within --stop-timeout.  false if it
+ * did not finish: destroy s->rk with RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE.
+ */
+bool		sub_close(struct sub *s);
 
 void		sub_free(struct sub *s);
 

@@ -7,6 +7,7 @@
  */
 #include "pgapply.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ batch_reset(struct batch *b)
 {
 	b->nops = 0;
 	b->nvals = 0;
+	b->skipped = 0;
 	buf_reset(&b->data);
 	buf_reset(&b->lines);
 }
@@ -116,6 +118,7 @@ batch_add(struct batch *b, struct shape *sh)
 	op->shape = sh;
 	op->vals = b->nvals;
 	op->offset = -1;
+	op->source = -1;
 	for (i = 0; i < n; i++)
 		b->vals[b->nvals + (size_t) i] = (struct val) {0, VAL_NULL};
 	b->nvals += (size_t) n;
@@ -984,6 +987,134 @@ apply_slow(struct applier *a, struct batch *b, reject_fn reject, void *ctx,
 	return true;
 }
 
+/* Offsets rows */
+
+/* Appends text as an SQL literal; false if libpq cannot quote it. */
+static bool
+put_literal(struct applier *a, struct buf *q, const char *text)
+{
+	char	   *lit = PQescapeLiteral(a->conn, text, strlen(text));
+
+	if (lit == NULL)
+		return false;
+	buf_puts(q, lit);
+	PQfreemem(lit);
+	return true;
+}
+
+/* A stored position of o's kind: false if text is empty (a new row) or bad. */
+static bool
+stored_parse(const struct offset_row *o, const char *text, int64_t *off, struct pos *pos)
+{
+	char	   *end;
+
+	if (o->is_pos)
+		return pos_parse(text, strlen(text), pos);
+	*off = strtoll(text, &end, 10);
+	return end != text && *end == '\0' && *off >= 0;
+}
+
+/* Leaves out the ops of source o at or below the stored position. */
+static void
+drop_applied(struct batch *b, const struct offset_row *o, int64_t off, struct pos pos)
+{
+	size_t		i,
+				n = 0;
+
+	for (i = 0; i < b->nops; i++) {
+		const struct op *op = &b->ops[i];
+
+		if (op->source == o->id &&
+			(o->is_pos ? pos_cmp(op->pos, pos) <= 0 : op->offset <= off))
+			continue;
+		if (n != i)
+			b->ops[n] = *op;
+		n++;
+	}
+	log_info("source \"%s\": left out %zu changes another writer applied", o->source,
+			 b->nops - n);
+	b->skipped += b->nops - n;
+	b->nops = n;
+}
+
+/*
+ * Takes one stored row: ops it covers leave the batch, and o->last is
+ * raised to it, so that a stored position never moves back.
+ */
+static void
+take_stored(struct batch *b, struct offset_row *o, const char *text)
+{
+	int64_t		off = 0;
+	struct pos	pos = {0, 0};
+
+	if (!stored_parse(o, text, &off, &pos))
+		return;
+	if (o->is_pos ? pos_cmp(pos, o->first_pos) >= 0 : off >= o->first)
+		drop_applied(b, o, off, pos);
+	if (o->is_pos ? pos_cmp(pos, o->last_pos) > 0 : off > o->last) {
+		o->last = off;
+		o->last_pos = pos;
+	}
+}
+
+/*
+ * BEGIN, then lock the batch's rows of the offsets table and read them,
+ * in one round trip.  Missing rows are added (with an empty position, never
+ * committed as such); rows are taken in source order so that two writers
+ * never deadlock, and a row another transaction holds makes this wait
+ * until that one ends.  On failure the transaction is rolled back.
+ */
+static bool
+begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int noffs,
+			 char *errbuf, size_t errsize)
+{
+	struct buf *q = &a->sql;
+	PGresult   *res;
+	int		   *order;
+	int			i,
+				j,
+				k;
+	char		err2[256];
+	bool		ok = true;
+
+	if (noffs == 0)
+		return run(a, "BEGIN", errbuf, errsize);
+	order = xcalloc((size_t) noffs, sizeof *order);
+	for (i = 0; i < noffs; i++) {
+		for (j = i; j > 0 && strcmp(offs[order[j - 1]].source, offs[i].source) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	buf_reset(q);
+	buf_printf(q, "BEGIN; INSERT INTO %s AS o (source, position) VALUES ", a->offsets_qname);
+	for (i = 0; i < noffs && ok; i++) {
+		buf_puts(q, i ? ", (" : "(");
+		ok = put_literal(a, q, offs[order[i]].source);
+		buf_puts(q, ", '')");
+	}
+	free(order);
+	if (!ok) {
+		snprintf(errbuf, errsize, "could not quote a source name");
+		return false;
+	}
+	buf_puts(q, " ON CONFLICT (source) DO UPDATE SET position = o.position"
+			 " RETURNING source, position");
+	log_debug("%s", buf_cstr(q));
+	res = PQexec(a->conn, buf_cstr(q));
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
+		if (check_result(a, res, errbuf, errsize))
+			snprintf(errbuf, errsize, "offsets table: unexpected result");
+		(void) run(a, "ROLLBACK", err2, sizeof err2);
+		return false;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		for (k = 0; k < noffs; k++)
+			if (strcmp(PQgetvalue(res, i, 0), offs[k].source) == 0)
+				take_stored(b, &offs[k], PQgetvalue(res, i, 1));
+	PQclear(res);
+	return true;
+}
+
 /*
  * Stores the offsets and commits, in one round trip: a multi-statement
  * query stops at its first error, so COMMIT runs only after the INSERT.
@@ -993,24 +1124,23 @@ store_offsets_commit(struct applier *a, const struct offset_row *offs, int noffs
 					 char *errbuf, size_t errsize)
 {
 	struct buf *q = &a->sql;
+	char		position[POS_STRLEN + 24];
 	int			i;
 
 	buf_reset(q);
 	if (noffs > 0)
 		buf_printf(q, "INSERT INTO %s (source, position, updated_at) VALUES ", a->offsets_qname);
 	for (i = 0; i < noffs; i++) {
-		char	   *src = PQescapeLiteral(a->conn, offs[i].source, strlen(offs[i].source));
-		char	   *pos = PQescapeLiteral(a->conn, offs[i].position, strlen(offs[i].position));
-
-		if (src == NULL || pos == NULL) {
+		if (offs[i].is_pos)
+			pos_format(offs[i].last_pos, position);
+		else
+			snprintf(position, sizeof position, "%" PRId64, offs[i].last);
+		buf_puts(q, i ? ", (" : "(");
+		if (!put_literal(a, q, offs[i].source)) {
 			snprintf(errbuf, errsize, "could not quote a position");
-			PQfreemem(src);
-			PQfreemem(pos);
 			return false;
 		}
-		buf_printf(q, "%s(%s, %s, now())", i ? ", " : "", src, pos);
-		PQfreemem(src);
-		PQfreemem(pos);
+		buf_printf(q, ", '%s', now())", position);
 	}
 	if (noffs > 0)
 		buf_puts(q, " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
@@ -1026,14 +1156,14 @@ fail_status(struct applier *a)
 }
 
 enum apply_status
-applier_apply(struct applier *a, struct batch *b, const struct offset_row *offs, int noffs,
+applier_apply(struct applier *a, struct batch *b, struct offset_row *offs, int noffs,
 			  reject_fn reject, void *ctx, const struct op **failed,
 			  char *errbuf, size_t errsize)
 {
 	char		err2[256];
 
 	*failed = NULL;
-	if (!run(a, "BEGIN", errbuf, errsize))
+	if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
 		return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
 	if (!apply_fast(a, b, failed, errbuf, errsize)) {
 		if (a->lost || PQstatus(a->conn) == CONNECTION_BAD)
@@ -1043,7 +1173,7 @@ applier_apply(struct applier *a, struct batch *b, const struct offset_row *offs,
 		forget_all(a);
 		for (size_t i = 0; i < b->nops; i++)
 			b->ops[i].dropped = false;
-		if (!run(a, "BEGIN", errbuf, errsize))
+		if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
 			return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
 		if (!apply_slow(a, b, reject, ctx, failed, errbuf, errsize)) {
 			enum apply_status st = a->lost ? APPLY_LOST :
@@ -1077,7 +1207,8 @@ applier_load_offsets(struct applier *a,
 	buf_printf(q, "CREATE TABLE IF NOT EXISTS %s (source text PRIMARY KEY,"
 			   " position text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
 			   a->offsets_qname);
-	if (!run(a, buf_cstr(q), errbuf, errsize))
+	/* Two first runs at once: one of them loses the race for the name, and finds the table. */
+	if (!run(a, buf_cstr(q), errbuf, errsize) && !run(a, buf_cstr(q), errbuf, errsize))
 		return false;
 	buf_reset(q);
 	buf_printf(q, "SELECT source, position FROM %s", a->offsets_qname);

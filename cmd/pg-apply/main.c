@@ -52,14 +52,8 @@ struct inflight {
 	struct ctx *c;
 	struct batch *b;
 	pthread_t	thread;
-	struct offset_row *offs;
+	struct offset_row *offs;	/* id: the index in ctx.sources */
 	int			noffs;
-	struct pending {			/* what each source reaches when this commits */
-		int			source;
-		int64_t		batch;
-		struct pos	batch_pos;
-	}		   *pend;
-	int			npend;
 	enum apply_status status;
 	const struct op *failed;
 	char		err[1024];
@@ -76,8 +70,10 @@ struct source {
 	bool		has_applied;	/* what the sink holds */
 	int64_t		applied;
 	struct pos	applied_pos;
-	bool		has_batch;		/* what the open batch brings */
+	bool		has_batch;		/* what the open batch brings: first and last */
+	int64_t		batch_first;
 	int64_t		batch;
+	struct pos	batch_first_pos;
 	struct pos	batch_pos;
 	double	   *gauge;			/* its metric, once registered */
 };
@@ -625,7 +621,8 @@ batch_committed(struct ctx *c, struct inflight *in, bool *error)
 
 	*error = false;
 	for (i = 0; i < in->noffs; i++) {
-		struct source *src = &c->sources[in->pend[i].source];
+		const struct offset_row *o = &in->offs[i];
+		struct source *src = &c->sources[o->id];
 		struct pos	p;
 		int			found = applier_stored_position(c->a, src->name, stored, sizeof stored,
 													err, sizeof err);
@@ -636,8 +633,8 @@ batch_committed(struct ctx *c, struct inflight *in, bool *error)
 		}
 		if (found == 0)
 			return false;
-		if (src->topic ? strtoll(stored, NULL, 10) < in->pend[i].batch :
-			!pos_parse(stored, strlen(stored), &p) || pos_cmp(p, in->pend[i].batch_pos) < 0)
+		if (src->topic ? strtoll(stored, NULL, 10) < o->last :
+			!pos_parse(stored, strlen(stored), &p) || pos_cmp(p, o->last_pos) < 0)
 			return false;
 	}
 	return in->noffs > 0;
@@ -701,17 +698,23 @@ finish_inflight(struct ctx *c)
 	if (in->status != APPLY_OK)
 		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
 	c->applied += in->b->nops;
-	for (i = 0; i < in->npend; i++) {
-		struct source *src = &c->sources[in->pend[i].source];
+	c->skipped += in->b->skipped;
+	for (i = 0; i < in->noffs; i++) {
+		const struct offset_row *o = &in->offs[i];
+		struct source *src = &c->sources[o->id];
 
+		/* Another writer may have applied further: later records up to there go too. */
 		src->has_applied = true;
-		src->applied = in->pend[i].batch;
-		src->applied_pos = in->pend[i].batch_pos;
+		src->applied = o->last;
+		src->applied_pos = o->last_pos;
+		if (src->topic && o->last > src->seen)
+			src->seen = o->last;
+		else if (!src->topic && pos_cmp(o->last_pos, src->seen_pos) > 0)
+			src->seen_pos = o->last_pos;
 	}
 	log_debug("committed a batch of %zu changes", in->b->nops);
 	batch_reset(in->b);
 	free(in->offs);
-	free(in->pend);
 	free(in);
 	ack_committed(c);
 }
@@ -733,27 +736,21 @@ flush(struct ctx *c, bool wait)
 	in->c = c;
 	in->b = c->b;
 	in->offs = xcalloc((size_t) c->nsources + 1, sizeof *in->offs);
-	in->pend = xcalloc((size_t) c->nsources + 1, sizeof *in->pend);
 	for (i = 0; i < c->nsources; i++) {
 		struct source *src = &c->sources[i];
-		struct offset_row *o = &in->offs[in->noffs];
 
 		if (!src->has_batch)
 			continue;
-		o->source = src->name;
-		if (src->topic)
-			snprintf(o->position, sizeof o->position, "%" PRId64, src->batch);
-		else
-			pos_format(src->batch_pos, o->position);
-		in->pend[in->npend++] = (struct pending) {i, src->batch, src->batch_pos};
-		in->noffs++;
+		in->offs[in->noffs++] = (struct offset_row) {
+			src->name, i, src->topic == NULL, src->batch_first, src->batch,
+			src->batch_first_pos, src->batch_pos
+		};
 		src->has_batch = false;
 	}
 	c->group_start = 0;
 	c->batch_records = 0;
 	if (in->b->nops == 0 && in->noffs == 0) {
 		free(in->offs);
-		free(in->pend);
 		free(in);
 		return;
 	}
@@ -778,9 +775,10 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	struct record *rp = &f.r;
 	struct json_err jerr;
 	struct source *src = NULL;
-	struct pos	pos;
+	struct pos	pos = {0, 0};
 	char		err[512];
-	size_t		before;
+	size_t		before,
+				i;
 
 	if (c->batch_records++ == 0)
 		c->batch_started = now_ms();
@@ -814,15 +812,24 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		bad_record(c, lineno, line, n, rp, err);
 	else if (c->b->nops > before && src && src->topic)
 		c->b->ops[before].topic = src->topic;
-	if (src && src->topic) {
-		src->batch = src->seen = rp->offset;
-		src->has_batch = src->has_seen = true;
-		c->group_start = c->b->nops;
-	} else if (src) {
-		src->batch_pos = src->seen_pos = pos;
-		src->has_batch = src->has_seen = true;
-		c->group_start = c->b->nops;
+	if (src == NULL)
+		return;
+	/* The record's ops (for "pos", those of the records before it too) carry their source. */
+	for (i = src->topic ? before : c->group_start; i < c->b->nops; i++) {
+		c->b->ops[i].source = (int) (src - c->sources);
+		c->b->ops[i].pos = pos;
 	}
+	c->group_start = c->b->nops;
+	if (src->topic) {
+		if (!src->has_batch)
+			src->batch_first = rp->offset;
+		src->batch = src->seen = rp->offset;
+	} else {
+		if (!src->has_batch)
+			src->batch_first_pos = pos;
+		src->batch_pos = src->seen_pos = pos;
+	}
+	src->has_batch = src->has_seen = true;
 }
 
 static bool

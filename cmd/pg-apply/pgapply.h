@@ -173,6 +173,8 @@ struct op {
 	const char *topic;			/* for messages; NULL if the record had none */
 	int32_t		partition;
 	int64_t		offset;			/* -1 if none */
+	int			source;			/* offset_row.id of its position source, or -1 */
+	struct pos	pos;			/* for a "pos" source: its change's position */
 	size_t		line_off;		/* the record line, if kept (dead letters) */
 	size_t		line_len;
 };
@@ -186,6 +188,7 @@ struct batch {
 	size_t		valcap;
 	struct buf	data;
 	struct buf	lines;
+	size_t		skipped;		/* ops applier_apply() left out: applied before */
 };
 
 void		batch_reset(struct batch *b);
@@ -193,10 +196,19 @@ void		batch_free(struct batch *b);
 void		batch_truncate(struct batch *b, size_t nops);
 struct op  *batch_add(struct batch *b, struct shape *sh);
 
-/* A position to store in the offsets table with the batch. */
+/*
+ * A position source of a batch and its row in the offsets table.  The
+ * caller fills in everything; applier_apply() raises last to the stored
+ * position when that is higher (another writer applied further).
+ */
 struct offset_row {
-	const char *source;
-	char		position[48];
+	const char *source;			/* key in the offsets table */
+	int			id;				/* ops of this source have op->source == id */
+	bool		is_pos;			/* a change position, else a Kafka offset */
+	int64_t		first;			/* Kafka: the batch's first and last offset */
+	int64_t		last;
+	struct pos	first_pos;		/* "pos": likewise */
+	struct pos	last_pos;
 };
 
 struct applier;
@@ -240,13 +252,16 @@ int			applier_stored_position(struct applier *a, const char *source, char *pos,
 									size_t possize, char *errbuf, size_t errsize);
 
 /*
- * Applies the batch and stores the offsets in one transaction.  With
- * reject == NULL the first failing op is reported in errbuf (and *failed
- * points at it) and nothing is committed; with reject, failing ops are
- * handed to it and left out.
+ * Applies the batch and stores the offsets in one transaction.  The
+ * offsets rows of the batch's sources are locked first and read again:
+ * ops at or below a stored position are left out (b->skipped counts
+ * them), and a stored position never moves back.  With reject == NULL
+ * the first failing op is reported in errbuf (and *failed points at it)
+ * and nothing is committed; with reject, failing ops are handed to it
+ * and left out.
  */
 enum apply_status applier_apply(struct applier *a, struct batch *b,
-								const struct offset_row *offs, int noffs,
+								struct offset_row *offs, int noffs,
 								reject_fn reject, void *ctx,
 								const struct op **failed, char *errbuf, size_t errsize);
 
