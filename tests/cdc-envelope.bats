@@ -387,3 +387,22 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run -0 bash -c "cdc-envelope -p p --include-schema-comments <'$FIX/pg-wal-tail-types.in' 2>/dev/null | head -n1 | jq -c '.value.schema.fields[1].fields[] | select(.field == \"t\")'"
 	assert_output '{"type":"string","optional":true,"doc":"a comment","field":"t"}'
 }
+
+@test "an integer past its column's width: exit 65 naming the column" {
+	local v t
+	# int4 is int32, int2 int16, int8 int64: one past each end is refused.
+	for t in 'int4 2147483648' 'int4 -2147483649' 'int4 99999999999' 'int2 32768' \
+		'int8 9223372036854775808' 'int8 -9223372036854775809'; do
+		v=${t#* }
+		sed -e "s/\"type\":\"int4\"/\"type\":\"${t% *}\"/; s/\"id\":8/\"id\":$v/" "$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/in"
+		run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+		[[ $stderr == *"line 1: column \"id\": $v is not a valid ${t% *} value"* ]] || fail "$t: $stderr"
+	done
+	# The ends themselves pass.
+	for t in 'int4 2147483647' 'int4 -2147483648' 'int2 -32768' 'int8 -9223372036854775808'; do
+		v=${t#* }
+		sed -e "s/\"type\":\"int4\"/\"type\":\"${t% *}\"/; s/\"id\":8/\"id\":$v/" "$FIX/seed-insert.in" |
+			cdc-envelope -p "$PREFIX" | jq -e ".value.payload.after.id == $v and .key.payload.id == $v" >/dev/null ||
+			fail "$t"
+	done
+}

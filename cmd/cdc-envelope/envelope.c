@@ -323,6 +323,28 @@ int_text(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * True if s is a decimal integer that the Connect type of d (int8, int16,
+ * int32 or int64) holds: a value past it is no value of the column.
+ */
+static bool
+int_fits(const struct tdesc *d, const char *s, size_t n)
+{
+	size_t		i = n > 0 && s[0] == '-' ? 1 : 0;
+	unsigned	bits = d->type[3] == '8' ? 8 : d->type[3] == '1' ? 16 : d->type[3] == '3' ? 32 : 64;
+	uint64_t	limit = (UINT64_C(1) << (bits - 1)) - (i ? 0 : 1);
+	uint64_t	acc = 0;
+
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || acc > (limit - (uint64_t) (s[i] - '0')) / 10)
+			return false;
+		acc = acc * 10 + (uint64_t) (s[i] - '0');
+	}
+	return true;
+}
+
 bool
 put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, size_t n,
 			   struct buf *out)
@@ -340,7 +362,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 				return false;
 			return true;
 		case K_INT:
-			if (!int_text(s, n))
+			if (!int_fits(d, s, n))
 				return false;
 			buf_put(out, s, n);
 			return true;
@@ -562,7 +584,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 			break;
 		case K_INT:
 			if (ty == JSON_NUMBER) {
-				if (!int_text(v.p, v.n))
+				if (!int_fits(&col->t, v.p, v.n))
 					return bad_value(e, col, v);
 				buf_put(out, v.p, v.n);
 				return true;
