@@ -476,3 +476,102 @@ kill_and_rerun() { # MODE FLAGS...
 	run -0 cat "$BATS_TEST_TMPDIR/ack"
 	assert_output "offset $TOPIC 0 4"
 }
+
+# rec OFFSET FIELDS AFTER: the seed's first record at OFFSET, its row struct
+# widened by the field schemas FIELDS (a JSON array) with the values AFTER
+# (a JSON object).
+rec() {
+	sed -n 1p "$F/seed-kafka.ndjson" | jq -c --argjson o "$1" --argjson f "$2" --argjson v "$3" '
+		.offset = $o | .value.payload.after += $v | .key.payload.id = .value.payload.after.id |
+		.value.schema.fields |= map(if .field == "before" or .field == "after" then .fields += $f else . end)'
+}
+
+@test "a \\u0000 in a string is refused naming the field, never stored cut off" {
+	rec 0 '[{"type":"string","optional":true,"field":"s"}]' '{"s":"abc\u0000def"}' >"$BATS_TEST_TMPDIR/nul"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/nul"
+	[[ $stderr == *'offset 0: field "s": '*'\u0000'* ]] || fail "stderr: $stderr"
+	# In an array too; with --errors skip both go to the dead letter file.
+	rec 1 '[{"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"s"}]' \
+		'{"s":["x","abc\u0000def"]}' >>"$BATS_TEST_TMPDIR/nul"
+	apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter "$BATS_TEST_TMPDIR/dead" \
+		<"$BATS_TEST_TMPDIR/nul"
+	run -0 jq -c '[.record.offset, (.error | test("field \"s\""))]' "$BATS_TEST_TMPDIR/dead"
+	assert_output $'[0,true]\n[1,true]'
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+}
+
+@test "a topic written with JSON escapes names the table decoded" {
+	sed -n 1p "$F/seed-kafka.ndjson" | sed "s/\"topic\":\"[^\"]*\"/\"topic\":\"${T}_\\\\u0074\\\\u0031\"/" |
+		apply "${seed_flags[@]}"
+	run -0 psql_rep "SELECT id, name FROM ${T}_t1"
+	assert_output "1|test1"
+	run -0 psql_rep "SELECT count(*) FROM pg_class WHERE relname LIKE '%\\%'"
+	assert_output 0
+}
+
+@test "a decimal scale that is no integer, or an empty decimal: refused naming the field" {
+	rec 0 '[{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"99999999999999999999"},"field":"d"}]' \
+		'{"d":"AQ=="}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'field "d": schema parameter "scale" is not an integer'* ]] || fail "stderr: $stderr"
+	rec 0 '[{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"},"field":"d"}]' \
+		'{"d":""}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'field "d": expected a decimal'* ]] || fail "stderr: $stderr"
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+}
+
+@test "the dead letter file stays JSON lines: a line that is not UTF-8 is kept in base64" {
+	printf '{"topic":"x","key":"\xff\xfe"}\nnot json\n' >"$BATS_TEST_TMPDIR/in"
+	apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter "$BATS_TEST_TMPDIR/dead" <"$BATS_TEST_TMPDIR/in"
+	run -0 jq -c '[.line, .record, (.record_base64 // "" | @base64d | length)]' "$BATS_TEST_TMPDIR/dead"
+	assert_output $'[1,null,24]\n[2,"not json",0]'
+	run -0 bash -c "jq -r '.record_base64 // empty' '$BATS_TEST_TMPDIR/dead' | base64 -d | cmp - <(head -n1 '$BATS_TEST_TMPDIR/in' | tr -d '\n')"
+}
+
+@test "logical decoding messages of a real Debezium capture are skipped, and counted at -v" {
+	local msg=$REPO/tests/fixtures/cdc-envelope/debezium-2.7.3/records.out
+	grep '"op":"m"' "$msg" >"$BATS_TEST_TMPDIR/in"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/in")" -ge 1 ]
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t '${source.table}' -v <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"skipping logical decoding messages"* ]] || fail "stderr: $stderr"
+	[[ $stderr == *"applied 0 changes, skipped 0 already applied and 2 logical decoding messages"* ]] ||
+		fail "stderr: $stderr"
+	sed "s/\"topic\":\"pfx.message\"/\"topic\":\"$T\"/" "$BATS_TEST_TMPDIR/in" | apply "${seed_flags[@]}"
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+}
+
+@test "BC timestamps and date infinities as Debezium writes them are stored as they were" {
+	rec 0 '[{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"bc"},
+		{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"y0"},
+		{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"big"},
+		{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"ninf"},
+		{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"dinf"},
+		{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"dninf"},
+		{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"tinf"},
+		{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"tninf"}]' \
+		'{"bc":"-0099-02-03T04:05:06.000000Z","y0":"0000-12-30T00:00:00.5Z","big":"+21016-11-04T11:51:30.123456Z",
+		"ninf":"-infinity","dinf":-2147472692,"dninf":-2147472691,
+		"tinf":9223372036825200000,"tninf":-9223372036832400000}' |
+		apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SET TimeZone = UTC; SELECT concat_ws(' | ', bc, y0, big, ninf, dinf, dninf, tinf, tninf) FROM $T"
+	assert_output '0100-02-03 04:05:06+00 BC | 0001-12-30 00:00:00.5+00 BC | 21016-11-04 11:51:30.123456+00 | -infinity | infinity | -infinity | infinity | -infinity'
+}
+
+@test "schema evolution adds a column with the default and NOT NULL the schema states" {
+	rec 0 '[]' '{}' | apply "${seed_flags[@]}" -t "$T"
+	rec 1 '[{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"default":"2020-01-01T00:00:00Z","field":"c"},
+		{"type":"int32","optional":false,"default":7,"field":"n"},
+		{"type":"string","optional":true,"default":"it'"'"'s","field":"s"},
+		{"type":"int32","optional":false,"field":"r"}]' \
+		'{"id":2,"c":"2021-01-01T00:00:00Z","n":1,"s":null,"r":3}' | apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SET TimeZone = UTC; SELECT id, c, n, s, r FROM $T ORDER BY id"
+	assert_output $'1|2020-01-01 00:00:00+00|7|it\'s|\n2|2021-01-01 00:00:00+00|1||3'
+	# NOT NULL only where a default fills the rows already there.
+	run -0 psql_rep "SELECT string_agg(attname || ' ' || attnotnull, ', ' ORDER BY attnum) FROM pg_attribute
+		WHERE attrelid = '$T'::regclass AND attname IN ('c', 'n', 's', 'r')"
+	assert_output "c true, n true, s false, r false"
+}

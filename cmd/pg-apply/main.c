@@ -108,6 +108,7 @@ struct ctx {
 	uint64_t	applied;
 	uint64_t	skipped;
 	uint64_t	rejected;
+	uint64_t	messages;		/* logical decoding messages skipped */
 };
 
 static void
@@ -271,6 +272,46 @@ name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partiti
 		buf_printf(out, "line %" PRIu64, lineno);
 }
 
+/*
+ * One dead letter line (see pg-apply(1), DEAD LETTERS): {"error","line",
+ * "record"} with the record as it came if it is JSON, else as a string,
+ * or as "record_base64" if it is not even UTF-8, so that the file stays
+ * JSON lines whatever came in.
+ */
+static void
+dead_letter_line(struct buf *b, uint64_t lineno, const char *line, size_t n, const char *msg)
+{
+	size_t		at;
+
+	buf_puts(b, "{\"error\":");
+	at = b->len;
+	json_put_cstr(b, msg);
+	if (!json_validate(b->data + at, b->len - at, NULL)) {
+		/* A message quoting bytes that are not UTF-8: keep its ASCII. */
+		b->len = at;
+		buf_putc(b, '"');
+		for (const char *m = msg; *m; m++)
+			buf_putc(b, *m & 0x80 || *m == '"' || *m == '\\' || *m < ' ' ? '?' : *m);
+		buf_putc(b, '"');
+	}
+	buf_printf(b, ",\"line\":%" PRIu64 ",", lineno);
+	if (json_validate(line, n, NULL)) {
+		buf_puts(b, "\"record\":");
+		buf_put(b, line, n);
+	} else {
+		buf_puts(b, "\"record\":");
+		at = b->len;
+		json_put_str(b, line, n);
+		if (!json_validate(b->data + at, b->len - at, NULL)) {
+			b->len = at - strlen("\"record\":");
+			buf_puts(b, "\"record_base64\":\"");
+			base64_put(b, (const unsigned char *) line, n);
+			buf_putc(b, '"');
+		}
+	}
+	buf_putc(b, '}');
+}
+
 static bool
 dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const char *msg)
 {
@@ -278,15 +319,8 @@ dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const ch
 
 	if (c->dead_letter == NULL)
 		return true;
+	dead_letter_line(&b, lineno, line, n, msg);
 	pthread_mutex_lock(&c->dead_lock);
-	buf_puts(&b, "{\"error\":");
-	json_put_cstr(&b, msg);
-	buf_printf(&b, ",\"line\":%" PRIu64 ",\"record\":", lineno);
-	if (json_validate(line, n, NULL))
-		buf_put(&b, line, n);
-	else
-		json_put_str(&b, line, n);
-	buf_putc(&b, '}');
 	out_line(&c->dead, b.data, b.len);
 	buf_free(&b);
 	if (!out_flush(&c->dead)) {
@@ -307,8 +341,8 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 
 	if (r && r->topic.n && r->has_offset) {
 		buf_reset(&c->tmp);
-		json_str_decode(r->topic, &c->tmp);
-		topic = buf_cstr(&c->tmp);
+		if (json_str_decode_text(r->topic, &c->tmp))
+			topic = buf_cstr(&c->tmp);
 	}
 	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
 	if (!c->skip_errors) {
@@ -493,6 +527,12 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 		return false;
 	}
 	sh = lookup_shape(c, ks, vs);
+	if (sh->message) {
+		if (c->messages++ == 0)
+			log_info("line %" PRIu64 ": skipping logical decoding messages (they hold no rows)",
+					 lineno);
+		return true;
+	}
 	if (sh->envelope) {
 		if (f->parts.valid) {
 			before = f->parts.before;
@@ -531,8 +571,7 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 		return false;
 	}
 	buf_reset(tn);
-	if (!table_name_expand(c->s.table_format, r->topic.n ? r->topic.p + 1 : "",
-						   r->topic.n ? r->topic.n - 2 : 0, source, tn, err, errsize))
+	if (!table_name_expand(c->s.table_format, r->topic, source, tn, err, errsize))
 		return false;
 	op = batch_add(c->b, kind == OPK_TRUNCATE ? NULL : sh);
 	op->kind = kind;
@@ -875,8 +914,9 @@ apply_run(struct ctx *c)
 		flush(c, true);
 	finish_inflight(c);
 	lr_free(&lr);
-	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied, rejected %" PRIu64,
-			 c->applied, c->skipped, c->rejected);
+	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied and %" PRIu64
+			 " logical decoding messages, rejected %" PRIu64,
+			 c->applied, c->skipped, c->messages, c->rejected);
 	return status;
 }
 

@@ -61,7 +61,7 @@ bool		config_load(const char *path, struct settings *s, char *errbuf, size_t err
 enum ckind {
 	CK_BOOL, CK_INT, CK_FLOAT, CK_STRING, CK_BYTES, CK_DECIMAL, CK_VSDECIMAL,
 	CK_DATE, CK_TIME_MS, CK_TIME_US, CK_TIME_NS, CK_TS_MS, CK_TS_US, CK_TS_NS,
-	CK_DURATION_US, CK_BITS, CK_POINT, CK_GEOMETRY, CK_ARRAY, CK_JSON
+	CK_DURATION_US, CK_BITS, CK_POINT, CK_GEOMETRY, CK_ARRAY, CK_JSON, CK_ISO_TS
 };
 
 struct ctype {
@@ -106,11 +106,12 @@ void		copy_escape(struct buf *out, const char *p, size_t n);
 /* naming.c */
 
 /*
- * Expands the table name format: ${topic} (dots become underscores),
- * ${source.FIELD} from the value's source block (a JSON object slice, or
- * n == 0).  false with errbuf filled if a placeholder cannot be resolved.
+ * Expands the table name format: ${topic} (a JSON string slice, or n == 0;
+ * dots become underscores), ${source.FIELD} from the value's source block
+ * (a JSON object slice, or n == 0), escapes decoded.  false with errbuf
+ * filled if a placeholder cannot be resolved.
  */
-bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
+bool		table_name_expand(const char *format, struct json_slice topic,
 							  struct json_slice source, struct buf *out,
 							  char *errbuf, size_t errsize);
 
@@ -143,6 +144,7 @@ struct shape {
 	char	   *vraw;
 	size_t		vn;
 	bool		envelope;		/* a Debezium envelope (before/after/op) */
+	bool		message;		/* a logical decoding message: no row */
 	bool		key_struct;		/* the key schema is a struct */
 	int			ncols;
 	int			nkeys;			/* cols[0..nkeys) form the primary key */
