@@ -406,3 +406,16 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 			fail "$t"
 	done
 }
+
+@test "a \\u0000 in a table, a column name or a -c setting is refused, never cut short" {
+	sed 's/"table":"source_table"/"table":"source\\u0000x"/' "$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'line 1: missing or invalid "schema" or "table"'* ]] || fail "stderr: $stderr"
+	[ -z "$output" ]
+	sed 's/"name":"name"/"name":"na\\u0000me"/' "$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"line 1: a column's \"name\" holds \\u0000"* ]] || fail "stderr: $stderr"
+	printf '{"name":"x","config":{"topic.prefix":"a\\u0000b"}}\n' >"$BATS_TEST_TMPDIR/c.json"
+	run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/seed-insert.in"
+	[[ $stderr == *'setting "topic.prefix" holds \u0000'* ]] || fail "stderr: $stderr"
+}

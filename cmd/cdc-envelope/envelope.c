@@ -244,7 +244,17 @@ hash_slices(struct json_slice a, struct json_slice b)
 	return h % NBUCKETS;
 }
 
-/* Decodes a JSON string slice (with quotes) into a malloc'd C string. */
+/* True if a string slice decodes to text without a NUL (a usable name). */
+static bool
+text_str(struct env *e, struct json_slice s)
+{
+	if (json_str_is_plain(s))
+		return true;
+	buf_reset(&e->scratch);
+	return json_str_decode_text(s, &e->scratch);
+}
+
+/* Decodes a JSON string slice (with quotes, no \u0000) into a malloc'd C string. */
 static char *
 decode_str(struct json_slice s)
 {
@@ -1257,7 +1267,8 @@ parse_change(struct env *e, const char *line, size_t n, struct change *ch)
 		return fail(e, "invalid \"snapshot\"");
 	if (ch->op_c == 'm')
 		return true;
-	if (json_type_of(ch->schema) != JSON_STRING || json_type_of(ch->table) != JSON_STRING)
+	if (json_type_of(ch->schema) != JSON_STRING || json_type_of(ch->table) != JSON_STRING ||
+		!text_str(e, ch->schema) || !text_str(e, ch->table))
 		return fail(e, "missing or invalid \"schema\" or \"table\"");
 	if (json_type_of(ch->columns) != JSON_ARRAY)
 		return fail(e, "missing or invalid \"columns\"");
