@@ -419,3 +419,17 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/seed-insert.in"
 	[[ $stderr == *'setting "topic.prefix" holds \u0000'* ]] || fail "stderr: $stderr"
 }
+
+@test "--max-line-bytes: a longer line is exit 65 naming it and the option; raised, it passes" {
+	local n
+	{ cat "$FIX/seed-insert.in"; sed 's/"name":"test1"/"name":"'"$(printf 'y%.0s' {1..2000})"'"/' "$FIX/seed-insert.in"; } \
+		>"$BATS_TEST_TMPDIR/in"
+	n=$(head -n1 "$BATS_TEST_TMPDIR/in" | wc -c)
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" --max-line-bytes "$n" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 1
+	[[ $stderr == *"line 2: longer than $n bytes (see --max-line-bytes)"* ]] || fail "stderr: $stderr"
+	run -0 cdc-envelope -p "$PREFIX" --max-line-bytes 4000 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 2
+	run -0 cdc-envelope --help
+	[[ $output == *"--max-line-bytes=N"*"(default 67108864)"* ]]
+}

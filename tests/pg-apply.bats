@@ -575,3 +575,27 @@ rec() {
 		WHERE attrelid = '$T'::regclass AND attname IN ('c', 'n', 's', 'r')"
 	assert_output "c true, n true, s false, r false"
 }
+
+@test "--max-line-bytes: stop names the line; skip sets the whole line aside in the dead letter file" {
+	head -c 300000 /dev/zero | tr '\0' z >"$BATS_TEST_TMPDIR/z"
+	{
+		sed -n 1p "$F/seed-kafka.ndjson"
+		sed -n 2p "$F/seed-kafka.ndjson" | jq -c --rawfile z "$BATS_TEST_TMPDIR/z" '.value.payload.after.name = $z'
+		sed -n 1p "$F/seed-kafka.ndjson" |
+			jq -c '.offset = 2 | .key.payload.id = 2 | .value.payload.after += {id: 2, name: "test3"}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" --max-line-bytes 100000 <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"line 2: longer than 100000 bytes (see --max-line-bytes)"* ]] || fail "stderr: $stderr"
+	apply "${seed_flags[@]}" -t "$T" --max-line-bytes 100000 --errors skip \
+		--dead-letter "$BATS_TEST_TMPDIR/dead" <"$BATS_TEST_TMPDIR/in"
+	run -0 psql_rep "SELECT id, name FROM $T ORDER BY id"
+	assert_output $'1|test1\n2|test3'
+	run -0 jq -c '[.line, (.error | test("longer than 100000 bytes"))]' "$BATS_TEST_TMPDIR/dead"
+	assert_output '[2,true]'
+	jq -r .record_base64 "$BATS_TEST_TMPDIR/dead" | base64 -d | cmp - <(sed -n 2p "$BATS_TEST_TMPDIR/in" | tr -d '\n')
+	# Raised, the line applies.
+	apply "${seed_flags[@]}" -t "${T}_b" --offsets-table "${OFF}_b" --max-line-bytes 1000000 \
+		<"$BATS_TEST_TMPDIR/in"
+	run -0 psql_rep "SELECT id, length(name) FROM ${T}_b ORDER BY id"
+	assert_output $'1|300000\n2|5'
+}

@@ -87,6 +87,7 @@ struct ctx {
 	const char *offsets_table;
 	const char *dead_letter;
 	bool		skip_errors;
+	size_t		max_line;		/* --max-line-bytes */
 	long		flush_interval_ms;
 	long		ack_interval_ms;
 	int64_t		ack_written_ms;
@@ -118,7 +119,7 @@ usage(void)
 		   "                [--pk-fields LIST] [--delete] [--truncate] [--auto-create]\n"
 		   "                [--schema-evolution none|basic] [-b N] [--flush-interval MS]\n"
 		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
-		   "                [--errors stop|skip] [--dead-letter FILE]\n\n");
+		   "                [--errors stop|skip] [--dead-letter FILE] [--max-line-bytes N]\n\n");
 	printf("Applies Debezium change records (record lines on standard input) to PostgreSQL.\n\n"
 		   "Connection:\n"
 		   "  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
@@ -139,11 +140,13 @@ usage(void)
 		   "      --ack-file=FILE        write applied positions here for the upstream command\n"
 		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
 		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
-		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n\n"
+		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n"
+		   "      --max-line-bytes=N     longest accepted input line (default %zu)\n\n"
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE);
+		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE,
+		   (size_t) LINEREAD_DEFAULT_MAX);
 }
 
 /* Server notices ("relation already exists, skipping") are for -v. */
@@ -329,6 +332,65 @@ dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const ch
 	}
 	pthread_mutex_unlock(&c->dead_lock);
 	return true;
+}
+
+/* An over-long line going to the dead letter file piece by piece, in base64. */
+struct long_letter {
+	struct ctx *c;
+	unsigned char carry[3];		/* bytes waiting for a group of three */
+	size_t		ncarry;
+};
+
+static void
+long_letter_piece(void *ctx, const char *p, size_t n)
+{
+	struct long_letter *l = ctx;
+	struct buf *b = &l->c->dead.pending;
+	size_t		whole;
+
+	while (l->ncarry > 0 && l->ncarry < 3 && n > 0)
+		l->carry[l->ncarry++] = (unsigned char) *p++, n--;
+	if (l->ncarry == 3) {
+		base64_put(b, l->carry, 3);
+		l->ncarry = 0;
+	}
+	whole = n / 3 * 3;
+	base64_put(b, (const unsigned char *) p, whole);
+	for (; whole < n; whole++)
+		l->carry[l->ncarry++] = (unsigned char) p[whole];
+	if (b->len >= 1 << 20 && !out_flush(&l->c->dead)) {
+		errno = l->c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", l->c->dead_letter);
+	}
+}
+
+/*
+ * With --errors skip, a line over --max-line-bytes is read to its end and
+ * set aside whole (as record_base64) in the dead letter file, never held
+ * in memory; false if the input ended inside it.
+ */
+static bool
+long_line(struct ctx *c, struct linereader *lr, const char *msg)
+{
+	struct long_letter l = {c, {0}, 0};
+	struct buf *b = &c->dead.pending;
+	int			r;
+
+	if (c->dead_letter == NULL)
+		return lr_drain_long(lr, NULL, NULL) > 0;
+	pthread_mutex_lock(&c->dead_lock);
+	buf_puts(b, "{\"error\":");
+	json_put_cstr(b, msg);
+	buf_printf(b, ",\"line\":%" PRIu64 ",\"record_base64\":\"", lr->lineno);
+	r = lr_drain_long(lr, long_letter_piece, &l);
+	base64_put(b, l.carry, l.ncarry);
+	buf_puts(b, "\"}\n");
+	if (!out_flush(&c->dead)) {
+		errno = c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
+	}
+	pthread_mutex_unlock(&c->dead_lock);
+	return r > 0;
 }
 
 /* A record that cannot be applied: stop (exit 65), or set it aside. */
@@ -863,7 +925,7 @@ apply_run(struct ctx *c)
 	size_t		n;
 	int			status = 0;
 
-	lr_init(&lr, 0, 0);
+	lr_init(&lr, 0, c->max_line);
 	while (!sig_stop) {
 		enum lr_status st;
 
@@ -891,7 +953,19 @@ apply_run(struct ctx *c)
 		if (st == LR_EOF)
 			break;
 		if (st == LR_TOO_LONG) {
-			bad_record(c, lr.lineno, "", 0, NULL, "line too long");
+			char		msg[256];
+
+			(void) lr_failure(&lr, st, msg, sizeof msg);
+			if (!c->skip_errors) {
+				finish_inflight(c);
+				fatal(EX_DATAERR, "%s", msg);
+			}
+			log_warn("%s (skipped)", msg);
+			__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+			if (!long_line(c, &lr, msg)) {
+				status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
+				break;
+			}
 			continue;
 		}
 		if (st == LR_ERROR || st == LR_PARTIAL) {
@@ -965,6 +1039,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{"offsets-table", required_argument, NULL, 8},
 		{"errors", required_argument, NULL, 9},
 		{"dead-letter", required_argument, NULL, 10},
+		{"max-line-bytes", required_argument, NULL, 12},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -1014,6 +1089,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case 8: c->offsets_table = optarg; break;
 			case 9: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
 			case 10: c->dead_letter = optarg; break;
+			case 12: c->max_line = lr_max_option(optarg); break;
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
 			case 'V': opt_version();
