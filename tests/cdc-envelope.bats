@@ -433,3 +433,19 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	run -0 cdc-envelope --help
 	[[ $output == *"--max-line-bytes=N"*"(default 67108864)"* ]]
 }
+
+@test "a large bytea: peak memory stays under twice the change line (no copies of the value)" {
+	local hex=$BATS_TEST_TMPDIR/hex kb line
+	# 24 MiB of bytes, 48 MiB of hex: the change line of one bytea column.
+	head -c 25165824 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$hex"
+	{
+		printf '%s' '{"pos":"0/1:1","lsn":"0/2","commit_lsn":"0/1","xid":1,"ts_us":1,"db":"d","schema":"public","table":"big","op":"c","columns":[{"name":"id","type":"int4","oid":23,"typmod":-1,"key":1,"optional":false,"default":null},{"name":"b","type":"bytea","oid":17,"typmod":-1,"key":0,"optional":true,"default":null}],"before":null,"after":{"id":1,"b":"\\x'
+		cat "$hex"
+		printf '%s\n' '"}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	line=$(stat -c %s "$BATS_TEST_TMPDIR/in")
+	kb=$(/usr/bin/time -f %M cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in" 2>&1 >"$BATS_TEST_TMPDIR/out")
+	jq -r '.value.payload.after.b' "$BATS_TEST_TMPDIR/out" | base64 -d | od -An -v -tx1 | tr -d ' \n' | cmp - "$hex"
+	echo "peak ${kb} KiB for a line of $line bytes"
+	((kb * 1024 < 2 * line))
+}

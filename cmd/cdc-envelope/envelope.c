@@ -612,7 +612,13 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 	}
 	if (ty != JSON_STRING && ty != JSON_NUMBER)
 		return bad_value(e, col, v);
-	slice_text(e, v, &s, &n);
+	if (col->t.kind == K_BYTEA && v.n >= 4 && memcmp(v.p, "\"\\\\x", 4) == 0 &&
+		memchr(v.p + 4, '\\', v.n - 4) == NULL) {
+		/* "\\x<hex>": its one escape undone in place, not in a copy. */
+		s = v.p + 2;
+		n = v.n - 3;
+	} else
+		slice_text(e, v, &s, &n);
 	if (!put_text_value(e->c, &col->t, s, n, out)) {
 		out->len = mark;
 		return bad_value(e, col, v);
