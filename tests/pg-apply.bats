@@ -599,3 +599,18 @@ rec() {
 	run -0 psql_rep "SELECT id, length(name) FROM ${T}_b ORDER BY id"
 	assert_output $'1|300000\n2|5'
 }
+
+@test "a real Debezium 2.7.3 capture applies with the reference sink settings" {
+	local dbz=$REPO/tests/fixtures/cdc-envelope/debezium-2.7.3/records.out
+	# bit varying without a length (Bits length 2147483647), infinities, messages, a truncate.
+	run -0 --separate-stderr apply -t "${T}_\${source.table}" -m upsert --delete -k record_key \
+		--auto-create --schema-evolution basic -v <"$dbz"
+	[[ $stderr == *"applied 10 changes, skipped 0 already applied and 2 logical decoding messages"* ]] ||
+		fail "stderr: $stderr"
+	run -0 psql_rep "SET TimeZone = UTC; SELECT id, ts, tstz, vb, format_type(atttypid, atttypmod)
+		FROM ${T}_types, pg_attribute WHERE attrelid = '${T}_types'::regclass AND attname = 'vb'
+		AND id IN (1, 3) ORDER BY id"
+	assert_output $'1|2016-11-04 13:51:30.123456|2026-11-25 17:12:34.82089+00|101|bit varying\n3|infinity|-infinity||bit varying'
+	run -0 psql_rep "SELECT string_agg(id::text, ',' ORDER BY id) FROM ${T}_types"
+	assert_output "1,3,4,5,6"
+}

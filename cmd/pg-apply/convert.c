@@ -166,7 +166,8 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 		t->bits = INT_MAX;		/* unknown: bit varying */
 		if ((r = param_long(params, "length", &v, errbuf, errsize)) < 0)
 			return -1;
-		if (r > 0 && v > 0) {
+		/* Debezium writes Integer.MAX_VALUE for bit varying without a length. */
+		if (r > 0 && v > 0 && v != INT_MAX) {
 			if (v > BIT_LENGTH_MAX) {
 				snprintf(errbuf, errsize, "bit length %ld is out of range", v);
 				return -1;
