@@ -105,6 +105,19 @@ test_json_scanner(void)
 
 	ok(json_obj_get(o, "bc", &v) && json_str_decode(v, &b), "lookup by escaped key");
 	ok_str(b.data, b.len, "x\ny", "string decoded");
+	buf_reset(&b);
+	{
+		struct json_slice nul = {"\"ab\\u0000c\"", 11},
+					plain = {"\"ab\\u0063\"", 10};
+
+		ok(json_str_decode(nul, &b) && b.len == 4, "\\u0000 decodes to a NUL byte");
+		buf_reset(&b);
+		ok(!json_str_decode_text(nul, &b), "json_str_decode_text() refuses \\u0000");
+		buf_reset(&b);
+		ok(json_str_decode_text(plain, &b), "json_str_decode_text() takes other escapes");
+		ok_str(b.data, b.len, "abc", "and decodes them");
+		buf_reset(&b);
+	}
 	ok(json_obj_get(o, "a", &v) && json_to_i64(v, &i) && i == 1, "integer member");
 	ok(json_obj_get(o, "n", &v) && json_is_null(v), "null member");
 	ok(!json_obj_get(o, "zz", &k), "absent member");
