@@ -212,6 +212,12 @@ pipe_with(const char *data)
 }
 
 static void
+piece(void *ctx, const char *p, size_t n)
+{
+	buf_put(ctx, p, n);
+}
+
+static void
 test_lineread(void)
 {
 	struct linereader lr;
@@ -254,6 +260,22 @@ test_lineread(void)
 		ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 1, "long line refused early");
 		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "after") == 0 && lr.lineno == 2,
 		   "the line after an over-long one is read whole");
+	}
+	lr_free(&lr);
+	close(fd);
+
+	fd = pipe_with("one\nthree-is-long\nlast\n");
+	lr_init(&lr, fd, 8);
+	{
+		struct buf	got = BUF_INIT;
+
+		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "one") == 0, "line before a long one");
+		ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 2, "long line refused");
+		ok(lr_drain_long(&lr, piece, &got) == 1, "lr_drain_long() reads it to its newline");
+		ok_str(got.data, got.len, "three-is-long", "and hands over all of it");
+		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "last") == 0 && lr.lineno == 3,
+		   "then reading goes on");
+		buf_free(&got);
 	}
 	lr_free(&lr);
 	close(fd);
