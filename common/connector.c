@@ -107,6 +107,7 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 	if (json_obj_get(top, "name", &v) && json_type_of(v) == JSON_STRING &&
 		(c->name = slice_text(v)) == NULL) {
 		snprintf(errbuf, errsize, "%s: \"name\" holds \\u0000", path);
+		errno = EINVAL;
 		goto fail;
 	}
 	if (!json_obj_get(top, "config", &config))
@@ -121,6 +122,7 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 			!add_setting(c, k, v)) {
 			snprintf(errbuf, errsize, "%s: setting %.*s holds \\u0000", path,
 					 (int) (k.n > 80 ? 80 : k.n), k.p);
+			errno = EINVAL;		/* the file was read: its content is wrong */
 			goto fail;
 		}
 	}

@@ -447,5 +447,9 @@ kafka_value_schema() { sed -n 's/^{"schema":\(.*\),"payload":{"before".*$/\1/p';
 	kb=$(/usr/bin/time -f %M cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in" 2>&1 >"$BATS_TEST_TMPDIR/out")
 	jq -r '.value.payload.after.b' "$BATS_TEST_TMPDIR/out" | base64 -d | od -An -v -tx1 | tr -d ' \n' | cmp - "$hex"
 	echo "peak ${kb} KiB for a line of $line bytes"
+	# AddressSanitizer's shadow memory and quarantine are not the program's.
+	if ldd "$(command -v cdc-envelope)" | grep -q libasan; then
+		skip "peak memory is not measured under AddressSanitizer"
+	fi
 	((kb * 1024 < 2 * line))
 }
