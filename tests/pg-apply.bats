@@ -614,3 +614,19 @@ rec() {
 	run -0 psql_rep "SELECT string_agg(id::text, ',' ORDER BY id) FROM ${T}_types"
 	assert_output "1,3,4,5,6"
 }
+
+@test "values over a megabyte go through COPY in slices, escapes and all" {
+	local i
+	# 2.4 MB of text with every character COPY escapes, across slice boundaries.
+	for i in $(seq 300000); do printf 'a\tb\\c\nd'; done >"$BATS_TEST_TMPDIR/big"
+	# 70 inserts in one batch (a bulk run), every tenth one holding the big text.
+	sed -n 1p "$F/seed-kafka.ndjson" | jq -c --rawfile big "$BATS_TEST_TMPDIR/big" '
+		. as $r | range(1; 71) | . as $i | $r | .offset = $i | .key.payload.id = $i |
+		.value.payload.after = {id: $i, name: (if $i % 10 == 0 then $big else "n\($i)" end)}' \
+		>"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr apply -m insert -k record_key --auto-create -t "$T" -v -v <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"COPY \"$T\""* ]] || fail "no COPY: ${stderr:0:500}"
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE md5(name) = '$(md5sum <"$BATS_TEST_TMPDIR/big" | cut -c1-32)')
+		FROM $T"
+	assert_output "70|7"
+}
