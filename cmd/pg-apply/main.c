@@ -106,6 +106,7 @@ struct ctx {
 	int			nsources;
 	struct out	dead;
 	struct buf	tmp;
+	struct buf	topic;			/* the record's topic, decoded */
 	uint64_t	applied;
 	uint64_t	skipped;
 	uint64_t	rejected;
@@ -555,6 +556,28 @@ envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slic
 	}
 }
 
+/*
+ * The record's topic with its escapes decoded (into c->topic if it has
+ * any); false with err filled if it holds a NUL.
+ */
+static bool
+record_topic(struct ctx *c, const struct record *r, const char **p, size_t *n,
+			 char *err, size_t errsize)
+{
+	*p = r->topic.n ? r->topic.p + 1 : "";
+	*n = r->topic.n ? r->topic.n - 2 : 0;
+	if (r->topic.n == 0 || json_str_is_plain(r->topic))
+		return true;
+	buf_reset(&c->topic);
+	if (!json_str_decode_text(r->topic, &c->topic)) {
+		snprintf(err, errsize, "the topic holds \\u0000");
+		return false;
+	}
+	*p = c->topic.data ? c->topic.data : "";
+	*n = c->topic.len;
+	return true;
+}
+
 /* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
 static bool
 add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
@@ -574,6 +597,8 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	struct shape *sh;
 	struct op  *op;
 	struct buf *tn = &c->tmp;
+	const char *topic;
+	size_t		topiclen;
 	bool		ok;
 
 	if (record_is_null(r->value))
@@ -633,7 +658,8 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 		return false;
 	}
 	buf_reset(tn);
-	if (!table_name_expand(c->s.table_format, r->topic, source, tn, err, errsize))
+	if (!record_topic(c, r, &topic, &topiclen, err, errsize) ||
+		!table_name_expand(c->s.table_format, topic, topiclen, source, tn, err, errsize))
 		return false;
 	op = batch_add(c->b, kind == OPK_TRUNCATE ? NULL : sh);
 	op->kind = kind;
@@ -1010,6 +1036,7 @@ ctx_free(struct ctx *c)
 	}
 	free(c->sources);
 	buf_free(&c->tmp);
+	buf_free(&c->topic);
 	free(c->s.table_format);
 	free(c->s.pk_fields);
 	free(c->s.conninfo);

@@ -7,47 +7,25 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Appends the record's topic (a string slice, escapes decoded), dots as underscores. */
-static bool
-put_topic(struct json_slice topic, struct buf *out)
-{
-	struct buf	dec = BUF_INIT;
-	struct json_slice t = topic.n ? json_str_inner(topic) : topic;
-	size_t		i;
-
-	if (topic.n && !json_str_is_plain(topic)) {
-		if (!json_str_decode_text(topic, &dec)) {
-			buf_free(&dec);
-			return false;
-		}
-		t.p = dec.data ? dec.data : "";
-		t.n = dec.len;
-	}
-	/* Debezium's DefaultTableNamingStrategy: dots become underscores. */
-	for (i = 0; i < t.n; i++)
-		buf_putc(out, t.p[i] == '.' ? '_' : t.p[i]);
-	buf_free(&dec);
-	return true;
-}
-
 bool
-table_name_expand(const char *format, struct json_slice topic, struct json_slice source,
-				  struct buf *out, char *errbuf, size_t errsize)
+table_name_expand(const char *format, const char *topic, size_t topiclen,
+				  struct json_slice source, struct buf *out,
+				  char *errbuf, size_t errsize)
 {
 	const char *p = format;
 
 	while (*p) {
 		const char *close;
+		size_t		i;
 
 		if (p[0] != '$' || p[1] != '{' || (close = strchr(p, '}')) == NULL) {
 			buf_putc(out, *p++);
 			continue;
 		}
 		if ((size_t) (close - p) == 7 && memcmp(p, "${topic}", 8) == 0) {
-			if (!put_topic(topic, out)) {
-				snprintf(errbuf, errsize, "topic is no usable table name");
-				return false;
-			}
+			/* Debezium's DefaultTableNamingStrategy: dots become underscores. */
+			for (i = 0; i < topiclen; i++)
+				buf_putc(out, topic[i] == '.' ? '_' : topic[i]);
 		} else if (strncmp(p, "${source.", 9) == 0) {
 			char		field[64];
 			struct json_slice v;
@@ -65,7 +43,7 @@ table_name_expand(const char *format, struct json_slice topic, struct json_slice
 				return false;
 			}
 			if (!json_str_decode_text(v, out)) {
-				snprintf(errbuf, errsize, "source.%s is no usable table name", field);
+				snprintf(errbuf, errsize, "bad source.%s", field);
 				return false;
 			}
 		} else {

@@ -106,12 +106,11 @@ void		copy_escape(struct buf *out, const char *p, size_t n);
 /* naming.c */
 
 /*
- * Expands the table name format: ${topic} (a JSON string slice, or n == 0;
- * dots become underscores), ${source.FIELD} from the value's source block
- * (a JSON object slice, or n == 0), escapes decoded.  false with errbuf
- * filled if a placeholder cannot be resolved.
+ * Expands the table name format: ${topic} (dots become underscores),
+ * ${source.FIELD} from the value's source block (a JSON object slice, or
+ * n == 0).  false with errbuf filled if a placeholder cannot be resolved.
  */
-bool		table_name_expand(const char *format, struct json_slice topic,
+bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
 							  struct json_slice source, struct buf *out,
 							  char *errbuf, size_t errsize);
 
