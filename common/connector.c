@@ -46,27 +46,40 @@ line_of(const char *p, size_t off)
 	return line;
 }
 
+/* The text of a value as a C string; NULL if a string holds \u0000. */
 static char *
 slice_text(struct json_slice v)
 {
 	struct buf	b = BUF_INIT;
 
-	if (json_type_of(v) == JSON_STRING)
-		json_str_decode(v, &b);
-	else
+	if (json_type_of(v) != JSON_STRING)
 		buf_put(&b, v.p, v.n);
+	else if (!json_str_decode_text(v, &b)) {
+		buf_free(&b);
+		return NULL;
+	}
 	buf_cstr(&b);
 	return b.data;
 }
 
-static void
+/* false if the key or the value holds \u0000, which a setting cannot. */
+static bool
 add_setting(struct connector *c, struct json_slice k, struct json_slice v)
 {
+	char	   *key = slice_text(k);
+	char	   *val = slice_text(v);
+
+	if (key == NULL || val == NULL) {
+		free(key);
+		free(val);
+		return false;
+	}
 	c->keys = xrealloc(c->keys, (c->n + 1) * sizeof *c->keys);
 	c->vals = xrealloc(c->vals, (c->n + 1) * sizeof *c->vals);
-	c->keys[c->n] = slice_text(k);
-	c->vals[c->n] = slice_text(v);
+	c->keys[c->n] = key;
+	c->vals[c->n] = val;
 	c->n++;
+	return true;
 }
 
 bool
@@ -93,8 +106,12 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 		snprintf(errbuf, errsize, "%s: expected a JSON object", path);
 		goto fail;
 	}
-	if (json_obj_get(top, "name", &v) && json_type_of(v) == JSON_STRING)
-		c->name = slice_text(v);
+	if (json_obj_get(top, "name", &v) && json_type_of(v) == JSON_STRING &&
+		(c->name = slice_text(v)) == NULL) {
+		snprintf(errbuf, errsize, "%s: \"name\" holds \\u0000", path);
+		errno = EINVAL;
+		goto fail;
+	}
 	if (!json_obj_get(top, "config", &config))
 		config = top;			/* a bare config object */
 	if (json_type_of(config) != JSON_OBJECT) {
@@ -102,9 +119,15 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 		goto fail;
 	}
 	json_iter_init(&it, config);
-	while (json_obj_next(&it, &k, &v))
-		if (json_type_of(v) != JSON_OBJECT && json_type_of(v) != JSON_ARRAY)
-			add_setting(c, k, v);
+	while (json_obj_next(&it, &k, &v)) {
+		if (json_type_of(v) != JSON_OBJECT && json_type_of(v) != JSON_ARRAY &&
+			!add_setting(c, k, v)) {
+			snprintf(errbuf, errsize, "%s: setting %.*s holds \\u0000", path,
+					 (int) (k.n > 80 ? 80 : k.n), k.p);
+			errno = EINVAL;		/* the file was read: its content is wrong */
+			goto fail;
+		}
+	}
 	buf_free(&text);
 	return true;
 

@@ -596,6 +596,16 @@ json_str_decode(struct json_slice s, struct buf *out)
 }
 
 bool
+json_str_decode_text(struct json_slice s, struct buf *out)
+{
+	size_t		start = out->len;
+
+	if (!json_str_decode(s, out))
+		return false;
+	return out->len == start || memchr(out->data + start, '\0', out->len - start) == NULL;
+}
+
+bool
 json_to_i64(struct json_slice v, int64_t *out)
 {
 	const char *p = v.p;

@@ -115,6 +115,13 @@ bool		json_str_eq(struct json_slice s, const char *cstr);
  */
 bool		json_str_decode(struct json_slice s, struct buf *out);
 
+/*
+ * json_str_decode() for text that cannot hold a NUL byte (a C string, a
+ * PostgreSQL text value or name): false also when the string holds a
+ * \u0000, which would otherwise cut the text short where it is used.
+ */
+bool		json_str_decode_text(struct json_slice s, struct buf *out);
+
 /* Returns true if the string slice needs no decoding (no backslash). */
 bool		json_str_is_plain(struct json_slice s);
 /*

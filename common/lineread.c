@@ -3,8 +3,10 @@
  */
 #include "lineread.h"
 #include "buf.h"
+#include "opts.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +67,14 @@ hand_out(struct linereader *lr, char *from, size_t n, size_t consumed,
 		 char **line, size_t *len)
 {
 	lr->lineno++;
+	if (n > lr->max_line) {
+		/* Left buffered for lr_drain_long(); lr_next() skips it. */
+		lr->skipping = true;
+		return LR_TOO_LONG;
+	}
 	lr->bytes += consumed;
 	lr->start += consumed;
 	lr->scanned = 0;
-	if (n > lr->max_line)
-		return LR_TOO_LONG;
 	from[n] = '\0';				/* the newline's place */
 	*line = from;
 	*len = n;
@@ -97,7 +102,6 @@ lr_next(struct linereader *lr, char **line, size_t *len)
 			lr->start = lr->end = lr->scanned = 0;
 		} else if (lr->end - lr->start > lr->max_line) {
 			lr->lineno++;
-			lr->start = lr->end = lr->scanned = 0;
 			lr->skipping = true;
 			return LR_TOO_LONG;
 		}
@@ -121,6 +125,61 @@ lr_next(struct linereader *lr, char **line, size_t *len)
 	}
 }
 
+/* Reads more input into the buffer: bytes read, 0 at EOF, -1 on error. */
+static ssize_t
+read_more(struct linereader *lr)
+{
+	for (;;) {
+		ssize_t		got;
+		struct pollfd pfd = {lr->fd, POLLIN, 0};
+
+		make_room(lr);
+		got = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+		if (got >= 0) {
+			lr->end += (size_t) got;
+			lr->eof = got == 0;
+			return got;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			(void) poll(&pfd, 1, 1000);
+		else if (errno != EINTR)
+			return -1;
+	}
+}
+
+int
+lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx)
+{
+	while (lr->skipping) {
+		char	   *from = lr->buf + lr->start;
+		char	   *nl = memchr(from, '\n', lr->end - lr->start);
+		ssize_t		got;
+
+		if (nl != NULL) {
+			if (fn)
+				fn(ctx, from, (size_t) (nl - from));
+			lr->start += (size_t) (nl - from) + 1;
+			lr->scanned = 0;
+			lr->skipping = false;
+			return 1;
+		}
+		if (fn)
+			fn(ctx, from, lr->end - lr->start);
+		lr->start = lr->end = lr->scanned = 0;
+		if (lr->eof)
+			return 0;
+		if ((got = read_more(lr)) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+size_t
+lr_max_option(const char *value)
+{
+	return (size_t) opt_int("--max-line-bytes", value, LINEREAD_MAX_MIN, (int64_t) LINEREAD_MAX_MAX);
+}
+
 int
 lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t size)
 {
@@ -128,7 +187,8 @@ lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t siz
 
 	switch (st) {
 		case LR_TOO_LONG:
-			snprintf(msg, size, "line %llu: longer than %zu bytes", lineno, lr->max_line);
+			snprintf(msg, size, "line %llu: longer than %zu bytes (see --max-line-bytes)",
+					 lineno, lr->max_line);
 			return EX_DATAERR;
 		case LR_PARTIAL:
 			snprintf(msg, size, "line %llu: input ends inside this line (was its writer "

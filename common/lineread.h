@@ -18,7 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Every command that reads lines takes the maximum as --max-line-bytes;
+ * LINEREAD_MAX_OPTION parses it.
+ */
 #define LINEREAD_DEFAULT_MAX (64u * 1024 * 1024)
+#define LINEREAD_MAX_MIN	16
+#define LINEREAD_MAX_MAX	((size_t) 1 << 40)
 
 enum lr_status {
 	LR_LINE,					/* line and len hold a line, without its newline */
@@ -44,8 +50,9 @@ struct linereader {
 };
 
 /*
- * After LR_TOO_LONG the reader skips the rest of that line and goes on;
- * after LR_ERROR or LR_PARTIAL it must not be used again.
+ * After LR_TOO_LONG the reader skips the rest of that line and goes on
+ * (or lr_drain_long() hands it over); after LR_ERROR or LR_PARTIAL it must
+ * not be used again.
  */
 void		lr_init(struct linereader *lr, int fd, size_t max_line);
 void		lr_free(struct linereader *lr);
@@ -62,6 +69,18 @@ enum lr_status lr_next(struct linereader *lr, char **line, size_t *len);
  * lr_next(), errno intact.
  */
 int			lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t size);
+
+/*
+ * Right after LR_TOO_LONG: reads the rest of the over-long line, blocking,
+ * and hands all of it, piece by piece, to fn (if not NULL), so that it can be set aside
+ * with no more memory than the maximum.  1 at its newline, 0 if the input
+ * ended inside it (the writer died), -1 on a read error (errno set).
+ */
+typedef void (*lr_piece_fn) (void *ctx, const char *p, size_t n);
+int			lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx);
+
+/* The value of --max-line-bytes; exits EX_USAGE naming the option if bad. */
+size_t		lr_max_option(const char *value);
 
 /* True if a complete line is already buffered (no read needed). */
 bool		lr_has_line(struct linereader *lr);

@@ -7,6 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Lines at least this long (and past flush_at) are written without a copy. */
+#define OUT_DIRECT_MIN (1u << 20)
+
+static bool out_flush_pending(struct out *o);
+
 void
 out_init(struct out *o, int fd)
 {
@@ -49,6 +54,16 @@ writeall(int fd, const void *p, size_t n)
 void
 out_line(struct out *o, const char *p, size_t n)
 {
+	/* A line past the batch size goes out from where it is: no copy of a large value. */
+	if (n >= o->flush_at && n >= OUT_DIRECT_MIN) {
+		if (!out_flush_pending(o))
+			return;
+		if (!writeall(o->fd, p, n) || !writeall(o->fd, "\n", 1)) {
+			o->failed = true;
+			o->err = errno;
+		}
+		return;
+	}
 	buf_reserve(&o->pending, n + 1);
 	buf_put(&o->pending, p, n);
 	buf_putc(&o->pending, '\n');
@@ -57,8 +72,9 @@ out_line(struct out *o, const char *p, size_t n)
 		(void) out_flush(o);
 }
 
-bool
-out_flush(struct out *o)
+/* Writes what is queued, without the fsync of out_flush(). */
+static bool
+out_flush_pending(struct out *o)
 {
 	if (o->failed)
 		return false;
@@ -69,6 +85,14 @@ out_flush(struct out *o)
 	}
 	o->bytes += o->pending.len;
 	buf_reset(&o->pending);
+	return true;
+}
+
+bool
+out_flush(struct out *o)
+{
+	if (!out_flush_pending(o))
+		return false;
 	if (o->is_file && fsync(o->fd) != 0 && errno != EINVAL) {
 		o->failed = true;
 		o->err = errno;

@@ -85,7 +85,7 @@ table_name_expand(const char *format, const char *topic, size_t topiclen,
 				snprintf(errbuf, errsize, "record has no source.%s for the table name", field);
 				return false;
 			}
-			if (!json_str_decode(v, out)) {
+			if (!json_str_decode_text(v, out)) {
 				snprintf(errbuf, errsize, "bad source.%s", field);
 				return false;
 			}

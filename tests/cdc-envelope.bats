@@ -587,4 +587,69 @@ snapshot_position() {
 		assert_success
 		[ "$(wc -l <"$d/want")" -gt 15000 ]
 	done
+
+@test "an integer past its column's width: exit 65 naming the column" {
+	local v t
+	# int4 is int32, int2 int16, int8 int64: one past each end is refused.
+	for t in 'int4 2147483648' 'int4 -2147483649' 'int4 99999999999' 'int2 32768' \
+		'int8 9223372036854775808' 'int8 -9223372036854775809'; do
+		v=${t#* }
+		sed -e "s/\"type\":\"int4\"/\"type\":\"${t% *}\"/; s/\"id\":8/\"id\":$v/" "$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/in"
+		run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+		[[ $stderr == *"line 1: column \"id\": $v is not a valid ${t% *} value"* ]] || fail "$t: $stderr"
+	done
+	# The ends themselves pass.
+	for t in 'int4 2147483647' 'int4 -2147483648' 'int2 -32768' 'int8 -9223372036854775808'; do
+		v=${t#* }
+		sed -e "s/\"type\":\"int4\"/\"type\":\"${t% *}\"/; s/\"id\":8/\"id\":$v/" "$FIX/seed-insert.in" |
+			cdc-envelope -p "$PREFIX" | jq -e ".value.payload.after.id == $v and .key.payload.id == $v" >/dev/null ||
+			fail "$t"
+	done
+}
+
+@test "a \\u0000 in a table, a column name or a -c setting is refused, never cut short" {
+	sed 's/"table":"source_table"/"table":"source\\u0000x"/' "$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'line 1: missing or invalid "schema" or "table"'* ]] || fail "stderr: $stderr"
+	[ -z "$output" ]
+	sed 's/"name":"name"/"name":"na\\u0000me"/' "$FIX/seed-insert.in" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"line 1: a column's \"name\" holds \\u0000"* ]] || fail "stderr: $stderr"
+	printf '{"name":"x","config":{"topic.prefix":"a\\u0000b"}}\n' >"$BATS_TEST_TMPDIR/c.json"
+	run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/c.json" <"$FIX/seed-insert.in"
+	[[ $stderr == *'setting "topic.prefix" holds \u0000'* ]] || fail "stderr: $stderr"
+}
+
+@test "--max-line-bytes: a longer line is exit 65 naming it and the option; raised, it passes" {
+	local n
+	{ cat "$FIX/seed-insert.in"; sed 's/"name":"test1"/"name":"'"$(printf 'y%.0s' {1..2000})"'"/' "$FIX/seed-insert.in"; } \
+		>"$BATS_TEST_TMPDIR/in"
+	n=$(head -n1 "$BATS_TEST_TMPDIR/in" | wc -c)
+	run -65 --separate-stderr cdc-envelope -p "$PREFIX" --max-line-bytes "$n" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 1
+	[[ $stderr == *"line 2: longer than $n bytes (see --max-line-bytes)"* ]] || fail "stderr: $stderr"
+	run -0 cdc-envelope -p "$PREFIX" --max-line-bytes 4000 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 2
+	run -0 cdc-envelope --help
+	[[ $output == *"--max-line-bytes=N"*"(default 67108864)"* ]]
+}
+
+@test "a large bytea: peak memory stays under twice the change line (no copies of the value)" {
+	local hex=$BATS_TEST_TMPDIR/hex kb line
+	# 24 MiB of bytes, 48 MiB of hex: the change line of one bytea column.
+	head -c 25165824 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$hex"
+	{
+		printf '%s' '{"pos":"0/1:1","lsn":"0/2","commit_lsn":"0/1","xid":1,"ts_us":1,"db":"d","schema":"public","table":"big","op":"c","columns":[{"name":"id","type":"int4","oid":23,"typmod":-1,"key":1,"optional":false,"default":null},{"name":"b","type":"bytea","oid":17,"typmod":-1,"key":0,"optional":true,"default":null}],"before":null,"after":{"id":1,"b":"\\x'
+		cat "$hex"
+		printf '%s\n' '"}}'
+	} >"$BATS_TEST_TMPDIR/in"
+	line=$(stat -c %s "$BATS_TEST_TMPDIR/in")
+	kb=$(/usr/bin/time -f %M cdc-envelope -p "$PREFIX" <"$BATS_TEST_TMPDIR/in" 2>&1 >"$BATS_TEST_TMPDIR/out")
+	jq -r '.value.payload.after.b' "$BATS_TEST_TMPDIR/out" | base64 -d | od -An -v -tx1 | tr -d ' \n' | cmp - "$hex"
+	echo "peak ${kb} KiB for a line of $line bytes"
+	# AddressSanitizer's shadow memory and quarantine are not the program's.
+	if ldd "$(command -v cdc-envelope)" | grep -q libasan; then
+		skip "peak memory is not measured under AddressSanitizer"
+	fi
+	((kb * 1024 < 2 * line))
 }

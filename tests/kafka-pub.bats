@@ -319,4 +319,19 @@ java_partition() {
 	wait "$pid" || true
 	[[ $args != *walpipepass* ]] || fail "password visible: $args"
 	[[ $args == *"sasl.password=xxx"* ]] || fail "$args"
+
+@test "--max-line-bytes: a longer line is exit 65 naming it, the records before acknowledged" {
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/60:1"}' \
+		"{\"key\":2,\"value\":\"$(printf 'x%.0s' {1..100})\",\"pos\":\"0/60:2\"}" >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr timeout 60 kafka-pub -b unused:9092 -X test.mock.num.brokers=1 -t "$T" \
+		--max-line-bytes 100 --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" 'kafka-pub: error: line 2: longer than 100 bytes (see --max-line-bytes)'
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/60:1'
+	run -0 timeout 60 kafka-pub -b unused:9092 -X test.mock.num.brokers=1 -t "$T" \
+		--max-line-bytes 200 --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/60:2'
+	run -64 --separate-stderr kafka-pub -b unused:9092 --max-line-bytes 15
+	[[ $stderr == *'--max-line-bytes'* ]] || fail "$stderr"
 }

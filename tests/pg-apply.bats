@@ -606,4 +606,157 @@ $TOPIC|0|1|1|test2"
 		run -78 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/sink.json" </dev/null
 		[[ $stderr == *"${kv%%=*}"* ]] || fail "$kv: $stderr"
 	done
+
+# rec OFFSET FIELDS AFTER: the seed's first record at OFFSET, its row struct
+# widened by the field schemas FIELDS (a JSON array) with the values AFTER
+# (a JSON object).
+rec() {
+	sed -n 1p "$F/seed-kafka.ndjson" | jq -c --argjson o "$1" --argjson f "$2" --argjson v "$3" '
+		.offset = $o | .value.payload.after += $v | .key.payload.id = .value.payload.after.id |
+		.value.schema.fields |= map(if .field == "before" or .field == "after" then .fields += $f else . end)'
+}
+
+@test "a \\u0000 in a string is refused naming the field, never stored cut off" {
+	rec 0 '[{"type":"string","optional":true,"field":"s"}]' '{"s":"abc\u0000def"}' >"$BATS_TEST_TMPDIR/nul"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/nul"
+	[[ $stderr == *'offset 0: field "s": '*'\u0000'* ]] || fail "stderr: $stderr"
+	# In an array too; with --errors skip both go to the dead letter file.
+	rec 1 '[{"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"s"}]' \
+		'{"s":["x","abc\u0000def"]}' >>"$BATS_TEST_TMPDIR/nul"
+	apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter "$BATS_TEST_TMPDIR/dead" \
+		<"$BATS_TEST_TMPDIR/nul"
+	run -0 jq -c '[.record.offset, (.error | test("field \"s\""))]' "$BATS_TEST_TMPDIR/dead"
+	assert_output $'[0,true]\n[1,true]'
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+}
+
+@test "a topic written with JSON escapes names the table decoded" {
+	sed -n 1p "$F/seed-kafka.ndjson" | sed "s/\"topic\":\"[^\"]*\"/\"topic\":\"${T}_\\\\u0074\\\\u0031\"/" |
+		apply "${seed_flags[@]}"
+	run -0 psql_rep "SELECT id, name FROM ${T}_t1"
+	assert_output "1|test1"
+	run -0 psql_rep "SELECT count(*) FROM pg_class WHERE relname LIKE '%\\%'"
+	assert_output 0
+}
+
+@test "a decimal scale that is no integer, or an empty decimal: refused naming the field" {
+	rec 0 '[{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"99999999999999999999"},"field":"d"}]' \
+		'{"d":"AQ=="}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'field "d": schema parameter "scale" is not an integer'* ]] || fail "stderr: $stderr"
+	rec 0 '[{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"},"field":"d"}]' \
+		'{"d":""}' >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'field "d": expected a decimal'* ]] || fail "stderr: $stderr"
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+}
+
+@test "the dead letter file stays JSON lines: a line that is not UTF-8 is kept in base64" {
+	printf '{"topic":"x","key":"\xff\xfe"}\nnot json\n' >"$BATS_TEST_TMPDIR/in"
+	apply "${seed_flags[@]}" -t "$T" --errors skip --dead-letter "$BATS_TEST_TMPDIR/dead" <"$BATS_TEST_TMPDIR/in"
+	run -0 jq -c '[.line, .record, (.record_base64 // "" | @base64d | length)]' "$BATS_TEST_TMPDIR/dead"
+	assert_output $'[1,null,24]\n[2,"not json",0]'
+	run -0 bash -c "jq -r '.record_base64 // empty' '$BATS_TEST_TMPDIR/dead' | base64 -d | cmp - <(head -n1 '$BATS_TEST_TMPDIR/in' | tr -d '\n')"
+}
+
+@test "logical decoding messages of a real Debezium capture are skipped, and counted at -v" {
+	local msg=$REPO/tests/fixtures/cdc-envelope/debezium-2.7.3/records.out
+	grep '"op":"m"' "$msg" >"$BATS_TEST_TMPDIR/in"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/in")" -ge 1 ]
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t '${source.table}' -v <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"skipping logical decoding messages"* ]] || fail "stderr: $stderr"
+	[[ $stderr == *"applied 0 changes, skipped 0 already applied and 2 logical decoding messages"* ]] ||
+		fail "stderr: $stderr"
+	sed "s/\"topic\":\"pfx.message\"/\"topic\":\"$T\"/" "$BATS_TEST_TMPDIR/in" | apply "${seed_flags[@]}"
+	run -0 psql_rep "SELECT to_regclass('$T') IS NULL"
+	assert_output t
+}
+
+@test "BC timestamps and date infinities as Debezium writes them are stored as they were" {
+	rec 0 '[{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"bc"},
+		{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"y0"},
+		{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"big"},
+		{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"ninf"},
+		{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"dinf"},
+		{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"dninf"},
+		{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"tinf"},
+		{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"tninf"}]' \
+		'{"bc":"-0099-02-03T04:05:06.000000Z","y0":"0000-12-30T00:00:00.5Z","big":"+21016-11-04T11:51:30.123456Z",
+		"ninf":"-infinity","dinf":-2147472692,"dninf":-2147472691,
+		"tinf":9223372036825200000,"tninf":-9223372036832400000}' |
+		apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SET TimeZone = UTC; SELECT concat_ws(' | ', bc, y0, big, ninf, dinf, dninf, tinf, tninf) FROM $T"
+	assert_output '0100-02-03 04:05:06+00 BC | 0001-12-30 00:00:00.5+00 BC | 21016-11-04 11:51:30.123456+00 | -infinity | infinity | -infinity | infinity | -infinity'
+}
+
+@test "schema evolution adds a column with the default and NOT NULL the schema states" {
+	rec 0 '[]' '{}' | apply "${seed_flags[@]}" -t "$T"
+	rec 1 '[{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"default":"2020-01-01T00:00:00Z","field":"c"},
+		{"type":"int32","optional":false,"default":7,"field":"n"},
+		{"type":"string","optional":true,"default":"it'"'"'s","field":"s"},
+		{"type":"int32","optional":false,"field":"r"}]' \
+		'{"id":2,"c":"2021-01-01T00:00:00Z","n":1,"s":null,"r":3}' | apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SET TimeZone = UTC; SELECT id, c, n, s, r FROM $T ORDER BY id"
+	assert_output $'1|2020-01-01 00:00:00+00|7|it\'s|\n2|2021-01-01 00:00:00+00|1||3'
+	# NOT NULL only where a default fills the rows already there.
+	run -0 psql_rep "SELECT string_agg(attname || ' ' || attnotnull, ', ' ORDER BY attnum) FROM pg_attribute
+		WHERE attrelid = '$T'::regclass AND attname IN ('c', 'n', 's', 'r')"
+	assert_output "c true, n true, s false, r false"
+}
+
+@test "--max-line-bytes: stop names the line; skip sets the whole line aside in the dead letter file" {
+	head -c 300000 /dev/zero | tr '\0' z >"$BATS_TEST_TMPDIR/z"
+	{
+		sed -n 1p "$F/seed-kafka.ndjson"
+		sed -n 2p "$F/seed-kafka.ndjson" | jq -c --rawfile z "$BATS_TEST_TMPDIR/z" '.value.payload.after.name = $z'
+		sed -n 1p "$F/seed-kafka.ndjson" |
+			jq -c '.offset = 2 | .key.payload.id = 2 | .value.payload.after += {id: 2, name: "test3"}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr apply "${seed_flags[@]}" -t "$T" --max-line-bytes 100000 <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"line 2: longer than 100000 bytes (see --max-line-bytes)"* ]] || fail "stderr: $stderr"
+	apply "${seed_flags[@]}" -t "$T" --max-line-bytes 100000 --errors skip \
+		--dead-letter "$BATS_TEST_TMPDIR/dead" <"$BATS_TEST_TMPDIR/in"
+	run -0 psql_rep "SELECT id, name FROM $T ORDER BY id"
+	assert_output $'1|test1\n2|test3'
+	run -0 jq -c '[.line, (.error | test("longer than 100000 bytes"))]' "$BATS_TEST_TMPDIR/dead"
+	assert_output '[2,true]'
+	jq -r .record_base64 "$BATS_TEST_TMPDIR/dead" | base64 -d | cmp - <(sed -n 2p "$BATS_TEST_TMPDIR/in" | tr -d '\n')
+	# Raised, the line applies.
+	apply "${seed_flags[@]}" -t "${T}_b" --offsets-table "${OFF}_b" --max-line-bytes 1000000 \
+		<"$BATS_TEST_TMPDIR/in"
+	run -0 psql_rep "SELECT id, length(name) FROM ${T}_b ORDER BY id"
+	assert_output $'1|300000\n2|5'
+}
+
+@test "a real Debezium 2.7.3 capture applies with the reference sink settings" {
+	local dbz=$REPO/tests/fixtures/cdc-envelope/debezium-2.7.3/records.out
+	# bit varying without a length (Bits length 2147483647), infinities, messages, a truncate.
+	run -0 --separate-stderr apply -t "${T}_\${source.table}" -m upsert --delete -k record_key \
+		--auto-create --schema-evolution basic -v <"$dbz"
+	[[ $stderr == *"applied 10 changes, skipped 0 already applied and 2 logical decoding messages"* ]] ||
+		fail "stderr: $stderr"
+	run -0 psql_rep "SET TimeZone = UTC; SELECT id, ts, tstz, vb, format_type(atttypid, atttypmod)
+		FROM ${T}_types, pg_attribute WHERE attrelid = '${T}_types'::regclass AND attname = 'vb'
+		AND id IN (1, 3) ORDER BY id"
+	assert_output $'1|2016-11-04 13:51:30.123456|2026-11-25 17:12:34.82089+00|101|bit varying\n3|infinity|-infinity||bit varying'
+	run -0 psql_rep "SELECT string_agg(id::text, ',' ORDER BY id) FROM ${T}_types"
+	assert_output "1,3,4,5,6"
+}
+
+@test "values over a megabyte go through COPY in slices, escapes and all" {
+	local i
+	# 2.4 MB of text with every character COPY escapes, across slice boundaries.
+	for i in $(seq 300000); do printf 'a\tb\\c\nd'; done >"$BATS_TEST_TMPDIR/big"
+	# 70 inserts in one batch (a bulk run), every tenth one holding the big text.
+	sed -n 1p "$F/seed-kafka.ndjson" | jq -c --rawfile big "$BATS_TEST_TMPDIR/big" '
+		. as $r | range(1; 71) | . as $i | $r | .offset = $i | .key.payload.id = $i |
+		.value.payload.after = {id: $i, name: (if $i % 10 == 0 then $big else "n\($i)" end)}' \
+		>"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr apply -m insert -k record_key --auto-create -t "$T" -v -v <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"COPY \"$T\""* ]] || fail "no COPY: ${stderr:0:500}"
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE md5(name) = '$(md5sum <"$BATS_TEST_TMPDIR/big" | cut -c1-32)')
+		FROM $T"
+	assert_output "70|7"
 }

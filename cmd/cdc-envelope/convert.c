@@ -780,28 +780,34 @@ conv_bits(const char *s, size_t n, struct buf *out)
 bool
 conv_bytea(const char *s, size_t n, struct buf *out)
 {
-	unsigned char *b;
+	unsigned char b[3 * 1024];	/* a multiple of 3: base64 of the pieces = of the whole */
 	size_t		i,
-				nb;
+				nb,
+				k = 0,
+				mark = out->len;
 
 	if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2 != 0)
 		return false;
 	nb = (n - 2) / 2;
-	b = xmalloc(nb);
+	buf_reserve(out, (nb + 2) / 3 * 4 + 2);
+	buf_putc(out, '"');
+	/* In pieces, so that a large value is never held twice. */
 	for (i = 0; i < nb; i++) {
 		int			hi = hex_digit(s[2 + 2 * i]),
 					lo = hex_digit(s[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0) {
-			free(b);
+			out->len = mark;
 			return false;
 		}
-		b[i] = (unsigned char) (hi << 4 | lo);
+		b[k++] = (unsigned char) (hi << 4 | lo);
+		if (k == sizeof b) {
+			base64_put(out, b, k);
+			k = 0;
+		}
 	}
+	base64_put(out, b, k);
 	buf_putc(out, '"');
-	base64_put(out, b, nb);
-	buf_putc(out, '"');
-	free(b);
 	return true;
 }
 

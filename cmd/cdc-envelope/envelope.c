@@ -246,7 +246,17 @@ hash_slices(struct json_slice a, struct json_slice b)
 	return h % NBUCKETS;
 }
 
-/* Decodes a JSON string slice (with quotes) into a malloc'd C string. */
+/* True if a string slice decodes to text without a NUL (a usable name). */
+static bool
+text_str(struct env *e, struct json_slice s)
+{
+	if (json_str_is_plain(s))
+		return true;
+	buf_reset(&e->scratch);
+	return json_str_decode_text(s, &e->scratch);
+}
+
+/* Decodes a JSON string slice (with quotes, no \u0000) into a malloc'd C string. */
 static char *
 decode_str(struct json_slice s)
 {
@@ -328,6 +338,28 @@ int_text(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * True if s is a decimal integer that the Connect type of d (int8, int16,
+ * int32 or int64) holds: a value past it is no value of the column.
+ */
+static bool
+int_fits(const struct tdesc *d, const char *s, size_t n)
+{
+	size_t		i = n > 0 && s[0] == '-' ? 1 : 0;
+	unsigned	bits = d->type[3] == '8' ? 8 : d->type[3] == '1' ? 16 : d->type[3] == '3' ? 32 : 64;
+	uint64_t	limit = (UINT64_C(1) << (bits - 1)) - (i ? 0 : 1);
+	uint64_t	acc = 0;
+
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || acc > (limit - (uint64_t) (s[i] - '0')) / 10)
+			return false;
+		acc = acc * 10 + (uint64_t) (s[i] - '0');
+	}
+	return true;
+}
+
 bool
 put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, size_t n,
 			   struct buf *out)
@@ -344,7 +376,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 				return false;
 			return true;
 		case K_INT:
-			if (!int_text(s, n))
+			if (!int_fits(d, s, n))
 				return false;
 			buf_put(out, s, n);
 			return true;
@@ -730,7 +762,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 			break;
 		case K_INT:
 			if (ty == JSON_NUMBER) {
-				if (!int_text(v.p, v.n))
+				if (!int_fits(&col->t, v.p, v.n))
 					return bad_value(e, col, v);
 				buf_put(out, v.p, v.n);
 				return true;
@@ -748,7 +780,13 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 	}
 	if (ty != JSON_STRING && ty != JSON_NUMBER)
 		return bad_value(e, col, v);
-	slice_text(e, v, &s, &n);
+	if (col->t.kind == K_BYTEA && v.n >= 4 && memcmp(v.p, "\"\\\\x", 4) == 0 &&
+		memchr(v.p + 4, '\\', v.n - 4) == NULL) {
+		/* "\\x<hex>": its one escape undone in place, not in a copy. */
+		s = v.p + 2;
+		n = v.n - 3;
+	} else
+		slice_text(e, v, &s, &n);
 	if (!put_text_value(e->c, &col->t, s, n, out))
 		return put_unconvertible(e, col, v, s, n, mark, out);
 	return true;
@@ -1403,7 +1441,8 @@ parse_change(struct env *e, const char *line, size_t n, struct change *ch)
 		return fail(e, "invalid \"snapshot\"");
 	if (ch->op_c == 'm')
 		return true;
-	if (json_type_of(ch->schema) != JSON_STRING || json_type_of(ch->table) != JSON_STRING)
+	if (json_type_of(ch->schema) != JSON_STRING || json_type_of(ch->table) != JSON_STRING ||
+		!text_str(e, ch->schema) || !text_str(e, ch->table))
 		return fail(e, "missing or invalid \"schema\" or \"table\"");
 	if (json_type_of(ch->columns) != JSON_ARRAY)
 		return fail(e, "missing or invalid \"columns\"");

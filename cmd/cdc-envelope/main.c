@@ -82,12 +82,14 @@ usage(void)
 		   "      --source-version=VERSION source.version (default \"%s\")\n"
 		   "      --unwrap                 the new row state only (ExtractNewRecordState)\n"
 		   "      --unwrap-delete=MODE     with --unwrap: drop|tombstone|rewrite (default drop)\n\n"
+		   "Input:\n"
+		   "      --max-line-bytes=N       longest accepted input line (default %zu)\n\n"
 		   "Other:\n"
 		   "      --metrics-file=FILE      write metrics to FILE (Prometheus text) every second\n"
 		   "  -v, --verbose                more messages on stderr\n"
 		   "  -h, --help                   show this help, then exit\n"
 		   "  -V, --version                output version information, then exit\n",
-		   DEFAULT_SKIPPED, DEFAULT_SOURCE_VERSION);
+		   DEFAULT_SKIPPED, DEFAULT_SOURCE_VERSION, (size_t) LINEREAD_DEFAULT_MAX);
 }
 
 static bool
@@ -165,7 +167,7 @@ resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
 
 /* Reads change lines until EOF or a signal; returns the exit status. */
 static int
-envelope_run(struct env *e, struct out *o, const char *metrics_file)
+envelope_run(struct env *e, struct out *o, const char *metrics_file, size_t max_line)
 {
 	struct linereader lr;
 	char		err[512];
@@ -173,7 +175,7 @@ envelope_run(struct env *e, struct out *o, const char *metrics_file)
 	size_t		len;
 	int			status = 0;
 
-	lr_init(&lr, STDIN_FILENO, 0);
+	lr_init(&lr, STDIN_FILENO, max_line);
 	env_metrics(metrics_file, e, &lr, o);
 	for (;;) {
 		enum lr_status st;
@@ -228,7 +230,7 @@ main(int argc, char **argv)
 	enum {
 		OPT_SKIPPED = 256, OPT_NO_TOMBSTONES, OPT_NO_SCHEMAS, OPT_TX, OPT_DECIMAL,
 		OPT_TIME, OPT_TOPIC_TEMPLATE, OPT_SOURCE_VERSION, OPT_UNWRAP, OPT_UNWRAP_DELETE,
-		OPT_COMMENTS, OPT_METRICS_FILE, OPT_UNSUPPORTED
+		OPT_COMMENTS, OPT_METRICS_FILE, OPT_UNSUPPORTED, OPT_MAX_LINE
 	};
 	static const struct option long_options[] = {
 		/* connector settings */
@@ -249,6 +251,8 @@ main(int argc, char **argv)
 		{"source-version", required_argument, NULL, OPT_SOURCE_VERSION},
 		{"unwrap", no_argument, NULL, OPT_UNWRAP},
 		{"unwrap-delete", required_argument, NULL, OPT_UNWRAP_DELETE},
+		/* input */
+		{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
 		/* general */
 		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"verbose", no_argument, NULL, 'v'},
@@ -263,6 +267,7 @@ main(int argc, char **argv)
 	struct out	o;
 	struct env *e;
 	const char *metrics_file = NULL;
+	size_t		max_line = LINEREAD_DEFAULT_MAX;
 	int			ch,
 				status;
 
@@ -293,6 +298,7 @@ main(int argc, char **argv)
 				f.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);
 				break;
 			case OPT_METRICS_FILE: metrics_file = optarg; break;
+			case OPT_MAX_LINE: max_line = lr_max_option(optarg); break;
 			case 'v': log_set_level(LOG_INFO); break;
 			case 'h': usage(); return 0;
 			case 'V': opt_version();
@@ -306,7 +312,7 @@ main(int argc, char **argv)
 	out_init(&o, STDOUT_FILENO);
 	o.flush_at = 1 << 20;
 	e = env_new(&conf);
-	status = envelope_run(e, &o, metrics_file);
+	status = envelope_run(e, &o, metrics_file, max_line);
 	env_free(e);
 	out_free(&o);
 	env_conf_free(&conf);

@@ -389,7 +389,7 @@ table_clear(struct table *t)
 	buf_reset(&t->flat_schema);
 }
 
-/* Joins the labels of an "enum" array with commas. */
+/* Joins the labels of an "enum" array with commas; NULL if one holds a NUL. */
 static char *
 join_enum(struct json_slice arr)
 {
@@ -402,8 +402,10 @@ join_enum(struct json_slice arr)
 	while (json_arr_next(&it, &v)) {
 		if (b.len > 0)
 			buf_putc(&b, ',');
-		if (json_type_of(v) == JSON_STRING)
-			json_str_decode(v, &b);
+		if (json_type_of(v) == JSON_STRING && !json_str_decode_text(v, &b)) {
+			buf_free(&b);
+			return NULL;		/* a label holding \u0000 */
+		}
 	}
 	s = xstrndup(b.data ? b.data : "", b.len);
 	buf_free(&b);
@@ -429,8 +431,10 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 			col->qname = v;
 			free(col->name);
 			free(col->jkey);
+			col->name = col->jkey = NULL;
 			buf_reset(&tmp);
-			json_str_decode(v, &tmp);
+			if (!json_str_decode_text(v, &tmp))
+				goto nul;
 			col->name = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 			buf_reset(&tmp);
 			json_put_cstr(&tmp, col->name);
@@ -439,7 +443,8 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 			col->jkey_n = tmp.len;
 		} else if (json_str_eq(k, "type") && ty == JSON_STRING) {
 			buf_reset(&tmp);
-			json_str_decode(v, &tmp);
+			if (!json_str_decode_text(v, &tmp))
+				goto nul;
 			free(col->typname);
 			col->typname = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "typmod") && json_to_i64(v, &i64))
@@ -450,12 +455,14 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 			col->optional = ty != JSON_FALSE;
 		else if (json_str_eq(k, "default") && ty == JSON_STRING) {
 			buf_reset(&tmp);
-			json_str_decode(v, &tmp);
+			if (!json_str_decode_text(v, &tmp))
+				goto nul;
 			free(col->default_expr_tmp);
 			col->default_expr_tmp = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "comment") && ty == JSON_STRING) {
 			buf_reset(&tmp);
-			json_str_decode(v, &tmp);
+			if (!json_str_decode_text(v, &tmp))
+				goto nul;
 			free(col->comment);
 			col->comment = xstrndup(tmp.data ? tmp.data : "", tmp.len);
 		} else if (json_str_eq(k, "domain") && ty == JSON_STRING)
@@ -463,7 +470,8 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 		else if (json_str_eq(k, "enum") && ty == JSON_ARRAY) {
 			col->has_enum = true;
 			free(col->enum_allowed);
-			col->enum_allowed = join_enum(v);
+			if ((col->enum_allowed = join_enum(v)) == NULL)
+				goto nul;
 		}
 	}
 	buf_free(&tmp);
@@ -472,6 +480,11 @@ parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 		return false;
 	}
 	return true;
+
+nul:
+	buf_free(&tmp);
+	snprintf(err, errsize, "a column's %.*s holds \\u0000", (int) k.n, k.p);
+	return false;
 }
 
 static void

@@ -55,7 +55,7 @@ usage(const struct pub *p)
 		   "      --ack-file=FILE           write the last acknowledged \"pos\" here\n"
 		   "      --ack-interval=MS         at most this often (default %d)\n\n"
 		   "Input:\n"
-		   "      --max-line=BYTES          longest accepted input line (default %zu)\n\n"
+		   "      --max-line-bytes=N        longest accepted input line (default %zu)\n\n"
 		   "Topic administration:\n"
 		   "      --create-topic=NAME       create topic NAME, then exit\n"
 		   "      --partitions=N            its number of partitions (default %d)\n"
@@ -125,7 +125,8 @@ main(int argc, char **argv)
 		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 		{"ack-file", required_argument, NULL, OPT_ACK_FILE},
 		{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
-		{"max-line", required_argument, NULL, OPT_MAX_LINE},
+		{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
+		{"max-line", required_argument, NULL, OPT_MAX_LINE},	/* the old name */
 		{"create-topic", required_argument, NULL, OPT_CREATE},
 		{"partitions", required_argument, NULL, OPT_PARTITIONS},
 		{"replication-factor", required_argument, NULL, OPT_REPLICATION},
@@ -182,7 +183,7 @@ main(int argc, char **argv)
 				p.ack_interval_ms = (int) opt_int("--ack-interval", optarg, 0, 3600000);
 				break;
 			case OPT_MAX_LINE:
-				p.max_line = (size_t) opt_int("--max-line", optarg, 16, 1 << 30);
+				p.max_line = lr_max_option(optarg);
 				break;
 			case OPT_CREATE:
 				create = optarg;

@@ -682,21 +682,48 @@ pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
 
 /* Bulk: COPY */
 
-static void
-copy_row(struct buf *c, const struct batch *b, const struct op *op, int ncols)
+#define COPY_CHUNK (1u << 20)
+
+/* Sends what c holds as one CopyData message; false on failure. */
+static bool
+copy_send(PGconn *conn, struct buf *c)
+{
+	bool		ok = c->len == 0 || PQputCopyData(conn, c->data, (int) c->len) == 1;
+
+	buf_reset(c);
+	return ok;
+}
+
+/*
+ * Appends one row to c, sending c whenever it reaches COPY_CHUNK: a large
+ * value goes out in slices, never escaped whole (rows may span messages).
+ */
+static bool
+copy_row(PGconn *conn, struct buf *c, const struct batch *b, const struct op *op, int ncols)
 {
 	const struct val *v = &b->vals[op->vals];
 	int			i;
 
 	for (i = 0; i < ncols; i++) {
+		const char *p = b->data.data + v[i].off;
+		size_t		n = v[i].len < 0 ? 0 : (size_t) v[i].len;
+
 		if (i)
 			buf_putc(c, '\t');
 		if (v[i].len < 0)
 			buf_put(c, "\\N", 2);
-		else
-			copy_escape(c, b->data.data + v[i].off, (size_t) v[i].len);
+		while (n > 0) {
+			size_t		k = n < COPY_CHUNK ? n : COPY_CHUNK;
+
+			copy_escape(c, p, k);
+			p += k;
+			n -= k;
+			if (c->len >= COPY_CHUNK && !copy_send(conn, c))
+				return false;
+		}
 	}
 	buf_putc(c, '\n');
+	return c->len < COPY_CHUNK || copy_send(conn, c);
 }
 
 /* Sends rows [from, to) of the batch (not dropped) to COPY target (cols). */
@@ -721,20 +748,11 @@ copy_rows(struct applier *a, struct batch *b, size_t from, size_t to, const char
 		return check_result(a, res, errbuf, errsize) && false;
 	PQclear(res);
 	buf_reset(c);
-	for (i = from; i < to; i++) {
-		if (b->ops[i].dropped)
-			continue;
-		copy_row(c, b, &b->ops[i], ncols);
-		if (c->len >= (1u << 20)) {
-			if (PQputCopyData(a->conn, c->data, (int) c->len) != 1) {
-				ok = false;
-				break;
-			}
-			buf_reset(c);
-		}
-	}
-	if (ok && c->len > 0 && PQputCopyData(a->conn, c->data, (int) c->len) != 1)
-		ok = false;
+	for (i = from; i < to && ok; i++)
+		if (!b->ops[i].dropped)
+			ok = copy_row(a->conn, c, b, &b->ops[i], ncols);
+	if (ok)
+		ok = copy_send(a->conn, c);
 	if (PQputCopyEnd(a->conn, ok ? NULL : "pg-apply: could not send rows") != 1)
 		ok = false;
 	ok = check_result(a, PQgetResult(a->conn), errbuf, errsize) && ok;

@@ -14,6 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Debezium's day counts for date +-infinity: pgjdbc's infinity dates
+ * (LocalDate.MAX and MIN) taken through java.sql.Date and back.
+ */
+#define DATE_POS_INFINITY_DAYS	INT64_C(-2147472692)
+#define DATE_NEG_INFINITY_DAYS	INT64_C(-2147472691)
+
 /* pgjdbc's stand-ins for +-infinity, as Debezium emits them. */
 #define TS_POS_INFINITY_MS	INT64_C(9223372036825200000)
 #define TS_NEG_INFINITY_MS	INT64_C(-9223372036832400000)
@@ -44,7 +51,7 @@ static const struct named_type named_types[] = {
 	{"org.apache.kafka.connect.data.Timestamp", CK_TS_MS, "timestamp(6)"},
 	{"io.debezium.time.MicroTimestamp", CK_TS_US, "timestamp(6)"},
 	{"io.debezium.time.NanoTimestamp", CK_TS_NS, "timestamp(6)"},
-	{"io.debezium.time.ZonedTimestamp", CK_STRING, "timestamptz"},
+	{"io.debezium.time.ZonedTimestamp", CK_ISO_TS, "timestamptz"},
 	{"io.debezium.time.ZonedTime", CK_STRING, "timetz"},
 	{"io.debezium.time.MicroDuration", CK_DURATION_US, "interval"},
 	{"io.debezium.time.Interval", CK_STRING, "interval"},
@@ -83,9 +90,12 @@ static const struct plain_type plain_types[] = {
 	{NULL, CK_JSON, NULL}
 };
 
-/* Reads a string parameter as an integer; false if absent or bad. */
-static bool
-param_long(struct json_slice params, const char *name, long *out)
+/*
+ * Reads a parameter (a string, or a number) as an integer: 1, or 0 if
+ * absent, or -1 (errbuf names it) if it is no integer a long holds.
+ */
+static int
+param_long(struct json_slice params, const char *name, long *out, char *errbuf, size_t errsize)
 {
 	struct json_slice v;
 	struct buf	tmp = BUF_INIT;
@@ -93,22 +103,23 @@ param_long(struct json_slice params, const char *name, long *out)
 	bool		ok;
 
 	if (params.n == 0 || !json_obj_get(params, name, &v))
-		return false;
+		return 0;
 	if (json_type_of(v) == JSON_NUMBER) {
 		int64_t		i;
 
-		if (!json_to_i64(v, &i) || i < LONG_MIN || i > LONG_MAX)
-			return false;
-		*out = (long) i;
-		return true;
+		ok = json_to_i64(v, &i) && i >= LONG_MIN && i <= LONG_MAX;
+		*out = ok ? (long) i : 0;
+	} else {
+		ok = json_type_of(v) == JSON_STRING && json_str_decode_text(v, &tmp);
+		errno = 0;
+		*out = ok ? strtol(buf_cstr(&tmp), &end, 10) : 0;
+		ok = ok && end != tmp.data && *end == '\0' && errno != ERANGE;
+		buf_free(&tmp);
 	}
-	if (json_type_of(v) != JSON_STRING || !json_str_decode(v, &tmp))
-		return false;
-	errno = 0;
-	*out = strtol(buf_cstr(&tmp), &end, 10);
-	ok = end != tmp.data && *end == '\0' && errno != ERANGE;
-	buf_free(&tmp);
-	return ok;
+	if (!ok)
+		snprintf(errbuf, errsize, "schema parameter \"%s\" is not an integer in range: %.40s",
+				 name, v.p);
+	return ok ? 1 : -1;
 }
 
 static void
@@ -127,6 +138,7 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 {
 	const struct named_type *nt;
 	long		v;
+	int			r;
 
 	for (nt = named_types; nt->name; nt++)
 		if (json_str_eq(name, nt->name))
@@ -136,14 +148,18 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 	t->kind = nt->kind;
 	set_pgtype(t, nt->pgtype);
 	if (t->kind == CK_DECIMAL) {
-		if (!param_long(params, "scale", &v))
+		if ((r = param_long(params, "scale", &v, errbuf, errsize)) < 0)
+			return -1;
+		if (r == 0)
 			v = 0;
 		if (v < -DECIMAL_SCALE_MAX || v > DECIMAL_SCALE_MAX) {
 			snprintf(errbuf, errsize, "decimal scale %ld is out of range", v);
 			return -1;
 		}
 		t->scale = (int) v;
-		t->precision = param_long(params, "connect.decimal.precision", &v) ? (int) v : 0;
+		if ((r = param_long(params, "connect.decimal.precision", &v, errbuf, errsize)) < 0)
+			return -1;
+		t->precision = r > 0 && v > 0 && v <= INT_MAX ? (int) v : 0;
 		if (t->precision > 0 && t->precision <= 1000)
 			snprintf(t->pgtype, sizeof t->pgtype, "numeric(%d,%d)", t->precision, t->scale);
 	} else if (t->kind == CK_BITS) {
@@ -153,7 +169,10 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 		 * the values of both.
 		 */
 		t->bits = INT_MAX;		/* unknown: bit varying */
-		if (param_long(params, "length", &v) && v > 0 && v != INT_MAX) {
+		if ((r = param_long(params, "length", &v, errbuf, errsize)) < 0)
+			return -1;
+		/* Debezium writes Integer.MAX_VALUE for bit varying without a length. */
+		if (r > 0 && v > 0 && v != INT_MAX) {
 			if (v > BIT_LENGTH_MAX) {
 				snprintf(errbuf, errsize, "bit length %ld is out of range", v);
 				return -1;
@@ -472,7 +491,10 @@ conv_number_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 			/* A Connect Date is an int32; more would overflow civil_from_days(). */
 			if (!get_i64(v, &i) || i < INT32_MIN || i > INT32_MAX)
 				return conv_error(errbuf, errsize, "days since 1970-01-01", t);
-			date_from_days(i, out);
+			if (i == DATE_POS_INFINITY_DAYS || i == DATE_NEG_INFINITY_DAYS)
+				buf_puts(out, i == DATE_POS_INFINITY_DAYS ? "infinity" : "-infinity");
+			else
+				date_from_days(i, out);
 			return CONV_OK;
 		case CK_TIME_MS:
 		case CK_TIME_US:
@@ -541,7 +563,10 @@ conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 	switch (t->kind) {
 		case CK_DECIMAL:
 		case CK_VSDECIMAL:
-			if (!decimal_from_bytes((unsigned char *) raw.data, raw.len, (int) sc, out))
+			/* A BigInteger has at least one byte: empty is no number, not 0. */
+			if (raw.len == 0)
+				r = conv_error(errbuf, errsize, "a decimal of at least one byte of base64", t);
+			else if (!decimal_from_bytes((unsigned char *) raw.data, raw.len, (int) sc, out))
 				r = conv_error(errbuf, errsize, "a decimal in range", t);
 			break;
 		case CK_BITS:
@@ -552,6 +577,49 @@ conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 	}
 	buf_free(&raw);
 	return r;
+}
+
+/*
+ * An ISO 8601 timestamp (ZonedTimestamp) in PostgreSQL's input form: Java
+ * writes the years before 1 AD as 0000, -0001, ... (year 0 is 1 BC) and
+ * those after 9999 with a '+', which PostgreSQL reads as "N BC" and
+ * without the sign.  Anything else is passed on for the server to judge.
+ */
+static enum conv_result
+conv_iso_ts(const struct ctype *t, struct json_slice v, struct buf *out,
+			char *errbuf, size_t errsize)
+{
+	struct json_slice in;
+	const char *p,
+			   *end,
+			   *dash;
+	int64_t		year = 0;
+
+	if (json_type_of(v) != JSON_STRING || !json_str_is_plain(v))
+		return conv_error(errbuf, errsize, "an ISO 8601 timestamp", t);
+	in = json_str_inner(v);
+	p = in.p;
+	end = in.p + in.n;
+	if (in.n == 0 || (in.n == 9 && memcmp(p, "-infinity", 9) == 0) ||
+		(*p != '-' && *p != '+' && (in.n < 5 || memcmp(p, "0000-", 5) != 0))) {
+		buf_put(out, in.p, in.n);	/* 0001 to 9999, and "infinity" */
+		return CONV_OK;
+	}
+	for (dash = p + 1; dash < end && *dash >= '0' && *dash <= '9' && year < INT32_MAX; dash++)
+		year = year * 10 + (*dash - '0');
+	if (*p != '+' && *p != '-')
+		year = 0, dash = p + 4;
+	if (dash == p + 1 || dash >= end || *dash != '-')
+		return conv_error(errbuf, errsize, "an ISO 8601 timestamp", t);
+	if (*p == '+') {
+		buf_printf(out, "%04" PRId64, year);
+		buf_put(out, dash, (size_t) (end - dash));
+		return CONV_OK;
+	}
+	buf_printf(out, "%04" PRId64, (*p == '-' ? year : 0) + 1);
+	buf_put(out, dash, (size_t) (end - dash));
+	buf_puts(out, " BC");
+	return CONV_OK;
 }
 
 static bool
@@ -602,9 +670,12 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 				return CONV_UNAVAILABLE;
 			if (json_str_is_plain(v))
 				buf_put(out, v.p + 1, v.n - 2);
-			else if (!json_str_decode(v, out))
-				return conv_error(errbuf, errsize, "a valid string", t);
+			else if (!json_str_decode_text(v, out))
+				return conv_error(errbuf, errsize, "a string without \\u0000 (PostgreSQL text "
+								  "cannot hold NUL)", t);
 			return CONV_OK;
+		case CK_ISO_TS:
+			return conv_iso_ts(t, v, out, errbuf, errsize);
 		case CK_BYTES:
 		case CK_DECIMAL:
 		case CK_VSDECIMAL:

@@ -86,6 +86,7 @@ struct ctx {
 	const char *dead_letter;
 	const char *metrics_file;
 	bool		skip_errors;
+	size_t		max_line;		/* --max-line-bytes */
 	long		flush_interval_ms;
 	long		ack_interval_ms;
 	int64_t		ack_written_ms;
@@ -104,9 +105,11 @@ struct ctx {
 	int			nsources;
 	struct out	dead;
 	struct buf	tmp;
+	struct buf	topic;			/* the record's topic, decoded */
 	uint64_t	applied;
 	uint64_t	skipped;
 	uint64_t	rejected;
+	uint64_t	messages;		/* logical decoding messages skipped */
 };
 
 static void
@@ -118,7 +121,7 @@ usage(void)
 		   "                [--pk-fields LIST] [--delete] [--truncate] [--auto-create]\n"
 		   "                [--schema-evolution none|basic] [-b N] [--flush-interval MS]\n"
 		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
-		   "                [--errors stop|skip] [--dead-letter FILE]\n\n");
+		   "                [--errors stop|skip] [--dead-letter FILE] [--max-line-bytes N]\n\n");
 	printf("Connection:\n"
 		   "  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
 		   "  -c, --config=FILE          Debezium JDBC sink connector configuration (JSON)\n\n"
@@ -139,13 +142,15 @@ usage(void)
 		   "      --ack-file=FILE        write applied positions here for the upstream command\n"
 		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
 		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
-		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n\n"
+		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n"
+		   "      --max-line-bytes=N     longest accepted input line (default %zu)\n\n"
 		   "Other:\n"
 		   "      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
 		   "  -v, --verbose              more messages (twice: every statement)\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE);
+		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE,
+		   (size_t) LINEREAD_DEFAULT_MAX);
 }
 
 /* Server notices ("relation already exists, skipping") are for -v. */
@@ -274,6 +279,46 @@ name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partiti
 		buf_printf(out, "line %" PRIu64, lineno);
 }
 
+/*
+ * One dead letter line (see pg-apply(1), DEAD LETTERS): {"error","line",
+ * "record"} with the record as it came if it is JSON, else as a string,
+ * or as "record_base64" if it is not even UTF-8, so that the file stays
+ * JSON lines whatever came in.
+ */
+static void
+dead_letter_line(struct buf *b, uint64_t lineno, const char *line, size_t n, const char *msg)
+{
+	size_t		at;
+
+	buf_puts(b, "{\"error\":");
+	at = b->len;
+	json_put_cstr(b, msg);
+	if (!json_validate(b->data + at, b->len - at, NULL)) {
+		/* A message quoting bytes that are not UTF-8: keep its ASCII. */
+		b->len = at;
+		buf_putc(b, '"');
+		for (const char *m = msg; *m; m++)
+			buf_putc(b, *m & 0x80 || *m == '"' || *m == '\\' || *m < ' ' ? '?' : *m);
+		buf_putc(b, '"');
+	}
+	buf_printf(b, ",\"line\":%" PRIu64 ",", lineno);
+	if (json_validate(line, n, NULL)) {
+		buf_puts(b, "\"record\":");
+		buf_put(b, line, n);
+	} else {
+		buf_puts(b, "\"record\":");
+		at = b->len;
+		json_put_str(b, line, n);
+		if (!json_validate(b->data + at, b->len - at, NULL)) {
+			b->len = at - strlen("\"record\":");
+			buf_puts(b, "\"record_base64\":\"");
+			base64_put(b, (const unsigned char *) line, n);
+			buf_putc(b, '"');
+		}
+	}
+	buf_putc(b, '}');
+}
+
 static bool
 dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const char *msg)
 {
@@ -281,15 +326,8 @@ dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const ch
 
 	if (c->dead_letter == NULL)
 		return true;
+	dead_letter_line(&b, lineno, line, n, msg);
 	pthread_mutex_lock(&c->dead_lock);
-	buf_puts(&b, "{\"error\":");
-	json_put_cstr(&b, msg);
-	buf_printf(&b, ",\"line\":%" PRIu64 ",\"record\":", lineno);
-	if (json_validate(line, n, NULL))
-		buf_put(&b, line, n);
-	else
-		json_put_str(&b, line, n);
-	buf_putc(&b, '}');
 	out_line(&c->dead, b.data, b.len);
 	buf_free(&b);
 	if (!out_flush(&c->dead)) {
@@ -298,6 +336,65 @@ dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const ch
 	}
 	pthread_mutex_unlock(&c->dead_lock);
 	return true;
+}
+
+/* An over-long line going to the dead letter file piece by piece, in base64. */
+struct long_letter {
+	struct ctx *c;
+	unsigned char carry[3];		/* bytes waiting for a group of three */
+	size_t		ncarry;
+};
+
+static void
+long_letter_piece(void *ctx, const char *p, size_t n)
+{
+	struct long_letter *l = ctx;
+	struct buf *b = &l->c->dead.pending;
+	size_t		whole;
+
+	while (l->ncarry > 0 && l->ncarry < 3 && n > 0)
+		l->carry[l->ncarry++] = (unsigned char) *p++, n--;
+	if (l->ncarry == 3) {
+		base64_put(b, l->carry, 3);
+		l->ncarry = 0;
+	}
+	whole = n / 3 * 3;
+	base64_put(b, (const unsigned char *) p, whole);
+	for (; whole < n; whole++)
+		l->carry[l->ncarry++] = (unsigned char) p[whole];
+	if (b->len >= 1 << 20 && !out_flush(&l->c->dead)) {
+		errno = l->c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", l->c->dead_letter);
+	}
+}
+
+/*
+ * With --errors skip, a line over --max-line-bytes is read to its end and
+ * set aside whole (as record_base64) in the dead letter file, never held
+ * in memory; false if the input ended inside it.
+ */
+static bool
+long_line(struct ctx *c, struct linereader *lr, const char *msg)
+{
+	struct long_letter l = {c, {0}, 0};
+	struct buf *b = &c->dead.pending;
+	int			r;
+
+	if (c->dead_letter == NULL)
+		return lr_drain_long(lr, NULL, NULL) > 0;
+	pthread_mutex_lock(&c->dead_lock);
+	buf_puts(b, "{\"error\":");
+	json_put_cstr(b, msg);
+	buf_printf(b, ",\"line\":%" PRIu64 ",\"record_base64\":\"", lr->lineno);
+	r = lr_drain_long(lr, long_letter_piece, &l);
+	base64_put(b, l.carry, l.ncarry);
+	buf_puts(b, "\"}\n");
+	if (!out_flush(&c->dead)) {
+		errno = c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
+	}
+	pthread_mutex_unlock(&c->dead_lock);
+	return r > 0;
 }
 
 /* A record that cannot be applied: stop (exit 65), or set it aside. */
@@ -310,8 +407,8 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 
 	if (r && r->topic.n && r->has_offset) {
 		buf_reset(&c->tmp);
-		json_str_decode(r->topic, &c->tmp);
-		topic = buf_cstr(&c->tmp);
+		if (json_str_decode_text(r->topic, &c->tmp))
+			topic = buf_cstr(&c->tmp);
 	}
 	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
 	if (!c->skip_errors) {
@@ -480,6 +577,28 @@ envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slic
 	}
 }
 
+/*
+ * The record's topic with its escapes decoded (into c->topic if it has
+ * any); false with err filled if it holds a NUL.
+ */
+static bool
+record_topic(struct ctx *c, const struct record *r, const char **p, size_t *n,
+			 char *err, size_t errsize)
+{
+	*p = r->topic.n ? r->topic.p + 1 : "";
+	*n = r->topic.n ? r->topic.n - 2 : 0;
+	if (r->topic.n == 0 || json_str_is_plain(r->topic))
+		return true;
+	buf_reset(&c->topic);
+	if (!json_str_decode_text(r->topic, &c->topic)) {
+		snprintf(err, errsize, "the topic holds \\u0000");
+		return false;
+	}
+	*p = c->topic.data ? c->topic.data : "";
+	*n = c->topic.len;
+	return true;
+}
+
 /* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
 static bool
 add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
@@ -499,6 +618,8 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 	struct shape *sh;
 	struct op  *op;
 	struct buf *tn = &c->tmp;
+	const char *topic;
+	size_t		topiclen;
 	bool		ok;
 
 	if (record_is_null(r->value))
@@ -514,6 +635,12 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 		return false;
 	}
 	sh = lookup_shape(c, ks, vs);
+	if (sh->message) {
+		if (c->messages++ == 0)
+			log_info("line %" PRIu64 ": skipping logical decoding messages (they hold no rows)",
+					 lineno);
+		return true;
+	}
 	if (sh->envelope) {
 		if (f->parts.valid) {
 			before = f->parts.before;
@@ -552,8 +679,8 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 		return false;
 	}
 	buf_reset(tn);
-	if (!table_name_expand(c->s.table_format, r->topic.n ? r->topic.p + 1 : "",
-						   r->topic.n ? r->topic.n - 2 : 0, source, tn, err, errsize))
+	if (!record_topic(c, r, &topic, &topiclen, err, errsize) ||
+		!table_name_expand(c->s.table_format, topic, topiclen, source, tn, err, errsize))
 		return false;
 	op = batch_add(c->b, kind == OPK_TRUNCATE ? NULL : sh);
 	op->kind = kind;
@@ -899,7 +1026,7 @@ apply_run(struct ctx *c)
 	size_t		n;
 	int			status = 0;
 
-	lr_init(&lr, 0, 0);
+	lr_init(&lr, 0, c->max_line);
 	apply_metrics(c, &lr);
 	while (!sig_stop) {
 		enum lr_status st;
@@ -929,7 +1056,19 @@ apply_run(struct ctx *c)
 		if (st == LR_EOF)
 			break;
 		if (st == LR_TOO_LONG) {
-			bad_record(c, lr.lineno, "", 0, NULL, "line too long");
+			char		msg[256];
+
+			(void) lr_failure(&lr, st, msg, sizeof msg);
+			if (!c->skip_errors) {
+				finish_inflight(c);
+				fatal(EX_DATAERR, "%s", msg);
+			}
+			log_warn("%s (skipped)", msg);
+			__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+			if (!long_line(c, &lr, msg)) {
+				status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
+				break;
+			}
 			continue;
 		}
 		if (st == LR_ERROR || st == LR_PARTIAL) {
@@ -953,8 +1092,9 @@ apply_run(struct ctx *c)
 	finish_inflight(c);
 	metrics_close();
 	lr_free(&lr);
-	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied, rejected %" PRIu64,
-			 c->applied, c->skipped, c->rejected);
+	log_info("applied %" PRIu64 " changes, skipped %" PRIu64 " already applied and %" PRIu64
+			 " logical decoding messages, rejected %" PRIu64,
+			 c->applied, c->skipped, c->messages, c->rejected);
 	return status;
 }
 
@@ -974,6 +1114,7 @@ ctx_free(struct ctx *c)
 	}
 	free(c->sources);
 	buf_free(&c->tmp);
+	buf_free(&c->topic);
 	free(c->s.table_format);
 	free(c->s.pk_fields);
 	free(c->s.field_include);
@@ -1006,6 +1147,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{"errors", required_argument, NULL, 9},
 		{"dead-letter", required_argument, NULL, 10},
 		{"metrics-file", required_argument, NULL, 12},
+		{"max-line-bytes", required_argument, NULL, 13},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -1057,6 +1199,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case 9: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
 			case 10: c->dead_letter = optarg; break;
 			case 12: c->metrics_file = optarg; break;
+			case 13: c->max_line = lr_max_option(optarg); break;
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
 			case 'V': opt_version();

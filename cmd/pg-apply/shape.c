@@ -23,38 +23,31 @@ shape_err(struct shape *sh, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A SQL literal for a schema default, for the simple types only. */
+/*
+ * A SQL literal for a schema default: the default converted like any value
+ * of the column, quoted; NULL if there is none to give (null, or a value
+ * the column could not take).
+ */
 static char *
 default_literal(const struct ctype *t, struct json_slice d)
 {
 	struct buf	b = BUF_INIT;
-	struct buf	s = BUF_INIT;
-	enum json_type jt = json_type_of(d);
+	struct buf	v = BUF_INIT;
+	char		err[160];
 	size_t		i;
 
-	if (t->kind == CK_INT || t->kind == CK_FLOAT) {
-		if (jt != JSON_NUMBER)
-			return NULL;
-		buf_put(&b, d.p, d.n);
-	} else if (t->kind == CK_BOOL) {
-		if (jt != JSON_TRUE && jt != JSON_FALSE)
-			return NULL;
-		buf_puts(&b, jt == JSON_TRUE ? "TRUE" : "FALSE");
-	} else if (t->kind == CK_STRING && strcmp(t->pgtype, "text") == 0) {
-		if (jt != JSON_STRING || !json_str_decode(d, &s) || memchr(s.data ? s.data : "", 0, s.len)) {
-			buf_free(&s);
-			return NULL;
-		}
-		buf_putc(&b, '\'');
-		for (i = 0; i < s.len; i++) {
-			if (s.data[i] == '\'')
-				buf_putc(&b, '\'');
-			buf_putc(&b, s.data[i]);
-		}
-		buf_putc(&b, '\'');
-		buf_free(&s);
-	} else
+	if (conv_value(t, d, &v, err, sizeof err) != CONV_OK) {
+		buf_free(&v);
 		return NULL;
+	}
+	buf_puts(&b, "E'");
+	for (i = 0; i < v.len; i++) {
+		if (v.data[i] == '\'' || v.data[i] == '\\')
+			buf_putc(&b, v.data[i]);
+		buf_putc(&b, v.data[i]);
+	}
+	buf_putc(&b, '\'');
+	buf_free(&v);
 	buf_cstr(&b);
 	return b.data;
 }
@@ -252,6 +245,11 @@ shape_build(struct json_slice kschema, struct json_slice vschema, const struct s
 	sh->vn = vschema.n;
 	if (vschema.n == 0 || json_type_of(vschema) != JSON_OBJECT) {
 		shape_err(sh, "record value has no schema (JsonConverter schemas.enable=false?)");
+		return sh;
+	}
+	if (json_obj_get(vschema, "name", &f) &&
+		json_str_eq(f, "io.debezium.connector.postgresql.MessageValue")) {
+		sh->message = true;		/* pg_logical_emit_message(): no table, no row */
 		return sh;
 	}
 	if (!row_fields(sh, vschema, &rfields))

@@ -117,6 +117,19 @@ test_json_scanner(void)
 
 	ok(json_obj_get(o, "bc", &v) && json_str_decode(v, &b), "lookup by escaped key");
 	ok_str(b.data, b.len, "x\ny", "string decoded");
+	buf_reset(&b);
+	{
+		struct json_slice nul = {"\"ab\\u0000c\"", 11},
+					plain = {"\"ab\\u0063\"", 10};
+
+		ok(json_str_decode(nul, &b) && b.len == 4, "\\u0000 decodes to a NUL byte");
+		buf_reset(&b);
+		ok(!json_str_decode_text(nul, &b), "json_str_decode_text() refuses \\u0000");
+		buf_reset(&b);
+		ok(json_str_decode_text(plain, &b), "json_str_decode_text() takes other escapes");
+		ok_str(b.data, b.len, "abc", "and decodes them");
+		buf_reset(&b);
+	}
 	ok(json_obj_get(o, "a", &v) && json_to_i64(v, &i) && i == 1, "integer member");
 	ok(json_obj_get(o, "n", &v) && json_is_null(v), "null member");
 	ok(!json_obj_get(o, "zz", &k), "absent member");
@@ -211,6 +224,12 @@ pipe_with(const char *data)
 }
 
 static void
+piece(void *ctx, const char *p, size_t n)
+{
+	buf_put(ctx, p, n);
+}
+
+static void
 test_lineread(void)
 {
 	struct linereader lr;
@@ -253,6 +272,22 @@ test_lineread(void)
 		ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 1, "long line refused early");
 		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "after") == 0 && lr.lineno == 2,
 		   "the line after an over-long one is read whole");
+	}
+	lr_free(&lr);
+	close(fd);
+
+	fd = pipe_with("one\nthree-is-long\nlast\n");
+	lr_init(&lr, fd, 8);
+	{
+		struct buf	got = BUF_INIT;
+
+		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "one") == 0, "line before a long one");
+		ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 2, "long line refused");
+		ok(lr_drain_long(&lr, piece, &got) == 1, "lr_drain_long() reads it to its newline");
+		ok_str(got.data, got.len, "three-is-long", "and hands over all of it");
+		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "last") == 0 && lr.lineno == 3,
+		   "then reading goes on");
+		buf_free(&got);
 	}
 	lr_free(&lr);
 	close(fd);
