@@ -587,6 +587,7 @@ snapshot_position() {
 		assert_success
 		[ "$(wc -l <"$d/want")" -gt 15000 ]
 	done
+}
 
 @test "an integer past its column's width: exit 65 naming the column" {
 	local v t

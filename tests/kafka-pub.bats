@@ -319,6 +319,7 @@ java_partition() {
 	wait "$pid" || true
 	[[ $args != *walpipepass* ]] || fail "password visible: $args"
 	[[ $args == *"sasl.password=xxx"* ]] || fail "$args"
+}
 
 @test "--max-line-bytes: a longer line is exit 65 naming it, the records before acknowledged" {
 	printf '%s\n' '{"key":1,"value":1,"pos":"0/60:1"}' \

@@ -606,6 +606,7 @@ $TOPIC|0|1|1|test2"
 		run -78 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/sink.json" </dev/null
 		[[ $stderr == *"${kv%%=*}"* ]] || fail "$kv: $stderr"
 	done
+}
 
 # rec OFFSET FIELDS AFTER: the seed's first record at OFFSET, its row struct
 # widened by the field schemas FIELDS (a JSON array) with the values AFTER

@@ -730,6 +730,7 @@ snap_interrupt() {
 	psql_src "INSERT INTO $T VALUES (5)"
 	run -0 pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
 	assert_equal "$(jq -c '[.op, .after.id]' <<<"$output" | paste -sd' ')" '["c",4] ["c",5]'
+}
 
 # conn_file [KEY VALUE]...: a source connector file for $SLOT, $PUB and $T
 # with these keys added, in $BATS_TEST_TMPDIR/conn.json.
