@@ -59,6 +59,8 @@ LIBCOMMON   := $(B)/libcommon.a
 # Each command: cmd/NAME/main.c holds main(); its other files form
 # $(B)/cmd/NAME/lib.a so that unit tests and fuzz targets can link them.
 cmd_srcs = $(filter-out cmd/$(1)/main.c,$(wildcard cmd/$(1)/*.c))
+# pg-verify --repair writes change lines with pg-wal-tail's own code.
+pg-verify_USES := pg-wal-tail
 cmd_lib  = $(B)/cmd/$(1)/lib.a
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -79,7 +81,7 @@ define COMMAND_RULES
 $(call cmd_lib,$(1)): $(patsubst %.c,$(B)/%.o,$(call cmd_srcs,$(1)))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && $(AR) rcs $$@ $$^ $(B)/empty.o
-$(BIN)/$(1): $(B)/cmd/$(1)/main.o $(call cmd_lib,$(1)) $(LIBCOMMON)
+$(BIN)/$(1): $(B)/cmd/$(1)/main.o $(call cmd_lib,$(1)) $(foreach u,$($(1)_USES),$(call cmd_lib,$(u))) $(LIBCOMMON)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef

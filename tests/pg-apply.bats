@@ -761,3 +761,24 @@ rec() {
 		FROM $T"
 	assert_output "70|7"
 }
+
+@test "--no-positions: records at or below the stored position are applied, and none is stored" {
+	local t=np_$RANDOM
+	cdc-envelope -p np <"$REPO/tests/fixtures/cdc-envelope/seed-insert.in" >"$BATS_TEST_TMPDIR/rec"
+	pg-apply -d "$WALPIPE_REPLICA" -t "$t" --auto-create --pk-mode record_key --insert-mode upsert \
+		--offsets-table "public.${t}_off" <"$BATS_TEST_TMPDIR/rec"
+	psql_rep "DELETE FROM $t"
+	# Applied before: skipped by position.
+	pg-apply -d "$WALPIPE_REPLICA" -t "$t" --pk-mode record_key --insert-mode upsert \
+		--offsets-table "public.${t}_off" <"$BATS_TEST_TMPDIR/rec"
+	run psql_rep "SELECT count(*) FROM $t"
+	assert_output 0
+	run psql_rep "SELECT position FROM public.${t}_off"
+	local stored=$output
+	pg-apply -d "$WALPIPE_REPLICA" -t "$t" --pk-mode record_key --insert-mode upsert \
+		--offsets-table "public.${t}_off" --no-positions <"$BATS_TEST_TMPDIR/rec"
+	run psql_rep "SELECT count(*) FROM $t"
+	assert_output 1
+	run psql_rep "SELECT position FROM public.${t}_off"
+	assert_output "$stored"
+}

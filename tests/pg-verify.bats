@@ -91,6 +91,29 @@ replicate() {
 	EOF
 }
 
+@test "--repair: its change lines through cdc-envelope and pg-apply make the replica equal" {
+	psql_src "CREATE TYPE ${T}_m AS ENUM ('a', 'b')" \
+		"CREATE TABLE $T (id int, k text, v text, m ${T}_m, n numeric(6,2), PRIMARY KEY (id, k))" \
+		"INSERT INTO $T SELECT g, 'k' || g, 'v' || g, 'a', g / 3.0 FROM generate_series(1, 3000) g"
+	replicate "public.$T" "$T"
+	psql_rep "DELETE FROM $T WHERE id = 5" "UPDATE $T SET v = 'bad', m = 'b' WHERE id = 7" \
+		"INSERT INTO $T VALUES (5000, 'x', 'extra', 'a', 1)"
+	# The sink's stored position is past what the repair's lines carry.
+	run -1 verify -t "public.$T:$T" -q
+	assert_line --partial '"key":{"id":5,"k":"k5"},"kind":"missing"'
+	verify -t "public.$T:$T" -q --repair >"$BATS_TEST_TMPDIR/repair" || [[ $? == 1 ]]
+	run jq -r .op "$BATS_TEST_TMPDIR/repair"
+	assert_output $'r\nd\nr'
+	cdc-envelope -p verify <"$BATS_TEST_TMPDIR/repair" |
+		pg-apply -d "$WALPIPE_REPLICA" --table-format "$T" --insert-mode upsert --pk-mode record_key \
+			--delete --no-positions
+	run -0 verify -t "public.$T:$T" -q
+	assert_output ""
+	# A target the replica does not have cannot be repaired key by key.
+	run -65 --separate-stderr verify -t "public.$T:${T}_none" --repair
+	[[ $stderr == *"no such table"* ]] || fail "$stderr"
+}
+
 @test "a difference the replica catches up on within the recheck is not reported" {
 	for db in "$WALPIPE_SOURCE" "$WALPIPE_REPLICA"; do
 		psql -X -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE $T (id integer PRIMARY KEY, v text)" \
@@ -135,9 +158,11 @@ replicate() {
 	[[ $stderr == *"public.$T -> ${T}_copy: 1 rows"* ]] || fail "$stderr"
 }
 
-# bench/pg-verify measures the same with medians (goal: under a fifth);
-# on a test machine shared with other work this asserts a third.
-@test "a million rows, three differences: found in a fraction of a full md5 of both" {
+# The work that crosses the network grows with the differences: the three
+# chunks that hold them, not the million rows.  bench/pg-verify measures
+# the time against a full md5 of both tables (goal: under a fifth); here,
+# on a machine shared with other work, it must at least be well under it.
+@test "a million rows, three differences: three chunks read, in a fraction of a full md5 of both" {
 	local sql="CREATE TABLE $T (id integer PRIMARY KEY, a text, b integer, c timestamptz, d numeric);
 		INSERT INTO $T SELECT g, md5(g::text), g * 7, '2020-01-01'::timestamptz + g * interval '1 s', g / 7.0
 		FROM generate_series(1, 1000000) g"
@@ -147,16 +172,18 @@ replicate() {
 		"INSERT INTO $T VALUES (2000000, 'y', 1, now(), 1)"
 	local md5="SELECT md5(string_agg(t::text, '' ORDER BY id)) FROM $T t" t0 t1 t2
 	t0=$(date +%s%N)
-	run -1 verify -t "public.$T" --recheck 0 -q
+	run -1 --separate-stderr verify -t "public.$T" --recheck 0
 	t1=$(date +%s%N)
 	assert_output - <<-EOF
 		{"table":"public.$T","target":"public.$T","key":{"id":123},"kind":"differs"}
 		{"table":"public.$T","target":"public.$T","key":{"id":500000},"kind":"missing"}
 		{"table":"public.$T","target":"public.$T","key":{"id":2000000},"kind":"extra"}
 	EOF
+	[[ $stderr =~ ([0-9]+)\ read\ row\ by\ row\ \(([0-9]+)\ rows\) ]] || fail "summary: $stderr"
+	((BASH_REMATCH[1] <= 3 && BASH_REMATCH[2] < 100000)) || fail "read too much: $stderr"
 	psql_src "$md5" >/dev/null
 	psql_rep "$md5" >/dev/null
 	t2=$(date +%s%N)
 	echo "# pg-verify $(((t1 - t0) / 1000000)) ms, md5 of both $(((t2 - t1) / 1000000)) ms" >&3
-	(((t1 - t0) * 3 < t2 - t1)) || fail "pg-verify took $(((t1 - t0) / 1000000)) ms, md5 $(((t2 - t1) / 1000000)) ms"
+	(((t1 - t0) * 2 < t2 - t1)) || fail "pg-verify took $(((t1 - t0) / 1000000)) ms, md5 $(((t2 - t1) / 1000000)) ms"
 }

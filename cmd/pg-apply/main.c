@@ -86,6 +86,7 @@ struct ctx {
 	const char *dead_letter;
 	const char *metrics_file;
 	bool		skip_errors;
+	bool		no_positions;	/* --no-positions */
 	size_t		max_line;		/* --max-line-bytes */
 	long		flush_interval_ms;
 	long		ack_interval_ms;
@@ -121,6 +122,7 @@ usage(void)
 		   "                [--pk-fields LIST] [--delete] [--truncate] [--auto-create]\n"
 		   "                [--schema-evolution none|basic] [-b N] [--flush-interval MS]\n"
 		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
+		   "                [--no-positions]\n"
 		   "                [--errors stop|skip] [--dead-letter FILE] [--max-line-bytes N]\n\n");
 	printf("Connection:\n"
 		   "  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
@@ -141,6 +143,8 @@ usage(void)
 		   "Positions and errors:\n"
 		   "      --ack-file=FILE        write applied positions here for the upstream command\n"
 		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
+		   "      --no-positions         apply every record: skip none as applied, store no\n"
+		   "                             position (a one-off load, pg-verify --repair)\n"
 		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
 		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n"
 		   "      --max-line-bytes=N     longest accepted input line (default %zu)\n\n"
@@ -914,7 +918,9 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
 	}
-	if (rp->has_offset && rp->topic.n) {
+	if (c->no_positions)
+		;						/* applied as it comes, whatever it carries */
+	else if (rp->has_offset && rp->topic.n) {
 		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
 		/* Applied, or in a batch already (a redelivery). */
 		if (src->has_seen && rp->offset <= src->seen) {
@@ -1148,6 +1154,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{"dead-letter", required_argument, NULL, 10},
 		{"metrics-file", required_argument, NULL, 12},
 		{"max-line-bytes", required_argument, NULL, 13},
+		{"no-positions", no_argument, NULL, 14},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -1200,6 +1207,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case 10: c->dead_letter = optarg; break;
 			case 12: c->metrics_file = optarg; break;
 			case 13: c->max_line = lr_max_option(optarg); break;
+			case 14: c->no_positions = true; break;
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
 			case 'V': opt_version();

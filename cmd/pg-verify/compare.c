@@ -402,7 +402,8 @@ merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 /* Lists the differing keys of the chunks marked in differ[]. */
 static int
 diff_chunks(PGconn *src, PGconn *rep, const struct vtable *t, const struct bounds *b,
-			const bool *differ, struct diffs *d, char *errbuf, size_t errsize)
+			const bool *differ, struct diffs *d, int64_t *rows_read,
+			char *errbuf, size_t errsize)
 {
 	struct buf	qs = BUF_INIT, qr = BUF_INIT;
 	int			c, status = 0;
@@ -421,6 +422,7 @@ diff_chunks(PGconn *src, PGconn *rep, const struct vtable *t, const struct bound
 		if (status)
 			break;
 		merge_rows(rs, rr, c, d);
+		*rows_read += PQntuples(rs) + PQntuples(rr);
 		PQclear(rs);
 		PQclear(rr);
 	}
@@ -442,8 +444,9 @@ pause_ms(int ms)
 		nanosleep(&ts, NULL);
 }
 
+/* One JSON line per differing key. */
 static void
-write_diffs(struct out *out, const struct vtable *t, const struct diffs *d, struct vresult *r)
+write_diffs(struct out *out, const struct vtable *t, const struct diffs *d)
 {
 	struct buf	line = BUF_INIT;
 	int			i;
@@ -460,11 +463,36 @@ write_diffs(struct out *out, const struct vtable *t, const struct diffs *d, stru
 		json_compact((struct json_slice) {d->v[i].key, strlen(d->v[i].key)}, &line);
 		buf_printf(&line, ",\"kind\":\"%s\"}", kind);
 		out_line(out, line.data, line.len);
+	}
+	buf_free(&line);
+}
+
+/* The change lines that repair each differing key (--repair). */
+static int
+write_repairs(PGconn *src, struct out *out, const struct vtable *t, const struct diffs *d,
+			  char *errbuf, size_t errsize)
+{
+	struct repair *rp = repair_open(src, t, errbuf, errsize);
+	int			i, status = 0;
+
+	if (rp == NULL)
+		return EX_SOFTWARE;
+	for (i = 0; i < d->n && status == 0; i++)
+		status = repair_key(rp, src, d->v[i].key, d->v[i].kind, out, errbuf, errsize);
+	repair_close(rp);
+	return status;
+}
+
+static void
+count_diffs(const struct diffs *d, struct vresult *r)
+{
+	int			i;
+
+	for (i = 0; i < d->n; i++) {
 		r->missing += d->v[i].kind == 'm';
 		r->extra += d->v[i].kind == 'e';
 		r->differs += d->v[i].kind == 'd';
 	}
-	buf_free(&line);
 }
 
 int
@@ -514,10 +542,14 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 			for (c = 0; c < d.n; c++)
 				differ[d.v[c].chunk] = true;
 		}
-		if ((status = diff_chunks(src, rep, t, &b, differ, &d, errbuf, errsize)) != 0)
+		if ((status = diff_chunks(src, rep, t, &b, differ, &d, &r->rows_read, errbuf, errsize)) != 0)
 			goto done;
 	}
-	write_diffs(out, t, &d, r);
+	count_diffs(&d, r);
+	if (o->repair)
+		status = write_repairs(src, out, t, &d, errbuf, errsize);
+	else
+		write_diffs(out, t, &d);
 done:
 	diffs_clear(&d);
 	free(d.v);

@@ -67,6 +67,8 @@ usage(void)
 		   "                             are reported, while the replica catches up\n"
 		   "                             (default %d)\n"
 		   "      --recheck-delay=SECONDS  pause before each check again (default %g)\n"
+		   "      --repair               write change lines that repair the differences,\n"
+		   "                             for | cdc-envelope | pg-apply --no-positions\n"
 		   "\nOther:\n"
 		   "  -q, --quiet                no summary on stderr\n"
 		   "  -v, --verbose              report progress on stderr\n"
@@ -75,7 +77,7 @@ usage(void)
 		   DEFAULT_CHUNK_ROWS, DEFAULT_RECHECK, DEFAULT_RECHECK_DELAY_MS / 1000.0);
 }
 
-enum { OPT_CHUNK_ROWS = 256, OPT_RECHECK, OPT_RECHECK_DELAY };
+enum { OPT_CHUNK_ROWS = 256, OPT_RECHECK, OPT_RECHECK_DELAY, OPT_REPAIR };
 
 static void
 parse_options(int argc, char **argv, struct options *o)
@@ -90,6 +92,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"chunk-rows", required_argument, NULL, OPT_CHUNK_ROWS},
 		{"recheck", required_argument, NULL, OPT_RECHECK},
 		{"recheck-delay", required_argument, NULL, OPT_RECHECK_DELAY},
+		{"repair", no_argument, NULL, OPT_REPAIR},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -118,6 +121,7 @@ parse_options(int argc, char **argv, struct options *o)
 			case OPT_RECHECK_DELAY:
 				o->v.recheck_delay_ms = (int) (opt_double("--recheck-delay", optarg, 0, 3600) * 1000);
 				break;
+			case OPT_REPAIR: o->v.repair = true; break;
 			case 'q': o->quiet = true; break;
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
@@ -230,7 +234,11 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 	t.qsource = (char *) buf_cstr(&qs);
 	t.qtarget = (char *) buf_cstr(&qt);
 	status = shape_describe(src, rep, &t, &r.no_target, err, sizeof err);
-	if (status == 0 && r.no_target) {
+	if (status == 0 && r.no_target && o->v.repair) {
+		snprintf(err, sizeof err, "the replica has no such table: pg-apply --auto-create makes "
+				 "it from a snapshot (pg-wal-tail --snapshot initial-only)");
+		status = EX_DATAERR;
+	} else if (status == 0 && r.no_target) {
 		struct buf	line = BUF_INIT;
 
 		buf_puts(&line, "{\"table\":");
@@ -249,10 +257,12 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 			status = EXIT_DIFFERENT;
 		if ((status == 0 || status == EXIT_DIFFERENT) && !o->quiet)
 			fprintf(stderr, "pg-verify: %s -> %s: %lld rows, %lld on the replica, %lld differ "
-					"(%lld missing, %lld extra, %lld differ), %d chunks, %.2f s\n",
+					"(%lld missing, %lld extra, %lld differ), %d chunks, %d read row by row "
+					"(%lld rows), %.2f s\n",
 					t.source, t.target, (long long) r.rows_src, (long long) r.rows_rep,
 					(long long) (r.missing + r.extra + r.differs), (long long) r.missing,
-					(long long) r.extra, (long long) r.differs, r.chunks, now_s() - start);
+					(long long) r.extra, (long long) r.differs, r.chunks, r.chunks_differ,
+					(long long) r.rows_read, now_s() - start);
 	}
 	if (status != 0 && status != EXIT_DIFFERENT)
 		log_error("%s -> %s: %s", t.source, t.target, err);

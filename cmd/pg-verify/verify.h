@@ -55,6 +55,7 @@ struct vopts {
 	int64_t		chunk_rows;
 	int			recheck;
 	int			recheck_delay_ms;
+	bool		repair;			/* write change lines that repair, not differences */
 };
 
 struct vresult {
@@ -62,6 +63,7 @@ struct vresult {
 	int64_t		rows_rep;
 	int			chunks;
 	int			chunks_differ;
+	int64_t		rows_read;		/* rows sent one by one, both sides, all readings */
 	int64_t		missing;
 	int64_t		extra;
 	int64_t		differs;
@@ -83,6 +85,18 @@ void		shape_free(struct vtable *t);
 int			compare_table(PGconn *src, PGconn *rep, const struct vtable *t,
 						  const struct vopts *o, struct out *out, struct vresult *r,
 						  char *errbuf, size_t errsize);
+
+/*
+ * repair.c: change lines, as pg-wal-tail writes them, that make the
+ * target equal to the source for one differing key each: the source's row
+ * (op r) for a key missing or differing (kind 'm', 'd'), a delete (op d)
+ * for an extra one ('e').  key is the key as a JSON object.
+ */
+struct repair;
+struct repair *repair_open(PGconn *src, const struct vtable *t, char *errbuf, size_t errsize);
+int			repair_key(struct repair *rp, PGconn *src, const char *key, char kind,
+					   struct out *out, char *errbuf, size_t errsize);
+void		repair_close(struct repair *rp);
 
 /*
  * Runs sql_src on src and sql_rep on rep at the same time; on success
