@@ -15,6 +15,9 @@
 #                               a replication slot name and a Kafka topic
 #   wait_until SECONDS CMD...   run CMD every 0.2 s until it succeeds; fail
 #                               after SECONDS
+#   term_within_broker_down PID SECONDS
+#                               SIGTERM a command whose broker is down; fail
+#                               unless it exits within SECONDS
 #
 # PostgreSQL and Kafka are never optional: make check installs and starts
 # them, so a test that cannot reach them fails instead of skipping.
@@ -104,4 +107,19 @@ wait_until() {
 		fi
 		sleep 0.2
 	done
+}
+
+# term_within_broker_down PID SECONDS: SIGTERM PID, whose broker is down,
+# and wait at most SECONDS for it to exit; on a timeout, SIGKILL it, start
+# the broker again and fail.  Sets ms to the milliseconds the exit took.
+term_within_broker_down() {
+	local t0
+	t0=$(date +%s%N)
+	kill -TERM "$1"
+	timeout "$2" bash -c "while kill -0 $1 2>/dev/null; do sleep 0.1; done" || {
+		kill -KILL "$1"
+		"$REPO/scripts/stack" start-broker
+		fail "$1 still runs $2 s after SIGTERM"
+	}
+	ms=$((($(date +%s%N) - t0) / 1000000))
 }
