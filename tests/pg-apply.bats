@@ -173,7 +173,7 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 		c_uuid uuid
 		c_xml xml
 		c_enum text
-		c_bits bit(24)
+		c_bits bit varying(24)
 		c_int_arr integer[]
 		c_text_arr text[]
 		c_point point
