@@ -160,3 +160,121 @@ replicate() {
 	echo "# pg-verify $(((t1 - t0) / 1000000)) ms, md5 of both $(((t2 - t1) / 1000000)) ms" >&3
 	(((t1 - t0) * 3 < t2 - t1)) || fail "pg-verify took $(((t1 - t0) / 1000000)) ms, md5 $(((t2 - t1) / 1000000)) ms"
 }
+
+@test "partitioned tables are compared through their partitions" {
+	local sql="CREATE TABLE $T (id integer PRIMARY KEY, v text) PARTITION BY RANGE (id);
+		CREATE TABLE ${T}_1 PARTITION OF $T FOR VALUES FROM (0) TO (100);
+		CREATE TABLE ${T}_2 PARTITION OF $T FOR VALUES FROM (100) TO (200);
+		INSERT INTO $T SELECT g, 'v' FROM generate_series(0, 199) g"
+	psql_src "$sql"
+	psql_rep "$sql" "CREATE TABLE ${T}_flat (id integer PRIMARY KEY, v text)" \
+		"INSERT INTO ${T}_flat SELECT * FROM $T"
+	run -0 --separate-stderr verify -t "public.$T" -t "public.$T:${T}_flat"
+	assert_output ""
+	[[ $stderr == *"public.$T -> public.$T: 200 rows, 200 on the replica, 0 differ"* ]] || fail "$stderr"
+	[[ $stderr == *"public.$T -> ${T}_flat: 200 rows, 200 on the replica, 0 differ"* ]] || fail "$stderr"
+	psql_rep "UPDATE $T SET v = 'x' WHERE id = 150" "DELETE FROM ${T}_flat WHERE id = 7"
+	run -1 verify -t "public.$T" -t "public.$T:${T}_flat" -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":150},"kind":"differs"}
+		{"table":"public.$T","target":"${T}_flat","key":{"id":7},"kind":"missing"}
+	EOF
+}
+
+@test "values whose hash is that of NULL: empty JSON, numeric NaN and infinities" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, j json, jb jsonb, n numeric)" \
+		"INSERT INTO $T VALUES (1, '{}', '[]', 'NaN'), (2, '[]', '{}', 'Infinity'),
+			(3, NULL, '[[]]', '-Infinity'), (4, '{}', NULL, NULL)"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, j json, jb jsonb, n numeric)" \
+		"INSERT INTO $T VALUES (1, NULL, '[]', 'NaN'), (2, '[]', NULL, 'Infinity'),
+			(3, NULL, '[[]]', 'Infinity'), (4, '{}', NULL, 'NaN')"
+	run -1 verify -t "public.$T" -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":1},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":2},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":3},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":4},"kind":"differs"}
+	EOF
+	psql_rep "UPDATE $T SET j = '[]' WHERE id = 1" "UPDATE $T SET jb = '[]' WHERE id = 2"
+	run -1 verify -t "public.$T" -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":1},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":2},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":3},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":4},"kind":"differs"}
+	EOF
+	psql_rep "UPDATE $T SET j = '{}' WHERE id = 1" "UPDATE $T SET jb = '{}' WHERE id = 2" \
+		"UPDATE $T SET n = '-Infinity' WHERE id = 3" "UPDATE $T SET n = NULL WHERE id = 4"
+	run -0 verify -t "public.$T" -q
+	assert_output ""
+}
+
+@test "a numeric domain replicated as numeric, and numeric of another scale, verify clean" {
+	psql_src "CREATE DOMAIN ${T}_price AS numeric(7,2) CHECK (VALUE >= 0)" \
+		"CREATE TABLE $T (id integer PRIMARY KEY, p ${T}_price, q numeric(9,3))" \
+		"INSERT INTO $T VALUES (1, 1.50, 2.500), (2, 10, 0), (3, NULL, NULL)"
+	replicate "public.$T" "$T"
+	psql_rep "ALTER TABLE $T ALTER q TYPE numeric(12,5)"
+	run -0 --separate-stderr verify -t "public.$T:$T"
+	assert_output ""
+	psql_rep "UPDATE $T SET p = 1.51 WHERE id = 1"
+	run -1 verify -t "public.$T:$T" -q
+	assert_output "{\"table\":\"public.$T\",\"target\":\"$T\",\"key\":{\"id\":1},\"kind\":\"differs\"}"
+}
+
+@test "keys stored as another type or scale on the replica match their source keys" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, v text)" \
+		"INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 100) g" \
+		"CREATE TABLE ${T}_n (k numeric PRIMARY KEY, v text)" \
+		"INSERT INTO ${T}_n SELECT g / 4.0, 'v' FROM generate_series(1, 100) g"
+	psql_rep "CREATE TABLE $T (id text PRIMARY KEY, v text)" \
+		"INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 100) g" \
+		"CREATE TABLE ${T}_n (k numeric(10,2) PRIMARY KEY, v text)" \
+		"INSERT INTO ${T}_n SELECT g / 4.0, 'v' FROM generate_series(1, 100) g"
+	run -0 verify -t "public.$T" -t "public.${T}_n" --chunk-rows 10 -q
+	assert_output ""
+	psql_rep "UPDATE $T SET v = 'x' WHERE id = '50'" "UPDATE ${T}_n SET v = 'x' WHERE k = 12.5"
+	run -1 verify -t "public.$T" -t "public.${T}_n" --chunk-rows 10 -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":50},"kind":"differs"}
+		{"table":"public.${T}_n","target":"public.${T}_n","key":{"k":12.5000000000000000},"kind":"differs"}
+	EOF
+}
+
+@test "a schema missing on the replica is a missing table, on the source a table that cannot be compared" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY)"
+	run -1 --separate-stderr verify -t "public.$T:no_such_schema.$T"
+	assert_output "{\"table\":\"public.$T\",\"target\":\"no_such_schema.$T\",\"kind\":\"missing-table\"}"
+	run -65 --separate-stderr verify -t "no_such_schema.$T"
+	[[ $stderr == *'schema "no_such_schema" does not exist'* ]] || fail "$stderr"
+}
+
+@test "an unknown option is named, and a closed standard output is an error" {
+	run -64 --separate-stderr verify --no-such-option -t public.x
+	[[ $stderr == *"unrecognized option"* && $stderr == *"error: invalid option"* ]] || fail "$stderr"
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY)" "INSERT INTO $T VALUES (1)"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY)"
+	run -74 --separate-stderr bash -c 'pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$1" --recheck 0 >&-' _ "$T"
+	[[ $stderr == *"standard output"* ]] || fail "$stderr"
+}
+
+@test "SIGTERM while a server is busy with a chunk stops at once with 75" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY)" "INSERT INTO $T VALUES (1)"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY)"
+	# A lock on the replica keeps its hashing statement waiting.
+	psql_rep "BEGIN; LOCK TABLE $T; SELECT pg_sleep(30)" 3>&- &
+	local locker=$! pid t0 status=0
+	wait_until 10 bash -c "[[ \$(psql -X -At '$WALPIPE_REPLICA' -c \"SELECT count(*) FROM pg_locks WHERE relation = '$T'::regclass AND mode = 'AccessExclusiveLock'\") == 1 ]]"
+	pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$T" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_until 10 bash -c "[[ \$(psql -X -At '$WALPIPE_REPLICA' -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-verify' AND wait_event_type = 'Lock'\") == 1 ]]"
+	t0=$(date +%s)
+	kill -TERM "$pid"
+	wait "$pid" || status=$?
+	kill "$locker" 2>/dev/null || true
+	psql_rep "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" || true
+	((status == 75)) || fail "status $status: $(cat "$BATS_TEST_TMPDIR/err")"
+	(($(date +%s) - t0 <= 3)) || fail "took $(($(date +%s) - t0)) s to stop"
+	grep -q "stopped by signal" "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+}

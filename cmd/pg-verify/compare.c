@@ -5,15 +5,18 @@
  *    (or, for a large table, from a block sample), cut the key space into
  *    chunks both sides can address with width_bucket().
  * 2. Both servers hash every chunk in one statement each, at the same
- *    time: count(*) and the sum of hashtextextended() of each row's text.
+ *    time: count(*) and the sum of a 64-bit hash of each row (verify.h).
  * 3. Only for the chunks whose count or sum differ, both send the key and
- *    the hash of each row, in the "C" order of the key's JSON text; a
+ *    the hash of each row, in the "C" order of the key's text (the same
+ *    text on both sides for the same key, whatever type stores it); a
  *    merge of the two lists names each key missing, extra or differing.
  * 4. Step 3 is repeated for those chunks after a pause, up to --recheck
  *    times while differences remain, and only the last answer counts.
  */
 #include "verify.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,25 +56,63 @@ query_status(PGconn *conn, const PGresult *res)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-	if (st && strcmp(st, "42P01") == 0)
+	/* No such table, or no such schema. */
+	if (st && (strcmp(st, "42P01") == 0 || strcmp(st, "3F000") == 0))
 		return EX_DATAERR;
 	return pg_result_status(conn, res);
+}
+
+/*
+ * Waits until conn has a result ready, and on a signal cancels the
+ * statement running there, once: a long hash stops at once, not when it
+ * is done.
+ */
+static void
+wait_ready(PGconn *conn, bool *cancelled)
+{
+	while (PQisBusy(conn)) {
+		struct pollfd p = {PQsocket(conn), POLLIN, 0};
+
+		if (sig_stop && !*cancelled) {
+			PGcancel   *c = PQgetCancel(conn);
+			char		err[256];
+
+			if (c)
+				(void) PQcancel(c, err, sizeof err);
+			PQfreeCancel(c);
+			*cancelled = true;
+		}
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			return;
+		if (!PQconsumeInput(conn))
+			return;
+	}
 }
 
 static PGresult *
 collect(PGconn *conn, bool sent)
 {
 	PGresult   *res = NULL, *r;
+	bool		cancelled = false;
 
 	if (!sent)
 		return NULL;
-	while ((r = PQgetResult(conn)) != NULL) {
+	for (;;) {
+		wait_ready(conn, &cancelled);
+		if ((r = PQgetResult(conn)) == NULL)
+			break;
 		if (res == NULL)
 			res = r;
 		else
 			PQclear(r);
 	}
 	return res;
+}
+
+PGresult *
+exec_one(PGconn *conn, const char *sql)
+{
+	return collect(conn, PQsendQuery(conn, sql) == 1);
 }
 
 static bool
@@ -95,6 +136,13 @@ exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
 
 	*rs = collect(src, s_sent);
 	*rr = collect(rep, r_sent);
+	if (sig_stop) {
+		snprintf(errbuf, errsize, "stopped by signal");
+		PQclear(*rs);
+		PQclear(*rr);
+		*rs = *rr = NULL;
+		return EX_TEMPFAIL;
+	}
 	if (!result_ok(*rs))
 		bad = src, badres = *rs;
 	else if (!result_ok(*rr))
@@ -139,8 +187,16 @@ put_row_hash(struct buf *q, const struct vtable *t, bool replica)
 	for (i = 0; i < t->ncols; i++) {
 		const struct vcol *c = &t->cols[i];
 
-		if (c->on_replica)
-			buf_printf(q, "%s%s", n++ ? ", " : "", replica ? c->expr_rep : c->expr_src);
+		const char *e = replica ? c->expr_rep : c->expr_src;
+
+		if (!c->on_replica)
+			continue;
+		buf_printf(q, "%s%s", n++ ? ", " : "", e);
+		/* numeric's hash of NaN and of the infinities is NULL's: tell them apart. */
+		if (c->nan_flag && t->record_hash)
+			buf_printf(q, ", CASE WHEN %s IS NULL THEN 0 WHEN %s = 'NaN' THEN 1"
+					   " WHEN %s = 'Infinity' THEN 2 WHEN %s = '-Infinity' THEN 3 END",
+					   e, e, e, e);
 	}
 	buf_puts(q, t->record_hash ? "), 0)" : ")::text, 0)");
 }
@@ -213,13 +269,13 @@ read_bounds(PGconn *src, const struct vtable *t, const struct vopts *o, struct b
 	double		chunks = t->est_rows / (double) o->chunk_rows;
 	int			i, step = 1, status = 0;
 	char		msg[512];
-	bool		sample = chunks > 50;
+	bool		sample = chunks > 50 && !t->partitioned;
 
 	if (t->est_rows <= (double) o->chunk_rows) {
 		/* Statistics may be stale: a single chunk only if it really is one. */
-		buf_printf(&q, "SELECT count(*) FROM (SELECT FROM ONLY %s LIMIT %lld) s",
-				   t->qsource, (long long) o->chunk_rows + 1);
-		res = PQexec(src, buf_cstr(&q));
+		buf_printf(&q, "SELECT count(*) FROM (SELECT FROM %s LIMIT %lld) s",
+				   t->from_src, (long long) o->chunk_rows + 1);
+		res = exec_one(src, buf_cstr(&q));
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 			atoll(PQgetvalue(res, 0, 0)) <= o->chunk_rows) {
 			PQclear(res);
@@ -240,18 +296,24 @@ again:
 	if (sample) {
 		double		pct = t->est_pages > 0 ? 100.0 * chunks * 4.0 / t->est_pages : 100;
 
-		buf_printf(&q, "0 AS rn FROM ONLY %s TABLESAMPLE SYSTEM (%.6f)) s ORDER BY ",
-				   t->qsource, pct < 100 ? pct : 100);
+		buf_printf(&q, "0 AS rn FROM %s TABLESAMPLE SYSTEM (%.6f)) s ORDER BY ",
+				   t->from_src, pct < 100 ? pct : 100);
 		for (i = 0; i < t->nkeys; i++)
 			buf_printf(&q, "%ss.k%d", i ? ", " : "", i);	/* not the text */
 	} else {
 		buf_puts(&q, "row_number() OVER (ORDER BY ");
 		for (i = 0; i < t->nkeys; i++)
 			buf_printf(&q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_expr);
-		buf_printf(&q, ") AS rn FROM ONLY %s) s WHERE rn %% %lld = 0 ORDER BY rn",
-				   t->qsource, (long long) o->chunk_rows);
+		buf_printf(&q, ") AS rn FROM %s) s WHERE rn %% %lld = 0 ORDER BY rn",
+				   t->from_src, (long long) o->chunk_rows);
 	}
-	res = PQexec(src, buf_cstr(&q));
+	res = exec_one(src, buf_cstr(&q));
+	if (sig_stop) {
+		PQclear(res);
+		buf_free(&q);
+		snprintf(errbuf, errsize, "stopped by signal");
+		return EX_TEMPFAIL;
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		status = query_status(src, res);
 		snprintf(errbuf, errsize, "could not read the key boundaries of %s: %s", t->source,
@@ -295,7 +357,7 @@ chunk_sql(struct buf *q, const struct vtable *t, const struct bounds *b, bool re
 	}
 	buf_puts(q, ", count(*), coalesce(sum(");
 	put_row_hash(q, t, replica);
-	buf_printf(q, "), 0)::text FROM ONLY %s", replica ? t->qtarget : t->qsource);
+	buf_printf(q, "), 0)::text FROM %s", replica ? t->from_rep : t->from_src);
 	if (b->n)
 		buf_puts(q, " GROUP BY 1");
 }
@@ -316,14 +378,24 @@ read_chunks(PGresult *res, struct chunkhash *h, int nchunks, int64_t *rows)
 	}
 }
 
-/* The statement that lists one chunk's keys and row hashes on one side. */
+/*
+ * The statement that lists one chunk's rows on one side: the text the
+ * key is matched by (the same on both sides for the same key, whatever
+ * its type there), the key as JSON, and the row's hash.
+ */
 static void
 rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chunk, bool replica)
 {
 	int			i;
 
 	buf_reset(q);
-	buf_puts(q, "SELECT json_build_object(");
+	buf_puts(q, t->nkeys == 1 ? "SELECT " : "SELECT json_build_array(");
+	for (i = 0; i < t->nkeys; i++) {
+		const struct vcol *c = &t->cols[t->keys[i]];
+
+		buf_printf(q, "%s%s", i ? ", " : "", replica ? c->text_rep : c->text_src);
+	}
+	buf_puts(q, t->nkeys == 1 ? " COLLATE \"C\", json_build_object(" : ")::text COLLATE \"C\", json_build_object(");
 	for (i = 0; i < t->nkeys; i++) {
 		const struct vcol *c = &t->cols[t->keys[i]];
 		struct buf	name = BUF_INIT;
@@ -339,9 +411,9 @@ rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chun
 		buf_printf(q, "%s%s, %s", i ? ", " : "", buf_cstr(&name), c->qname);
 		buf_free(&name);
 	}
-	buf_puts(q, ")::text COLLATE \"C\", ");
+	buf_puts(q, ")::text, ");
 	put_row_hash(q, t, replica);
-	buf_printf(q, "::text FROM ONLY %s", replica ? t->qtarget : t->qsource);
+	buf_printf(q, "::text FROM %s", replica ? t->from_rep : t->from_src);
 	if (b->n && chunk > 0) {
 		buf_puts(q, " WHERE ");
 		put_key_row(q, t);
@@ -377,7 +449,11 @@ diffs_clear(struct diffs *d)
 	d->n = 0;
 }
 
-/* Merges the two sorted row lists of one chunk into d. */
+/*
+ * Merges the two row lists of one chunk, sorted by the key's text, into
+ * d; a key is named by the source's JSON of it, or the replica's for an
+ * extra row.
+ */
 static void
 merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 {
@@ -388,12 +464,12 @@ merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 			: strcmp(PQgetvalue(rs, i, 0), PQgetvalue(rr, j, 0));
 
 		if (cmp < 0)
-			diffs_add(d, PQgetvalue(rs, i++, 0), 'm', chunk);
+			diffs_add(d, PQgetvalue(rs, i++, 1), 'm', chunk);
 		else if (cmp > 0)
-			diffs_add(d, PQgetvalue(rr, j++, 0), 'e', chunk);
+			diffs_add(d, PQgetvalue(rr, j++, 1), 'e', chunk);
 		else {
-			if (strcmp(PQgetvalue(rs, i, 1), PQgetvalue(rr, j, 1)) != 0)
-				diffs_add(d, PQgetvalue(rs, i, 0), 'd', chunk);
+			if (strcmp(PQgetvalue(rs, i, 2), PQgetvalue(rr, j, 2)) != 0)
+				diffs_add(d, PQgetvalue(rs, i, 1), 'd', chunk);
 			i++, j++;
 		}
 	}
