@@ -278,3 +278,23 @@ replicate() {
 	(($(date +%s) - t0 <= 3)) || fail "took $(($(date +%s) - t0)) s to stop"
 	grep -q "stopped by signal" "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
 }
+
+@test "a key that first differs during the recheck has not been checked again: not reported" {
+	for db in "$WALPIPE_SOURCE" "$WALPIPE_REPLICA"; do
+		psql -X -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE $T (id integer PRIMARY KEY, v text)" \
+			-c "INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 100) g"
+	done
+	psql_src "UPDATE $T SET v = 'new' WHERE id = 5"
+	# While pg-verify pauses, the replica catches up on 5, and the source
+	# changes 6, which the replica applies only after pg-verify is done.
+	(sleep 0.5; psql_rep "UPDATE $T SET v = 'new' WHERE id = 5"; psql_src "UPDATE $T SET v = 'new' WHERE id = 6") 3>&- &
+	run -0 --separate-stderr pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$T" \
+		--recheck 1 --recheck-delay 2 -v
+	wait
+	assert_output ""
+	[[ $stderr == *"1 keys differ; checking again"* ]] || fail "no recheck: $stderr"
+	# A key that keeps differing is reported.
+	run -1 pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$T" --recheck 1 \
+		--recheck-delay 0.2 -q
+	assert_output "{\"table\":\"public.$T\",\"target\":\"public.$T\",\"key\":{\"id\":6},\"kind\":\"differs\"}"
+}

@@ -11,7 +11,8 @@
  *    text on both sides for the same key, whatever type stores it); a
  *    merge of the two lists names each key missing, extra or differing.
  * 4. Step 3 is repeated for those chunks after a pause, up to --recheck
- *    times while differences remain, and only the last answer counts.
+ *    times while differences remain; a key is reported only if every
+ *    reading found it differing.
  */
 #include "verify.h"
 
@@ -40,6 +41,7 @@ struct chunkhash {
 };
 
 struct diff {
+	char	   *mkey;			/* the text the key is matched by */
 	char	   *key;			/* the key as a JSON object */
 	char		kind;			/* m missing, e extra, d differs */
 	int			chunk;
@@ -428,12 +430,13 @@ rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chun
 }
 
 static void
-diffs_add(struct diffs *d, const char *key, char kind, int chunk)
+diffs_add(struct diffs *d, const char *mkey, const char *key, char kind, int chunk)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->v = xrealloc(d->v, (size_t) d->cap * sizeof *d->v);
 	}
+	d->v[d->n].mkey = xstrdup(mkey);
 	d->v[d->n].key = xstrdup(key);
 	d->v[d->n].kind = kind;
 	d->v[d->n++].chunk = chunk;
@@ -444,8 +447,10 @@ diffs_clear(struct diffs *d)
 {
 	int			i;
 
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
+		free(d->v[i].mkey);
 		free(d->v[i].key);
+	}
 	d->n = 0;
 }
 
@@ -464,15 +469,47 @@ merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 			: strcmp(PQgetvalue(rs, i, 0), PQgetvalue(rr, j, 0));
 
 		if (cmp < 0)
-			diffs_add(d, PQgetvalue(rs, i++, 1), 'm', chunk);
+			diffs_add(d, PQgetvalue(rs, i, 0), PQgetvalue(rs, i, 1), 'm', chunk), i++;
 		else if (cmp > 0)
-			diffs_add(d, PQgetvalue(rr, j++, 1), 'e', chunk);
+			diffs_add(d, PQgetvalue(rr, j, 0), PQgetvalue(rr, j, 1), 'e', chunk), j++;
 		else {
 			if (strcmp(PQgetvalue(rs, i, 2), PQgetvalue(rr, j, 2)) != 0)
-				diffs_add(d, PQgetvalue(rs, i, 1), 'd', chunk);
+				diffs_add(d, PQgetvalue(rs, i, 0), PQgetvalue(rs, i, 1), 'd', chunk);
 			i++, j++;
 		}
 	}
+}
+
+/*
+ * Keeps in d only the keys that prev holds too: a check again confirms
+ * the keys it was made for, and a key that differs for the first time
+ * (a change the replica has not applied yet) has not been checked again.
+ * Both lists are in chunk order, and by the key's text within a chunk.
+ */
+static void
+keep_repeated(struct diffs *d, const struct diffs *prev)
+{
+	int			i, j = 0, n = 0;
+
+	for (i = 0; i < d->n; i++) {
+		struct diff *x = &d->v[i];
+		int			cmp = 1;
+
+		for (; j < prev->n; j++) {
+			const struct diff *p = &prev->v[j];
+
+			cmp = p->chunk != x->chunk ? (p->chunk < x->chunk ? -1 : 1) : strcmp(p->mkey, x->mkey);
+			if (cmp >= 0)
+				break;
+		}
+		if (j < prev->n && cmp == 0)
+			d->v[n++] = *x;
+		else {
+			free(x->mkey);
+			free(x->key);
+		}
+	}
+	d->n = n;
 }
 
 /* Lists the differing keys of the chunks marked in differ[]. */
@@ -550,7 +587,7 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 	struct bounds b = {0, {NULL, NULL}};
 	struct buf	qs = BUF_INIT, qr = BUF_INIT;
 	struct chunkhash *hs = NULL, *hr = NULL;
-	struct diffs d = {NULL, 0, 0};
+	struct diffs d = {NULL, 0, 0}, prev = {NULL, 0, 0}, swap;
 	PGresult   *rs = NULL, *rr = NULL;
 	bool	   *differ = NULL;
 	int			c, round, status;
@@ -589,14 +626,19 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 			memset(differ, 0, (size_t) r->chunks * sizeof *differ);
 			for (c = 0; c < d.n; c++)
 				differ[d.v[c].chunk] = true;
+			swap = prev, prev = d, d = swap;
 		}
 		if ((status = diff_chunks(src, rep, t, &b, differ, &d, errbuf, errsize)) != 0)
 			goto done;
+		if (round > 0)
+			keep_repeated(&d, &prev);
 	}
 	write_diffs(out, t, &d, r);
 done:
 	diffs_clear(&d);
 	free(d.v);
+	diffs_clear(&prev);
+	free(prev.v);
 	free(differ);
 	free(hs);
 	free(hr);
