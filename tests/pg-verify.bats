@@ -298,3 +298,30 @@ replicate() {
 		--recheck-delay 0.2 -q
 	assert_output "{\"table\":\"public.$T\",\"target\":\"public.$T\",\"key\":{\"id\":6},\"kind\":\"differs\"}"
 }
+
+@test "keys of money, interval, timetz and macaddr: one line for one changed row" {
+	local t
+	psql_src "CREATE TABLE ${T}_m (k money PRIMARY KEY, v integer)" \
+		"INSERT INTO ${T}_m SELECT (g * 1.25)::numeric::money, g FROM generate_series(1, 40) g" \
+		"CREATE TABLE ${T}_i (k interval PRIMARY KEY, v integer)" \
+		"INSERT INTO ${T}_i SELECT g * interval '1 mon 1 day', g FROM generate_series(1, 40) g" \
+		"CREATE TABLE ${T}_t (k timetz PRIMARY KEY, v integer)" \
+		"INSERT INTO ${T}_t SELECT '10:00+05'::timetz + g * interval '1 min', g FROM generate_series(1, 40) g"
+	for t in m i t; do replicate "public.${T}_$t" "${T}_$t"; done
+	for db in "$WALPIPE_SOURCE" "$WALPIPE_REPLICA"; do
+		psql -X -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE ${T}_a (k macaddr PRIMARY KEY, v integer)" \
+			-c "INSERT INTO ${T}_a SELECT ('08:00:2b:01:02:' || lpad(to_hex(g), 2, '0'))::macaddr, g FROM generate_series(1, 40) g"
+	done
+	run -0 verify -t "public.${T}_m:${T}_m" -t "public.${T}_i:${T}_i" -t "public.${T}_t:${T}_t" \
+		-t "public.${T}_a:${T}_a" --chunk-rows 10 -q
+	assert_output ""
+	for t in m i t a; do psql_rep "UPDATE ${T}_$t SET v = -1 WHERE v = 17"; done
+	run -1 verify -t "public.${T}_m:${T}_m" -t "public.${T}_i:${T}_i" -t "public.${T}_t:${T}_t" \
+		-t "public.${T}_a:${T}_a" --chunk-rows 10 -q
+	assert_output - <<-EOF
+		{"table":"public.${T}_m","target":"${T}_m","key":{"k":"\$21.25"},"kind":"differs"}
+		{"table":"public.${T}_i","target":"${T}_i","key":{"k":"1 year 5 mons 17 days"},"kind":"differs"}
+		{"table":"public.${T}_t","target":"${T}_t","key":{"k":"10:17:00+05"},"kind":"differs"}
+		{"table":"public.${T}_a","target":"${T}_a","key":{"k":"08:00:2b:01:02:11"},"kind":"differs"}
+	EOF
+}

@@ -165,17 +165,18 @@ exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
  * alone, which width_bucket() compares five times faster than a record.
  */
 static void
-put_key_row(struct buf *q, const struct vtable *t)
+put_key_row(struct buf *q, const struct vtable *t, bool replica)
 {
 	int			i;
 
 	if (t->nkeys == 1) {
-		buf_puts(q, t->cols[t->keys[0]].key_expr);
+		buf_puts(q, replica ? t->cols[t->keys[0]].key_rep : t->cols[t->keys[0]].key_src);
 		return;
 	}
 	buf_puts(q, "ROW(");
 	for (i = 0; i < t->nkeys; i++)
-		buf_printf(q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_expr);
+		buf_printf(q, "%s%s", i ? ", " : "",
+				   replica ? t->cols[t->keys[i]].key_rep : t->cols[t->keys[i]].key_src);
 	buf_putc(q, ')');
 }
 
@@ -294,7 +295,7 @@ again:
 		buf_printf(&q, "%sk%d::text", i ? ", " : "", i);
 	buf_puts(&q, " FROM (SELECT ");
 	for (i = 0; i < t->nkeys; i++)
-		buf_printf(&q, "%s AS k%d, ", t->cols[t->keys[i]].key_expr, i);
+		buf_printf(&q, "%s AS k%d, ", t->cols[t->keys[i]].key_src, i);
 	if (sample) {
 		double		pct = t->est_pages > 0 ? 100.0 * chunks * 4.0 / t->est_pages : 100;
 
@@ -305,7 +306,7 @@ again:
 	} else {
 		buf_puts(&q, "row_number() OVER (ORDER BY ");
 		for (i = 0; i < t->nkeys; i++)
-			buf_printf(&q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_expr);
+			buf_printf(&q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_src);
 		buf_printf(&q, ") AS rn FROM %s) s WHERE rn %% %lld = 0 ORDER BY rn",
 				   t->from_src, (long long) o->chunk_rows);
 	}
@@ -351,7 +352,7 @@ chunk_sql(struct buf *q, const struct vtable *t, const struct bounds *b, bool re
 		buf_puts(q, "0");
 	else {
 		buf_puts(q, "width_bucket(");
-		put_key_row(q, t);
+		put_key_row(q, t, replica);
 		buf_puts(q, ", ARRAY[");
 		for (i = 0; i < b->n; i++)
 			buf_printf(q, "%s%s", i ? ", " : "", b->lit[replica][i]);
@@ -418,12 +419,12 @@ rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chun
 	buf_printf(q, "::text FROM %s", replica ? t->from_rep : t->from_src);
 	if (b->n && chunk > 0) {
 		buf_puts(q, " WHERE ");
-		put_key_row(q, t);
+		put_key_row(q, t, replica);
 		buf_printf(q, " >= %s", b->lit[replica][chunk - 1]);
 	}
 	if (b->n && chunk < b->n) {
 		buf_puts(q, chunk > 0 ? " AND " : " WHERE ");
-		put_key_row(q, t);
+		put_key_row(q, t, replica);
 		buf_printf(q, " < %s", b->lit[replica][chunk]);
 	}
 	buf_puts(q, " ORDER BY 1");

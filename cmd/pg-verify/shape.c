@@ -19,7 +19,11 @@
 #include "pgutil.h"
 #include "sqlident.h"
 
-/* One row per column: name, type, base type, builtin?, collatable?, key position. */
+/*
+ * One row per column: name, type, base type, builtin?, collatable?, key
+ * position, the table's statistics and kind, and whether the type's
+ * array elements are padded (its length not a multiple of its alignment).
+ */
 static const char columns_sql[] =
 	"SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
 	" coalesce(bt.typname, t.typname),"
@@ -32,13 +36,15 @@ static const char columns_sql[] =
 	"        WHERE p.indrelid = a.attrelid AND p.indisprimary)))), 0),"
 	" (SELECT reltuples FROM pg_class WHERE oid = a.attrelid),"
 	" (SELECT relpages FROM pg_class WHERE oid = a.attrelid),"
-	" (SELECT relkind FROM pg_class WHERE oid = a.attrelid)"
+	" (SELECT relkind FROM pg_class WHERE oid = a.attrelid),"
+	" coalesce(bt.typlen, t.typlen) % CASE coalesce(bt.typalign, t.typalign) WHEN 'd' THEN 8"
+	"  WHEN 'i' THEN 4 WHEN 's' THEN 2 ELSE 1 END <> 0"
 	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
 	" LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
 	" WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped"
 	" AND a.attgenerated = '' ORDER BY a.attnum";
 
-enum { C_NAME, C_TYPE, C_BASE, C_BASEFMT, C_BUILTIN, C_COLLATE, C_KEYPOS, C_RELTUPLES, C_RELPAGES, C_RELKIND };
+enum { C_NAME, C_TYPE, C_BASE, C_BASEFMT, C_BUILTIN, C_COLLATE, C_KEYPOS, C_RELTUPLES, C_RELPAGES, C_RELKIND, C_PADDED };
 
 static char *
 dup_printf(const char *fmt, const char *a, const char *b)
@@ -56,7 +62,7 @@ describe(PGconn *conn, const char *qname, int *status, char *errbuf, size_t errs
 	PGresult   *res = PQexecParams(conn, columns_sql, 1, NULL, params, NULL, NULL, 0);
 	char		msg[512];
 
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == C_RELKIND + 1) {
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == C_PADDED + 1) {
 		*status = 0;
 		return res;
 	}
@@ -171,21 +177,50 @@ decide(struct vcol *c, PGresult *src, int s, PGresult *rep, int r, const int *ve
 	}
 	if (c->keypos == 0)
 		return;
+	if (strcmp(sbase, "money") == 0 || strcmp(sbase, "interval") == 0 ||
+		(strcmp(sbase, "timetz") == 0 && strcmp(rbase, "timetz") == 0)) {
+		/*
+		 * A key the replica holds in another form (money as numeric, an
+		 * interval as microseconds, a timetz in UTC) is ordered and
+		 * matched by its compared value on both sides.
+		 */
+		bool		numeric = strcmp(sbase, "timetz") != 0;
+
+		c->text_src = key_text(c->expr_src, numeric ? "numeric" : "timetz", versions[0]);
+		c->text_rep = key_text(c->expr_rep, numeric ? "numeric" : "timetz", versions[1]);
+		if (numeric) {
+			c->key_src = xstrdup(c->expr_src);
+			c->key_rep = xstrdup(c->expr_rep);
+		} else {
+			/* A timetz is padded in an array (see below): order by its text. */
+			c->key_src = dup_printf("convert_to(%s, 'UTF8')", c->text_src, "");
+			c->key_rep = dup_printf("convert_to(%s, 'UTF8')", c->text_rep, "");
+		}
+		c->cmp_src = xstrdup(numeric ? "numeric" : "bytea");
+		c->cmp_rep = xstrdup(c->cmp_src);
+		return;
+	}
 	c->text_src = key_text(q, sbase, versions[0]);
 	c->text_rep = key_text(q, rbase, versions[1]);
 	/*
 	 * Both sides must order keys alike: a collatable or user-defined key
 	 * (an enum stored as text) is ordered by the bytes of its text, which
-	 * no collation setting of either server can change.
+	 * no collation setting of either server can change.  So is a type
+	 * whose array elements are padded (timetz, macaddr): width_bucket()
+	 * steps through such an array by the type's length, not the padded
+	 * one, and puts rows in the wrong chunks.
 	 */
 	if (PQgetvalue(src, s, C_BUILTIN)[0] == 't' && PQgetvalue(src, s, C_COLLATE)[0] == 'f' &&
-		PQgetvalue(rep, r, C_COLLATE)[0] == 'f' &&
+		PQgetvalue(rep, r, C_COLLATE)[0] == 'f' && PQgetvalue(src, s, C_PADDED)[0] == 'f' &&
+		PQgetvalue(rep, r, C_PADDED)[0] == 'f' &&
 		(strcmp(sbase, rbase) == 0 || (is_int(sbase) && is_int(rbase)))) {
-		c->key_expr = xstrdup(q);
+		c->key_src = xstrdup(q);
+		c->key_rep = xstrdup(q);
 		c->cmp_src = xstrdup(PQgetvalue(src, s, C_BASEFMT));
 		c->cmp_rep = xstrdup(PQgetvalue(rep, r, C_BASEFMT));
 	} else {
-		c->key_expr = dup_printf("convert_to(%s::text, 'UTF8')", q, "");
+		c->key_src = dup_printf("convert_to(%s::text, 'UTF8')", q, "");
+		c->key_rep = xstrdup(c->key_src);
 		c->cmp_src = xstrdup("bytea");
 		c->cmp_rep = xstrdup("bytea");
 	}
@@ -295,7 +330,8 @@ shape_free(struct vtable *t)
 		free(c->qname);
 		free(c->cmp_src);
 		free(c->cmp_rep);
-		free(c->key_expr);
+		free(c->key_src);
+		free(c->key_rep);
 		free(c->text_src);
 		free(c->text_rep);
 		free(c->expr_src);

@@ -32,7 +32,8 @@ struct vcol {
 	int			keypos;			/* 1-based in the source key, 0 if not a key column */
 	char	   *cmp_src;		/* key columns: the type boundaries are cast to */
 	char	   *cmp_rep;		/* on each side */
-	char	   *key_expr;		/* key columns: what both sides order by */
+	char	   *key_src;		/* key columns: what each side orders by */
+	char	   *key_rep;
 	char	   *text_src;		/* key columns: the text both sides match keys by */
 	char	   *text_rep;
 	char	   *expr_src;		/* what each side hashes */
