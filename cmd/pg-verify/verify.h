@@ -38,7 +38,7 @@ struct vcol {
 	char	   *text_rep;
 	char	   *expr_src;		/* what each side hashes */
 	char	   *expr_rep;
-	bool		nan_flag;		/* a numeric: NaN and infinities hash as NULL does */
+	bool		nan_flag;		/* a numeric: NaN and infinities hash alike */
 };
 
 struct vtable {
