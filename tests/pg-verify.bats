@@ -325,3 +325,10 @@ replicate() {
 		{"table":"public.${T}_a","target":"${T}_a","key":{"k":"08:00:2b:01:02:11"},"kind":"differs"}
 	EOF
 }
+
+@test "a closed standard error: warnings do not go to a server" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, only_here text)" "INSERT INTO $T VALUES (1, 'x')"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY)" "INSERT INTO $T VALUES (1)"
+	run -0 bash -c 'pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$1" -v 2>&-' _ "$T"
+	assert_output ""
+}

@@ -277,6 +277,16 @@ main(int argc, char **argv)
 	char		err[1024];
 	int			i, status = 0;
 
+	/*
+	 * A closed standard error would become the next socket opened, and a
+	 * warning would go to a server: it gets /dev/null instead.
+	 */
+	if (fcntl(STDERR_FILENO, F_GETFD) == -1) {
+		int			fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0 && fd != STDERR_FILENO)
+			(void) dup2(fd, STDERR_FILENO);
+	}
 	log_init(argv[0]);
 	parse_options(argc, argv, &o);
 	if (o.config) {
