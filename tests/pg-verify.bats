@@ -332,3 +332,18 @@ replicate() {
 	run -0 bash -c 'pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$1" -v 2>&-' _ "$T"
 	assert_output ""
 }
+
+@test "integers stored as numeric compare by value, as keys and as values" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, n bigint, v text)" \
+		"INSERT INTO $T SELECT g, g * 10, 'v' FROM generate_series(1, 100) g"
+	psql_rep "CREATE TABLE $T (id numeric(10,2) PRIMARY KEY, n numeric, v text)" \
+		"INSERT INTO $T SELECT g, g * 10.0, 'v' FROM generate_series(1, 100) g"
+	run -0 verify -t "public.$T" --chunk-rows 10 -q
+	assert_output ""
+	psql_rep "UPDATE $T SET v = 'x' WHERE id = 50" "UPDATE $T SET n = 0 WHERE id = 51"
+	run -1 verify -t "public.$T" --chunk-rows 10 -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":50},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":51},"kind":"differs"}
+	EOF
+}

@@ -106,6 +106,13 @@ is_int(const char *base)
 	return strcmp(base, "int2") == 0 || strcmp(base, "int4") == 0 || strcmp(base, "int8") == 0;
 }
 
+/* Integers and numeric compare by value as numeric (5 is 5.00). */
+static bool
+is_exact(const char *base)
+{
+	return is_int(base) || strcmp(base, "numeric") == 0;
+}
+
 /*
  * An interval as Debezium's MicroDuration counts it: months of 30.4375
  * days, so that a replica column filled from those microseconds
@@ -133,6 +140,8 @@ key_text(const char *q, const char *base, int server_version)
 {
 	if (strcmp(base, "numeric") == 0 && server_version >= 130000)
 		return dup_printf("trim_scale(%s)::text", q, "");
+	if (strcmp(base, "text") == 0 || strcmp(base, "varchar") == 0)
+		return dup_printf("%s::text", q, "");
 	return dup_printf("format('%%s', %s)", q, "");
 }
 
@@ -158,6 +167,10 @@ decide(struct vcol *c, PGresult *src, int s, PGresult *rep, int r, const int *ve
 		c->expr_src = dup_printf("%s::jsonb::text", q, ""), c->expr_rep = xstrdup(c->expr_src);
 	else if (strcmp(sbase, "money") == 0)
 		c->expr_src = dup_printf("%s::numeric", q, ""), c->expr_rep = xstrdup(c->expr_src);
+	else if (strcmp(sbase, rbase) != 0 && is_exact(sbase) && is_exact(rbase)) {
+		c->expr_src = dup_printf("%s::numeric", q, ""), c->expr_rep = xstrdup(c->expr_src);
+		c->nan_flag = true;
+	}
 	else if (strcmp(sbase, rbase) == 0) {
 		/*
 		 * The same base type: a domain, or another typmod (numeric(7,2)
@@ -219,8 +232,9 @@ decide(struct vcol *c, PGresult *src, int s, PGresult *rep, int r, const int *ve
 		c->cmp_src = xstrdup(PQgetvalue(src, s, C_BASEFMT));
 		c->cmp_rep = xstrdup(PQgetvalue(rep, r, C_BASEFMT));
 	} else {
-		c->key_src = dup_printf("convert_to(%s::text, 'UTF8')", q, "");
-		c->key_rep = xstrdup(c->key_src);
+		/* The bytes of the text keys are matched by: equal keys, equal bytes. */
+		c->key_src = dup_printf("convert_to(%s, 'UTF8')", c->text_src, "");
+		c->key_rep = dup_printf("convert_to(%s, 'UTF8')", c->text_rep, "");
 		c->cmp_src = xstrdup("bytea");
 		c->cmp_rep = xstrdup("bytea");
 	}
