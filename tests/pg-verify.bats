@@ -187,3 +187,190 @@ replicate() {
 	echo "# pg-verify $(((t1 - t0) / 1000000)) ms, md5 of both $(((t2 - t1) / 1000000)) ms" >&3
 	(((t1 - t0) * 2 < t2 - t1)) || fail "pg-verify took $(((t1 - t0) / 1000000)) ms, md5 $(((t2 - t1) / 1000000)) ms"
 }
+
+@test "partitioned tables are compared through their partitions" {
+	local sql="CREATE TABLE $T (id integer PRIMARY KEY, v text) PARTITION BY RANGE (id);
+		CREATE TABLE ${T}_1 PARTITION OF $T FOR VALUES FROM (0) TO (100);
+		CREATE TABLE ${T}_2 PARTITION OF $T FOR VALUES FROM (100) TO (200);
+		INSERT INTO $T SELECT g, 'v' FROM generate_series(0, 199) g"
+	psql_src "$sql"
+	psql_rep "$sql" "CREATE TABLE ${T}_flat (id integer PRIMARY KEY, v text)" \
+		"INSERT INTO ${T}_flat SELECT * FROM $T"
+	run -0 --separate-stderr verify -t "public.$T" -t "public.$T:${T}_flat"
+	assert_output ""
+	[[ $stderr == *"public.$T -> public.$T: 200 rows, 200 on the replica, 0 differ"* ]] || fail "$stderr"
+	[[ $stderr == *"public.$T -> ${T}_flat: 200 rows, 200 on the replica, 0 differ"* ]] || fail "$stderr"
+	psql_rep "UPDATE $T SET v = 'x' WHERE id = 150" "DELETE FROM ${T}_flat WHERE id = 7"
+	run -1 verify -t "public.$T" -t "public.$T:${T}_flat" -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":150},"kind":"differs"}
+		{"table":"public.$T","target":"${T}_flat","key":{"id":7},"kind":"missing"}
+	EOF
+}
+
+@test "values whose hash is that of NULL: empty JSON, numeric NaN and infinities" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, j json, jb jsonb, n numeric)" \
+		"INSERT INTO $T VALUES (1, '{}', '[]', 'NaN'), (2, '[]', '{}', 'Infinity'),
+			(3, NULL, '[[]]', '-Infinity'), (4, '{}', NULL, NULL)"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, j json, jb jsonb, n numeric)" \
+		"INSERT INTO $T VALUES (1, NULL, '[]', 'NaN'), (2, '[]', NULL, 'Infinity'),
+			(3, NULL, '[[]]', 'Infinity'), (4, '{}', NULL, 'NaN')"
+	run -1 verify -t "public.$T" -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":1},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":2},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":3},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":4},"kind":"differs"}
+	EOF
+	psql_rep "UPDATE $T SET j = '[]' WHERE id = 1" "UPDATE $T SET jb = '[]' WHERE id = 2"
+	run -1 verify -t "public.$T" -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":1},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":2},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":3},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":4},"kind":"differs"}
+	EOF
+	psql_rep "UPDATE $T SET j = '{}' WHERE id = 1" "UPDATE $T SET jb = '{}' WHERE id = 2" \
+		"UPDATE $T SET n = '-Infinity' WHERE id = 3" "UPDATE $T SET n = NULL WHERE id = 4"
+	run -0 verify -t "public.$T" -q
+	assert_output ""
+}
+
+@test "a numeric domain replicated as numeric, and numeric of another scale, verify clean" {
+	psql_src "CREATE DOMAIN ${T}_price AS numeric(7,2) CHECK (VALUE >= 0)" \
+		"CREATE TABLE $T (id integer PRIMARY KEY, p ${T}_price, q numeric(9,3))" \
+		"INSERT INTO $T VALUES (1, 1.50, 2.500), (2, 10, 0), (3, NULL, NULL)"
+	replicate "public.$T" "$T"
+	psql_rep "ALTER TABLE $T ALTER q TYPE numeric(12,5)"
+	run -0 --separate-stderr verify -t "public.$T:$T"
+	assert_output ""
+	psql_rep "UPDATE $T SET p = 1.51 WHERE id = 1"
+	run -1 verify -t "public.$T:$T" -q
+	assert_output "{\"table\":\"public.$T\",\"target\":\"$T\",\"key\":{\"id\":1},\"kind\":\"differs\"}"
+}
+
+@test "keys stored as another type or scale on the replica match their source keys" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, v text)" \
+		"INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 100) g" \
+		"CREATE TABLE ${T}_n (k numeric PRIMARY KEY, v text)" \
+		"INSERT INTO ${T}_n SELECT g / 4.0, 'v' FROM generate_series(1, 100) g"
+	psql_rep "CREATE TABLE $T (id text PRIMARY KEY, v text)" \
+		"INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 100) g" \
+		"CREATE TABLE ${T}_n (k numeric(10,2) PRIMARY KEY, v text)" \
+		"INSERT INTO ${T}_n SELECT g / 4.0, 'v' FROM generate_series(1, 100) g"
+	run -0 verify -t "public.$T" -t "public.${T}_n" --chunk-rows 10 -q
+	assert_output ""
+	psql_rep "UPDATE $T SET v = 'x' WHERE id = '50'" "UPDATE ${T}_n SET v = 'x' WHERE k = 12.5"
+	run -1 verify -t "public.$T" -t "public.${T}_n" --chunk-rows 10 -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":50},"kind":"differs"}
+		{"table":"public.${T}_n","target":"public.${T}_n","key":{"k":12.5000000000000000},"kind":"differs"}
+	EOF
+}
+
+@test "a schema missing on the replica is a missing table, on the source a table that cannot be compared" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY)"
+	run -1 --separate-stderr verify -t "public.$T:no_such_schema.$T"
+	assert_output "{\"table\":\"public.$T\",\"target\":\"no_such_schema.$T\",\"kind\":\"missing-table\"}"
+	run -65 --separate-stderr verify -t "no_such_schema.$T"
+	[[ $stderr == *'schema "no_such_schema" does not exist'* ]] || fail "$stderr"
+}
+
+@test "an unknown option is named, and a closed standard output is an error" {
+	run -64 --separate-stderr verify --no-such-option -t public.x
+	[[ $stderr == *"unrecognized option"* && $stderr == *"error: invalid option"* ]] || fail "$stderr"
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY)" "INSERT INTO $T VALUES (1)"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY)"
+	run -74 --separate-stderr bash -c 'pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$1" --recheck 0 >&-' _ "$T"
+	[[ $stderr == *"standard output"* ]] || fail "$stderr"
+}
+
+@test "SIGTERM while a server is busy with a chunk stops at once with 75" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY)" "INSERT INTO $T VALUES (1)"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY)"
+	# A lock on the replica keeps its hashing statement waiting.
+	psql_rep "BEGIN; LOCK TABLE $T; SELECT pg_sleep(30)" 3>&- &
+	local locker=$! pid t0 status=0
+	wait_until 10 bash -c "[[ \$(psql -X -At '$WALPIPE_REPLICA' -c \"SELECT count(*) FROM pg_locks WHERE relation = '$T'::regclass AND mode = 'AccessExclusiveLock'\") == 1 ]]"
+	pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$T" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_until 10 bash -c "[[ \$(psql -X -At '$WALPIPE_REPLICA' -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-verify' AND wait_event_type = 'Lock'\") == 1 ]]"
+	t0=$(date +%s)
+	kill -TERM "$pid"
+	wait "$pid" || status=$?
+	kill "$locker" 2>/dev/null || true
+	psql_rep "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" || true
+	((status == 75)) || fail "status $status: $(cat "$BATS_TEST_TMPDIR/err")"
+	(($(date +%s) - t0 <= 3)) || fail "took $(($(date +%s) - t0)) s to stop"
+	grep -q "stopped by signal" "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+@test "a key that first differs during the recheck has not been checked again: not reported" {
+	for db in "$WALPIPE_SOURCE" "$WALPIPE_REPLICA"; do
+		psql -X -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE $T (id integer PRIMARY KEY, v text)" \
+			-c "INSERT INTO $T SELECT g, 'v' FROM generate_series(1, 100) g"
+	done
+	psql_src "UPDATE $T SET v = 'new' WHERE id = 5"
+	# While pg-verify pauses, the replica catches up on 5, and the source
+	# changes 6, which the replica applies only after pg-verify is done.
+	(sleep 0.5; psql_rep "UPDATE $T SET v = 'new' WHERE id = 5"; psql_src "UPDATE $T SET v = 'new' WHERE id = 6") 3>&- &
+	run -0 --separate-stderr pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$T" \
+		--recheck 1 --recheck-delay 2 -v
+	wait
+	assert_output ""
+	[[ $stderr == *"1 keys differ; checking again"* ]] || fail "no recheck: $stderr"
+	# A key that keeps differing is reported.
+	run -1 pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$T" --recheck 1 \
+		--recheck-delay 0.2 -q
+	assert_output "{\"table\":\"public.$T\",\"target\":\"public.$T\",\"key\":{\"id\":6},\"kind\":\"differs\"}"
+}
+
+@test "keys of money, interval, timetz and macaddr: one line for one changed row" {
+	local t
+	psql_src "CREATE TABLE ${T}_m (k money PRIMARY KEY, v integer)" \
+		"INSERT INTO ${T}_m SELECT (g * 1.25)::numeric::money, g FROM generate_series(1, 40) g" \
+		"CREATE TABLE ${T}_i (k interval PRIMARY KEY, v integer)" \
+		"INSERT INTO ${T}_i SELECT g * interval '1 mon 1 day', g FROM generate_series(1, 40) g" \
+		"CREATE TABLE ${T}_t (k timetz PRIMARY KEY, v integer)" \
+		"INSERT INTO ${T}_t SELECT '10:00+05'::timetz + g * interval '1 min', g FROM generate_series(1, 40) g"
+	for t in m i t; do replicate "public.${T}_$t" "${T}_$t"; done
+	for db in "$WALPIPE_SOURCE" "$WALPIPE_REPLICA"; do
+		psql -X -q -v ON_ERROR_STOP=1 "$db" -c "CREATE TABLE ${T}_a (k macaddr PRIMARY KEY, v integer)" \
+			-c "INSERT INTO ${T}_a SELECT ('08:00:2b:01:02:' || lpad(to_hex(g), 2, '0'))::macaddr, g FROM generate_series(1, 40) g"
+	done
+	run -0 verify -t "public.${T}_m:${T}_m" -t "public.${T}_i:${T}_i" -t "public.${T}_t:${T}_t" \
+		-t "public.${T}_a:${T}_a" --chunk-rows 10 -q
+	assert_output ""
+	for t in m i t a; do psql_rep "UPDATE ${T}_$t SET v = -1 WHERE v = 17"; done
+	run -1 verify -t "public.${T}_m:${T}_m" -t "public.${T}_i:${T}_i" -t "public.${T}_t:${T}_t" \
+		-t "public.${T}_a:${T}_a" --chunk-rows 10 -q
+	assert_output - <<-EOF
+		{"table":"public.${T}_m","target":"${T}_m","key":{"k":"\$21.25"},"kind":"differs"}
+		{"table":"public.${T}_i","target":"${T}_i","key":{"k":"1 year 5 mons 17 days"},"kind":"differs"}
+		{"table":"public.${T}_t","target":"${T}_t","key":{"k":"10:17:00+05"},"kind":"differs"}
+		{"table":"public.${T}_a","target":"${T}_a","key":{"k":"08:00:2b:01:02:11"},"kind":"differs"}
+	EOF
+}
+
+@test "a closed standard error: warnings do not go to a server" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, only_here text)" "INSERT INTO $T VALUES (1, 'x')"
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY)" "INSERT INTO $T VALUES (1)"
+	run -0 bash -c 'pg-verify -d "$WALPIPE_SOURCE" -r "$WALPIPE_REPLICA" -t "public.$1" -v 2>&-' _ "$T"
+	assert_output ""
+}
+
+@test "integers stored as numeric compare by value, as keys and as values" {
+	psql_src "CREATE TABLE $T (id integer PRIMARY KEY, n bigint, v text)" \
+		"INSERT INTO $T SELECT g, g * 10, 'v' FROM generate_series(1, 100) g"
+	psql_rep "CREATE TABLE $T (id numeric(10,2) PRIMARY KEY, n numeric, v text)" \
+		"INSERT INTO $T SELECT g, g * 10.0, 'v' FROM generate_series(1, 100) g"
+	run -0 verify -t "public.$T" --chunk-rows 10 -q
+	assert_output ""
+	psql_rep "UPDATE $T SET v = 'x' WHERE id = 50" "UPDATE $T SET n = 0 WHERE id = 51"
+	run -1 verify -t "public.$T" --chunk-rows 10 -q
+	assert_output - <<-EOF
+		{"table":"public.$T","target":"public.$T","key":{"id":50},"kind":"differs"}
+		{"table":"public.$T","target":"public.$T","key":{"id":51},"kind":"differs"}
+	EOF
+}

@@ -5,15 +5,19 @@
  *    (or, for a large table, from a block sample), cut the key space into
  *    chunks both sides can address with width_bucket().
  * 2. Both servers hash every chunk in one statement each, at the same
- *    time: count(*) and the sum of hashtextextended() of each row's text.
+ *    time: count(*) and the sum of a 64-bit hash of each row (verify.h).
  * 3. Only for the chunks whose count or sum differ, both send the key and
- *    the hash of each row, in the "C" order of the key's JSON text; a
+ *    the hash of each row, in the "C" order of the key's text (the same
+ *    text on both sides for the same key, whatever type stores it); a
  *    merge of the two lists names each key missing, extra or differing.
  * 4. Step 3 is repeated for those chunks after a pause, up to --recheck
- *    times while differences remain, and only the last answer counts.
+ *    times while differences remain; a key is reported only if every
+ *    reading found it differing.
  */
 #include "verify.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +41,7 @@ struct chunkhash {
 };
 
 struct diff {
+	char	   *mkey;			/* the text the key is matched by */
 	char	   *key;			/* the key as a JSON object */
 	char		kind;			/* m missing, e extra, d differs */
 	int			chunk;
@@ -53,25 +58,63 @@ query_status(PGconn *conn, const PGresult *res)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
-	if (st && strcmp(st, "42P01") == 0)
+	/* No such table, or no such schema. */
+	if (st && (strcmp(st, "42P01") == 0 || strcmp(st, "3F000") == 0))
 		return EX_DATAERR;
 	return pg_result_status(conn, res);
+}
+
+/*
+ * Waits until conn has a result ready, and on a signal cancels the
+ * statement running there, once: a long hash stops at once, not when it
+ * is done.
+ */
+static void
+wait_ready(PGconn *conn, bool *cancelled)
+{
+	while (PQisBusy(conn)) {
+		struct pollfd p = {PQsocket(conn), POLLIN, 0};
+
+		if (sig_stop && !*cancelled) {
+			PGcancel   *c = PQgetCancel(conn);
+			char		err[256];
+
+			if (c)
+				(void) PQcancel(c, err, sizeof err);
+			PQfreeCancel(c);
+			*cancelled = true;
+		}
+		if (poll(&p, 1, 100) < 0 && errno != EINTR)
+			return;
+		if (!PQconsumeInput(conn))
+			return;
+	}
 }
 
 static PGresult *
 collect(PGconn *conn, bool sent)
 {
 	PGresult   *res = NULL, *r;
+	bool		cancelled = false;
 
 	if (!sent)
 		return NULL;
-	while ((r = PQgetResult(conn)) != NULL) {
+	for (;;) {
+		wait_ready(conn, &cancelled);
+		if ((r = PQgetResult(conn)) == NULL)
+			break;
 		if (res == NULL)
 			res = r;
 		else
 			PQclear(r);
 	}
 	return res;
+}
+
+PGresult *
+exec_one(PGconn *conn, const char *sql)
+{
+	return collect(conn, PQsendQuery(conn, sql) == 1);
 }
 
 static bool
@@ -95,6 +138,13 @@ exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
 
 	*rs = collect(src, s_sent);
 	*rr = collect(rep, r_sent);
+	if (sig_stop) {
+		snprintf(errbuf, errsize, "stopped by signal");
+		PQclear(*rs);
+		PQclear(*rr);
+		*rs = *rr = NULL;
+		return EX_TEMPFAIL;
+	}
 	if (!result_ok(*rs))
 		bad = src, badres = *rs;
 	else if (!result_ok(*rr))
@@ -115,17 +165,18 @@ exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
  * alone, which width_bucket() compares five times faster than a record.
  */
 static void
-put_key_row(struct buf *q, const struct vtable *t)
+put_key_row(struct buf *q, const struct vtable *t, bool replica)
 {
 	int			i;
 
 	if (t->nkeys == 1) {
-		buf_puts(q, t->cols[t->keys[0]].key_expr);
+		buf_puts(q, replica ? t->cols[t->keys[0]].key_rep : t->cols[t->keys[0]].key_src);
 		return;
 	}
 	buf_puts(q, "ROW(");
 	for (i = 0; i < t->nkeys; i++)
-		buf_printf(q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_expr);
+		buf_printf(q, "%s%s", i ? ", " : "",
+				   replica ? t->cols[t->keys[i]].key_rep : t->cols[t->keys[i]].key_src);
 	buf_putc(q, ')');
 }
 
@@ -139,10 +190,20 @@ put_row_hash(struct buf *q, const struct vtable *t, bool replica)
 	for (i = 0; i < t->ncols; i++) {
 		const struct vcol *c = &t->cols[i];
 
-		if (c->on_replica)
-			buf_printf(q, "%s%s", n++ ? ", " : "", replica ? c->expr_rep : c->expr_src);
+		const char *e = replica ? c->expr_rep : c->expr_src;
+
+		if (!c->on_replica)
+			continue;
+		buf_printf(q, "%s%s", n++ ? ", " : "", e);
+		/*
+		 * numeric hashes NaN and both infinities as the seed: a seed
+		 * other than 0 (NULL's hash) and their order against Infinity
+		 * tell the four apart, at the cost of one comparison.
+		 */
+		if (c->nan_flag && t->record_hash)
+			buf_printf(q, ", numeric_cmp(%s, 'Infinity')", e);
 	}
-	buf_puts(q, t->record_hash ? "), 0)" : ")::text, 0)");
+	buf_puts(q, t->record_hash ? "), 1)" : ")::text, 0)");
 }
 
 static void
@@ -213,13 +274,13 @@ read_bounds(PGconn *src, const struct vtable *t, const struct vopts *o, struct b
 	double		chunks = t->est_rows / (double) o->chunk_rows;
 	int			i, step = 1, status = 0;
 	char		msg[512];
-	bool		sample = chunks > 50;
+	bool		sample = chunks > 50 && !t->partitioned;
 
 	if (t->est_rows <= (double) o->chunk_rows) {
 		/* Statistics may be stale: a single chunk only if it really is one. */
-		buf_printf(&q, "SELECT count(*) FROM (SELECT FROM ONLY %s LIMIT %lld) s",
-				   t->qsource, (long long) o->chunk_rows + 1);
-		res = PQexec(src, buf_cstr(&q));
+		buf_printf(&q, "SELECT count(*) FROM (SELECT FROM %s LIMIT %lld) s",
+				   t->from_src, (long long) o->chunk_rows + 1);
+		res = exec_one(src, buf_cstr(&q));
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 			atoll(PQgetvalue(res, 0, 0)) <= o->chunk_rows) {
 			PQclear(res);
@@ -236,22 +297,28 @@ again:
 		buf_printf(&q, "%sk%d::text", i ? ", " : "", i);
 	buf_puts(&q, " FROM (SELECT ");
 	for (i = 0; i < t->nkeys; i++)
-		buf_printf(&q, "%s AS k%d, ", t->cols[t->keys[i]].key_expr, i);
+		buf_printf(&q, "%s AS k%d, ", t->cols[t->keys[i]].key_src, i);
 	if (sample) {
 		double		pct = t->est_pages > 0 ? 100.0 * chunks * 4.0 / t->est_pages : 100;
 
-		buf_printf(&q, "0 AS rn FROM ONLY %s TABLESAMPLE SYSTEM (%.6f)) s ORDER BY ",
-				   t->qsource, pct < 100 ? pct : 100);
+		buf_printf(&q, "0 AS rn FROM %s TABLESAMPLE SYSTEM (%.6f)) s ORDER BY ",
+				   t->from_src, pct < 100 ? pct : 100);
 		for (i = 0; i < t->nkeys; i++)
 			buf_printf(&q, "%ss.k%d", i ? ", " : "", i);	/* not the text */
 	} else {
 		buf_puts(&q, "row_number() OVER (ORDER BY ");
 		for (i = 0; i < t->nkeys; i++)
-			buf_printf(&q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_expr);
-		buf_printf(&q, ") AS rn FROM ONLY %s) s WHERE rn %% %lld = 0 ORDER BY rn",
-				   t->qsource, (long long) o->chunk_rows);
+			buf_printf(&q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_src);
+		buf_printf(&q, ") AS rn FROM %s) s WHERE rn %% %lld = 0 ORDER BY rn",
+				   t->from_src, (long long) o->chunk_rows);
 	}
-	res = PQexec(src, buf_cstr(&q));
+	res = exec_one(src, buf_cstr(&q));
+	if (sig_stop) {
+		PQclear(res);
+		buf_free(&q);
+		snprintf(errbuf, errsize, "stopped by signal");
+		return EX_TEMPFAIL;
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		status = query_status(src, res);
 		snprintf(errbuf, errsize, "could not read the key boundaries of %s: %s", t->source,
@@ -287,7 +354,7 @@ chunk_sql(struct buf *q, const struct vtable *t, const struct bounds *b, bool re
 		buf_puts(q, "0");
 	else {
 		buf_puts(q, "width_bucket(");
-		put_key_row(q, t);
+		put_key_row(q, t, replica);
 		buf_puts(q, ", ARRAY[");
 		for (i = 0; i < b->n; i++)
 			buf_printf(q, "%s%s", i ? ", " : "", b->lit[replica][i]);
@@ -295,7 +362,7 @@ chunk_sql(struct buf *q, const struct vtable *t, const struct bounds *b, bool re
 	}
 	buf_puts(q, ", count(*), coalesce(sum(");
 	put_row_hash(q, t, replica);
-	buf_printf(q, "), 0)::text FROM ONLY %s", replica ? t->qtarget : t->qsource);
+	buf_printf(q, "), 0)::text FROM %s", replica ? t->from_rep : t->from_src);
 	if (b->n)
 		buf_puts(q, " GROUP BY 1");
 }
@@ -316,14 +383,24 @@ read_chunks(PGresult *res, struct chunkhash *h, int nchunks, int64_t *rows)
 	}
 }
 
-/* The statement that lists one chunk's keys and row hashes on one side. */
+/*
+ * The statement that lists one chunk's rows on one side: the text the
+ * key is matched by (the same on both sides for the same key, whatever
+ * its type there), the key as JSON, and the row's hash.
+ */
 static void
 rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chunk, bool replica)
 {
 	int			i;
 
 	buf_reset(q);
-	buf_puts(q, "SELECT json_build_object(");
+	buf_puts(q, t->nkeys == 1 ? "SELECT " : "SELECT json_build_array(");
+	for (i = 0; i < t->nkeys; i++) {
+		const struct vcol *c = &t->cols[t->keys[i]];
+
+		buf_printf(q, "%s%s", i ? ", " : "", replica ? c->text_rep : c->text_src);
+	}
+	buf_puts(q, t->nkeys == 1 ? " COLLATE \"C\", json_build_object(" : ")::text COLLATE \"C\", json_build_object(");
 	for (i = 0; i < t->nkeys; i++) {
 		const struct vcol *c = &t->cols[t->keys[i]];
 		struct buf	name = BUF_INIT;
@@ -339,29 +416,30 @@ rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chun
 		buf_printf(q, "%s%s, %s", i ? ", " : "", buf_cstr(&name), c->qname);
 		buf_free(&name);
 	}
-	buf_puts(q, ")::text COLLATE \"C\", ");
+	buf_puts(q, ")::text, ");
 	put_row_hash(q, t, replica);
-	buf_printf(q, "::text FROM ONLY %s", replica ? t->qtarget : t->qsource);
+	buf_printf(q, "::text FROM %s", replica ? t->from_rep : t->from_src);
 	if (b->n && chunk > 0) {
 		buf_puts(q, " WHERE ");
-		put_key_row(q, t);
+		put_key_row(q, t, replica);
 		buf_printf(q, " >= %s", b->lit[replica][chunk - 1]);
 	}
 	if (b->n && chunk < b->n) {
 		buf_puts(q, chunk > 0 ? " AND " : " WHERE ");
-		put_key_row(q, t);
+		put_key_row(q, t, replica);
 		buf_printf(q, " < %s", b->lit[replica][chunk]);
 	}
 	buf_puts(q, " ORDER BY 1");
 }
 
 static void
-diffs_add(struct diffs *d, const char *key, char kind, int chunk)
+diffs_add(struct diffs *d, const char *mkey, const char *key, char kind, int chunk)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->v = xrealloc(d->v, (size_t) d->cap * sizeof *d->v);
 	}
+	d->v[d->n].mkey = xstrdup(mkey);
 	d->v[d->n].key = xstrdup(key);
 	d->v[d->n].kind = kind;
 	d->v[d->n++].chunk = chunk;
@@ -372,12 +450,18 @@ diffs_clear(struct diffs *d)
 {
 	int			i;
 
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
+		free(d->v[i].mkey);
 		free(d->v[i].key);
+	}
 	d->n = 0;
 }
 
-/* Merges the two sorted row lists of one chunk into d. */
+/*
+ * Merges the two row lists of one chunk, sorted by the key's text, into
+ * d; a key is named by the source's JSON of it, or the replica's for an
+ * extra row.
+ */
 static void
 merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 {
@@ -388,15 +472,47 @@ merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 			: strcmp(PQgetvalue(rs, i, 0), PQgetvalue(rr, j, 0));
 
 		if (cmp < 0)
-			diffs_add(d, PQgetvalue(rs, i++, 0), 'm', chunk);
+			diffs_add(d, PQgetvalue(rs, i, 0), PQgetvalue(rs, i, 1), 'm', chunk), i++;
 		else if (cmp > 0)
-			diffs_add(d, PQgetvalue(rr, j++, 0), 'e', chunk);
+			diffs_add(d, PQgetvalue(rr, j, 0), PQgetvalue(rr, j, 1), 'e', chunk), j++;
 		else {
-			if (strcmp(PQgetvalue(rs, i, 1), PQgetvalue(rr, j, 1)) != 0)
-				diffs_add(d, PQgetvalue(rs, i, 0), 'd', chunk);
+			if (strcmp(PQgetvalue(rs, i, 2), PQgetvalue(rr, j, 2)) != 0)
+				diffs_add(d, PQgetvalue(rs, i, 0), PQgetvalue(rs, i, 1), 'd', chunk);
 			i++, j++;
 		}
 	}
+}
+
+/*
+ * Keeps in d only the keys that prev holds too: a check again confirms
+ * the keys it was made for, and a key that differs for the first time
+ * (a change the replica has not applied yet) has not been checked again.
+ * Both lists are in chunk order, and by the key's text within a chunk.
+ */
+static void
+keep_repeated(struct diffs *d, const struct diffs *prev)
+{
+	int			i, j = 0, n = 0;
+
+	for (i = 0; i < d->n; i++) {
+		struct diff *x = &d->v[i];
+		int			cmp = 1;
+
+		for (; j < prev->n; j++) {
+			const struct diff *p = &prev->v[j];
+
+			cmp = p->chunk != x->chunk ? (p->chunk < x->chunk ? -1 : 1) : strcmp(p->mkey, x->mkey);
+			if (cmp >= 0)
+				break;
+		}
+		if (j < prev->n && cmp == 0)
+			d->v[n++] = *x;
+		else {
+			free(x->mkey);
+			free(x->key);
+		}
+	}
+	d->n = n;
 }
 
 /* Lists the differing keys of the chunks marked in differ[]. */
@@ -502,7 +618,7 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 	struct bounds b = {0, {NULL, NULL}};
 	struct buf	qs = BUF_INIT, qr = BUF_INIT;
 	struct chunkhash *hs = NULL, *hr = NULL;
-	struct diffs d = {NULL, 0, 0};
+	struct diffs d = {NULL, 0, 0}, prev = {NULL, 0, 0}, swap;
 	PGresult   *rs = NULL, *rr = NULL;
 	bool	   *differ = NULL;
 	int			c, round, status;
@@ -541,9 +657,12 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 			memset(differ, 0, (size_t) r->chunks * sizeof *differ);
 			for (c = 0; c < d.n; c++)
 				differ[d.v[c].chunk] = true;
+			swap = prev, prev = d, d = swap;
 		}
 		if ((status = diff_chunks(src, rep, t, &b, differ, &d, &r->rows_read, errbuf, errsize)) != 0)
 			goto done;
+		if (round > 0)
+			keep_repeated(&d, &prev);
 	}
 	count_diffs(&d, r);
 	if (o->repair)
@@ -553,6 +672,8 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 done:
 	diffs_clear(&d);
 	free(d.v);
+	diffs_clear(&prev);
+	free(prev.v);
 	free(differ);
 	free(hs);
 	free(hr);

@@ -7,6 +7,8 @@
  * when every table is equal and 1 when any differs.  Reads only; safe to
  * run while the pipeline is running.  See pg-verify(1).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +128,7 @@ parse_options(int argc, char **argv, struct options *o)
 			case 'v': verbose++; break;
 			case 'h': usage(); exit(0);
 			case 'V': opt_version();
-			default: usage_error(NULL);
+			default: usage_error("invalid option");
 		}
 	}
 	opt_no_operands(argc, argv);
@@ -285,6 +287,16 @@ main(int argc, char **argv)
 	char		err[1024];
 	int			i, status = 0;
 
+	/*
+	 * A closed standard error would become the next socket opened, and a
+	 * warning would go to a server: it gets /dev/null instead.
+	 */
+	if (fcntl(STDERR_FILENO, F_GETFD) == -1) {
+		int			fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0 && fd != STDERR_FILENO)
+			(void) dup2(fd, STDERR_FILENO);
+	}
 	log_init(argv[0]);
 	parse_options(argc, argv, &o);
 	if (o.config) {
@@ -296,6 +308,9 @@ main(int argc, char **argv)
 	if (o.replica == NULL)
 		usage_error("no replica: give -r CONNINFO or a sink connector file with -c");
 	sig_setup();
+	/* A closed standard output would become the next socket opened. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) == -1)
+		fatal(EX_IOERR, "could not write to standard output: %s", strerror(errno));
 	out_init(&out, STDOUT_FILENO);
 	src = connect_to(o.source, "source");
 	rep = connect_to(o.replica, "replica");

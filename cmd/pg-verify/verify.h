@@ -32,9 +32,13 @@ struct vcol {
 	int			keypos;			/* 1-based in the source key, 0 if not a key column */
 	char	   *cmp_src;		/* key columns: the type boundaries are cast to */
 	char	   *cmp_rep;		/* on each side */
-	char	   *key_expr;		/* key columns: what both sides order by */
+	char	   *key_src;		/* key columns: what each side orders by */
+	char	   *key_rep;
+	char	   *text_src;		/* key columns: the text both sides match keys by */
+	char	   *text_rep;
 	char	   *expr_src;		/* what each side hashes */
 	char	   *expr_rep;
+	bool		nan_flag;		/* a numeric: NaN and infinities hash alike */
 };
 
 struct vtable {
@@ -42,12 +46,15 @@ struct vtable {
 	char	   *target;			/* name on the replica as given */
 	char	   *qsource;		/* quoted */
 	char	   *qtarget;
+	char	   *from_src;		/* the FROM item: ONLY, unless partitioned */
+	char	   *from_rep;
 	int			ncols;
 	struct vcol *cols;
 	int			nkeys;
 	int		   *keys;			/* indexes into cols, in key order */
 	double		est_rows;		/* pg_class.reltuples of the source */
 	double		est_pages;		/* pg_class.relpages */
+	bool		partitioned;	/* the source is partitioned: no block sample */
 	bool		record_hash;	/* both servers have hash_record_extended() (14+) */
 };
 
@@ -101,11 +108,17 @@ void		repair_close(struct repair *rp);
 /*
  * Runs sql_src on src and sql_rep on rep at the same time; on success
  * both results are PGRES_TUPLES_OK or PGRES_COMMAND_OK and the caller
- * PQclear()s them.  what names the step in errbuf.
+ * PQclear()s them.  what names the step in errbuf.  A signal cancels
+ * both statements (EX_TEMPFAIL).
  */
 int			exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
 					  PGresult **rs, PGresult **rr, const char *what,
 					  char *errbuf, size_t errsize);
+/*
+ * Runs sql on conn and returns its result (NULL if it could not be sent);
+ * a signal meanwhile cancels the statement.
+ */
+PGresult   *exec_one(PGconn *conn, const char *sql);
 /*
  * The status for a failed result on conn: pgutil's, but a table that does
  * not exist is one that cannot be compared (EX_DATAERR).
