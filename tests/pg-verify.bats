@@ -44,7 +44,7 @@ replicate() {
 			 NULL, NULL, NULL),
 			(3, 0, 0, '-Infinity', 'NaN', 0, -0.000001, false, '', '', '', '1970-01-01',
 			 '00:00', '00:00+00', '1970-01-01', '1970-01-01 00:00+00', '-1 day', gen_random_uuid(),
-			 '[]', '{}', '', 'sad', 1, -1, '{}', '{}', B'0000', B'1', '<b/>', '(0,0)')"
+			 '[]', '{}', '', 'sad', 1, -1, '{}', '{}', B'0000', B'1', '<b/>', '(NaN,-Infinity)')"
 	replicate "public.$T" "$T"
 	run -0 --separate-stderr verify -t "public.$T:$T"
 	assert_output ""

@@ -528,6 +528,22 @@ conv_number_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 	}
 }
 
+/*
+ * A Connect float or double: a number, or the string JsonConverter writes
+ * for NaN and the infinities.  False for anything else.
+ */
+static bool
+put_double(struct json_slice v, struct buf *out)
+{
+	if (json_type_of(v) == JSON_NUMBER)
+		buf_put(out, v.p, v.n);
+	else if (json_str_eq(v, "NaN") || json_str_eq(v, "Infinity") || json_str_eq(v, "-Infinity"))
+		buf_put(out, v.p + 1, v.n - 2);
+	else
+		return false;
+	return true;
+}
+
 static enum conv_result
 conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 				char *errbuf, size_t errsize)
@@ -651,11 +667,7 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 			buf_put(out, v.p, v.n);
 			return CONV_OK;
 		case CK_FLOAT:
-			if (jt == JSON_NUMBER)
-				buf_put(out, v.p, v.n);
-			else if (json_str_eq(v, "NaN") || json_str_eq(v, "Infinity") || json_str_eq(v, "-Infinity"))
-				buf_put(out, v.p + 1, v.n - 2);
-			else
+			if (!put_double(v, out))
 				return conv_error(errbuf, errsize, "a number", t);
 			return CONV_OK;
 		case CK_STRING:
@@ -683,10 +695,15 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 		case CK_GEOMETRY:
 			return conv_bytes_kind(t, v, out, errbuf, errsize);
 		case CK_POINT:
-			if (jt != JSON_OBJECT || !json_obj_get(v, "x", &x) || !json_obj_get(v, "y", &y) ||
-				json_type_of(x) != JSON_NUMBER || json_type_of(y) != JSON_NUMBER)
+			if (jt != JSON_OBJECT || !json_obj_get(v, "x", &x) || !json_obj_get(v, "y", &y))
 				return conv_error(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
-			buf_printf(out, "(%.*s,%.*s)", (int) x.n, x.p, (int) y.n, y.p);
+			buf_putc(out, '(');
+			if (!put_double(x, out))
+				return conv_error(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
+			buf_putc(out, ',');
+			if (!put_double(y, out))
+				return conv_error(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
+			buf_putc(out, ')');
 			return CONV_OK;
 		case CK_ARRAY:
 			if (jt != JSON_ARRAY)
