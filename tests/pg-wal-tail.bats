@@ -695,6 +695,38 @@ snap_interrupt() {
 	assert_equal "$(snap_rows psql_rep)" "$(snap_rows psql_src)"
 }
 
+@test "an ack file from an earlier slot: refused before a slot is created, so nothing is skipped" {
+	local n=20000 p
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY)" "INSERT INTO $T SELECT generate_series(1, $n)" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	ACK=$BATS_TEST_TMPDIR/ack
+	# A position below the new slot's start (an earlier slot of this
+	# server): a snapshot stopped before downstream acknowledged a row would
+	# pass for complete on the next run.
+	printf 'pos 0/100:3\n' >"$ACK"
+	run -64 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *"\"$ACK\" acknowledges 0/100:3, but replication slot \"$SLOT\" does not exist yet"* ]] ||
+		fail "$stderr"
+	assert_equal "$(psql_src "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'")" 0
+	# A position above it (a rebuilt server) would skip its changes, with a
+	# temporary slot too.
+	printf 'pos FFF/0\n' >"$ACK"
+	run -64 pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	run -64 pwt -S "$SLOT" -P "$PUB" --temporary-slot --ack-file "$ACK" --end-lsn now
+	# Removed as asked: a snapshot stopped before any acknowledgement is
+	# taken again in full.
+	rm "$ACK"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" \
+		--fetch-size 50 >"$OUT" &
+	p=$!
+	wait_until 30 test -s "$OUT"
+	kill -9 "$p"
+	wait "$p" || true
+	run -0 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *'taking the snapshot again'* ]] || fail "$stderr"
+	assert_equal "$(jq -r 'select(.op == "r") | .after.id' <<<"$output" | sort -n | uniq | wc -l)" "$n"
+}
+
 @test "an existing slot's snapshot: retaken unless acknowledged complete, refused when unprovable" {
 	psql_src "CREATE TABLE $T (id int PRIMARY KEY)" "INSERT INTO $T SELECT generate_series(1, 3)" \
 		"CREATE PUBLICATION $PUB FOR TABLE $T"
