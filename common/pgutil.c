@@ -225,7 +225,15 @@ blank(char *p, size_t n)
 	memset(p, 'x', n);
 }
 
-/* In a URI: user:PASSWORD@ before the host, and password= in the query. */
+/* The keys whose value is a secret: the password, and the SSL key's. */
+static bool
+is_secret_key(const char *key, size_t len)
+{
+	return (len == 8 && strncmp(key, "password", 8) == 0)
+		|| (len == 11 && strncmp(key, "sslpassword", 11) == 0);
+}
+
+/* In a URI: user:PASSWORD@ before the host, and secrets in the query. */
 static void
 hide_in_uri(char *s)
 {
@@ -237,9 +245,12 @@ hide_in_uri(char *s)
 
 	if (colon)
 		blank(colon + 1, (size_t) (at - colon - 1));
-	for (q = strchr(auth, '?'); q; q = strchr(q + 1, '&'))
-		if (strncmp(q + 1, "password=", 9) == 0)
-			blank(q + 10, strcspn(q + 10, "&"));
+	for (q = strchr(auth, '?'); q; q = strchr(q + 1, '&')) {
+		size_t		keylen = strcspn(q + 1, "=&");
+
+		if (q[1 + keylen] == '=' && is_secret_key(q + 1, keylen))
+			blank(q + 2 + keylen, strcspn(q + 2 + keylen, "&"));
+	}
 }
 
 /*
@@ -273,7 +284,7 @@ hide_in_pairs(char *s)
 			for (; *s && !strchr(" \t\n\r\f\v", *s); s++)
 				if (*s == '\\' && s[1])
 					s++;
-		if (keylen == 8 && strncmp(key, "password", 8) == 0)
+		if (is_secret_key(key, keylen))
 			blank(val, (size_t) (s - val));
 		if (*s == '\'')
 			s++;

@@ -368,10 +368,12 @@ JSON
 # cmdline_of PID: the process's arguments, NULs as spaces.
 cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
 
-@test "the -d password is not in /proc/PID/cmdline (key=value and URI)" {
+@test "the -d password is not in /proc/PID/cmdline (key=value, URI, sslpassword)" {
 	new_table
 	uri="postgresql://postgres:postgrespass@127.0.0.1:$WALPIPE_SOURCE_PORT/connect_test_db?password=postgrespass"
-	for conn in "$WALPIPE_SOURCE" "$uri"; do
+	# sslpassword, the client key's passphrase, is a secret too (unused
+	# without SSL, but read).
+	for conn in "$WALPIPE_SOURCE" "$uri" "$WALPIPE_SOURCE sslpassword=postgrespass"; do
 		# Not under timeout(1), whose own arguments would hold the password.
 		pg-wal-tail -d "$conn" -S "$SLOT" -P "$PUB" >/dev/null 2>"$BATS_TEST_TMPDIR/stderr" 3>&- &
 		PID=$!

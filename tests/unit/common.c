@@ -402,6 +402,8 @@ test_conninfo_hide(void)
 		{"postgresql://u:p%40ss@h/db", "postgresql://u:xxxxxx@h/db"},
 		{"postgresql://h/db", "postgresql://h/db"},
 		{"mydb", "mydb"},
+		{"sslpassword=kp dbname=password", "sslpassword=xx dbname=password"},
+		{"postgresql://h/db?sslpassword=kp&dbname=password", "postgresql://h/db?sslpassword=xx&dbname=password"},
 	};
 	size_t		i;
 	const char *copies[sizeof cases / sizeof cases[0]];
