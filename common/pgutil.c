@@ -33,7 +33,8 @@ static const char *const transient_texts[] = {
 	"the database system is in recovery mode", "the database system is not",
 	"could not translate host name", "server closed the connection unexpectedly",
 	"Network is unreachable", "No route to host", "too many clients",
-	"connection slots are reserved", "Connection reset by peer", NULL
+	"too many connections for", "connection slots are reserved",
+	"Connection reset by peer", NULL
 };
 
 static bool
@@ -65,6 +66,29 @@ connect_status(PGconn *conn, const char *msg)
 		return EX_TEMPFAIL;
 	/* The server answered and refused; anything else is on the way there. */
 	return strstr(msg, "FATAL:") ? EX_UNAVAILABLE : EX_TEMPFAIL;
+}
+
+/*
+ * libpq's connection error on one line: its hint lines (a tab first,
+ * "Is the server running...") dropped, one line per host tried joined
+ * with "; ".
+ */
+static char *
+one_line(char *msg, size_t size)
+{
+	struct buf	b = BUF_INIT;
+	const char *in = msg;
+
+	while (*in) {
+		size_t		n = strcspn(in, "\n");
+
+		if (*in != '\t' && n > 0)
+			buf_printf(&b, "%s%.*s", b.len ? "; " : "", (int) n, in);
+		in += n + (in[n] != '\0');
+	}
+	snprintf(msg, size, "%s", b.len ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return msg;
 }
 
 /* Checks conninfo's syntax and keys before anything is sent. */
@@ -123,6 +147,7 @@ pg_connect(const char *conninfo, const char *replication, const char *appname,
 		char		msg[1024];
 
 		log_chomp(PQerrorMessage(conn), msg, sizeof msg);
+		one_line(msg, sizeof msg);
 		*status = connect_status(conn, msg);
 		if (*status == EX_USAGE)
 			snprintf(errbuf, errsize, "invalid connection string: %s", msg);

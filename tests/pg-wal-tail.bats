@@ -393,6 +393,24 @@ cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
 	[[ $stderr == "pg-wal-tail: error: could not connect"* ]] || fail "$stderr"
 }
 
+@test "connection errors are one line; a role at its connection limit is temporary: exit 75" {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	# libpq adds a hint line, and a line per host tried.
+	run -75 --separate-stderr pg-wal-tail -d "host=127.0.0.1,127.0.0.1 port=$port,$port user=postgres" -S s -P p
+	[[ $stderr == "pg-wal-tail: error: could not connect"*"Connection refused; connection to server at"* ]] ||
+		fail "$stderr"
+	[[ $stderr != *$'\n'* ]] || fail "more than one line: $stderr"
+	# Too many connections for the role (53300, as "too many clients"):
+	# a retry may succeed once others have gone.
+	psql_src "DO \$\$ BEGIN CREATE ROLE testuser LOGIN PASSWORD 'sekrit99';
+		EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" "ALTER ROLE testuser REPLICATION CONNECTION LIMIT 0"
+	conn="host=127.0.0.1 port=$WALPIPE_SOURCE_PORT user=testuser password=sekrit99 dbname=connect_test_db"
+	run --separate-stderr timeout 60 pg-wal-tail -d "$conn" -S "$SLOT" -P dbz_publication
+	psql_src "ALTER ROLE testuser NOREPLICATION CONNECTION LIMIT -1"
+	assert_equal "$status" 75
+	[[ $stderr == *'too many connections for role "testuser"'* ]] || fail "$stderr"
+}
+
 @test "wal_level not logical: exit 78" {
 	D=$(mktemp -d /tmp/pwt-walrep.XXXXXX)
 	((EUID != 0)) || chown walpipe "$D"
