@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -26,6 +27,15 @@ sync_parent_dir(const char *path)
 	ok = fsync(fd) == 0;
 	close(fd);
 	return ok;
+}
+
+static int	last_write_errno;
+
+int
+ack_write_status(void)
+{
+	return last_write_errno == EACCES || last_write_errno == EPERM || last_write_errno == EROFS
+		? EX_NOPERM : EX_IOERR;
 }
 
 bool
@@ -51,8 +61,9 @@ ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t err
 	return true;
 
 fail:
+	last_write_errno = errno;
 	snprintf(errbuf, errsize, "could not write acknowledgement file \"%s\": %s",
-			 path, strerror(errno));
+			 path, strerror(last_write_errno));
 	buf_free(&tmp);
 	return false;
 }
