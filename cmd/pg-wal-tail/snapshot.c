@@ -300,12 +300,13 @@ snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
 }
 
 /*
- * A table rewritten (ALTER TABLE ... TYPE, VACUUM FULL, CLUSTER) after
- * the snapshot began looks empty to it, and the rewrite is no change in
- * the stream: its rows would be lost.  So every table is locked against
- * rewrites (ACCESS SHARE) before a row is read, and one rewritten in the
+ * A table rewritten by ALTER TABLE (a column's type) after the snapshot
+ * began looks empty to it, and the rewrite is no change in the stream:
+ * its rows would be lost.  So every table is locked against rewrites
+ * (ACCESS SHARE) before a row is read, and one given new storage in the
  * moment between the snapshot and the lock (its file in the snapshot's
- * pg_class is not its file now) fails the snapshot, to be taken again.
+ * pg_class is not its file now; VACUUM FULL too, to be safe) fails the
+ * snapshot, to be taken again.
  */
 static void
 lock_tables(struct tail *t, PGresult *tables)
