@@ -258,18 +258,25 @@ is_secret_key(const char *key, size_t len)
 		|| (len == 11 && strncmp(key, "sslpassword", 11) == 0);
 }
 
-/* In a URI: user:PASSWORD@ before the host, and secrets in the query. */
+/*
+ * In a URI: user:PASSWORD@ before the host (up to the first '@', as
+ * libpq reads it, before any '/'; a '?' may be in the password), and
+ * secrets in the query.
+ */
 static void
 hide_in_uri(char *s)
 {
 	char	   *auth = strstr(s, "://") + 3;
-	size_t		authlen = strcspn(auth, "/?");
-	char	   *at = memrchr(auth, '@', authlen);
-	char	   *colon = at ? memchr(auth, ':', (size_t) (at - auth)) : NULL;
+	size_t		userlen = strcspn(auth, "@/");
 	char	   *q;
 
-	if (colon)
-		blank(colon + 1, (size_t) (at - colon - 1));
+	if (auth[userlen] == '@') {
+		char	   *colon = memchr(auth, ':', userlen);
+
+		if (colon)
+			blank(colon + 1, (size_t) (auth + userlen - colon - 1));
+		auth += userlen + 1;
+	}
 	for (q = strchr(auth, '?'); q; q = strchr(q + 1, '&')) {
 		size_t		keylen = strcspn(q + 1, "=&");
 
