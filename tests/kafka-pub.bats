@@ -252,6 +252,20 @@ java_partition() {
 	[[ $stderr == *'could not write acknowledgement file'* ]] || fail "$stderr"
 }
 
+@test "-X secrets are hidden in /proc/PID/cmdline: a private key, an OAuth config" {
+	{ exec 3>&-; sleep 30; } |
+		kafka-pub -b 127.0.0.1:1 -t "$T" -X ssl.key.pem=SEKRETPEM \
+			-X sasl.oauthbearer.config=clientSecret=SEKRETOA -X ssl.key.password=SEKRETKP 3>&- &
+	pid=$!
+	wait_until 10 test -r "/proc/$pid/cmdline"
+	sleep 0.5
+	args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	kill "$pid"
+	wait "$pid" || true
+	[[ $args != *SEKRET* ]] || fail "secret visible: $args"
+	[[ $args == *"ssl.key.pem=xxxxxxxxx"* ]] || fail "$args"
+}
+
 @test "bad option values: exit 64 with the hint" {
 	run -64 --separate-stderr kafka-pub -b "$B" -p x
 	[[ $stderr == *'invalid value "x" for option -p'* ]] || fail "$stderr"
