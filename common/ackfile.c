@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -57,13 +58,23 @@ fail:
 	return false;
 }
 
+static int	last_write_errno;
+
+int
+ack_write_status(void)
+{
+	return last_write_errno == EACCES || last_write_errno == EPERM || last_write_errno == EROFS
+		? EX_NOPERM : EX_IOERR;
+}
+
 bool
 ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t errsize)
 {
 	if (file_replace(path, data, n))
 		return true;
+	last_write_errno = errno;
 	snprintf(errbuf, errsize, "could not write acknowledgement file \"%s\": %s",
-			 path, strerror(errno));
+			 path, strerror(last_write_errno));
 	return false;
 }
 

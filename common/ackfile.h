@@ -28,6 +28,13 @@ bool		ack_write(const char *path, const char *data, size_t n,
 					  char *errbuf, size_t errsize);
 
 /*
+ * The exit status for the last failed ack_write: EX_NOPERM when access
+ * is refused (no write permission, a read-only file system), which no
+ * retry cures; else EX_IOERR (a full disk may have room later).
+ */
+int			ack_write_status(void);
+
+/*
  * Reads the whole file into out (reset first).  A missing file is not an
  * error: *exists is set false and out is empty.
  */

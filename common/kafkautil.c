@@ -241,16 +241,21 @@ kafka_conf_new(const char *const (*defaults)[2], size_t n)
 
 /*
  * Overwrites the value of a -X secret (sasl.password, ssl.key.password,
- * sasl.oauthbearer.client.secret) with 'x's once librdkafka has a copy,
- * so that ps and /proc/PID/cmdline do not show it.
+ * sasl.oauthbearer.client.secret, the private key ssl.key.pem, and
+ * sasl.oauthbearer.config, which may hold a client secret) with 'x's
+ * once librdkafka has a copy, so that ps and /proc/PID/cmdline do not
+ * show it.
  */
 static void
 hide_secret(char *kv)
 {
 	char	   *eq = strchr(kv, '=');
+	size_t		n = eq ? (size_t) (eq - kv) : 0;
 
-	if (eq && ((eq - kv >= 8 && memcmp(eq - 8, "password", 8) == 0)
-			   || (eq - kv >= 6 && memcmp(eq - 6, "secret", 6) == 0)))
+	if (eq && ((n >= 8 && memcmp(eq - 8, "password", 8) == 0)
+			   || (n >= 6 && memcmp(eq - 6, "secret", 6) == 0)
+			   || (n == 11 && memcmp(kv, "ssl.key.pem", 11) == 0)
+			   || (n == 23 && memcmp(kv, "sasl.oauthbearer.config", 23) == 0)))
 		memset(eq + 1, 'x', strlen(eq + 1));
 }
 

@@ -33,7 +33,8 @@ static const char *const transient_texts[] = {
 	"the database system is in recovery mode", "the database system is not",
 	"could not translate host name", "server closed the connection unexpectedly",
 	"Network is unreachable", "No route to host", "too many clients",
-	"connection slots are reserved", "Connection reset by peer", NULL
+	"too many connections for", "connection slots are reserved",
+	"Connection reset by peer", NULL
 };
 
 static bool
@@ -65,6 +66,29 @@ connect_status(PGconn *conn, const char *msg)
 		return EX_TEMPFAIL;
 	/* The server answered and refused; anything else is on the way there. */
 	return strstr(msg, "FATAL:") ? EX_UNAVAILABLE : EX_TEMPFAIL;
+}
+
+/*
+ * libpq's connection error on one line: its hint lines (a tab first,
+ * "Is the server running...") dropped, one line per host tried joined
+ * with "; ".
+ */
+static char *
+one_line(char *msg, size_t size)
+{
+	struct buf	b = BUF_INIT;
+	const char *in = msg;
+
+	while (*in) {
+		size_t		n = strcspn(in, "\n");
+
+		if (*in != '\t' && n > 0)
+			buf_printf(&b, "%s%.*s", b.len ? "; " : "", (int) n, in);
+		in += n + (in[n] != '\0');
+	}
+	snprintf(msg, size, "%s", b.len ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return msg;
 }
 
 /* Checks conninfo's syntax and keys before anything is sent. */
@@ -123,6 +147,7 @@ pg_connect(const char *conninfo, const char *replication, const char *appname,
 		char		msg[1024];
 
 		log_chomp(PQerrorMessage(conn), msg, sizeof msg);
+		one_line(msg, sizeof msg);
 		*status = connect_status(conn, msg);
 		if (*status == EX_USAGE)
 			snprintf(errbuf, errsize, "invalid connection string: %s", msg);
@@ -225,21 +250,39 @@ blank(char *p, size_t n)
 	memset(p, 'x', n);
 }
 
-/* In a URI: user:PASSWORD@ before the host, and password= in the query. */
+/* The keys whose value is a secret: the password, and the SSL key's. */
+static bool
+is_secret_key(const char *key, size_t len)
+{
+	return (len == 8 && strncmp(key, "password", 8) == 0)
+		|| (len == 11 && strncmp(key, "sslpassword", 11) == 0);
+}
+
+/*
+ * In a URI: user:PASSWORD@ before the host (up to the first '@', as
+ * libpq reads it, before any '/'; a '?' may be in the password), and
+ * secrets in the query.
+ */
 static void
 hide_in_uri(char *s)
 {
 	char	   *auth = strstr(s, "://") + 3;
-	size_t		authlen = strcspn(auth, "/?");
-	char	   *at = memrchr(auth, '@', authlen);
-	char	   *colon = at ? memchr(auth, ':', (size_t) (at - auth)) : NULL;
+	size_t		userlen = strcspn(auth, "@/");
 	char	   *q;
 
-	if (colon)
-		blank(colon + 1, (size_t) (at - colon - 1));
-	for (q = strchr(auth, '?'); q; q = strchr(q + 1, '&'))
-		if (strncmp(q + 1, "password=", 9) == 0)
-			blank(q + 10, strcspn(q + 10, "&"));
+	if (auth[userlen] == '@') {
+		char	   *colon = memchr(auth, ':', userlen);
+
+		if (colon)
+			blank(colon + 1, (size_t) (auth + userlen - colon - 1));
+		auth += userlen + 1;
+	}
+	for (q = strchr(auth, '?'); q; q = strchr(q + 1, '&')) {
+		size_t		keylen = strcspn(q + 1, "=&");
+
+		if (q[1 + keylen] == '=' && is_secret_key(q + 1, keylen))
+			blank(q + 2 + keylen, strcspn(q + 2 + keylen, "&"));
+	}
 }
 
 /*
@@ -273,7 +316,7 @@ hide_in_pairs(char *s)
 			for (; *s && !strchr(" \t\n\r\f\v", *s); s++)
 				if (*s == '\\' && s[1])
 					s++;
-		if (keylen == 8 && strncmp(key, "password", 8) == 0)
+		if (is_secret_key(key, keylen))
 			blank(val, (size_t) (s - val));
 		if (*s == '\'')
 			s++;

@@ -69,9 +69,10 @@ bool		pg_command(PGconn *conn, const char *sql, char *errbuf, size_t errsize);
 
 /*
  * Takes the conninfo of a -d option: returns a copy for the program to
- * use and overwrites the password in the argument itself with 'x's (a
- * password=VALUE pair, a URI's user:PASSWORD@ or ?password=), so that ps
- * and /proc/PID/cmdline do not show it.  The copy lives until exit.
+ * use and overwrites the secrets in the argument itself with 'x's (a
+ * password= or sslpassword= pair, a URI's user:PASSWORD@ or ?password=,
+ * ?sslpassword=), so that ps and /proc/PID/cmdline do not show them.  The
+ * copy lives until exit.
  */
 char	   *pg_conninfo_take(char *arg);
 

@@ -80,6 +80,19 @@ java_partition() {
 	assert_output 'pos 0/16B3748:2'
 }
 
+@test "an ack file it may not write (read-only directory): exit 77, which no retry cures" {
+	D=$(mktemp -d /tmp/kpub-ro.XXXXXX)
+	chmod 555 "$D"
+	# root writes anyway: run as an ordinary user when root.
+	as() { if ((EUID == 0)); then runuser -u walpipe -- "$@"; else "$@"; fi; }
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/16B3748:1"}' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr as timeout 60 "$(command -v kafka-pub)" -b "$B" -t "$T" --ack-file "$D/ack" \
+		<"$BATS_TEST_TMPDIR/in"
+	rmdir "$D"
+	assert_equal "$status" 77
+	[[ $stderr == *"could not write acknowledgement file \"$D/ack\": Permission denied"* ]] || fail "$stderr"
+}
+
 @test "a malformed line: exit 65 naming it, earlier records acknowledged" {
 	printf '%s\n' '{"key":1,"value":1,"pos":"0/10:1"}' '{"key":2,"value":' '{"key":3,"value":3}' >"$BATS_TEST_TMPDIR/in"
 	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
@@ -285,6 +298,20 @@ java_partition() {
 	run -74 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" \
 		--ack-file "$BATS_TEST_TMPDIR/no/such/dir/ack" <"$BATS_TEST_TMPDIR/in"
 	[[ $stderr == *'could not write acknowledgement file'* ]] || fail "$stderr"
+}
+
+@test "-X secrets are hidden in /proc/PID/cmdline: a private key, an OAuth config" {
+	{ exec 3>&-; sleep 30; } |
+		kafka-pub -b 127.0.0.1:1 -t "$T" -X ssl.key.pem=SEKRETPEM \
+			-X sasl.oauthbearer.config=clientSecret=SEKRETOA -X ssl.key.password=SEKRETKP 3>&- &
+	pid=$!
+	wait_until 10 test -r "/proc/$pid/cmdline"
+	sleep 0.5
+	args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+	kill "$pid"
+	wait "$pid" || true
+	[[ $args != *SEKRET* ]] || fail "secret visible: $args"
+	[[ $args == *"ssl.key.pem=xxxxxxxxx"* ]] || fail "$args"
 }
 
 @test "bad option values: exit 64 with the hint" {

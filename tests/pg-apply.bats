@@ -98,6 +98,20 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output 0
 }
 
+@test "an ack file it may not write (read-only directory): exit 77 after the commit, a rerun skips it" {
+	D=$(mktemp -d /tmp/papply-ro.XXXXXX)
+	chmod 555 "$D"
+	# root writes anyway: run as an ordinary user when root.
+	as() { if ((EUID == 0)); then runuser -u walpipe -- "$@"; else "$@"; fi; }
+	run --separate-stderr as timeout 120 "$(command -v pg-apply)" -d "$WALPIPE_REPLICA" --offsets-table "$OFF" \
+		"${seed_flags[@]}" -t "$T" --ack-file "$D/ack" <"$F/seed-pos.ndjson"
+	rmdir "$D"
+	assert_equal "$status" 77
+	[[ $stderr == *"could not write acknowledgement file \"$D/ack\": Permission denied"* ]] || fail "$stderr"
+	run -0 psql_rep "SELECT position FROM $OFF WHERE source = 'pos'"
+	assert_output "0/199EAF8:1"
+}
+
 @test "records with pos: a delete's record rides with its tombstone's pos" {
 	apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-pos.ndjson"
 	run -0 cat "$BATS_TEST_TMPDIR/ack"

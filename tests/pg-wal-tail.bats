@@ -368,10 +368,12 @@ JSON
 # cmdline_of PID: the process's arguments, NULs as spaces.
 cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
 
-@test "the -d password is not in /proc/PID/cmdline (key=value and URI)" {
+@test "the -d password is not in /proc/PID/cmdline (key=value, URI, sslpassword)" {
 	new_table
 	uri="postgresql://postgres:postgrespass@127.0.0.1:$WALPIPE_SOURCE_PORT/connect_test_db?password=postgrespass"
-	for conn in "$WALPIPE_SOURCE" "$uri"; do
+	# sslpassword, the client key's passphrase, is a secret too (unused
+	# without SSL, but read).
+	for conn in "$WALPIPE_SOURCE" "$uri" "$WALPIPE_SOURCE sslpassword=postgrespass"; do
 		# Not under timeout(1), whose own arguments would hold the password.
 		pg-wal-tail -d "$conn" -S "$SLOT" -P "$PUB" >/dev/null 2>"$BATS_TEST_TMPDIR/stderr" 3>&- &
 		PID=$!
@@ -389,6 +391,24 @@ cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	run -75 --separate-stderr pg-wal-tail -d "host=127.0.0.1 port=$port user=postgres" -S s -P p
 	[[ $stderr == "pg-wal-tail: error: could not connect"* ]] || fail "$stderr"
+}
+
+@test "connection errors are one line; a role at its connection limit is temporary: exit 75" {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	# libpq adds a hint line, and a line per host tried.
+	run -75 --separate-stderr pg-wal-tail -d "host=127.0.0.1,127.0.0.1 port=$port,$port user=postgres" -S s -P p
+	[[ $stderr == "pg-wal-tail: error: could not connect"*"Connection refused; connection to server at"* ]] ||
+		fail "$stderr"
+	[[ $stderr != *$'\n'* ]] || fail "more than one line: $stderr"
+	# Too many connections for the role (53300, as "too many clients"):
+	# a retry may succeed once others have gone.
+	psql_src "DO \$\$ BEGIN CREATE ROLE testuser LOGIN PASSWORD 'sekrit99';
+		EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" "ALTER ROLE testuser REPLICATION CONNECTION LIMIT 0"
+	conn="host=127.0.0.1 port=$WALPIPE_SOURCE_PORT user=testuser password=sekrit99 dbname=connect_test_db"
+	run --separate-stderr timeout 60 pg-wal-tail -d "$conn" -S "$SLOT" -P dbz_publication
+	psql_src "ALTER ROLE testuser NOREPLICATION CONNECTION LIMIT -1"
+	assert_equal "$status" 75
+	[[ $stderr == *'too many connections for role "testuser"'* ]] || fail "$stderr"
 }
 
 @test "wal_level not logical: exit 78" {
@@ -694,6 +714,73 @@ snap_interrupt() {
 	grep -q 'exited with status 75; restart 1' "$BATS_TEST_TMPDIR/stderr" ||
 		fail "the pipeline was not interrupted: $(cat "$BATS_TEST_TMPDIR/stderr")"
 	assert_equal "$(snap_rows psql_rep)" "$(snap_rows psql_src)"
+}
+
+@test "a table rewritten during the snapshot: its rows are not lost" {
+	local st=0 alter
+	psql_src "CREATE TABLE ${T}_a (id int PRIMARY KEY, pad text)" \
+		"INSERT INTO ${T}_a SELECT g, repeat('x', 100) FROM generate_series(1, 100000) g" \
+		"CREATE TABLE ${T}_b (id int PRIMARY KEY, v int)" \
+		"INSERT INTO ${T}_b SELECT g, g FROM generate_series(1, 1000) g" \
+		"CREATE PUBLICATION $PUB FOR TABLE ${T}_a, ${T}_b"
+	ACK=$BATS_TEST_TMPDIR/ack
+	# A rewrite of b while a is read would leave b empty to the snapshot,
+	# and a rewrite is no change in the stream: b waits for the snapshot.
+	pwt_bg -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --fetch-size 50 --end-lsn now >"$OUT"
+	wait_until 30 test -s "$OUT"
+	psql_src "ALTER TABLE ${T}_b ALTER COLUMN v TYPE bigint" &
+	alter=$!
+	wait "$PID" || st=$?
+	PID=
+	wait "$alter"
+	assert_equal "$st" 0
+	assert_equal "$(jq -r 'select(.op == "r") | .table' "$OUT" | sort | uniq -c | awk '{print $2, $1}' | paste -sd' ')" \
+		"${T}_a 100000 ${T}_b 1000"
+	# Rewritten in the moment between a retake's snapshot and its lock (here
+	# by a transaction that holds its lock across it): refused, 75; taken
+	# again, every row.
+	psql -X -q -v ON_ERROR_STOP=1 "$WALPIPE_SOURCE" \
+		-c "BEGIN" -c "ALTER TABLE ${T}_b ALTER COLUMN v TYPE int" -c "SELECT pg_sleep(3)" -c "COMMIT" &
+	alter=$!
+	sleep 1
+	run -75 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	wait "$alter"
+	[[ $stderr == *"snapshot: table ${T}_b was rewritten as the snapshot began"* ]] || fail "$stderr"
+	run -0 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	assert_equal "$(jq -r 'select(.op == "r") | .table' <<<"$output" | sort | uniq -c | awk '{print $2, $1}' | paste -sd' ')" \
+		"${T}_a 100000 ${T}_b 1000"
+}
+
+@test "an ack file from an earlier slot: refused before a slot is created, so nothing is skipped" {
+	local n=20000 p
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY)" "INSERT INTO $T SELECT generate_series(1, $n)" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	ACK=$BATS_TEST_TMPDIR/ack
+	# A position below the new slot's start (an earlier slot of this
+	# server): a snapshot stopped before downstream acknowledged a row would
+	# pass for complete on the next run.
+	printf 'pos 0/100:3\n' >"$ACK"
+	run -64 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *"\"$ACK\" acknowledges 0/100:3, but replication slot \"$SLOT\" does not exist yet"* ]] ||
+		fail "$stderr"
+	assert_equal "$(psql_src "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$SLOT'")" 0
+	# A position above it (a rebuilt server) would skip its changes, with a
+	# temporary slot too.
+	printf 'pos FFF/0\n' >"$ACK"
+	run -64 pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	run -64 pwt -S "$SLOT" -P "$PUB" --temporary-slot --ack-file "$ACK" --end-lsn now
+	# Removed as asked: a snapshot stopped before any acknowledgement is
+	# taken again in full.
+	rm "$ACK"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" \
+		--fetch-size 50 >"$OUT" &
+	p=$!
+	wait_until 30 test -s "$OUT"
+	kill -9 "$p"
+	wait "$p" || true
+	run -0 --separate-stderr pwt -S "$SLOT" -P "$PUB" --create-slot --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *'taking the snapshot again'* ]] || fail "$stderr"
+	assert_equal "$(jq -r 'select(.op == "r") | .after.id' <<<"$output" | sort -n | uniq | wc -l)" "$n"
 }
 
 @test "an existing slot's snapshot: retaken unless acknowledged complete, refused when unprovable" {

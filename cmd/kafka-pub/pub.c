@@ -89,7 +89,7 @@ ack_maybe_write(struct pub *p, bool force)
 	if (!ack_write(p->ack_file, line, (size_t) n, errbuf, sizeof errbuf)) {
 		log_error("%s", errbuf);
 		if (p->status == 0)
-			p->status = EX_IOERR;
+			p->status = ack_write_status();
 		return;
 	}
 	p->ack_written = p->track.version;

@@ -251,7 +251,7 @@ write_ack(struct ctx *c)
 			buf_printf(&b, "pos %s\n", pos_format(src->applied_pos, ps));
 	}
 	if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
-		fatal(EX_IOERR, "%s", err);
+		fatal(ack_write_status(), "%s", err);
 	buf_free(&b);
 	c->ack_dirty = false;
 	c->ack_written_ms = now_ms();

@@ -333,6 +333,30 @@ use_slot(struct tail *t, uint64_t confirmed)
 			  pos_format(t->snap_ack, pbuf));
 }
 
+/*
+ * A slot about to be created has acknowledged nothing, so a position in
+ * the ack file belongs to an earlier slot (or server).  Above the new
+ * slot's start it would skip changes; below it, it would pass an
+ * interrupted snapshot for complete on the next run.  A temporary slot is
+ * new at every run: only a position it would skip by is refused.
+ */
+static void
+check_new_slot_ack(struct tail *t)
+{
+	struct pos	ack;
+	struct pos	start = {t->consistent_lsn - 1, 0};
+	char		pbuf[POS_STRLEN];
+
+	if (t->o->ack_file == NULL || !tail_read_ack(t, &ack))
+		return;
+	if (t->o->temporary_slot && t->consistent_lsn && pos_cmp(ack, start) < 0)
+		return;
+	fatal(EX_USAGE, "\"%s\" acknowledges %s, but replication slot \"%s\" %s: the file belongs "
+		  "to an earlier slot; remove it, and the positions the sink stored, first",
+		  t->o->ack_file, pos_format(ack, pbuf), t->o->slot,
+		  t->o->temporary_slot ? "starts before it" : "does not exist yet");
+}
+
 void
 tail_setup(struct tail *t)
 {
@@ -352,7 +376,11 @@ tail_setup(struct tail *t)
 	if (!o->create_slot && !o->temporary_slot)
 		fatal(EX_UNAVAILABLE, "replication slot \"%s\" does not exist (use --create-slot)", o->slot);
 	want_snapshot = o->snapshot != SNAP_NEVER;
+	if (!o->temporary_slot)
+		check_new_slot_ack(t);
 	create_slot(t, want_snapshot);
+	if (o->temporary_slot)
+		check_new_slot_ack(t);
 }
 
 void

@@ -221,7 +221,8 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 }
 
 static const char tables_sql[] =
-	"SELECT c.oid, c.relkind, c.reltuples FROM pg_catalog.pg_publication_tables pt"
+	"SELECT c.oid, c.relkind, c.reltuples, c.oid::pg_catalog.regclass::text"
+	" FROM pg_catalog.pg_publication_tables pt"
 	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
 	" WHERE pt.pubname = $1"
@@ -348,6 +349,49 @@ estimate_rows(const PGresult *tables)
 	return total > 0 ? total : -1;
 }
 
+/*
+ * A table rewritten by ALTER TABLE (a column's type) after the snapshot
+ * began looks empty to it, and the rewrite is no change in the stream:
+ * its rows would be lost.  So every table is locked against rewrites
+ * (ACCESS SHARE) before a row is read, and one given new storage in the
+ * moment between the snapshot and the lock (its file in the snapshot's
+ * pg_class is not its file now; VACUUM FULL too, to be safe) fails the
+ * snapshot, to be taken again.
+ */
+static void
+lock_tables(struct tail *t, PGresult *tables)
+{
+	struct buf	sql = BUF_INIT;
+	PGresult   *res;
+	int			i;
+
+	if (PQntuples(tables) == 0)
+		return;
+	buf_puts(&sql, "LOCK TABLE ");
+	for (i = 0; i < PQntuples(tables); i++)
+		buf_printf(&sql, "%s%s", i ? ", " : "", PQgetvalue(tables, i, 3));
+	buf_puts(&sql, " IN ACCESS SHARE MODE");
+	PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK, "could not lock the tables"));
+	buf_reset(&sql);
+	buf_puts(&sql, "SELECT c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c"
+			 " WHERE c.relfilenode <> 0 AND c.relfilenode IS DISTINCT FROM"
+			 " pg_catalog.pg_relation_filenode(c.oid) AND c.oid IN (");
+	for (i = 0; i < PQntuples(tables); i++)
+		buf_printf(&sql, "%s%s", i ? ", " : "", PQgetvalue(tables, i, 0));
+	buf_puts(&sql, ")");
+	res = snap_exec(t, buf_cstr(&sql), PGRES_TUPLES_OK, "could not check the tables");
+	if (PQntuples(res) > 0) {
+		char		name[256];
+
+		snprintf(name, sizeof name, "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		fatal(EX_TEMPFAIL, "snapshot: table %s was rewritten as the snapshot began: run again "
+			  "with --create-slot and --ack-file to take it again", name);
+	}
+	PQclear(res);
+	buf_free(&sql);
+}
+
 void
 tail_snapshot(struct tail *t)
 {
@@ -365,8 +409,9 @@ tail_snapshot(struct tail *t)
 	table_order(t, &order);
 	params[1] = buf_cstr(&order);
 	tables = PQexecParams(t->sql, tables_sql, 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 3)
+	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 4)
 		snap_fail(t, tables, "could not list the publication's tables");
+	lock_tables(t, tables);
 	t->snap_total = estimate_rows(tables);
 	progress_start(&pr, t->o->progress, 0);
 	for (i = 0; i < PQntuples(tables) && !t->out.failed; i++)

@@ -475,6 +475,10 @@ test_conninfo_hide(void)
 		{"postgresql://u:p%40ss@h/db", "postgresql://u:xxxxxx@h/db"},
 		{"postgresql://h/db", "postgresql://h/db"},
 		{"mydb", "mydb"},
+		{"postgresql://u:p?w&x@h/db?password=q", "postgresql://u:xxxxx@h/db?password=x"},
+		{"postgresql://u:p@w@h/db", "postgresql://u:x@w@h/db"},
+		{"sslpassword=kp dbname=password", "sslpassword=xx dbname=password"},
+		{"postgresql://h/db?sslpassword=kp&dbname=password", "postgresql://h/db?sslpassword=xx&dbname=password"},
 	};
 	size_t		i;
 	const char *copies[sizeof cases / sizeof cases[0]];
