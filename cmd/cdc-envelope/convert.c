@@ -615,8 +615,37 @@ conv_timestamp_java(const char *s, size_t n, int64_t *us)
 	return true;
 }
 
+static bool tstz_fields(const char *s, size_t n, int precision, bool java_fields,
+						struct buf *out);
+
 bool
 conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
+{
+	return tstz_fields(s, n, precision, false, out);
+}
+
+/*
+ * An element of a timestamptz array, which reaches Debezium as a
+ * java.sql.Timestamp: its fields are those of Java's Julian-Gregorian
+ * calendar read back without the era (year 1 BC is 0001), the ten days
+ * missing from October 1582 are skipped, and -infinity is pgjdbc's
+ * DATE_NEGATIVE_INFINITY read the same way.
+ */
+bool
+conv_timestamptz_array_elem(const char *s, size_t n, int precision, struct buf *out)
+{
+	if (n == 9 && memcmp(s, "-infinity", 9) == 0) {
+		buf_puts(out, "\"+292269055-12-02T");
+		put_time_of_day(out, INT64_C(23) * 3600 * US_PER_SEC,
+						precision < 0 || precision > 6 ? 6 : precision);
+		buf_puts(out, "Z\"");
+		return true;
+	}
+	return tstz_fields(s, n, precision, true, out);
+}
+
+static bool
+tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf *out)
 {
 	size_t		i = 0;
 	int64_t		days,
@@ -640,7 +669,12 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 	secs = days * 86400 + t / US_PER_SEC - off;
 	days = secs / 86400 - (secs % 86400 < 0);
 	t = (secs - days * 86400) * US_PER_SEC + t % US_PER_SEC;
+	if (java_fields && days >= days_from_civil(1582, 10, 5) &&
+		days < days_from_civil(1582, 10, 15))
+		days += 10;
 	civil_from_days(days, &y, &m, &d);
+	if (java_fields && y <= 0)
+		y = 1 - y;
 	buf_putc(out, '"');
 	if (y > 9999)
 		buf_printf(out, "+%lld", (long long) y);

@@ -67,6 +67,8 @@ bool		conv_timestamp_java(const char *s, size_t n, int64_t *us);
  * precision digits (none for 0): "2016-11-04T11:51:30.123456Z".
  */
 bool		conv_timestamptz(const char *s, size_t n, int precision, struct buf *out);
+/* The same for an element of a timestamptz array, as Debezium writes it. */
+bool		conv_timestamptz_array_elem(const char *s, size_t n, int precision, struct buf *out);
 /*
  * interval (postgres style) -> microseconds, MicroDuration's arithmetic,
  * saturated at the int64 range as Java's (long) cast does.

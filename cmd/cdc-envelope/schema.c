@@ -206,7 +206,7 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 
 /* Array element types Debezium 2.7 has no schema for. */
 static const char *const no_array[] = {
-	"money", "name", "interval", "varbit", "bit", "xml", "point", NULL
+	"money", "name", "interval", "varbit", "xml", "point", NULL
 };
 
 /*
@@ -484,7 +484,17 @@ build_types(struct table *t, const struct env_conf *c)
 		const char *typ = col->typname;
 
 		col->owner = t;
-		if (typ[0] == '_' && !col->has_enum) {
+		if (strcmp(typ, "_bit") == 0) {
+			/* Debezium 2.7 gives bit(n)[] bit(n)'s schema, and converts none of its values. */
+			col->omit = !map_scalar(typ + 1, col->typmod, NULL, c, &col->t);
+			col->unconvertible = "a bit array";
+		} else if (strcmp(typ, "_time") == 0 && c->time != TIME_CONNECT) {
+			/* Items are MicroTime whatever the precision; time(0..3)'s elements fail. */
+			col->is_array = true;
+			map_scalar(typ + 1, -1, NULL, c, &col->elem);
+			col->elem.scale = time_precision(col->typmod);
+			col->t.kind = col->elem.kind;
+		} else if (typ[0] == '_' && !col->has_enum) {
 			col->is_array = true;
 			col->omit = in_list(typ + 1, no_array) ||
 				!map_scalar(typ + 1, col->typmod, NULL, c, &col->elem);

@@ -53,6 +53,8 @@ struct col {
 	const struct colmap *map;	/* mask, hash or truncation, or NULL */
 	size_t		map_len;		/* a hash's length: that of varchar(n) */
 	bool		warned;			/* an unsupported value was reported */
+	/* Debezium has a schema but converts no value (written null): why. */
+	const char *unconvertible;
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };
