@@ -615,6 +615,54 @@ conv_timestamp_java(const char *s, size_t n, int64_t *us)
 	return true;
 }
 
+/* Days since the epoch of a date of the Julian calendar (astronomical years). */
+static int64_t
+days_from_julian(int64_t y, int64_t m, int64_t d)
+{
+	int64_t		a = (14 - m) / 12,
+				yy = y + 4800 - a,
+				mm = m + 12 * a - 3;
+
+	/* The Julian day number, less that of 1970-01-01 (2440588). */
+	return d + (153 * mm + 2) / 5 + 365 * yy + (yy >= 0 ? yy / 4 : -((3 - yy) / 4)) - 32083 -
+		INT64_C(2440588);
+}
+
+bool
+conv_date_array_elem(const char *s, size_t n, int64_t *days)
+{
+	int64_t		y,
+				m,
+				d;
+
+	if (!conv_date(s, n, days))
+		return false;
+	civil_from_days(*days, &y, &m, &d);
+	if (y <= 0)
+		*days = days_from_civil(1 - y, m, d);
+	else if (*days >= days_from_civil(1582, 10, 5) && *days < days_from_civil(1582, 10, 15))
+		*days += 10;
+	return true;
+}
+
+bool
+conv_timestamp_array_elem(const char *s, size_t n, int64_t *us)
+{
+	int64_t		days,
+				y,
+				m,
+				d;
+
+	if (!conv_timestamp(s, n, us))
+		return false;
+	days = *us / US_PER_DAY - (*us % US_PER_DAY < 0);
+	if (days >= days_from_civil(1582, 10, 15))
+		return true;
+	civil_from_days(days, &y, &m, &d);
+	*us += (days_from_julian(y, m, d) - days) * US_PER_DAY;
+	return true;
+}
+
 static bool tstz_fields(const char *s, size_t n, int precision, bool java_fields,
 						struct buf *out);
 

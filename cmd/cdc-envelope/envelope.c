@@ -510,7 +510,19 @@ put_elem(void *arg, const char *s, size_t n)
 		PUTL(a->out, "-625821272");
 		return true;
 	}
-	/* ... and so do timestamptz (java.sql.Timestamp) and time (java.sql.Time). */
+	/* ... and so do the others of java.sql's types. */
+	if (a->d->kind == K_DATE || a->d->kind == K_TS_US || a->d->kind == K_TS_MS) {
+		int64_t		v;
+
+		if (a->d->kind == K_DATE ? !conv_date_array_elem(s, n, &v) :
+			(n == 8 && memcmp(s, "infinity", 8) == 0) ||
+			(n == 9 && memcmp(s, "-infinity", 9) == 0) || !conv_timestamp_array_elem(s, n, &v))
+			return put_text_value(a->e->c, a->d, s, n, a->out);
+		if (a->d->kind == K_TS_MS)
+			v = v / 1000 - (v % 1000 < 0);
+		buf_put_i64(a->out, v);
+		return true;
+	}
 	if (a->d->kind == K_TSTZ)
 		return conv_timestamptz_array_elem(s, n, a->d->scale, a->out);
 	if (a->d->kind == K_TIME_US && a->d->scale <= 3) {
@@ -868,7 +880,14 @@ put_key_payload(struct env *e, const struct table *t, const struct json_slice *v
 		if (i > 0)
 			buf_putc(out, ',');
 		buf_put(out, col->jkey, col->jkey_n);
-		if (!put_value(e, col, vals[t->key[i]], out))
+		if (col->map) {
+			/* Debezium masks and truncates value fields only. */
+			struct col	plain = *col;
+
+			plain.map = NULL;
+			if (!put_value(e, &plain, vals[t->key[i]], out))
+				return false;
+		} else if (!put_value(e, col, vals[t->key[i]], out))
 			return false;
 	}
 	buf_putc(out, '}');
