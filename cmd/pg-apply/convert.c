@@ -44,7 +44,7 @@ static const struct named_type named_types[] = {
 	{"org.apache.kafka.connect.data.Timestamp", CK_TS_MS, "timestamp(6)"},
 	{"io.debezium.time.MicroTimestamp", CK_TS_US, "timestamp(6)"},
 	{"io.debezium.time.NanoTimestamp", CK_TS_NS, "timestamp(6)"},
-	{"io.debezium.time.ZonedTimestamp", CK_STRING, "timestamptz"},
+	{"io.debezium.time.ZonedTimestamp", CK_ZONED_TS, "timestamptz"},
 	{"io.debezium.time.ZonedTime", CK_STRING, "timetz"},
 	{"io.debezium.time.MicroDuration", CK_DURATION_US, "interval"},
 	{"io.debezium.time.Interval", CK_STRING, "interval"},
@@ -561,6 +561,29 @@ is_unavailable_str(struct json_slice v)
 		memcmp(v.p + 1, UNAVAILABLE_TEXT, sizeof UNAVAILABLE_TEXT - 1) == 0;
 }
 
+/*
+ * A ZonedTimestamp's ISO 8601 text in PostgreSQL's form: an expanded
+ * year's "+" dropped, and a year of 0 or less (ISO counts 1 BC as 0000)
+ * as a BC year.
+ */
+static void
+put_zoned_ts(struct buf *out, const char *s, size_t n)
+{
+	size_t		sign = s[0] == '+' || s[0] == '-',
+				i = sign;
+	long		y = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9' && y < 100000000)
+		y = y * 10 + (s[i++] - '0');
+	if (i - sign < 4 || i >= n || s[i] != '-' || (s[0] != '-' && y != 0)) {
+		buf_put(out, s + (s[0] == '+'), n - (s[0] == '+'));
+		return;
+	}
+	buf_printf(out, "%04ld", 1 + (s[0] == '-' ? y : 0));
+	buf_put(out, s + i, n - i);
+	buf_puts(out, " BC");
+}
+
 enum conv_result
 conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 		   char *errbuf, size_t errsize)
@@ -602,6 +625,16 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 				return CONV_UNAVAILABLE;
 			if (json_str_is_plain(v))
 				buf_put(out, v.p + 1, v.n - 2);
+			else if (!json_str_decode(v, out))
+				return conv_error(errbuf, errsize, "a valid string", t);
+			return CONV_OK;
+		case CK_ZONED_TS:
+			if (jt != JSON_STRING)
+				return conv_error(errbuf, errsize, "a string", t);
+			if (is_unavailable_str(v))
+				return CONV_UNAVAILABLE;
+			if (json_str_is_plain(v) && v.n > 2)
+				put_zoned_ts(out, v.p + 1, v.n - 2);
 			else if (!json_str_decode(v, out))
 				return conv_error(errbuf, errsize, "a valid string", t);
 			return CONV_OK;

@@ -66,7 +66,7 @@ bool		config_load(const char *path, struct settings *s, int *status,
 enum ckind {
 	CK_BOOL, CK_INT, CK_FLOAT, CK_STRING, CK_BYTES, CK_DECIMAL, CK_VSDECIMAL,
 	CK_DATE, CK_TIME_MS, CK_TIME_US, CK_TIME_NS, CK_TS_MS, CK_TS_US, CK_TS_NS,
-	CK_DURATION_US, CK_BITS, CK_POINT, CK_GEOMETRY, CK_ARRAY, CK_JSON
+	CK_DURATION_US, CK_BITS, CK_POINT, CK_GEOMETRY, CK_ARRAY, CK_JSON, CK_ZONED_TS
 };
 
 struct ctype {
