@@ -560,10 +560,10 @@ c05919b180a41bfeb1cd9dd096a1e95a811388ba6f5f034e4b4780a0e79664ec
 }
 
 # The same changes with odd column lists, masks and truncations:
-# mapped.json/.properties and keyed.json/.properties.
+# mapped, keyed and split (.json/.properties).
 @test "-c: masks and truncations of every type, and key columns left out or masked: Debezium's bytes" {
 	local d="$FIX/debezium-2.7.3-odd" k
-	for k in mapped keyed; do
+	for k in mapped keyed split; do
 		cdc-envelope -c "$d/$k.json" <"$d/$k-changes.in" 2>/dev/null |
 			normalize | sed -e 's/,"pos":"[^"]*"}$/}/' >"$BATS_TEST_TMPDIR/got"
 		run diff "$d/$k-records.out" "$BATS_TEST_TMPDIR/got"

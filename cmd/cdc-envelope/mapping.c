@@ -364,6 +364,15 @@ colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, str
 			break;
 	}
 	json_put_str(out, s, i < n ? i : n);
+	if (i < n && units == (size_t) m->n + 1 && utf8_len((unsigned char) s[i]) == 4 && i + 3 < n) {
+		/* The cut keeps a lone high surrogate, which Jackson escapes. */
+		const unsigned char *u = (const unsigned char *) s + i;
+		uint32_t	cp = (uint32_t) (u[0] & 0x07) << 18 | (uint32_t) (u[1] & 0x3f) << 12 |
+			(uint32_t) (u[2] & 0x3f) << 6 | (u[3] & 0x3f);
+
+		out->len--;
+		buf_printf(out, "\\u%04X\"", (unsigned) (0xd800 + ((cp - 0x10000) >> 10)));
+	}
 }
 
 void
