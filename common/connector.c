@@ -450,6 +450,32 @@ value_ok(const struct connector_key *k, const char *v)
 	return false;
 }
 
+/* Debezium refuses a file that sets both lists of a pair. */
+static int
+exclusive_lists(const char *path, struct connector *c, char *errbuf, size_t errsize)
+{
+	static const char *const kinds[] = {"schema", "table", "column"};
+	char		inc[32],
+				exc[32];
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		const char *a,
+				   *b;
+
+		snprintf(inc, sizeof inc, "%s.include.list", kinds[i]);
+		snprintf(exc, sizeof exc, "%s.exclude.list", kinds[i]);
+		a = connector_get(c, inc);
+		b = connector_get(c, exc);
+		if (a && *a && b && *b) {
+			snprintf(errbuf, errsize, "%s: connector settings %s and %s: only one of them "
+					 "can be set", path, inc, exc);
+			connector_free(c);
+			return EX_CONFIG;
+		}
+	}
+	return 0;
+}
+
 int
 connector_open(const char *path, unsigned command, struct connector *c,
 			   char *errbuf, size_t errsize)
@@ -480,7 +506,7 @@ connector_open(const char *path, unsigned command, struct connector *c,
 			return EX_CONFIG;
 		}
 	}
-	return 0;
+	return exclusive_lists(path, c, errbuf, errsize);
 }
 
 bool

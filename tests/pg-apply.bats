@@ -795,4 +795,21 @@ rec() {
 	assert_output 1
 	run psql_rep "SELECT position FROM public.${t}_off"
 	assert_output "$stored"
+# ZonedTimestamp years past 9999 ("+294276-...") and at or before 1 BC
+# ("-0098-..." is 99 BC, ISO's year 0 is 1 BC), from the real Debezium 2.7.3
+# (tests/fixtures/cdc-envelope/debezium-2.7.3-odd).
+@test "pg-apply: timestamptz of years past 9999 and BC from real Debezium records" {
+	local r="$REPO/tests/fixtures/cdc-envelope/debezium-2.7.3-odd/records.out"
+	grep -E '"payload":\{"before":null,"after":\{"id":(22|23|24|69),' "$r" >"$BATS_TEST_TMPDIR/in"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/in")" 4
+	run -0 apply -t "$T" "${seed_flags[@]}" <"$BATS_TEST_TMPDIR/in"
+	run -0 psql_rep "SET timezone = 'UTC'" "SELECT id, tstz, a_tz FROM \"$T\" ORDER BY id"
+	assert_output '22|294276-12-31 23:59:59+00|
+23|1969-12-31 23:59:59.999999+00|
+24|0099-06-15 12:00:00+00 BC|
+69||{infinity,"2020-01-01 00:00:00.5+00","0099-06-15 12:00:00+00"}'
+	printf '%s\n' '{"topic":"x","key":null,"value":{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"name":"io.debezium.time.ZonedTimestamp","version":1,"field":"z"}],"optional":false},"payload":{"id":1,"z":"0000-03-04T05:06:07Z"}}}' |
+		apply -t "$T" -m upsert -k record_value --pk-fields id --schema-evolution basic
+	run -0 psql_rep "SET timezone = 'UTC'" "SELECT z FROM \"$T\" WHERE id = 1"
+	assert_output '0001-03-04 05:06:07+00 BC'
 }

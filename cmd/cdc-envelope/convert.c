@@ -615,8 +615,85 @@ conv_timestamp_java(const char *s, size_t n, int64_t *us)
 	return true;
 }
 
+/* Days since the epoch of a date of the Julian calendar (astronomical years). */
+static int64_t
+days_from_julian(int64_t y, int64_t m, int64_t d)
+{
+	int64_t		a = (14 - m) / 12,
+				yy = y + 4800 - a,
+				mm = m + 12 * a - 3;
+
+	/* The Julian day number, less that of 1970-01-01 (2440588). */
+	return d + (153 * mm + 2) / 5 + 365 * yy + (yy >= 0 ? yy / 4 : -((3 - yy) / 4)) - 32083 -
+		INT64_C(2440588);
+}
+
+bool
+conv_date_array_elem(const char *s, size_t n, int64_t *days)
+{
+	int64_t		y,
+				m,
+				d;
+
+	if (!conv_date(s, n, days))
+		return false;
+	civil_from_days(*days, &y, &m, &d);
+	if (y <= 0)
+		*days = days_from_civil(1 - y, m, d);
+	else if (*days >= days_from_civil(1582, 10, 5) && *days < days_from_civil(1582, 10, 15))
+		*days += 10;
+	return true;
+}
+
+bool
+conv_timestamp_array_elem(const char *s, size_t n, int64_t *us)
+{
+	int64_t		days,
+				y,
+				m,
+				d;
+
+	if (!conv_timestamp(s, n, us))
+		return false;
+	days = *us / US_PER_DAY - (*us % US_PER_DAY < 0);
+	if (days >= days_from_civil(1582, 10, 15))
+		return true;
+	civil_from_days(days, &y, &m, &d);
+	*us += (days_from_julian(y, m, d) - days) * US_PER_DAY;
+	return true;
+}
+
+static bool tstz_fields(const char *s, size_t n, int precision, bool java_fields,
+						struct buf *out);
+
 bool
 conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
+{
+	return tstz_fields(s, n, precision, false, out);
+}
+
+/*
+ * An element of a timestamptz array, which reaches Debezium as a
+ * java.sql.Timestamp: its fields are those of Java's Julian-Gregorian
+ * calendar read back without the era (year 1 BC is 0001), the ten days
+ * missing from October 1582 are skipped, and -infinity is pgjdbc's
+ * DATE_NEGATIVE_INFINITY read the same way.
+ */
+bool
+conv_timestamptz_array_elem(const char *s, size_t n, int precision, struct buf *out)
+{
+	if (n == 9 && memcmp(s, "-infinity", 9) == 0) {
+		buf_puts(out, "\"+292269055-12-02T");
+		put_time_of_day(out, INT64_C(23) * 3600 * US_PER_SEC,
+						precision < 0 || precision > 6 ? 6 : precision);
+		buf_puts(out, "Z\"");
+		return true;
+	}
+	return tstz_fields(s, n, precision, true, out);
+}
+
+static bool
+tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf *out)
 {
 	size_t		i = 0;
 	int64_t		days,
@@ -640,7 +717,12 @@ conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
 	secs = days * 86400 + t / US_PER_SEC - off;
 	days = secs / 86400 - (secs % 86400 < 0);
 	t = (secs - days * 86400) * US_PER_SEC + t % US_PER_SEC;
+	if (java_fields && days >= days_from_civil(1582, 10, 5) &&
+		days < days_from_civil(1582, 10, 15))
+		days += 10;
 	civil_from_days(days, &y, &m, &d);
+	if (java_fields && y <= 0)
+		y = 1 - y;
 	buf_putc(out, '"');
 	if (y > 9999)
 		buf_printf(out, "+%lld", (long long) y);

@@ -67,6 +67,16 @@ bool		conv_timestamp_java(const char *s, size_t n, int64_t *us);
  * precision digits (none for 0): "2016-11-04T11:51:30.123456Z".
  */
 bool		conv_timestamptz(const char *s, size_t n, int precision, struct buf *out);
+/* The same for an element of a timestamptz array, as Debezium writes it. */
+bool		conv_timestamptz_array_elem(const char *s, size_t n, int precision, struct buf *out);
+/*
+ * Elements of date and timestamp arrays, as Debezium reads them through
+ * java.sql.Date (the fields without the era: 99 BC is 0099) and
+ * java.sql.Timestamp (the fields read in the Julian calendar before
+ * 1582-10-15); both move the days October 1582 skips ten days on.
+ */
+bool		conv_date_array_elem(const char *s, size_t n, int64_t *days);
+bool		conv_timestamp_array_elem(const char *s, size_t n, int64_t *us);
 /*
  * interval (postgres style) -> microseconds, MicroDuration's arithmetic,
  * saturated at the int64 range as Java's (long) cast does.

@@ -514,6 +514,7 @@ struct arr_ctx {
 	const struct tdesc *d;
 	struct buf *out;
 	bool		first;
+	const char *why;			/* an element Debezium cannot convert: why */
 };
 
 static bool
@@ -524,6 +525,10 @@ put_elem(void *arg, const char *s, size_t n)
 	if (!a->first)
 		buf_putc(a->out, ',');
 	a->first = false;
+	if (s == NULL && a->d->name && strcmp(a->d->name, "io.debezium.data.Ltree") == 0) {
+		a->why = "an ltree array with a NULL element";
+		return false;
+	}
 	if (s == NULL) {
 		PUTL(a->out, "null");
 		return true;
@@ -535,6 +540,34 @@ put_elem(void *arg, const char *s, size_t n)
 	}
 	if (a->d->kind == K_DATE && n == 9 && memcmp(s, "-infinity", 9) == 0) {
 		PUTL(a->out, "-625821272");
+		return true;
+	}
+	/* ... and so do the others of java.sql's types. */
+	if (a->d->kind == K_DATE || a->d->kind == K_TS_US || a->d->kind == K_TS_MS) {
+		int64_t		v;
+
+		if (a->d->kind == K_DATE ? !conv_date_array_elem(s, n, &v) :
+			(n == 8 && memcmp(s, "infinity", 8) == 0) ||
+			(n == 9 && memcmp(s, "-infinity", 9) == 0) || !conv_timestamp_array_elem(s, n, &v))
+			return put_text_value(a->e->c, a->d, s, n, a->out);
+		if (a->d->kind == K_TS_MS)
+			v = v / 1000 - (v % 1000 < 0);
+		buf_put_i64(a->out, v);
+		return true;
+	}
+	if (a->d->kind == K_TSTZ)
+		return conv_timestamptz_array_elem(s, n, a->d->scale, a->out);
+	if (a->d->kind == K_TIME_US && a->d->scale <= 3) {
+		/* Its items are MicroTime, its elements Time's milliseconds. */
+		a->why = "an array of time(0) to time(3)";
+		return false;
+	}
+	if (a->d->kind == K_TIME_US) {
+		int64_t		v;
+
+		if (!conv_time(s, n, &v))
+			return false;
+		buf_put_i64(a->out, v % (INT64_C(86400000000)) / 1000 * 1000);
 		return true;
 	}
 	return put_text_value(a->e->c, a->d, s, n, a->out);
@@ -630,15 +663,17 @@ has_special_elem(void *arg, const char *s, size_t n)
  * returns -1.  Returns 0 when the text is no such value (it is invalid).
  */
 static int
-unsupported(struct env *e, const struct col *col, const char *s, size_t n,
-			const char **json, struct buf *tmp)
+unsupported(struct env *e, const struct col *col, const char *elem_why, const char *s,
+			size_t n, const char **json, struct buf *tmp)
 {
 	const struct tdesc *d = col->is_array ? &col->elem : &col->t;
 	const char *why;
 	int64_t		v;
 
 	*json = NULL;
-	if (col->is_array && n > 1 && s[1] == '{') {
+	if (elem_why || col->unconvertible)
+		why = elem_why ? elem_why : col->unconvertible;
+	else if (col->is_array && n > 1 && s[1] == '{') {
 		/* Each sub-array is an element Debezium cannot convert: null. */
 		size_t		k = count_subarrays(s, n);
 
@@ -697,15 +732,15 @@ put_null(const struct col *col, struct buf *out)
  * or the error.
  */
 static bool
-put_unconvertible(struct env *e, const struct col *col, struct json_slice v,
-				  const char *s, size_t n, size_t mark, struct buf *out)
+put_unconvertible(struct env *e, const struct col *col, const char *elem_why,
+				  struct json_slice v, const char *s, size_t n, size_t mark, struct buf *out)
 {
 	struct buf	tmp = BUF_INIT;
 	const char *json;
 	int			r;
 
 	out->len = mark;
-	r = unsupported(e, col, s, n, &json, &tmp);
+	r = unsupported(e, col, elem_why, s, n, &json, &tmp);
 	if (r > 0 && json)
 		buf_puts(out, json);
 	else if (r > 0)
@@ -741,15 +776,19 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 		}
 		return bad_value(e, col, v);
 	}
+	if (col->unconvertible) {
+		slice_text(e, v, &s, &n);
+		return put_unconvertible(e, col, NULL, v, s, n, mark, out);
+	}
 	if (col->is_array) {
-		struct arr_ctx a = {e, &col->elem, out, true};
+		struct arr_ctx a = {e, &col->elem, out, true, NULL};
 
 		if (ty != JSON_STRING)
 			return bad_value(e, col, v);
 		slice_text(e, v, &s, &n);
 		buf_putc(out, '[');
 		if (!conv_array_split(s, n, put_elem, &a))
-			return put_unconvertible(e, col, v, s, n, mark, out);
+			return put_unconvertible(e, col, a.why, v, s, n, mark, out);
 		buf_putc(out, ']');
 		return true;
 	}
@@ -788,7 +827,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 	} else
 		slice_text(e, v, &s, &n);
 	if (!put_text_value(e->c, &col->t, s, n, out))
-		return put_unconvertible(e, col, v, s, n, mark, out);
+		return put_unconvertible(e, col, NULL, v, s, n, mark, out);
 	return true;
 }
 
@@ -879,7 +918,14 @@ put_key_payload(struct env *e, const struct table *t, const struct json_slice *v
 		if (i > 0)
 			buf_putc(out, ',');
 		buf_put(out, col->jkey, col->jkey_n);
-		if (!put_value(e, col, vals[t->key[i]], out))
+		if (col->map) {
+			/* Debezium masks and truncates value fields only. */
+			struct col	plain = *col;
+
+			plain.map = NULL;
+			if (!put_value(e, &plain, vals[t->key[i]], out))
+				return false;
+		} else if (!put_value(e, col, vals[t->key[i]], out))
 			return false;
 	}
 	buf_putc(out, '}');

@@ -181,7 +181,7 @@ matches(const char *s, const regex_t *re, int n)
 	return false;
 }
 
-/* The JDBC character types, the only ones Debezium's mappers change. */
+/* The JDBC character types, the only ones Debezium's masks change. */
 static bool
 is_char_type(const struct col *col)
 {
@@ -191,6 +191,41 @@ is_char_type(const struct col *col)
 							  strcmp(t, "bpchar") == 0 || strcmp(t, "char") == 0);
 }
 
+/*
+ * A truncation cuts every value that reaches it as a Java String: the
+ * character types, and the strings of citext, xml and ltree.
+ */
+static bool
+is_truncated_type(const struct col *col)
+{
+	const char *t = col->typname;
+
+	return is_char_type(col) || (!col->is_array && (strcmp(t, "citext") == 0 ||
+													 strcmp(t, "xml") == 0 ||
+													 strcmp(t, "ltree") == 0));
+}
+
+/* Appends one parameter to a schema's parameters JSON (malloc'd or NULL). */
+static void
+add_param(struct tdesc *d, const char *param)
+{
+	struct buf	b = BUF_INIT;
+
+	if (d->params)
+		buf_put(&b, d->params, strlen(d->params) - 1);
+	buf_puts(&b, d->params ? "," : "{");
+	buf_puts(&b, param);
+	buf_putc(&b, '}');
+	free(d->params);
+	d->params = xstrndup(b.data, b.len);
+	buf_free(&b);
+}
+
+/*
+ * The first mask or truncation whose list names the column: a mask marks
+ * the schema of a column of any type "masked" but changes only character
+ * types' values; a truncation applies to the types above only.
+ */
 void
 colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 {
@@ -202,21 +237,26 @@ colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 	if ((c->ncol_include > 0 && !matches(fq.data, c->col_include, c->ncol_include)) ||
 		matches(fq.data, c->col_exclude, c->ncol_exclude))
 		col->filtered = true;
-	for (i = 0; i < c->ncolmaps && is_char_type(col) && col->map == NULL; i++) {
+	for (i = 0; i < c->ncolmaps; i++) {
 		const struct colmap *m = &c->colmaps[i];
+		char		p[48];
 
-		if (!matches(fq.data, m->re, m->nre))
+		if ((m->kind == MAP_TRUNCATE && !is_truncated_type(col)) ||
+			!matches(fq.data, m->re, m->nre))
 			continue;
-		col->map = m;
-		free(col->t.params);
-		buf_reset(&fq);
 		if (m->kind == MAP_TRUNCATE)
-			buf_printf(&fq, "{\"truncateLength\":\"%d\"}", m->n);
+			snprintf(p, sizeof p, "\"truncateLength\":\"%d\"", m->n);
 		else
-			buf_puts(&fq, "{\"masked\":\"true\"}");
-		col->t.params = xstrndup(fq.data, fq.len);
+			snprintf(p, sizeof p, "\"masked\":\"true\"");
+		/* Debezium maps value fields only: the key keeps the plain schema. */
+		col->mapped_schema = true;
+		col->key_params = col->t.params ? xstrdup(col->t.params) : NULL;
+		add_param(&col->t, p);
+		if (m->kind == MAP_TRUNCATE || is_char_type(col))
+			col->map = m;
 		/* A hash is cut to the length of a varchar(n) or char(n). */
 		col->map_len = m->kind == MAP_HASH && col->typmod > 4 ? col->typmod - 4 : 0;
+		break;
 	}
 	buf_free(&fq);
 }
@@ -324,6 +364,15 @@ colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, str
 			break;
 	}
 	json_put_str(out, s, i < n ? i : n);
+	if (i < n && units == (size_t) m->n + 1 && utf8_len((unsigned char) s[i]) == 4 && i + 3 < n) {
+		/* The cut keeps a lone high surrogate, which Jackson escapes. */
+		const unsigned char *u = (const unsigned char *) s + i;
+		uint32_t	cp = (uint32_t) (u[0] & 0x07) << 18 | (uint32_t) (u[1] & 0x3f) << 12 |
+			(uint32_t) (u[2] & 0x3f) << 6 | (u[3] & 0x3f);
+
+		out->len--;
+		buf_printf(out, "\\u%04X\"", (unsigned) (0xd800 + ((cp - 0x10000) >> 10)));
+	}
 }
 
 void

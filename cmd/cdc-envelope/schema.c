@@ -206,7 +206,7 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 
 /* Array element types Debezium 2.7 has no schema for. */
 static const char *const no_array[] = {
-	"money", "name", "interval", "varbit", "bit", "xml", "point", NULL
+	"money", "name", "interval", "varbit", "xml", "point", NULL
 };
 
 /*
@@ -244,7 +244,7 @@ put_schema(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
 		buf_puts(b, ",\"doc\":");
 		json_put_cstr(b, doc);
 	}
-	if (!elem && d->params) {
+	if (d->params) {
 		buf_puts(b, ",\"parameters\":");
 		buf_puts(b, d->params);
 	}
@@ -364,6 +364,7 @@ col_free(struct col *col)
 	free(col->default_json);
 	free(col->t.params);
 	free(col->elem.params);
+	free(col->key_params);
 	free(col->enum_allowed);
 	free(col->default_expr_tmp);
 }
@@ -497,7 +498,17 @@ build_types(struct table *t, const struct env_conf *c)
 		const char *typ = col->typname;
 
 		col->owner = t;
-		if (typ[0] == '_' && !col->has_enum) {
+		if (strcmp(typ, "_bit") == 0) {
+			/* Debezium 2.7 gives bit(n)[] bit(n)'s schema, and converts none of its values. */
+			col->omit = !map_scalar(typ + 1, col->typmod, NULL, c, &col->t);
+			col->unconvertible = "a bit array";
+		} else if (strcmp(typ, "_time") == 0 && c->time != TIME_CONNECT) {
+			/* Items are MicroTime whatever the precision; time(0..3)'s elements fail. */
+			col->is_array = true;
+			map_scalar(typ + 1, -1, NULL, c, &col->elem);
+			col->elem.scale = time_precision(col->typmod);
+			col->t.kind = col->elem.kind;
+		} else if (typ[0] == '_' && !col->has_enum) {
 			col->is_array = true;
 			col->omit = in_list(typ + 1, no_array) ||
 				!map_scalar(typ + 1, col->typmod, NULL, c, &col->elem);
@@ -543,6 +554,28 @@ put_field(struct buf *b, const struct col *col, const struct env_conf *c)
 				   col->default_json, col->name);
 }
 
+/*
+ * A key field: without what a mask or truncation adds to the value's, and
+ * there even when the column lists leave the column out of the value.
+ */
+static void
+put_key_field(struct buf *b, const struct col *col, const struct env_conf *c)
+{
+	struct col	plain;
+
+	if (!col->mapped_schema && !col->filtered) {
+		put_field(b, col, c);
+		return;
+	}
+	plain = *col;
+	if (col->mapped_schema)
+		plain.t.params = col->key_params;
+	/* A key column that column.exclude.list leaves out of the value: optional. */
+	if (col->filtered)
+		plain.optional = true;
+	put_field(b, &plain, c);
+}
+
 /* Key columns: message.key.columns for this table, else the primary key. */
 static bool
 choose_key(struct table *t, const struct env_conf *c, char *err, size_t errsize)
@@ -573,7 +606,7 @@ choose_key(struct table *t, const struct env_conf *c, char *err, size_t errsize)
 	}
 	for (j = 1; j <= t->ncols; j++)
 		for (i = 0; i < t->ncols; i++)
-			if (t->cols[i].key_ord == j && !t->cols[i].omit)
+			if (t->cols[i].key_ord == j && (!t->cols[i].omit || t->cols[i].filtered))
 				t->key[t->nkey++] = i;
 	return true;
 }
@@ -636,7 +669,7 @@ build_schemas(struct table *t, const struct env_conf *c)
 		for (i = 0; i < t->nkey; i++) {
 			if (i > 0)
 				buf_putc(&t->key_schema, ',');
-			put_field(&t->key_schema, &t->cols[t->key[i]], c);
+			put_key_field(&t->key_schema, &t->cols[t->key[i]], c);
 		}
 		buf_puts(&t->key_schema, "],\"optional\":false,\"name\":");
 		buf_puts(&t->key_schema, t->name_key_json);

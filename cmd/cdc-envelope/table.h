@@ -51,8 +51,12 @@ struct col {
 	bool		no_value;		/* Debezium writes no value: always null */
 	bool		filtered;		/* left out by column.include/exclude.list */
 	const struct colmap *map;	/* mask, hash or truncation, or NULL */
+	bool		mapped_schema;	/* a mask or truncation marked t.params */
+	char	   *key_params;		/* then: t.params as the key has them */
 	size_t		map_len;		/* a hash's length: that of varchar(n) */
 	bool		warned;			/* an unsupported value was reported */
+	/* Debezium has a schema but converts no value (written null): why. */
+	const char *unconvertible;
 	struct tdesc t;
 	struct tdesc elem;			/* arrays: the element */
 };
