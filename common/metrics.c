@@ -88,6 +88,22 @@ label_name_ok(const char *p, size_t n)
 	return strncmp(p, "command", n) != 0 || n != strlen("command");
 }
 
+/* Appends a label value, escaped as the exposition format wants. */
+static void
+put_label_value(struct buf *b, const char *v, size_t n)
+{
+	const char *end = v + n;
+
+	for (; v < end; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_putc(b, '\\');
+		if (*v == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_putc(b, *v);
+	}
+}
+
 /*
  * WALPIPE_METRICS_LABELS="k=v,k2=v2": labels for every series, to tell
  * apart two processes of one command on a host.  A bad list is reported
@@ -114,11 +130,7 @@ extra_labels(void)
 			return;
 		}
 		buf_printf(&M.extra, ",%.*s=\"", (int) (eq - p), p);
-		for (eq++; eq < end; eq++) {
-			if (*eq == '\\' || *eq == '"')
-				buf_putc(&M.extra, '\\');
-			buf_putc(&M.extra, *eq);
-		}
+		put_label_value(&M.extra, eq + 1, (size_t) (end - eq - 1));
 		buf_putc(&M.extra, '"');
 	}
 }
@@ -187,22 +199,14 @@ metrics_labels(const char *key, ...)
 {
 	struct buf	b = BUF_INIT;
 	const char *k,
-			   *v,
-			   *p;
+			   *v;
 	va_list		ap;
 
 	va_start(ap, key);
 	for (k = key; k != NULL; k = va_arg(ap, const char *)) {
 		v = va_arg(ap, const char *);
 		buf_printf(&b, "%s%s=\"", b.len ? "," : "", k);
-		for (p = v; *p; p++) {
-			if (*p == '\\' || *p == '"')
-				buf_putc(&b, '\\');
-			if (*p == '\n')
-				buf_puts(&b, "\\n");
-			else
-				buf_putc(&b, *p);
-		}
+		put_label_value(&b, v, strlen(v));
 		buf_putc(&b, '"');
 	}
 	va_end(ap);

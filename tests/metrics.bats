@@ -159,3 +159,12 @@ value() {
 	assert_equal "$(value "$M" ctl_up 'part="source"')" 1
 	assert_equal "$(value "$M" ctl_up 'part="replica"')" 0
 }
+
+@test "WALPIPE_METRICS_LABELS: a value with a newline, a quote and a backslash stays one valid line" {
+	run -0 timeout 60 kafka-pub -b "$WALPIPE_BROKERS" --create-topic "$T"
+	echo "{\"topic\":\"$T\",\"value\":\"v\"}" | timeout 60 kafka-pub -b "$WALPIPE_BROKERS"
+	WALPIPE_METRICS_LABELS=$'site=a"b\\c\nd' run -0 timeout 60 kafka-sub -b "$WALPIPE_BROKERS" \
+		-t "$T" -e --metrics-file "$M"
+	valid "$M"
+	grep -qF 'walpipe_records_in_total{command="kafka-sub",site="a\"b\\c\nd"} 1' "$M"
+}

@@ -63,3 +63,24 @@ SH
 	run -0 sed -n 's/^RestartPreventExitStatus=//p' "$REPO/examples/walpipe-source.service"
 	assert_output "$want"
 }
+
+@test "SIGTERM: the runner ends after the commands have finished their stop, and keeps their status" {
+	cat >slowstop <<'SH'
+trap 'sleep 2; echo done >stopped; exit 75' TERM
+while :; do sleep 0.1; done
+SH
+	walpipe-run -n s -s . -- 'bash slowstop' 3>&- &
+	runner=$!
+	wait_until 10 grep -q '^state=running' s.status
+	pid=$(sed -n 's/^pid=//p' s.status)
+	sleep 0.5
+	kill -TERM "$runner"
+	wait "$runner" || fail "walpipe-run exited $?"
+	# Not a moment later: a supervisor that kills what is left after the
+	# runner exits would cut a stop short.
+	assert_equal "$(cat stopped)" done
+	run pgrep -s "$pid"
+	assert_failure
+	assert_equal "$(sed -n 's/^state=//p' s.status)" stopped
+	assert_equal "$(sed -n 's/^last_exit=//p' s.status)" 75
+}

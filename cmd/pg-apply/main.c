@@ -70,6 +70,7 @@ struct source {
 	bool		has_applied;	/* what the sink holds */
 	int64_t		applied;
 	struct pos	applied_pos;
+	bool		skipping;		/* records at or below seen are being left out */
 	bool		has_batch;		/* what the open batch brings: first and last */
 	int64_t		batch_first;
 	int64_t		batch;
@@ -899,6 +900,24 @@ flush(struct ctx *c, bool wait)
 		finish_inflight(c);
 }
 
+/*
+ * Says so when a partition's records start being left out as applied
+ * before: a redelivery, or a topic deleted and created again whose new
+ * records reuse offsets the offsets table holds (then they must not be
+ * left out: the operator deletes the table's rows of that topic).
+ */
+static void
+told_skip(struct ctx *c, struct source *src, int64_t offset)
+{
+	if (src->skipping)
+		return;
+	src->skipping = true;
+	log_warn("topic \"%s\" partition %d: leaving out offsets %" PRId64 " to %" PRId64
+			 ", applied before (offsets table %s); if the topic was deleted and created "
+			 "again, stop, delete its rows from that table and start again",
+			 src->topic, (int) src->partition, offset, src->seen, c->offsets_table);
+}
+
 static void
 handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 {
@@ -924,6 +943,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
 		/* Applied, or in a batch already (a redelivery). */
 		if (src->has_seen && rp->offset <= src->seen) {
+			told_skip(c, src, rp->offset);
 			c->skipped++;
 			return;
 		}
@@ -953,6 +973,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		c->b->ops[i].pos = pos;
 	}
 	c->group_start = c->b->nops;
+	src->skipping = false;
 	if (src->topic) {
 		if (!src->has_batch)
 			src->batch_first = rp->offset;

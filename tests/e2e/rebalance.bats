@@ -150,3 +150,23 @@ commits_monotonic() {
 		return 1
 	}
 }
+
+@test "a topic deleted and created again: its reused offsets are not left out without a word" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T"
+	gen 1 100 | timeout 60 kafka-pub -b "$B"
+	timeout 60 kafka-sub -b "$B" -t "$T" -e | timeout 60 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" \
+		--offsets-table "$OFF" 3>&-
+	run -0 timeout 60 kafka-pub -b "$B" --delete-topic "$T"
+	# Until the broker has deleted it, creating it fails.
+	wait_until 30 bash -c "timeout 30 kafka-pub -b '$B' --create-topic '$T' 2>/dev/null"
+	gen 101 150 | timeout 60 kafka-pub -b "$B"
+	timeout 60 kafka-sub -b "$B" -t "$T" -e >"$D/again"
+	run -0 --separate-stderr timeout 60 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" \
+		--offsets-table "$OFF" <"$D/again" 3>&-
+	assert_equal "$stderr" "pg-apply: warning: topic \"$T\" partition 0: leaving out offsets 0 to 99, applied before (offsets table $OFF); if the topic was deleted and created again, stop, delete its rows from that table and start again"
+	# The way forward the message gives applies them.
+	psql_rep "delete from $OFF where source like '$T/%'"
+	run -0 timeout 60 pg-apply -d "$WALPIPE_REPLICA" -t "$TBL" --offsets-table "$OFF" <"$D/again" 3>&-
+	run rows
+	assert_output "150 150"
+}
