@@ -795,6 +795,8 @@ rec() {
 	assert_output 1
 	run psql_rep "SELECT position FROM public.${t}_off"
 	assert_output "$stored"
+}
+
 # ZonedTimestamp years past 9999 ("+294276-...") and at or before 1 BC
 # ("-0098-..." is 99 BC, ISO's year 0 is 1 BC), from the real Debezium 2.7.3
 # (tests/fixtures/cdc-envelope/debezium-2.7.3-odd).
