@@ -14,6 +14,9 @@ setup_file() {
 	wait_slot_active
 	SINK=sink1 start_sink
 	SINK=sink2 start_sink
+	# Both members hold a partition before any record flows; else the first
+	# may apply everything before the second joins, and rightly so.
+	wait_until 60 kafka_group_assigned "$GROUP" 2
 }
 
 teardown_file() { pipelines_down; }

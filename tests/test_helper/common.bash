@@ -13,6 +13,9 @@
 #                               create a topic and wait until it has a leader
 #   unique_name PREFIX          a fresh name, valid as a PostgreSQL identifier,
 #                               a replication slot name and a Kafka topic
+#   kafka_group_assigned GROUP N
+#                               the group is stable with N members, each
+#                               holding a partition
 #   wait_until SECONDS CMD...   run CMD every 0.2 s until it succeeds; fail
 #                               after SECONDS
 #   term_within_broker_down PID SECONDS
@@ -79,6 +82,17 @@ kafka_topic_create() {
 		return 1
 	}
 	wait_until 30 _kafka_topic_ready "$1" "${2:-1}"
+}
+
+# kafka_group_assigned GROUP N: true when the consumer group is stable with
+# N members that each hold a partition (Kafka's own ConsumerGroupCommand).
+kafka_group_assigned() {
+	local libs out
+	libs=$("$REPO/scripts/kafka-fetch") || return
+	out=$(java -cp "$libs/*" -Dlog4j.configuration=file:/dev/null \
+		org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$WALPIPE_BROKERS" \
+		--describe --group "$1" --members 2>/dev/null) || return
+	(($(awk '$NF ~ /^[0-9]+$/ && $NF > 0' <<<"$out" | wc -l) == $2))
 }
 
 # The topic has PARTITIONS partitions, each with a leader.
