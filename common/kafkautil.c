@@ -3,6 +3,7 @@
  * check and the mapping of Kafka errors to exit statuses.
  */
 #include "kafkautil.h"
+#include "clock.h"
 #include "buf.h"
 #include "log.h"
 
@@ -12,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 
 bool
 kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
@@ -136,7 +136,7 @@ int
 kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	int64_t		deadline = kafka_now_ms() + timeout_ms;
+	int64_t		deadline = clock_mono_ms() + timeout_ms;
 	rd_kafka_resp_err_t err;
 
 	/*
@@ -144,7 +144,7 @@ kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 	 * early (all brokers down) while the time is not up: ask again.
 	 */
 	for (;;) {
-		int64_t		left = deadline - kafka_now_ms();
+		int64_t		left = deadline - clock_mono_ms();
 
 		/* In slices, so that a refused login ends the wait at once. */
 		err = rd_kafka_metadata(rk, 0, NULL, &md, left > 1000 ? 1000 : left > 0 ? (int) left : 1);
@@ -157,7 +157,7 @@ kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 			snprintf(errbuf, errsize, "Kafka broker refused the login: %s", auth_error);
 			return EX_NOPERM;
 		}
-		if (kafka_now_ms() >= deadline)
+		if (clock_mono_ms() >= deadline)
 			break;
 	}
 	snprintf(errbuf, errsize, "no Kafka broker reachable within %d ms: %s",
@@ -214,15 +214,6 @@ kafka_err_status(rd_kafka_resp_err_t err)
 		default:
 			return EX_SOFTWARE;
 	}
-}
-
-int64_t
-kafka_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 rd_kafka_conf_t *

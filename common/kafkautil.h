@@ -71,7 +71,4 @@ int			kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t er
  */
 int			kafka_err_status(rd_kafka_resp_err_t err);
 
-/* Milliseconds from a monotonic clock. */
-int64_t		kafka_now_ms(void);
-
 #endif

@@ -2,6 +2,7 @@
  * metrics.c - counters and gauges written as a Prometheus text file.
  */
 #include "metrics.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,7 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ackfile.h"
 #include "buf.h"
@@ -45,22 +45,10 @@ static struct {
 
 static double scratch;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 double
 metrics_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+	return (double) clock_wall_us() / 1e6;
 }
 
 /* An exit by fatal() still writes what was counted, without update(). */
@@ -277,7 +265,7 @@ metrics_write(void)
 		log_warn("could not write metrics file \"%s\": %s", M.path, strerror(errno));
 		M.warned = true;
 	}
-	M.next_ms = mono_ms() + 1000;
+	M.next_ms = clock_coarse_ms() + 1000;
 	M.writing = false;
 	return ok;
 }
@@ -285,7 +273,7 @@ metrics_write(void)
 void
 metrics_tick(void)
 {
-	if (M.path != NULL && mono_ms() >= M.next_ms)
+	if (M.path != NULL && clock_coarse_ms() >= M.next_ms)
 		(void) metrics_write();
 }
 

@@ -2,22 +2,20 @@
  * progress.c - a live line on a terminal, periodic log lines otherwise.
  */
 #include "progress.h"
+#include "clock.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define TTY_INTERVAL 0.5
 
+/* Seconds on the coarse monotonic clock. */
 static double
 mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+	return (double) clock_coarse_ms() / 1000.0;
 }
 
 void

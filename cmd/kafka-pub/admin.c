@@ -3,6 +3,7 @@
  * the reference scenario does with kafka-topics.sh.
  */
 #include "pub.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +16,9 @@
 static rd_kafka_event_t *
 wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t want, int timeout_ms)
 {
-	int64_t		deadline = kafka_now_ms() + timeout_ms + 1000;
+	int64_t		deadline = clock_mono_ms() + timeout_ms + 1000;
 
-	while (kafka_now_ms() < deadline) {
+	while (clock_mono_ms() < deadline) {
 		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
 
 		if (ev == NULL)

@@ -7,6 +7,7 @@
  * parsed into a tree or re-serialized.
  */
 #include "pub.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +83,7 @@ ack_maybe_write(struct pub *p, bool force)
 
 	if (p->ack_file == NULL || !p->track.has_acked || p->ack_written == p->track.version)
 		return;
-	now = kafka_now_ms();
+	now = clock_mono_ms();
 	if (!force && now - p->ack_at_ms < p->ack_interval_ms)
 		return;
 	n = snprintf(line, sizeof line, "pos %s\n", pos_format(p->track.acked, pbuf));
@@ -276,14 +277,14 @@ wait_input(struct pub *p)
 {
 	struct pollfd pfd = {0, POLLIN, 0};
 	int			ms = p->ack_interval_ms > 0 && p->ack_interval_ms < 100 ? p->ack_interval_ms : 100;
-	int64_t		until = kafka_now_ms() + ms;
+	int64_t		until = clock_mono_ms() + ms;
 	int			rc;
 
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
 	metrics_tick();
 	while ((rc = poll(&pfd, 1, 0)) == 0 && rd_kafka_outq_len(p->rk) > 0 && !sig_stop &&
-		   kafka_now_ms() < until) {
+		   clock_mono_ms() < until) {
 		rd_kafka_flush(p->rk, PUB_NUDGE_MS);
 		ack_maybe_write(p, false);
 	}
@@ -345,9 +346,9 @@ drain(struct pub *p)
 			log_info("stopping on signal %d: waiting up to %d ms for %llu records in flight",
 					 (int) sig_stop, p->stop_timeout_ms,
 					 (unsigned long long) track_inflight(&p->track));
-			deadline = kafka_now_ms() + p->stop_timeout_ms;
+			deadline = clock_mono_ms() + p->stop_timeout_ms;
 		}
-		if (deadline >= 0 && kafka_now_ms() >= deadline)
+		if (deadline >= 0 && clock_mono_ms() >= deadline)
 			break;
 		rd_kafka_flush(p->rk, 100);
 		ack_maybe_write(p, false);
@@ -376,7 +377,7 @@ pub_run(struct pub *p)
 	track_init(&p->track);
 	lr_init(&p->lr, 0, p->max_line);
 	pub_metrics(p);
-	p->ack_at_ms = kafka_now_ms();
+	p->ack_at_ms = clock_mono_ms();
 	read_loop(p);
 	drain(p);
 	ack_maybe_write(p, true);

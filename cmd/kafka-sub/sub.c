@@ -12,6 +12,7 @@
  * below the floor, left from an earlier assignment, are ignored.
  */
 #include "sub.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -97,8 +98,8 @@ stop_left(struct sub *s)
 	if (!sig_stop)
 		return INT64_MAX;
 	if (s->stop_at == 0)
-		s->stop_at = kafka_now_ms() + s->stop_timeout_ms;
-	return s->stop_at - kafka_now_ms();
+		s->stop_at = clock_mono_ms() + s->stop_timeout_ms;
+	return s->stop_at - clock_mono_ms();
 }
 
 /* Takes a commit's result: what went through counts as committed. */
@@ -138,7 +139,7 @@ commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
 	rd_kafka_queue_t *q;
 	rd_kafka_event_t *ev = NULL;
 	rd_kafka_resp_err_t err;
-	int64_t		until = kafka_now_ms() + s->timeout_ms;
+	int64_t		until = clock_mono_ms() + s->timeout_ms;
 
 	if (list->cnt == 0)
 		return;
@@ -150,7 +151,7 @@ commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
 	else {
 		do
 			ev = rd_kafka_queue_poll(q, 100);
-		while (ev == NULL && kafka_now_ms() < until && stop_left(s) > 0);
+		while (ev == NULL && clock_mono_ms() < until && stop_left(s) > 0);
 		if (ev == NULL)
 			log_warn("could not commit offsets: no answer from the group coordinator");
 	}
@@ -437,7 +438,7 @@ handle(struct sub *s, const rd_kafka_message_t *m)
 		if (s->missing[0] == '\0')
 			log_warn("%s: waiting for it to be created", rd_kafka_message_errstr(m));
 		snprintf(s->missing, sizeof s->missing, "%s", rd_kafka_message_errstr(m));
-		s->missing_at_ms = kafka_now_ms();
+		s->missing_at_ms = clock_mono_ms();
 		return;
 	}
 	if (is_permanent(m->err)) {
@@ -494,7 +495,7 @@ look_for_topics(struct sub *s)
 static void
 periodic(struct sub *s)
 {
-	int64_t		now = kafka_now_ms();
+	int64_t		now = clock_mono_ms();
 
 	if (s->group == NULL)
 		return;
@@ -662,7 +663,7 @@ sub_run(struct sub *s)
 
 	out_init(&s->out, 1);
 	s->out.flush_at = SIZE_MAX;	/* flush_output() decides */
-	s->commit_at_ms = s->ack_at_ms = kafka_now_ms();
+	s->commit_at_ms = s->ack_at_ms = clock_mono_ms();
 	status = s->group ? subscribe(s) : assign_all(s);
 	if (status)
 		return status;
@@ -680,7 +681,7 @@ sub_close(struct sub *s)
 {
 	rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
 	rd_kafka_error_t *err = rd_kafka_consumer_close_queue(s->rk, q);
-	int64_t		until = kafka_now_ms() + s->timeout_ms;
+	int64_t		until = clock_mono_ms() + s->timeout_ms;
 	bool		closed;
 
 	if (err) {
@@ -688,7 +689,7 @@ sub_close(struct sub *s)
 		rd_kafka_error_destroy(err);
 	} else {
 		/* The revocation comes here, with messages still queued (dropped). */
-		while (!rd_kafka_consumer_closed(s->rk) && kafka_now_ms() < until && stop_left(s) > 0) {
+		while (!rd_kafka_consumer_closed(s->rk) && clock_mono_ms() < until && stop_left(s) > 0) {
 			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
 
 			if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ackfile.h"
+#include "clock.h"
 #include "lineread.h"
 #include "log.h"
 #include "metrics.h"
@@ -167,15 +167,6 @@ notice(void *arg, const char *msg)
 	log_info("server: %s", log_chomp(msg, buf, sizeof buf));
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sources and the acknowledgement file */
 
 static struct source *
@@ -255,7 +246,7 @@ write_ack(struct ctx *c)
 		fatal(ack_write_status(), "%s", err);
 	buf_free(&b);
 	c->ack_dirty = false;
-	c->ack_written_ms = now_ms();
+	c->ack_written_ms = clock_mono_ms();
 }
 
 /*
@@ -267,7 +258,7 @@ static void
 ack_committed(struct ctx *c)
 {
 	c->ack_dirty = true;
-	if (now_ms() - c->ack_written_ms >= c->ack_interval_ms)
+	if (clock_mono_ms() - c->ack_written_ms >= c->ack_interval_ms)
 		write_ack(c);
 }
 
@@ -931,7 +922,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 				i;
 
 	if (c->batch_records++ == 0)
-		c->batch_started = now_ms();
+		c->batch_started = clock_mono_ms();
 	if (!frec_parse(line, n, &c->sc, &f, &jerr)) {
 		snprintf(err, sizeof err, "column %zu: %s", jerr.off + 1, jerr.msg);
 		bad_record(c, lineno, line, n, NULL, err);
@@ -1001,7 +992,7 @@ batch_due(struct ctx *c)
 	if (c->batch_records == 0 || c->group_start != c->b->nops)
 		return false;
 	return c->batch_records >= c->s.batch_size ||
-		now_ms() - c->batch_started >= c->flush_interval_ms;
+		clock_mono_ms() - c->batch_started >= c->flush_interval_ms;
 }
 
 /* The main loop: returns the exit status. */

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "connector.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "opts.h"
@@ -205,15 +205,6 @@ add_publication(PGconn *src, struct options *o)
 	PQclear(res);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* Compares one -t argument; returns 0, EXIT_DIFFERENT or a sysexits code. */
 static int
 verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct connector *conf,
@@ -224,7 +215,7 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 	struct buf	qs = BUF_INIT, qt = BUF_INIT;
 	const char *colon = strchr(arg, ':');
 	char		err[1024];
-	double		start = now_s();
+	double		start = (double) clock_mono_ms() / 1000.0;
 	int			status;
 
 	t.source = colon ? xstrndup(arg, (size_t) (colon - arg)) : xstrdup(arg);
@@ -264,7 +255,7 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 					t.source, t.target, (long long) r.rows_src, (long long) r.rows_rep,
 					(long long) (r.missing + r.extra + r.differs), (long long) r.missing,
 					(long long) r.extra, (long long) r.differs, r.chunks, r.chunks_differ,
-					(long long) r.rows_read, now_s() - start);
+					(long long) r.rows_read, (double) clock_mono_ms() / 1000.0 - start);
 	}
 	if (status != 0 && status != EXIT_DIFFERENT)
 		log_error("%s -> %s: %s", t.source, t.target, err);

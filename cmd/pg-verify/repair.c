@@ -9,11 +9,11 @@
  * position is the source's WAL position when they were read.
  */
 #include "verify.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sysexits.h>
 
 #include "json.h"
@@ -32,15 +32,6 @@ struct repair {
 	struct pgo_tuple tup;
 	struct buf	line;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 /* "a", "b" of the rel's columns, quoted, into q. */
 static void
@@ -110,7 +101,7 @@ repair_open(PGconn *src, const struct vtable *t, char *errbuf, size_t errsize)
 	rp->hdr.commit_lsn = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
 	rp->hdr.lsn = rp->hdr.commit_lsn;
 	rp->hdr.xid = (uint32_t) strtoull(PQgetvalue(res, 0, 3), NULL, 10);
-	rp->hdr.ts_us = now_us();
+	rp->hdr.ts_us = clock_wall_us();
 	rp->hdr.db_json = buf_cstr(&rp->db_json);
 	PQclear(res);
 	rp->tup.vals = xcalloc((size_t) (rp->rel->ncols ? rp->rel->ncols : 1), sizeof *rp->tup.vals);

@@ -12,20 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sysexits.h>
 
 #include "log.h"
 #include "pgutil.h"
-
-int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 /* Runs sql; on failure exits with the status its SQLSTATE calls for. */
 static PGresult *

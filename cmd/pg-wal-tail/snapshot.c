@@ -37,6 +37,7 @@
  * and above the acknowledged attempt.
  */
 #include "tail.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,7 +323,7 @@ snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
 	hdr->commit_lsn = t->consistent_lsn - 1;
 	hdr->lsn = hdr->commit_lsn;
 	hdr->seq = 0;
-	hdr->ts_us = now_us();
+	hdr->ts_us = clock_wall_us();
 	hdr->db_json = t->db_json.data;
 	h->base = (uint64_t) attempt << ATTEMPT_SHIFT;
 	h->end.commit_lsn = hdr->commit_lsn;

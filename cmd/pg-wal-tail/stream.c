@@ -9,6 +9,7 @@
  * what was written and flushed to stdout.
  */
 #include "tail.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -64,14 +65,14 @@ send_status(struct tail *t, bool reply)
 	put_u64(msg + 1, lsn);
 	put_u64(msg + 9, lsn);
 	put_u64(msg + 17, lsn);
-	put_u64(msg + 25, (uint64_t) (now_us() - PG_EPOCH_OFFSET_US));
+	put_u64(msg + 25, (uint64_t) (clock_wall_us() - PG_EPOCH_OFFSET_US));
 	msg[33] = reply ? 1 : 0;
 	if (PQputCopyData(t->repl, (const char *) msg, sizeof msg) <= 0 || PQflush(t->repl) != 0)
 		return false;
 	if (lsn != t->sent_confirm)
 		log_debug("confirmed %s", lsn_format(lsn, txt));
 	t->sent_confirm = lsn;
-	t->last_status_us = now_us();
+	t->last_status_us = clock_wall_us();
 	return true;
 }
 
@@ -544,7 +545,7 @@ start_replication(struct tail *t, bool retrying)
 	t->in_stream = false;
 	t->stream = NULL;
 	spill_free_all(&t->spills);
-	t->last_status_us = now_us();
+	t->last_status_us = clock_wall_us();
 	log_info("streaming from slot \"%s\"", t->o->slot);
 	return true;
 }
@@ -578,7 +579,7 @@ wait_socket(struct tail *t)
 	int			fd = PQsocket(t->repl);
 	fd_set		rfds;
 	struct timeval tv;
-	int64_t		left = t->last_status_us + t->o->status_interval_us - now_us();
+	int64_t		left = t->last_status_us + t->o->status_interval_us - clock_wall_us();
 
 	if (fd < 0)
 		return false;
@@ -613,7 +614,7 @@ heartbeat(struct tail *t)
 	char		err[1024];
 	PGresult   *res;
 
-	t->last_heartbeat_us = now_us();
+	t->last_heartbeat_us = clock_wall_us();
 	if (t->o->heartbeat_message) {
 		res = pg_exec(t->sql, "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '"
 					  HEARTBEAT_PREFIX "', '')", PGRES_TUPLES_OK, err, sizeof err);
@@ -655,7 +656,7 @@ receive(struct tail *t)
 	int64_t		last_probe = 0;
 
 	while (!sig_stop && !t->done) {
-		int64_t		now = now_us();
+		int64_t		now = clock_wall_us();
 
 		metrics_tick();
 		if (now - t->last_status_us >= t->o->status_interval_us) {
@@ -724,9 +725,9 @@ receive(struct tail *t)
 static void
 nap(int64_t us)
 {
-	int64_t		until = now_us() + us;
+	int64_t		until = clock_wall_us() + us;
 
-	while (!sig_stop && now_us() < until)
+	while (!sig_stop && clock_wall_us() < until)
 		usleep(100000);
 }
 
@@ -783,7 +784,7 @@ finish(struct tail *t)
 {
 	char	   *copybuf;
 	int			r;
-	int64_t		deadline = now_us() + 5000000;
+	int64_t		deadline = clock_wall_us() + 5000000;
 	PGresult   *res;
 
 	update_confirm(t);
@@ -791,7 +792,7 @@ finish(struct tail *t)
 		return;
 	if (PQputCopyEnd(t->repl, NULL) <= 0 || PQflush(t->repl) != 0)
 		return;
-	while (now_us() < deadline) {
+	while (clock_wall_us() < deadline) {
 		r = PQgetCopyData(t->repl, &copybuf, 1);
 		if (r > 0) {
 			PQfreemem(copybuf);

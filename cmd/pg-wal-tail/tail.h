@@ -125,8 +125,6 @@ void		tail_metrics(struct tail *t);
 /* Sets DateStyle, TimeZone... for the change lines' value formats. */
 bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
 
-/* Microseconds since the Unix epoch. */
-int64_t		now_us(void);
 
 
 #endif
