@@ -65,7 +65,9 @@ export -f throttle
 
 @test "pg-wal-tail snapshot on a terminal: one line rewritten in place, with an ETA" {
 	big_table 5000
-	run -0 script -qec "timeout 60 pg-wal-tail -d '$WALPIPE_SOURCE' -S $SLOT -P $PUB --create-slot \
+	# script(1) runs $SHELL, /bin/sh where none is set, and sh drops the
+	# exported bash function throttle.
+	SHELL=/bin/bash run -0 script -qec "timeout 60 pg-wal-tail -d '$WALPIPE_SOURCE' -S $SLOT -P $PUB --create-slot \
 		--snapshot initial-only --fetch-size 10 | throttle 65536" "$BATS_TEST_TMPDIR/typescript"
 	# Each report starts with a carriage return and clears the rest of the line.
 	n=$(grep -o $'\rpg-wal-tail: progress: snapshot: [0-9]* of ~5000 ([0-9]*%) rows, [0-9]* rows/s' <<<"$output" | wc -l)
