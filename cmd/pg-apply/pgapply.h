@@ -108,8 +108,6 @@ void		time_from_us(int64_t us, struct buf *out);
 /* COPY text format escaping of one field. */
 void		copy_escape(struct buf *out, const char *p, size_t n);
 
-#endif
-
 /* shape.c: the columns a record's key and value schemas describe. */
 
 struct column {
@@ -305,3 +303,5 @@ struct vobj {
 const char *vjson_skip(const char *p, const char *end);
 void		vobj_init(struct vobj *it, struct json_slice obj);
 bool		vobj_next(struct vobj *it, struct json_slice *k, struct json_slice *v);
+
+#endif

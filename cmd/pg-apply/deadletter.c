@@ -1,0 +1,183 @@
+/*
+ * deadletter.c - records that cannot be applied: stop with their name, or
+ * set them aside in the dead letter file (pg-apply(1), DEAD LETTERS).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "deadletter.h"
+#include "log.h"
+#include "pipeline.h"
+
+/* Bad records */
+
+
+void
+name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partition, int64_t offset)
+{
+	if (topic && offset >= 0)
+		buf_printf(out, "topic \"%s\" partition %d offset %" PRId64, topic, (int) partition, offset);
+	else
+		buf_printf(out, "line %" PRIu64, lineno);
+}
+
+/*
+ * One dead letter line (see pg-apply(1), DEAD LETTERS): {"error","line",
+ * "record"} with the record as it came if it is JSON, else as a string,
+ * or as "record_base64" if it is not even UTF-8, so that the file stays
+ * JSON lines whatever came in.
+ */
+void
+dead_letter_line(struct buf *b, uint64_t lineno, const char *line, size_t n, const char *msg)
+{
+	size_t		at;
+
+	buf_puts(b, "{\"error\":");
+	at = b->len;
+	json_put_cstr(b, msg);
+	if (!json_validate(b->data + at, b->len - at, NULL)) {
+		/* A message quoting bytes that are not UTF-8: keep its ASCII. */
+		b->len = at;
+		buf_putc(b, '"');
+		for (const char *m = msg; *m; m++)
+			buf_putc(b, *m & 0x80 || *m == '"' || *m == '\\' || *m < ' ' ? '?' : *m);
+		buf_putc(b, '"');
+	}
+	buf_printf(b, ",\"line\":%" PRIu64 ",", lineno);
+	if (json_validate(line, n, NULL)) {
+		buf_puts(b, "\"record\":");
+		buf_put(b, line, n);
+	} else {
+		buf_puts(b, "\"record\":");
+		at = b->len;
+		json_put_str(b, line, n);
+		if (!json_validate(b->data + at, b->len - at, NULL)) {
+			b->len = at - strlen("\"record\":");
+			buf_puts(b, "\"record_base64\":\"");
+			base64_put(b, (const unsigned char *) line, n);
+			buf_putc(b, '"');
+		}
+	}
+	buf_putc(b, '}');
+}
+
+bool
+dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const char *msg)
+{
+	struct buf	b = BUF_INIT;
+
+	if (c->dead_letter == NULL)
+		return true;
+	dead_letter_line(&b, lineno, line, n, msg);
+	pthread_mutex_lock(&c->dead_lock);
+	out_line(&c->dead, b.data, b.len);
+	buf_free(&b);
+	if (!out_flush(&c->dead)) {
+		errno = c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
+	}
+	pthread_mutex_unlock(&c->dead_lock);
+	return true;
+}
+
+/* An over-long line going to the dead letter file piece by piece, in base64. */
+struct long_letter {
+	struct ctx *c;
+	unsigned char carry[3];		/* bytes waiting for a group of three */
+	size_t		ncarry;
+};
+
+static void
+long_letter_piece(void *ctx, const char *p, size_t n)
+{
+	struct long_letter *l = ctx;
+	struct buf *b = &l->c->dead.pending;
+	size_t		whole;
+
+	while (l->ncarry > 0 && l->ncarry < 3 && n > 0)
+		l->carry[l->ncarry++] = (unsigned char) *p++, n--;
+	if (l->ncarry == 3) {
+		base64_put(b, l->carry, 3);
+		l->ncarry = 0;
+	}
+	whole = n / 3 * 3;
+	base64_put(b, (const unsigned char *) p, whole);
+	for (; whole < n; whole++)
+		l->carry[l->ncarry++] = (unsigned char) p[whole];
+	if (b->len >= 1 << 20 && !out_flush(&l->c->dead)) {
+		errno = l->c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", l->c->dead_letter);
+	}
+}
+
+/*
+ * With --errors skip, a line over --max-line-bytes is read to its end and
+ * set aside whole (as record_base64) in the dead letter file, never held
+ * in memory; false if the input ended inside it.
+ */
+bool
+long_line(struct ctx *c, struct linereader *lr, const char *msg)
+{
+	struct long_letter l = {c, {0}, 0};
+	struct buf *b = &c->dead.pending;
+	int			r;
+
+	if (c->dead_letter == NULL)
+		return lr_drain_long(lr, NULL, NULL) > 0;
+	pthread_mutex_lock(&c->dead_lock);
+	buf_puts(b, "{\"error\":");
+	json_put_cstr(b, msg);
+	buf_printf(b, ",\"line\":%" PRIu64 ",\"record_base64\":\"", lr->lineno);
+	r = lr_drain_long(lr, long_letter_piece, &l);
+	base64_put(b, l.carry, l.ncarry);
+	buf_puts(b, "\"}\n");
+	if (!out_flush(&c->dead)) {
+		errno = c->dead.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
+	}
+	pthread_mutex_unlock(&c->dead_lock);
+	return r > 0;
+}
+
+/* A record that cannot be applied: stop (exit 65), or set it aside. */
+void
+bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
+		   const struct record *r, const char *msg)
+{
+	struct buf	name = BUF_INIT;
+	const char *topic = NULL;
+
+	if (r && r->topic.n && r->has_offset) {
+		buf_reset(&c->tmp);
+		if (json_str_decode_text(r->topic, &c->tmp))
+			topic = buf_cstr(&c->tmp);
+	}
+	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
+	if (!c->skip_errors) {
+		/* The batch before this one is complete: let it commit. */
+		finish_inflight(c);
+		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
+	}
+	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
+	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+	dead_letter(c, lineno, line, n, msg);
+	buf_free(&name);
+}
+
+/* Runs in the apply thread: ctx is the inflight batch. */
+bool
+reject_op(void *ctx, const struct op *op, const char *msg)
+{
+	struct inflight *in = ctx;
+	struct buf	name = BUF_INIT;
+
+	name_record(&name, op->lineno, op->topic, op->partition, op->offset);
+	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
+	buf_free(&name);
+	__atomic_add_fetch(&in->c->rejected, 1, __ATOMIC_RELAXED);
+	return dead_letter(in->c, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
+}

@@ -1,0 +1,194 @@
+/*
+ * pipeline.c - two threads: while the apply thread applies one batch in
+ * its transaction, the main thread reads the next; then the main thread
+ * takes the result, recovers from a lost connection, and acknowledges.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "deadletter.h"
+#include "log.h"
+#include "pgutil.h"
+#include "pipeline.h"
+#include "positions.h"
+#include "sig.h"
+
+/* Batches */
+
+static void *
+apply_thread(void *arg)
+{
+	struct inflight *in = arg;
+
+	in->status = applier_apply(in->c->a, in->b, in->offs, in->noffs,
+							   in->c->skip_errors ? reject_op : NULL, in,
+							   &in->failed, in->err, sizeof in->err);
+	return NULL;
+}
+
+/*
+ * True if the offsets table shows the batch committed (the connection was
+ * lost after COMMIT was sent); false if not, or if the batch carries no
+ * position to tell by.
+ */
+static bool
+batch_committed(struct ctx *c, struct inflight *in, bool *error)
+{
+	char		stored[64],
+				err[512];
+	int			i;
+
+	*error = false;
+	for (i = 0; i < in->noffs; i++) {
+		const struct offset_row *o = &in->offs[i];
+		struct source *src = &c->sources[o->id];
+		struct pos	p;
+		int			found = applier_stored_position(c->a, src->name, stored, sizeof stored,
+													err, sizeof err);
+
+		if (found < 0) {
+			*error = true;
+			return false;
+		}
+		if (found == 0)
+			return false;
+		if (src->topic ? strtoll(stored, NULL, 10) < o->last :
+			!pos_parse(stored, strlen(stored), &p) || pos_cmp(p, o->last_pos) < 0)
+			return false;
+	}
+	return in->noffs > 0;
+}
+
+/*
+ * The connection was lost while a batch was applied: reconnect a few
+ * times with growing pauses and apply it again, unless the offsets table
+ * shows that its commit went through.  Returns the final status.
+ */
+static enum apply_status
+recover(struct ctx *c, struct inflight *in)
+{
+	char		where[300];
+	int			attempt;
+	bool		error;
+
+	for (attempt = 0; attempt < RECONNECT_TRIES && !sig_stop; attempt++) {
+		log_warn("connection lost (%s), reconnecting", in->err);
+		usleep((useconds_t) (250000u << (attempt < 5 ? attempt : 5)));
+		PQreset(c->conn);
+		if (PQstatus(c->conn) != CONNECTION_OK)
+			continue;
+		log_warn("reconnected to %s", pg_describe(c->conn, where, sizeof where));
+		applier_reset(c->a);
+		if (batch_committed(c, in, &error))
+			return APPLY_OK;
+		if (error)
+			continue;
+		in->status = applier_apply(c->a, in->b, in->offs, in->noffs,
+								   c->skip_errors ? reject_op : NULL, in,
+								   &in->failed, in->err, sizeof in->err);
+		if (in->status != APPLY_LOST)
+			return in->status;
+	}
+	return APPLY_LOST;
+}
+
+/* Waits for the batch being applied; on success acknowledges it. */
+void
+finish_inflight(struct ctx *c)
+{
+	struct inflight *in = c->inflight;
+	int			i;
+
+	if (in == NULL)
+		return;
+	pthread_join(in->thread, NULL);
+	c->inflight = NULL;
+	if (in->status == APPLY_LOST)
+		in->status = recover(c, in);
+	if (in->status == APPLY_RECORD && in->failed) {
+		struct buf	name = BUF_INIT;
+		const struct op *f = in->failed;
+
+		name_record(&name, f->lineno, f->topic, f->partition, f->offset);
+		fatal(EX_DATAERR, "%s: table %s: %s", buf_cstr(&name), table_name(f->table), in->err);
+	}
+	if (in->status == APPLY_LOST)
+		fatal(EX_TEMPFAIL, "connection lost, gave up reconnecting: %s", in->err);
+	if (in->status != APPLY_OK)
+		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
+	c->applied += in->b->nops;
+	c->skipped += in->b->skipped;
+	for (i = 0; i < in->noffs; i++) {
+		const struct offset_row *o = &in->offs[i];
+		struct source *src = &c->sources[o->id];
+
+		/* Another writer may have applied further: later records up to there go too. */
+		src->has_applied = true;
+		src->applied = o->last;
+		src->applied_pos = o->last_pos;
+		if (src->topic && o->last > src->seen)
+			src->seen = o->last;
+		else if (!src->topic && pos_cmp(o->last_pos, src->seen_pos) > 0)
+			src->seen_pos = o->last_pos;
+	}
+	log_debug("committed a batch of %zu changes", in->b->nops);
+	batch_reset(in->b);
+	free(in->offs);
+	free(in);
+	ack_committed(c);
+}
+
+/*
+ * Hands the batch read so far to the apply thread (after the previous one
+ * is done) and starts a new one; with wait, also waits for it.
+ */
+void
+flush(struct ctx *c, bool wait)
+{
+	struct inflight *in;
+	sigset_t	block,
+				old;
+	int			i;
+
+	finish_inflight(c);
+	in = xcalloc(1, sizeof *in);
+	in->c = c;
+	in->b = c->b;
+	in->offs = xcalloc((size_t) c->nsources + 1, sizeof *in->offs);
+	for (i = 0; i < c->nsources; i++) {
+		struct source *src = &c->sources[i];
+
+		if (!src->has_batch)
+			continue;
+		in->offs[in->noffs++] = (struct offset_row) {
+			src->name, i, src->topic == NULL, src->batch_first, src->batch,
+			src->batch_first_pos, src->batch_pos
+		};
+		src->has_batch = false;
+	}
+	c->group_start = 0;
+	c->batch_records = 0;
+	if (in->b->nops == 0 && in->noffs == 0) {
+		free(in->offs);
+		free(in);
+		return;
+	}
+	c->b = c->b == &c->batches[0] ? &c->batches[1] : &c->batches[0];
+	/* Signals are for the main thread, whose poll() they interrupt. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (pthread_create(&in->thread, NULL, apply_thread, in) != 0)
+		fatal(EX_OSERR, "could not start a thread: %m");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	c->inflight = in;
+	if (wait)
+		finish_inflight(c);
+}

@@ -1,0 +1,38 @@
+/*
+ * pipeline.h - the two-thread batch pipeline: the batch read so far is
+ * handed to an apply thread while the next is read; its result is taken,
+ * a lost connection recovered, and its positions acknowledged.
+ */
+#ifndef PGAPPLY_PIPELINE_H
+#define PGAPPLY_PIPELINE_H
+
+#include "run.h"
+
+/*
+ * A batch handed to the apply thread: the main thread reads the next
+ * batch meanwhile, and takes the result (and acknowledges) afterwards.
+ */
+struct inflight {
+	struct ctx *c;
+	struct batch *b;
+	pthread_t	thread;
+	struct offset_row *offs;	/* id: the index in ctx.sources */
+	int			noffs;
+	enum apply_status status;
+	const struct op *failed;
+	char		err[1024];
+};
+
+/*
+ * Waits for the batch being applied (if any); on success counts and
+ * acknowledges it, on failure exits with its status.
+ */
+void		finish_inflight(struct ctx *c);
+
+/*
+ * Hands the batch read so far to the apply thread (after the previous one
+ * is done) and starts a new one; with wait, also waits for it.
+ */
+void		flush(struct ctx *c, bool wait);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * run.h - one run of pg-apply: the state main.c sets up from the command
+ * line and the modules it drives share (positions.h, deadletter.h, ops.h,
+ * pipeline.h).
+ */
+#ifndef PGAPPLY_RUN_H
+#define PGAPPLY_RUN_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "out.h"
+#include "pgapply.h"
+
+#define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
+
+struct source;
+struct inflight;
+
+struct ctx {
+	struct settings s;
+	const char *conninfo;
+	const char *ack_file;
+	const char *offsets_table;
+	const char *dead_letter;
+	const char *metrics_file;
+	bool		skip_errors;
+	bool		no_positions;	/* --no-positions */
+	size_t		max_line;		/* --max-line-bytes */
+	long		flush_interval_ms;
+	long		ack_interval_ms;
+	int64_t		ack_written_ms;
+	bool		ack_dirty;		/* committed positions not yet in the ack file */
+	PGconn	   *conn;
+	struct applier *a;
+	struct batch *b;			/* the batch being read */
+	struct batch batches[2];	/* one read while the other is applied */
+	struct inflight *inflight;	/* the batch being applied, or NULL */
+	pthread_mutex_t dead_lock;	/* dead letters come from both threads */
+	size_t		group_start;	/* ops from here on wait for a record with pos */
+	long		batch_records;
+	int64_t		batch_started;
+	struct schema_cache sc;
+	struct source *sources;
+	int			nsources;
+	struct out	dead;
+	struct buf	tmp;
+	struct buf	topic;			/* the record's topic, decoded */
+	uint64_t	applied;
+	uint64_t	skipped;
+	uint64_t	rejected;
+	uint64_t	messages;		/* logical decoding messages skipped */
+};
+
+#endif
