@@ -308,91 +308,17 @@ ctx_free(struct ctx *c)
 	pthread_mutex_destroy(&c->dead_lock);
 }
 
+/*
+ * After the flags: the -c FILE under them, the defaults, and the checks
+ * of options that depend on each other.
+ */
 static void
-parse_options(int argc, char **argv, struct ctx *c)
+settle_options(struct ctx *c, const char *config)
 {
-	static const struct option long_options[] = {
-		{"dbname", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{"table-format", required_argument, NULL, 't'},
-		{"insert-mode", required_argument, NULL, 'm'},
-		{"delete", no_argument, NULL, 1},
-		{"truncate", no_argument, NULL, 2},
-		{"pk-mode", required_argument, NULL, 'k'},
-		{"pk-fields", required_argument, NULL, 3},
-		{"auto-create", no_argument, NULL, 4},
-		{"schema-evolution", required_argument, NULL, 5},
-		{"batch-size", required_argument, NULL, 'b'},
-		{"flush-interval", required_argument, NULL, 6},
-		{"ack-interval", required_argument, NULL, 11},
-		{"ack-file", required_argument, NULL, 7},
-		{"offsets-table", required_argument, NULL, 8},
-		{"errors", required_argument, NULL, 9},
-		{"dead-letter", required_argument, NULL, 10},
-		{"metrics-file", required_argument, NULL, 12},
-		{"max-line-bytes", required_argument, NULL, 13},
-		{"no-positions", no_argument, NULL, 14},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
-	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
-	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
-	static const char *const evolutions[] = {"none", "basic", NULL};
-	static const char *const error_modes[] = {"stop", "skip", NULL};
 	struct settings *s = &c->s;
-	const char *config = NULL;
 	char		err[512];
-	int			opt,
-				status,
-				verbose = 0;
+	int			status;
 
-	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
-		switch (opt) {
-			case 'd': c->conninfo = pg_conninfo_take(optarg); break;
-			case 'c': config = optarg; break;
-			case 't':
-				s->table_format = xstrdup(optarg);
-				s->set_mask |= SET_TABLE_FORMAT;
-				break;
-			case 'm':
-				s->insert_mode = (enum insert_mode) opt_choice("--insert-mode", optarg, insert_modes);
-				s->set_mask |= SET_INSERT_MODE;
-				break;
-			case 1: s->delete_enabled = true; s->set_mask |= SET_DELETE; break;
-			case 2: s->truncate_enabled = true; s->set_mask |= SET_TRUNCATE; break;
-			case 'k':
-				s->pk_mode = (enum pk_mode) opt_choice("--pk-mode", optarg, pk_modes);
-				s->set_mask |= SET_PK_MODE;
-				break;
-			case 3: s->pk_fields = xstrdup(optarg); s->set_mask |= SET_PK_FIELDS; break;
-			case 4: s->auto_create = true; s->set_mask |= SET_AUTO_CREATE; break;
-			case 5:
-				s->evolution = opt_choice("--schema-evolution", optarg, evolutions) == 1;
-				s->set_mask |= SET_EVOLUTION;
-				break;
-			case 'b':
-				s->batch_size = (long) opt_int("--batch-size", optarg, 1, 1000000);
-				s->set_mask |= SET_BATCH_SIZE;
-				break;
-			case 6: c->flush_interval_ms = (long) opt_int("--flush-interval", optarg, 1, 3600000); break;
-			case 11: c->ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000); break;
-			case 7: c->ack_file = optarg; break;
-			case 8: c->offsets_table = optarg; break;
-			case 9: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
-			case 10: c->dead_letter = optarg; break;
-			case 12: c->metrics_file = optarg; break;
-			case 13: c->max_line = lr_max_option(optarg); break;
-			case 14: c->no_positions = true; break;
-			case 'v': verbose++; break;
-			case 'h': usage(); exit(0);
-			case 'V': opt_version();
-			default: usage_error("invalid option");
-		}
-	}
-	opt_no_operands(argc, argv);
-	log_set_verbosity(verbose);
 	if (config && !config_load(config, s, &status, err, sizeof err))
 		fatal(status, "%s", err);
 	if (c->conninfo == NULL)
@@ -408,6 +334,103 @@ parse_options(int argc, char **argv, struct ctx *c)
 		usage_error("--delete needs a primary key: give --pk-mode record_key or record_value");
 	if (c->dead_letter && !c->skip_errors)
 		usage_error("--dead-letter needs --errors=skip");
+}
+
+/* The long options without a short form. */
+enum {
+	OPT_DELETE = 256, OPT_TRUNCATE, OPT_PK_FIELDS, OPT_AUTO_CREATE, OPT_SCHEMA_EVOLUTION,
+	OPT_FLUSH_INTERVAL, OPT_ACK_INTERVAL, OPT_ACK_FILE, OPT_OFFSETS_TABLE, OPT_ERRORS,
+	OPT_DEAD_LETTER, OPT_METRICS_FILE, OPT_MAX_LINE, OPT_NO_POSITIONS
+};
+
+static void
+parse_options(int argc, char **argv, struct ctx *c)
+{
+	static const struct option long_options[] = {
+		{"dbname", required_argument, NULL, 'd'},
+		{"config", required_argument, NULL, 'c'},
+		{"table-format", required_argument, NULL, 't'},
+		{"insert-mode", required_argument, NULL, 'm'},
+		{"delete", no_argument, NULL, OPT_DELETE},
+		{"truncate", no_argument, NULL, OPT_TRUNCATE},
+		{"pk-mode", required_argument, NULL, 'k'},
+		{"pk-fields", required_argument, NULL, OPT_PK_FIELDS},
+		{"auto-create", no_argument, NULL, OPT_AUTO_CREATE},
+		{"schema-evolution", required_argument, NULL, OPT_SCHEMA_EVOLUTION},
+		{"batch-size", required_argument, NULL, 'b'},
+		{"flush-interval", required_argument, NULL, OPT_FLUSH_INTERVAL},
+		{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
+		{"ack-file", required_argument, NULL, OPT_ACK_FILE},
+		{"offsets-table", required_argument, NULL, OPT_OFFSETS_TABLE},
+		{"errors", required_argument, NULL, OPT_ERRORS},
+		{"dead-letter", required_argument, NULL, OPT_DEAD_LETTER},
+		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+		{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
+		{"no-positions", no_argument, NULL, OPT_NO_POSITIONS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}
+	};
+	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
+	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
+	static const char *const evolutions[] = {"none", "basic", NULL};
+	static const char *const error_modes[] = {"stop", "skip", NULL};
+	struct settings *s = &c->s;
+	const char *config = NULL;
+	int			opt,
+				verbose = 0;
+
+	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
+		switch (opt) {
+			case 'd': c->conninfo = pg_conninfo_take(optarg); break;
+			case 'c': config = optarg; break;
+			case 't':
+				s->table_format = xstrdup(optarg);
+				s->set_mask |= SET_TABLE_FORMAT;
+				break;
+			case 'm':
+				s->insert_mode = (enum insert_mode) opt_choice("--insert-mode", optarg, insert_modes);
+				s->set_mask |= SET_INSERT_MODE;
+				break;
+			case OPT_DELETE: s->delete_enabled = true; s->set_mask |= SET_DELETE; break;
+			case OPT_TRUNCATE: s->truncate_enabled = true; s->set_mask |= SET_TRUNCATE; break;
+			case 'k':
+				s->pk_mode = (enum pk_mode) opt_choice("--pk-mode", optarg, pk_modes);
+				s->set_mask |= SET_PK_MODE;
+				break;
+			case OPT_PK_FIELDS: s->pk_fields = xstrdup(optarg); s->set_mask |= SET_PK_FIELDS; break;
+			case OPT_AUTO_CREATE: s->auto_create = true; s->set_mask |= SET_AUTO_CREATE; break;
+			case OPT_SCHEMA_EVOLUTION:
+				s->evolution = opt_choice("--schema-evolution", optarg, evolutions) == 1;
+				s->set_mask |= SET_EVOLUTION;
+				break;
+			case 'b':
+				s->batch_size = (long) opt_int("--batch-size", optarg, 1, 1000000);
+				s->set_mask |= SET_BATCH_SIZE;
+				break;
+			case OPT_FLUSH_INTERVAL:
+				c->flush_interval_ms = (long) opt_int("--flush-interval", optarg, 1, 3600000);
+				break;
+			case OPT_ACK_INTERVAL:
+				c->ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000);
+				break;
+			case OPT_ACK_FILE: c->ack_file = optarg; break;
+			case OPT_OFFSETS_TABLE: c->offsets_table = optarg; break;
+			case OPT_ERRORS: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
+			case OPT_DEAD_LETTER: c->dead_letter = optarg; break;
+			case OPT_METRICS_FILE: c->metrics_file = optarg; break;
+			case OPT_MAX_LINE: c->max_line = lr_max_option(optarg); break;
+			case OPT_NO_POSITIONS: c->no_positions = true; break;
+			case 'v': verbose++; break;
+			case 'h': usage(); exit(0);
+			case 'V': opt_version();
+			default: usage_error("invalid option");
+		}
+	}
+	opt_no_operands(argc, argv);
+	log_set_verbosity(verbose);
+	settle_options(c, config);
 }
 
 int
