@@ -18,6 +18,19 @@ fail(struct json_err *err, const char *base, const char *at, const char *msg)
 	return false;
 }
 
+void
+envelope_take(struct envelope_parts *parts, struct json_slice k, struct json_slice v)
+{
+	if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
+		parts->after = v;
+	else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
+		parts->before = v;
+	else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
+		parts->source = v;
+	else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
+		parts->op = v;
+}
+
 /* json_member_fn of scan_payload(): keeps an envelope's parts. */
 static const char *
 payload_member(void *ctx, struct json_slice k, const char *base, const char *p,
@@ -28,14 +41,7 @@ payload_member(void *ctx, struct json_slice k, const char *base, const char *p,
 
 	if ((p = json_scan(base, p, end, &v, err)) == NULL)
 		return NULL;
-	if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
-		parts->after = v;
-	else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
-		parts->before = v;
-	else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
-		parts->source = v;
-	else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
-		parts->op = v;
+	envelope_take(parts, k, v);
 	return p;
 }
 

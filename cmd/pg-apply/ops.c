@@ -131,24 +131,15 @@ get_schema_payload(struct json_slice v, struct json_slice *schema, struct json_s
 
 /* The members of an envelope payload that matter, in one pass. */
 static void
-envelope_parts(struct json_slice vp, struct json_slice *before, struct json_slice *after,
-			   struct json_slice *source, struct json_slice *opv)
+envelope_parts(struct json_slice vp, struct envelope_parts *parts)
 {
 	struct vobj it;
 	struct json_slice k,
 				v;
 
 	vobj_init(&it, vp);
-	while (vobj_next(&it, &k, &v)) {
-		if (k.n == 7 && memcmp(k.p, "\"after\"", 7) == 0)
-			*after = v;
-		else if (k.n == 8 && memcmp(k.p, "\"before\"", 8) == 0)
-			*before = v;
-		else if (k.n == 8 && memcmp(k.p, "\"source\"", 8) == 0)
-			*source = v;
-		else if (k.n == 4 && memcmp(k.p, "\"op\"", 4) == 0)
-			*opv = v;
-	}
+	while (vobj_next(&it, &k, &v))
+		envelope_take(parts, k, v);
 }
 
 /*
@@ -173,92 +164,106 @@ record_topic(struct ctx *c, const struct record *r, const char **p, size_t *n,
 	return true;
 }
 
-/* Adds the op for one record (or none: tombstones, disabled kinds); false on error. */
-bool
-add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
-	   char *err, size_t errsize)
+/* One record on its way to an op. */
+struct change {
+	struct json_slice ks;		/* key schema and payload; n == 0 for a null key */
+	struct json_slice kp;
+	struct json_slice vs;		/* value schema and payload */
+	struct json_slice vp;
+	struct shape *sh;
+	enum op_kind kind;
+	struct json_slice row;		/* the values: after, before, or the plain payload */
+	struct json_slice source;	/* an envelope's source block, for the table name */
+};
+
+/*
+ * The schemas and payloads of key and value, as frec_parse() split them
+ * or else looked up; false with err filled if one is not a Connect
+ * {"schema","payload"} object.
+ */
+static bool
+change_split(const struct frec *f, struct change *ch, char *err, size_t errsize)
 {
 	const struct record *r = &f->r;
-	struct json_slice ks = f->ks,
-				kp = f->kp,
-				vs = f->vs,
-				vp = f->vp,
-				opv = {NULL, 0},
-				before = {NULL, 0},
-				after = {NULL, 0},
-				row = {NULL, 0},
-				source = {NULL, 0};
-	enum op_kind kind = OPK_WRITE;
-	struct shape *sh;
-	struct op  *op;
-	struct buf *tn = &c->tmp;
-	const char *topic;
-	size_t		topiclen;
-	bool		ok;
 
-	if (record_is_null(r->value))
-		return true;			/* a tombstone */
+	ch->ks = f->ks;
+	ch->kp = f->kp;
+	ch->vs = f->vs;
+	ch->vp = f->vp;
 	if (r->value_enc != REC_ENC_JSON ||
-		(vs.n == 0 && !get_schema_payload(r->value, &vs, &vp))) {
+		(ch->vs.n == 0 && !get_schema_payload(r->value, &ch->vs, &ch->vp))) {
 		snprintf(err, errsize, "value is not a JSON {\"schema\",\"payload\"} object");
 		return false;
 	}
 	if (!record_is_null(r->key) && (r->key_enc != REC_ENC_JSON ||
-									(ks.n == 0 && !get_schema_payload(r->key, &ks, &kp)))) {
+									(ch->ks.n == 0 && !get_schema_payload(r->key, &ch->ks, &ch->kp)))) {
 		snprintf(err, errsize, "key is not a JSON {\"schema\",\"payload\"} object");
 		return false;
 	}
-	sh = lookup_shape(c, ks, vs);
-	if (sh->message) {
-		if (c->messages++ == 0)
-			log_info("line %" PRIu64 ": skipping logical decoding messages (they hold no rows)",
-					 lineno);
-		return true;
+	return true;
+}
+
+/*
+ * The kind and row of a change (an envelope's "op"): 1; 0 if it brings
+ * nothing to apply (a kind not enabled, a message); -1 with err filled.
+ */
+static int
+change_kind(struct ctx *c, const struct frec *f, struct change *ch, char *err, size_t errsize)
+{
+	struct envelope_parts parts = f->parts;
+
+	ch->kind = OPK_WRITE;
+	if (!ch->sh->envelope) {
+		ch->row = ch->vp;
+		return 1;
 	}
-	if (sh->envelope) {
-		if (f->parts.valid) {
-			before = f->parts.before;
-			after = f->parts.after;
-			source = f->parts.source;
-			opv = f->parts.op;
-		} else if (json_type_of(vp) == JSON_OBJECT)
-			envelope_parts(vp, &before, &after, &source, &opv);
-		if (json_type_of(opv) != JSON_STRING || opv.n != 3) {
-			snprintf(err, errsize, "envelope without \"op\"");
-			return false;
-		}
-		switch (opv.p[1]) {
-			case 'c': case 'r': case 'u':
-				row = after;
-				break;
-			case 'd':
-				if (!c->s.delete_enabled)
-					return true;
-				kind = OPK_DELETE;
-				row = before;
-				break;
-			case 't':
-				if (!c->s.truncate_enabled)
-					return true;
-				kind = OPK_TRUNCATE;
-				break;
-			default:
-				return true;	/* messages and the like carry no rows */
-		}
-	} else
-		row = vp;
-	/* A truncate names only its table: it needs no columns. */
-	if (sh->error[0] && kind != OPK_TRUNCATE) {
-		snprintf(err, errsize, "%s", sh->error);
-		return false;
+	if (!parts.valid) {
+		memset(&parts, 0, sizeof parts);
+		if (json_type_of(ch->vp) == JSON_OBJECT)
+			envelope_parts(ch->vp, &parts);
 	}
+	ch->source = parts.source;
+	if (json_type_of(parts.op) != JSON_STRING || parts.op.n != 3) {
+		snprintf(err, errsize, "envelope without \"op\"");
+		return -1;
+	}
+	switch (parts.op.p[1]) {
+		case 'c': case 'r': case 'u':
+			ch->row = parts.after;
+			return 1;
+		case 'd':
+			ch->kind = OPK_DELETE;
+			ch->row = parts.before;
+			return c->s.delete_enabled;
+		case 't':
+			ch->kind = OPK_TRUNCATE;
+			return c->s.truncate_enabled;
+		default:
+			return 0;			/* messages and the like carry no rows */
+	}
+}
+
+/*
+ * A new op in c->b for the change, its table named by the format (the
+ * record line kept for a dead letter); NULL with err filled.
+ */
+static struct op *
+change_op(struct ctx *c, const struct frec *f, const struct change *ch, uint64_t lineno,
+		  const char *line, size_t n, char *err, size_t errsize)
+{
+	const struct record *r = &f->r;
+	struct buf *tn = &c->tmp;
+	const char *topic;
+	size_t		topiclen;
+	struct op  *op;
+
 	buf_reset(tn);
 	if (!record_topic(c, r, &topic, &topiclen, err, errsize) ||
-		!table_name_expand(c->s.table_format, topic, topiclen, source, tn, err, errsize))
-		return false;
-	op = batch_add(c->b, kind == OPK_TRUNCATE ? NULL : sh);
-	op->kind = kind;
-	op->shape = sh;
+		!table_name_expand(c->s.table_format, topic, topiclen, ch->source, tn, err, errsize))
+		return NULL;
+	op = batch_add(c->b, ch->kind == OPK_TRUNCATE ? NULL : ch->sh);
+	op->kind = ch->kind;
+	op->shape = ch->sh;
 	op->table = applier_table(c->a, tn->data, tn->len);
 	op->lineno = lineno;
 	op->offset = r->has_offset ? r->offset : -1;
@@ -268,29 +273,79 @@ add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, s
 		op->line_len = n;
 		buf_put(&c->b->lines, line, n);
 	}
-	ok = true;
-	if (kind == OPK_TRUNCATE)
-		return true;
-	if (kind == OPK_WRITE && (row.n == 0 || json_is_null(row))) {
+	return op;
+}
+
+/*
+ * The values of a row change's op: the key from the record's key (or its
+ * Kafka coordinates), then the row's columns; false with err filled.
+ */
+static bool
+change_values(struct ctx *c, struct op *op, const struct record *r, const struct change *ch,
+			  char *err, size_t errsize)
+{
+	bool		kafka = c->s.pk_mode == PK_KAFKA;
+	bool		from_key = c->s.pk_mode == PK_RECORD_KEY && ch->kp.n;
+	bool		ok = true;
+
+	if (ch->kind == OPK_WRITE && record_is_null(ch->row)) {
 		snprintf(err, errsize, "change without \"after\"");
-		ok = false;
-	} else if (c->s.pk_mode == PK_KAFKA) {
-		ok = put_kafka_key(c, op, r, err, errsize);
-	} else if (c->s.pk_mode == PK_RECORD_KEY && kp.n) {
-		if (sh->key_struct)
-			ok = put_struct(c, op, kp, true, false, err, errsize);
-		else
-			ok = put_value(c, op, 0, kp, err, errsize);
-	} else if (kind == OPK_DELETE && (row.n == 0 || json_is_null(row))) {
-		snprintf(err, errsize, "delete without \"before\" to find the key in");
-		ok = false;
+		return false;
 	}
-	if (ok && kind == OPK_DELETE && c->s.pk_mode == PK_RECORD_VALUE)
-		ok = put_struct(c, op, row, true, false, err, errsize);
-	if (ok && kind == OPK_WRITE)
-		ok = put_struct(c, op, row, false, (c->s.pk_mode == PK_RECORD_KEY && kp.n) ||
-						c->s.pk_mode == PK_KAFKA, err, errsize);
-	if (!ok)
-		batch_truncate(c->b, c->b->nops - 1);
+	if (kafka)
+		ok = put_kafka_key(c, op, r, err, errsize);
+	else if (from_key && ch->sh->key_struct)
+		ok = put_struct(c, op, ch->kp, true, false, err, errsize);
+	else if (from_key)
+		ok = put_value(c, op, 0, ch->kp, err, errsize);
+	else if (ch->kind == OPK_DELETE && record_is_null(ch->row)) {
+		snprintf(err, errsize, "delete without \"before\" to find the key in");
+		return false;
+	}
+	if (ok && ch->kind == OPK_DELETE && c->s.pk_mode == PK_RECORD_VALUE)
+		ok = put_struct(c, op, ch->row, true, false, err, errsize);
+	if (ok && ch->kind == OPK_WRITE)
+		ok = put_struct(c, op, ch->row, false, from_key || kafka, err, errsize);
 	return ok;
+}
+
+/* A logical decoding message holds no row: said once, then skipped. */
+static bool
+skip_message(struct ctx *c, uint64_t lineno)
+{
+	if (c->messages++ == 0)
+		log_info("line %" PRIu64 ": skipping logical decoding messages (they hold no rows)",
+				 lineno);
+	return true;
+}
+
+bool
+add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
+	   char *err, size_t errsize)
+{
+	struct change ch;
+	struct op  *op;
+	int			wanted;
+
+	memset(&ch, 0, sizeof ch);
+	if (record_is_null(f->r.value))
+		return true;			/* a tombstone */
+	if (!change_split(f, &ch, err, errsize))
+		return false;
+	ch.sh = lookup_shape(c, ch.ks, ch.vs);
+	if (ch.sh->message)
+		return skip_message(c, lineno);
+	if ((wanted = change_kind(c, f, &ch, err, errsize)) <= 0)
+		return wanted == 0;
+	/* A truncate names only its table: it needs no columns. */
+	if (ch.sh->error[0] && ch.kind != OPK_TRUNCATE) {
+		snprintf(err, errsize, "%s", ch.sh->error);
+		return false;
+	}
+	if ((op = change_op(c, f, &ch, lineno, line, n, err, errsize)) == NULL)
+		return false;
+	if (ch.kind == OPK_TRUNCATE || change_values(c, op, &f->r, &ch, err, errsize))
+		return true;
+	batch_truncate(c->b, c->b->nops - 1);
+	return false;
 }

@@ -281,6 +281,9 @@ struct envelope_parts {
 	struct json_slice op;
 };
 
+/* Keeps v if the member named k (a raw key slice) is one of the parts. */
+void		envelope_take(struct envelope_parts *parts, struct json_slice k, struct json_slice v);
+
 struct frec {
 	struct record r;
 	struct envelope_parts parts;
