@@ -238,6 +238,23 @@ pg_result_status(PGconn *conn, const PGresult *res)
 }
 
 bool
+pg_result_ok(PGconn *conn, PGresult *res, int *status, char *errbuf, size_t errsize)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(res);
+		return true;
+	}
+	pg_errmsg(conn, res, errbuf, errsize);
+	if (errbuf[0] == '\0')
+		snprintf(errbuf, errsize, "unexpected result %s", PQresStatus(st));
+	*status = pg_result_status(conn, res);
+	PQclear(res);
+	return false;
+}
+
+bool
 pg_error_is_transient(PGconn *conn, const PGresult *res)
 {
 	return pg_result_status(conn, res) == EX_TEMPFAIL;

@@ -57,6 +57,14 @@ int			pg_status_for_sqlstate(const char *sqlstate);
 int			pg_result_status(PGconn *conn, const PGresult *res);
 
 /*
+ * Checks the result of a statement: true if its status is
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK.  Else errbuf gets its one-line
+ * message (pg_errmsg(), or the unexpected status) and *status the exit
+ * status for it (pg_result_status()).  res is cleared either way.
+ */
+bool		pg_result_ok(PGconn *conn, PGresult *res, int *status, char *errbuf, size_t errsize);
+
+/*
  * Runs sql and checks its status is expect (PGRES_COMMAND_OK or
  * PGRES_TUPLES_OK).  Returns the result (caller PQclear()s) or NULL with
  * errbuf filled.

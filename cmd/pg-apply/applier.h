@@ -60,7 +60,10 @@ struct applier {
 	size_t		hashcap;
 };
 
-/* apply.c: statements, checked; false with errbuf filled (a->status, a->lost set). */
+/*
+ * apply.c: statements, checked by pg_result_ok() (pgutil.h); false with
+ * errbuf filled, a->status set and a->lost if the connection is gone.
+ */
 bool		check_result(struct applier *a, PGresult *res, char *errbuf, size_t errsize);
 bool		run(struct applier *a, const char *sql, char *errbuf, size_t errsize);
 bool		run_params(struct applier *a, const char *sql, int n, const char *const *params,

@@ -21,19 +21,10 @@
 bool
 check_result(struct applier *a, PGresult *res, char *errbuf, size_t errsize)
 {
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		PQclear(res);
+	if (pg_result_ok(a->conn, res, &a->status, errbuf, errsize))
 		return true;
-	}
-	pg_errmsg(a->conn, res, errbuf, errsize);
-	if (errbuf[0] == '\0')
-		snprintf(errbuf, errsize, "unexpected result %s", PQresStatus(st));
-	a->status = pg_result_status(a->conn, res);
 	if (a->status == EX_TEMPFAIL)
 		a->lost = true;
-	PQclear(res);
 	return false;
 }
 
