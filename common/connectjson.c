@@ -18,66 +18,112 @@ connect_cache_free(struct connect_cache *c)
 
 	for (i = 0; i < CONNECT_CACHE_SLOTS; i++)
 		buf_free(&c->schema[i]);
-	c->next = 0;
+	c->next = c->last = 0;
+}
+
+/* True if slot s holds the schema the bytes at p repeat. */
+static inline bool
+slot_matches(const struct buf *s, const char *p, const char *end)
+{
+	return s->len > 0 && (size_t) (end - p) > s->len + MID_LEN &&
+		memcmp(p + s->len, mid, MID_LEN) == 0 && memcmp(p, s->data, s->len) == 0;
 }
 
 /* Length of a remembered schema that the bytes at p repeat, or 0. */
 static size_t
-known_schema(const struct connect_cache *c, const char *p, const char *end)
+known_schema(struct connect_cache *c, const char *p, const char *end)
 {
 	unsigned	i;
 
-	for (i = 0; i < CONNECT_CACHE_SLOTS; i++) {
-		const struct buf *s = &c->schema[i];
-
-		if (s->len > 0 && (size_t) (end - p) > s->len + MID_LEN &&
-			memcmp(p, s->data, s->len) == 0 && memcmp(p + s->len, mid, MID_LEN) == 0)
-			return s->len;
-	}
+	if (c == NULL)
+		return 0;
+	if (slot_matches(&c->schema[c->last], p, end))
+		return c->schema[c->last].len;
+	for (i = 0; i < CONNECT_CACHE_SLOTS; i++)
+		if (slot_matches(&c->schema[i], p, end)) {
+			c->last = i;
+			return c->schema[i].len;
+		}
 	return 0;
 }
 
-/* After a full scan: remember the schema of a compact Connect value. */
 static void
-remember(struct connect_cache *c, const char *p, const char *end)
+remember(struct connect_cache *c, struct json_slice schema)
 {
-	struct json_slice schema;
-	bool		space;
-	const char *q;
-
-	if ((size_t) (end - p) <= HEAD_LEN || memcmp(p, head, HEAD_LEN) != 0)
-		return;
-	q = json_scan_ws(p, p + HEAD_LEN, end, &schema, NULL, &space);
-	if (q == NULL || space || schema.p != p + HEAD_LEN ||
-		(size_t) (end - q) <= MID_LEN || memcmp(q, mid, MID_LEN) != 0)
+	if (c == NULL)
 		return;
 	buf_reset(&c->schema[c->next]);
 	buf_put(&c->schema[c->next], schema.p, schema.n);
+	c->last = c->next;
 	c->next = (c->next + 1) % CONNECT_CACHE_SLOTS;
 }
 
+/* The payload at p, validated; its end or NULL. */
+static const char *
+scan_payload(const char *base, const char *p, const char *end, json_member_fn member,
+			 void *ctx, struct connect_value *out, struct json_err *err)
+{
+	if (member == NULL || *p != '{')
+		return json_scan_ws(base, p, end, &out->payload, err, &out->space);
+	end = json_scan_object(base, p, end, member, ctx, err);
+	out->payload.p = p;
+	out->payload.n = end ? (size_t) (end - p) : 0;
+	return end;
+}
+
+/*
+ * A whole value, validated: split it (trusting it now) if it has the
+ * exact layout, and remember a compact schema.
+ */
+static void
+split_valid(struct connect_cache *c, json_member_fn member, void *ctx, struct connect_value *out)
+{
+	const char *p = out->whole.p;
+	const char *end = p + out->whole.n;
+	const char *q;
+
+	if (out->whole.n <= HEAD_LEN + MID_LEN || memcmp(p, head, HEAD_LEN) != 0)
+		return;
+	q = json_skip_value(p + HEAD_LEN, end);
+	if ((size_t) (end - q) <= MID_LEN || memcmp(q, mid, MID_LEN) != 0 || q[MID_LEN] == ' ')
+		return;
+	out->schema = (struct json_slice) {p + HEAD_LEN, (size_t) (q - p - HEAD_LEN)};
+	q += MID_LEN;
+	if (json_skip_value(q, end) != end - 1) {
+		out->schema.n = 0;
+		return;
+	}
+	out->payload = (struct json_slice) {q, (size_t) (end - 1 - q)};
+	if (member && *q == '{')
+		(void) json_scan_object(q, q, end - 1, member, ctx, NULL);
+	if (!json_has_space(out->schema))
+		remember(c, out->schema);
+}
+
 const char *
-connect_scan(struct connect_cache *c, const char *base, const char *p, const char *end,
-			 struct json_slice *out, struct json_err *err, bool *space)
+connect_split(struct connect_cache *c, const char *base, const char *p, const char *end,
+			  json_member_fn payload_member, void *ctx, struct connect_value *out,
+			  struct json_err *err)
 {
 	size_t		known;
 	const char *q;
 
+	memset(out, 0, sizeof *out);
 	if ((size_t) (end - p) > HEAD_LEN && memcmp(p, head, HEAD_LEN) == 0 &&
 		(known = known_schema(c, p + HEAD_LEN, end)) > 0) {
-		struct json_slice payload;
-
 		q = p + HEAD_LEN + known + MID_LEN;
-		q = json_scan_ws(base, q, end, &payload, err, space);
+		if ((q = scan_payload(base, q, end, payload_member, ctx, out, err)) == NULL)
+			return NULL;
 		/* The payload must be followed directly by the closing brace. */
-		if (q != NULL && payload.p == p + HEAD_LEN + known + MID_LEN && q < end && *q == '}') {
-			out->p = p;
-			out->n = (size_t) (q + 1 - p);
+		if (out->payload.p == p + HEAD_LEN + known + MID_LEN && q < end && *q == '}') {
+			out->schema = (struct json_slice) {p + HEAD_LEN, known};
+			out->whole = (struct json_slice) {p, (size_t) (q + 1 - p)};
 			return q + 1;
 		}
+		memset(out, 0, sizeof *out);
 	}
-	q = json_scan_ws(base, p, end, out, err, space);
-	if (q != NULL && !*space)
-		remember(c, out->p, out->p + out->n);
+	if ((q = json_scan_ws(base, p, end, &out->whole, err, &out->space)) == NULL)
+		return NULL;
+	split_valid(c, payload_member, ctx, out);
 	return q;
 }

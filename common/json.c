@@ -87,6 +87,36 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+bool
+json_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + n;
+
+	while (p < end) {
+		size_t		len;
+
+		/* ASCII runs, eight bytes at a time. */
+		if (*p < 0x80) {
+			while (end - p >= 8) {
+				uint64_t	w;
+
+				memcpy(&w, p, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				p += 8;
+			}
+			if (p < end && *p < 0x80)
+				p++;
+			continue;
+		}
+		if ((len = utf8_len(p, end)) == 0)
+			return false;
+		p += len;
+	}
+	return true;
+}
+
 /*
  * True if none of the 8 bytes in w needs a look: no '"', no '\\', no
  * control character, no non-ASCII byte.  The has-zero-byte tricks are
@@ -423,11 +453,72 @@ json_type_name(enum json_type t)
 	return names[t];
 }
 
-/*
- * The iterators trust validated input, so they only need to find the end
- * of each member; re-scanning with validation keeps one code path and
- * costs little next to writing the output.
- */
+#ifdef __SSE2__
+/* A bit for each of the 16 bytes at p that is '"' or '\\'. */
+static inline unsigned
+quote_or_escape16(const char *p)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) p);
+
+	return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+													 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+#endif
+
+const char *
+json_skip_string(const char *p, const char *end)
+{
+	p++;						/* opening quote */
+	for (;;) {
+#ifdef __SSE2__
+		while (end - p >= 16) {
+			unsigned	m = quote_or_escape16(p);
+
+			if (m) {
+				p += __builtin_ctz(m);
+				break;
+			}
+			p += 16;
+		}
+#endif
+		while (p < end && *p != '"' && *p != '\\')
+			p++;
+		if (p >= end)
+			return end;
+		if (*p == '"')
+			return p + 1;
+		p += 2;					/* an escape: its next byte is never the end */
+	}
+}
+
+const char *
+json_skip_value(const char *p, const char *end)
+{
+	int			depth = 0;
+
+	while (p < end) {
+		char		ch = *p;
+
+		if (ch == '"')
+			p = json_skip_string(p, end);
+		else if (ch == '{' || ch == '[')
+			depth++, p++;
+		else if (ch == '}' || ch == ']')
+			depth--, p++;
+		else if (depth == 0) {
+			/* A number or literal: up to the next delimiter. */
+			while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+				   *p != '\t' && *p != '\n' && *p != '\r')
+				p++;
+			return p;
+		} else
+			p++;
+		if (depth <= 0)
+			return p;
+	}
+	return p;
+}
+
 void
 json_iter_init(struct json_iter *it, struct json_slice c)
 {
@@ -435,43 +526,43 @@ json_iter_init(struct json_iter *it, struct json_slice c)
 	it->end = c.p + c.n - 1;
 }
 
-static bool
-iter_next_value(struct json_iter *it, struct json_slice *val)
+/* The value at it->p, and past the comma after it. */
+static void
+iter_take(struct json_iter *it, const char *p, struct json_slice *val)
 {
-	const char *q = json_scan(it->p, it->p, it->end, val, NULL);
-
-	if (q == NULL)
-		return false;
-	q = json_skip_ws(q, it->end);
-	if (q < it->end && *q == ',')
-		q++;
-	it->p = q;
-	return true;
+	val->p = p;
+	p = json_skip_value(p, it->end);
+	val->n = (size_t) (p - val->p);
+	p = json_skip_ws(p, it->end);
+	if (p < it->end && *p == ',')
+		p++;
+	it->p = p;
 }
 
 bool
 json_obj_next(struct json_iter *it, struct json_slice *key, struct json_slice *val)
 {
 	const char *p = json_skip_ws(it->p, it->end);
-	const char *q;
 
 	if (p >= it->end)
 		return false;
-	q = json_scan(p, p, it->end, key, NULL);
-	if (q == NULL)
-		return false;
-	q = json_skip_ws(q, it->end);
-	it->p = q + 1;				/* the ':' */
-	return iter_next_value(it, val);
+	key->p = p;
+	p = json_skip_string(p, it->end);
+	key->n = (size_t) (p - key->p);
+	p = json_skip_ws(p, it->end) + 1;		/* the ':' */
+	iter_take(it, json_skip_ws(p, it->end), val);
+	return true;
 }
 
 bool
 json_arr_next(struct json_iter *it, struct json_slice *val)
 {
-	it->p = json_skip_ws(it->p, it->end);
-	if (it->p >= it->end)
+	const char *p = json_skip_ws(it->p, it->end);
+
+	if (p >= it->end)
 		return false;
-	return iter_next_value(it, val);
+	iter_take(it, p, val);
+	return true;
 }
 
 bool
@@ -640,11 +731,10 @@ json_has_space(struct json_slice v)
 		char		c = *p;
 
 		if (c == '"') {
-			/* Skip the string, minding escaped quotes. */
-			for (p++; *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			p = json_skip_string(p, end);
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
 			return true;
 		p++;
 	}
@@ -662,10 +752,7 @@ json_compact(struct json_slice v, struct buf *out)
 		const char *start = p;
 
 		if (*p == '"') {
-			for (p++; *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			p++;
+			p = json_skip_string(p, end);
 			buf_put(out, start, (size_t) (p - start));
 		} else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			p++;

@@ -75,6 +75,9 @@ typedef const char *(*json_member_fn) (void *ctx, struct json_slice key, const c
 const char *json_scan_object(const char *base, const char *p, const char *end,
 							 json_member_fn member, void *ctx, struct json_err *err);
 
+/* True if p holds n bytes of valid UTF-8 (RFC 3629: no overlong forms, no surrogates). */
+bool		json_utf8_valid(const char *p, size_t n);
+
 /* Whole input must be exactly one value, with optional white space. */
 bool		json_validate(const char *p, size_t n, struct json_err *err);
 
@@ -89,10 +92,23 @@ json_is_null(struct json_slice v)
 }
 
 /*
+ * The trusted walk: over JSON that json_scan() has validated, values are
+ * found by their brackets and quotes alone, never checked again.  Given
+ * anything else these never read at or past end, but their answers mean
+ * nothing.
+ */
+
+/* The end of the string whose opening quote is at p. */
+const char *json_skip_string(const char *p, const char *end);
+
+/* The end of the value at p (no leading white space). */
+const char *json_skip_value(const char *p, const char *end);
+
+/*
  * Iteration over a validated object or array.  Start with
  * json_iter_init() on the object/array slice; each call of
  * json_obj_next()/json_arr_next() yields the next member and returns
- * false at the end.  The members of a validated slice are trusted.
+ * false at the end.
  */
 struct json_iter {
 	const char *p;

@@ -101,22 +101,22 @@ check_encodings(const struct record *r, const char *base, struct json_err *err)
 	return true;
 }
 
-/*
- * The Connect schemas met in values, validated once each (connectjson.h).
- * A process parses its record lines in one thread, so one cache serves.
- */
-static struct connect_cache schemas;
+/* What record_parse() hands its json_member_fn. */
+struct record_walk {
+	struct record *r;
+	struct connect_cache *schemas;
+};
 
-/* json_member_fn of record_parse(); ctx is the record. */
+/* json_member_fn of record_parse(). */
 static const char *
 take_member(void *ctx, struct json_slice k, const char *base, const char *p, const char *end,
 			struct json_err *err)
 {
-	struct json_slice v;
-	bool		spaced;
+	struct record_walk *w = ctx;
+	struct connect_value v;
 
-	if ((p = connect_scan(&schemas, base, p, end, &v, err, &spaced)) == NULL ||
-		!record_take_member(ctx, k, v, spaced, base, err))
+	if ((p = connect_split(w->schemas, base, p, end, NULL, NULL, &v, err)) == NULL ||
+		!record_take_member(w->r, k, v.whole, v.space, base, err))
 		return NULL;
 	return p;
 }
@@ -128,10 +128,12 @@ take_member(void *ctx, struct json_slice k, const char *base, const char *p, con
  * copied.
  */
 bool
-record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
+record_parse(const char *line, size_t n, struct connect_cache *schemas, struct record *r,
+			 struct json_err *err)
 {
 	const char *end = line + n;
 	const char *p;
+	struct record_walk w = {r, schemas};
 
 	record_init(r);
 	err->msg = NULL;
@@ -140,7 +142,7 @@ record_parse(const char *line, size_t n, struct record *r, struct json_err *err)
 		return bad(err, line, p, "empty line");
 	if (*p != '{')
 		return bad(err, line, p, "record must be a JSON object");
-	if ((p = json_scan_object(line, p, end, take_member, r, err)) == NULL)
+	if ((p = json_scan_object(line, p, end, take_member, &w, err)) == NULL)
 		return false;
 	p = json_skip_ws(p, end);
 	if (p != end)

@@ -47,12 +47,17 @@ struct record {
 	int64_t		timestamp;
 };
 
+struct connect_cache;
+
 /*
  * Parses one line.  On error returns false and fills *err (offset into
  * line); the message is fit for "line N: column C: MSG".  Unknown members
- * are ignored so that newer writers can add fields.
+ * are ignored so that newer writers can add fields.  schemas (the
+ * caller's, connectjson.h; may be NULL) remembers the Connect schemas met
+ * in keys and values, so that each is validated once.
  */
-bool		record_parse(const char *line, size_t n, struct record *r, struct json_err *err);
+bool		record_parse(const char *line, size_t n, struct connect_cache *schemas,
+						 struct record *r, struct json_err *err);
 
 /*
  * The Kafka bytes a key, value or header value slice stands for, under its

@@ -12,14 +12,15 @@
 #include <string.h>
 
 #include "../cmd/pg-apply/pgapply.h"
+#include "connectjson.h"
 
-static struct shape *cached;
+static struct connect_cache schemas;	/* across inputs, as in a run */
 static struct settings st = {.pk_mode = PK_RECORD_KEY, .table_format = "t"};
 
 static void
 convert_row(struct shape *sh, struct json_slice row)
 {
-	struct vobj it;
+	struct json_iter it;
 	struct json_slice k,
 				v;
 	struct buf	out = BUF_INIT;
@@ -27,8 +28,8 @@ convert_row(struct shape *sh, struct json_slice row)
 
 	if (json_type_of(row) != JSON_OBJECT)
 		return;
-	vobj_init(&it, row);
-	while (vobj_next(&it, &k, &v)) {
+	json_iter_init(&it, row);
+	while (json_obj_next(&it, &k, &v)) {
 		int			i = shape_find_col(sh, k.p + 1, k.n - 2, 0);
 
 		if (i >= 0)
@@ -42,7 +43,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	   *line = malloc(size ? size : 1);
-	struct schema_cache sc = {&cached, cached ? 1 : 0, cached};
 	struct frec f;
 	struct json_err err;
 	struct json_err verr;
@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				valid;
 
 	memcpy(line, data, size);
-	ok = frec_parse(line, size, &sc, &f, &err);
+	ok = frec_parse(line, size, &schemas, &f, &err);
 	valid = json_validate(line, size, &verr);
 	p = json_skip_ws(line, line + size);
 	/* Never accept what is not JSON; refuse JSON only for a field's type. */
@@ -65,13 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sh->error[0] == '\0') {
 			if (f.parts.valid)
 				convert_row(sh, f.parts.after);
-			if (cached == NULL) {
-				cached = sh;
-				sh = NULL;
-			}
 		}
-		if (sh)
-			shape_free(sh);
+		shape_free(sh);
 	}
 	free(line);
 	return 0;

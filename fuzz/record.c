@@ -5,7 +5,7 @@
  * are themselves valid JSON of the right type, or an error with a message
  * and an offset inside the line; never a crash or a read past the end
  * (the input is copied into a buffer of exactly its size for ASan).
- * The schema-remembering connect_scan() must agree with json_scan_ws() on
+ * The schema-remembering connect_split() must agree with json_scan_ws() on
  * every input, with a cache that lives across inputs.
  */
 #include <stdint.h>
@@ -45,22 +45,27 @@ check_data(struct json_slice v, enum rec_encoding enc, bool spaced, struct buf *
 	}
 }
 
+/* The Connect schemas record_parse() met, across inputs. */
+static struct connect_cache schemas;
+
 static void
-check_connect_scan(const char *p, size_t n)
+check_connect_split(const char *p, size_t n)
 {
 	static struct connect_cache cache;
-	struct json_slice a = {NULL, 0},
-				b = {NULL, 0};
-	bool		sa = false,
-				sb = false;
+	struct json_slice a = {NULL, 0};
+	struct connect_value b;
+	bool		sa = false;
 	const char *qa,
 			   *qb;
 
 	if (n == 0 || p[0] == ' ' || p[0] == '\t' || p[0] == '\n' || p[0] == '\r')
 		return;
 	qa = json_scan_ws(p, p, p + n, &a, NULL, &sa);
-	qb = connect_scan(&cache, p, p, p + n, &b, NULL, &sb);
-	if (qa != qb || (qa && (a.p != b.p || a.n != b.n || sa != sb)))
+	qb = connect_split(&cache, p, p, p + n, NULL, NULL, &b, NULL);
+	if (qa != qb || (qa && (a.p != b.whole.p || a.n != b.whole.n || sa != b.space)))
+		abort();
+	/* A split value is its parts, exactly. */
+	if (qa && b.schema.n && (b.schema.p != p + 10 || b.payload.p + b.payload.n + 1 != p + n))
 		abort();
 }
 
@@ -74,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool		ok;
 
 	memcpy(line, data, size);
-	ok = record_parse(line, size, &r, &err);
+	ok = record_parse(line, size, &schemas, &r, &err);
 	if (!ok) {
 		if (err.msg == NULL || err.off > size)
 			abort();
@@ -94,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_data(r.key, r.key_enc, r.key_spaced, &scratch);
 		check_data(r.value, r.value_enc, r.value_spaced, &scratch);
 	}
-	check_connect_scan(line, size);
+	check_connect_split(line, size);
 	buf_free(&scratch);
 	free(line);
 	return 0;

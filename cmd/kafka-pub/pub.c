@@ -182,7 +182,7 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	rd_kafka_resp_err_t err;
 	uint64_t	seq;
 
-	if (!record_parse(line, n, &r, &jerr)) {
+	if (!record_parse(line, n, &p->schemas, &r, &jerr)) {
 		log_error("line %llu: column %zu: %s", (unsigned long long) lineno, jerr.off + 1, jerr.msg);
 		p->status = EX_DATAERR;
 		return false;
@@ -403,6 +403,7 @@ pub_free(struct pub *p)
 	}
 	free(p->topics);
 	track_free(&p->track);
+	connect_cache_free(&p->schemas);
 	buf_free(&p->kscratch);
 	buf_free(&p->vscratch);
 	buf_free(&p->hscratch);

@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "buf.h"
+#include "connectjson.h"
 #include "lineread.h"
 #include "track.h"
 
@@ -50,6 +51,7 @@ struct pub {
 	struct topic_cache *topics;
 	size_t		ntopics;
 	rd_kafka_topic_t *default_rkt;	/* -t TOPIC's handle, once looked up */
+	struct connect_cache schemas;	/* met in record lines (record_parse) */
 	struct buf	kscratch,
 				vscratch,
 				hscratch,

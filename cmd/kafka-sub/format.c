@@ -12,57 +12,14 @@
 bool
 utf8_valid(const unsigned char *p, size_t n)
 {
-	const unsigned char *end = p + n;
-
-	while (p < end) {
-		unsigned char c = *p;
-		size_t		len,
-					i;
-		unsigned long cp;
-
-		/* ASCII runs, eight bytes at a time. */
-		if (c < 0x80) {
-			while (end - p >= 8) {
-				uint64_t	w;
-
-				memcpy(&w, p, 8);
-				if (w & 0x8080808080808080ULL)
-					break;
-				p += 8;
-			}
-			if (p < end && *p < 0x80)
-				p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return false;
-		if ((size_t) (end - p) < len)
-			return false;
-		for (i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-			(cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += len;
-	}
-	return true;
+	return json_utf8_valid((const char *) p, n);
 }
 
 bool
 embeddable_json(const char *p, size_t n)
 {
 	static struct connect_cache schemas;	/* for the life of the process */
-	struct json_slice s;
-	bool		space;
+	struct connect_value v;
 
 	if (n == 0 || (n == 4 && memcmp(p, "null", 4) == 0))
 		return false;
@@ -70,7 +27,8 @@ embeddable_json(const char *p, size_t n)
 	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		return false;
 	/* One pass validates and finds white space between tokens. */
-	return connect_scan(&schemas, p, p, p + n, &s, NULL, &space) != NULL && s.n == n && !space;
+	return connect_split(&schemas, p, p, p + n, NULL, NULL, &v, NULL) != NULL &&
+		v.whole.n == n && !v.space;
 }
 
 /* Appends ,"name":<data>[,"name_encoding":"..."]. */

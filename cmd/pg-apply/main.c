@@ -112,7 +112,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 
 	if (c->batch_records++ == 0)
 		c->batch_started = clock_mono_ms();
-	if (!frec_parse(line, n, &c->sc, &f, &jerr)) {
+	if (!frec_parse(line, n, &c->schemas, &f, &jerr)) {
 		snprintf(err, sizeof err, "column %zu: %s", jerr.off + 1, jerr.msg);
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
@@ -291,6 +291,7 @@ ctx_free(struct ctx *c)
 	for (i = 0; i < c->sc.nshapes; i++)
 		shape_free(c->sc.shapes[i]);
 	free(c->sc.shapes);
+	connect_cache_free(&c->schemas);
 	for (i = 0; i < c->nsources; i++) {
 		free(c->sources[i].name);
 		free(c->sources[i].topic);

@@ -75,7 +75,7 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 		   char *err, size_t errsize)
 {
 	const struct shape *sh = op->shape;
-	struct vobj it;
+	struct json_iter it;
 	struct json_slice k,
 				v;
 	int			hint = keys ? 0 : sh->nkeys;
@@ -84,8 +84,8 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 		snprintf(err, errsize, "payload is not an object");
 		return false;
 	}
-	vobj_init(&it, obj);
-	while (vobj_next(&it, &k, &v)) {
+	json_iter_init(&it, obj);
+	while (json_obj_next(&it, &k, &v)) {
 		int			i;
 
 		if (json_str_is_plain(k))
@@ -133,12 +133,12 @@ get_schema_payload(struct json_slice v, struct json_slice *schema, struct json_s
 static void
 envelope_parts(struct json_slice vp, struct envelope_parts *parts)
 {
-	struct vobj it;
+	struct json_iter it;
 	struct json_slice k,
 				v;
 
-	vobj_init(&it, vp);
-	while (vobj_next(&it, &k, &v))
+	json_iter_init(&it, vp);
+	while (json_obj_next(&it, &k, &v))
 		envelope_take(parts, k, v);
 }
 

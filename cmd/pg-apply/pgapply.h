@@ -146,6 +146,13 @@ struct shape *shape_build(struct json_slice kschema, struct json_slice vschema,
 void		shape_free(struct shape *sh);
 int			shape_find_col(const struct shape *sh, const char *name, size_t n, int hint);
 
+/* The shapes met so far, found by their schemas' bytes (ops.c). */
+struct schema_cache {
+	struct shape **shapes;
+	int			nshapes;
+	struct shape *last;
+};
+
 /* apply.c: batches applied to PostgreSQL in one transaction each. */
 
 enum op_kind { OPK_WRITE, OPK_DELETE, OPK_TRUNCATE };
@@ -266,11 +273,7 @@ enum apply_status applier_apply(struct applier *a, struct batch *b,
 
 /* fastrec.c: the record line in one pass, known schemas skipped by memcmp. */
 
-struct schema_cache {
-	struct shape **shapes;
-	int			nshapes;
-	struct shape *last;
-};
+struct connect_cache;
 
 /* The members of an envelope payload that pg-apply uses. */
 struct envelope_parts {
@@ -293,18 +296,11 @@ struct frec {
 	struct json_slice vp;
 };
 
-/* Like record_parse(), and splits key and value; false with *err set. */
-bool		frec_parse(const char *line, size_t n, const struct schema_cache *sc,
+/*
+ * Like record_parse(), and splits key and value; false with *err set.
+ * schemas as for record_parse().
+ */
+bool		frec_parse(const char *line, size_t n, struct connect_cache *schemas,
 					   struct frec *f, struct json_err *err);
-
-/* Walking JSON that is known to be valid. */
-struct vobj {
-	const char *p;
-	const char *end;
-};
-
-const char *vjson_skip(const char *p, const char *end);
-void		vobj_init(struct vobj *it, struct json_slice obj);
-bool		vobj_next(struct vobj *it, struct json_slice *k, struct json_slice *v);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "connectjson.h"
 #include "out.h"
 #include "pgapply.h"
 
@@ -43,6 +44,7 @@ struct ctx {
 	long		batch_records;
 	int64_t		batch_started;
 	struct schema_cache sc;
+	struct connect_cache schemas;	/* met in record lines (frec_parse) */
 	struct source *sources;
 	int			nsources;
 	struct out	dead;

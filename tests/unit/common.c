@@ -315,15 +315,15 @@ test_record(void)
 	struct record r;
 	struct json_err err;
 
-	ok(record_parse(line, strlen(line), &r, &err), "record parses");
+	ok(record_parse(line, strlen(line), NULL, &r, &err), "record parses");
 	ok_str(r.topic.p, r.topic.n, "\"t.x\"", "topic slice");
 	ok_str(r.key.p, r.key.n, "{\"id\":1}", "key slice is raw JSON");
 	ok(record_is_null(r.value) && r.has_partition && r.partition == 2, "tombstone, partition");
 	ok_str(r.pos.p, r.pos.n, "\"0/10:1\"", "pos slice");
-	ok(!record_parse("{\"topic\":1}", 11, &r, &err) && strstr(err.msg, "topic"),
+	ok(!record_parse("{\"topic\":1}", 11, NULL, &r, &err) && strstr(err.msg, "topic"),
 	   "wrong member type named");
-	ok(!record_parse("[]", 2, &r, &err), "non-object refused");
-	ok(!record_parse("{\"value\":1,\"value_encoding\":\"text\"}", 35, &r, &err),
+	ok(!record_parse("[]", 2, NULL, &r, &err), "non-object refused");
+	ok(!record_parse("{\"value\":1,\"value_encoding\":\"text\"}", 35, NULL, &r, &err),
 	   "encoded value must be a string");
 }
 
@@ -427,16 +427,55 @@ test_connector(void)
 	buf_free(&b);
 }
 
-/* connect_scan() on a C string: true if valid and compact and whole. */
+/* connect_split() on a C string: true if valid and compact and whole. */
 static bool
 cscan(struct connect_cache *c, const char *v)
 {
-	struct json_slice s;
+	struct connect_value cv;
 	struct json_err err;
-	bool		space = false;
 	const char *end = v + strlen(v);
 
-	return connect_scan(c, v, v, end, &s, &err, &space) == end && s.n == strlen(v) && !space;
+	return connect_split(c, v, v, end, NULL, NULL, &cv, &err) == end &&
+		cv.whole.n == strlen(v) && !cv.space;
+}
+
+/* connect_split(): its slices of v, "" where not split. */
+static void
+csplit(struct connect_cache *c, const char *v, char *schema, char *payload, size_t size)
+{
+	struct connect_value cv;
+
+	schema[0] = payload[0] = '\0';
+	if (connect_split(c, v, v, v + strlen(v), NULL, NULL, &cv, NULL) == NULL)
+		return;
+	snprintf(schema, size, "%.*s", (int) cv.schema.n, cv.schema.n ? cv.schema.p : "");
+	snprintf(payload, size, "%.*s", (int) cv.payload.n, cv.payload.n ? cv.payload.p : "");
+}
+
+static void
+test_connect_split(void)
+{
+	struct connect_cache c = {0};
+	char		s[128],
+				p[128];
+	int			i;
+
+	csplit(NULL, "{\"schema\":{\"a\":[1]},\"payload\":{\"b\":\"}\"}}", s, p, sizeof s);
+	ok(strcmp(s, "{\"a\":[1]}") == 0 && strcmp(p, "{\"b\":\"}\"}") == 0,
+	   "split without a cache: %s %s", s, p);
+	csplit(&c, "{\"schema\":{\"a\":1},\"payload\":2}", s, p, sizeof s);
+	csplit(&c, "{\"schema\":{\"a\":1},\"payload\":3}", s, p, sizeof s);
+	ok(strcmp(s, "{\"a\":1}") == 0 && strcmp(p, "3") == 0, "split with the schema known");
+	csplit(&c, "{\"schema\":{\"a\":1}, \"payload\":3}", s, p, sizeof s);
+	ok(s[0] == '\0' && p[0] == '\0', "white space between the members: not split");
+	csplit(&c, "{\"payload\":3,\"schema\":{\"a\":1}}", s, p, sizeof s);
+	ok(s[0] == '\0', "other order: not split");
+	for (i = 0; i < CONNECT_CACHE_SLOTS + 2; i++) {
+		snprintf(s, sizeof s, "{\"schema\":{\"n\":%d},\"payload\":%d}", i, i);
+		(void) cscan(&c, s);
+	}
+	ok(cscan(&c, "{\"schema\":{\"n\":1},\"payload\":[]}"), "a full cache still validates");
+	connect_cache_free(&c);
 }
 
 static void
@@ -562,6 +601,7 @@ main(void)
 	test_connector();
 	test_connector_man_pages();
 	test_connect_scan();
+	test_connect_split();
 	test_conninfo_hide();
 	return tap_done();
 }

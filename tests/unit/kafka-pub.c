@@ -90,7 +90,7 @@ check_data(const char *line, bool is_key, const char *want, size_t wantlen, cons
 	struct buf	scratch = BUF_INIT;
 	const char *p;
 	size_t		n;
-	bool		parsed = record_parse(line, strlen(line), &r, &err);
+	bool		parsed = record_parse(line, strlen(line), NULL, &r, &err);
 
 	ok(parsed && record_data(is_key ? r.key : r.value, is_key ? r.key_enc : r.value_enc,
 							 is_key ? r.key_spaced : r.value_spaced, &scratch, &p, &n) &&
@@ -109,7 +109,7 @@ test_record_data(void)
 	const char *p;
 	size_t		n;
 
-	ok(record_parse(line, strlen(line), &r, &err) && record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n) &&
+	ok(record_parse(line, strlen(line), NULL, &r, &err) && record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n) &&
 	   p == line + 7 && n == 8, "compact JSON key: a slice of the line, no copy");
 	buf_free(&scratch);
 	check_data(line, false, "{\"a\":[1,2]}", 11, "JSON with spaces is compacted");
@@ -124,12 +124,12 @@ test_record_data(void)
 	check_data("{\"key\":\"AAEC/w\",\"key_encoding\":\"base64\"}", true, "\0\1\2\xff", 4,
 			   "base64 without padding");
 	check_data("{\"key\":\"\",\"key_encoding\":\"base64\"}", true, "", 0, "base64: empty");
-	ok(record_parse("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}", strlen("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}"), &r, &err) &&
+	ok(record_parse("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}", strlen("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}"), NULL, &r, &err) &&
 	   !record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n), "bad base64 refused");
-	ok(!record_parse("{\"key\":1,\"key_encoding\":\"text\"}", strlen("{\"key\":1,\"key_encoding\":\"text\"}"), &r, &err), "text needs a string");
-	ok(!record_parse("{\"key\":1} x", strlen("{\"key\":1} x"), &r, &err) && err.off == 10, "trailing bytes refused");
-	ok(!record_parse("{\"key\":1,}", strlen("{\"key\":1,}"), &r, &err), "trailing comma refused");
-	ok(record_parse(" {} ", strlen(" {} "), &r, &err), "empty object with spaces");
+	ok(!record_parse("{\"key\":1,\"key_encoding\":\"text\"}", strlen("{\"key\":1,\"key_encoding\":\"text\"}"), NULL, &r, &err), "text needs a string");
+	ok(!record_parse("{\"key\":1} x", strlen("{\"key\":1} x"), NULL, &r, &err) && err.off == 10, "trailing bytes refused");
+	ok(!record_parse("{\"key\":1,}", strlen("{\"key\":1,}"), NULL, &r, &err), "trailing comma refused");
+	ok(record_parse(" {} ", strlen(" {} "), NULL, &r, &err), "empty object with spaces");
 	buf_free(&scratch);
 }
 

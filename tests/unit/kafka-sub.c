@@ -48,7 +48,7 @@ test_format(void)
 		   "{\"topic\":\"t\\\"q\",\"partition\":3,\"offset\":41,\"timestamp\":1700000000000,"
 		   "\"key\":{\"id\":1},\"value\":\"not json\",\"value_encoding\":\"text\","
 		   "\"headers\":{\"h1\":\"v1\",\"h2\":null}}", "record line");
-	ok(record_parse(b.data, b.len, &r, &err) && r.value_enc == REC_ENC_TEXT && r.has_offset,
+	ok(record_parse(b.data, b.len, NULL, &r, &err) && r.value_enc == REC_ENC_TEXT && r.has_offset,
 	   "record_parse reads it back");
 	buf_reset(&b);
 	m.key = NULL;

@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "../../cmd/pg-apply/pgapply.h"
+#include "connectjson.h"
 
 static struct json_slice
 js(const char *s)
@@ -170,7 +171,7 @@ static void
 test_frec(void)
 {
 	struct settings st = {.pk_mode = PK_RECORD_KEY, .table_format = "t"};
-	struct schema_cache sc = {NULL, 0, NULL};
+	struct connect_cache sc = {0};
 	struct frec f;
 	struct json_err err;
 	char	   *line = seed_line();
@@ -191,8 +192,6 @@ test_frec(void)
 	ok(sh->error[0] == '\0' && sh->envelope && sh->ncols == 2 && sh->nkeys == 1 &&
 	   strcmp(sh->cols[0].name, "id") == 0 && strcmp(sh->cols[1].t.pgtype, "text") == 0,
 	   "shape: id key, name text (%s)", sh->error);
-	sc.shapes = &sh;
-	sc.nshapes = 1;
 	ok(frec_parse(line, n, &sc, &f, &err) && f.vs.n == sh->vn && f.ks.n == sh->kn,
 	   "again with the schemas cached");
 	/* A bad byte in the payload is still found when the schema is cached. */
@@ -209,6 +208,7 @@ test_frec(void)
 	   f.vs.n == 0 && f.r.value.n > 0, "other layouts are left to the slow path");
 	ok(!frec_parse("[1]", 3, &sc, &f, &err), "not an object");
 	shape_free(sh);
+	connect_cache_free(&sc);
 	free(line);
 }
 
