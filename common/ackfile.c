@@ -4,6 +4,7 @@
 #include "ackfile.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -115,6 +116,97 @@ ack_find_pos(const char *content, size_t n, struct pos *pos)
 		if (eol - p > 4 && memcmp(p, "pos ", 4) == 0)
 			return pos_parse(p + 4, (size_t) (eol - p - 4), pos);
 		p = eol + 1;
+	}
+	return false;
+}
+
+void
+ack_put_pos(struct buf *out, struct pos pos)
+{
+	char		ps[POS_STRLEN];
+
+	buf_printf(out, "pos %s\n", pos_format(pos, ps));
+}
+
+bool
+ack_topic_valid(const char *topic, size_t n)
+{
+	size_t		i;
+
+	if (n == 0 || n > ACK_TOPIC_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char		c = topic[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool
+ack_put_offset(struct buf *out, const char *topic, int32_t partition, int64_t next)
+{
+	if (!ack_topic_valid(topic, strlen(topic)) || partition < 0 || next < 0)
+		return false;
+	buf_printf(out, "offset %s %" PRId32 " %" PRId64 "\n", topic, partition, next);
+	return true;
+}
+
+/* A decimal number from p to end, whole: false if empty, signed or too big. */
+static bool
+parse_dec(const char *p, const char *end, int64_t max, int64_t *out)
+{
+	int64_t		v = 0;
+
+	if (p >= end)
+		return false;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || v > (max - (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* line[0..n) as "offset TOPIC PARTITION NEXT", exactly. */
+static bool
+parse_offset(const char *line, size_t n, struct ack_offset *o)
+{
+	const char *end = line + n;
+	const char *t = line + 7;
+	const char *sp1,
+			   *sp2;
+	int64_t		part;
+
+	if (n < 7 || memcmp(line, "offset ", 7) != 0)
+		return false;
+	if ((sp1 = memchr(t, ' ', (size_t) (end - t))) == NULL ||
+		(sp2 = memchr(sp1 + 1, ' ', (size_t) (end - sp1 - 1))) == NULL)
+		return false;
+	if (!ack_topic_valid(t, (size_t) (sp1 - t)) ||
+		!parse_dec(sp1 + 1, sp2, INT32_MAX, &part) || !parse_dec(sp2 + 1, end, INT64_MAX, &o->next))
+		return false;
+	memcpy(o->topic, t, (size_t) (sp1 - t));
+	o->topic[sp1 - t] = '\0';
+	o->partition = (int32_t) part;
+	return true;
+}
+
+bool
+ack_next_offset(const char *content, size_t n, size_t *at, struct ack_offset *o)
+{
+	while (*at < n) {
+		const char *p = content + *at;
+		const char *nl = memchr(p, '\n', n - *at);
+		size_t		len = nl ? (size_t) (nl - p) : n - *at;
+
+		*at += len + (nl != NULL);
+		/* Every line written ends in a newline: one without was cut short. */
+		if (nl && parse_offset(p, len, o))
+			return true;
 	}
 	return false;
 }

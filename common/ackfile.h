@@ -10,6 +10,7 @@
  * Content is text, one fact per line; readers skip lines they do not know:
  *     pos 16/B374D848:3              change position (see lsn.h)
  *     offset TOPIC PARTITION NEXT    Kafka: next offset to consume
+ * This module writes and reads both kinds of line; no one else does.
  */
 #ifndef WALPIPE_ACKFILE_H
 #define WALPIPE_ACKFILE_H
@@ -43,5 +44,35 @@ bool		ack_read(const char *path, struct buf *out, bool *exists,
 
 /* Finds the "pos" line in content; false if there is none or it is bad. */
 bool		ack_find_pos(const char *content, size_t n, struct pos *pos);
+
+/* Appends the "pos" line of pos to out. */
+void		ack_put_pos(struct buf *out, struct pos pos);
+
+/* Kafka's longest topic name; its characters are [a-zA-Z0-9._-]. */
+#define ACK_TOPIC_MAX 249
+
+/* True if topic[0..n) is a name Kafka accepts for a topic. */
+bool		ack_topic_valid(const char *topic, size_t n);
+
+/*
+ * Appends the "offset" line of a Kafka partition to out: next is the
+ * offset to consume next.  false (nothing appended) if topic is not a
+ * name Kafka accepts, which no consumer could have read from.
+ */
+bool		ack_put_offset(struct buf *out, const char *topic, int32_t partition, int64_t next);
+
+/* One "offset" line, read back. */
+struct ack_offset {
+	char		topic[ACK_TOPIC_MAX + 1];
+	int32_t		partition;
+	int64_t		next;
+};
+
+/*
+ * The next "offset" line of content[0..n) from *at on (start at 0): true
+ * with *o filled and *at past it; false at the end.  Lines of other kinds,
+ * and offset lines that are garbled or cut short (no newline), are skipped.
+ */
+bool		ack_next_offset(const char *content, size_t n, size_t *at, struct ack_offset *o);
 
 #endif

@@ -75,19 +75,20 @@ pub_conf(struct pub *p, rd_kafka_conf_t *conf)
 static void
 ack_maybe_write(struct pub *p, bool force)
 {
-	char		line[POS_STRLEN + 8];
-	char		pbuf[POS_STRLEN];
+	struct buf	line = BUF_INIT;
 	char		errbuf[512];
 	int64_t		now;
-	int			n;
+	bool		ok;
 
 	if (p->ack_file == NULL || !p->track.has_acked || p->ack_written == p->track.version)
 		return;
 	now = clock_mono_ms();
 	if (!force && now - p->ack_at_ms < p->ack_interval_ms)
 		return;
-	n = snprintf(line, sizeof line, "pos %s\n", pos_format(p->track.acked, pbuf));
-	if (!ack_write(p->ack_file, line, (size_t) n, errbuf, sizeof errbuf)) {
+	ack_put_pos(&line, p->track.acked);
+	ok = ack_write(p->ack_file, line.data, line.len, errbuf, sizeof errbuf);
+	buf_free(&line);
+	if (!ok) {
 		log_error("%s", errbuf);
 		if (p->status == 0)
 			p->status = ack_write_status();

@@ -194,8 +194,8 @@ commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool fo
 	char		errbuf[512];
 	bool		exists;
 	rd_kafka_topic_partition_list_t *list;
-	char	   *line,
-			   *save;
+	struct ack_offset o;
+	size_t		at = 0;
 
 	if (stat(s->ack_file, &st) != 0)
 		return;
@@ -210,20 +210,14 @@ commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool fo
 	s->ack_size = st.st_size;
 	s->ack_mtime = st.st_mtim;
 	list = rd_kafka_topic_partition_list_new(4);
-	for (line = strtok_r(content.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char		topic[256];
-		int			partition;
-		long long	next;
-		struct part *p;
+	while (ack_next_offset(content.data, content.len, &at, &o)) {
+		struct part *p = part_get(s, o.topic, o.partition, false);
 
-		if (sscanf(line, "offset %255s %d %lld", topic, &partition, &next) != 3)
+		if (p == NULL || !p->assigned || p->written < 0 || o.next <= p->committed)
 			continue;
-		p = part_get(s, topic, partition, false);
-		if (p == NULL || !p->assigned || p->written < 0 || next <= p->committed)
+		if (only && rd_kafka_topic_partition_list_find(only, o.topic, o.partition) == NULL)
 			continue;
-		if (only && rd_kafka_topic_partition_list_find(only, topic, partition) == NULL)
-			continue;
-		rd_kafka_topic_partition_list_add(list, topic, partition)->offset = next;
+		rd_kafka_topic_partition_list_add(list, o.topic, o.partition)->offset = o.next;
 	}
 	commit_list(s, list);
 	rd_kafka_topic_partition_list_destroy(list);

@@ -73,8 +73,7 @@ void
 write_ack(struct ctx *c)
 {
 	struct buf	b = BUF_INIT;
-	char		err[512],
-				ps[POS_STRLEN];
+	char		err[512];
 	int			i;
 
 	if (c->ack_file == NULL)
@@ -84,11 +83,11 @@ write_ack(struct ctx *c)
 
 		if (!src->has_applied)
 			continue;
+		/* A topic Kafka would refuse came from no consumer: nobody to tell. */
 		if (src->topic)
-			buf_printf(&b, "offset %s %d %" PRId64 "\n", src->topic, (int) src->partition,
-					   src->applied + 1);
+			(void) ack_put_offset(&b, src->topic, src->partition, src->applied + 1);
 		else
-			buf_printf(&b, "pos %s\n", pos_format(src->applied_pos, ps));
+			ack_put_pos(&b, src->applied_pos);
 	}
 	if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
 		fatal(ack_write_status(), "%s", err);

@@ -327,6 +327,59 @@ test_record(void)
 	   "encoded value must be a string");
 }
 
+/*
+ * Both kinds of ack line, written by the module to a file and read back
+ * from it: odd but legal topic names, the longest, names Kafka refuses,
+ * and lines cut short or garbled among them.
+ */
+static void
+test_ack_lines(void)
+{
+	char		dir[] = "/tmp/walpipe-unit-XXXXXX";
+	char		path[64];
+	char		err[256];
+	char		longest[ACK_TOPIC_MAX + 2];
+	struct buf	b = BUF_INIT;
+	struct ack_offset o;
+	struct pos	p,
+				want = {0x16B374D848ull, 3};
+	size_t		at = 0;
+	bool		exists;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof path, "%s/ack", dir);
+	memset(longest, 'x', ACK_TOPIC_MAX);
+	longest[ACK_TOPIC_MAX] = '\0';
+	ack_put_pos(&b, want);
+	ok(ack_put_offset(&b, "a.b_c-D9", 0, 42), "odd legal topic written");
+	ok(ack_put_offset(&b, longest, 2147483647, INT64_MAX), "longest topic, largest numbers");
+	ok(!ack_put_offset(&b, "has space", 0, 1) && !ack_put_offset(&b, "", 0, 1) &&
+	   !ack_put_offset(&b, "new\nline", 0, 1) && !ack_put_offset(&b, "t", -1, 1),
+	   "a topic Kafka refuses or a bad partition writes nothing");
+	longest[ACK_TOPIC_MAX] = 'x';
+	longest[ACK_TOPIC_MAX + 1] = '\0';
+	ok(!ack_put_offset(&b, longest, 0, 1), "250 characters are too many");
+	buf_puts(&b, "offset t 0\noffset t x 5\noffset t 1 5 6\noffset t 1 -5\nOFFSET t 1 5\n"
+			 "offset t 99999999999 1\nhello\n\n");
+	ok(ack_put_offset(&b, "last", 7, 0), "offset line after garbled ones");
+	buf_puts(&b, "offset cut 1 12");		/* cut short: no newline */
+	ok(ack_write(path, b.data, b.len, err, sizeof err), "ack file written");
+	ok(ack_read(path, &b, &exists, err, sizeof err) && exists, "ack file read");
+	ok(ack_find_pos(b.data, b.len, &p) && pos_cmp(p, want) == 0, "pos line read back");
+	ok(ack_next_offset(b.data, b.len, &at, &o) && strcmp(o.topic, "a.b_c-D9") == 0 &&
+	   o.partition == 0 && o.next == 42, "odd topic read back: %s", o.topic);
+	longest[ACK_TOPIC_MAX] = '\0';
+	ok(ack_next_offset(b.data, b.len, &at, &o) && strcmp(o.topic, longest) == 0 &&
+	   o.partition == 2147483647 && o.next == INT64_MAX, "longest topic read back");
+	ok(ack_next_offset(b.data, b.len, &at, &o) && strcmp(o.topic, "last") == 0 &&
+	   o.partition == 7 && o.next == 0, "garbled lines skipped: %s", o.topic);
+	ok(!ack_next_offset(b.data, b.len, &at, &o), "a line cut short is not read");
+	unlink(path);
+	rmdir(dir);
+	buf_free(&b);
+}
+
 static void
 test_ackfile(void)
 {
@@ -598,6 +651,7 @@ main(void)
 	test_lineread();
 	test_record();
 	test_ackfile();
+	test_ack_lines();
 	test_connector();
 	test_connector_man_pages();
 	test_connect_scan();
