@@ -125,12 +125,4 @@ struct connector;
 bool		conf_from_connector(struct env_conf *c, const struct connector *conn,
 								int *unwrap_delete, char *err, size_t errsize);
 
-/*
- * mapping.c: a column.mask.* or column.truncate.* key of the connector
- * file added to c; false with a message for a key it cannot honour.
- */
-bool		colmap_add(struct env_conf *c, const char *key, const char *list,
-					   char *err, size_t errsize);
-void		colmap_free(struct env_conf *c);
-
 #endif
