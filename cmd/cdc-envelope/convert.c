@@ -11,6 +11,7 @@
 
 #include "convnum.h"
 #include "convtime.h"
+#include "dbzvocab.h"
 #include "json.h"
 
 /* buf_puts() of a string literal, without the strlen(). */
@@ -40,11 +41,21 @@ conv_int_fits(const struct tdesc *d, const char *s, size_t n)
 	return true;
 }
 
+/* 1 for "infinity", -1 for "-infinity", 0 for any other text. */
+static int
+infinity(const char *s, size_t n)
+{
+	if (n == 8 && memcmp(s, "infinity", 8) == 0)
+		return 1;
+	return n == 9 && memcmp(s, "-infinity", 9) == 0 ? -1 : 0;
+}
+
 bool
 put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, size_t n,
 			   struct buf *out)
 {
 	int64_t		v;
+	int			inf;
 
 	switch (d->kind) {
 		case K_BOOL:
@@ -87,14 +98,8 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 		case K_NUM_DOUBLE:
 			return conv_numeric_double(s, n, out);
 		case K_DATE:
-			/*
-			 * pgjdbc's LocalDate.MAX and MIN, which Debezium's Date turns
-			 * into these day counts (each infinity's the other's sign).
-			 */
-			if (n == 8 && memcmp(s, "infinity", 8) == 0)
-				v = INT64_C(-2147472692);
-			else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
-				v = INT64_C(-2147472691);
+			if ((inf = infinity(s, n)) != 0)
+				v = inf > 0 ? DBZ_DATE_POS_INFINITY : DBZ_DATE_NEG_INFINITY;
 			else if (!conv_date(s, n, &v))
 				return false;
 			buf_put_i64(out, v);
@@ -109,11 +114,8 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 			return conv_timetz(s, n, out);
 		case K_TS_MS:
 		case K_TS_US:
-			/* pgjdbc's PGStatement.DATE_POSITIVE/NEGATIVE_INFINITY */
-			if (n == 8 && memcmp(s, "infinity", 8) == 0)
-				v = INT64_C(9223372036825200000);
-			else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
-				v = INT64_C(-9223372036832400000);
+			if ((inf = infinity(s, n)) != 0)
+				v = inf > 0 ? DBZ_TS_POS_INFINITY_US : DBZ_TS_NEG_INFINITY_US;
 			else if (!conv_timestamp(s, n, &v))
 				return false;
 			if (d->kind == K_TS_MS)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dbzvocab.h"
 #define US_PER_SEC	INT64_C(1000000)
 #define US_PER_DAY	(INT64_C(86400) * US_PER_SEC)
 
@@ -48,44 +49,6 @@ expect(const char *s, size_t n, size_t *i, char c)
 	return false;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-	int64_t		era,
-				doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	*y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y += *m <= 2;
-}
-
 static bool
 parse_date_part(const char *s, size_t n, size_t *i, int64_t *days)
 {
@@ -100,7 +63,7 @@ parse_date_part(const char *s, size_t n, size_t *i, int64_t *days)
 	/* " BC" ends the value; year 1 BC is year 0 of the proleptic calendar. */
 	if (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0)
 		y = 1 - y;
-	*days = days_from_civil(y, m, d);
+	*days = dbz_days_from_civil(y, (int) m, (int) d);
 	return true;
 }
 
@@ -265,32 +228,19 @@ conv_timestamp_java(const char *s, size_t n, int64_t *us)
 	return true;
 }
 
-/* Days since the epoch of a date of the Julian calendar (astronomical years). */
-static int64_t
-days_from_julian(int64_t y, int64_t m, int64_t d)
-{
-	int64_t		a = (14 - m) / 12,
-				yy = y + 4800 - a,
-				mm = m + 12 * a - 3;
-
-	/* The Julian day number, less that of 1970-01-01 (2440588). */
-	return d + (153 * mm + 2) / 5 + 365 * yy + (yy >= 0 ? yy / 4 : -((3 - yy) / 4)) - 32083 -
-		INT64_C(2440588);
-}
-
 bool
 conv_date_array_elem(const char *s, size_t n, int64_t *days)
 {
-	int64_t		y,
-				m,
+	int64_t		y;
+	int			m,
 				d;
 
 	if (!conv_date(s, n, days))
 		return false;
-	civil_from_days(*days, &y, &m, &d);
+	dbz_civil_from_days(*days, &y, &m, &d);
 	if (y <= 0)
-		*days = days_from_civil(1 - y, m, d);
-	else if (*days >= days_from_civil(1582, 10, 5) && *days < days_from_civil(1582, 10, 15))
+		*days = dbz_days_from_civil(1 - y, m, d);
+	else if (dbz_in_cutover_gap(*days))
 		*days += 10;
 	return true;
 }
@@ -299,17 +249,17 @@ bool
 conv_timestamp_array_elem(const char *s, size_t n, int64_t *us)
 {
 	int64_t		days,
-				y,
-				m,
+				y;
+	int			m,
 				d;
 
 	if (!conv_timestamp(s, n, us))
 		return false;
 	days = *us / US_PER_DAY - (*us % US_PER_DAY < 0);
-	if (days >= days_from_civil(1582, 10, 15))
+	if (days >= DBZ_GREGORIAN_START)
 		return true;
-	civil_from_days(days, &y, &m, &d);
-	*us += (days_from_julian(y, m, d) - days) * US_PER_DAY;
+	dbz_civil_from_days(days, &y, &m, &d);
+	*us += (dbz_days_from_julian(y, m, d) - days) * US_PER_DAY;
 	return true;
 }
 
@@ -350,8 +300,8 @@ tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf
 				t,
 				off,
 				secs,
-				y,
-				m,
+				y;
+	int			m,
 				d;
 
 	if ((n == 8 && memcmp(s, "infinity", 8) == 0) ||
@@ -367,10 +317,9 @@ tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf
 	secs = days * 86400 + t / US_PER_SEC - off;
 	days = secs / 86400 - (secs % 86400 < 0);
 	t = (secs - days * 86400) * US_PER_SEC + t % US_PER_SEC;
-	if (java_fields && days >= days_from_civil(1582, 10, 5) &&
-		days < days_from_civil(1582, 10, 15))
+	if (java_fields && dbz_in_cutover_gap(days))
 		days += 10;
-	civil_from_days(days, &y, &m, &d);
+	dbz_civil_from_days(days, &y, &m, &d);
 	if (java_fields && y <= 0)
 		y = 1 - y;
 	buf_putc(out, '"');
@@ -380,7 +329,7 @@ tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf
 		buf_printf(out, "-%04lld", (long long) -y);
 	else
 		buf_printf(out, "%04lld", (long long) y);
-	buf_printf(out, "-%02d-%02dT", (int) m, (int) d);
+	buf_printf(out, "-%02d-%02dT", m, d);
 	put_time_of_day(out, t, precision < 0 || precision > 6 ? 6 : precision);
 	buf_puts(out, "Z\"");
 	return true;

@@ -195,7 +195,7 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 		PUTL(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
 				 "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
 				 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},");
-		buf_puts(out, source_schema);
+		buf_puts(out, schema_source());
 		buf_putc(out, ',');
 		buf_puts(out, block_schema);
 		PUTL(out, "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\","

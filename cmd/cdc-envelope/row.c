@@ -11,11 +11,9 @@
 #include "convert.h"
 #include "convnum.h"
 #include "convtime.h"
+#include "dbzvocab.h"
 #include "log.h"
 
-#define PLACEHOLDER "__debezium_unavailable_value"
-/* base64 of the placeholder's bytes, for bytes-typed columns */
-#define PLACEHOLDER_B64 "X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=="
 
 /* Value of a NOT NULL column without value or default (convertValue's fallback). */
 static const char *
@@ -40,27 +38,31 @@ fallback_json(const struct col *col)
 	}
 }
 
-/* The unavailable.value.placeholder of an unchanged TOASTed value. */
-static void
+void
 put_toast(const struct col *col, struct buf *out)
 {
-	static const char bytes_as_ints[] =
-		"[95,95,100,101,98,101,122,105,117,109,95,117,110,97,118,97,105,108,97,98,108,101,95,118,97,108,117,101]";
 	enum kind	k = col->t.kind;
 
 	if (col->is_array) {
-		if (k == K_INT || k == K_DATE)
-			buf_puts(out, bytes_as_ints);
-		else if (k == K_BYTEA)
-			PUTL(out, "[\"" PLACEHOLDER_B64 "\"]");
+		if (k == K_INT || k == K_DATE) {
+			/* The placeholder's bytes, as numbers. */
+			static const char ph[] = DBZ_UNAVAILABLE;
+
+			for (size_t i = 0; i < sizeof ph - 1; i++) {
+				buf_putc(out, i == 0 ? '[' : ',');
+				buf_put_i64(out, ph[i]);
+			}
+			buf_putc(out, ']');
+		} else if (k == K_BYTEA)
+			PUTL(out, "[\"" DBZ_UNAVAILABLE_BASE64 "\"]");
 		else
-			PUTL(out, "[\"" PLACEHOLDER "\"]");
+			PUTL(out, "[\"" DBZ_UNAVAILABLE "\"]");
 	} else if (k == K_BYTEA)
-		PUTL(out, "\"" PLACEHOLDER_B64 "\"");
+		PUTL(out, "\"" DBZ_UNAVAILABLE_BASE64 "\"");
 	else if (k == K_HSTORE)
-		PUTL(out, "\"{\\\"" PLACEHOLDER "\\\":\\\"" PLACEHOLDER "\\\"}\"");
+		PUTL(out, "\"{\\\"" DBZ_UNAVAILABLE "\\\":\\\"" DBZ_UNAVAILABLE "\\\"}\"");
 	else
-		PUTL(out, "\"" PLACEHOLDER "\"");
+		PUTL(out, "\"" DBZ_UNAVAILABLE "\"");
 }
 
 struct arr_ctx {
@@ -79,7 +81,7 @@ put_elem(void *arg, const char *s, size_t n)
 	if (!a->first)
 		buf_putc(a->out, ',');
 	a->first = false;
-	if (s == NULL && a->d->name && strcmp(a->d->name, "io.debezium.data.Ltree") == 0) {
+	if (s == NULL && a->d->name && strcmp(a->d->name, DBZ_NAME(DBZ_LTREE)) == 0) {
 		a->why = "an ltree array with a NULL element";
 		return false;
 	}
@@ -167,7 +169,7 @@ put_mapped(struct env *e, const struct col *col, struct json_slice v, enum json_
 
 	if (ty == JSON_OBJECT) {
 		/* An unchanged TOASTed value is not known: its placeholder, mapped. */
-		s = PLACEHOLDER;
+		s = DBZ_UNAVAILABLE;
 		n = strlen(s);
 	} else if (ty == JSON_STRING)
 		slice_text(e, v, &s, &n);

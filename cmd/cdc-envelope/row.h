@@ -31,6 +31,9 @@ bool		put_key_payload(struct env *e, const struct table *t, const struct json_sl
 bool		put_key(struct env *e, const struct table *t, const struct json_slice *vals,
 					struct buf *out);
 
+/* The unavailable.value.placeholder of col, for an unchanged TOASTed value. */
+void		put_toast(const struct col *col, struct buf *out);
+
 /* True if the key columns of two indexed rows hold different values. */
 bool		key_changed(const struct table *t, const struct json_slice *a,
 						const struct json_slice *b);

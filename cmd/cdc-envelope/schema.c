@@ -7,13 +7,16 @@
 
 #include <string.h>
 
-/* The io.debezium.connector.postgresql.Source struct of Debezium 2.7. */
-const char	source_schema[] =
+#include "dbzvocab.h"
+
+/* The io.debezium.connector.postgresql.Source struct of Debezium 2.7, around an Enum's name. */
+static const char source_head[] =
 "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
 "{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
 "{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
 "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
-"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
+"{\"type\":\"string\",\"optional\":true,\"name\":\"";
+static const char source_tail[] = "\",\"version\":1,"
 "\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\",\"field\":\"snapshot\"},"
 "{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
 "{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
@@ -38,23 +41,32 @@ static const char envelope_tail[] =
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}";
 
-/*
- * Writes a Connect schema as JsonConverter does: type, fields/items,
- * optional, name, version, doc, parameters, default, then the field name.
- */
-static void
-put_schema(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
-		   bool optional, const char *doc, const char *deflt, const char *field)
+const char *
+schema_source(void)
+{
+	static struct buf s = BUF_INIT;
+
+	if (s.len == 0) {
+		buf_puts(&s, source_head);
+		buf_puts(&s, DBZ_NAME(DBZ_ENUM));
+		buf_puts(&s, source_tail);
+	}
+	return buf_cstr(&s);
+}
+
+void
+schema_put_type(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
+				bool optional, const char *doc, const char *deflt, const char *field)
 {
 	buf_puts(b, "{\"type\":\"");
 	buf_puts(b, elem ? "array" : d->type);
 	buf_putc(b, '"');
 	if (elem) {
 		/* Debezium's enum array elements are not optional; others are. */
-		bool		enum_items = elem->name && strcmp(elem->name, "io.debezium.data.Enum") == 0;
+		bool		enum_items = elem->name && strcmp(elem->name, DBZ_NAME(DBZ_ENUM)) == 0;
 
 		buf_puts(b, ",\"items\":");
-		put_schema(b, elem, NULL, !enum_items, elem->doc, NULL, NULL);
+		schema_put_type(b, elem, NULL, !enum_items, elem->doc, NULL, NULL);
 	} else if (d->fields) {
 		buf_puts(b, ",\"fields\":");
 		buf_puts(b, d->fields);
@@ -95,9 +107,9 @@ put_field(struct buf *b, const struct col *col, const struct env_conf *c)
 	const char *comment = c->schema_comments ? col->comment : NULL;
 
 	if (col->is_array)
-		put_schema(b, &col->t, &col->elem, col->optional, comment, NULL, col->name);
+		schema_put_type(b, &col->t, &col->elem, col->optional, comment, NULL, col->name);
 	else
-		put_schema(b, &col->t, NULL, col->optional, comment ? comment : col->t.doc,
+		schema_put_type(b, &col->t, NULL, col->optional, comment ? comment : col->t.doc,
 				   col->default_json, col->name);
 }
 
@@ -167,7 +179,7 @@ schema_build(struct table *t, const struct env_conf *c)
 		buf_put(&t->value_schema, t->row_schema.data, t->row_schema.len - 1);
 		buf_puts(&t->value_schema, i == 0 ? ",\"field\":\"before\"}," : ",\"field\":\"after\"},");
 	}
-	buf_puts(&t->value_schema, source_schema);
+	buf_puts(&t->value_schema, schema_source());
 	buf_putc(&t->value_schema, ',');
 	buf_puts(&t->value_schema, tx_block_schema);
 	buf_putc(&t->value_schema, ',');

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "dbzvocab.h"
+
 static const char varscale_fields[] =
 "[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
 "{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}]";
@@ -17,13 +19,24 @@ static const char point_fields[] =
 "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
 "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]";
 
+/* A type without a semantic name: its Connect type alone. */
 static void
-set(struct tdesc *d, enum kind k, const char *type, const char *name)
+plain(struct tdesc *d, enum kind k, const char *type)
 {
 	d->kind = k;
 	d->type = type;
-	d->name = name;
-	d->version = name != NULL ? 1 : 0;
+	d->name = NULL;
+	d->version = 0;
+}
+
+/* A semantic type: its name and Connect type from the vocabulary, version 1. */
+static void
+named(struct tdesc *d, enum kind k, enum dbz_type sem)
+{
+	d->kind = k;
+	d->type = dbz_types[sem].connect;
+	d->name = dbz_types[sem].name;
+	d->version = 1;
 }
 
 static bool
@@ -54,102 +67,101 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 
 	memset(d, 0, sizeof *d);
 	if (enum_allowed != NULL) {
-		set(d, K_STRING, "string", "io.debezium.data.Enum");
+		named(d, K_STRING, DBZ_ENUM);
 		buf_puts(&p, "{\"allowed\":");
 		json_put_cstr(&p, enum_allowed);
 		buf_putc(&p, '}');
 	} else if (strcmp(typ, "bool") == 0)
-		set(d, K_BOOL, "boolean", NULL);
+		plain(d, K_BOOL, "boolean");
 	else if (strcmp(typ, "int2") == 0)
-		set(d, K_INT, "int16", NULL);
+		plain(d, K_INT, "int16");
 	else if (strcmp(typ, "int4") == 0)
-		set(d, K_INT, "int32", NULL);
+		plain(d, K_INT, "int32");
 	else if (strcmp(typ, "int8") == 0 || strcmp(typ, "oid") == 0)
-		set(d, K_INT, "int64", NULL);
+		plain(d, K_INT, "int64");
 	else if (strcmp(typ, "float4") == 0)
-		set(d, K_FLOAT, "float", NULL);
+		plain(d, K_FLOAT, "float");
 	else if (strcmp(typ, "float8") == 0)
-		set(d, K_FLOAT, "double", NULL);
+		plain(d, K_FLOAT, "double");
 	else if (strcmp(typ, "numeric") == 0 || strcmp(typ, "money") == 0) {
 		bool		money = typ[0] == 'm';
 
 		if (c->decimal == DEC_DOUBLE)
-			set(d, K_NUM_DOUBLE, "double", NULL);
+			plain(d, K_NUM_DOUBLE, "double");
 		else if (c->decimal == DEC_STRING)
-			set(d, money ? K_MONEY_STRING : K_NUM_STRING, "string", NULL);
+			plain(d, money ? K_MONEY_STRING : K_NUM_STRING, "string");
 		else if (money) {
-			set(d, K_DECIMAL, "bytes", "org.apache.kafka.connect.data.Decimal");
+			named(d, K_DECIMAL, DBZ_DECIMAL);
 			d->scale = c->money_digits;
 			buf_printf(&p, "{\"scale\":\"%d\"}", d->scale);
 		} else if (typmod < 4) {
-			set(d, K_VARSCALE, "struct", "io.debezium.data.VariableScaleDecimal");
+			named(d, K_VARSCALE, DBZ_VARIABLE_SCALE_DECIMAL);
 			d->doc = "Variable scaled decimal";
 			d->fields = varscale_fields;
 		} else {
 			int			prec = ((typmod - 4) >> 16) & 0xffff;
 
 			d->scale = (typmod - 4) & 0xffff;
-			set(d, K_DECIMAL, "bytes", "org.apache.kafka.connect.data.Decimal");
+			named(d, K_DECIMAL, DBZ_DECIMAL);
 			buf_printf(&p, "{\"scale\":\"%d\",\"connect.decimal.precision\":\"%d\"}",
 					   d->scale, prec);
 		}
 	} else if (in_list(typ, plain_strings))
-		set(d, K_STRING, "string", NULL);
+		plain(d, K_STRING, "string");
 	else if (strcmp(typ, "bytea") == 0 && c->binary != BIN_BYTES)
-		set(d, K_BYTEA_MODE, "string", NULL);
+		plain(d, K_BYTEA_MODE, "string");
 	else if (strcmp(typ, "bytea") == 0)
-		set(d, K_BYTEA, "bytes", NULL);
+		plain(d, K_BYTEA, "bytes");
 	else if (strcmp(typ, "date") == 0)
-		set(d, K_DATE, "int32", c->time == TIME_CONNECT ?
-			"org.apache.kafka.connect.data.Date" : "io.debezium.time.Date");
+		named(d, K_DATE, c->time == TIME_CONNECT ? DBZ_CONNECT_DATE : DBZ_DATE);
 	else if (strcmp(typ, "time") == 0) {
 		if (c->time == TIME_CONNECT)
-			set(d, K_TIME_MS, "int32", "org.apache.kafka.connect.data.Time");
+			named(d, K_TIME_MS, DBZ_CONNECT_TIME);
 		else if (time_precision(typmod) <= 3)
-			set(d, K_TIME_MS, "int32", "io.debezium.time.Time");
+			named(d, K_TIME_MS, DBZ_TIME);
 		else
-			set(d, K_TIME_US, "int64", "io.debezium.time.MicroTime");
+			named(d, K_TIME_US, DBZ_MICRO_TIME);
 	} else if (strcmp(typ, "timetz") == 0)
-		set(d, K_TIMETZ, "string", "io.debezium.time.ZonedTime");
+		named(d, K_TIMETZ, DBZ_ZONED_TIME);
 	else if (strcmp(typ, "timestamp") == 0) {
 		if (c->time == TIME_CONNECT)
-			set(d, K_TS_MS, "int64", "org.apache.kafka.connect.data.Timestamp");
+			named(d, K_TS_MS, DBZ_CONNECT_TIMESTAMP);
 		else if (time_precision(typmod) <= 3)
-			set(d, K_TS_MS, "int64", "io.debezium.time.Timestamp");
+			named(d, K_TS_MS, DBZ_TIMESTAMP);
 		else
-			set(d, K_TS_US, "int64", "io.debezium.time.MicroTimestamp");
+			named(d, K_TS_US, DBZ_MICRO_TIMESTAMP);
 	} else if (strcmp(typ, "timestamptz") == 0) {
-		set(d, K_TSTZ, "string", "io.debezium.time.ZonedTimestamp");
+		named(d, K_TSTZ, DBZ_ZONED_TIMESTAMP);
 		d->scale = time_precision(typmod);
 	} else if (strcmp(typ, "interval") == 0 && c->interval_string)
-		set(d, K_INTERVAL_ISO, "string", "io.debezium.time.Interval");
+		named(d, K_INTERVAL_ISO, DBZ_INTERVAL);
 	else if (strcmp(typ, "interval") == 0)
-		set(d, K_INTERVAL, "int64", "io.debezium.time.MicroDuration");
+		named(d, K_INTERVAL, DBZ_MICRO_DURATION);
 	else if (strcmp(typ, "uuid") == 0)
-		set(d, K_STRING, "string", "io.debezium.data.Uuid");
+		named(d, K_STRING, DBZ_UUID);
 	else if (strcmp(typ, "json") == 0 || strcmp(typ, "jsonb") == 0)
-		set(d, K_STRING, "string", "io.debezium.data.Json");
+		named(d, K_STRING, DBZ_JSON);
 	else if (strcmp(typ, "xml") == 0)
-		set(d, K_STRING, "string", "io.debezium.data.Xml");
+		named(d, K_STRING, DBZ_XML);
 	else if (strcmp(typ, "ltree") == 0)
-		set(d, K_STRING, "string", "io.debezium.data.Ltree");
+		named(d, K_STRING, DBZ_LTREE);
 	else if (strcmp(typ, "hstore") == 0 && c->hstore_map)
-		set(d, K_HSTORE_MAP, "map", NULL);
+		plain(d, K_HSTORE_MAP, "map");
 	else if (strcmp(typ, "hstore") == 0)
-		set(d, K_HSTORE, "string", "io.debezium.data.Json");
+		named(d, K_HSTORE, DBZ_JSON);
 	else if (strcmp(typ, "bit") == 0 || strcmp(typ, "varbit") == 0) {
 		int			len = typmod;
 
 		if (len < 0)
 			len = typ[0] == 'b' ? 1 : 2147483647;
 		if (len <= 1)
-			set(d, K_BIT_BOOL, "boolean", NULL);
+			plain(d, K_BIT_BOOL, "boolean");
 		else {
-			set(d, K_BITS, "bytes", "io.debezium.data.Bits");
+			named(d, K_BITS, DBZ_BITS);
 			buf_printf(&p, "{\"length\":\"%d\"}", len);
 		}
 	} else if (strcmp(typ, "point") == 0) {
-		set(d, K_POINT, "struct", "io.debezium.data.geometry.Point");
+		named(d, K_POINT, DBZ_POINT);
 		d->doc = "Geometry (POINT)";
 		d->fields = point_fields;
 	} else
