@@ -134,6 +134,15 @@ conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errs
 	return ok;
 }
 
+bool
+conf_matches(const char *s, const regex_t *re, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (regexec(&re[i], s, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
 /*
  * One column.mask.* or column.truncate.* key: "column.mask.with.5.chars",
  * "column.mask.hash.SHA-256.with.salt.SALT" (or ".hash.v2.SHA-256..."),

@@ -164,20 +164,28 @@ conv_java_double(double d, struct buf *out)
 	(void) conv_java_float(tmp, strlen(tmp), false, out);
 }
 
+/* A numeric or money text split into sign and digit strings. */
+struct number {
+	bool		neg;
+	struct buf	ip;				/* the integer digits */
+	struct buf	fp;				/* the fraction digits */
+};
+
 /*
- * Parses numeric or money text into sign and digit strings.  Money's '$'
- * and ',' are skipped.  ip/fp receive the integer and fraction digits.
+ * Parses numeric or money text into num (money's '$' and ',' skipped);
+ * false if it is no number.  number_free() it either way.
  */
 static bool
-split_number(const char *s, size_t n, bool *neg, struct buf *ip, struct buf *fp)
+number_split(const char *s, size_t n, struct number *num)
 {
 	size_t		i = 0;
 	bool		frac = false,
 				any = false;
 
-	*neg = false;
+	num->neg = false;
+	num->ip = num->fp = (struct buf) BUF_INIT;
 	if (i < n && s[i] == '-')
-		*neg = true, i++;
+		num->neg = true, i++;
 	else if (i < n && s[i] == '+')
 		i++;
 	for (; i < n; i++) {
@@ -191,10 +199,17 @@ split_number(const char *s, size_t n, bool *neg, struct buf *ip, struct buf *fp)
 		}
 		if (!is_digit(c))
 			return false;
-		buf_putc(frac ? fp : ip, c);
+		buf_putc(frac ? &num->fp : &num->ip, c);
 		any = true;
 	}
 	return any;
+}
+
+static void
+number_free(struct number *num)
+{
+	buf_free(&num->ip);
+	buf_free(&num->fp);
 }
 
 /*
@@ -271,73 +286,62 @@ increment_digits(struct buf *d)
 bool
 conv_decimal(const char *s, size_t n, int scale, struct buf *out)
 {
-	struct buf	ip = BUF_INIT,
-				fp = BUF_INIT;
-	bool		neg,
-				ok;
+	struct number num;
+	bool		ok = number_split(s, n, &num);
 
-	ok = split_number(s, n, &neg, &ip, &fp);
 	if (ok) {
-		bool		round_up = fp.len > (size_t) scale && fp.data[scale] >= '5';
+		struct buf *fp = &num.fp;
+		bool		round_up = fp->len > (size_t) scale && fp->data[scale] >= '5';
 
-		if (fp.len > (size_t) scale)
-			fp.len = (size_t) scale;
-		while (fp.len < (size_t) scale)
-			buf_putc(&fp, '0');
-		if (fp.len > 0)
-			buf_put(&ip, fp.data, fp.len);
+		if (fp->len > (size_t) scale)
+			fp->len = (size_t) scale;
+		while (fp->len < (size_t) scale)
+			buf_putc(fp, '0');
+		if (fp->len > 0)
+			buf_put(&num.ip, fp->data, fp->len);
 		if (round_up)
-			increment_digits(&ip);
-		put_twos(ip.data, ip.len, neg, out);
+			increment_digits(&num.ip);
+		put_twos(num.ip.data, num.ip.len, num.neg, out);
 	}
-	buf_free(&ip);
-	buf_free(&fp);
+	number_free(&num);
 	return ok;
 }
 
 bool
 conv_varscale(const char *s, size_t n, struct buf *out)
 {
-	struct buf	ip = BUF_INIT,
-				fp = BUF_INIT;
-	bool		neg,
-				ok;
+	struct number num;
+	bool		ok = number_split(s, n, &num);
 
-	ok = split_number(s, n, &neg, &ip, &fp);
 	if (ok) {
-		while (fp.len > 0 && fp.data[fp.len - 1] == '0')
-			fp.len--;
-		buf_printf(out, "{\"scale\":%zu,\"value\":", fp.len);
-		if (fp.len > 0)
-			buf_put(&ip, fp.data, fp.len);
-		put_twos(ip.data, ip.len, neg, out);
+		while (num.fp.len > 0 && num.fp.data[num.fp.len - 1] == '0')
+			num.fp.len--;
+		buf_printf(out, "{\"scale\":%zu,\"value\":", num.fp.len);
+		if (num.fp.len > 0)
+			buf_put(&num.ip, num.fp.data, num.fp.len);
+		put_twos(num.ip.data, num.ip.len, num.neg, out);
 		buf_putc(out, '}');
 	}
-	buf_free(&ip);
-	buf_free(&fp);
+	number_free(&num);
 	return ok;
 }
 
 bool
 conv_money_plain(const char *s, size_t n, struct buf *out)
 {
-	struct buf	ip = BUF_INIT,
-				fp = BUF_INIT;
-	bool		neg,
-				ok;
+	struct number num;
+	bool		ok = number_split(s, n, &num);
 
-	ok = split_number(s, n, &neg, &ip, &fp);
 	if (ok) {
-		if (neg)
+		if (num.neg)
 			buf_putc(out, '-');
-		buf_put(out, ip.data, ip.len);
-		if (fp.len > 0) {
+		buf_put(out, num.ip.data, num.ip.len);
+		if (num.fp.len > 0) {
 			buf_putc(out, '.');
-			buf_put(out, fp.data, fp.len);
+			buf_put(out, num.fp.data, num.fp.len);
 		}
 	}
-	buf_free(&ip);
-	buf_free(&fp);
+	number_free(&num);
 	return ok;
 }
 

@@ -119,15 +119,6 @@ sha256_final(struct sha256 *s, unsigned char out[32])
 
 /* ---- column mappers ---- */
 
-static bool
-matches(const char *s, const regex_t *re, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (regexec(&re[i], s, 0, NULL, 0) == 0)
-			return true;
-	return false;
-}
-
 /* The JDBC character types, the only ones Debezium's masks change. */
 static bool
 is_char_type(const struct col *col)
@@ -181,15 +172,15 @@ colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 
 	buf_printf(&fq, "%s.%s", t->fqname, col->name);
 	buf_cstr(&fq);
-	if ((c->ncol_include > 0 && !matches(fq.data, c->col_include, c->ncol_include)) ||
-		matches(fq.data, c->col_exclude, c->ncol_exclude))
+	if ((c->ncol_include > 0 && !conf_matches(fq.data, c->col_include, c->ncol_include)) ||
+		conf_matches(fq.data, c->col_exclude, c->ncol_exclude))
 		col->filtered = true;
 	for (i = 0; i < c->ncolmaps; i++) {
 		const struct colmap *m = &c->colmaps[i];
 		char		p[48];
 
 		if ((m->kind == MAP_TRUNCATE && !is_truncated_type(col)) ||
-			!matches(fq.data, m->re, m->nre))
+			!conf_matches(fq.data, m->re, m->nre))
 			continue;
 		if (m->kind == MAP_TRUNCATE)
 			snprintf(p, sizeof p, "\"truncateLength\":\"%d\"", m->n);

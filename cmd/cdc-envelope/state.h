@@ -12,6 +12,7 @@
 /* buf_puts() of a string literal, without the strlen(). */
 #define PUTL(b, lit) buf_put((b), lit, sizeof(lit) - 1)
 
+/* One table of the open transaction and its count of events (txmeta.c). */
 struct tx_coll {
 	struct table *t;
 	int64_t		count;
@@ -26,9 +27,9 @@ struct env {
 	bool		have_tx_ts;
 	int64_t		tx_ts_us;		/* commit time of the last transaction */
 	bool		have_prev;
-	uint64_t	prev_commit;
+	uint64_t	prev_commit;	/* ... of the one before: Debezium's lastCommitLsn */
 	uint64_t	nrecords;		/* record lines written, for env_stats() */
-	uint64_t	nskipped;	/* ... of the one before: Debezium's lastCommitLsn */
+	uint64_t	nskipped;		/* changes left out, for env_stats() */
 	/* transaction metadata */
 	bool		tx_open;
 	struct buf	tx_xid;			/* the open transaction's xid, as written */

@@ -72,15 +72,6 @@ make_topic(struct table *t, const struct env_conf *c)
 	buf_free(&n);
 }
 
-static bool
-table_matches(const char *fq, const regex_t *re, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (regexec(&re[i], fq, 0, NULL, 0) == 0)
-			return true;
-	return false;
-}
-
 static unsigned
 hash_slices(struct json_slice a, struct json_slice b)
 {
@@ -143,11 +134,11 @@ table_get(struct table_cache *tc, const struct env_conf *c, struct json_slice sc
 	json_put_str(&t->coll, b.data, b.len);
 	buf_free(&b);
 	t->included = (c->ninclude == 0 ||
-				   table_matches(t->fqname, c->include, c->ninclude)) &&
-		!table_matches(t->fqname, c->exclude, c->nexclude) &&
+				   conf_matches(t->fqname, c->include, c->ninclude)) &&
+		!conf_matches(t->fqname, c->exclude, c->nexclude) &&
 		(c->nschema_include == 0 ||
-		 table_matches(t->schema, c->schema_include, c->nschema_include)) &&
-		!table_matches(t->schema, c->schema_exclude, c->nschema_exclude);
+		 conf_matches(t->schema, c->schema_include, c->nschema_include)) &&
+		!conf_matches(t->schema, c->schema_exclude, c->nschema_exclude);
 	t->name_key_json = schema_name_json(t, c->prefix, ".Key");
 	t->name_value_json = schema_name_json(t, c->prefix, ".Value");
 	t->name_envelope_json = schema_name_json(t, c->prefix, ".Envelope");
