@@ -134,6 +134,69 @@ conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errs
 	return ok;
 }
 
+bool
+conf_matches(const char *s, const regex_t *re, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (regexec(&re[i], s, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * One column.mask.* or column.truncate.* key: "column.mask.with.5.chars",
+ * "column.mask.hash.SHA-256.with.salt.SALT" (or ".hash.v2.SHA-256..."),
+ * "column.truncate.to.20.chars".  False with a message for a malformed
+ * key or a hash algorithm other than SHA-256.
+ */
+static bool
+colmap_add(struct env_conf *c, const char *key, const char *list, char *err, size_t errsize)
+{
+	struct colmap m = {0};
+	char		msg[256];
+	const char *p;
+	char	   *end;
+	int			n = 0;
+
+	if (sscanf(key, "column.mask.with.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' && m.n >= 0)
+		m.kind = MAP_MASK;
+	else if (sscanf(key, "column.truncate.to.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' &&
+			 m.n >= 0)
+		m.kind = MAP_TRUNCATE;
+	else if (strncmp(key, "column.mask.hash.", 17) == 0) {
+		p = key + 17;
+		m.kind = MAP_HASH;
+		if (strncmp(p, "v2.", 3) == 0 || strncmp(p, "v1.", 3) == 0) {
+			m.v2 = p[1] == '2';
+			p += 3;
+		}
+		end = strstr(p, ".with.salt.");
+		if (end == NULL) {
+			snprintf(err, errsize, "connector setting %s: not column.mask.hash.ALGORITHM.with.salt.SALT", key);
+			return false;
+		}
+		if ((size_t) (end - p) != 7 || strncmp(p, "SHA-256", 7) != 0) {
+			snprintf(err, errsize, "connector setting %s: the only hash algorithm supported is SHA-256", key);
+			return false;
+		}
+		m.salt = xstrdup(end + 11);
+	} else {
+		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting", key);
+		return false;
+	}
+	if (!conf_parse_tables(list, &m.re, &m.nre, msg, sizeof msg)) {
+		snprintf(err, errsize, "connector setting %s: %s", key, msg);
+		for (int i = 0; i < m.nre; i++)
+			regfree(&m.re[i]);
+		free(m.re);
+		free(m.salt);
+		return false;
+	}
+	c->colmaps = xrealloc(c->colmaps, (size_t) (c->ncolmaps + 1) * sizeof *c->colmaps);
+	c->colmaps[c->ncolmaps++] = m;
+	return true;
+}
+
 /* A comma-separated regular expression list of the file, if it sets key. */
 static bool
 regex_key(const struct connector *conn, const char *key, regex_t **re, int *n,
@@ -248,6 +311,20 @@ conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwra
 		c->money_digits = (int) d;
 	}
 	return transforms_key(c, conn, unwrap_delete, err, errsize);
+}
+
+static void
+colmap_free(struct env_conf *c)
+{
+	for (int i = 0; i < c->ncolmaps; i++) {
+		for (int j = 0; j < c->colmaps[i].nre; j++)
+			regfree(&c->colmaps[i].re[j]);
+		free(c->colmaps[i].re);
+		free(c->colmaps[i].salt);
+	}
+	free(c->colmaps);
+	c->colmaps = NULL;
+	c->ncolmaps = 0;
 }
 
 static void

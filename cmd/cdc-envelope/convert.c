@@ -1,836 +1,148 @@
 /*
- * convert.c - value conversions of Debezium's PostgresValueConverter,
- * from PostgreSQL's text output.  See convert.h for the contract.
+ * convert.c - a PostgreSQL text value to Debezium's JSON by its value
+ * kind, and the conversions of bit strings, bytea, hstore and point.
+ * See convert.h for the contract.
  */
 #include "convert.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define US_PER_SEC	INT64_C(1000000)
-#define US_PER_DAY	(INT64_C(86400) * US_PER_SEC)
+#include "convnum.h"
+#include "convtime.h"
+#include "dbzvocab.h"
+#include "json.h"
 
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* *acc = *acc * m + a, false on int64 overflow (absurd dates and intervals). */
-static bool
-mul_add(int64_t *acc, int64_t m, int64_t a)
-{
-	int64_t		r;
-
-	return !__builtin_mul_overflow(*acc, m, &r) && !__builtin_add_overflow(r, a, acc);
-}
-
-bool
-conv_is_special_number(const char *s, size_t n)
-{
-	return (n == 3 && memcmp(s, "NaN", 3) == 0) ||
-		(n == 8 && memcmp(s, "Infinity", 8) == 0) ||
-		(n == 9 && memcmp(s, "-Infinity", 9) == 0);
-}
-
-/*
- * Writes 0.DIG x 10^point in Java's Double.toString() layout: "d.dddEn"
- * outside [1e-3, 1e7), plain decimal inside, always at least one digit
- * after the point.
- */
-static void
-put_java_digits(const char *dig, size_t nd, int point, bool neg, struct buf *out)
-{
-	size_t		i;
-
-	if (neg)
-		buf_putc(out, '-');
-	if (nd == 0) {
-		buf_puts(out, "0.0");
-		return;
-	}
-	if (point - 1 >= -3 && point - 1 < 7) {
-		if (point <= 0) {
-			buf_puts(out, "0.");
-			for (i = 0; i < (size_t) -point; i++)
-				buf_putc(out, '0');
-			buf_put(out, dig, nd);
-		} else {
-			for (i = 0; i < (size_t) point; i++)
-				buf_putc(out, i < nd ? dig[i] : '0');
-			buf_putc(out, '.');
-			if (nd > (size_t) point)
-				buf_put(out, dig + point, nd - (size_t) point);
-			else
-				buf_putc(out, '0');
-		}
-	} else {
-		buf_putc(out, dig[0]);
-		buf_putc(out, '.');
-		if (nd > 1)
-			buf_put(out, dig + 1, nd - 1);
-		else
-			buf_putc(out, '0');
-		buf_printf(out, "E%d", point - 1);
-	}
-}
-
-/*
- * Java's Double.toString()/Float.toString() of a decimal number text:
- * the text is checked, read as a double (a float when single), and
- * written with JDK 17's digits (javadtoa.c).
- */
-bool
-conv_java_float(const char *s, size_t n, bool single, struct buf *out)
-{
-	char		dig[64];
-	size_t		nd = 0,
-				i = 0;
-	int			point = 0,		/* value = 0.DIG x 10^point */
-				e10 = 0,
-				esign = 1;
-	bool		neg = false,
-				seen_point = false,
-				any = false;
-
-	if (conv_is_special_number(s, n)) {
-		json_put_str(out, s, n);
-		return true;
-	}
-	if (i < n && s[i] == '-')
-		neg = true, i++;
-	for (; i < n && (is_digit(s[i]) || s[i] == '.'); i++) {
-		if (s[i] == '.') {
-			if (seen_point)
-				return false;
-			seen_point = true;
-			continue;
-		}
-		any = true;
-		if (nd == 0 && s[i] == '0') {
-			if (seen_point)
-				point--;
-			continue;
-		}
-		if (nd == sizeof dig)
-			return false;
-		dig[nd++] = s[i];
-		if (!seen_point)
-			point++;
-	}
-	if (!any)
-		return false;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			esign = s[i++] == '-' ? -1 : 1;
-		if (i == n)
-			return false;
-		for (; i < n && is_digit(s[i]); i++)
-			if (e10 < 100000)
-				e10 = e10 * 10 + (s[i] - '0');
-	}
-	if (i != n)
-		return false;
-	while (nd > 0 && dig[nd - 1] == '0')
-		nd--;
-	point += esign * e10;
-	if (nd > 0) {
-		/* The text is valid: Java's digits of the number it reads as. */
-		char		txt[128];
-		double		d;
-
-		if (n >= sizeof txt)
-			return false;
-		memcpy(txt, s, n);
-		txt[n] = '\0';
-		d = single ? (double) strtof(txt, NULL) : strtod(txt, NULL);
-		if (!conv_java_digits(d, single, dig, &nd, &point))
-			return false;
-	}
-	put_java_digits(dig, nd, point, neg, out);
-	return true;
-}
-
-void
-conv_java_double(double d, struct buf *out)
-{
-	char		tmp[40];
-	int			prec;
-
-	if (isnan(d)) {
-		buf_puts(out, "\"NaN\"");
-		return;
-	}
-	if (isinf(d)) {
-		buf_puts(out, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-		return;
-	}
-	for (prec = 0; prec < 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	(void) conv_java_float(tmp, strlen(tmp), false, out);
-}
-
-/*
- * Parses numeric or money text into sign and digit strings.  Money's '$'
- * and ',' are skipped.  ip/fp receive the integer and fraction digits.
- */
-static bool
-split_number(const char *s, size_t n, bool *neg, struct buf *ip, struct buf *fp)
-{
-	size_t		i = 0;
-	bool		frac = false,
-				any = false;
-
-	*neg = false;
-	if (i < n && s[i] == '-')
-		*neg = true, i++;
-	else if (i < n && s[i] == '+')
-		i++;
-	for (; i < n; i++) {
-		char		c = s[i];
-
-		if (c == '$' || c == ',')
-			continue;
-		if (c == '.' && !frac) {
-			frac = true;
-			continue;
-		}
-		if (!is_digit(c))
-			return false;
-		buf_putc(frac ? fp : ip, c);
-		any = true;
-	}
-	return any;
-}
-
-/*
- * Appends base64 of the two's complement big-endian minimal bytes of the
- * decimal integer digits[0..nd) (what BigInteger.toByteArray() returns).
- */
-static void
-put_twos(const char *digits, size_t nd, bool neg, struct buf *out)
-{
-	size_t		cap = nd / 2 + 2,
-				len = 1,
-				i,
-				j,
-				top;
-	unsigned char *m = xcalloc(cap, 1);
-	unsigned char *be;
-
-	for (i = 0; i < nd; i++) {
-		unsigned	carry = (unsigned) (digits[i] - '0');
-
-		for (j = 0; j < len; j++) {
-			unsigned	v = m[j] * 10u + carry;
-
-			m[j] = (unsigned char) (v & 0xff);
-			carry = v >> 8;
-		}
-		if (carry)
-			m[len++] = (unsigned char) carry;
-	}
-	len++;						/* room for the sign */
-	if (neg) {
-		unsigned	carry = 1;
-
-		for (j = 0; j < len; j++) {
-			unsigned	v = (unsigned) (unsigned char) ~m[j] + carry;
-
-			m[j] = (unsigned char) (v & 0xff);
-			carry = v >> 8;
-		}
-	}
-	top = len - 1;
-	while (top > 0 && ((m[top] == 0x00 && !(m[top - 1] & 0x80)) ||
-					   (m[top] == 0xff && (m[top - 1] & 0x80))))
-		top--;
-	be = xmalloc(top + 1);
-	for (j = 0; j <= top; j++)
-		be[j] = m[top - j];
-	buf_putc(out, '"');
-	base64_put(out, be, top + 1);
-	buf_putc(out, '"');
-	free(be);
-	free(m);
-}
-
-/* Adds one unit in the last place of the digit string (for rounding up). */
-static void
-increment_digits(struct buf *d)
-{
-	size_t		i = d->len;
-
-	while (i > 0) {
-		i--;
-		if (d->data[i] != '9') {
-			d->data[i]++;
-			return;
-		}
-		d->data[i] = '0';
-	}
-	buf_putc(d, '0');
-	memmove(d->data + 1, d->data, d->len - 1);
-	d->data[0] = '1';
-}
-
-bool
-conv_decimal(const char *s, size_t n, int scale, struct buf *out)
-{
-	struct buf	ip = BUF_INIT,
-				fp = BUF_INIT;
-	bool		neg,
-				ok;
-
-	ok = split_number(s, n, &neg, &ip, &fp);
-	if (ok) {
-		bool		round_up = fp.len > (size_t) scale && fp.data[scale] >= '5';
-
-		if (fp.len > (size_t) scale)
-			fp.len = (size_t) scale;
-		while (fp.len < (size_t) scale)
-			buf_putc(&fp, '0');
-		if (fp.len > 0)
-			buf_put(&ip, fp.data, fp.len);
-		if (round_up)
-			increment_digits(&ip);
-		put_twos(ip.data, ip.len, neg, out);
-	}
-	buf_free(&ip);
-	buf_free(&fp);
-	return ok;
-}
-
-bool
-conv_varscale(const char *s, size_t n, struct buf *out)
-{
-	struct buf	ip = BUF_INIT,
-				fp = BUF_INIT;
-	bool		neg,
-				ok;
-
-	ok = split_number(s, n, &neg, &ip, &fp);
-	if (ok) {
-		while (fp.len > 0 && fp.data[fp.len - 1] == '0')
-			fp.len--;
-		buf_printf(out, "{\"scale\":%zu,\"value\":", fp.len);
-		if (fp.len > 0)
-			buf_put(&ip, fp.data, fp.len);
-		put_twos(ip.data, ip.len, neg, out);
-		buf_putc(out, '}');
-	}
-	buf_free(&ip);
-	buf_free(&fp);
-	return ok;
-}
-
-bool
-conv_money_plain(const char *s, size_t n, struct buf *out)
-{
-	struct buf	ip = BUF_INIT,
-				fp = BUF_INIT;
-	bool		neg,
-				ok;
-
-	ok = split_number(s, n, &neg, &ip, &fp);
-	if (ok) {
-		if (neg)
-			buf_putc(out, '-');
-		buf_put(out, ip.data, ip.len);
-		if (fp.len > 0) {
-			buf_putc(out, '.');
-			buf_put(out, fp.data, fp.len);
-		}
-	}
-	buf_free(&ip);
-	buf_free(&fp);
-	return ok;
-}
-
-bool
-conv_numeric_double(const char *s, size_t n, struct buf *out)
-{
-	struct buf	plain = BUF_INIT;
-	char	   *end;
-	double		d;
-	bool		ok;
-
-	if (conv_is_special_number(s, n)) {
-		json_put_str(out, s, n);
-		return true;
-	}
-	ok = conv_money_plain(s, n, &plain);
-	if (ok) {
-		d = strtod(buf_cstr(&plain), &end);
-		ok = *end == '\0';
-		if (ok)
-			conv_java_double(d, out);
-	}
-	buf_free(&plain);
-	return ok;
-}
-
-/* Reads an unsigned decimal number of at least min digits at s[*i]. */
-static bool
-read_uint(const char *s, size_t n, size_t *i, size_t min, int64_t *v)
-{
-	size_t		start = *i;
-
-	*v = 0;
-	while (*i < n && is_digit(s[*i]) && *i - start < 12)
-		*v = *v * 10 + (s[(*i)++] - '0');
-	return *i - start >= min;
-}
+/* buf_puts() of a string literal, without the strlen(). */
+#define PUTL(b, lit) buf_put((b), lit, sizeof(lit) - 1)
 
 static bool
 expect(const char *s, size_t n, size_t *i, char c)
 {
-	if (*i < n && s[*i] == c) {
-		(*i)++;
-		return true;
+	return *i < n && s[*i] == c && ++*i > 0;
+}
+
+bool
+conv_int_fits(const struct tdesc *d, const char *s, size_t n)
+{
+	size_t		i = n > 0 && s[0] == '-' ? 1 : 0;
+	unsigned	bits = d->type[3] == '8' ? 8 : d->type[3] == '1' ? 16 : d->type[3] == '3' ? 32 : 64;
+	uint64_t	limit = (UINT64_C(1) << (bits - 1)) - (i ? 0 : 1);
+	uint64_t	acc = 0;
+
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || acc > (limit - (uint64_t) (s[i] - '0')) / 10)
+			return false;
+		acc = acc * 10 + (uint64_t) (s[i] - '0');
+	}
+	return true;
+}
+
+/* 1 for "infinity", -1 for "-infinity", 0 for any other text. */
+static int
+infinity(const char *s, size_t n)
+{
+	if (n == 8 && memcmp(s, "infinity", 8) == 0)
+		return 1;
+	return n == 9 && memcmp(s, "-infinity", 9) == 0 ? -1 : 0;
+}
+
+bool
+put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, size_t n,
+			   struct buf *out)
+{
+	int64_t		v;
+	int			inf;
+
+	switch (d->kind) {
+		case K_BOOL:
+			if ((n == 1 && s[0] == 't') || (n == 4 && memcmp(s, "true", 4) == 0))
+				PUTL(out, "true");
+			else if ((n == 1 && s[0] == 'f') || (n == 5 && memcmp(s, "false", 5) == 0))
+				PUTL(out, "false");
+			else
+				return false;
+			return true;
+		case K_INT:
+			if (!conv_int_fits(d, s, n))
+				return false;
+			buf_put(out, s, n);
+			return true;
+		case K_FLOAT:
+			return conv_java_float(s, n, d->type[0] == 'f', out);
+		case K_STRING:
+		case K_NUM_STRING:
+			json_put_str(out, s, n);
+			return true;
+		case K_MONEY_STRING:
+			buf_putc(out, '"');
+			if (!conv_money_plain(s, n, out))
+				return false;
+			buf_putc(out, '"');
+			return true;
+		case K_BYTEA:
+			return conv_bytea(s, n, out);
+		case K_BYTEA_MODE:
+			return conv_bytea_mode(c->binary, s, n, out);
+		case K_INTERVAL_ISO:
+			return conv_interval_iso(s, n, out);
+		case K_HSTORE_MAP:
+			return conv_hstore_map(s, n, out);
+		case K_DECIMAL:
+			return !conv_is_special_number(s, n) && conv_decimal(s, n, d->scale, out);
+		case K_VARSCALE:
+			return !conv_is_special_number(s, n) && conv_varscale(s, n, out);
+		case K_NUM_DOUBLE:
+			return conv_numeric_double(s, n, out);
+		case K_DATE:
+			if ((inf = infinity(s, n)) != 0)
+				v = inf > 0 ? DBZ_DATE_POS_INFINITY : DBZ_DATE_NEG_INFINITY;
+			else if (!conv_date(s, n, &v))
+				return false;
+			buf_put_i64(out, v);
+			return true;
+		case K_TIME_MS:
+		case K_TIME_US:
+			if (!conv_time(s, n, &v))
+				return false;
+			buf_put_i64(out, d->kind == K_TIME_MS ? v / 1000 : v);
+			return true;
+		case K_TIMETZ:
+			return conv_timetz(s, n, out);
+		case K_TS_MS:
+		case K_TS_US:
+			if ((inf = infinity(s, n)) != 0)
+				v = inf > 0 ? DBZ_TS_POS_INFINITY_US : DBZ_TS_NEG_INFINITY_US;
+			else if (!conv_timestamp(s, n, &v))
+				return false;
+			if (d->kind == K_TS_MS)
+				v = v / 1000 - (v % 1000 < 0);	/* floor, as toEpochMilli() */
+			buf_put_i64(out, v);
+			return true;
+		case K_TSTZ:
+			return conv_timestamptz(s, n, d->scale, out);
+		case K_INTERVAL:
+			/* Saturated values are written by put_unsupported(). */
+			if (!conv_interval(s, n, &v) || v == INT64_MAX || v == INT64_MIN)
+				return false;
+			buf_put_i64(out, v);
+			return true;
+		case K_BIT_BOOL:
+			if (n != 1 || (s[0] != '0' && s[0] != '1'))
+				return false;
+			buf_puts(out, s[0] == '1' ? "true" : "false");
+			return true;
+		case K_BITS:
+			return conv_bits(s, n, out);
+		case K_HSTORE:
+			return conv_hstore(s, n, out);
+		case K_POINT:
+			return conv_point(s, n, out);
 	}
 	return false;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, int64_t *m, int64_t *d)
-{
-	int64_t		era,
-				doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	*y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y += *m <= 2;
-}
-
-static bool
-parse_date_part(const char *s, size_t n, size_t *i, int64_t *days)
-{
-	int64_t		y,
-				m,
-				d;
-
-	if (!read_uint(s, n, i, 4, &y) || !expect(s, n, i, '-') ||
-		!read_uint(s, n, i, 2, &m) || !expect(s, n, i, '-') ||
-		!read_uint(s, n, i, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31)
-		return false;
-	/* " BC" ends the value; year 1 BC is year 0 of the proleptic calendar. */
-	if (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0)
-		y = 1 - y;
-	*days = days_from_civil(y, m, d);
-	return true;
-}
-
-/* HH:MM:SS[.ffffff] -> microseconds. */
-static bool
-parse_time_part(const char *s, size_t n, size_t *i, int64_t *us)
-{
-	int64_t		h,
-				mi,
-				se,
-				frac = 0;
-	size_t		digits = 0;
-
-	if (!read_uint(s, n, i, 2, &h) || !expect(s, n, i, ':') ||
-		!read_uint(s, n, i, 2, &mi) || !expect(s, n, i, ':') ||
-		!read_uint(s, n, i, 2, &se))
-		return false;
-	if (expect(s, n, i, '.')) {
-		while (*i < n && is_digit(s[*i])) {
-			if (digits < 6)
-				frac = frac * 10 + (s[*i] - '0'), digits++;
-			(*i)++;
-		}
-		if (digits == 0)
-			return false;
-		while (digits < 6)
-			frac *= 10, digits++;
-	}
-	if (mi > 59 || se > 60)
-		return false;
-	*us = h;
-	return mul_add(us, 60, mi) && mul_add(us, 60, se) && mul_add(us, US_PER_SEC, frac);
-}
-
-/* +HH[:MM[:SS]] or -... -> offset seconds east of UTC. */
-static bool
-parse_offset(const char *s, size_t n, size_t *i, int64_t *secs)
-{
-	int			sign;
-	int64_t		h,
-				m = 0,
-				sec = 0;
-
-	if (*i >= n || (s[*i] != '+' && s[*i] != '-'))
-		return false;
-	sign = s[(*i)++] == '-' ? -1 : 1;
-	if (!read_uint(s, n, i, 2, &h))
-		return false;
-	if (expect(s, n, i, ':') && !read_uint(s, n, i, 2, &m))
-		return false;
-	if (expect(s, n, i, ':') && !read_uint(s, n, i, 2, &sec))
-		return false;
-	*secs = sign * ((h * 60 + m) * 60 + sec);
-	return true;
-}
-
-static bool
-at_end(const char *s, size_t n, size_t i)
-{
-	return i == n || (n - i == 3 && memcmp(s + i, " BC", 3) == 0);
-}
-
-bool
-conv_date(const char *s, size_t n, int64_t *days)
-{
-	size_t		i = 0;
-
-	return parse_date_part(s, n, &i, days) && at_end(s, n, i);
-}
-
-bool
-conv_time(const char *s, size_t n, int64_t *us)
-{
-	size_t		i = 0;
-
-	return parse_time_part(s, n, &i, us) && i == n && *us <= US_PER_DAY;
-}
-
-/* HH:MM:SS[.fraction without trailing zeros], ISO_LOCAL_TIME style. */
-static void
-put_time_of_day(struct buf *out, int64_t us, int fixed_digits)
-{
-	int64_t		secs = us / US_PER_SEC,
-				frac = us % US_PER_SEC;
-	char		f[8];
-	int			nd = 6;
-
-	buf_printf(out, "%02d:%02d:%02d", (int) (secs / 3600), (int) (secs / 60 % 60),
-			   (int) (secs % 60));
-	snprintf(f, sizeof f, "%06d", (int) frac);
-	if (fixed_digits >= 0)
-		nd = fixed_digits;
-	else
-		while (nd > 0 && f[nd - 1] == '0')
-			nd--;
-	if (nd > 0) {
-		buf_putc(out, '.');
-		buf_put(out, f, (size_t) nd);
-	}
-}
-
-bool
-conv_timetz(const char *s, size_t n, struct buf *out)
-{
-	size_t		i = 0;
-	int64_t		us,
-				off;
-
-	if (!parse_time_part(s, n, &i, &us) || !parse_offset(s, n, &i, &off) || i != n)
-		return false;
-	us -= off * US_PER_SEC;
-	us %= US_PER_DAY;
-	if (us < 0)
-		us += US_PER_DAY;
-	buf_putc(out, '"');
-	put_time_of_day(out, us, -1);
-	buf_puts(out, "Z\"");
-	return true;
-}
-
-/* timestamp text -> whole seconds since the epoch (floor) and microseconds. */
-static bool
-parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac)
-{
-	size_t		i = 0;
-	int64_t		days,
-				t;
-
-	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
-		!parse_time_part(s, n, &i, &t) || !at_end(s, n, i))
-		return false;
-	*secs = days * 86400 + t / US_PER_SEC;
-	*frac = t % US_PER_SEC;
-	return true;
-}
-
-bool
-conv_timestamp(const char *s, size_t n, int64_t *us)
-{
-	int64_t		secs,
-				frac;
-
-	if (!parse_timestamp(s, n, &secs, &frac))
-		return false;
-	*us = secs;
-	return mul_add(us, US_PER_SEC, frac);
-}
-
-bool
-conv_timestamp_java(const char *s, size_t n, int64_t *us)
-{
-	int64_t		secs,
-				frac;
-	uint64_t	sum;
-
-	if (!parse_timestamp(s, n, &secs, &frac))
-		return false;
-	if (__builtin_mul_overflow(secs, US_PER_SEC, us))
-		*us = secs < 0 ? INT64_MIN : INT64_MAX;
-	sum = (uint64_t) *us + (uint64_t) frac;	/* Java's long addition wraps */
-	memcpy(us, &sum, sizeof *us);
-	return true;
-}
-
-/* Days since the epoch of a date of the Julian calendar (astronomical years). */
-static int64_t
-days_from_julian(int64_t y, int64_t m, int64_t d)
-{
-	int64_t		a = (14 - m) / 12,
-				yy = y + 4800 - a,
-				mm = m + 12 * a - 3;
-
-	/* The Julian day number, less that of 1970-01-01 (2440588). */
-	return d + (153 * mm + 2) / 5 + 365 * yy + (yy >= 0 ? yy / 4 : -((3 - yy) / 4)) - 32083 -
-		INT64_C(2440588);
-}
-
-bool
-conv_date_array_elem(const char *s, size_t n, int64_t *days)
-{
-	int64_t		y,
-				m,
-				d;
-
-	if (!conv_date(s, n, days))
-		return false;
-	civil_from_days(*days, &y, &m, &d);
-	if (y <= 0)
-		*days = days_from_civil(1 - y, m, d);
-	else if (*days >= days_from_civil(1582, 10, 5) && *days < days_from_civil(1582, 10, 15))
-		*days += 10;
-	return true;
-}
-
-bool
-conv_timestamp_array_elem(const char *s, size_t n, int64_t *us)
-{
-	int64_t		days,
-				y,
-				m,
-				d;
-
-	if (!conv_timestamp(s, n, us))
-		return false;
-	days = *us / US_PER_DAY - (*us % US_PER_DAY < 0);
-	if (days >= days_from_civil(1582, 10, 15))
-		return true;
-	civil_from_days(days, &y, &m, &d);
-	*us += (days_from_julian(y, m, d) - days) * US_PER_DAY;
-	return true;
-}
-
-static bool tstz_fields(const char *s, size_t n, int precision, bool java_fields,
-						struct buf *out);
-
-bool
-conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
-{
-	return tstz_fields(s, n, precision, false, out);
-}
-
-/*
- * An element of a timestamptz array, which reaches Debezium as a
- * java.sql.Timestamp: its fields are those of Java's Julian-Gregorian
- * calendar read back without the era (year 1 BC is 0001), the ten days
- * missing from October 1582 are skipped, and -infinity is pgjdbc's
- * DATE_NEGATIVE_INFINITY read the same way.
- */
-bool
-conv_timestamptz_array_elem(const char *s, size_t n, int precision, struct buf *out)
-{
-	if (n == 9 && memcmp(s, "-infinity", 9) == 0) {
-		buf_puts(out, "\"+292269055-12-02T");
-		put_time_of_day(out, INT64_C(23) * 3600 * US_PER_SEC,
-						precision < 0 || precision > 6 ? 6 : precision);
-		buf_puts(out, "Z\"");
-		return true;
-	}
-	return tstz_fields(s, n, precision, true, out);
-}
-
-static bool
-tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf *out)
-{
-	size_t		i = 0;
-	int64_t		days,
-				t,
-				off,
-				secs,
-				y,
-				m,
-				d;
-
-	if ((n == 8 && memcmp(s, "infinity", 8) == 0) ||
-		(n == 9 && memcmp(s, "-infinity", 9) == 0)) {
-		json_put_str(out, s, n);
-		return true;
-	}
-	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
-		!parse_time_part(s, n, &i, &t) || !parse_offset(s, n, &i, &off) ||
-		!at_end(s, n, i))
-		return false;
-	/* In seconds: microseconds since the epoch overflow past year 294247. */
-	secs = days * 86400 + t / US_PER_SEC - off;
-	days = secs / 86400 - (secs % 86400 < 0);
-	t = (secs - days * 86400) * US_PER_SEC + t % US_PER_SEC;
-	if (java_fields && days >= days_from_civil(1582, 10, 5) &&
-		days < days_from_civil(1582, 10, 15))
-		days += 10;
-	civil_from_days(days, &y, &m, &d);
-	if (java_fields && y <= 0)
-		y = 1 - y;
-	buf_putc(out, '"');
-	if (y > 9999)
-		buf_printf(out, "+%lld", (long long) y);
-	else if (y < 0)
-		buf_printf(out, "-%04lld", (long long) -y);
-	else
-		buf_printf(out, "%04lld", (long long) y);
-	buf_printf(out, "-%02d-%02dT", (int) m, (int) d);
-	put_time_of_day(out, t, precision < 0 || precision > 6 ? 6 : precision);
-	buf_puts(out, "Z\"");
-	return true;
-}
-
-/*
- * PostgreSQL's "postgres" interval style, as pgjdbc's PGInterval reads
- * it: the components as written, the time part's sign on each of its
- * fields.
- */
-bool
-conv_interval_parts(const char *s, size_t n, struct pg_interval *iv)
-{
-	size_t		i = 0;
-
-	memset(iv, 0, sizeof *iv);
-	while (i < n) {
-		int			sign = 1;
-		int64_t		v;
-		size_t		w;
-
-		while (i < n && s[i] == ' ')
-			i++;
-		if (i == n)
-			break;
-		if (s[i] == '-' || s[i] == '+')
-			sign = s[i++] == '-' ? -1 : 1;
-		w = i;
-		if (!read_uint(s, n, &i, 1, &v))
-			return false;
-		if (i < n && s[i] == ':') {
-			int64_t		t;
-
-			i = w;
-			if (!parse_time_part(s, n, &i, &t)) {
-				/* Hours may have more than two digits ("100:00:00"). */
-				int64_t		h,
-							mi,
-							se;
-
-				i = w;
-				if (!read_uint(s, n, &i, 1, &h) || !expect(s, n, &i, ':') ||
-					!read_uint(s, n, &i, 2, &mi) || !expect(s, n, &i, ':') ||
-					!read_uint(s, n, &i, 2, &se))
-					return false;
-				t = h;
-				if (!mul_add(&t, 60, mi) || !mul_add(&t, 60, se) || !mul_add(&t, US_PER_SEC, 0))
-					return false;
-			}
-			iv->hours = sign * (t / (3600 * US_PER_SEC));
-			iv->minutes = sign * (t / (60 * US_PER_SEC) % 60);
-			iv->seconds = (double) (sign * (t / US_PER_SEC % 60)) +
-				(double) (sign * (t % US_PER_SEC)) / 1000000.0;
-			continue;
-		}
-		if (v > INT32_MAX || !expect(s, n, &i, ' '))
-			return false;
-		w = i;
-		while (i < n && s[i] != ' ')
-			i++;
-		if (strncmp(s + w, "year", 4) == 0)
-			iv->years += sign * v;
-		else if (strncmp(s + w, "mon", 3) == 0)
-			iv->months += sign * v;
-		else if (strncmp(s + w, "day", 3) == 0)
-			iv->days += sign * v;
-		else
-			return false;
-		if (iv->years > INT32_MAX / 12 || iv->years < INT32_MIN / 12 || iv->months > INT32_MAX ||
-			iv->months < INT32_MIN || iv->days > INT32_MAX || iv->days < INT32_MIN)
-			return false;
-	}
-	return true;
-}
-
-/*
- * The interval as PGInterval reads it, then MicroDuration.durationMicros()
- * with 365.25/12 days a month, in the same double arithmetic.
- */
-bool
-conv_interval(const char *s, size_t n, int64_t *us)
-{
-	struct pg_interval iv;
-	double		nd,
-				ns;
-
-	if (!conv_interval_parts(s, n, &iv))
-		return false;
-	/* PGInterval's int fields, then durationMicros()'s doubles. */
-	nd = (double) (int32_t) (iv.years * 12 + iv.months) * (365.25 / 12.0) + (double) iv.days;
-	ns = (((nd * 24 + (double) iv.hours) * 60) + (double) iv.minutes) * 60 + iv.seconds;
-	ns *= 1e6;
-	/* Java's (long) cast saturates. */
-	if (ns >= 9223372036854775808.0)
-		*us = INT64_MAX;
-	else if (ns <= -9223372036854775808.0)
-		*us = INT64_MIN;
-	else
-		*us = (int64_t) ns;
-	return true;
 }
 
 bool
@@ -889,6 +201,36 @@ conv_bytea(const char *s, size_t n, struct buf *out)
 		}
 	}
 	base64_put(out, b, k);
+	buf_putc(out, '"');
+	return true;
+}
+
+bool
+conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out)
+{
+	size_t		mark = out->len,
+				i;
+
+	if (mode != BIN_HEX) {
+		if (!conv_bytea(s, n, out))
+			return false;
+		for (i = mark; mode == BIN_BASE64_URL && i < out->len; i++)
+			if (out->data[i] == '+')
+				out->data[i] = '-';
+			else if (out->data[i] == '/')
+				out->data[i] = '_';
+		return true;
+	}
+	if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2 != 0)
+		return false;
+	buf_putc(out, '"');
+	for (i = 2; i < n; i++) {
+		if (hex_digit(s[i]) < 0) {
+			out->len = mark;
+			return false;
+		}
+		buf_putc(out, "0123456789abcdef"[hex_digit(s[i])]);
+	}
 	buf_putc(out, '"');
 	return true;
 }
@@ -1034,6 +376,18 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 	free(e);
 	buf_free(&text);
 	buf_free(&json);
+	return ok;
+}
+
+bool
+conv_hstore_map(const char *s, size_t n, struct buf *out)
+{
+	struct buf	quoted = BUF_INIT;
+	bool		ok = conv_hstore(s, n, &quoted);
+
+	if (ok)
+		json_str_decode((struct json_slice) {quoted.data, quoted.len}, out);
+	buf_free(&quoted);
 	return ok;
 }
 

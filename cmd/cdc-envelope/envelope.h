@@ -113,6 +113,8 @@ void		env_stats(const struct env *e, struct env_stats *st);
 bool		conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize);
 bool		conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsize);
 bool		conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errsize);
+/* True if s matches one of the n expressions of a list conf_parse_tables() made. */
+bool		conf_matches(const char *s, const regex_t *re, int n);
 /* Frees what the parsers above allocated in c. */
 void		env_conf_free(struct env_conf *c);
 
@@ -124,13 +126,5 @@ void		env_conf_free(struct env_conf *c);
 struct connector;
 bool		conf_from_connector(struct env_conf *c, const struct connector *conn,
 								int *unwrap_delete, char *err, size_t errsize);
-
-/*
- * mapping.c: a column.mask.* or column.truncate.* key of the connector
- * file added to c; false with a message for a key it cannot honour.
- */
-bool		colmap_add(struct env_conf *c, const char *key, const char *list,
-					   char *err, size_t errsize);
-void		colmap_free(struct env_conf *c);
 
 #endif

@@ -7,7 +7,7 @@
  * The same three paths as the JDK (int, long, big integer), with its
  * overflow behaviour, so that the last digit comes out the same.
  */
-#include "convert.h"
+#include "convnum.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,9 +1,10 @@
 /*
- * mapping.c - what a connector file's column and value-mode keys do to
- * the values: column.include.list / column.exclude.list, Debezium's column
- * mappers (column.mask.with.N.chars, column.mask.hash.ALGORITHM.with.salt.SALT,
- * column.truncate.to.N.chars), and the binary, interval and hstore
- * handling modes.
+ * mapping.c - what a connector file's column keys do to the values:
+ * column.include.list / column.exclude.list and Debezium's column mappers
+ * (column.mask.with.N.chars, column.mask.hash.ALGORITHM.with.salt.SALT,
+ * column.truncate.to.N.chars), bound to each column and applied to its
+ * values.  config.c reads the keys; the binary, interval and hstore
+ * handling modes are converters (convert.c, convtime.c).
  */
 #include "table.h"
 
@@ -118,69 +119,6 @@ sha256_final(struct sha256 *s, unsigned char out[32])
 
 /* ---- column mappers ---- */
 
-/*
- * One column.mask.* or column.truncate.* key: "column.mask.with.5.chars",
- * "column.mask.hash.SHA-256.with.salt.SALT" (or ".hash.v2.SHA-256..."),
- * "column.truncate.to.20.chars".  False with a message for a malformed
- * key or a hash algorithm other than SHA-256.
- */
-bool
-colmap_add(struct env_conf *c, const char *key, const char *list, char *err, size_t errsize)
-{
-	struct colmap m = {0};
-	char		msg[256];
-	const char *p;
-	char	   *end;
-	int			n = 0;
-
-	if (sscanf(key, "column.mask.with.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' && m.n >= 0)
-		m.kind = MAP_MASK;
-	else if (sscanf(key, "column.truncate.to.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' &&
-			 m.n >= 0)
-		m.kind = MAP_TRUNCATE;
-	else if (strncmp(key, "column.mask.hash.", 17) == 0) {
-		p = key + 17;
-		m.kind = MAP_HASH;
-		if (strncmp(p, "v2.", 3) == 0 || strncmp(p, "v1.", 3) == 0) {
-			m.v2 = p[1] == '2';
-			p += 3;
-		}
-		end = strstr(p, ".with.salt.");
-		if (end == NULL) {
-			snprintf(err, errsize, "connector setting %s: not column.mask.hash.ALGORITHM.with.salt.SALT", key);
-			return false;
-		}
-		if ((size_t) (end - p) != 7 || strncmp(p, "SHA-256", 7) != 0) {
-			snprintf(err, errsize, "connector setting %s: the only hash algorithm supported is SHA-256", key);
-			return false;
-		}
-		m.salt = xstrdup(end + 11);
-	} else {
-		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting", key);
-		return false;
-	}
-	if (!conf_parse_tables(list, &m.re, &m.nre, msg, sizeof msg)) {
-		snprintf(err, errsize, "connector setting %s: %s", key, msg);
-		for (int i = 0; i < m.nre; i++)
-			regfree(&m.re[i]);
-		free(m.re);
-		free(m.salt);
-		return false;
-	}
-	c->colmaps = xrealloc(c->colmaps, (size_t) (c->ncolmaps + 1) * sizeof *c->colmaps);
-	c->colmaps[c->ncolmaps++] = m;
-	return true;
-}
-
-static bool
-matches(const char *s, const regex_t *re, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (regexec(&re[i], s, 0, NULL, 0) == 0)
-			return true;
-	return false;
-}
-
 /* The JDBC character types, the only ones Debezium's masks change. */
 static bool
 is_char_type(const struct col *col)
@@ -234,15 +172,15 @@ colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 
 	buf_printf(&fq, "%s.%s", t->fqname, col->name);
 	buf_cstr(&fq);
-	if ((c->ncol_include > 0 && !matches(fq.data, c->col_include, c->ncol_include)) ||
-		matches(fq.data, c->col_exclude, c->ncol_exclude))
+	if ((c->ncol_include > 0 && !conf_matches(fq.data, c->col_include, c->ncol_include)) ||
+		conf_matches(fq.data, c->col_exclude, c->ncol_exclude))
 		col->filtered = true;
 	for (i = 0; i < c->ncolmaps; i++) {
 		const struct colmap *m = &c->colmaps[i];
 		char		p[48];
 
 		if ((m->kind == MAP_TRUNCATE && !is_truncated_type(col)) ||
-			!matches(fq.data, m->re, m->nre))
+			!conf_matches(fq.data, m->re, m->nre))
 			continue;
 		if (m->kind == MAP_TRUNCATE)
 			snprintf(p, sizeof p, "\"truncateLength\":\"%d\"", m->n);
@@ -373,89 +311,4 @@ colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, str
 		out->len--;
 		buf_printf(out, "\\u%04X\"", (unsigned) (0xd800 + ((cp - 0x10000) >> 10)));
 	}
-}
-
-void
-colmap_free(struct env_conf *c)
-{
-	for (int i = 0; i < c->ncolmaps; i++) {
-		for (int j = 0; j < c->colmaps[i].nre; j++)
-			regfree(&c->colmaps[i].re[j]);
-		free(c->colmaps[i].re);
-		free(c->colmaps[i].salt);
-	}
-	free(c->colmaps);
-	c->colmaps = NULL;
-	c->ncolmaps = 0;
-}
-
-/* ---- value modes ---- */
-
-/* bytea hex text "\x0aff" -> binary.handling.mode hex ("0aff") or base64-url-safe. */
-bool
-conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out)
-{
-	size_t		mark = out->len,
-				i;
-
-	if (mode != BIN_HEX) {
-		if (!conv_bytea(s, n, out))
-			return false;
-		for (i = mark; mode == BIN_BASE64_URL && i < out->len; i++)
-			if (out->data[i] == '+')
-				out->data[i] = '-';
-			else if (out->data[i] == '/')
-				out->data[i] = '_';
-		return true;
-	}
-	if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2 != 0)
-		return false;
-	buf_putc(out, '"');
-	for (i = 2; i < n; i++) {
-		if (hex_digit(s[i]) < 0) {
-			out->len = mark;
-			return false;
-		}
-		buf_putc(out, "0123456789abcdef"[hex_digit(s[i])]);
-	}
-	buf_putc(out, '"');
-	return true;
-}
-
-/* interval -> Interval.toIsoString(): "P1Y2M3DT4H5M6.789S". */
-bool
-conv_interval_iso(const char *s, size_t n, struct buf *out)
-{
-	struct pg_interval iv;
-	char		sec[40];
-	size_t		k;
-
-	if (!conv_interval_parts(s, n, &iv))
-		return false;
-	/* At most six fraction digits: %.6f is the exact decimal, trailing zeros stripped. */
-	snprintf(sec, sizeof sec, "%.6f", iv.seconds);
-	k = strlen(sec);
-	while (sec[k - 1] == '0')
-		sec[--k] = '\0';
-	if (sec[k - 1] == '.')
-		sec[--k] = '\0';
-	if (strcmp(sec, "-0") == 0)
-		strcpy(sec, "0");
-	buf_printf(out, "\"P%lldY%lldM%lldDT%lldH%lldM%sS\"", (long long) iv.years,
-			   (long long) iv.months, (long long) iv.days, (long long) iv.hours,
-			   (long long) iv.minutes, sec);
-	return true;
-}
-
-/* hstore -> a JSON object (hstore.handling.mode map), in HashMap order. */
-bool
-conv_hstore_map(const char *s, size_t n, struct buf *out)
-{
-	struct buf	quoted = BUF_INIT;
-	bool		ok = conv_hstore(s, n, &quoted);
-
-	if (ok)
-		json_str_decode((struct json_slice) {quoted.data, quoted.len}, out);
-	buf_free(&quoted);
-	return ok;
 }

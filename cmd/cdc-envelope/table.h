@@ -1,32 +1,16 @@
 /*
- * table.h - internals shared by envelope.c and schema.c: the cached
- * description of one table and the value kinds of the type mapping.
+ * table.h - the table cache: the description of one table (its columns,
+ * their Connect schemas, the schema JSON of its records) built from a
+ * change line's "columns", found by schema and table name.
  */
 #ifndef CDC_ENVELOPE_TABLE_H
 #define CDC_ENVELOPE_TABLE_H
 
+#include <regex.h>
+
+#include "convert.h"
 #include "envelope.h"
 #include "json.h"
-
-/* How a PostgreSQL text value becomes JSON (see put_text_value()). */
-enum kind {
-	K_BOOL, K_INT, K_FLOAT, K_STRING, K_BYTEA, K_DECIMAL, K_VARSCALE,
-	K_NUM_DOUBLE, K_NUM_STRING, K_MONEY_STRING, K_DATE, K_TIME_MS,
-	K_TIME_US, K_TIMETZ, K_TS_MS, K_TS_US, K_TSTZ, K_INTERVAL, K_BIT_BOOL,
-	K_BITS, K_HSTORE, K_POINT, K_INTERVAL_ISO, K_BYTEA_MODE, K_HSTORE_MAP
-};
-
-/* A Connect schema of one scalar type. */
-struct tdesc {
-	enum kind	kind;
-	const char *type;			/* Connect type: int32, string, struct ... */
-	const char *name;			/* semantic name or NULL */
-	int			version;		/* 0 = none */
-	const char *doc;
-	const char *fields;			/* struct fields JSON, static */
-	char	   *params;			/* parameters JSON object, malloc'd or NULL */
-	int			scale;			/* Decimal scale; ZonedTimestamp digits */
-};
 
 struct table;
 
@@ -90,27 +74,28 @@ struct table {
 	struct buf	rewrite_schema; /* the Value struct plus __deleted */
 };
 
-extern const char source_schema[];
+#define TABLE_NBUCKETS	256
+
+/* The tables seen so far, by schema and table name. */
+struct table_cache {
+	struct table *buckets[TABLE_NBUCKETS];
+	struct table *last;			/* the last one found */
+};
+
+/* Finds or creates the entry of a table (string slices with quotes). */
+struct table *table_get(struct table_cache *tc, const struct env_conf *c,
+						struct json_slice schema, struct json_slice table);
+void		table_cache_free(struct table_cache *tc);
 
 /* (Re)builds the cache of t from a "columns" array; false on bad input. */
 bool		table_build(struct table *t, struct json_slice columns,
 						const struct env_conf *c, char *err, size_t errsize);
 void		table_clear(struct table *t);
 
-/*
- * Appends the JSON of one value given as PostgreSQL text; false if the
- * text is not a value of the type.
- */
-bool		put_text_value(const struct env_conf *c, const struct tdesc *d,
-						   const char *s, size_t n, struct buf *out);
-
 /* mapping.c */
 void		colmap_bind(const struct env_conf *c, const struct table *t, struct col *col);
 /* The mapped value of s (NULL: SQL null), as JSON. */
 void		colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n,
 						 struct buf *out);
-bool		conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out);
-bool		conv_interval_iso(const char *s, size_t n, struct buf *out);
-bool		conv_hstore_map(const char *s, size_t n, struct buf *out);
 
 #endif

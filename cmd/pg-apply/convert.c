@@ -1,29 +1,19 @@
 /*
  * convert.c - Kafka Connect schemas (as JsonConverter writes them) turned
  * into PostgreSQL column types, and Connect values into the text input
- * form of those types.  The mapping follows the Debezium JDBC sink's
- * PostgreSQL dialect except where that loses information (see
- * pg-apply(1), TYPES).
+ * form of those types: the semantic types by their name in dbzvocab.h,
+ * the plain Connect types, arrays, numbers, strings and bytes.  Dates and
+ * times are convtime.c's.  See convert.h.
  */
 #include "pgapply.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Debezium's day counts for date +-infinity: pgjdbc's infinity dates
- * (LocalDate.MAX and MIN) taken through java.sql.Date and back.
- */
-#define DATE_POS_INFINITY_DAYS	INT64_C(-2147472692)
-#define DATE_NEG_INFINITY_DAYS	INT64_C(-2147472691)
-
-/* pgjdbc's stand-ins for +-infinity, as Debezium emits them. */
-#define TS_POS_INFINITY_MS	INT64_C(9223372036825200000)
-#define TS_NEG_INFINITY_MS	INT64_C(-9223372036832400000)
+#include "dbzvocab.h"
 
 /* Beyond any numeric PostgreSQL stores; bounds the digits a scale writes. */
 #define DECIMAL_SCALE_MAX	10000
@@ -31,44 +21,7 @@
 /* PostgreSQL's longest bit string (MaxAttrSize * 8). */
 #define BIT_LENGTH_MAX		83886080L
 
-struct named_type {
-	const char *name;
-	enum ckind	kind;
-	const char *pgtype;
-};
-
-/* Semantic types by schema name; the Connect type decides the rest. */
-static const struct named_type named_types[] = {
-	{"org.apache.kafka.connect.data.Decimal", CK_DECIMAL, "numeric"},
-	{"io.debezium.data.VariableScaleDecimal", CK_VSDECIMAL, "numeric"},
-	{"io.debezium.time.Date", CK_DATE, "date"},
-	{"org.apache.kafka.connect.data.Date", CK_DATE, "date"},
-	{"io.debezium.time.Time", CK_TIME_MS, "time"},
-	{"org.apache.kafka.connect.data.Time", CK_TIME_MS, "time"},
-	{"io.debezium.time.MicroTime", CK_TIME_US, "time"},
-	{"io.debezium.time.NanoTime", CK_TIME_NS, "time"},
-	{"io.debezium.time.Timestamp", CK_TS_MS, "timestamp(6)"},
-	{"org.apache.kafka.connect.data.Timestamp", CK_TS_MS, "timestamp(6)"},
-	{"io.debezium.time.MicroTimestamp", CK_TS_US, "timestamp(6)"},
-	{"io.debezium.time.NanoTimestamp", CK_TS_NS, "timestamp(6)"},
-	{"io.debezium.time.ZonedTimestamp", CK_ISO_TS, "timestamptz"},
-	{"io.debezium.time.ZonedTime", CK_STRING, "timetz"},
-	{"io.debezium.time.MicroDuration", CK_DURATION_US, "interval"},
-	{"io.debezium.time.Interval", CK_STRING, "interval"},
-	{"io.debezium.data.Json", CK_JSON, "json"},
-	{"io.debezium.data.Uuid", CK_STRING, "uuid"},
-	{"io.debezium.data.Xml", CK_STRING, "xml"},
-	{"io.debezium.data.Enum", CK_STRING, "text"},
-	{"io.debezium.data.EnumSet", CK_STRING, "text"},
-	{"io.debezium.data.Ltree", CK_STRING, "text"},
-	{"io.debezium.data.Tsvector", CK_STRING, "text"},
-	{"io.debezium.data.Bits", CK_BITS, "bit varying"},
-	{"io.debezium.data.geometry.Point", CK_POINT, "point"},
-	{"io.debezium.data.geometry.Geometry", CK_GEOMETRY, "bytea"},
-	{"io.debezium.data.geometry.Geography", CK_GEOMETRY, "bytea"},
-	{NULL, CK_JSON, NULL}
-};
-
+/* The Connect types without a semantic name. */
 struct plain_type {
 	const char *type;
 	enum ckind	kind;
@@ -88,6 +41,28 @@ static const struct plain_type plain_types[] = {
 	{"map", CK_JSON, "json"},
 	{"struct", CK_JSON, "json"},
 	{NULL, CK_JSON, NULL}
+};
+
+/* How pg-apply reads each way Debezium writes a semantic type's values. */
+static const enum ckind value_kind[] = {
+	[DBZ_V_TEXT] = CK_STRING,
+	[DBZ_V_JSON] = CK_JSON,
+	[DBZ_V_DECIMAL] = CK_DECIMAL,
+	[DBZ_V_VARSCALE] = CK_VSDECIMAL,
+	[DBZ_V_DAYS] = CK_DATE,
+	[DBZ_V_TIME_MS] = CK_TIME_MS,
+	[DBZ_V_TIME_US] = CK_TIME_US,
+	[DBZ_V_TIME_NS] = CK_TIME_NS,
+	[DBZ_V_TS_MS] = CK_TS_MS,
+	[DBZ_V_TS_US] = CK_TS_US,
+	[DBZ_V_TS_NS] = CK_TS_NS,
+	[DBZ_V_ZONED_TS] = CK_ISO_TS,
+	[DBZ_V_ZONED_TIME] = CK_STRING,
+	[DBZ_V_DURATION_US] = CK_DURATION_US,
+	[DBZ_V_INTERVAL_ISO] = CK_STRING,
+	[DBZ_V_BITS] = CK_BITS,
+	[DBZ_V_POINT] = CK_POINT,
+	[DBZ_V_GEOMETRY] = CK_GEOMETRY,
 };
 
 /*
@@ -136,17 +111,22 @@ static int
 parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 			char *errbuf, size_t errsize)
 {
-	const struct named_type *nt;
+	const struct dbz_semantic *sem;
+	struct buf	tmp = BUF_INIT;
 	long		v;
 	int			r;
 
-	for (nt = named_types; nt->name; nt++)
-		if (json_str_eq(name, nt->name))
-			break;
-	if (nt->name == NULL)
+	if (json_type_of(name) != JSON_STRING)
 		return 0;
-	t->kind = nt->kind;
-	set_pgtype(t, nt->pgtype);
+	if (json_str_is_plain(name))
+		sem = dbz_lookup(name.p + 1, name.n - 2);
+	else
+		sem = json_str_decode(name, &tmp) ? dbz_lookup(buf_cstr(&tmp), tmp.len) : NULL;
+	buf_free(&tmp);
+	if (sem == NULL)
+		return 0;
+	t->kind = value_kind[sem->value];
+	set_pgtype(t, sem->pgtype);
 	if (t->kind == CK_DECIMAL) {
 		if ((r = param_long(params, "scale", &v, errbuf, errsize)) < 0)
 			return -1;
@@ -315,81 +295,6 @@ decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 	return true;
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant). */
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t		era,
-				yy;
-	unsigned	doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned) (z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	yy = (int64_t) yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = yy + (*m <= 2);
-}
-
-static void
-put_date(struct buf *out, int64_t days, bool *bc)
-{
-	int64_t		y;
-	unsigned	m,
-				d;
-
-	civil_from_days(days, &y, &m, &d);
-	*bc = y <= 0;
-	if (*bc)
-		y = 1 - y;
-	buf_printf(out, "%04" PRId64 "-%02u-%02u", y, m, d);
-}
-
-void
-date_from_days(int64_t days, struct buf *out)
-{
-	bool		bc;
-
-	put_date(out, days, &bc);
-	if (bc)
-		buf_puts(out, " BC");
-}
-
-static int64_t
-floordiv(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-void
-time_from_us(int64_t us, struct buf *out)
-{
-	int64_t		s = us / 1000000;
-
-	buf_printf(out, "%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64,
-			   s / 3600, s / 60 % 60, s % 60, us % 1000000);
-}
-
-void
-timestamp_from_us(int64_t us, struct buf *out)
-{
-	int64_t		days = floordiv(us, INT64_C(86400000000));
-	bool		bc;
-
-	put_date(out, days, &bc);
-	buf_putc(out, ' ');
-	time_from_us(us - days * INT64_C(86400000000), out);
-	if (bc)
-		buf_puts(out, " BC");
-}
-
 void
 copy_escape(struct buf *out, const char *p, size_t n)
 {
@@ -416,7 +321,7 @@ copy_escape(struct buf *out, const char *p, size_t n)
 }
 
 static enum conv_result
-conv_error(char *errbuf, size_t errsize, const char *what, const struct ctype *t)
+conv_expected(char *errbuf, size_t errsize, const char *what, const struct ctype *t)
 {
 	snprintf(errbuf, errsize, "expected %s for a %s column", what, t->pgtype);
 	return CONV_ERROR;
@@ -480,54 +385,6 @@ put_bits(struct buf *out, const unsigned char *p, size_t n, long len)
 static enum conv_result conv_array(const struct ctype *t, struct json_slice v,
 								   struct buf *out, char *errbuf, size_t errsize);
 
-static enum conv_result
-conv_number_kind(const struct ctype *t, struct json_slice v, struct buf *out,
-				 char *errbuf, size_t errsize)
-{
-	int64_t		i;
-
-	switch (t->kind) {
-		case CK_DATE:
-			/* A Connect Date is an int32; more would overflow civil_from_days(). */
-			if (!get_i64(v, &i) || i < INT32_MIN || i > INT32_MAX)
-				return conv_error(errbuf, errsize, "days since 1970-01-01", t);
-			if (i == DATE_POS_INFINITY_DAYS || i == DATE_NEG_INFINITY_DAYS)
-				buf_puts(out, i == DATE_POS_INFINITY_DAYS ? "infinity" : "-infinity");
-			else
-				date_from_days(i, out);
-			return CONV_OK;
-		case CK_TIME_MS:
-		case CK_TIME_US:
-		case CK_TIME_NS:
-			if (!get_i64(v, &i) || i < 0 || (t->kind == CK_TIME_MS && i > INT64_MAX / 1000))
-				return conv_error(errbuf, errsize, "a time of day as a number", t);
-			time_from_us(t->kind == CK_TIME_MS ? i * 1000 : t->kind == CK_TIME_NS ? i / 1000 : i, out);
-			return CONV_OK;
-		case CK_TS_MS:
-		case CK_TS_US:
-		case CK_TS_NS:
-			if (!get_i64(v, &i))
-				return conv_error(errbuf, errsize, "a timestamp as a number", t);
-			if (i >= TS_POS_INFINITY_MS || i <= TS_NEG_INFINITY_MS) {
-				buf_puts(out, i > 0 ? "infinity" : "-infinity");
-				return CONV_OK;
-			}
-			if (t->kind == CK_TS_MS && (i > INT64_MAX / 1000 || i < INT64_MIN / 1000))
-				return conv_error(errbuf, errsize, "a timestamp in range", t);
-			timestamp_from_us(t->kind == CK_TS_MS ? i * 1000 :
-							  t->kind == CK_TS_NS ? floordiv(i, 1000) : i, out);
-			return CONV_OK;
-		case CK_DURATION_US:
-			if (!get_i64(v, &i))
-				return conv_error(errbuf, errsize, "microseconds", t);
-			buf_printf(out, "%s%" PRId64 ".%06" PRId64 " seconds", i < 0 ? "-" : "",
-					   i < 0 ? -(i / 1000000) : i / 1000000, i < 0 ? -(i % 1000000) : i % 1000000);
-			return CONV_OK;
-		default:
-			return conv_error(errbuf, errsize, "a value", t);
-	}
-}
-
 /*
  * A Connect float or double: a number, or the string JsonConverter writes
  * for NaN and the infinities.  False for anything else.
@@ -561,29 +418,29 @@ conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 	if (t->kind == CK_VSDECIMAL) {
 		if (json_type_of(v) != JSON_OBJECT || !json_obj_get(v, "scale", &scale) ||
 			!json_obj_get(v, "value", &val) || !get_i64(scale, &sc) || sc < -DECIMAL_SCALE_MAX || sc > DECIMAL_SCALE_MAX)
-			return conv_error(errbuf, errsize, "{\"scale\":..,\"value\":..}", t);
+			return conv_expected(errbuf, errsize, "{\"scale\":..,\"value\":..}", t);
 		v = val;
 	}
 	if (t->kind == CK_GEOMETRY) {
 		if (json_type_of(v) != JSON_OBJECT || !json_obj_get(v, "wkb", &val))
-			return conv_error(errbuf, errsize, "{\"wkb\":..}", t);
+			return conv_expected(errbuf, errsize, "{\"wkb\":..}", t);
 		v = val;
 	}
-	if (t->kind == CK_BYTES && v.n == sizeof UNAVAILABLE_BASE64 + 1 &&
-		memcmp(v.p + 1, UNAVAILABLE_BASE64, sizeof UNAVAILABLE_BASE64 - 1) == 0)
+	if (t->kind == CK_BYTES && v.n == sizeof DBZ_UNAVAILABLE_BASE64 + 1 &&
+		memcmp(v.p + 1, DBZ_UNAVAILABLE_BASE64, sizeof DBZ_UNAVAILABLE_BASE64 - 1) == 0)
 		return CONV_UNAVAILABLE;
 	if (!b64_slice(v, &raw)) {
 		buf_free(&raw);
-		return conv_error(errbuf, errsize, "base64", t);
+		return conv_expected(errbuf, errsize, "base64", t);
 	}
 	switch (t->kind) {
 		case CK_DECIMAL:
 		case CK_VSDECIMAL:
 			/* A BigInteger has at least one byte: empty is no number, not 0. */
 			if (raw.len == 0)
-				r = conv_error(errbuf, errsize, "a decimal of at least one byte of base64", t);
+				r = conv_expected(errbuf, errsize, "a decimal of at least one byte of base64", t);
 			else if (!decimal_from_bytes((unsigned char *) raw.data, raw.len, (int) sc, out))
-				r = conv_error(errbuf, errsize, "a decimal in range", t);
+				r = conv_expected(errbuf, errsize, "a decimal in range", t);
 			break;
 		case CK_BITS:
 			put_bits(out, (unsigned char *) raw.data, raw.len, t->bits);
@@ -595,54 +452,11 @@ conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 	return r;
 }
 
-/*
- * An ISO 8601 timestamp (ZonedTimestamp) in PostgreSQL's input form: Java
- * writes the years before 1 AD as 0000, -0001, ... (year 0 is 1 BC) and
- * those after 9999 with a '+', which PostgreSQL reads as "N BC" and
- * without the sign.  Anything else is passed on for the server to judge.
- */
-static enum conv_result
-conv_iso_ts(const struct ctype *t, struct json_slice v, struct buf *out,
-			char *errbuf, size_t errsize)
-{
-	struct json_slice in;
-	const char *p,
-			   *end,
-			   *dash;
-	int64_t		year = 0;
-
-	if (json_type_of(v) != JSON_STRING || !json_str_is_plain(v))
-		return conv_error(errbuf, errsize, "an ISO 8601 timestamp", t);
-	in = json_str_inner(v);
-	p = in.p;
-	end = in.p + in.n;
-	if (in.n == 0 || (in.n == 9 && memcmp(p, "-infinity", 9) == 0) ||
-		(*p != '-' && *p != '+' && (in.n < 5 || memcmp(p, "0000-", 5) != 0))) {
-		buf_put(out, in.p, in.n);	/* 0001 to 9999, and "infinity" */
-		return CONV_OK;
-	}
-	for (dash = p + 1; dash < end && *dash >= '0' && *dash <= '9' && year < INT32_MAX; dash++)
-		year = year * 10 + (*dash - '0');
-	if (*p != '+' && *p != '-')
-		year = 0, dash = p + 4;
-	if (dash == p + 1 || dash >= end || *dash != '-')
-		return conv_error(errbuf, errsize, "an ISO 8601 timestamp", t);
-	if (*p == '+') {
-		buf_printf(out, "%04" PRId64, year);
-		buf_put(out, dash, (size_t) (end - dash));
-		return CONV_OK;
-	}
-	buf_printf(out, "%04" PRId64, (*p == '-' ? year : 0) + 1);
-	buf_put(out, dash, (size_t) (end - dash));
-	buf_puts(out, " BC");
-	return CONV_OK;
-}
-
 static bool
 is_unavailable_str(struct json_slice v)
 {
-	return v.n == sizeof UNAVAILABLE_TEXT + 1 &&
-		memcmp(v.p + 1, UNAVAILABLE_TEXT, sizeof UNAVAILABLE_TEXT - 1) == 0;
+	return v.n == sizeof DBZ_UNAVAILABLE + 1 &&
+		memcmp(v.p + 1, DBZ_UNAVAILABLE, sizeof DBZ_UNAVAILABLE - 1) == 0;
 }
 
 enum conv_result
@@ -652,29 +466,31 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 	enum json_type jt = json_type_of(v);
 	struct json_slice x,
 				y;
+	enum conv_result r;
+	const char *what;
 
 	if (jt == JSON_NULL || jt == JSON_INVALID)
 		return CONV_NULL;
 	switch (t->kind) {
 		case CK_BOOL:
 			if (jt != JSON_TRUE && jt != JSON_FALSE)
-				return conv_error(errbuf, errsize, "true or false", t);
+				return conv_expected(errbuf, errsize, "true or false", t);
 			buf_putc(out, jt == JSON_TRUE ? 't' : 'f');
 			return CONV_OK;
 		case CK_INT:
 			if (jt != JSON_NUMBER)
-				return conv_error(errbuf, errsize, "a number", t);
+				return conv_expected(errbuf, errsize, "a number", t);
 			buf_put(out, v.p, v.n);
 			return CONV_OK;
 		case CK_FLOAT:
 			if (!put_double(v, out))
-				return conv_error(errbuf, errsize, "a number", t);
+				return conv_expected(errbuf, errsize, "a number", t);
 			return CONV_OK;
 		case CK_STRING:
 		case CK_JSON:
 			if (jt != JSON_STRING) {
 				if (t->kind == CK_STRING)
-					return conv_error(errbuf, errsize, "a string", t);
+					return conv_expected(errbuf, errsize, "a string", t);
 				buf_put(out, v.p, v.n);	/* a map or struct: its JSON */
 				return CONV_OK;
 			}
@@ -683,11 +499,9 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 			if (json_str_is_plain(v))
 				buf_put(out, v.p + 1, v.n - 2);
 			else if (!json_str_decode_text(v, out))
-				return conv_error(errbuf, errsize, "a string without \\u0000 (PostgreSQL text "
+				return conv_expected(errbuf, errsize, "a string without \\u0000 (PostgreSQL text "
 								  "cannot hold NUL)", t);
 			return CONV_OK;
-		case CK_ISO_TS:
-			return conv_iso_ts(t, v, out, errbuf, errsize);
 		case CK_BYTES:
 		case CK_DECIMAL:
 		case CK_VSDECIMAL:
@@ -696,21 +510,22 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 			return conv_bytes_kind(t, v, out, errbuf, errsize);
 		case CK_POINT:
 			if (jt != JSON_OBJECT || !json_obj_get(v, "x", &x) || !json_obj_get(v, "y", &y))
-				return conv_error(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
+				return conv_expected(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
 			buf_putc(out, '(');
 			if (!put_double(x, out))
-				return conv_error(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
+				return conv_expected(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
 			buf_putc(out, ',');
 			if (!put_double(y, out))
-				return conv_error(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
+				return conv_expected(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
 			buf_putc(out, ')');
 			return CONV_OK;
 		case CK_ARRAY:
 			if (jt != JSON_ARRAY)
-				return conv_error(errbuf, errsize, "an array", t);
+				return conv_expected(errbuf, errsize, "an array", t);
 			return conv_array(t, v, out, errbuf, errsize);
 		default:
-			return conv_number_kind(t, v, out, errbuf, errsize);
+			r = conv_temporal(t, v, out, &what);
+			return r == CONV_ERROR ? conv_expected(errbuf, errsize, what, t) : r;
 	}
 }
 
@@ -718,7 +533,7 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 static bool
 is_unavailable_int_array(struct json_slice v)
 {
-	static const char ph[] = UNAVAILABLE_TEXT;
+	static const char ph[] = DBZ_UNAVAILABLE;
 	struct json_iter it;
 	struct json_slice e;
 	size_t		i = 0;
@@ -779,7 +594,7 @@ conv_array(const struct ctype *t, struct json_slice v, struct buf *out,
 	}
 	buf_free(&tmp);
 	if (r == CONV_UNAVAILABLE && count != 1)
-		return conv_error(errbuf, errsize, "no placeholder inside an array", t);
+		return conv_expected(errbuf, errsize, "no placeholder inside an array", t);
 	if (r == CONV_OK)
 		buf_putc(out, '}');
 	return r;

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
+#include "convert.h"
 #include "json.h"
 #include "lsn.h"
 #include "record.h"
@@ -61,52 +62,6 @@ struct settings {
 bool		config_load(const char *path, struct settings *s, int *status,
 						char *errbuf, size_t errsize);
 
-/* convert.c: Connect types and values. */
-
-enum ckind {
-	CK_BOOL, CK_INT, CK_FLOAT, CK_STRING, CK_BYTES, CK_DECIMAL, CK_VSDECIMAL,
-	CK_DATE, CK_TIME_MS, CK_TIME_US, CK_TIME_NS, CK_TS_MS, CK_TS_US, CK_TS_NS,
-	CK_DURATION_US, CK_BITS, CK_POINT, CK_GEOMETRY, CK_ARRAY, CK_JSON, CK_ISO_TS
-};
-
-struct ctype {
-	enum ckind	kind;
-	int			scale;			/* Decimal */
-	int			precision;		/* Decimal; 0 = not given */
-	long		bits;			/* Bits length */
-	char		pgtype[48];		/* the column type pg-apply creates */
-	struct ctype *elem;			/* arrays: the element type (owned) */
-};
-
-enum conv_result { CONV_OK, CONV_NULL, CONV_UNAVAILABLE, CONV_ERROR };
-
-/* The value Debezium writes for an unchanged TOASTed column. */
-#define UNAVAILABLE_TEXT	"__debezium_unavailable_value"
-#define UNAVAILABLE_BASE64	"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=="
-
-/*
- * Reads the Connect schema of one field (a validated object slice) into
- * t.  false with errbuf filled if the type is unknown or malformed.
- */
-bool		ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errsize);
-void		ctype_free(struct ctype *t);
-
-/*
- * Appends the PostgreSQL text input form of the JSON value v of type t to
- * out.  CONV_NULL and CONV_UNAVAILABLE append nothing; CONV_ERROR fills
- * errbuf.
- */
-enum conv_result conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
-							char *errbuf, size_t errsize);
-
-/* Helpers exposed for the unit tests. */
-bool		decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out);
-
-void		date_from_days(int64_t days, struct buf *out);
-void		timestamp_from_us(int64_t us, struct buf *out);
-void		time_from_us(int64_t us, struct buf *out);
-/* COPY text format escaping of one field. */
-void		copy_escape(struct buf *out, const char *p, size_t n);
 
 /* shape.c: the columns a record's key and value schemas describe. */
 

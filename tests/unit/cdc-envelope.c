@@ -1,11 +1,13 @@
 /*
  * cdc-envelope.c - unit tests for cdc-envelope's value conversions and
- * option parsers (cmd/cdc-envelope/convert.c, config.c).
+ * option parsers (cmd/cdc-envelope/convert.c, convnum.c, convtime.c, config.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../cmd/cdc-envelope/convert.h"
+#include "../../cmd/cdc-envelope/convnum.h"
+#include "../../cmd/cdc-envelope/convtime.h"
 #include "../../cmd/cdc-envelope/envelope.h"
 #include "buf.h"
 #include "tap.h"

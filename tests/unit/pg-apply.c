@@ -10,6 +10,7 @@
 #include "tap.h"
 #include "../../cmd/pg-apply/pgapply.h"
 #include "connectjson.h"
+#include "dbzvocab.h"
 
 static struct json_slice
 js(const char *s)
@@ -53,9 +54,9 @@ test_types(void)
 	check_conv("{\"type\":\"boolean\"}", "true", "t", "boolean");
 	check_conv("{\"type\":\"double\"}", "\"NaN\"", "NaN", "double precision");
 	check_conv("{\"type\":\"string\"}", "\"a\\tb\\u00e9\"", "a\tb\xc3\xa9", "text");
-	check_conv("{\"type\":\"string\"}", "\"" UNAVAILABLE_TEXT "\"", NULL, "text");
+	check_conv("{\"type\":\"string\"}", "\"" DBZ_UNAVAILABLE "\"", NULL, "text");
 	check_conv("{\"type\":\"bytes\"}", "\"AQID\"", "\\x010203", "bytea");
-	check_conv("{\"type\":\"bytes\"}", "\"" UNAVAILABLE_BASE64 "\"", NULL, "bytea");
+	check_conv("{\"type\":\"bytes\"}", "\"" DBZ_UNAVAILABLE_BASE64 "\"", NULL, "bytea");
 	check_conv(dec, "\"MDk=\"", "123.45", "numeric(5,2)");
 	check_conv(dec, "\"nA==\"", "-1.00", "numeric(5,2)");
 	check_conv(dec, "\"AA==\"", "0.00", "numeric(5,2)");
@@ -82,7 +83,7 @@ test_types(void)
 	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",
 			   "[\"a\",null,\"b\\\"c\"]", "{\"a\",NULL,\"b\\\"c\"}", "text[]");
 	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",
-			   "[\"" UNAVAILABLE_TEXT "\"]", NULL, "text[]");
+			   "[\"" DBZ_UNAVAILABLE "\"]", NULL, "text[]");
 	check_conv("{\"type\":\"string\",\"name\":\"io.debezium.data.Json\"}", "\"{}\"", "{}", "json");
 	check_conv("{\"type\":\"struct\",\"name\":\"io.debezium.data.geometry.Point\"}",
 			   "{\"x\":1.5,\"y\":-2}", "(1.5,-2)", "point");
