@@ -291,8 +291,10 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	parse_options(argc, argv, &o);
 	if (o.config) {
-		if (!connector_load(o.config, &conf, err, sizeof err))
-			fatal(EX_CONFIG, "%s", err);
+		int			st = connector_open(o.config, CONN_APPLY, &conf, err, sizeof err);
+
+		if (st != 0)
+			fatal(st, "%s", err);
 		if (o.replica == NULL && connector_conninfo(&conf, &replica_conninfo))
 			o.replica = buf_cstr(&replica_conninfo);
 	}
