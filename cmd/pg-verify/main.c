@@ -150,8 +150,8 @@ connect_to(const char *conninfo, const char *what)
 	if (!pg_command(conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD';"
 					" SET IntervalStyle = 'postgres'; SET extra_float_digits = 1;"
 					" SET bytea_output = 'hex'; SET default_transaction_read_only = on",
-					err, sizeof err))
-		fatal(EX_UNAVAILABLE, "%s: %s", what, err);
+					&status, err, sizeof err))
+		fatal(status, "%s: %s", what, err);
 	return conn;
 }
 

@@ -559,6 +559,22 @@ test_conninfo_hide(void)
 	   && pg_status_for_sqlstate("08006") == 75 && pg_status_for_sqlstate("55000") == 78
 	   && pg_status_for_sqlstate("42P01") == 69 && pg_status_for_sqlstate(NULL) == 69,
 	   "SQLSTATE to exit status");
+	{
+		/* Nothing listens on port 1: the connection is bad from the start. */
+		PGconn	   *dead = PQconnectdb("host=127.0.0.1 port=1 connect_timeout=2");
+		char		err[256];
+		int			status = 0;
+
+		ok(pg_query(dead, "SELECT 1", PGRES_TUPLES_OK, &status, err, sizeof err) == NULL &&
+		   status == 75 && err[0] && strchr(err, '\n') == NULL && strncmp(err, "ERROR:", 6) != 0,
+		   "pg_query on a lost connection: 75 and one line: %s", err);
+		status = 0;
+		ok(!pg_command(dead, "SET x = 1", &status, err, sizeof err) && status == 75,
+		   "pg_command gives the same status");
+		ok(pg_exec(dead, "SELECT 1", PGRES_TUPLES_OK, err, sizeof err) == NULL && err[0] &&
+		   strchr(err, '\n') == NULL, "pg_exec: the same one line");
+		PQfinish(dead);
+	}
 }
 
 /*
