@@ -26,6 +26,23 @@ SCRIPTS=(walpipe-run walpipe-ctl)
 	done
 }
 
+@test "--help and --version into a full disk: exit 74 with one line on stderr, scripts too" {
+	local c
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
+		run -74 --separate-stderr bash -c '"$0" --help >/dev/full' "$c"
+		[[ $stderr == "$c: error: could not write to standard output"* ]] || fail "$c: $stderr"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	for c in "${COMMANDS[@]}"; do
+		run -74 --separate-stderr bash -c '"$0" --version >/dev/full' "$c"
+		[[ $stderr == "$c: error: could not write to standard output"* ]] || fail "$c: $stderr"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
+		grep -A1 '^\.It 74' "$REPO/man/man1/$c.1" >/dev/null || fail "$c(1) does not list exit status 74"
+	done
+}
+
 @test "an unknown option: exit 64, message and hint on stderr, stdout empty" {
 	for c in "${COMMANDS[@]}"; do
 		run -64 --separate-stderr "$c" --no-such-option

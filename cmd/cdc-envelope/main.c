@@ -298,7 +298,7 @@ main(int argc, char **argv)
 			case OPT_METRICS_FILE: metrics_file = optarg; break;
 			case OPT_MAX_LINE: max_line = lr_max_option(optarg); break;
 			case 'v': log_set_level(LOG_INFO); break;
-			case 'h': usage(); return 0;
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}

@@ -1221,7 +1221,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case 13: c->max_line = lr_max_option(optarg); break;
 			case 14: c->no_positions = true; break;
 			case 'v': verbose++; break;
-			case 'h': usage(); exit(0);
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}

@@ -126,7 +126,7 @@ parse_options(int argc, char **argv, struct options *o)
 			case OPT_REPAIR: o->v.repair = true; break;
 			case 'q': o->quiet = true; break;
 			case 'v': verbose++; break;
-			case 'h': usage(); exit(0);
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}
