@@ -17,19 +17,18 @@
 #include "connector.h"
 #include "log.h"
 
-/*
- * The file's settings, kept for the life of the process: the options
- * point into them.
- */
-static struct connector conf;
-static struct buf conninfo = BUF_INIT;
-static char *tables_copy;	/* the -t names point into it */
+/* The file's settings, kept as long as the options point into them. */
+struct tail_file {
+	struct connector conf;
+	struct buf	conninfo;
+	char	   *tables;			/* the -t names point into it */
+};
 
 /* table.include.list "a.b, c.d" as -t names. */
 static void
 include_tables(struct tail_opts *o, const char *list)
 {
-	char	   *copy = tables_copy = xstrdup(list);
+	char	   *copy = o->file->tables = xstrdup(list);
 	char	   *save = NULL;
 	char	   *tok;
 
@@ -66,12 +65,14 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 						 o->status_interval_us >= 0),
 		CONN_BIND_INT("snapshot.fetch.size", &o->fetch_size, o->fetch_size >= 0, 1, 1000000),
 	};
+	struct tail_file *f = o->file = xcalloc(1, sizeof *f);
+	struct connector *conf = &f->conf;
 	char		err[1024];
 	const char *v;
 	int			status;
 
-	if ((status = connector_open(path, CONN_WAL_TAIL, &conf, err, sizeof err)) != 0 ||
-		(status = connector_bind(&conf, path, b, sizeof b / sizeof b[0], err, sizeof err)) != 0)
+	if ((status = connector_open(path, CONN_WAL_TAIL, conf, err, sizeof err)) != 0 ||
+		(status = connector_bind(conf, path, b, sizeof b / sizeof b[0], err, sizeof err)) != 0)
 		fatal(status, "%s", err);
 	/* Debezium's names when the file names no slot or publication. */
 	if (o->slot == NULL)
@@ -79,17 +80,17 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 	if (o->publication == NULL)
 		o->publication = "dbz_publication";
 	/* plugin.name can only be pgoutput, as connector_open() checked. */
-	if (o->conninfo == NULL && connector_conninfo(&conf, &conninfo))
-		o->conninfo = conninfo.data;
+	if (o->conninfo == NULL && connector_conninfo(conf, &f->conninfo))
+		o->conninfo = f->conninfo.data;
 
 	/*
 	 * A missing publication: Debezium's default mode, all_tables, needs a
 	 * superuser; with a table.include.list and no mode we create it for
 	 * those tables (filtered), which is what such a setup means.
 	 */
-	v = connector_get(&conf, "publication.autocreate.mode");	/* checked by connector_open() */
+	v = connector_get(conf, "publication.autocreate.mode");	/* checked by connector_open() */
 	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
-		const char *list = connector_get(&conf, "table.include.list");
+		const char *list = connector_get(conf, "table.include.list");
 
 		if ((v && strcasecmp(v, "all_tables") == 0) || (v == NULL && list == NULL))
 			o->all_tables = true;
@@ -99,10 +100,13 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 }
 
 void
-tail_opts_free_connector(void)
+tail_opts_free_connector(struct tail_opts *o)
 {
-	free(tables_copy);
-	tables_copy = NULL;
-	buf_free(&conninfo);
-	connector_free(&conf);
+	if (o->file == NULL)
+		return;
+	free(o->file->tables);
+	buf_free(&o->file->conninfo);
+	connector_free(&o->file->conf);
+	free(o->file);
+	o->file = NULL;
 }

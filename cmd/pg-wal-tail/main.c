@@ -215,6 +215,6 @@ main(int argc, char **argv)
 	metrics_close();
 	tail_close(&t);
 	free(o.tables);
-	tail_opts_free_connector();
+	tail_opts_free_connector(&o);
 	return status;
 }
