@@ -5,6 +5,8 @@
 #   make demo           run the reference scenario end to end
 #   make bench          run the benchmarks in bench/
 #   make fuzz           run each fuzz target for FUZZ_SECONDS
+#   make format         rewrite the C sources in the style of .clang-format
+#   make format-check   fail if make format would change a line (make check)
 #   make install        install binaries, man pages, bash completion (PREFIX, DESTDIR)
 #   make SANITIZE=1 check   the same suite under ASan + UBSan
 #   make WERROR=1       warnings are errors (CI and make check)
@@ -66,7 +68,7 @@ cmd_lib  = $(B)/cmd/$(1)/lib.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
-.PHONY: all clean check unit deps demo bench fuzz fuzz-build install uninstall man-lint
+.PHONY: all clean check unit deps demo bench fuzz fuzz-build install uninstall man-lint format format-check
 
 all: $(COMMANDS:%=$(BIN)/%)
 
@@ -110,6 +112,7 @@ deps:
 check: deps
 	$(MAKE) WERROR=1 all unit
 	WALPIPE_UNIT_TESTS="$(UNIT_BINS)" WALPIPE_BIN="$(CURDIR)/$(BIN)" tests/run
+	$(MAKE) format-check
 
 demo: deps
 	$(MAKE) all
@@ -141,6 +144,15 @@ fuzz: fuzz-build
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n fuzz/seeds/$$n \
 			2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
 	done
+
+# The C sources .clang-format governs.
+FORMAT_SRCS := $(sort $(wildcard cmd/*/*.[ch] common/*.[ch] tests/unit/*.[ch] fuzz/*.[ch]))
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 man-lint:
 	@for m in man/man1/*.1 man/man5/*.5 man/man7/*.7; do mandoc -T lint -W warning $$m || exit 1; done

@@ -8,6 +8,8 @@
  *                    progress), where a few milliseconds do not matter
  *   clock_wall_us    CLOCK_REALTIME in microseconds since the Unix epoch, for
  *                    times that go into records and files
+ *   clock_wall_ns    the same in nanoseconds, for records that carry
+ *                    ms, us and ns of one reading (ts_ms, ts_us, ts_ns)
  */
 #ifndef WALPIPE_CLOCK_H
 #define WALPIPE_CLOCK_H
@@ -17,5 +19,6 @@
 int64_t		clock_mono_ms(void);
 int64_t		clock_coarse_ms(void);
 int64_t		clock_wall_us(void);
+int64_t		clock_wall_ns(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -82,10 +83,15 @@ add_setting(struct connector *c, struct json_slice k, struct json_slice v)
 	return true;
 }
 
-bool
-connector_load(const char *path, struct connector *c, char *errbuf, size_t errsize)
+/*
+ * connector_load(), returning 0, EX_NOINPUT when the file cannot be opened
+ * or read, or EX_CONFIG when what it holds is not a connector file.
+ */
+static int
+load(const char *path, struct connector *c, char *errbuf, size_t errsize)
 {
 	struct buf	text = BUF_INIT;
+	int			status = EX_CONFIG;
 	struct json_err err;
 	struct json_slice top = {NULL, 0},
 				config,
@@ -94,8 +100,10 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 	struct json_iter it;
 
 	memset(c, 0, sizeof *c);
-	if (!read_file(path, &text, errbuf, errsize))
+	if (!read_file(path, &text, errbuf, errsize)) {
+		status = EX_NOINPUT;
 		goto fail;
+	}
 	if (!json_validate(text.data ? text.data : "", text.len, &err)) {
 		snprintf(errbuf, errsize, "%s: line %u: %s", path,
 				 line_of(text.data, err.off), err.msg);
@@ -109,7 +117,6 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 	if (json_obj_get(top, "name", &v) && json_type_of(v) == JSON_STRING &&
 		(c->name = slice_text(v)) == NULL) {
 		snprintf(errbuf, errsize, "%s: \"name\" holds \\u0000", path);
-		errno = EINVAL;
 		goto fail;
 	}
 	if (!json_obj_get(top, "config", &config))
@@ -124,17 +131,22 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 			!add_setting(c, k, v)) {
 			snprintf(errbuf, errsize, "%s: setting %.*s holds \\u0000", path,
 					 (int) (k.n > 80 ? 80 : k.n), k.p);
-			errno = EINVAL;		/* the file was read: its content is wrong */
 			goto fail;
 		}
 	}
 	buf_free(&text);
-	return true;
+	return 0;
 
 fail:
 	buf_free(&text);
 	connector_free(c);
-	return false;
+	return status;
+}
+
+bool
+connector_load(const char *path, struct connector *c, char *errbuf, size_t errsize)
+{
+	return load(path, c, errbuf, errsize) == 0;
 }
 
 void
@@ -173,22 +185,6 @@ connector_get_any(const struct connector *c, const char *const *keys)
 		if ((v = connector_get(c, *keys)) != NULL)
 			return v;
 	return NULL;
-}
-
-bool
-connector_get_bool(const struct connector *c, const char *key, bool *out)
-{
-	const char *v = connector_get(c, key);
-
-	if (v == NULL)
-		return true;
-	if (strcasecmp(v, "true") == 0)
-		*out = true;
-	else if (strcasecmp(v, "false") == 0)
-		*out = false;
-	else
-		return false;
-	return true;
 }
 
 /* Appends " key='value'" with libpq's quoting, if value is set. */
@@ -481,10 +477,10 @@ connector_open(const char *path, unsigned command, struct connector *c,
 			   char *errbuf, size_t errsize)
 {
 	size_t		i;
+	int			status;
 
-	errno = 0;
-	if (!connector_load(path, c, errbuf, errsize))
-		return errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_CONFIG;
+	if ((status = load(path, c, errbuf, errsize)) != 0)
+		return status;
 	for (i = 0; i < c->n; i++) {
 		const struct connector_key *k = key_entry(c->keys[i]);
 
@@ -509,16 +505,107 @@ connector_open(const char *path, unsigned command, struct connector *c,
 	return exclusive_lists(path, c, errbuf, errsize);
 }
 
-bool
-connector_bool(const char *key, const char *v, bool *out, char *errbuf, size_t errsize)
+/* The index of v in choices, in any case; -1 if it is none of them. */
+static int
+choice_of(const char *const *choices, const char *v)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcasecmp(v, choices[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* A whole number from min to max; false if v is not one. */
+static bool
+number_in(const char *v, long long min, long long max, long long *out)
+{
+	char	   *end;
+
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	return errno == 0 && end != v && *end == '\0' && *out >= min && *out <= max;
+}
+
+/*
+ * A boolean as Kafka Connect's ConfigDef reads it: true or false in any
+ * case.  The only place a connector boolean is parsed.
+ */
+static bool
+parse_bool(const char *v, bool *out, char *errbuf, size_t errsize)
 {
 	if (strcasecmp(v, "true") == 0)
 		*out = true;
 	else if (strcasecmp(v, "false") == 0)
 		*out = false;
 	else {
-		snprintf(errbuf, errsize, "connector setting %s: \"%s\" is not true or false", key, v);
+		snprintf(errbuf, errsize, "\"%s\" is not true or false", v);
 		return false;
 	}
 	return true;
+}
+
+/* One setting into *b->dst; false with the reason in why. */
+static bool
+bind_one(const struct connector_bind *b, const char *v, char *why, size_t whysize)
+{
+	long long	n;
+	bool		t;
+	int			i;
+
+	switch (b->kind) {
+		case CONN_TEXT:
+			if (!b->given)
+				*(const char **) b->dst = v;
+			return true;
+		case CONN_BOOL:
+			if (!parse_bool(v, &t, why, whysize))
+				return false;
+			if (!b->given)
+				*(bool *) b->dst = t;
+			return true;
+		case CONN_CHOICE:
+			if ((i = choice_of(b->choices, v)) < 0) {
+				snprintf(why, whysize, "\"%s\" is not supported", v);
+				return false;
+			}
+			if (!b->given)
+				*(int *) b->dst = b->codes ? b->codes[i] : i;
+			return true;
+		case CONN_INT:
+			if (!number_in(v, b->min, b->max, &n)) {
+				snprintf(why, whysize, "\"%s\" is not %d to %d", v, b->min, b->max);
+				return false;
+			}
+			if (!b->given)
+				*(int *) b->dst = (int) n;
+			return true;
+		case CONN_MILLIS:
+			if (!number_in(v, 0, 86400000LL, &n)) {
+				snprintf(why, whysize, "\"%s\" is not a number of milliseconds", v);
+				return false;
+			}
+			if (!b->given)
+				*(int64_t *) b->dst = (int64_t) n * 1000;
+			return true;
+	}
+	snprintf(why, whysize, "unknown kind of setting");
+	return false;
+}
+
+int
+connector_bind(const struct connector *c, const char *path,
+			   const struct connector_bind *b, size_t n, char *errbuf, size_t errsize)
+{
+	char		why[256];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *v = connector_get(c, b[i].key);
+
+		if (v != NULL && !bind_one(&b[i], v, why, sizeof why)) {
+			snprintf(errbuf, errsize, "%s%sconnector setting %s: %s", path ? path : "",
+					 path ? ": " : "", b[i].key, why);
+			return EX_CONFIG;
+		}
+	}
+	return 0;
 }

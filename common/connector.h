@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct connector {
 	char	   *name;			/* "name", or NULL */
@@ -34,12 +35,6 @@ const char *connector_get(const struct connector *c, const char *key);
 
 /* The first of several alternative names that is set (2.x and 3.x names). */
 const char *connector_get_any(const struct connector *c, const char *const *keys);
-
-/*
- * "true"/"false" (any case) as Connect reads booleans; *out is left alone
- * when the key is absent.  False if the value is not a boolean.
- */
-bool		connector_get_bool(const struct connector *c, const char *key, bool *out);
 
 /*
  * A libpq conninfo for the database the connector names, written into
@@ -91,15 +86,66 @@ void		connector_keys_mdoc(unsigned command, struct buf *out);
 /*
  * connector_load() plus the check that command (one CONN_* bit) honours or
  * accepts every key, and that each value is one its key can take.  Returns
- * 0, or the exit status with a message in errbuf: EX_NOINPUT when the file
- * cannot be opened, EX_CONFIG for a file that is not a connector
- * configuration, a key that is refused or a value it cannot take.
+ * 0, or the exit status with a message in errbuf: EX_NOINPUT (66) when the
+ * file cannot be opened or read (missing, no permission, a directory),
+ * EX_CONFIG (78) for a file that is not a connector configuration, a key
+ * that is refused or a value it cannot take.  Every command that reads -c
+ * exits with this status, so it is decided here only.
  */
 int			connector_open(const char *path, unsigned command, struct connector *c,
 						   char *errbuf, size_t errsize);
 
-/* The value of key as a boolean; false with a message if it is not one. */
-bool		connector_bool(const char *key, const char *v, bool *out,
+/*
+ * One setting a command takes from the file, for connector_bind(): the
+ * file's value of key, parsed by kind, goes to *dst unless the command
+ * line gave the option (given), which wins; a key the file does not set
+ * leaves *dst alone (the default).  Strings point into the connector.
+ */
+enum connector_kind {
+	CONN_TEXT,					/* const char **dst */
+	CONN_BOOL,					/* bool *dst: true or false in any case, as
+								 * Kafka Connect's ConfigDef reads them */
+	CONN_CHOICE,				/* int *dst (or an enum): choices[i] in any case
+								 * gives codes[i], or i without codes */
+	CONN_INT,					/* int *dst: a number from min to max */
+	CONN_MILLIS					/* int64_t *dst: milliseconds, 0 to a day, as
+								 * microseconds */
+};
+
+struct connector_bind {
+	const char *key;
+	enum connector_kind kind;
+	void	   *dst;
+	bool		given;			/* the command line set it: the file's value
+								 * is checked, not used */
+	const char *const *choices; /* CONN_CHOICE: NULL-terminated */
+	const int  *codes;			/* CONN_CHOICE: the value of each choice, or NULL */
+	int			min,			/* CONN_INT */
+				max;
+};
+
+/*
+ * Table rows, one per kind; dst is type-checked where the kind allows.
+ * given is true when the command line set the option.
+ */
+#define CONN_BIND_TEXT(key, dst, given) \
+	{(key), CONN_TEXT, (void *) (1 ? (dst) : (const char **) 0), (given), NULL, NULL, 0, 0}
+#define CONN_BIND_BOOL(key, dst, given) \
+	{(key), CONN_BOOL, (void *) (1 ? (dst) : (bool *) 0), (given), NULL, NULL, 0, 0}
+#define CONN_BIND_CHOICE(key, dst, given, choices, codes) \
+	{(key), CONN_CHOICE, (void *) (dst), (given), (choices), (codes), 0, 0}
+#define CONN_BIND_INT(key, dst, given, min, max) \
+	{(key), CONN_INT, (void *) (1 ? (dst) : (int *) 0), (given), NULL, NULL, (min), (max)}
+#define CONN_BIND_MILLIS(key, dst, given) \
+	{(key), CONN_MILLIS, (void *) (1 ? (dst) : (int64_t *) 0), (given), NULL, NULL, 0, 0}
+
+/*
+ * Binds the n settings of b from c (read from path) under the flags.
+ * Returns 0, or EX_CONFIG with "path: connector setting KEY: ..." in errbuf
+ * (no "path: " if path is NULL) for a value its kind cannot take.
+ */
+int			connector_bind(const struct connector *c, const char *path,
+						   const struct connector_bind *b, size_t n,
 						   char *errbuf, size_t errsize);
 
 #endif

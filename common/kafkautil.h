@@ -3,7 +3,9 @@
  * -X key=value and -F file configuration, kcat-style; logging through the
  * walpipe logger; waiting for a broker; Kafka errors as exit statuses.
  *
- * Nothing here exits; errors come back in errbuf.
+ * Errors come back in errbuf, except in the two functions that set up a
+ * command and exit on failure, as their comments say: kafka_conf_new()
+ * and kafka_conf_option().
  */
 #ifndef WALPIPE_KAFKAUTIL_H
 #define WALPIPE_KAFKAUTIL_H
@@ -30,7 +32,6 @@ bool		kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv,
 int			kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
 							char *errbuf, size_t errsize);
 
-/* True if conf names brokers (bootstrap.servers) or a mock cluster. */
 /*
  * A new configuration holding the command's defaults (n key/value pairs),
  * with librdkafka's messages sent through the logger.  Exits EX_SOFTWARE
@@ -46,6 +47,7 @@ rd_kafka_conf_t *kafka_conf_new(const char *const (*defaults)[2], size_t n);
  */
 bool		kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg);
 
+/* True if conf names brokers (bootstrap.servers) or a mock cluster. */
 bool		kafka_conf_has_brokers(rd_kafka_conf_t *conf);
 
 /*

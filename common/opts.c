@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 int64_t
 opt_int(const char *option, const char *value, int64_t min, int64_t max)
@@ -68,10 +69,22 @@ opt_split_kv(char *arg, char **key, char **val)
 }
 
 void
+opt_exit_printed(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* stdio keeps errno from the failed write(). */
+		int			err = errno ? errno : EIO;
+
+		fatal(EX_IOERR, "could not write to standard output: %s", strerror(err));
+	}
+	exit(0);
+}
+
+void
 opt_version(void)
 {
 	printf("%s (walpipe) %s\n", log_progname(), WALPIPE_VERSION);
-	exit(0);
+	opt_exit_printed();
 }
 
 void

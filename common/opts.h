@@ -26,7 +26,14 @@ bool		opt_split_kv(char *arg, char **key, char **val);
 /* After getopt_long(): no command takes operands, so one is a usage error. */
 void		opt_no_operands(int argc, char **argv);
 
-/* Prints "prog (walpipe) VERSION" to stdout and exits 0. */
+/*
+ * After --help or --version has been printed: exits 0, or EX_IOERR (74)
+ * with a one-line error if standard output could not be written (a full
+ * disk, /dev/full, a closed pipe), like every other write error.
+ */
+_Noreturn void opt_exit_printed(void);
+
+/* Prints "prog (walpipe) VERSION" to stdout and exits as opt_exit_printed(). */
 _Noreturn void opt_version(void);
 
 #ifndef WALPIPE_VERSION

@@ -160,26 +160,35 @@ pg_connect(const char *conninfo, const char *replication, const char *appname,
 	*status = 0;
 	return conn;
 }
+
 PGresult *
-pg_exec(PGconn *conn, const char *sql, ExecStatusType expect, char *errbuf, size_t errsize)
+pg_query(PGconn *conn, const char *sql, ExecStatusType expect, int *status,
+		 char *errbuf, size_t errsize)
 {
 	PGresult   *res = PQexec(conn, sql);
-	char		msg[1024];
 
 	if (PQresultStatus(res) == expect)
 		return res;
-	snprintf(errbuf, errsize, "%s", log_chomp(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), msg, sizeof msg));
+	pg_errmsg(conn, res, errbuf, errsize);
 	if (errbuf[0] == '\0')
 		snprintf(errbuf, errsize, "unexpected result status %s",
 				 PQresStatus(PQresultStatus(res)));
+	if (status)
+		*status = pg_result_status(conn, res);
 	PQclear(res);
 	return NULL;
 }
 
-bool
-pg_command(PGconn *conn, const char *sql, char *errbuf, size_t errsize)
+PGresult *
+pg_exec(PGconn *conn, const char *sql, ExecStatusType expect, char *errbuf, size_t errsize)
 {
-	PGresult   *res = pg_exec(conn, sql, PGRES_COMMAND_OK, errbuf, errsize);
+	return pg_query(conn, sql, expect, NULL, errbuf, errsize);
+}
+
+bool
+pg_command(PGconn *conn, const char *sql, int *status, char *errbuf, size_t errsize)
+{
+	PGresult   *res = pg_query(conn, sql, PGRES_COMMAND_OK, status, errbuf, errsize);
 
 	PQclear(res);
 	return res != NULL;

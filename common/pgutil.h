@@ -66,14 +66,21 @@ bool		pg_result_ok(PGconn *conn, PGresult *res, int *status, char *errbuf, size_
 
 /*
  * Runs sql and checks its status is expect (PGRES_COMMAND_OK or
- * PGRES_TUPLES_OK).  Returns the result (caller PQclear()s) or NULL with
- * errbuf filled.
+ * PGRES_TUPLES_OK).  Returns the result (caller PQclear()s), or NULL with
+ * pg_errmsg()'s one line in errbuf and, if status is not NULL, the exit
+ * status for the failure in *status (pg_result_status()).  Every checked
+ * statement of the commands goes through here.
  */
+PGresult   *pg_query(PGconn *conn, const char *sql, ExecStatusType expect, int *status,
+					 char *errbuf, size_t errsize);
+
+/* pg_query() without the exit status. */
 PGresult   *pg_exec(PGconn *conn, const char *sql, ExecStatusType expect,
 					char *errbuf, size_t errsize);
 
-/* Like pg_exec() for statements whose result is not needed. */
-bool		pg_command(PGconn *conn, const char *sql, char *errbuf, size_t errsize);
+/* pg_query() for statements whose result is not needed. */
+bool		pg_command(PGconn *conn, const char *sql, int *status,
+					   char *errbuf, size_t errsize);
 
 /*
  * Takes the conninfo of a -d option: returns a copy for the program to

@@ -52,3 +52,18 @@ setup() {
 	[ -x "$scratch/bin/pg-apply" ] || fail "no pg-apply built"
 	[ -x "$scratch/build/unit/common" ] || fail "no unit tests built"
 }
+
+@test "make format-check: passes on sources make format wrote, fails naming a file that strays; make check ends with it" {
+	make -C "$scratch" -s format
+	run -0 make -C "$scratch" -s format-check
+	for f in cmd/pg-apply/main.c common/buf.c tests/unit/common.c fuzz/record.c; do
+		cp "$scratch/$f" "$BATS_TEST_TMPDIR/saved"
+		printf 'static int  stray_spaces ( void ){return 0;}\n' >>"$scratch/$f"
+		run -2 --separate-stderr make -C "$scratch" -s format-check
+		[[ $stderr == *"$f"* ]] || fail "$f: $stderr"
+		cp "$BATS_TEST_TMPDIR/saved" "$scratch/$f"
+	done
+	make -C "$scratch" -s deps
+	run -0 bash -c "make -C '$scratch' -n --no-print-directory check | tail -n 1"
+	[[ $output == "clang-format --dry-run -Werror "* ]] || fail "make check does not end with format-check: $output"
+}

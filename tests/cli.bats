@@ -26,6 +26,23 @@ SCRIPTS=(walpipe-run walpipe-ctl)
 	done
 }
 
+@test "--help and --version into a full disk: exit 74 with one line on stderr, scripts too" {
+	local c
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
+		run -74 --separate-stderr bash -c '"$0" --help >/dev/full' "$c"
+		[[ $stderr == "$c: error: could not write to standard output"* ]] || fail "$c: $stderr"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	for c in "${COMMANDS[@]}"; do
+		run -74 --separate-stderr bash -c '"$0" --version >/dev/full' "$c"
+		[[ $stderr == "$c: error: could not write to standard output"* ]] || fail "$c: $stderr"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
+		grep -A1 '^\.It 74' "$REPO/man/man1/$c.1" >/dev/null || fail "$c(1) does not list exit status 74"
+	done
+}
+
 @test "an unknown option: exit 64, message and hint on stderr, stdout empty" {
 	for c in "${COMMANDS[@]}"; do
 		run -64 --separate-stderr "$c" --no-such-option
@@ -106,5 +123,63 @@ usage_words() { "$1" --help | awk -v RS= 'NR == 2' | sed 's/^Usage://' | tr -s '
 @test "the usage of --help is the man page's SYNOPSIS, word for word" {
 	for c in "${COMMANDS[@]}" "${SCRIPTS[@]}"; do
 		assert_equal "$(usage_words "$c")" "$(synopsis_words "$REPO/man/man1/$c.1" | sed 's/^ //')"
+	done
+}
+
+# conn_files DIR: a source and a sink connector file whose booleans are
+# written in the cases Kafka Connect accepts, naming a server nothing listens on.
+conn_files() {
+	cat >"$1/source.json" <<-'JSON'
+	{"name": "s", "config": {"database.hostname": "127.0.0.1", "database.port": "1",
+	 "database.dbname": "x", "topic.prefix": "p", "tombstones.on.delete": "TRUE",
+	 "provide.transaction.metadata": "False", "include.schema.comments": "fAlSe",
+	 "key.converter.schemas.enable": "False", "value.converter.schemas.enable": "TRUE"}}
+	JSON
+	cat >"$1/sink.json" <<-'JSON'
+	{"name": "k", "config": {"connection.url": "jdbc:postgresql://127.0.0.1:1/x",
+	 "delete.enabled": "TRUE", "truncate.enabled": "False", "auto.create": "true",
+	 "quote.identifiers": "FALSE", "primary.key.mode": "record_key",
+	 "key.converter.schemas.enable": "False"}}
+	JSON
+}
+
+@test "-c: TRUE and False are booleans in every command that reads a connector file" {
+	conn_files "$BATS_TEST_TMPDIR"
+	# The file is taken; the run then fails on the server, which is not there.
+	run -75 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/source.json" --retries 0 --end-lsn now
+	[[ $stderr == *"could not connect"* ]] || fail "pg-wal-tail: $stderr"
+	run -0 --separate-stderr bash -c "sed -n 1p '$REPO/tests/fixtures/cdc-envelope/seed-insert.in' |
+		cdc-envelope -c '$BATS_TEST_TMPDIR/source.json' | jq -c '[.key.schema, .value.schema.name]'"
+	assert_output '[null,"p.public.source_table.Envelope"]'
+	run -75 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/sink.json" </dev/null
+	[[ $stderr == *"could not connect"* ]] || fail "pg-apply: $stderr"
+	run -75 --separate-stderr pg-verify -c "$BATS_TEST_TMPDIR/sink.json" -d "host=127.0.0.1 port=1" -t public.t
+	[[ $stderr == *"could not connect"* ]] || fail "pg-verify: $stderr"
+	# Any other word is not a boolean, in every command.
+	sed -i 's/"TRUE"/"yes"/' "$BATS_TEST_TMPDIR/source.json" "$BATS_TEST_TMPDIR/sink.json"
+	run -78 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/source.json" --end-lsn now
+	[[ $stderr == *tombstones.on.delete*yes* ]] || fail "pg-wal-tail: $stderr"
+	run -78 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/source.json" </dev/null
+	[[ $stderr == *tombstones.on.delete*yes* ]] || fail "cdc-envelope: $stderr"
+	for c in pg-apply pg-verify; do
+		run -78 --separate-stderr "$c" -c "$BATS_TEST_TMPDIR/sink.json" -d "host=127.0.0.1 port=1" -t t </dev/null
+		[[ $stderr == *delete.enabled*yes* ]] || fail "$c: $stderr"
+	done
+}
+
+@test "-c: a missing or unreadable connector file exits 66 in every command, naming it" {
+	mkdir "$BATS_TEST_TMPDIR/dir.json"
+	for f in missing.json dir.json; do
+		run -66 --separate-stderr pg-wal-tail -c "$BATS_TEST_TMPDIR/$f" --end-lsn now
+		[[ $stderr == *"$f"* ]] || fail "pg-wal-tail: $stderr"
+		run -66 --separate-stderr cdc-envelope -c "$BATS_TEST_TMPDIR/$f" </dev/null
+		[[ $stderr == *"$f"* ]] || fail "cdc-envelope: $stderr"
+		run -66 --separate-stderr pg-apply -c "$BATS_TEST_TMPDIR/$f" </dev/null
+		[[ $stderr == *"$f"* ]] || fail "pg-apply: $stderr"
+		run -66 --separate-stderr pg-verify -c "$BATS_TEST_TMPDIR/$f" -d "host=127.0.0.1 port=1" -t public.t
+		[[ $stderr == *"$f"* ]] || fail "pg-verify: $stderr"
+	done
+	for c in pg-wal-tail cdc-envelope pg-apply pg-verify; do
+		grep -A3 '^\.It 66$' "$REPO/man/man1/$c.1" | grep -q 'cannot be' || fail "$c(1) does not document 66"
 	done
 }

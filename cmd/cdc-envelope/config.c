@@ -211,23 +211,6 @@ regex_key(const struct connector *conn, const char *key, regex_t **re, int *n,
 	return false;
 }
 
-static bool
-choice_key(const struct connector *conn, const char *key, const char *const *list, int *out,
-		   char *err, size_t errsize)
-{
-	const char *v = connector_get(conn, key);
-
-	if (v == NULL)
-		return true;
-	for (int i = 0; list[i]; i++)
-		if (strcasecmp(v, list[i]) == 0) {
-			*out = i;
-			return true;
-		}
-	snprintf(err, errsize, "connector setting %s: \"%s\" is not supported", key, v);
-	return false;
-}
-
 /* transforms: one io.debezium.transforms.ExtractNewRecordState, as --unwrap. */
 static bool
 transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
@@ -262,19 +245,17 @@ transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_del
 		}
 	c->unwrap = true;
 	snprintf(key, sizeof key, "transforms.%s.delete.tombstone.handling.mode", names);
-	return choice_key(conn, key, deletes, unwrap_delete, err, errsize);
+	{
+		struct connector_bind b = CONN_BIND_CHOICE(key, unwrap_delete, false, deletes, NULL);
+
+		return connector_bind(conn, NULL, &b, 1, err, errsize) == 0;
+	}
 }
 
 bool
 conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
 					char *err, size_t errsize)
 {
-	static const char *const interval_modes[] = {"numeric", "string", NULL};
-	static const char *const binary_modes[] = {"bytes", "base64", "base64-url-safe", "hex", NULL};
-	static const char *const hstore_modes[] = {"json", "map", NULL};
-	const char *v;
-	int			mode = 0;
-	char	   *end;
 	size_t		i;
 
 	if (!regex_key(conn, "table.include.list", &c->include, &c->ninclude, err, errsize) ||
@@ -289,27 +270,6 @@ conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwra
 			 strncmp(conn->keys[i], "column.truncate.", 16) == 0) &&
 			!colmap_add(c, conn->keys[i], conn->vals[i], err, errsize))
 			return false;
-	if (!choice_key(conn, "interval.handling.mode", interval_modes, &mode, err, errsize))
-		return false;
-	c->interval_string = mode == 1;
-	mode = BIN_BYTES;
-	if (!choice_key(conn, "binary.handling.mode", binary_modes, &mode, err, errsize))
-		return false;
-	c->binary = (enum bin_mode) mode;
-	mode = 0;
-	if (!choice_key(conn, "hstore.handling.mode", hstore_modes, &mode, err, errsize))
-		return false;
-	c->hstore_map = mode == 1;
-	if ((v = connector_get(conn, "money.fraction.digits")) != NULL) {
-		long		d = strtol(v, &end, 10);
-
-		if (end == v || *end || d < 0 || d > 100) {
-			snprintf(err, errsize, "connector setting money.fraction.digits: \"%s\" is not "
-					 "a number of digits", v);
-			return false;
-		}
-		c->money_digits = (int) d;
-	}
 	return transforms_key(c, conn, unwrap_delete, err, errsize);
 }
 

@@ -119,9 +119,9 @@ bool		conf_matches(const char *s, const regex_t *re, int n);
 void		env_conf_free(struct env_conf *c);
 
 /*
- * The settings of a connector file that have no option: the filter lists,
- * the column mappers, the value modes and transforms
- * (--unwrap; *unwrap_delete gets the delete mode).  False with a message.
+ * The settings of a connector file that need more than connector_bind():
+ * the filter lists, the column mappers and transforms (--unwrap;
+ * *unwrap_delete gets the delete mode).  False with a message.
  */
 struct connector;
 bool		conf_from_connector(struct env_conf *c, const struct connector *conn,

@@ -92,28 +92,11 @@ usage(void)
 		   DEFAULT_SKIPPED, DEFAULT_SOURCE_VERSION, (size_t) LINEREAD_DEFAULT_MAX);
 }
 
-static bool
-file_bool(const struct connector *conn, const char *key, bool dflt)
-{
-	const char *v = connector_get(conn, key);
-	char		err[256];
-	bool		b = dflt;
-
-	if (v && !connector_bool(key, v, &b, err, sizeof err))
-		fatal(EX_CONFIG, "%s", err);
-	return b;
-}
-
-/* A mode of the file, in any case: connector_open() has checked the value. */
+/* A flag's value, or dflt when it was not given (-1). */
 static int
-file_choice(const struct connector *conn, const char *key, const char *const *list, int dflt)
+flag_or(int flag, int dflt)
 {
-	const char *v = connector_get(conn, key);
-
-	for (int i = 0; v && list[i]; i++)
-		if (strcasecmp(v, list[i]) == 0)
-			return i;
-	return dflt;
+	return flag >= 0 ? flag : dflt;
 }
 
 /*
@@ -123,46 +106,61 @@ file_choice(const struct connector *conn, const char *key, const char *const *li
 static void
 resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
 {
+	static const char *const interval_modes[] = {"numeric", "string", NULL};
+	static const char *const binary_modes[] = {"bytes", "base64", "base64-url-safe", "hex", NULL};
+	static const char *const hstore_modes[] = {"json", "map", NULL};
 	char		err[512];
-	const char *skipped = f->skipped;
+	const char *skipped = f->skipped ? f->skipped : DEFAULT_SKIPPED;
 	const char *keycols = f->key_columns;
 	int			unwrap_delete = UNWRAP_DROP,
+				interval = 0,
+				hstore = 0,
 				status;
+	struct connector_bind b[] = {
+		CONN_BIND_TEXT("topic.prefix", &c->prefix, f->prefix != NULL),
+		CONN_BIND_TEXT("database.dbname", &c->dbname, f->dbname != NULL),
+		CONN_BIND_TEXT("skipped.operations", &skipped, f->skipped != NULL),
+		CONN_BIND_TEXT("message.key.columns", &keycols, f->key_columns != NULL),
+		CONN_BIND_BOOL("tombstones.on.delete", &c->tombstones, f->tombstones >= 0),
+		CONN_BIND_BOOL("provide.transaction.metadata", &c->tx_metadata, f->tx_metadata >= 0),
+		CONN_BIND_BOOL("key.converter.schemas.enable", &c->key_schemas, f->schemas >= 0),
+		CONN_BIND_BOOL("value.converter.schemas.enable", &c->value_schemas, f->schemas >= 0),
+		CONN_BIND_CHOICE("decimal.handling.mode", &c->decimal, f->decimal >= 0, decimal_modes, NULL),
+		CONN_BIND_CHOICE("time.precision.mode", &c->time, f->time >= 0, time_modes, NULL),
+		CONN_BIND_BOOL("include.schema.comments", &c->schema_comments, f->schema_comments >= 0),
+		CONN_BIND_CHOICE("interval.handling.mode", &interval, false, interval_modes, NULL),
+		CONN_BIND_CHOICE("binary.handling.mode", &c->binary, false, binary_modes, NULL),
+		CONN_BIND_CHOICE("hstore.handling.mode", &hstore, false, hstore_modes, NULL),
+		CONN_BIND_INT("money.fraction.digits", &c->money_digits, false, 0, 100),
+	};
 
+	c->prefix = f->prefix;
+	c->dbname = f->dbname;
+	c->tombstones = flag_or(f->tombstones, true);
+	c->tx_metadata = flag_or(f->tx_metadata, false);
+	c->key_schemas = c->value_schemas = flag_or(f->schemas, true);
+	c->decimal = flag_or(f->decimal, DEC_PRECISE);
+	c->time = flag_or(f->time, TIME_ADAPTIVE);
+	c->schema_comments = flag_or(f->schema_comments, false);
+	c->binary = BIN_BYTES;
 	c->money_digits = 2;
-	if (f->config && (status = connector_open(f->config, CONN_ENVELOPE, conn, err, sizeof err)))
+	if (f->config && ((status = connector_open(f->config, CONN_ENVELOPE, conn, err, sizeof err)) ||
+					  (status = connector_bind(conn, f->config, b, sizeof b / sizeof b[0],
+											   err, sizeof err))))
 		fatal(status, "%s", err);
 	if (f->config && !conf_from_connector(c, conn, &unwrap_delete, err, sizeof err))
 		fatal(EX_CONFIG, "%s: %s", f->config, err);
+	c->interval_string = interval == 1;
+	c->hstore_map = hstore == 1;
 	if (f->unwrap)
 		c->unwrap = true;
-	c->unwrap_delete = f->unwrap_delete >= 0 ? f->unwrap_delete : unwrap_delete;
-	c->prefix = f->prefix ? f->prefix : connector_get(conn, "topic.prefix");
+	c->unwrap_delete = flag_or(f->unwrap_delete, unwrap_delete);
 	if (c->prefix == NULL || *c->prefix == '\0')
 		usage_error("no topic prefix: give --prefix or a -c file with topic.prefix");
-	c->dbname = f->dbname ? f->dbname : connector_get(conn, "database.dbname");
-	if (skipped == NULL && (skipped = connector_get(conn, "skipped.operations")) == NULL)
-		skipped = DEFAULT_SKIPPED;
 	if (!conf_parse_skipped(skipped, &c->skipped, err, sizeof err))
 		usage_error("invalid value for --skipped-operations: %s", err);
-	if (keycols == NULL)
-		keycols = connector_get(conn, "message.key.columns");
 	if (keycols && !conf_parse_keycols(c, keycols, err, sizeof err))
 		usage_error("invalid value for --key-columns: %s", err);
-	c->tombstones = f->tombstones >= 0 ? f->tombstones :
-		file_bool(conn, "tombstones.on.delete", true);
-	c->tx_metadata = f->tx_metadata >= 0 ? f->tx_metadata :
-		file_bool(conn, "provide.transaction.metadata", false);
-	c->key_schemas = f->schemas >= 0 ? f->schemas :
-		file_bool(conn, "key.converter.schemas.enable", true);
-	c->value_schemas = f->schemas >= 0 ? f->schemas :
-		file_bool(conn, "value.converter.schemas.enable", true);
-	c->decimal = f->decimal >= 0 ? f->decimal :
-		file_choice(conn, "decimal.handling.mode", decimal_modes, DEC_PRECISE);
-	c->time = f->time >= 0 ? f->time :
-		file_choice(conn, "time.precision.mode", time_modes, TIME_ADAPTIVE);
-	c->schema_comments = f->schema_comments >= 0 ? f->schema_comments :
-		file_bool(conn, "include.schema.comments", false);
 }
 
 /* Reads change lines until EOF or a signal; returns the exit status. */
@@ -300,7 +298,7 @@ main(int argc, char **argv)
 			case OPT_METRICS_FILE: metrics_file = optarg; break;
 			case OPT_MAX_LINE: max_line = lr_max_option(optarg); break;
 			case 'v': log_set_level(LOG_INFO); break;
-			case 'h': usage(); return 0;
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}

@@ -213,7 +213,7 @@ main(int argc, char **argv)
 				break;
 			case 'h':
 				usage(&p);
-				exit(0);		/* like opt_version(): nothing to tear down yet */
+				opt_exit_printed();	/* nothing to tear down yet */
 			case 'V':
 				opt_version();
 			default:

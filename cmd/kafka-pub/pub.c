@@ -264,14 +264,16 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 }
 
 /*
- * Waits for input up to the ack interval, serving delivery reports and
- * the ack file meanwhile.  True if input (or EOF) is ready.
+ * Waits for input up to the ack interval or 100 ms, whichever is shorter,
+ * serving delivery reports and the ack file meanwhile.  True if input (or
+ * EOF) is ready.
  *
  * While the input pauses, records must not wait for linger.ms (see
  * main.c): rd_kafka_flush() is librdkafka's only way to say "send now",
  * and only while it runs, so it runs in slices of PUB_NUDGE_MS, input
- * checked between them, until all is acknowledged.  One slice would not
- * do: a record queued behind a request in flight waits for its answer.
+ * checked between them, until every record is delivered, input arrives or
+ * the wait is over.  One slice would not do: a record queued behind a
+ * request in flight waits for its answer.
  */
 static bool
 wait_input(struct pub *p)
@@ -296,7 +298,7 @@ wait_input(struct pub *p)
 	return rc > 0;
 }
 
-/* Reads and produces until EOF, a signal or a failure; false on failure. */
+/* Reads and produces until EOF, a signal or a failure, which sets p->status. */
 static void
 read_loop(struct pub *p)
 {

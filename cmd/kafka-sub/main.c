@@ -258,7 +258,7 @@ main(int argc, char **argv)
 				break;
 			case 'h':
 				usage(&s);
-				exit(0);		/* like opt_version(): nothing to tear down yet */
+				opt_exit_printed();	/* nothing to tear down yet */
 			case 'V':
 				opt_version();
 			default:

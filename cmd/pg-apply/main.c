@@ -424,7 +424,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case OPT_MAX_LINE: c->max_line = lr_max_option(optarg); break;
 			case OPT_NO_POSITIONS: c->no_positions = true; break;
 			case 'v': verbose++; break;
-			case 'h': usage(); exit(0);
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}

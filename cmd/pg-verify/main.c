@@ -126,7 +126,7 @@ parse_options(int argc, char **argv, struct options *o)
 			case OPT_REPAIR: o->v.repair = true; break;
 			case 'q': o->quiet = true; break;
 			case 'v': verbose++; break;
-			case 'h': usage(); exit(0);
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}
@@ -150,8 +150,8 @@ connect_to(const char *conninfo, const char *what)
 	if (!pg_command(conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD';"
 					" SET IntervalStyle = 'postgres'; SET extra_float_digits = 1;"
 					" SET bytea_output = 'hex'; SET default_transaction_read_only = on",
-					err, sizeof err))
-		fatal(EX_UNAVAILABLE, "%s: %s", what, err);
+					&status, err, sizeof err))
+		fatal(status, "%s: %s", what, err);
 	return conn;
 }
 
@@ -291,8 +291,10 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	parse_options(argc, argv, &o);
 	if (o.config) {
-		if (!connector_load(o.config, &conf, err, sizeof err))
-			fatal(EX_CONFIG, "%s", err);
+		int			st = connector_open(o.config, CONN_APPLY, &conf, err, sizeof err);
+
+		if (st != 0)
+			fatal(st, "%s", err);
 		if (o.replica == NULL && connector_conninfo(&conf, &replica_conninfo))
 			o.replica = buf_cstr(&replica_conninfo);
 	}

@@ -9,7 +9,6 @@
  */
 #include "tail.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,49 +17,18 @@
 #include "connector.h"
 #include "log.h"
 
-/* A non-negative number of milliseconds, as microseconds. */
-static int64_t
-millis(const char *key, const char *v)
-{
-	char	   *end;
-	long long	ms;
-
-	errno = 0;
-	ms = strtoll(v, &end, 10);
-	if (errno || end == v || *end || ms < 0 || ms > 86400000LL)
-		fatal(EX_CONFIG, "connector setting %s: \"%s\" is not a number of milliseconds", key, v);
-	return (int64_t) ms * 1000;
-}
-
-static enum snap_mode
-snapshot_mode(const char *v)
-{
-	if (strcasecmp(v, "initial") == 0)
-		return SNAP_INITIAL;
-	if (strcasecmp(v, "never") == 0 || strcasecmp(v, "no_data") == 0)
-		return SNAP_NEVER;
-	if (strcasecmp(v, "initial_only") == 0)
-		return SNAP_ONLY;
-	/* A snapshot when there is no position to resume from: a new slot. */
-	if (strcasecmp(v, "when_needed") == 0)
-		return SNAP_DEFAULT;
-	fatal(EX_CONFIG, "connector setting snapshot.mode: \"%s\" is not supported "
-		  "(initial, initial_only, when_needed, never or no_data)", v);
-}
-
-/*
- * The file's settings, kept for the life of the process: the options
- * point into them.
- */
-static struct connector conf;
-static struct buf conninfo = BUF_INIT;
-static char *tables_copy;	/* the -t names point into it */
+/* The file's settings, kept as long as the options point into them. */
+struct tail_file {
+	struct connector conf;
+	struct buf	conninfo;
+	char	   *tables;			/* the -t names point into it */
+};
 
 /* table.include.list "a.b, c.d" as -t names. */
 static void
 include_tables(struct tail_opts *o, const char *list)
 {
-	char	   *copy = tables_copy = xstrdup(list);
+	char	   *copy = o->file->tables = xstrdup(list);
 	char	   *save = NULL;
 	char	   *tok;
 
@@ -80,39 +48,49 @@ include_tables(struct tail_opts *o, const char *list)
 void
 tail_opts_from_connector(struct tail_opts *o, const char *path)
 {
-	struct connector *cp = &conf;
+	static const char *const snap_names[] = {
+		"initial", "never", "no_data", "initial_only", "when_needed", NULL
+	};
+	/* when_needed: a snapshot when there is no position to resume from. */
+	static const int snap_codes[] = {
+		SNAP_INITIAL, SNAP_NEVER, SNAP_NEVER, SNAP_ONLY, SNAP_DEFAULT
+	};
+	struct connector_bind b[] = {
+		CONN_BIND_TEXT("slot.name", &o->slot, o->slot != NULL),
+		CONN_BIND_TEXT("publication.name", &o->publication, o->publication != NULL),
+		CONN_BIND_CHOICE("snapshot.mode", &o->snapshot, o->snapshot != SNAP_DEFAULT,
+						 snap_names, snap_codes),
+		CONN_BIND_MILLIS("heartbeat.interval.ms", &o->heartbeat_us, o->heartbeat_us >= 0),
+		CONN_BIND_MILLIS("status.update.interval.ms", &o->status_interval_us,
+						 o->status_interval_us >= 0),
+		CONN_BIND_INT("snapshot.fetch.size", &o->fetch_size, o->fetch_size >= 0, 1, 1000000),
+	};
+	struct tail_file *f = o->file = xcalloc(1, sizeof *f);
+	struct connector *conf = &f->conf;
 	char		err[1024];
 	const char *v;
 	int			status;
 
-	if ((status = connector_open(path, CONN_WAL_TAIL, cp, err, sizeof err)) != 0)
+	if ((status = connector_open(path, CONN_WAL_TAIL, conf, err, sizeof err)) != 0 ||
+		(status = connector_bind(conf, path, b, sizeof b / sizeof b[0], err, sizeof err)) != 0)
 		fatal(status, "%s", err);
-	/* plugin.name can only be pgoutput, as connector_open() checked. */
-	if (o->conninfo == NULL && connector_conninfo(cp, &conninfo))
-		o->conninfo = conninfo.data;
+	/* Debezium's names when the file names no slot or publication. */
 	if (o->slot == NULL)
-		o->slot = (v = connector_get(cp, "slot.name")) ? v : "debezium";
+		o->slot = "debezium";
 	if (o->publication == NULL)
-		o->publication = (v = connector_get(cp, "publication.name")) ? v : "dbz_publication";
-	if (o->snapshot == SNAP_DEFAULT && (v = connector_get(cp, "snapshot.mode")))
-		o->snapshot = snapshot_mode(v);
-	if (o->heartbeat_us < 0 && (v = connector_get(cp, "heartbeat.interval.ms")))
-		o->heartbeat_us = millis("heartbeat.interval.ms", v);
-	if (o->status_interval_us < 0 && (v = connector_get(cp, "status.update.interval.ms")))
-		o->status_interval_us = millis("status.update.interval.ms", v);
-	if (o->fetch_size < 0 && (v = connector_get(cp, "snapshot.fetch.size"))) {
-		o->fetch_size = atoi(v);	/* digits: connector_open() checked */
-		if (o->fetch_size < 1 || o->fetch_size > 1000000)
-			fatal(EX_CONFIG, "connector setting snapshot.fetch.size: \"%s\" is not 1 to 1000000", v);
-	}
+		o->publication = "dbz_publication";
+	/* plugin.name can only be pgoutput, as connector_open() checked. */
+	if (o->conninfo == NULL && connector_conninfo(conf, &f->conninfo))
+		o->conninfo = f->conninfo.data;
+
 	/*
 	 * A missing publication: Debezium's default mode, all_tables, needs a
 	 * superuser; with a table.include.list and no mode we create it for
 	 * those tables (filtered), which is what such a setup means.
 	 */
-	v = connector_get(cp, "publication.autocreate.mode");	/* checked by connector_open() */
+	v = connector_get(conf, "publication.autocreate.mode");	/* checked by connector_open() */
 	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
-		const char *list = connector_get(cp, "table.include.list");
+		const char *list = connector_get(conf, "table.include.list");
 
 		if ((v && strcasecmp(v, "all_tables") == 0) || (v == NULL && list == NULL))
 			o->all_tables = true;
@@ -122,10 +100,13 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 }
 
 void
-tail_opts_free_connector(void)
+tail_opts_free_connector(struct tail_opts *o)
 {
-	free(tables_copy);
-	tables_copy = NULL;
-	buf_free(&conninfo);
-	connector_free(&conf);
+	if (o->file == NULL)
+		return;
+	free(o->file->tables);
+	buf_free(&o->file->conninfo);
+	connector_free(&o->file->conf);
+	free(o->file);
+	o->file = NULL;
 }

@@ -159,7 +159,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 			case OPT_METRICS_FILE: o->metrics_file = optarg; break;
 			case OPT_PROGRESS: o->progress = opt_double("--progress", optarg, 0, 86400); break;
 			case 'v': verbose++; break;
-			case 'h': usage(); exit(0);
+			case 'h': usage(); opt_exit_printed();
 			case 'V': opt_version();
 			default: usage_error("invalid option");
 		}
@@ -215,6 +215,6 @@ main(int argc, char **argv)
 	metrics_close();
 	tail_close(&t);
 	free(o.tables);
-	tail_opts_free_connector();
+	tail_opts_free_connector(&o);
 	return status;
 }

@@ -17,22 +17,17 @@
 #include "log.h"
 #include "pgutil.h"
 
-/* Runs sql; on failure exits with the status its SQLSTATE calls for. */
+/* pg_query(), or exit with its one-line message and status. */
 static PGresult *
 exec_or_die(PGconn *conn, const char *sql, ExecStatusType expect, const char *what)
 {
-	PGresult   *res = PQexec(conn, sql);
 	char		msg[1024];
+	int			status;
+	PGresult   *res = pg_query(conn, sql, expect, &status, msg, sizeof msg);
 
-	if (PQresultStatus(res) == expect)
-		return res;
-	pg_errmsg(conn, res, msg, sizeof msg);
-	{
-		int			st = pg_result_status(conn, res);
-
-		PQclear(res);
-		fatal(st, "%s: %s", what, msg[0] ? msg : "unexpected result");
-	}
+	if (res == NULL)
+		fatal(status, "%s: %s", what, msg);
+	return res;
 }
 
 static PGconn *
@@ -52,8 +47,8 @@ connect_or_die(const char *conninfo, const char *replication)
  * Sessions print values in one style whatever the server's defaults:
  * ISO dates in UTC, shortest-exact floats, postgres intervals, hex bytea.
  */
-bool
-set_output_style(PGconn *conn, char *errbuf, size_t errsize)
+static bool
+output_style(PGconn *conn, int *status, char *errbuf, size_t errsize)
 {
 	static const char *const sets[] = {
 		"SET DateStyle = 'ISO, YMD'", "SET TimeZone = 'UTC'",
@@ -63,19 +58,25 @@ set_output_style(PGconn *conn, char *errbuf, size_t errsize)
 	int			i;
 
 	for (i = 0; sets[i]; i++)
-		if (!pg_command(conn, sets[i], errbuf, errsize))
+		if (!pg_command(conn, sets[i], status, errbuf, errsize))
 			return false;
 	return true;
+}
+
+bool
+set_output_style(PGconn *conn, char *errbuf, size_t errsize)
+{
+	return output_style(conn, NULL, errbuf, errsize);
 }
 
 static void
 set_output_style_or_die(PGconn *conn)
 {
 	char		err[1024];
+	int			status;
 
-	if (!set_output_style(conn, err, sizeof err))
-		fatal(PQstatus(conn) == CONNECTION_BAD ? EX_TEMPFAIL : EX_UNAVAILABLE,
-			  "could not set session style: %s", err);
+	if (!output_style(conn, &status, err, sizeof err))
+		fatal(status, "could not set session style: %s", err);
 }
 
 void

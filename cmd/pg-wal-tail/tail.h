@@ -53,6 +53,8 @@ struct tail_opts {
 	int			fetch_size;
 	const char *metrics_file;	/* NULL: no metrics */
 	double		progress;		/* seconds between progress lines; 0: none */
+	struct tail_file *file;		/* the -c file, which strings above may point
+								 * into (config.c); NULL without -c */
 };
 
 struct tail {
@@ -104,7 +106,7 @@ struct tail {
 /* Fills what the command line left unset from a connector JSON file. */
 void		tail_opts_from_connector(struct tail_opts *o, const char *path);
 /* Frees what that kept; the options' strings from the file go with it. */
-void		tail_opts_free_connector(void);
+void		tail_opts_free_connector(struct tail_opts *o);
 
 /* Exit statuses map (sysexits.h); functions below fatal() on error. */
 void		tail_init(struct tail *t, const struct tail_opts *o);

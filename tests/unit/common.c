@@ -418,7 +418,6 @@ test_connector(void)
 	char		err[256];
 	struct connector c;
 	struct buf	b = BUF_INIT;
-	bool		flag = false;
 	int			fd = mkstemp(path);
 
 	close(fd);
@@ -428,7 +427,6 @@ test_connector(void)
 			   "\"delete.enabled\":\"true\",\"batch.size\":500}}");
 	ok(connector_load(path, &c, err, sizeof err), "connector file loads");
 	ok(c.name && strcmp(c.name, "sink") == 0, "connector name");
-	ok(connector_get_bool(&c, "delete.enabled", &flag) && flag, "boolean setting");
 	ok(strcmp(connector_get(&c, "batch.size"), "500") == 0, "number kept as text");
 	ok(connector_get(&c, "absent") == NULL, "absent setting");
 	ok(connector_conninfo(&c, &b), "conninfo from a JDBC URL");
@@ -473,11 +471,75 @@ test_connector(void)
 	ok(connector_open("/nonexistent/c.json", CONN_APPLY, &c, err, sizeof err) == EX_NOINPUT,
 	   "a file that cannot be opened: EX_NOINPUT");
 
+	ok(connector_open("/", CONN_APPLY, &c, err, sizeof err) == EX_NOINPUT,
+	   "a file that cannot be read (a directory): EX_NOINPUT");
+
 	write_file(path, "{\n\"config\": {\n\"a\": }\n}");
 	ok(!connector_load(path, &c, err, sizeof err) && strstr(err, "line 3"),
 	   "malformed file names its line: %s", err);
+	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG,
+	   "a file that is not JSON: EX_CONFIG");
 	unlink(path);
 	buf_free(&b);
+}
+
+/* connector_bind(): the flag wins, booleans in any case, one message form. */
+static void
+test_connector_bind(void)
+{
+	static const char *const modes[] = {"initial", "never", NULL};
+	static const int codes[] = {7, 9};
+	char		path[] = "/tmp/walpipe-unit-bind-XXXXXX";
+	char		err[256];
+	struct connector c;
+	const char *name = "flag",
+			   *other = "default";
+	bool		yes = false,
+				no = true,
+				kept = false;
+	int			mode = 0,
+				n = 0;
+	int64_t		us = -1;
+	int			fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, "{\"config\":{\"a\":\"file\",\"b\":\"file b\",\"t\":\"TRUE\","
+			   "\"f\":\"False\",\"k\":\"true\",\"m\":\"NEVER\",\"n\":\"42\","
+			   "\"ms\":\"1500\"}}");
+	ok(connector_load(path, &c, err, sizeof err), "file loads");
+	{
+		struct connector_bind b[] = {
+			CONN_BIND_TEXT("a", &name, true),
+			CONN_BIND_TEXT("b", &other, false),
+			CONN_BIND_BOOL("t", &yes, false),
+			CONN_BIND_BOOL("f", &no, false),
+			CONN_BIND_BOOL("k", &kept, true),
+			CONN_BIND_CHOICE("m", &mode, false, modes, codes),
+			CONN_BIND_INT("n", &n, false, 1, 100),
+			CONN_BIND_MILLIS("ms", &us, false),
+			CONN_BIND_BOOL("absent", &kept, false),
+		};
+
+		ok(connector_bind(&c, path, b, sizeof b / sizeof b[0], err, sizeof err) == 0,
+		   "every setting binds: %s", err);
+	}
+	ok(strcmp(name, "flag") == 0 && strcmp(other, "file b") == 0, "a given flag wins over the file");
+	ok(yes && !no, "TRUE and False are booleans, as Connect reads them");
+	ok(!kept, "a given boolean flag wins; an absent key leaves the default");
+	ok(mode == 9, "a choice in any case gives its code");
+	ok(n == 42 && us == 1500000, "numbers and milliseconds");
+	{
+		struct connector_bind bad[] = {CONN_BIND_BOOL("n", &yes, true)};
+		struct connector_bind big[] = {CONN_BIND_INT("n", &n, false, 1, 10)};
+
+		ok(connector_bind(&c, path, bad, 1, err, sizeof err) == EX_CONFIG &&
+		   strstr(err, "connector setting n: \"42\" is not true or false") && strstr(err, path),
+		   "a bad value is refused even under a flag, naming file and key: %s", err);
+		ok(connector_bind(&c, path, big, 1, err, sizeof err) == EX_CONFIG &&
+		   strstr(err, "\"42\" is not 1 to 10"), "a number out of range: %s", err);
+	}
+	connector_free(&c);
+	unlink(path);
 }
 
 /* connect_split() on a C string: true if valid and compact and whole. */
@@ -589,6 +651,22 @@ test_conninfo_hide(void)
 	   && pg_status_for_sqlstate("08006") == 75 && pg_status_for_sqlstate("55000") == 78
 	   && pg_status_for_sqlstate("42P01") == 69 && pg_status_for_sqlstate(NULL) == 69,
 	   "SQLSTATE to exit status");
+	{
+		/* Nothing listens on port 1: the connection is bad from the start. */
+		PGconn	   *dead = PQconnectdb("host=127.0.0.1 port=1 connect_timeout=2");
+		char		err[256];
+		int			status = 0;
+
+		ok(pg_query(dead, "SELECT 1", PGRES_TUPLES_OK, &status, err, sizeof err) == NULL &&
+		   status == 75 && err[0] && strchr(err, '\n') == NULL && strncmp(err, "ERROR:", 6) != 0,
+		   "pg_query on a lost connection: 75 and one line: %s", err);
+		status = 0;
+		ok(!pg_command(dead, "SET x = 1", &status, err, sizeof err) && status == 75,
+		   "pg_command gives the same status");
+		ok(pg_exec(dead, "SELECT 1", PGRES_TUPLES_OK, err, sizeof err) == NULL && err[0] &&
+		   strchr(err, '\n') == NULL, "pg_exec: the same one line");
+		PQfinish(dead);
+	}
 }
 
 /*
@@ -653,6 +731,7 @@ main(void)
 	test_ackfile();
 	test_ack_lines();
 	test_connector();
+	test_connector_bind();
 	test_connector_man_pages();
 	test_connect_scan();
 	test_connect_split();
