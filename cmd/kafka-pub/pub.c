@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ackfile.h"
+#include "ackwriter.h"
 #include "kafkautil.h"
 #include "lineread.h"
 #include "log.h"
@@ -71,7 +72,10 @@ pub_conf(struct pub *p, rd_kafka_conf_t *conf)
 	rd_kafka_conf_set_opaque(conf, p);
 }
 
-/* Writes the ack file if the position moved and it is time (or force). */
+/*
+ * Hands the ack file's next content to its writer thread if the position
+ * moved and it is time (or force); a write that failed fails the run.
+ */
 static void
 ack_maybe_write(struct pub *p, bool force)
 {
@@ -79,20 +83,22 @@ ack_maybe_write(struct pub *p, bool force)
 	char		pbuf[POS_STRLEN];
 	char		errbuf[512];
 	int64_t		now;
-	int			n;
+	int			n,
+				failed;
 
-	if (p->ack_file == NULL || !p->track.has_acked || p->ack_written == p->track.version)
+	if (p->ackw == NULL)
+		return;
+	if (p->status == 0 && (failed = ackwriter_error(p->ackw, errbuf, sizeof errbuf)) != 0) {
+		log_error("%s", errbuf);
+		p->status = failed;
+	}
+	if (!p->track.has_acked || p->ack_written == p->track.version)
 		return;
 	now = clock_mono_ms();
 	if (!force && now - p->ack_at_ms < p->ack_interval_ms)
 		return;
 	n = snprintf(line, sizeof line, "pos %s\n", pos_format(p->track.acked, pbuf));
-	if (!ack_write(p->ack_file, line, (size_t) n, errbuf, sizeof errbuf)) {
-		log_error("%s", errbuf);
-		if (p->status == 0)
-			p->status = ack_write_status();
-		return;
-	}
+	ackwriter_post(p->ackw, line, (size_t) n);
 	p->ack_written = p->track.version;
 	p->ack_at_ms = now;
 }
@@ -365,9 +371,25 @@ drain(struct pub *p)
 		p->status = EX_TEMPFAIL;
 }
 
+/* Waits for the ack file's last content to be written. */
+static void
+ack_finish(struct pub *p)
+{
+	char		errbuf[512];
+	int			status = ackwriter_stop(p->ackw, errbuf, sizeof errbuf);
+
+	p->ackw = NULL;
+	if (status && p->status == 0) {
+		log_error("%s", errbuf);
+		p->status = status;
+	}
+}
+
 int
 pub_run(struct pub *p)
 {
+	char		errbuf[512];
+
 	/*
 	 * A flush in wait_input() keeps reading waiting up to PUB_NUDGE_MS; a
 	 * larger pipe lets the writer go on meanwhile.  Not a pipe, or over the
@@ -378,9 +400,14 @@ pub_run(struct pub *p)
 	lr_init(&p->lr, 0, p->max_line);
 	pub_metrics(p);
 	p->ack_at_ms = clock_mono_ms();
+	if (p->ack_file && (p->ackw = ackwriter_start(p->ack_file, errbuf, sizeof errbuf)) == NULL) {
+		log_error("%s", errbuf);
+		return EX_OSERR;
+	}
 	read_loop(p);
 	drain(p);
 	ack_maybe_write(p, true);
+	ack_finish(p);
 	if (p->status == 0 && track_inflight(&p->track) > 0) {
 		log_error("%llu records were not acknowledged",
 				  (unsigned long long) track_inflight(&p->track));
