@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ackfile.h"
+#include "ackwriter.h"
 #include "clock.h"
 #include "lineread.h"
 #include "log.h"
@@ -93,6 +94,7 @@ struct ctx {
 	long		ack_interval_ms;
 	int64_t		ack_written_ms;
 	bool		ack_dirty;		/* committed positions not yet in the ack file */
+	struct ackwriter *ackw;		/* writes ack_file while applying, or NULL */
 	PGconn	   *conn;
 	struct applier *a;
 	struct batch *b;			/* the batch being read */
@@ -242,7 +244,12 @@ write_ack(struct ctx *c)
 		else
 			buf_printf(&b, "pos %s\n", pos_format(src->applied_pos, ps));
 	}
-	if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
+	/* While applying, the fsyncs of a write must not hold up the rows behind. */
+	if (c->ackw && (i = ackwriter_error(c->ackw, err, sizeof err)) != 0)
+		fatal(i, "%s", err);
+	if (b.len > 0 && c->ackw)
+		ackwriter_post(c->ackw, b.data, b.len);
+	else if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
 		fatal(ack_write_status(), "%s", err);
 	buf_free(&b);
 	c->ack_dirty = false;
@@ -1251,6 +1258,7 @@ main(int argc, char **argv)
 	struct ctx	c;
 	char		err[1024];
 	int			status,
+				failed,
 				fd;
 
 	log_init(argv[0]);
@@ -1276,9 +1284,14 @@ main(int argc, char **argv)
 	if (!applier_load_offsets(c.a, load_offset, &c, err, sizeof err))
 		fatal(applier_status(c.a), "offsets table \"%s\": %s", c.offsets_table, err);
 	write_ack(&c);
+	if (c.ack_file && (c.ackw = ackwriter_start(c.ack_file, err, sizeof err)) == NULL)
+		fatal(EX_OSERR, "%s", err);
 	sig_setup();
 
 	status = apply_run(&c);
+	if ((failed = ackwriter_stop(c.ackw, err, sizeof err)) != 0)
+		fatal(failed, "%s", err);
+	c.ackw = NULL;
 	if (c.ack_dirty)
 		write_ack(&c);
 
