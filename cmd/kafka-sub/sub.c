@@ -131,36 +131,52 @@ commit_done(struct sub *s, rd_kafka_event_t *ev)
 }
 
 /*
- * Commits next offsets for the parts in list and waits for the answer,
- * up to the connect timeout, and after a stop up to the stop bound.
+ * Takes the answer to the commit in flight, if any: only if it is there
+ * already, or if wait, waiting up to the connect timeout, and after a
+ * stop up to the stop bound.
+ */
+static void
+commit_answer(struct sub *s, bool wait)
+{
+	rd_kafka_event_t *ev;
+	int64_t		until = clock_mono_ms() + s->timeout_ms;
+
+	if (!s->committing)
+		return;
+	do
+		ev = rd_kafka_queue_poll(s->commit_q, wait ? 100 : 0);
+	while (ev == NULL && wait && clock_mono_ms() < until && stop_left(s) > 0);
+	if (ev == NULL) {
+		if (wait)
+			log_warn("could not commit offsets: no answer from the group coordinator");
+		return;
+	}
+	s->committing = false;
+	commit_done(s, ev);
+	rd_kafka_event_destroy(ev);
+}
+
+/*
+ * Commits next offsets for the parts in list, without waiting for the
+ * answer: the coordinator's write can take long under load, and the
+ * records behind must not wait for it.  One commit at a time, in order.
  */
 static void
 commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
 {
-	rd_kafka_queue_t *q;
-	rd_kafka_event_t *ev = NULL;
 	rd_kafka_resp_err_t err;
-	int64_t		until = clock_mono_ms() + s->timeout_ms;
 
 	if (list->cnt == 0)
 		return;
+	commit_answer(s, true);
 	s->uncommitted = true;
-	q = rd_kafka_queue_new(s->rk);
-	err = rd_kafka_commit_queue(s->rk, list, q, NULL, NULL);
+	if (s->commit_q == NULL)
+		s->commit_q = rd_kafka_queue_new(s->rk);
+	err = rd_kafka_commit_queue(s->rk, list, s->commit_q, NULL, NULL);
 	if (err)
 		log_warn("could not commit offsets: %s", rd_kafka_err2str(err));
-	else {
-		do
-			ev = rd_kafka_queue_poll(q, 100);
-		while (ev == NULL && clock_mono_ms() < until && stop_left(s) > 0);
-		if (ev == NULL)
-			log_warn("could not commit offsets: no answer from the group coordinator");
-	}
-	rd_kafka_queue_destroy(q);
-	if (ev) {
-		commit_done(s, ev);
-		rd_kafka_event_destroy(ev);
-	}
+	else
+		s->committing = true;
 }
 
 /* Commits what was flushed, for assigned parts (only = NULL) or those in only. */
@@ -231,7 +247,10 @@ commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool fo
 	buf_free(&content);
 }
 
-/* Commits whatever the rules allow now, for all parts or those in only. */
+/*
+ * Commits whatever the rules allow now, for all parts or those in only,
+ * and waits for the answer.
+ */
 static void
 commit_safe(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool force)
 {
@@ -241,6 +260,7 @@ commit_safe(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool for
 		commit_acked(s, only, force);
 	else
 		commit_flushed(s, only);
+	commit_answer(s, true);
 }
 
 /*
@@ -508,6 +528,9 @@ periodic(struct sub *s)
 		look_for_topics(s);
 		s->missing_asked_ms = now;
 	}
+	commit_answer(s, false);
+	if (s->committing)
+		return;			/* the next commit when this one is answered */
 	if (s->ack_file && now - s->ack_at_ms >= s->ack_interval_ms) {
 		commit_acked(s, NULL, false);
 		s->ack_at_ms = now;
@@ -641,6 +664,8 @@ sub_free(struct sub *s)
 		buf_free(&s->parts[i].head);
 	}
 	free(s->parts);
+	if (s->commit_q)
+		rd_kafka_queue_destroy(s->commit_q);
 	out_free(&s->out);
 	buf_free(&s->line);
 	buf_free(&s->pretty_line);
