@@ -221,6 +221,29 @@ java_partition() {
 	wait "$pid" || fail "kafka-pub exited $?"
 }
 
+@test "a slow ack file write holds up no record: each goes out when it comes" {
+	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/slowfsync.so" "$REPO/tests/fixtures/preload/slowfsync.c"
+	# Every ack file write takes two fsyncs of a second each; a record
+	# comes every 0.3 s, its value the time it was written, and each
+	# moves the position.
+	{
+		for i in 1 2 3 4 5 6; do
+			echo "{\"key\":$i,\"value\":$(date +%s%3N),\"pos\":\"0/40:$i\"}"
+			sleep 0.3
+		done
+	} | SLOW_FSYNC_MS=1000 LD_PRELOAD="$BATS_TEST_TMPDIR/slowfsync.so" \
+		timeout 60 kafka-pub -b "$B" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" --ack-interval 0
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/40:6'
+	# Produced (the record timestamp) soon after written, not after the
+	# two seconds of a write in the way.
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%T %s\n' |
+		awk '{ d = \$1 - \$2; if (d > max) max = d } END { print NR, max }'"
+	read -r n max <<<"$output"
+	assert_equal "$n" 6
+	((max < 1000)) || fail "a record waited $max ms"
+}
+
 @test "broker restarted in the middle: nothing lost, nothing doubled" {
 	n=300
 	{

@@ -112,6 +112,30 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output "0/199EAF8:1"
 }
 
+@test "a slow ack file write holds up no row: each is applied when it comes" {
+	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/slowfsync.so" "$REPO/tests/fixtures/preload/slowfsync.c"
+	psql_rep "CREATE TABLE $T (id int PRIMARY KEY, name text,
+		arrived timestamptz NOT NULL DEFAULT clock_timestamp())"
+	# Every ack file write takes two fsyncs of a second each; a record
+	# comes every 0.3 s, its name the time it was written.
+	{
+		for i in 1 2 3 4 5 6; do
+			head -n 1 "$F/seed-kafka.ndjson" |
+				jq -c --argjson i "$i" --arg now "$(date +%s%3N)" \
+					'.offset = $i | .key.payload.id = $i | .value.payload.after = {id: $i, name: $now}'
+			sleep 0.3
+		done
+	} | SLOW_FSYNC_MS=1000 LD_PRELOAD="$BATS_TEST_TMPDIR/slowfsync.so" \
+		apply -m upsert -k record_key --pk-fields id -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output "offset $TOPIC 0 7"
+	# Applied soon after written, not after the two seconds of a write in the way.
+	run -0 psql_rep "SELECT count(*), max(extract(epoch FROM arrived) * 1000 - name::bigint)::int FROM $T"
+	IFS='|' read -r n max <<<"$output"
+	assert_equal "$n" 6
+	((max < 1000)) || fail "a row waited $max ms"
+}
+
 @test "records with pos: a delete's record rides with its tombstone's pos" {
 	apply "${seed_flags[@]}" -t "$T" --ack-file "$BATS_TEST_TMPDIR/ack" <"$F/seed-pos.ndjson"
 	run -0 cat "$BATS_TEST_TMPDIR/ack"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ackfile.h"
+#include "ackwriter.h"
 #include "kafkautil.h"
 #include "lineread.h"
 #include "log.h"
@@ -71,29 +72,32 @@ pub_conf(struct pub *p, rd_kafka_conf_t *conf)
 	rd_kafka_conf_set_opaque(conf, p);
 }
 
-/* Writes the ack file if the position moved and it is time (or force). */
+/*
+ * Hands the ack file's next content to its writer thread if the position
+ * moved and it is time (or force); a write that failed fails the run.
+ */
 static void
 ack_maybe_write(struct pub *p, bool force)
 {
 	struct buf	line = BUF_INIT;
 	char		errbuf[512];
 	int64_t		now;
-	bool		ok;
+	int			failed;
 
-	if (p->ack_file == NULL || !p->track.has_acked || p->ack_written == p->track.version)
+	if (p->ackw == NULL)
+		return;
+	if (p->status == 0 && (failed = ackwriter_error(p->ackw, errbuf, sizeof errbuf)) != 0) {
+		log_error("%s", errbuf);
+		p->status = failed;
+	}
+	if (!p->track.has_acked || p->ack_written == p->track.version)
 		return;
 	now = clock_mono_ms();
 	if (!force && now - p->ack_at_ms < p->ack_interval_ms)
 		return;
 	ack_put_pos(&line, p->track.acked);
-	ok = ack_write(p->ack_file, line.data, line.len, errbuf, sizeof errbuf);
+	ackwriter_post(p->ackw, line.data, line.len);
 	buf_free(&line);
-	if (!ok) {
-		log_error("%s", errbuf);
-		if (p->status == 0)
-			p->status = ack_write_status();
-		return;
-	}
 	p->ack_written = p->track.version;
 	p->ack_at_ms = now;
 }
@@ -368,9 +372,25 @@ drain(struct pub *p)
 		p->status = EX_TEMPFAIL;
 }
 
+/* Waits for the ack file's last content to be written. */
+static void
+ack_finish(struct pub *p)
+{
+	char		errbuf[512];
+	int			status = ackwriter_stop(p->ackw, errbuf, sizeof errbuf);
+
+	p->ackw = NULL;
+	if (status && p->status == 0) {
+		log_error("%s", errbuf);
+		p->status = status;
+	}
+}
+
 int
 pub_run(struct pub *p)
 {
+	char		errbuf[512];
+
 	/*
 	 * A flush in wait_input() keeps reading waiting up to PUB_NUDGE_MS; a
 	 * larger pipe lets the writer go on meanwhile.  Not a pipe, or over the
@@ -381,9 +401,14 @@ pub_run(struct pub *p)
 	lr_init(&p->lr, 0, p->max_line);
 	pub_metrics(p);
 	p->ack_at_ms = clock_mono_ms();
+	if (p->ack_file && (p->ackw = ackwriter_start(p->ack_file, errbuf, sizeof errbuf)) == NULL) {
+		log_error("%s", errbuf);
+		return EX_OSERR;
+	}
 	read_loop(p);
 	drain(p);
 	ack_maybe_write(p, true);
+	ack_finish(p);
 	if (p->status == 0 && track_inflight(&p->track) > 0) {
 		log_error("%llu records were not acknowledged",
 				  (unsigned long long) track_inflight(&p->track));

@@ -10,6 +10,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "ackwriter.h"
 #include "buf.h"
 #include "connectjson.h"
 #include "lineread.h"
@@ -56,7 +57,8 @@ struct pub {
 				vscratch,
 				hscratch,
 				tscratch;
-	uint64_t	ack_written;	/* track.version last written */
+	struct ackwriter *ackw;		/* writes ack_file, or NULL */
+	uint64_t	ack_written;	/* track.version last posted to ackw */
 	int64_t		ack_at_ms;		/* time of the last ack file write */
 	int			status;			/* first failure's exit status, or 0 */
 	uint64_t	produced;

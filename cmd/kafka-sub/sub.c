@@ -22,6 +22,7 @@
 #include <sysexits.h>
 
 #include "ackfile.h"
+#include "catchup.h"
 #include "format.h"
 #include "kafkautil.h"
 #include "log.h"
@@ -130,36 +131,52 @@ commit_done(struct sub *s, rd_kafka_event_t *ev)
 }
 
 /*
- * Commits next offsets for the parts in list and waits for the answer,
- * up to the connect timeout, and after a stop up to the stop bound.
+ * Takes the answer to the commit in flight, if any: only if it is there
+ * already, or if wait, waiting up to the connect timeout, and after a
+ * stop up to the stop bound.
+ */
+static void
+commit_answer(struct sub *s, bool wait)
+{
+	rd_kafka_event_t *ev;
+	int64_t		until = clock_mono_ms() + s->timeout_ms;
+
+	if (!s->committing)
+		return;
+	do
+		ev = rd_kafka_queue_poll(s->commit_q, wait ? 100 : 0);
+	while (ev == NULL && wait && clock_mono_ms() < until && stop_left(s) > 0);
+	if (ev == NULL) {
+		if (wait)
+			log_warn("could not commit offsets: no answer from the group coordinator");
+		return;
+	}
+	s->committing = false;
+	commit_done(s, ev);
+	rd_kafka_event_destroy(ev);
+}
+
+/*
+ * Commits next offsets for the parts in list, without waiting for the
+ * answer: the coordinator's write can take long under load, and the
+ * records behind must not wait for it.  One commit at a time, in order.
  */
 static void
 commit_list(struct sub *s, rd_kafka_topic_partition_list_t *list)
 {
-	rd_kafka_queue_t *q;
-	rd_kafka_event_t *ev = NULL;
 	rd_kafka_resp_err_t err;
-	int64_t		until = clock_mono_ms() + s->timeout_ms;
 
 	if (list->cnt == 0)
 		return;
+	commit_answer(s, true);
 	s->uncommitted = true;
-	q = rd_kafka_queue_new(s->rk);
-	err = rd_kafka_commit_queue(s->rk, list, q, NULL, NULL);
+	if (s->commit_q == NULL)
+		s->commit_q = rd_kafka_queue_new(s->rk);
+	err = rd_kafka_commit_queue(s->rk, list, s->commit_q, NULL, NULL);
 	if (err)
 		log_warn("could not commit offsets: %s", rd_kafka_err2str(err));
-	else {
-		do
-			ev = rd_kafka_queue_poll(q, 100);
-		while (ev == NULL && clock_mono_ms() < until && stop_left(s) > 0);
-		if (ev == NULL)
-			log_warn("could not commit offsets: no answer from the group coordinator");
-	}
-	rd_kafka_queue_destroy(q);
-	if (ev) {
-		commit_done(s, ev);
-		rd_kafka_event_destroy(ev);
-	}
+	else
+		s->committing = true;
 }
 
 /* Commits what was flushed, for assigned parts (only = NULL) or those in only. */
@@ -224,7 +241,10 @@ commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool fo
 	buf_free(&content);
 }
 
-/* Commits whatever the rules allow now, for all parts or those in only. */
+/*
+ * Commits whatever the rules allow now, for all parts or those in only,
+ * and waits for the answer.
+ */
 static void
 commit_safe(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool force)
 {
@@ -234,6 +254,7 @@ commit_safe(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool for
 		commit_acked(s, only, force);
 	else
 		commit_flushed(s, only);
+	commit_answer(s, true);
 }
 
 /*
@@ -501,6 +522,9 @@ periodic(struct sub *s)
 		look_for_topics(s);
 		s->missing_asked_ms = now;
 	}
+	commit_answer(s, false);
+	if (s->committing)
+		return;			/* the next commit when this one is answered */
 	if (s->ack_file && now - s->ack_at_ms >= s->ack_interval_ms) {
 		commit_acked(s, NULL, false);
 		s->ack_at_ms = now;
@@ -517,48 +541,6 @@ periodic(struct sub *s)
  */
 #define BATCH 1024
 
-/* Records known to wait on the broker but none queued after this long: wake_fetcher(). */
-#define WAKE_AFTER_MS 10
-#define WAKE_TIMEOUT_MS 1000
-
-/* The high watermark of p's last fetch, or -1 if none is known. */
-static int64_t
-fetched_high(struct sub *s, const struct part *p)
-{
-	int64_t		low,
-				high;
-
-	if (rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) !=
-		RD_KAFKA_RESP_ERR_NO_ERROR)
-		return -1;
-	return high;
-}
-
-/*
- * For -e: a partition written up to the high watermark of the last fetch
- * is at its end.  librdkafka reports the end only after one more fetch,
- * which the broker holds for fetch.wait.max.ms (500 ms) when no record
- * comes; that event still serves when this cannot tell (an unknown
- * watermark, or transaction markers at the end).
- */
-static void
-caught_up(struct sub *s)
-{
-	size_t		i;
-
-	for (i = 0; i < s->nparts; i++) {
-		struct part *p = &s->parts[i];
-		int64_t		high;
-
-		if (!p->fresh)
-			continue;
-		p->fresh = false;
-		high = fetched_high(s, p);
-		if (high > 0 && p->written >= high)
-			p->eof = true;
-	}
-}
-
 /* Handles msgs[0..n), destroying each; stops early at -c/-e or an error. */
 static size_t
 handle_batch(struct sub *s, rd_kafka_message_t **msgs, size_t n)
@@ -573,40 +555,6 @@ handle_batch(struct sub *s, rd_kafka_message_t **msgs, size_t n)
 	if (s->exit_eof)
 		caught_up(s);
 	return n;
-}
-
-/*
- * An assigned partition whose last fetch showed records we have not yet
- * written, or NULL.
- */
-static struct part *
-lagging(struct sub *s)
-{
-	size_t		i;
-
-	for (i = 0; i < s->nparts; i++) {
-		struct part *p = &s->parts[i];
-
-		if (p->assigned && !p->eof && p->written >= 0 && p->written < fetched_high(s, p))
-			return p;
-	}
-	return NULL;
-}
-
-/*
- * librdkafka 2.0 stops fetching a partition while queued.min.messages are
- * queued, and looks again only when its broker thread wakes, up to a
- * second later (2.1 added fetch.queue.backoff.ms for this).  A request to
- * the partition's leader wakes that thread now.
- */
-static void
-wake_fetcher(struct sub *s, const struct part *p)
-{
-	int64_t		low,
-				high;
-
-	(void) rd_kafka_query_watermark_offsets(s->rk, p->topic, p->partition, &low, &high,
-											WAKE_TIMEOUT_MS);
 }
 
 static void
@@ -710,6 +658,8 @@ sub_free(struct sub *s)
 		buf_free(&s->parts[i].head);
 	}
 	free(s->parts);
+	if (s->commit_q)
+		rd_kafka_queue_destroy(s->commit_q);
 	out_free(&s->out);
 	buf_free(&s->line);
 	buf_free(&s->pretty_line);

@@ -70,6 +70,8 @@ struct sub {
 	bool		cooperative;
 	bool		drained;		/* records taken since the last idle wait */
 	bool		uncommitted;	/* the last commit failed or did not finish */
+	rd_kafka_queue_t *commit_q;	/* where commit answers come, once created */
+	bool		committing;		/* a commit's answer is still to come */
 	int64_t		stop_at;		/* when the stop bound runs out, or 0 */
 	char		missing[256];	/* why a subscribed topic is missing, or "" */
 	int64_t		missing_at_ms;	/* when that was last said */

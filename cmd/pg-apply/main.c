@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ackfile.h"
+#include "ackwriter.h"
 #include "clock.h"
 #include "deadletter.h"
 #include "lineread.h"
@@ -440,6 +441,7 @@ main(int argc, char **argv)
 	struct ctx	c;
 	char		err[1024];
 	int			status,
+				failed,
 				fd;
 
 	log_init(argv[0]);
@@ -465,9 +467,14 @@ main(int argc, char **argv)
 	if (!applier_load_offsets(c.a, load_offset, &c, err, sizeof err))
 		fatal(applier_status(c.a), "offsets table \"%s\": %s", c.offsets_table, err);
 	write_ack(&c);
+	if (c.ack_file && (c.ackw = ackwriter_start(c.ack_file, err, sizeof err)) == NULL)
+		fatal(EX_OSERR, "%s", err);
 	sig_setup();
 
 	status = apply_run(&c);
+	if ((failed = ackwriter_stop(c.ackw, err, sizeof err)) != 0)
+		fatal(failed, "%s", err);
+	c.ackw = NULL;
 	if (c.ack_dirty)
 		write_ack(&c);
 

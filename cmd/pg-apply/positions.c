@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ackfile.h"
+#include "ackwriter.h"
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -89,7 +90,12 @@ write_ack(struct ctx *c)
 		else
 			ack_put_pos(&b, src->applied_pos);
 	}
-	if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
+	/* While applying, the fsyncs of a write must not hold up the rows behind. */
+	if (c->ackw && (i = ackwriter_error(c->ackw, err, sizeof err)) != 0)
+		fatal(i, "%s", err);
+	if (b.len > 0 && c->ackw)
+		ackwriter_post(c->ackw, b.data, b.len);
+	else if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
 		fatal(ack_write_status(), "%s", err);
 	buf_free(&b);
 	c->ack_dirty = false;

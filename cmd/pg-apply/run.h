@@ -34,6 +34,7 @@ struct ctx {
 	long		ack_interval_ms;
 	int64_t		ack_written_ms;
 	bool		ack_dirty;		/* committed positions not yet in the ack file */
+	struct ackwriter *ackw;		/* writes ack_file while applying, or NULL */
 	PGconn	   *conn;
 	struct applier *a;
 	struct batch *b;			/* the batch being read */
