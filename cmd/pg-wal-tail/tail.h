@@ -122,6 +122,30 @@ void		tail_close(struct tail *t);
 /* Turns on the metrics of --metrics-file (stats.c). */
 void		tail_metrics(struct tail *t);
 
+/* The prefix of the heartbeat messages, never written as changes. */
+#define HEARTBEAT_PREFIX "walpipe_heartbeat"
+
+/* Stream internals shared by stream.c and change.c. */
+/* Writes t->line as one output line; exits (EX_IOERR) if it cannot. */
+void		tail_emit(struct tail *t);
+/* Exits with EX_IOERR naming the output's error. */
+void		tail_die_write(struct tail *t) __attribute__((noreturn));
+/* Reconnects the ordinary connection; false if that failed. */
+bool		tail_reset_sql(struct tail *t);
+/* Handles one XLogData message (header and pgoutput payload). */
+void		tail_on_xlogdata(struct tail *t, const unsigned char *p, size_t n);
+
+/* A big-endian 64-bit integer of the replication protocol. */
+static inline uint64_t
+pgwt_get_u64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* Sets DateStyle, TimeZone... for the change lines' value formats. */
 bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);
 
