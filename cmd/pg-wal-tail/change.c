@@ -2,8 +2,9 @@
  * change.c - what the server sends inside the replication stream: the
  * decoded pgoutput messages (Begin, Commit, Relation, Type, changes,
  * truncates, logical decoding messages) become change lines, in commit
- * order, each with its position; protocol 2's in-progress transactions
- * are spilled to temporary files and replayed when they commit.
+ * order, each with its position (our own heartbeat and watermark
+ * messages are not written); protocol 2's in-progress transactions are
+ * spilled to temporary files and replayed when they commit.
  */
 #include "tail.h"
 
@@ -13,8 +14,10 @@
 #include <sysexits.h>
 
 #include "catalog.h"
+#include "incremental.h"
 #include "log.h"
 #include "pgutil.h"
+#include "signals.h"
 
 void
 tail_emit(struct tail *t)
@@ -25,8 +28,8 @@ tail_emit(struct tail *t)
 }
 
 /* Next change of the transaction: false if it was emitted before. */
-static bool
-next_change(struct tail *t, struct change_hdr *h, uint64_t lsn)
+bool
+tail_next_change(struct tail *t, struct change_hdr *h, uint64_t lsn)
 {
 	struct pos	p;
 
@@ -111,7 +114,8 @@ on_change(struct tail *t, uint64_t lsn)
 
 	if (!t->in_txn)
 		fatal(EX_SOFTWARE, "%s message outside a transaction", pgo_type_name(m->type));
-	if (!next_change(t, &h, lsn))
+	incr_on_change(t, r, m);
+	if (!tail_next_change(t, &h, lsn))
 		return;
 	switch (m->type) {
 		case PGO_INSERT:
@@ -133,6 +137,8 @@ on_change(struct tail *t, uint64_t lsn)
 					err, sizeof err))
 		fatal(EX_SOFTWARE, "%s", err);
 	tail_emit(t);
+	if (op == 'c' && signal_table_is(t, r))
+		signal_on_insert(t, &m->newtup);
 }
 
 static void
@@ -147,7 +153,8 @@ on_truncate(struct tail *t, uint64_t lsn)
 	for (i = 0; i < t->msg.nrelids; i++) {
 		struct rel *r = need_rel(t, t->msg.relids[i]);
 
-		if (!next_change(t, &h, lsn))
+		incr_on_truncate(t, r->oid);
+		if (!tail_next_change(t, &h, lsn))
 			continue;
 		buf_reset(&t->line);
 		if (!fmt_change(&t->line, &h, r, 't', NULL, NULL, false, NULL, err, sizeof err))
@@ -169,11 +176,19 @@ on_message(struct tail *t, int64_t send_time)
 	struct change_hdr h;
 	bool		heartbeat = m->relname.n == sizeof HEARTBEAT_PREFIX - 1 &&
 		memcmp(m->relname.p, HEARTBEAT_PREFIX, m->relname.n) == 0;
+	bool		watermark = m->relname.n == sizeof WATERMARK_PREFIX - 1 &&
+		memcmp(m->relname.p, WATERMARK_PREFIX, m->relname.n) == 0;
 
+	if ((m->flags & 1) && watermark) {
+		if (!t->in_txn)
+			fatal(EX_SOFTWARE, "transactional Message outside a transaction");
+		incr_on_watermark(t, m);
+		return;
+	}
 	if (m->flags & 1) {
 		if (!t->in_txn)
 			fatal(EX_SOFTWARE, "transactional Message outside a transaction");
-		if (!next_change(t, &h, m->lsn))
+		if (!tail_next_change(t, &h, m->lsn))
 			return;
 	} else {
 		struct pos	p = {m->lsn, 1};
@@ -182,7 +197,7 @@ on_message(struct tail *t, int64_t send_time)
 			t->done = true;
 			return;
 		}
-		if (heartbeat || pos_cmp(p, t->last_emitted) <= 0) {
+		if (heartbeat || watermark || pos_cmp(p, t->last_emitted) <= 0) {
 			ackq_push(&t->q, m->lsn, m->lsn, 0);
 			return;
 		}

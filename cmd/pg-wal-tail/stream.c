@@ -21,10 +21,12 @@
 
 #include "ackfile.h"
 #include "catalog.h"
+#include "incremental.h"
 #include "log.h"
 #include "metrics.h"
 #include "pgutil.h"
 #include "sig.h"
+#include "signals.h"
 
 enum step { STEP_OK, STEP_LOST };
 
@@ -237,7 +239,7 @@ wait_socket(struct tail *t)
 		return false;
 	if (left > 1000000)
 		left = 1000000;
-	if (t->o->ack_file && left > ACK_CHECK_US)
+	if ((t->o->ack_file || t->signals) && left > ACK_CHECK_US)
 		left = ACK_CHECK_US;
 	if (left < 0)
 		left = 0;
@@ -311,6 +313,8 @@ receive(struct tail *t)
 		int64_t		now = clock_wall_us();
 
 		metrics_tick();
+		signals_poll(t);
+		incr_step(t);
 		if (now - t->last_status_us >= t->o->status_interval_us) {
 			update_confirm(t);
 			if (!send_status(t, false))
@@ -466,6 +470,7 @@ tail_stream(struct tail *t)
 
 	if (t->o->ack_file && tail_read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
 		t->last_emitted = ack;
+	signals_open(t);
 	(void) start_replication(t, false);
 	for (;;) {
 		if (receive(t) == STEP_OK)

@@ -53,6 +53,9 @@ struct tail_opts {
 	int			fetch_size;
 	const char *metrics_file;	/* NULL: no metrics */
 	double		progress;		/* seconds between progress lines; 0: none */
+	const char *signal_table;	/* SCHEMA.TABLE of signals, or NULL */
+	const char *signal_file;	/* file or FIFO of signals, or NULL */
+	int			chunk_size;		/* incremental snapshot rows per chunk */
 };
 
 struct tail {
@@ -99,6 +102,9 @@ struct tail {
 	uint64_t	wal_bytes;
 	uint64_t	snap_rows;		/* snapshot rows read so far */
 	double		snap_total;		/* the tables' estimated rows, or -1 */
+	/* Incremental snapshots (incremental.c) and their signals (signals.c). */
+	struct incr *incr;
+	struct signals *signals;
 };
 
 /* Fills what the command line left unset from a connector JSON file. */
@@ -130,6 +136,11 @@ void		tail_metrics(struct tail *t);
 void		tail_emit(struct tail *t);
 /* Exits with EX_IOERR naming the output's error. */
 void		tail_die_write(struct tail *t) __attribute__((noreturn));
+/*
+ * The position of the next change of the transaction being received, in
+ * h; false if it was written before (a transaction sent again).
+ */
+bool		tail_next_change(struct tail *t, struct change_hdr *h, uint64_t lsn);
 /* Reconnects the ordinary connection; false if that failed. */
 bool		tail_reset_sql(struct tail *t);
 /* Handles one XLogData message (header and pgoutput payload). */
