@@ -146,3 +146,113 @@ inc_under_writes() {
 @test "incremental snapshot of 300 rows under writes, chunks of 1: replica equals source" {
 	inc_under_writes 300 1
 }
+
+# paused_at TABLE: the rows of TABLE the replica has, twice 1 s apart, equal.
+replica_count() {
+	psql_rep "SELECT count(*) FROM $1" 2>/dev/null || echo 0
+}
+
+@test "pause-snapshot holds the snapshot after its chunk, resume-snapshot goes on, stop-snapshot ends it" {
+	local a b
+	inc_table 20000
+	inc_start --chunk-size 10
+	snapshot_of "$T"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T' 2>/dev/null || echo 0) -ge 200 ]"
+	signal pause-snapshot '{}'
+	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
+	sleep 1
+	a=$(replica_count "$T")
+	sleep 1.5
+	b=$(replica_count "$T")
+	assert_equal "$b" "$a"
+	assert [ "$a" -lt 20000 ]
+	# Streaming goes on while paused.
+	psql_src "UPDATE $T SET v = 5 WHERE id = 19999"
+	wait_until 20 bash -c "[ \"\$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT v FROM $T WHERE id = 19999')\" = 5 ]"
+	signal resume-snapshot '{}'
+	wait_until 20 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T') -gt $((b + 1)) ]"
+	signal stop-snapshot "{\"data-collections\":[\"public.$T\"],\"type\":\"incremental\"}"
+	wait_until 10 grep -q "incremental snapshot of \"public.$T\" stopped after" "$ERR"
+	sleep 1
+	a=$(replica_count "$T")
+	sleep 1.5
+	assert_equal "$(replica_count "$T")" "$a"
+	assert [ "$a" -lt 20000 ]
+	# Once stopped, a new signal takes the table from the start, to the end.
+	snapshot_of "$T"
+	wait_until 120 finished "$T"
+	caught_up
+	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
+}
+
+@test "a table without a primary key is refused with a warning naming it; the stream goes on" {
+	local nopk=${T}_nopk
+	inc_table 10
+	psql_src "CREATE TABLE $nopk (id int, v int)" "ALTER PUBLICATION $PUB ADD TABLE $nopk"
+	inc_start
+	snapshot_of "$nopk"
+	wait_until 10 grep -q "table \"public.$nopk\" has no primary key" "$ERR"
+	signal execute-snapshot '{"data-collections":["public.no_such_table"]}'
+	wait_until 10 grep -q 'table "public.no_such_table" is not in publication' "$ERR"
+	echo 'not json' >>"$SIG"
+	wait_until 10 grep -q 'is not a signal' "$ERR"
+	psql_src "UPDATE $T SET v = 3 WHERE id = 1"
+	wait_until 20 bash -c "[ \"\$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT v FROM $T WHERE id = 1')\" = 3 ]"
+	kill -0 "$PIPE"
+}
+
+@test "composite keys of text, uuid and int: every row, in key order, under writes" {
+	psql_src "CREATE TABLE $T (a text, b uuid, c int, v int NOT NULL, PRIMARY KEY (a, b, c))" \
+		"INSERT INTO $T SELECT 'k' || (g % 7) || chr(200 + g % 50), md5(g::text)::uuid, g % 3, g
+			FROM generate_series(1, 3000) g" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	inc_start --chunk-size 100
+	snapshot_of "$T"
+	for i in 1 2 3 4 5 6 7 8; do
+		psql_src "UPDATE $T SET v = -v WHERE v % 10 = $i" "DELETE FROM $T WHERE v % 37 = $i"
+	done
+	wait_until 60 finished "$T"
+	caught_up
+	sum() { "$1" "SELECT count(*) || ' ' || md5(string_agg(a || b || c || ':' || v, ',' ORDER BY a, b, c)) FROM $T"; }
+	assert_equal "$(sum psql_rep)" "$(sum psql_src)"
+}
+
+@test "a table added to the running pipeline by ALTER PUBLICATION and a row in the signal table" {
+	local added=${T}_added sigt=${T}_signal
+	inc_table 10
+	psql_src "CREATE TABLE $sigt (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data text)" \
+		"ALTER PUBLICATION $PUB ADD TABLE $sigt" \
+		"CREATE TABLE $added (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $added SELECT g, g, 'a' FROM generate_series(1, 5000) g"
+	inc_start --signal-table "public.$sigt"
+	psql_src "UPDATE $T SET v = 1 WHERE id = 1"
+	psql_src "ALTER PUBLICATION $PUB ADD TABLE $added" \
+		"INSERT INTO $sigt VALUES ('add-1', 'execute-snapshot',
+			'{\"data-collections\": [\"public.$added\"], \"type\": \"incremental\"}')"
+	psql_src "UPDATE $added SET v = 0 WHERE id <= 100" "DELETE FROM $added WHERE id > 4900"
+	wait_until 60 finished "$added"
+	caught_up
+	assert_equal "$(rows_of psql_rep "$added")" "$(rows_of psql_src "$added")"
+	grep -q 'signal "add-1": execute-snapshot' "$ERR"
+}
+
+@test "a FIFO as the signal file: signals as they are written; incremental rows carry snapshot \"incremental\"" {
+	inc_table 50
+	SIG=$BATS_TEST_TMPDIR/fifo
+	mkfifo "$SIG"
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	wait_until 30 finished "$T"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r")] | [length, (map(.snapshot) | unique), (map(.after.id) == ([range(1; 51)]))]' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output '[50,["incremental"],true]'
+	run -0 bash -c "cdc-envelope --prefix inc <'$BATS_TEST_TMPDIR/out' | jq -c 'select(.value.payload.op == \"r\") | .value.payload.source.snapshot' | sort -u"
+	assert_output '"incremental"'
+}
