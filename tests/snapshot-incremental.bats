@@ -256,3 +256,35 @@ replica_count() {
 	run -0 bash -c "cdc-envelope --prefix inc <'$BATS_TEST_TMPDIR/out' | jq -c 'select(.value.payload.op == \"r\") | .value.payload.source.snapshot' | sort -u"
 	assert_output '"incremental"'
 }
+
+@test "-c: signal.data.collection and incremental.snapshot.chunk.size; a bad chunk size exits 78" {
+	local sigt=${T}_signal conf=$BATS_TEST_TMPDIR/conn.json
+	inc_table 30
+	psql_src "CREATE TABLE $sigt (id text PRIMARY KEY, type text NOT NULL, data text)" \
+		"ALTER PUBLICATION $PUB ADD TABLE $sigt"
+	conf_with() {
+		cat >"$conf" <<JSON
+{"name": "c", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "127.0.0.1", "database.port": "$WALPIPE_SOURCE_PORT",
+  "database.user": "postgres", "database.password": "postgrespass",
+  "database.dbname": "connect_test_db", "plugin.name": "pgoutput", "slot.name": "$SLOT",
+  "publication.name": "$PUB", "topic.prefix": "p",
+  "signal.data.collection": "public.$sigt", "incremental.snapshot.chunk.size": "$1"}}
+JSON
+	}
+	conf_with 0
+	run -78 --separate-stderr pg-wal-tail -c "$conf" --end-lsn now
+	[[ $stderr == *'incremental.snapshot.chunk.size'* ]] || fail "$stderr"
+	conf_with 7
+	pg-wal-tail -v -c "$conf" >"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	psql_src "INSERT INTO $sigt VALUES ('c1', 'execute-snapshot', '{\"data-collections\":[\"public.$T\"]}')"
+	wait_until 30 finished "$T"
+	grep -q "incremental snapshot of \"public.$T\" started (about .* rows, chunks of 7)" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -s '[.[] | select(.op == "r")] | length' "$BATS_TEST_TMPDIR/out"
+	assert_output 30
+}

@@ -105,6 +105,14 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 		if (o->fetch_size < 1 || o->fetch_size > 1000000)
 			fatal(EX_CONFIG, "connector setting snapshot.fetch.size: \"%s\" is not 1 to 1000000", v);
 	}
+	if (o->signal_table == NULL)
+		o->signal_table = connector_get(cp, "signal.data.collection");
+	if (o->chunk_size < 0 && (v = connector_get(cp, "incremental.snapshot.chunk.size"))) {
+		o->chunk_size = atoi(v);	/* digits: connector_open() checked */
+		if (o->chunk_size < 1 || o->chunk_size > 1000000)
+			fatal(EX_CONFIG, "connector setting incremental.snapshot.chunk.size: \"%s\" "
+				  "is not 1 to 1000000", v);
+	}
 	/*
 	 * A missing publication: Debezium's default mode, all_tables, needs a
 	 * superuser; with a table.include.list and no mode we create it for

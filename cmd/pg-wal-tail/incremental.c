@@ -459,8 +459,8 @@ begin_table(struct tail *t)
 	}
 	set_bound(in, res, 0, in->nkeys, in->keycol);
 	PQclear(res);
-	log_info("incremental snapshot of \"%s\" started (about %.0f rows)", in->cur.name,
-			 in->total > 0 ? in->total : 0);
+	log_info("incremental snapshot of \"%s\" started (about %.0f rows, chunks of %d)",
+			 in->cur.name, in->total > 0 ? in->total : 0, t->o->chunk_size);
 	progress_start(&in->pr, t->o->progress, 0);
 }
 
