@@ -288,6 +288,8 @@ const struct connector_key connector_keys[] = {
 	{"heartbeat.interval.ms", CONN_WAL_TAIL, "#", "--heartbeat"},
 	{"status.update.interval.ms", CONN_WAL_TAIL, "#", "-s"},
 	{"snapshot.fetch.size", CONN_WAL_TAIL, "#", "--fetch-size"},
+	{"signal.data.collection", CONN_WAL_TAIL, NULL, "--signal-table"},
+	{"incremental.snapshot.chunk.size", CONN_WAL_TAIL, "#", "--chunk-size"},
 	/* which changes and columns, and how they look: cdc-envelope */
 	{"topic.prefix", CONN_ENVELOPE, NULL, "-p"},
 	{"table.include.list", CONN_WAL_TAIL | CONN_ENVELOPE, NULL, NULL},
@@ -370,7 +372,6 @@ const struct connector_key connector_keys[] = {
 	{"event.processing.failure.handling.mode", 0, NULL, NULL},
 	{"message.prefix.include.list", 0, NULL, NULL},
 	{"message.prefix.exclude.list", 0, NULL, NULL},
-	{"signal.data.collection", 0, NULL, NULL},
 	{"snapshot.select.statement.overrides", 0, NULL, NULL},
 	{"transforms.*", 0, NULL, NULL},
 	{"predicates", 0, NULL, NULL},

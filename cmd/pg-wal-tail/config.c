@@ -64,6 +64,9 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 		CONN_BIND_MILLIS("status.update.interval.ms", &o->status_interval_us,
 						 o->status_interval_us >= 0),
 		CONN_BIND_INT("snapshot.fetch.size", &o->fetch_size, o->fetch_size >= 0, 1, 1000000),
+		CONN_BIND_TEXT("signal.data.collection", &o->signal_table, o->signal_table != NULL),
+		CONN_BIND_INT("incremental.snapshot.chunk.size", &o->chunk_size, o->chunk_size >= 0,
+					  1, 1000000),
 	};
 	struct tail_file *f = o->file = xcalloc(1, sizeof *f);
 	struct connector *conf = &f->conf;

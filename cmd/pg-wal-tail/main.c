@@ -21,6 +21,7 @@
 #define DEFAULT_STATUS_INTERVAL_US INT64_C(10000000)
 #define DEFAULT_RETRIES 5
 #define DEFAULT_FETCH_SIZE 1000
+#define DEFAULT_CHUNK_SIZE 1024
 
 static void
 usage(void)
@@ -56,6 +57,10 @@ usage(void)
 		   "      --heartbeat-message    also write a heartbeat message into the WAL\n"
 		   "      --retries=N            reconnect attempts after a lost connection (default %d)\n"
 		   "      --fetch-size=ROWS      snapshot rows per FETCH (default %d)\n"
+		   "\nIncremental snapshots:\n"
+		   "      --signal-table=SCHEMA.TABLE  take signals from rows inserted into this table\n"
+		   "      --signal-file=FILE     take signals from FILE or FIFO, one JSON per line\n"
+		   "      --chunk-size=ROWS      rows per incremental snapshot chunk (default %d)\n"
 		   "\nMonitoring:\n"
 		   "      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
 		   "      --progress=SECONDS     snapshot progress on stderr every SECONDS when it is\n"
@@ -65,7 +70,7 @@ usage(void)
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
 		   (long long) (DEFAULT_STATUS_INTERVAL_US / 1000000), DEFAULT_RETRIES,
-		   DEFAULT_FETCH_SIZE, PROGRESS_DEFAULT_INTERVAL);
+		   DEFAULT_FETCH_SIZE, DEFAULT_CHUNK_SIZE, PROGRESS_DEFAULT_INTERVAL);
 }
 
 static uint64_t
@@ -82,7 +87,8 @@ parse_lsn(const char *option, const char *value)
 enum {
 	OPT_CREATE_SLOT = 256, OPT_TEMPORARY_SLOT, OPT_DROP_SLOT, OPT_SNAPSHOT,
 	OPT_START_LSN, OPT_END_LSN, OPT_ACK_FILE, OPT_HEARTBEAT, OPT_HEARTBEAT_MESSAGE,
-	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING, OPT_METRICS_FILE, OPT_PROGRESS
+	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING, OPT_METRICS_FILE, OPT_PROGRESS,
+	OPT_SIGNAL_TABLE, OPT_SIGNAL_FILE, OPT_CHUNK_SIZE
 };
 
 static void
@@ -107,6 +113,9 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"retries", required_argument, NULL, OPT_RETRIES},
 		{"fetch-size", required_argument, NULL, OPT_FETCH_SIZE},
 		{"streaming", no_argument, NULL, OPT_STREAMING},
+		{"signal-table", required_argument, NULL, OPT_SIGNAL_TABLE},
+		{"signal-file", required_argument, NULL, OPT_SIGNAL_FILE},
+		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
 		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"progress", required_argument, NULL, OPT_PROGRESS},
 		{"verbose", no_argument, NULL, 'v'},
@@ -157,6 +166,11 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 				o->fetch_size = (int) opt_int("--fetch-size", optarg, 1, 1000000);
 				break;
 			case OPT_METRICS_FILE: o->metrics_file = optarg; break;
+			case OPT_SIGNAL_TABLE: o->signal_table = optarg; break;
+			case OPT_SIGNAL_FILE: o->signal_file = optarg; break;
+			case OPT_CHUNK_SIZE:
+				o->chunk_size = (int) opt_int("--chunk-size", optarg, 1, 1000000);
+				break;
 			case OPT_PROGRESS: o->progress = opt_double("--progress", optarg, 0, 86400); break;
 			case 'v': verbose++; break;
 			case 'h': usage(); opt_exit_printed();
@@ -174,6 +188,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		o->heartbeat_us = 0;
 	if (o->fetch_size < 0)
 		o->fetch_size = DEFAULT_FETCH_SIZE;
+	if (o->chunk_size < 0)
+		o->chunk_size = DEFAULT_CHUNK_SIZE;
 	if (o->slot == NULL)
 		usage_error("no slot given: use -S NAME");
 	if (o->publication == NULL && !o->drop_slot)
@@ -197,6 +213,7 @@ main(int argc, char **argv)
 	o.heartbeat_us = -1;
 	o.retries = DEFAULT_RETRIES;
 	o.fetch_size = -1;
+	o.chunk_size = -1;
 	o.progress = PROGRESS_DEFAULT_INTERVAL;
 	parse_args(argc, argv, &o);
 

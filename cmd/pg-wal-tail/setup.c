@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "incremental.h"
 #include "log.h"
 #include "pgutil.h"
+#include "signals.h"
 
 /* pg_query(), or exit with its one-line message and status. */
 static PGresult *
@@ -390,6 +392,8 @@ tail_drop_slot(struct tail *t)
 void
 tail_close(struct tail *t)
 {
+	incr_free(t);
+	signals_close(t);
 	if (t->repl)
 		PQfinish(t->repl);
 	if (t->sql)

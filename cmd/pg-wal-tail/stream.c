@@ -21,25 +21,14 @@
 
 #include "ackfile.h"
 #include "catalog.h"
+#include "incremental.h"
 #include "log.h"
 #include "metrics.h"
 #include "pgutil.h"
 #include "sig.h"
-
-#define HEARTBEAT_PREFIX "walpipe_heartbeat"
+#include "signals.h"
 
 enum step { STEP_OK, STEP_LOST };
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-	uint64_t	v = 0;
-	int			i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void
 put_u64(unsigned char *p, uint64_t v)
@@ -89,8 +78,8 @@ tail_read_ack(struct tail *t, struct pos *pos)
 	return exists && ack_find_pos(t->ackbuf.data, t->ackbuf.len, pos);
 }
 
-static void
-die_write(struct tail *t)
+void
+tail_die_write(struct tail *t)
 {
 	fatal(EX_IOERR, "could not write output: %s", strerror(t->out.err));
 }
@@ -106,7 +95,7 @@ update_confirm(struct tail *t)
 	bool		have_ack;
 
 	if (!out_flush(&t->out))
-		die_write(t);
+		tail_die_write(t);
 	have_ack = t->o->ack_file && tail_read_ack(t, &ack);
 	/*
 	 * The slot stays at the point the snapshot streams from until
@@ -131,51 +120,8 @@ update_confirm(struct tail *t)
 		t->q.confirmed = t->server_end;
 }
 
-static void
-emit(struct tail *t)
-{
-	out_line(&t->out, t->line.data, t->line.len);
-	if (t->out.failed)
-		die_write(t);
-}
-
-/* Next change of the transaction: false if it was emitted before. */
-static bool
-next_change(struct tail *t, struct change_hdr *h, uint64_t lsn)
-{
-	struct pos	p;
-
-	t->txn_seq++;
-	p.commit_lsn = t->txn_commit;
-	p.seq = t->txn_seq;
-	if (pos_cmp(p, t->last_emitted) <= 0)
-		return false;
-	t->last_emitted = p;
-	h->commit_lsn = t->txn_commit;
-	h->seq = t->txn_seq;
-	h->lsn = lsn;
-	h->xid = t->txn_xid;
-	h->ts_us = t->txn_ts_us;
-	h->db_json = t->db_json.data;
-	return true;
-}
-
-static struct rel *
-need_rel(struct tail *t, uint32_t relid)
-{
-	struct rel *r = relcache_get(&t->rels, relid);
-
-	if (r == NULL)
-		fatal(EX_SOFTWARE, "change for relation %u before its Relation message", relid);
-	return r;
-}
-
-/*
- * Reconnects the ordinary connection, which a server restart closes
- * without libpq noticing until it is used.  Returns false if it failed.
- */
-static bool
-reset_sql(struct tail *t)
+bool
+tail_reset_sql(struct tail *t)
 {
 	char		err[1024];
 
@@ -189,305 +135,13 @@ reset_sql(struct tail *t)
 	return true;
 }
 
-/*
- * A Relation message: the table as it was at this point of the WAL.  The
- * changes that follow are described with it, whatever DDL ran since.
- */
-static void
-on_relation(struct tail *t)
-{
-	char		err[1024];
-	char		state[6];
-	struct rel *r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err,
-								state);
-
-	if (r == NULL && PQstatus(t->sql) == CONNECTION_BAD && reset_sql(t))
-		r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err, state);
-	if (r == NULL)
-		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : pg_status_for_sqlstate(state),
-			  "%s", err);
-	relcache_put(&t->rels, r);
-}
-
-/* A Type message: a type's name at this point of the WAL (types.h). */
-static void
-on_type(struct tail *t)
-{
-	struct pgo_msg *m = &t->msg;
-	char		err[1024];
-	char		state[6];
-	bool		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
-								err, sizeof err, state);
-
-	if (!ok && PQstatus(t->sql) == CONNECTION_BAD && reset_sql(t))
-		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
-						err, sizeof err, state);
-	if (!ok)
-		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : pg_status_for_sqlstate(state),
-			  "%s", err);
-}
-
-static void
-on_change(struct tail *t, uint64_t lsn)
-{
-	struct pgo_msg *m = &t->msg;
-	struct change_hdr h;
-	struct rel *r = need_rel(t, m->relid);
-	const struct pgo_tuple *before = NULL,
-			   *after = NULL;
-	char		op;
-	char		err[1024];
-
-	if (!t->in_txn)
-		fatal(EX_SOFTWARE, "%s message outside a transaction", pgo_type_name(m->type));
-	if (!next_change(t, &h, lsn))
-		return;
-	switch (m->type) {
-		case PGO_INSERT:
-			op = 'c';
-			after = &m->newtup;
-			break;
-		case PGO_UPDATE:
-			op = 'u';
-			before = m->oldkind ? &m->oldtup : NULL;
-			after = &m->newtup;
-			break;
-		default:
-			op = 'd';
-			before = &m->oldtup;
-			break;
-	}
-	buf_reset(&t->line);
-	if (!fmt_change(&t->line, &h, r, op, NULL, before, m->oldkind == 'K', after,
-					err, sizeof err))
-		fatal(EX_SOFTWARE, "%s", err);
-	emit(t);
-}
-
-static void
-on_truncate(struct tail *t, uint64_t lsn)
-{
-	struct change_hdr h;
-	char		err[1024];
-	int			i;
-
-	if (!t->in_txn)
-		fatal(EX_SOFTWARE, "Truncate message outside a transaction");
-	for (i = 0; i < t->msg.nrelids; i++) {
-		struct rel *r = need_rel(t, t->msg.relids[i]);
-
-		if (!next_change(t, &h, lsn))
-			continue;
-		buf_reset(&t->line);
-		if (!fmt_change(&t->line, &h, r, 't', NULL, NULL, false, NULL, err, sizeof err))
-			fatal(EX_SOFTWARE, "%s", err);
-		emit(t);
-	}
-}
-
-/*
- * A logical decoding message.  Transactional ones are changes of their
- * transaction; the others stand alone at their own LSN (pos LSN:1), which
- * keeps pos increasing: the server sends them as it decodes them, between
- * transactions.  Our own heartbeat messages are not written.
- */
-static void
-on_message(struct tail *t, int64_t send_time)
-{
-	struct pgo_msg *m = &t->msg;
-	struct change_hdr h;
-	bool		heartbeat = m->relname.n == sizeof HEARTBEAT_PREFIX - 1 &&
-		memcmp(m->relname.p, HEARTBEAT_PREFIX, m->relname.n) == 0;
-
-	if (m->flags & 1) {
-		if (!t->in_txn)
-			fatal(EX_SOFTWARE, "transactional Message outside a transaction");
-		if (!next_change(t, &h, m->lsn))
-			return;
-	} else {
-		struct pos	p = {m->lsn, 1};
-
-		if (t->end_lsn && m->lsn > t->end_lsn) {
-			t->done = true;
-			return;
-		}
-		if (heartbeat || pos_cmp(p, t->last_emitted) <= 0) {
-			ackq_push(&t->q, m->lsn, m->lsn, 0);
-			return;
-		}
-		t->last_emitted = p;
-		h.commit_lsn = m->lsn;
-		h.seq = 1;
-		h.lsn = m->lsn;
-		h.xid = m->xid;
-		h.ts_us = send_time + PG_EPOCH_OFFSET_US;
-		h.db_json = t->db_json.data;
-		ackq_push(&t->q, m->lsn, m->lsn, 1);
-	}
-	buf_reset(&t->line);
-	fmt_message(&t->line, &h, m->relname.p, m->relname.n, m->content, m->content_len,
-				(m->flags & 1) != 0);
-	emit(t);
-}
-
-/* Handles a decoded message of a committed transaction (or none). */
-static void
-dispatch(struct tail *t, uint64_t lsn, int64_t send_time)
-{
-	struct pgo_msg *m = &t->msg;
-
-	switch (m->type) {
-		case PGO_BEGIN:
-			if (t->end_lsn && m->lsn > t->end_lsn) {
-				t->done = true;
-				return;
-			}
-			t->in_txn = true;
-			t->txn_commit = m->lsn;
-			t->txn_seq = 0;
-			t->txn_xid = m->xid;
-			t->txn_ts_us = m->ts + PG_EPOCH_OFFSET_US;
-			break;
-		case PGO_COMMIT:
-			if (!t->in_txn)
-				fatal(EX_SOFTWARE, "Commit message outside a transaction");
-			t->in_txn = false;
-			ackq_push(&t->q, t->txn_commit, m->end_lsn, t->txn_seq);
-			if (t->end_lsn && m->end_lsn >= t->end_lsn)
-				t->done = true;
-			break;
-		case PGO_RELATION:
-			on_relation(t);
-			break;
-		case PGO_INSERT:
-		case PGO_UPDATE:
-		case PGO_DELETE:
-			on_change(t, lsn);
-			break;
-		case PGO_TRUNCATE:
-			on_truncate(t, lsn);
-			break;
-		case PGO_MESSAGE:
-			on_message(t, send_time);
-			break;
-		case PGO_TYPE:
-			on_type(t);
-			break;
-		case PGO_ORIGIN:
-			break;
-		default:
-			fatal(EX_SOFTWARE, "unexpected pgoutput %s message", pgo_type_name(m->type));
-	}
-}
-
-/*
- * Stream Commit: the spilled transaction committed.  Its changes are
- * replayed from the file as one ordinary transaction.
- */
-static void
-on_stream_commit(struct tail *t)
-{
-	struct pgo_msg *m = &t->msg;
-	uint64_t	commit = m->lsn,
-				end = m->end_lsn,
-				lsn;
-	char		err[1024];
-	struct spill *s = spill_get(&t->spills, m->xid, false, err, sizeof err);
-	int			r = 0;
-
-	if (t->end_lsn && commit > t->end_lsn) {
-		t->done = true;
-		return;
-	}
-	t->in_txn = true;
-	t->txn_commit = commit;
-	t->txn_seq = 0;
-	t->txn_xid = m->xid;
-	t->txn_ts_us = m->ts + PG_EPOCH_OFFSET_US;
-	if (s && !spill_rewind(s))
-		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
-	while (s && (r = spill_next(s, &lsn, &t->replay)) > 0) {
-		if (!pgo_decode((const unsigned char *) t->replay.data, t->replay.len, true, m,
-						err, sizeof err))
-			fatal(EX_SOFTWARE, "transaction %u: %s", t->txn_xid, err);
-		dispatch(t, lsn, 0);
-	}
-	if (r < 0)
-		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
-	if (s)
-		spill_free(&t->spills, s);
-	t->in_txn = false;
-	ackq_push(&t->q, commit, end, t->txn_seq);
-	if (t->end_lsn && end >= t->end_lsn)
-		t->done = true;
-}
-
-/* Messages of protocol 2's streamed transactions; true if handled. */
-static bool
-on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
-{
-	struct pgo_msg *m = &t->msg;
-	char		err[1024];
-	struct spill *s;
-
-	switch (m->type) {
-		case PGO_STREAM_START:
-			t->in_stream = true;
-			t->stream = spill_get(&t->spills, m->xid, true, err, sizeof err);
-			if (t->stream == NULL)
-				fatal(EX_IOERR, "%s", err);
-			return true;
-		case PGO_STREAM_STOP:
-			t->in_stream = false;
-			t->stream = NULL;
-			return true;
-		case PGO_STREAM_COMMIT:
-			on_stream_commit(t);
-			return true;
-		case PGO_STREAM_ABORT:
-			s = spill_get(&t->spills, m->xid, false, err, sizeof err);
-			if (s && m->subxid == m->xid)
-				spill_free(&t->spills, s);
-			else if (s && !spill_abort_sub(s, m->subxid, err, sizeof err))
-				fatal(EX_IOERR, "%s", err);
-			return true;
-		default:
-			break;
-	}
-	if (!t->in_stream)
-		return false;
-	if (m->type == PGO_MESSAGE && !(m->flags & 1))
-		return false;
-	if (!spill_append(t->stream, m->xid, lsn, p, n, err, sizeof err))
-		fatal(EX_IOERR, "%s", err);
-	return true;
-}
-
-static void
-on_xlogdata(struct tail *t, const unsigned char *p, size_t n)
-{
-	char		err[256];
-	uint64_t	lsn;
-	int64_t		send_time;
-
-	if (n < 25)
-		fatal(EX_SOFTWARE, "streaming header too small: %zu bytes", n);
-	lsn = get_u64(p + 1);
-	send_time = (int64_t) get_u64(p + 17);
-	if (!pgo_decode(p + 25, n - 25, t->in_stream, &t->msg, err, sizeof err))
-		fatal(EX_SOFTWARE, "%s", err);
-	if (on_stream(t, lsn, p + 25, n - 25))
-		return;
-	dispatch(t, lsn, send_time);
-}
-
 /* Primary keepalive: walEnd, sendTime, replyRequested. */
 static enum step
 on_keepalive(struct tail *t, const unsigned char *p, size_t n)
 {
 	if (n < 18)
 		fatal(EX_SOFTWARE, "keepalive message too small: %zu bytes", n);
-	t->server_end = get_u64(p + 1);
+	t->server_end = pgwt_get_u64(p + 1);
 	if (t->end_lsn && !t->in_txn && t->server_end >= t->end_lsn)
 		t->done = true;
 	if (p[17]) {
@@ -585,7 +239,7 @@ wait_socket(struct tail *t)
 		return false;
 	if (left > 1000000)
 		left = 1000000;
-	if (t->o->ack_file && left > ACK_CHECK_US)
+	if ((t->o->ack_file || t->signals) && left > ACK_CHECK_US)
 		left = ACK_CHECK_US;
 	if (left < 0)
 		left = 0;
@@ -621,7 +275,7 @@ heartbeat(struct tail *t)
 		if (res == NULL) {
 			log_warn("heartbeat message: %s", err);
 			if (PQstatus(t->sql) == CONNECTION_BAD)
-				(void) reset_sql(t);
+				(void) tail_reset_sql(t);
 		}
 		PQclear(res);
 	}
@@ -638,7 +292,7 @@ on_copydata(struct tail *t, const unsigned char *p, size_t n)
 	if (p[0] == 'w') {
 		t->wal_msgs++;
 		t->wal_bytes += n;
-		on_xlogdata(t, p, n);
+		tail_on_xlogdata(t, p, n);
 		return STEP_OK;
 	}
 	fatal(EX_SOFTWARE, "unknown streaming message type 0x%02x", p[0]);
@@ -659,6 +313,8 @@ receive(struct tail *t)
 		int64_t		now = clock_wall_us();
 
 		metrics_tick();
+		signals_poll(t);
+		incr_step(t);
 		if (now - t->last_status_us >= t->o->status_interval_us) {
 			update_confirm(t);
 			if (!send_status(t, false))
@@ -671,7 +327,7 @@ receive(struct tail *t)
 		if (r == 0) {
 			/* Idle: write what we have, then wait. */
 			if (!out_flush(&t->out))
-				die_write(t);
+				tail_die_write(t);
 			/* With an end position, ask for keepalives to learn the server's. */
 			if (t->end_lsn && !t->in_txn && now - last_probe >= 500000) {
 				last_probe = now;
@@ -740,7 +396,7 @@ reconnect(struct tail *t)
 	int64_t		backoff = 1000000;
 
 	if (!out_flush(&t->out))
-		die_write(t);
+		tail_die_write(t);
 	PQfinish(t->repl);
 	t->repl = NULL;
 	for (attempt = 1; attempt <= t->o->retries && !sig_stop; attempt++) {
@@ -763,7 +419,7 @@ reconnect(struct tail *t)
 			t->repl = NULL;
 			continue;
 		}
-		if (!reset_sql(t)) {
+		if (!tail_reset_sql(t)) {
 			log_warn("could not reconnect the catalog connection: %s",
 					 pg_errmsg(t->sql, NULL, err, sizeof err));
 			PQfinish(t->repl);
@@ -814,6 +470,7 @@ tail_stream(struct tail *t)
 
 	if (t->o->ack_file && tail_read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
 		t->last_emitted = ack;
+	signals_open(t);
 	(void) start_replication(t, false);
 	for (;;) {
 		if (receive(t) == STEP_OK)

@@ -53,6 +53,9 @@ struct tail_opts {
 	int			fetch_size;
 	const char *metrics_file;	/* NULL: no metrics */
 	double		progress;		/* seconds between progress lines; 0: none */
+	const char *signal_table;	/* SCHEMA.TABLE of signals, or NULL */
+	const char *signal_file;	/* file or FIFO of signals, or NULL */
+	int			chunk_size;		/* incremental snapshot rows per chunk */
 	struct tail_file *file;		/* the -c file, which strings above may point
 								 * into (config.c); NULL without -c */
 };
@@ -101,6 +104,9 @@ struct tail {
 	uint64_t	wal_bytes;
 	uint64_t	snap_rows;		/* snapshot rows read so far */
 	double		snap_total;		/* the tables' estimated rows, or -1 */
+	/* Incremental snapshots (incremental.c) and their signals (signals.c). */
+	struct incr *incr;
+	struct signals *signals;
 };
 
 /* Fills what the command line left unset from a connector JSON file. */
@@ -123,6 +129,35 @@ void		tail_close(struct tail *t);
 
 /* Turns on the metrics of --metrics-file (stats.c). */
 void		tail_metrics(struct tail *t);
+
+/* The prefix of the heartbeat messages, never written as changes. */
+#define HEARTBEAT_PREFIX "walpipe_heartbeat"
+
+/* Stream internals shared by stream.c and change.c. */
+/* Writes t->line as one output line; exits (EX_IOERR) if it cannot. */
+void		tail_emit(struct tail *t);
+/* Exits with EX_IOERR naming the output's error. */
+void		tail_die_write(struct tail *t) __attribute__((noreturn));
+/*
+ * The position of the next change of the transaction being received, in
+ * h; false if it was written before (a transaction sent again).
+ */
+bool		tail_next_change(struct tail *t, struct change_hdr *h, uint64_t lsn);
+/* Reconnects the ordinary connection; false if that failed. */
+bool		tail_reset_sql(struct tail *t);
+/* Handles one XLogData message (header and pgoutput payload). */
+void		tail_on_xlogdata(struct tail *t, const unsigned char *p, size_t n);
+
+/* A big-endian 64-bit integer of the replication protocol. */
+static inline uint64_t
+pgwt_get_u64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
 
 /* Sets DateStyle, TimeZone... for the change lines' value formats. */
 bool		set_output_style(PGconn *conn, char *errbuf, size_t errsize);

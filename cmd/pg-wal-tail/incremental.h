@@ -1,0 +1,54 @@
+/*
+ * incremental.h - incremental snapshots while streaming goes on: tables
+ * read in primary-key chunks, each resolved against the changes streamed
+ * around it (DBLog's watermarks, as Debezium's incremental snapshots), so
+ * that no streamed change is overwritten by an older snapshot row.  The
+ * signals that start, stop, pause and resume them arrive through
+ * signals.c.
+ */
+#ifndef PGWT_INCREMENTAL_H
+#define PGWT_INCREMENTAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+#include "format.h"
+
+struct tail;
+
+/* The prefix of the watermark messages, never written as changes. */
+#define WATERMARK_PREFIX "walpipe_watermark"
+
+/*
+ * Queues table (SCHEMA.TABLE) for an incremental snapshot, with filter
+ * (an SQL condition, or NULL) narrowing its rows.  false, with errbuf,
+ * for a table that is not in the publication or has no primary key.
+ */
+bool		incr_add(struct tail *t, const char *table, const char *filter,
+					 char *errbuf, size_t errsize);
+/* Stops the snapshot of table, or of every table when table is NULL. */
+void		incr_stop(struct tail *t, const char *table);
+void		incr_pause(struct tail *t, bool pause);
+/* True while tables are queued or one is being read. */
+bool		incr_active(const struct tail *t);
+
+/*
+ * Reads the next chunk when one is due (a table is being read, no chunk
+ * waits for its watermark, not paused).  Exits on a database error.
+ */
+void		incr_step(struct tail *t);
+/* A streamed change of relation r in the transaction being received. */
+void		incr_on_change(struct tail *t, const struct rel *r, const struct pgo_msg *m);
+/* A streamed truncate of relid. */
+void		incr_on_truncate(struct tail *t, uint32_t relid);
+/*
+ * A transactional message with the watermark prefix: at the high
+ * watermark of the chunk in flight, writes the chunk's rows that no
+ * change has overtaken as changes of the transaction being received.
+ */
+void		incr_on_watermark(struct tail *t, const struct pgo_msg *m);
+void		incr_free(struct tail *t);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * signals.c - Debezium's signals: execute-snapshot, stop-snapshot,
+ * pause-snapshot, resume-snapshot and log, from a signal table (rows
+ * inserted into it arrive in the stream, which must carry the table) or
+ * from a signal file (a file or FIFO, one JSON signal per line:
+ * {"id":...,"type":...,"data":{...}}), which needs no write access to the
+ * database.  A regular file is emptied once its lines are read, as
+ * Debezium's file channel does; a FIFO is read as its writers write.
+ *
+ * A signal that cannot be carried out is reported and ignored: it never
+ * stops the stream.
+ */
+#include "signals.h"
+#include "incremental.h"
+#include "tail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "json.h"
+#include "log.h"
+
+#define POLL_US 200000
+
+struct signals {
+	int			fd;
+	bool		fifo;
+	struct buf	in;
+	int64_t		last_poll_us;
+};
+
+/* The string member name of obj, decoded into out; false if absent or not a string. */
+static bool
+get_str(struct json_slice obj, const char *name, struct buf *out)
+{
+	struct json_slice v;
+
+	buf_reset(out);
+	if (!json_obj_get(obj, name, &v) || json_type_of(v) != JSON_STRING ||
+		!json_str_decode_text(v, out))
+		return false;
+	buf_cstr(out);
+	return true;
+}
+
+/* The filter of additional-conditions for table, decoded into out; false if none. */
+static bool
+condition_for(struct json_slice data, const char *table, struct buf *out)
+{
+	struct json_slice conds,
+				c;
+	struct json_iter it;
+	struct buf	name = BUF_INIT;
+	bool		found = false;
+
+	if (!json_obj_get(data, "additional-conditions", &conds) ||
+		json_type_of(conds) != JSON_ARRAY)
+		return false;
+	json_iter_init(&it, conds);
+	while (!found && json_arr_next(&it, &c))
+		found = json_type_of(c) == JSON_OBJECT && get_str(c, "data-collection", &name) &&
+			strcmp(name.data, table) == 0 && get_str(c, "filter", out);
+	buf_free(&name);
+	return found;
+}
+
+/* execute-snapshot and stop-snapshot: each table of data-collections. */
+static void
+on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
+{
+	struct json_slice list,
+				v;
+	struct json_iter it;
+	struct buf	name = BUF_INIT,
+				filter = BUF_INIT;
+	char		err[1024];
+
+	if (get_str(data, "type", &name) && strcasecmp(name.data, "incremental") != 0) {
+		log_warn("signal \"%s\": snapshot type \"%s\" is not supported (incremental): "
+				 "ignored", id, name.data);
+		goto out;
+	}
+	if (!json_obj_get(data, "data-collections", &list) || json_type_of(list) != JSON_ARRAY) {
+		if (stop)
+			incr_stop(t, NULL);
+		else
+			log_warn("signal \"%s\": no \"data-collections\" array: ignored", id);
+		goto out;
+	}
+	json_iter_init(&it, list);
+	while (json_arr_next(&it, &v)) {
+		buf_reset(&name);
+		if (json_type_of(v) != JSON_STRING || !json_str_decode_text(v, &name)) {
+			log_warn("signal \"%s\": a data collection that is not a string: ignored", id);
+			continue;
+		}
+		buf_cstr(&name);
+		if (stop)
+			incr_stop(t, name.data);
+		else if (!incr_add(t, name.data, condition_for(data, name.data, &filter) ?
+						   filter.data : NULL, err, sizeof err))
+			log_warn("signal \"%s\": %s: ignored", id, err);
+	}
+out:
+	buf_free(&name);
+	buf_free(&filter);
+}
+
+void
+signal_run(struct tail *t, const char *id, const char *type, const char *data, size_t n)
+{
+	struct json_slice obj = {"{}", 2};
+	struct json_err jerr;
+	struct buf	msg = BUF_INIT;
+
+	if (data && n > 0) {
+		obj.p = json_skip_ws(data, data + n);
+		obj.n = n - (size_t) (obj.p - data);
+		while (obj.n > 0 && strchr(" \t\r\n", obj.p[obj.n - 1]))
+			obj.n--;
+		if (!json_validate(obj.p, obj.n, &jerr) || json_type_of(obj) != JSON_OBJECT) {
+			log_warn("signal \"%s\": its data is not a JSON object: ignored", id);
+			return;
+		}
+	}
+	log_info("signal \"%s\": %s", id, type);
+	if (strcmp(type, "execute-snapshot") == 0)
+		on_tables(t, id, obj, false);
+	else if (strcmp(type, "stop-snapshot") == 0)
+		on_tables(t, id, obj, true);
+	else if (strcmp(type, "pause-snapshot") == 0)
+		incr_pause(t, true);
+	else if (strcmp(type, "resume-snapshot") == 0)
+		incr_pause(t, false);
+	else if (strcmp(type, "log") == 0) {
+		if (get_str(obj, "message", &msg))
+			log_info("signal \"%s\": %s", id, msg.data);
+	} else
+		log_warn("signal \"%s\": unknown type \"%s\": ignored", id, type);
+	buf_free(&msg);
+}
+
+bool
+signal_table_is(const struct tail *t, const struct rel *r)
+{
+	const char *name = t->o->signal_table;
+	const char *dot;
+	size_t		nsplen;
+
+	if (name == NULL)
+		return false;
+	dot = strchr(name, '.');
+	if (dot == NULL)
+		return strcmp(r->nspname, "public") == 0 && strcmp(r->relname, name) == 0;
+	nsplen = (size_t) (dot - name);
+	return strlen(r->nspname) == nsplen && memcmp(r->nspname, name, nsplen) == 0 &&
+		strcmp(r->relname, dot + 1) == 0;
+}
+
+/* A value of the signal row as a C string: "" when null. */
+static const char *
+row_text(const struct pgo_tuple *tup, int col, struct buf *b)
+{
+	buf_reset(b);
+	if (col < tup->ncols && tup->vals[col].kind == PGO_TEXT)
+		buf_put(b, tup->vals[col].p, tup->vals[col].n);
+	return buf_cstr(b);
+}
+
+void
+signal_on_insert(struct tail *t, const struct pgo_tuple *tup)
+{
+	struct buf	id = BUF_INIT,
+				type = BUF_INIT,
+				data = BUF_INIT;
+
+	row_text(tup, 0, &id);
+	row_text(tup, 1, &type);
+	row_text(tup, 2, &data);
+	signal_run(t, id.data, type.data, data.data, data.len);
+	buf_free(&id);
+	buf_free(&type);
+	buf_free(&data);
+}
+
+/* One line of the signal file. */
+static void
+file_line(struct tail *t, const char *p, size_t n)
+{
+	struct json_slice obj = {p, n},
+				data;
+	struct json_err jerr;
+	struct buf	id = BUF_INIT,
+				type = BUF_INIT,
+				text = BUF_INIT;
+
+	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+		n--;
+	if (n == 0)
+		return;
+	obj.n = n;
+	if (!json_validate(p, n, &jerr) || json_type_of(obj) != JSON_OBJECT ||
+		!get_str(obj, "type", &type)) {
+		log_warn("signal file \"%s\": \"%.*s\" is not a signal ({\"id\":...,\"type\":...,"
+				 "\"data\":{...}}): ignored", t->o->signal_file, (int) (n > 80 ? 80 : n), p);
+		goto out;
+	}
+	if (!get_str(obj, "id", &id))
+		buf_puts(&id, "");
+	buf_cstr(&id);
+	if (!json_obj_get(obj, "data", &data) || json_is_null(data))
+		signal_run(t, id.data, type.data, NULL, 0);
+	else if (json_type_of(data) == JSON_STRING && json_str_decode(data, &text))
+		signal_run(t, id.data, type.data, text.data, text.len);
+	else
+		signal_run(t, id.data, type.data, data.p, data.n);
+out:
+	buf_free(&id);
+	buf_free(&type);
+	buf_free(&text);
+}
+
+void
+signals_open(struct tail *t)
+{
+	struct signals *s;
+	struct stat st;
+	int			fd;
+
+	if (t->o->signal_file == NULL)
+		return;
+	fd = open(t->o->signal_file, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		fatal(EX_NOINPUT, "could not open signal file \"%s\": %s", t->o->signal_file,
+			  strerror(errno));
+	s = xcalloc(1, sizeof *s);
+	s->fd = fd;
+	s->fifo = S_ISFIFO(st.st_mode);
+	t->signals = s;
+}
+
+/* Handles the complete lines of s->in and keeps the rest. */
+static void
+run_lines(struct tail *t, struct signals *s)
+{
+	size_t		start = 0;
+	const char *nl;
+
+	while ((nl = memchr(s->in.data + start, '\n', s->in.len - start)) != NULL) {
+		file_line(t, s->in.data + start, (size_t) (nl - s->in.data) - start);
+		start = (size_t) (nl - s->in.data) + 1;
+	}
+	memmove(s->in.data, s->in.data + start, s->in.len - start);
+	s->in.len -= start;
+}
+
+void
+signals_poll(struct tail *t)
+{
+	struct signals *s = t->signals;
+	char		chunk[4096];
+	ssize_t		r;
+	int64_t		now;
+
+	if (s == NULL)
+		return;
+	now = clock_wall_us();
+	if (now - s->last_poll_us < POLL_US)
+		return;
+	s->last_poll_us = now;
+	if (!s->fifo && lseek(s->fd, 0, SEEK_SET) != 0)
+		return;
+	if (!s->fifo)
+		buf_reset(&s->in);
+	while ((r = read(s->fd, chunk, sizeof chunk)) > 0)
+		buf_put(&s->in, chunk, (size_t) r);
+	if (r < 0 && errno != EAGAIN && errno != EINTR)
+		log_warn("could not read signal file \"%s\": %s", t->o->signal_file, strerror(errno));
+	if (!s->fifo && (s->in.len == 0 || s->in.data[s->in.len - 1] != '\n'))
+		return;					/* empty, or a line still being written */
+	if (!s->fifo && ftruncate(s->fd, 0) != 0)
+		log_warn("could not empty signal file \"%s\": %s", t->o->signal_file, strerror(errno));
+	run_lines(t, s);
+}
+
+void
+signals_close(struct tail *t)
+{
+	if (t->signals == NULL)
+		return;
+	close(t->signals->fd);
+	buf_free(&t->signals->in);
+	free(t->signals);
+	t->signals = NULL;
+}

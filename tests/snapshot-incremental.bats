@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# Incremental snapshots of pg-wal-tail on a real PostgreSQL 15: tables
+# read in primary-key chunks while streaming goes on, started, paused,
+# resumed and stopped by signals from a file, a FIFO or a signal table,
+# through the whole pipeline pg-wal-tail | cdc-envelope | pg-apply, while
+# a writer updates, deletes and inserts rows: the replica must end equal
+# to the source.
+bats_require_minimum_version 1.5.0
+load test_helper/common
+
+setup_file() {
+	stack_up
+}
+
+teardown_file() {
+	stack_down
+}
+
+setup() {
+	T=$(unique_name t)
+	SLOT=$(unique_name s)
+	PUB=$(unique_name p)
+	ACK=$BATS_TEST_TMPDIR/ack
+	SIG=$BATS_TEST_TMPDIR/signals
+	ERR=$BATS_TEST_TMPDIR/stderr
+	STOP=$BATS_TEST_TMPDIR/stop-writer
+	PIPE= WRITER=
+}
+
+teardown() {
+	[[ ! -s $ERR ]] || grep -v 'progress:' "$ERR" | sed 's/^/# stderr: /' | tail -40
+	touch "$STOP"
+	[[ -z $WRITER ]] || wait "$WRITER" 2>/dev/null || true
+	[[ -z $PIPE ]] || { kill -TERM -- "-$PIPE" 2>/dev/null; wait "$PIPE" 2>/dev/null; } || true
+	psql_src "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+		WHERE slot_name = '$SLOT' AND NOT active" >/dev/null 2>&1 || true
+}
+
+# inc_table N [KEYDEF]: $T with N rows (id int key, v int, pad text) in
+# publication $PUB, and a slot that has streamed nothing yet.
+inc_table() {
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $T SELECT g, 0, repeat('x', 40) FROM generate_series(1, $1) g" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never \
+		--end-lsn now
+}
+
+# inc_start ARGS...: the pipeline to the replica in the background, in a
+# process group of its own ($PIPE), signals from $SIG.
+inc_start() {
+	set -m
+	bash -c "set -o pipefail; pg-wal-tail -v -d '$WALPIPE_SOURCE' -S $SLOT -P $PUB \
+		--ack-file '$ACK' --status-interval 0.2 --signal-file '$SIG' --progress 0 $* |
+		cdc-envelope --prefix inc |
+		pg-apply -d '$WALPIPE_REPLICA' --table-format '\${source.table}' --insert-mode upsert \
+			--delete --pk-mode record_key --auto-create --offsets-table public.${SLOT}_offsets \
+			--ack-file '$ACK'" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	set +m
+	wait_until 30 slot_active
+}
+
+slot_active() {
+	[ "$(psql_src "SELECT active FROM pg_replication_slots WHERE slot_name = '$SLOT'")" = t ]
+}
+
+# signal TYPE DATA: one signal line into the signal file.
+signal() {
+	printf '{"id":"%s","type":"%s","data":%s}\n' "$(unique_name sig)" "$1" "$2" >>"$SIG"
+}
+
+snapshot_of() {
+	signal execute-snapshot "{\"data-collections\":[\"public.$1\"],\"type\":\"incremental\"}"
+}
+
+# finished TABLE: the log says its incremental snapshot ended; fails the
+# test at once if the pipeline has died.
+finished() {
+	kill -0 "$PIPE" 2>/dev/null || fail "the pipeline exited: $(tail -3 "$ERR")"
+	grep -q "incremental snapshot of \"public.$1\": [0-9]* rows" "$ERR"
+}
+
+# writer N: until $STOP exists, update, delete and insert random rows of
+# $T (keys 1..N and above), in small transactions.
+writer() {
+	local n=$1 k=$(($1 + 1))
+	while [[ ! -e $STOP ]]; do
+		psql -X -q -v ON_ERROR_STOP=1 "$WALPIPE_SOURCE" \
+			-c "UPDATE $T SET v = v + 1 WHERE id IN (SELECT 1 + (random() * $n)::int FROM generate_series(1, 20))" \
+			-c "DELETE FROM $T WHERE id IN (SELECT 1 + (random() * $n)::int FROM generate_series(1, 3))" \
+			-c "INSERT INTO $T VALUES ($k, 7, 'w'), ($((k + 1)), 7, 'w') ON CONFLICT DO NOTHING" \
+			-c "INSERT INTO $T SELECT 1 + (random() * $n)::int, 9, 'back' ON CONFLICT DO NOTHING" \
+			-c "UPDATE $T SET v = v + 1, pad = 'u' WHERE id = $k" >/dev/null || return
+		k=$((k + 2))
+	done
+}
+
+# caught_up: the slot has confirmed everything written so far on the source.
+caught_up() {
+	local lsn
+	lsn=$(psql_src "SELECT pg_current_wal_lsn()")
+	psql_src "SELECT pg_logical_emit_message(false, 'test', 'sync')" >/dev/null
+	wait_until 60 confirmed_ge "$lsn"
+}
+confirmed_ge() {
+	[ "$(psql_src "SELECT confirmed_flush_lsn >= '$1' FROM pg_replication_slots
+		WHERE slot_name = '$SLOT'")" = t ]
+}
+
+# Count and ordered checksum of table $2 (default $T) on one side.
+rows_of() {
+	"$1" "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v || ':' || coalesce(pad, '~'),
+		',' ORDER BY id)) FROM ${2:-$T}"
+}
+
+# inc_under_writes N CHUNK: the whole scenario.
+inc_under_writes() {
+	local n=$1
+	inc_table "$n"
+	inc_start --chunk-size "$2"
+	writer "$n" 3>&- &
+	WRITER=$!
+	sleep 0.5
+	snapshot_of "$T"
+	wait_until 300 finished "$T"
+	touch "$STOP"
+	wait "$WRITER"
+	WRITER=
+	caught_up
+	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
+	# Only the snapshot's rows and the writer's changes were written: the
+	# table was read once, not again.
+	run -0 grep -c "incremental snapshot of \"public.$T\" started" "$ERR"
+	assert_output 1
+}
+
+@test "incremental snapshot of 20,000 rows under writes, chunks of 1,000: replica equals source" {
+	inc_under_writes 20000 1000
+}
+
+@test "incremental snapshot of 50,000 rows under writes, chunks of 10,000: replica equals source" {
+	inc_under_writes 50000 10000
+}
+
+@test "incremental snapshot of 300 rows under writes, chunks of 1: replica equals source" {
+	inc_under_writes 300 1
+}
+
+# paused_at TABLE: the rows of TABLE the replica has, twice 1 s apart, equal.
+replica_count() {
+	psql_rep "SELECT count(*) FROM $1" 2>/dev/null || echo 0
+}
+
+@test "pause-snapshot holds the snapshot after its chunk, resume-snapshot goes on, stop-snapshot ends it" {
+	local a b
+	inc_table 20000
+	inc_start --chunk-size 10
+	snapshot_of "$T"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T' 2>/dev/null || echo 0) -ge 200 ]"
+	signal pause-snapshot '{}'
+	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
+	sleep 1
+	a=$(replica_count "$T")
+	sleep 1.5
+	b=$(replica_count "$T")
+	assert_equal "$b" "$a"
+	assert [ "$a" -lt 20000 ]
+	# Streaming goes on while paused.
+	psql_src "UPDATE $T SET v = 5 WHERE id = 19999"
+	wait_until 20 bash -c "[ \"\$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT v FROM $T WHERE id = 19999')\" = 5 ]"
+	signal resume-snapshot '{}'
+	wait_until 20 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T') -gt $((b + 1)) ]"
+	signal stop-snapshot "{\"data-collections\":[\"public.$T\"],\"type\":\"incremental\"}"
+	wait_until 10 grep -q "incremental snapshot of \"public.$T\" stopped after" "$ERR"
+	sleep 1
+	a=$(replica_count "$T")
+	sleep 1.5
+	assert_equal "$(replica_count "$T")" "$a"
+	assert [ "$a" -lt 20000 ]
+	# Once stopped, a new signal takes the table from the start, to the end.
+	snapshot_of "$T"
+	wait_until 120 finished "$T"
+	caught_up
+	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
+}
+
+@test "a table without a primary key is refused with a warning naming it; the stream goes on" {
+	local nopk=${T}_nopk
+	inc_table 10
+	psql_src "CREATE TABLE $nopk (id int, v int)" "ALTER PUBLICATION $PUB ADD TABLE $nopk"
+	inc_start
+	snapshot_of "$nopk"
+	wait_until 10 grep -q "table \"public.$nopk\" has no primary key" "$ERR"
+	signal execute-snapshot '{"data-collections":["public.no_such_table"]}'
+	wait_until 10 grep -q 'table "public.no_such_table" is not in publication' "$ERR"
+	echo 'not json' >>"$SIG"
+	wait_until 10 grep -q 'is not a signal' "$ERR"
+	psql_src "UPDATE $T SET v = 3 WHERE id = 1"
+	wait_until 20 bash -c "[ \"\$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT v FROM $T WHERE id = 1')\" = 3 ]"
+	kill -0 "$PIPE"
+}
+
+@test "composite keys of text, uuid and int: every row, in key order, under writes" {
+	psql_src "CREATE TABLE $T (a text, b uuid, c int, v int NOT NULL, PRIMARY KEY (a, b, c))" \
+		"INSERT INTO $T SELECT 'k' || (g % 7) || chr(200 + g % 50), md5(g::text)::uuid, g % 3, g
+			FROM generate_series(1, 3000) g" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	inc_start --chunk-size 100
+	snapshot_of "$T"
+	for i in 1 2 3 4 5 6 7 8; do
+		psql_src "UPDATE $T SET v = -v WHERE v % 10 = $i" "DELETE FROM $T WHERE v % 37 = $i"
+	done
+	wait_until 60 finished "$T"
+	caught_up
+	sum() { "$1" "SELECT count(*) || ' ' || md5(string_agg(a || b || c || ':' || v, ',' ORDER BY a, b, c)) FROM $T"; }
+	assert_equal "$(sum psql_rep)" "$(sum psql_src)"
+}
+
+@test "a table added to the running pipeline by ALTER PUBLICATION and a row in the signal table" {
+	local added=${T}_added sigt=${T}_signal
+	inc_table 10
+	psql_src "CREATE TABLE $sigt (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data text)" \
+		"ALTER PUBLICATION $PUB ADD TABLE $sigt" \
+		"CREATE TABLE $added (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $added SELECT g, g, 'a' FROM generate_series(1, 5000) g"
+	inc_start --signal-table "public.$sigt"
+	psql_src "UPDATE $T SET v = 1 WHERE id = 1"
+	psql_src "ALTER PUBLICATION $PUB ADD TABLE $added" \
+		"INSERT INTO $sigt VALUES ('add-1', 'execute-snapshot',
+			'{\"data-collections\": [\"public.$added\"], \"type\": \"incremental\"}')"
+	psql_src "UPDATE $added SET v = 0 WHERE id <= 100" "DELETE FROM $added WHERE id > 4900"
+	wait_until 60 finished "$added"
+	caught_up
+	assert_equal "$(rows_of psql_rep "$added")" "$(rows_of psql_src "$added")"
+	grep -q 'signal "add-1": execute-snapshot' "$ERR"
+}
+
+@test "a FIFO as the signal file: signals as they are written; incremental rows carry snapshot \"incremental\"" {
+	inc_table 50
+	SIG=$BATS_TEST_TMPDIR/fifo
+	mkfifo "$SIG"
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	wait_until 30 finished "$T"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r")] | [length, (map(.snapshot) | unique), (map(.after.id) == ([range(1; 51)]))]' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output '[50,["incremental"],true]'
+	run -0 bash -c "cdc-envelope --prefix inc <'$BATS_TEST_TMPDIR/out' | jq -c 'select(.value.payload.op == \"r\") | .value.payload.source.snapshot' | sort -u"
+	assert_output '"incremental"'
+}
+
+@test "-c: signal.data.collection and incremental.snapshot.chunk.size; a bad chunk size exits 78" {
+	local sigt=${T}_signal conf=$BATS_TEST_TMPDIR/conn.json
+	inc_table 30
+	psql_src "CREATE TABLE $sigt (id text PRIMARY KEY, type text NOT NULL, data text)" \
+		"ALTER PUBLICATION $PUB ADD TABLE $sigt"
+	conf_with() {
+		cat >"$conf" <<JSON
+{"name": "c", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "127.0.0.1", "database.port": "$WALPIPE_SOURCE_PORT",
+  "database.user": "postgres", "database.password": "postgrespass",
+  "database.dbname": "connect_test_db", "plugin.name": "pgoutput", "slot.name": "$SLOT",
+  "publication.name": "$PUB", "topic.prefix": "p",
+  "signal.data.collection": "public.$sigt", "incremental.snapshot.chunk.size": "$1"}}
+JSON
+	}
+	conf_with 0
+	run -78 --separate-stderr pg-wal-tail -c "$conf" --end-lsn now
+	[[ $stderr == *'incremental.snapshot.chunk.size'* ]] || fail "$stderr"
+	conf_with 7
+	pg-wal-tail -v -c "$conf" >"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	psql_src "INSERT INTO $sigt VALUES ('c1', 'execute-snapshot', '{\"data-collections\":[\"public.$T\"]}')"
+	wait_until 30 finished "$T"
+	grep -q "incremental snapshot of \"public.$T\" started (about .* rows, chunks of 7)" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -s '[.[] | select(.op == "r")] | length' "$BATS_TEST_TMPDIR/out"
+	assert_output 30
+}
