@@ -98,6 +98,31 @@ notice(void *arg, const char *msg)
 	log_info("server: %s", log_chomp(msg, buf, sizeof buf));
 }
 
+/* A record that cannot be applied: stop (exit 65), or set it aside. */
+static void
+bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
+		   const struct record *r, const char *msg)
+{
+	struct buf	name = BUF_INIT;
+	const char *topic = NULL;
+
+	if (r && r->topic.n && r->has_offset) {
+		buf_reset(&c->tmp);
+		if (json_str_decode_text(r->topic, &c->tmp))
+			topic = buf_cstr(&c->tmp);
+	}
+	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
+	if (!c->skip_errors) {
+		/* The batch before this one is complete: let it commit. */
+		finish_inflight(c);
+		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
+	}
+	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
+	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+	dead_letter(c, lineno, line, n, msg);
+	buf_free(&name);
+}
+
 static void
 handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 {
@@ -120,10 +145,10 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	if (c->no_positions)
 		;						/* applied as it comes, whatever it carries */
 	else if (rp->has_offset && rp->topic.n) {
-		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
+		src = positions_find(&c->pos, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
 		/* Applied, or in a batch already (a redelivery). */
 		if (src->has_seen && rp->offset <= src->seen) {
-			told_skip(c, src, rp->offset);
+			positions_told_skip(&c->pos, src, rp->offset);
 			c->skipped++;
 			return;
 		}
@@ -132,7 +157,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 			bad_record(c, lineno, line, n, rp, "bad \"pos\"");
 			return;
 		}
-		src = find_source(c, NULL, 0, 0);
+		src = positions_find(&c->pos, NULL, 0, 0);
 		if (src->has_seen && pos_cmp(pos, src->seen_pos) <= 0) {
 			/* Applied before, with the records of its change before it. */
 			c->skipped += 1 + (c->b->nops - c->group_start);
@@ -149,7 +174,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		return;
 	/* The record's ops (for "pos", those of the records before it too) carry their source. */
 	for (i = src->topic ? before : c->group_start; i < c->b->nops; i++) {
-		c->b->ops[i].source = (int) (src - c->sources);
+		c->b->ops[i].source = (int) (src - c->pos.sources);
 		c->b->ops[i].pos = pos;
 	}
 	c->group_start = c->b->nops;
@@ -188,7 +213,7 @@ batch_due(struct ctx *c)
 static void
 apply_metrics(struct ctx *c, const struct linereader *lr)
 {
-	metrics_init(c->metrics_file, metrics_update, c);
+	metrics_init(c->metrics_file, positions_metrics, &c->pos);
 	if (!metrics_enabled())
 		return;
 	metrics_counter("records_in_total", NULL, METRICS_HELP_RECORDS_IN, &lr->lineno);
@@ -228,8 +253,8 @@ apply_run(struct ctx *c)
 				flush(c, true);
 			else
 				finish_inflight(c);
-			if (c->ack_dirty)
-				write_ack(c);
+			if (c->pos.ack_dirty)
+				positions_write_ack(&c->pos);
 			if (!input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000))
 				continue;
 		}
@@ -292,11 +317,7 @@ ctx_free(struct ctx *c)
 		shape_free(c->sc.shapes[i]);
 	free(c->sc.shapes);
 	connect_cache_free(&c->schemas);
-	for (i = 0; i < c->nsources; i++) {
-		free(c->sources[i].name);
-		free(c->sources[i].topic);
-	}
-	free(c->sources);
+	positions_free(&c->pos);
 	buf_free(&c->tmp);
 	buf_free(&c->topic);
 	free(c->s.table_format);
@@ -414,9 +435,9 @@ parse_options(int argc, char **argv, struct ctx *c)
 				c->flush_interval_ms = (long) opt_int("--flush-interval", optarg, 1, 3600000);
 				break;
 			case OPT_ACK_INTERVAL:
-				c->ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000);
+				c->pos.ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000);
 				break;
-			case OPT_ACK_FILE: c->ack_file = optarg; break;
+			case OPT_ACK_FILE: c->pos.ack_file = optarg; break;
 			case OPT_OFFSETS_TABLE: c->offsets_table = optarg; break;
 			case OPT_ERRORS: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
 			case OPT_DEAD_LETTER: c->dead_letter = optarg; break;
@@ -446,7 +467,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.s.batch_size = DEFAULT_BATCH_SIZE;
 	c.flush_interval_ms = DEFAULT_FLUSH_MS;
-	c.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
+	c.pos.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];
 	pthread_mutex_init(&c.dead_lock, NULL);
@@ -461,15 +482,16 @@ main(int argc, char **argv)
 	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", &status, err, sizeof err)) == NULL)
 		fatal(status, "%s", err);
 	PQsetNoticeProcessor(c.conn, notice, NULL);
+	c.pos.offsets_table = c.offsets_table;
 	c.a = applier_new(c.conn, &c.s, c.offsets_table);
-	if (!applier_load_offsets(c.a, load_offset, &c, err, sizeof err))
+	if (!applier_load_offsets(c.a, positions_load_row, &c.pos, err, sizeof err))
 		fatal(applier_status(c.a), "offsets table \"%s\": %s", c.offsets_table, err);
-	write_ack(&c);
+	positions_write_ack(&c.pos);
 	sig_setup();
 
 	status = apply_run(&c);
-	if (c.ack_dirty)
-		write_ack(&c);
+	if (c.pos.ack_dirty)
+		positions_write_ack(&c.pos);
 
 	applier_free(c.a);
 	PQfinish(c.conn);
