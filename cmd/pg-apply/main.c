@@ -123,13 +123,50 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 	buf_free(&name);
 }
 
+/*
+ * The position source of a parsed record (*src NULL if none, or with
+ * --no-positions) and its change position; false if the record is left
+ * out: applied before, in a batch already, or with a bad "pos".
+ */
+static bool
+record_source(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
+			  struct source **src, struct pos *pos)
+{
+	const struct record *rp = &f->r;
+
+	*src = NULL;
+	if (c->no_positions)
+		return true;			/* applied as it comes, whatever it carries */
+	if (rp->has_offset && rp->topic.n) {
+		*src = positions_find(&c->pos, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
+		/* Applied, or in a batch already (a redelivery). */
+		if ((*src)->has_seen && rp->offset <= (*src)->seen) {
+			positions_told_skip(&c->pos, *src, rp->offset);
+			c->skipped++;
+			return false;
+		}
+	} else if (rp->pos.n) {
+		if (!pos_parse(rp->pos.p + 1, rp->pos.n - 2, pos)) {
+			bad_record(c, lineno, line, n, rp, "bad \"pos\"");
+			return false;
+		}
+		*src = positions_find(&c->pos, NULL, 0, 0);
+		if ((*src)->has_seen && pos_cmp(*pos, (*src)->seen_pos) <= 0) {
+			/* Applied before, with the records of its change before it. */
+			c->skipped += 1 + (c->b->nops - c->group_start);
+			batch_truncate(c->b, c->group_start);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void
 handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 {
 	struct frec f;
-	struct record *rp = &f.r;
 	struct json_err jerr;
-	struct source *src = NULL;
+	struct source *src;
 	struct pos	pos = {0, 0};
 	char		err[512];
 	size_t		before,
@@ -142,32 +179,11 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
 	}
-	if (c->no_positions)
-		;						/* applied as it comes, whatever it carries */
-	else if (rp->has_offset && rp->topic.n) {
-		src = positions_find(&c->pos, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
-		/* Applied, or in a batch already (a redelivery). */
-		if (src->has_seen && rp->offset <= src->seen) {
-			positions_told_skip(&c->pos, src, rp->offset);
-			c->skipped++;
-			return;
-		}
-	} else if (rp->pos.n) {
-		if (!pos_parse(rp->pos.p + 1, rp->pos.n - 2, &pos)) {
-			bad_record(c, lineno, line, n, rp, "bad \"pos\"");
-			return;
-		}
-		src = positions_find(&c->pos, NULL, 0, 0);
-		if (src->has_seen && pos_cmp(pos, src->seen_pos) <= 0) {
-			/* Applied before, with the records of its change before it. */
-			c->skipped += 1 + (c->b->nops - c->group_start);
-			batch_truncate(c->b, c->group_start);
-			return;
-		}
-	}
+	if (!record_source(c, &f, lineno, line, n, &src, &pos))
+		return;
 	before = c->b->nops;
 	if (!add_op(c, &f, lineno, line, n, err, sizeof err))
-		bad_record(c, lineno, line, n, rp, err);
+		bad_record(c, lineno, line, n, &f.r, err);
 	else if (c->b->nops > before && src && src->topic)
 		c->b->ops[before].topic = src->topic;
 	if (src == NULL)
@@ -178,17 +194,7 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		c->b->ops[i].pos = pos;
 	}
 	c->group_start = c->b->nops;
-	src->skipping = false;
-	if (src->topic) {
-		if (!src->has_batch)
-			src->batch_first = rp->offset;
-		src->batch = src->seen = rp->offset;
-	} else {
-		if (!src->has_batch)
-			src->batch_first_pos = pos;
-		src->batch_pos = src->seen_pos = pos;
-	}
-	src->has_batch = src->has_seen = true;
+	positions_took(src, f.r.offset, pos);
 }
 
 static bool
@@ -225,12 +231,48 @@ apply_metrics(struct ctx *c, const struct linereader *lr)
 					"(to the --dead-letter file if given).", &c->rejected);
 }
 
+/*
+ * Nothing more to read right now: commit what we have, and write the ack
+ * file.  True if input came meanwhile.
+ */
+static bool
+idle(struct ctx *c)
+{
+	if (c->batch_records > 0 && c->group_start == c->b->nops)
+		flush(c, true);
+	else
+		finish_inflight(c);
+	if (c->pos.ack_dirty)
+		positions_write_ack(&c->pos);
+	return input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000);
+}
+
+/*
+ * A line over --max-line-bytes: exit 65, or with --errors=skip set it
+ * aside; false if its writer died inside it.
+ */
+static bool
+too_long(struct ctx *c, struct linereader *lr)
+{
+	char		msg[256];
+
+	(void) lr_failure(lr, LR_TOO_LONG, msg, sizeof msg);
+	if (!c->skip_errors) {
+		finish_inflight(c);
+		fatal(EX_DATAERR, "%s", msg);
+	}
+	log_warn("%s (skipped)", msg);
+	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+	return long_line(c, lr, msg);
+}
+
 /* The main loop: returns the exit status. */
 static int
 apply_run(struct ctx *c)
 {
 	struct linereader lr;
-	char	   *line;
+	char	   *line,
+				msg[256];
 	size_t		n;
 	int			status = 0;
 
@@ -243,45 +285,24 @@ apply_run(struct ctx *c)
 		if (batch_due(c))
 			flush(c, false);
 		/*
-		 * Nothing more right now: commit what we have.  A grace of a
-		 * millisecond or two keeps batches whole while a fast writer
-		 * refills the pipe, at a cost in latency too small to see.
+		 * A grace of a millisecond or two keeps batches whole while a fast
+		 * writer refills the pipe, at a cost in latency too small to see.
 		 */
 		if (!lr_has_line(&lr) && !input_ready(0) &&
-			!(c->batch_records > 0 && input_ready(IDLE_GRACE_MS))) {
-			if (c->batch_records > 0 && c->group_start == c->b->nops)
-				flush(c, true);
-			else
-				finish_inflight(c);
-			if (c->pos.ack_dirty)
-				positions_write_ack(&c->pos);
-			if (!input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000))
-				continue;
-		}
+			!(c->batch_records > 0 && input_ready(IDLE_GRACE_MS)) && !idle(c))
+			continue;
 		st = lr_next(&lr, &line, &n);
 		if (st == LR_AGAIN)
 			continue;
 		if (st == LR_EOF)
 			break;
-		if (st == LR_TOO_LONG) {
-			char		msg[256];
-
-			(void) lr_failure(&lr, st, msg, sizeof msg);
-			if (!c->skip_errors) {
-				finish_inflight(c);
-				fatal(EX_DATAERR, "%s", msg);
-			}
-			log_warn("%s (skipped)", msg);
-			__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
-			if (!long_line(c, &lr, msg)) {
-				status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
-				break;
-			}
-			continue;
+		if (st == LR_TOO_LONG && !too_long(c, &lr)) {
+			status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
+			break;
 		}
+		if (st == LR_TOO_LONG)
+			continue;
 		if (st == LR_ERROR || st == LR_PARTIAL) {
-			char		msg[256];
-
 			status = lr_failure(&lr, st, msg, sizeof msg);
 			log_error("%s", msg);
 			break;

@@ -150,6 +150,22 @@ positions_take_batch(struct positions *ps, int *n)
  * left out: the operator deletes the table's rows of that topic).
  */
 void
+positions_took(struct source *src, int64_t offset, struct pos pos)
+{
+	src->skipping = false;
+	if (src->topic) {
+		if (!src->has_batch)
+			src->batch_first = offset;
+		src->batch = src->seen = offset;
+	} else {
+		if (!src->has_batch)
+			src->batch_first_pos = pos;
+		src->batch_pos = src->seen_pos = pos;
+	}
+	src->has_batch = src->has_seen = true;
+}
+
+void
 positions_told_skip(struct positions *ps, struct source *src, int64_t offset)
 {
 	if (src->skipping)

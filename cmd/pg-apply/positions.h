@@ -68,6 +68,9 @@ void		positions_committed(struct positions *ps, const struct offset_row *offs, i
  */
 struct offset_row *positions_take_batch(struct positions *ps, int *n);
 
+/* A record of src (its Kafka offset, or its change position) is in the batch. */
+void		positions_took(struct source *src, int64_t offset, struct pos pos);
+
 /* Warns once when a partition's records start being left out as applied before. */
 void		positions_told_skip(struct positions *ps, struct source *src, int64_t offset);
 
