@@ -423,15 +423,9 @@ const char *
 json_scan(const char *base, const char *p, const char *end,
 		  struct json_slice *out, struct json_err *err)
 {
-	struct scan s = {base, end, err, false};
-	const char *start = json_skip_ws(p, end);
-	const char *q = scan_value(&s, start, 0);
+	bool		space;
 
-	if (q && out) {
-		out->p = start;
-		out->n = (size_t) (q - start);
-	}
-	return q;
+	return json_scan_ws(base, p, end, out, err, &space);
 }
 
 bool
