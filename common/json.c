@@ -160,6 +160,53 @@ static const unsigned char plain_byte[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+#ifdef __SSE2__
+/* A bit for each of the 16 bytes at p that is '"' or '\\'. */
+static inline unsigned
+quote_or_escape16(const char *p)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) p);
+
+	return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+													 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+#endif
+
+/*
+ * The first byte at or after p inside a string that needs a look, or end:
+ * a '"' or '\\'; when validating, also a control character or a byte
+ * past ASCII.  Sixteen bytes at a time where SSE2 is there, else eight.
+ */
+static inline const char *
+string_run(const char *p, const char *end, bool validating)
+{
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		unsigned	m = validating ? plain16(p) : quote_or_escape16(p);
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	if (!validating) {
+		while (p < end && *p != '"' && *p != '\\')
+			p++;
+		return p;
+	}
+	while (end - p >= 8) {
+		uint64_t	w;
+
+		memcpy(&w, p, 8);
+		if (!plain8(w))
+			break;
+		p += 8;
+	}
+	while (p < end && plain_byte[(unsigned char) *p])
+		p++;
+	return p;
+}
+
 static const char *
 scan_string(struct scan *s, const char *p)
 {
@@ -170,31 +217,7 @@ scan_string(struct scan *s, const char *p)
 	while (p < end) {
 		unsigned char c;
 
-#ifdef __SSE2__
-		/* Plain ASCII runs, sixteen bytes at a time. */
-		while (end - p >= 16) {
-			unsigned	m = plain16(p);
-
-			if (m) {
-				p += __builtin_ctz(m);
-				break;
-			}
-			p += 16;
-		}
-#endif
-		/* Plain ASCII runs, eight bytes at a time. */
-		while (end - p >= 8) {
-			uint64_t	w;
-
-			memcpy(&w, p, 8);
-			if (!plain8(w))
-				break;
-			p += 8;
-		}
-		/* Then byte by byte while nothing needs a look. */
-		while (p < end && plain_byte[(unsigned char) *p])
-			p++;
-		if (p >= end)
+		if ((p = string_run(p, end, true)) >= end)
 			break;
 		c = (unsigned char) *p;
 
@@ -400,15 +423,9 @@ const char *
 json_scan(const char *base, const char *p, const char *end,
 		  struct json_slice *out, struct json_err *err)
 {
-	struct scan s = {base, end, err, false};
-	const char *start = json_skip_ws(p, end);
-	const char *q = scan_value(&s, start, 0);
+	bool		space;
 
-	if (q && out) {
-		out->p = start;
-		out->n = (size_t) (q - start);
-	}
-	return q;
+	return json_scan_ws(base, p, end, out, err, &space);
 }
 
 bool
@@ -453,37 +470,12 @@ json_type_name(enum json_type t)
 	return names[t];
 }
 
-#ifdef __SSE2__
-/* A bit for each of the 16 bytes at p that is '"' or '\\'. */
-static inline unsigned
-quote_or_escape16(const char *p)
-{
-	__m128i		v = _mm_loadu_si128((const __m128i *) p);
-
-	return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-													 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-}
-#endif
-
 const char *
 json_skip_string(const char *p, const char *end)
 {
 	p++;						/* opening quote */
 	for (;;) {
-#ifdef __SSE2__
-		while (end - p >= 16) {
-			unsigned	m = quote_or_escape16(p);
-
-			if (m) {
-				p += __builtin_ctz(m);
-				break;
-			}
-			p += 16;
-		}
-#endif
-		while (p < end && *p != '"' && *p != '\\')
-			p++;
-		if (p >= end)
+		if ((p = string_run(p, end, false)) >= end)
 			return end;
 		if (*p == '"')
 			return p + 1;

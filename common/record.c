@@ -101,23 +101,36 @@ check_encodings(const struct record *r, const char *base, struct json_err *err)
 	return true;
 }
 
-/* What record_parse() hands its json_member_fn. */
+/* What record_parse_split() hands its json_member_fn. */
 struct record_walk {
 	struct record *r;
 	struct connect_cache *schemas;
+	json_member_fn value_member;
+	void	   *ctx;
+	struct record_split *split;
 };
 
-/* json_member_fn of record_parse(). */
+/* json_member_fn of record_parse_split(). */
 static const char *
 take_member(void *ctx, struct json_slice k, const char *base, const char *p, const char *end,
 			struct json_err *err)
 {
 	struct record_walk *w = ctx;
 	struct connect_value v;
+	bool		is_key = k.n == 5 && memcmp(k.p, "\"key\"", 5) == 0;
+	bool		is_value = k.n == 7 && memcmp(k.p, "\"value\"", 7) == 0;
 
-	if ((p = connect_split(w->schemas, base, p, end, NULL, NULL, &v, err)) == NULL ||
-		!record_take_member(w->r, k, v.whole, v.space, base, err))
+	p = connect_split(w->schemas, base, p, end, is_value ? w->value_member : NULL, w->ctx,
+					  &v, err);
+	if (p == NULL || !record_take_member(w->r, k, v.whole, v.space, base, err))
 		return NULL;
+	if (w->split && is_key) {
+		w->split->ks = v.schema;
+		w->split->kp = v.payload;
+	} else if (w->split && is_value) {
+		w->split->vs = v.schema;
+		w->split->vp = v.payload;
+	}
 	return p;
 }
 
@@ -131,11 +144,21 @@ bool
 record_parse(const char *line, size_t n, struct connect_cache *schemas, struct record *r,
 			 struct json_err *err)
 {
+	return record_parse_split(line, n, schemas, NULL, NULL, r, NULL, err);
+}
+
+bool
+record_parse_split(const char *line, size_t n, struct connect_cache *schemas,
+				   json_member_fn value_member, void *ctx, struct record *r,
+				   struct record_split *split, struct json_err *err)
+{
 	const char *end = line + n;
 	const char *p;
-	struct record_walk w = {r, schemas};
+	struct record_walk w = {r, schemas, value_member, ctx, split};
 
 	record_init(r);
+	if (split)
+		memset(split, 0, sizeof *split);
 	err->msg = NULL;
 	p = json_skip_ws(line, end);
 	if (p >= end)

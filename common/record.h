@@ -59,6 +59,24 @@ struct connect_cache;
 bool		record_parse(const char *line, size_t n, struct connect_cache *schemas,
 						 struct record *r, struct json_err *err);
 
+/* Key and value as Connect {"schema","payload"} (connectjson.h): n == 0 where not split. */
+struct record_split {
+	struct json_slice ks;		/* key schema and payload */
+	struct json_slice kp;
+	struct json_slice vs;		/* value schema and payload */
+	struct json_slice vp;
+};
+
+/*
+ * record_parse() that also splits key and value into schema and payload
+ * (split may be NULL), and validates an object payload of the value
+ * member by member through value_member(ctx) (may be NULL), so that a
+ * reader keeps what it needs of it in the same pass.
+ */
+bool		record_parse_split(const char *line, size_t n, struct connect_cache *schemas,
+							   json_member_fn value_member, void *ctx, struct record *r,
+							   struct record_split *split, struct json_err *err);
+
 /*
  * The Kafka bytes a key, value or header value slice stands for, under its
  * encoding: *p is NULL for null/absent; otherwise *p points into the line

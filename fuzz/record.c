@@ -65,7 +65,8 @@ check_connect_split(const char *p, size_t n)
 	if (qa != qb || (qa && (a.p != b.whole.p || a.n != b.whole.n || sa != b.space)))
 		abort();
 	/* A split value is its parts, exactly. */
-	if (qa && b.schema.n && (b.schema.p != p + 10 || b.payload.p + b.payload.n + 1 != p + n))
+	if (qa && b.schema.n && (b.schema.p != p + 10 ||
+							   b.payload.p + b.payload.n + 1 != b.whole.p + b.whole.n))
 		abort();
 }
 

@@ -91,6 +91,8 @@ void		put_cols(struct buf *q, const struct shape *sh, int from, int to,
 					 const char *prefix, const struct val *v);
 bool		put_set(struct buf *q, const struct shape *sh, const char *src, const struct val *v);
 void		put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *r);
+/* " ON CONFLICT (keys) DO UPDATE SET ..." from EXCLUDED, or DO NOTHING if nothing is set. */
+void		put_on_conflict(struct buf *q, const struct shape *sh, const struct val *v);
 int			build_one(struct applier *a, struct batch *b, const struct op *op,
 					  const char **params);
 bool		exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf,

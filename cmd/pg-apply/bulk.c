@@ -304,13 +304,8 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 		put_cols(q, sh, 0, sh->ncols, "", NULL);
 		buf_puts(q, ") SELECT ");
 		put_cols(q, sh, 0, sh->ncols, "", NULL);
-		buf_printf(q, " FROM %s ON CONFLICT (", tname);
-		put_cols(q, sh, 0, sh->nkeys, "", NULL);
-		buf_puts(q, ") DO UPDATE");
-		if (!put_set(q, sh, "EXCLUDED", NULL)) {
-			q->len -= 6;
-			buf_puts(q, "NOTHING");
-		}
+		buf_printf(q, " FROM %s", tname);
+		put_on_conflict(q, sh, NULL);
 	}
 	return run(a, buf_cstr(q), errbuf, errsize);
 }

@@ -11,7 +11,6 @@
 
 #include "deadletter.h"
 #include "log.h"
-#include "pipeline.h"
 
 /* Bad records */
 
@@ -141,43 +140,4 @@ long_line(struct ctx *c, struct linereader *lr, const char *msg)
 	}
 	pthread_mutex_unlock(&c->dead_lock);
 	return r > 0;
-}
-
-/* A record that cannot be applied: stop (exit 65), or set it aside. */
-void
-bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
-		   const struct record *r, const char *msg)
-{
-	struct buf	name = BUF_INIT;
-	const char *topic = NULL;
-
-	if (r && r->topic.n && r->has_offset) {
-		buf_reset(&c->tmp);
-		if (json_str_decode_text(r->topic, &c->tmp))
-			topic = buf_cstr(&c->tmp);
-	}
-	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
-	if (!c->skip_errors) {
-		/* The batch before this one is complete: let it commit. */
-		finish_inflight(c);
-		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
-	}
-	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
-	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
-	dead_letter(c, lineno, line, n, msg);
-	buf_free(&name);
-}
-
-/* Runs in the apply thread: ctx is the inflight batch. */
-bool
-reject_op(void *ctx, const struct op *op, const char *msg)
-{
-	struct inflight *in = ctx;
-	struct buf	name = BUF_INIT;
-
-	name_record(&name, op->lineno, op->topic, op->partition, op->offset);
-	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
-	buf_free(&name);
-	__atomic_add_fetch(&in->c->rejected, 1, __ATOMIC_RELAXED);
-	return dead_letter(in->c, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
 }

@@ -1,8 +1,8 @@
 /*
  * deadletter.h - records that cannot be applied: their name in messages
- * (line, or topic, partition and offset), the stop of --errors=stop, and
- * the dead letter file of --errors=skip.  Dead letters come from both
- * threads; ctx.dead_lock orders them.
+ * (line, or topic, partition and offset) and the dead letter file of
+ * --errors=skip.  Dead letters come from both threads; ctx.dead_lock
+ * orders them.
  */
 #ifndef PGAPPLY_DEADLETTER_H
 #define PGAPPLY_DEADLETTER_H
@@ -27,12 +27,5 @@ bool		dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n,
  * false if the input ended inside it.
  */
 bool		long_line(struct ctx *c, struct linereader *lr, const char *msg);
-
-/* A record that cannot be applied: exit 65, or with --errors=skip set it aside. */
-void		bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
-					   const struct record *r, const char *msg);
-
-/* reject_fn of applier_apply() in the apply thread: ctx is the inflight batch. */
-bool		reject_op(void *ctx, const struct op *op, const char *msg);
 
 #endif

@@ -99,13 +99,75 @@ notice(void *arg, const char *msg)
 	log_info("server: %s", log_chomp(msg, buf, sizeof buf));
 }
 
+/* A record that cannot be applied: stop (exit 65), or set it aside. */
+static void
+bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
+		   const struct record *r, const char *msg)
+{
+	struct buf	name = BUF_INIT;
+	const char *topic = NULL;
+
+	if (r && r->topic.n && r->has_offset) {
+		buf_reset(&c->tmp);
+		if (json_str_decode_text(r->topic, &c->tmp))
+			topic = buf_cstr(&c->tmp);
+	}
+	name_record(&name, lineno, topic, r ? r->partition : -1, r && r->has_offset ? r->offset : -1);
+	if (!c->skip_errors) {
+		/* The batch before this one is complete: let it commit. */
+		finish_inflight(c);
+		fatal(EX_DATAERR, "%s: %s", buf_cstr(&name), msg);
+	}
+	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
+	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+	dead_letter(c, lineno, line, n, msg);
+	buf_free(&name);
+}
+
+/*
+ * The position source of a parsed record (*src NULL if none, or with
+ * --no-positions) and its change position; false if the record is left
+ * out: applied before, in a batch already, or with a bad "pos".
+ */
+static bool
+record_source(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
+			  struct source **src, struct pos *pos)
+{
+	const struct record *rp = &f->r;
+
+	*src = NULL;
+	if (c->no_positions)
+		return true;			/* applied as it comes, whatever it carries */
+	if (rp->has_offset && rp->topic.n) {
+		*src = positions_find(&c->pos, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
+		/* Applied, or in a batch already (a redelivery). */
+		if ((*src)->has_seen && rp->offset <= (*src)->seen) {
+			positions_told_skip(&c->pos, *src, rp->offset);
+			c->skipped++;
+			return false;
+		}
+	} else if (rp->pos.n) {
+		if (!pos_parse(rp->pos.p + 1, rp->pos.n - 2, pos)) {
+			bad_record(c, lineno, line, n, rp, "bad \"pos\"");
+			return false;
+		}
+		*src = positions_find(&c->pos, NULL, 0, 0);
+		if ((*src)->has_seen && pos_cmp(*pos, (*src)->seen_pos) <= 0) {
+			/* Applied before, with the records of its change before it. */
+			c->skipped += 1 + (c->b->nops - c->group_start);
+			batch_truncate(c->b, c->group_start);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void
 handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 {
 	struct frec f;
-	struct record *rp = &f.r;
 	struct json_err jerr;
-	struct source *src = NULL;
+	struct source *src;
 	struct pos	pos = {0, 0};
 	char		err[512];
 	size_t		before,
@@ -118,53 +180,22 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 		bad_record(c, lineno, line, n, NULL, err);
 		return;
 	}
-	if (c->no_positions)
-		;						/* applied as it comes, whatever it carries */
-	else if (rp->has_offset && rp->topic.n) {
-		src = find_source(c, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
-		/* Applied, or in a batch already (a redelivery). */
-		if (src->has_seen && rp->offset <= src->seen) {
-			told_skip(c, src, rp->offset);
-			c->skipped++;
-			return;
-		}
-	} else if (rp->pos.n) {
-		if (!pos_parse(rp->pos.p + 1, rp->pos.n - 2, &pos)) {
-			bad_record(c, lineno, line, n, rp, "bad \"pos\"");
-			return;
-		}
-		src = find_source(c, NULL, 0, 0);
-		if (src->has_seen && pos_cmp(pos, src->seen_pos) <= 0) {
-			/* Applied before, with the records of its change before it. */
-			c->skipped += 1 + (c->b->nops - c->group_start);
-			batch_truncate(c->b, c->group_start);
-			return;
-		}
-	}
+	if (!record_source(c, &f, lineno, line, n, &src, &pos))
+		return;
 	before = c->b->nops;
 	if (!add_op(c, &f, lineno, line, n, err, sizeof err))
-		bad_record(c, lineno, line, n, rp, err);
+		bad_record(c, lineno, line, n, &f.r, err);
 	else if (c->b->nops > before && src && src->topic)
 		c->b->ops[before].topic = src->topic;
 	if (src == NULL)
 		return;
 	/* The record's ops (for "pos", those of the records before it too) carry their source. */
 	for (i = src->topic ? before : c->group_start; i < c->b->nops; i++) {
-		c->b->ops[i].source = (int) (src - c->sources);
+		c->b->ops[i].source = (int) (src - c->pos.sources);
 		c->b->ops[i].pos = pos;
 	}
 	c->group_start = c->b->nops;
-	src->skipping = false;
-	if (src->topic) {
-		if (!src->has_batch)
-			src->batch_first = rp->offset;
-		src->batch = src->seen = rp->offset;
-	} else {
-		if (!src->has_batch)
-			src->batch_first_pos = pos;
-		src->batch_pos = src->seen_pos = pos;
-	}
-	src->has_batch = src->has_seen = true;
+	positions_took(src, f.r.offset, pos);
 }
 
 static bool
@@ -189,7 +220,7 @@ batch_due(struct ctx *c)
 static void
 apply_metrics(struct ctx *c, const struct linereader *lr)
 {
-	metrics_init(c->metrics_file, metrics_update, c);
+	metrics_init(c->metrics_file, positions_metrics, &c->pos);
 	if (!metrics_enabled())
 		return;
 	metrics_counter("records_in_total", NULL, METRICS_HELP_RECORDS_IN, &lr->lineno);
@@ -201,12 +232,48 @@ apply_metrics(struct ctx *c, const struct linereader *lr)
 					"(to the --dead-letter file if given).", &c->rejected);
 }
 
+/*
+ * Nothing more to read right now: commit what we have, and write the ack
+ * file.  True if input came meanwhile.
+ */
+static bool
+idle(struct ctx *c)
+{
+	if (c->batch_records > 0 && c->group_start == c->b->nops)
+		flush(c, true);
+	else
+		finish_inflight(c);
+	if (c->pos.ack_dirty)
+		positions_write_ack(&c->pos);
+	return input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000);
+}
+
+/*
+ * A line over --max-line-bytes: exit 65, or with --errors=skip set it
+ * aside; false if its writer died inside it.
+ */
+static bool
+too_long(struct ctx *c, struct linereader *lr)
+{
+	char		msg[256];
+
+	(void) lr_failure(lr, LR_TOO_LONG, msg, sizeof msg);
+	if (!c->skip_errors) {
+		finish_inflight(c);
+		fatal(EX_DATAERR, "%s", msg);
+	}
+	log_warn("%s (skipped)", msg);
+	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
+	return long_line(c, lr, msg);
+}
+
 /* The main loop: returns the exit status. */
 static int
 apply_run(struct ctx *c)
 {
 	struct linereader lr;
-	char	   *line;
+	char	   *line,
+				msg[256];
 	size_t		n;
 	int			status = 0;
 
@@ -219,45 +286,24 @@ apply_run(struct ctx *c)
 		if (batch_due(c))
 			flush(c, false);
 		/*
-		 * Nothing more right now: commit what we have.  A grace of a
-		 * millisecond or two keeps batches whole while a fast writer
-		 * refills the pipe, at a cost in latency too small to see.
+		 * A grace of a millisecond or two keeps batches whole while a fast
+		 * writer refills the pipe, at a cost in latency too small to see.
 		 */
 		if (!lr_has_line(&lr) && !input_ready(0) &&
-			!(c->batch_records > 0 && input_ready(IDLE_GRACE_MS))) {
-			if (c->batch_records > 0 && c->group_start == c->b->nops)
-				flush(c, true);
-			else
-				finish_inflight(c);
-			if (c->ack_dirty)
-				write_ack(c);
-			if (!input_ready(c->batch_records ? (int) c->flush_interval_ms : 1000))
-				continue;
-		}
+			!(c->batch_records > 0 && input_ready(IDLE_GRACE_MS)) && !idle(c))
+			continue;
 		st = lr_next(&lr, &line, &n);
 		if (st == LR_AGAIN)
 			continue;
 		if (st == LR_EOF)
 			break;
-		if (st == LR_TOO_LONG) {
-			char		msg[256];
-
-			(void) lr_failure(&lr, st, msg, sizeof msg);
-			if (!c->skip_errors) {
-				finish_inflight(c);
-				fatal(EX_DATAERR, "%s", msg);
-			}
-			log_warn("%s (skipped)", msg);
-			__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
-			if (!long_line(c, &lr, msg)) {
-				status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
-				break;
-			}
-			continue;
+		if (st == LR_TOO_LONG && !too_long(c, &lr)) {
+			status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
+			break;
 		}
+		if (st == LR_TOO_LONG)
+			continue;
 		if (st == LR_ERROR || st == LR_PARTIAL) {
-			char		msg[256];
-
 			status = lr_failure(&lr, st, msg, sizeof msg);
 			log_error("%s", msg);
 			break;
@@ -293,11 +339,7 @@ ctx_free(struct ctx *c)
 		shape_free(c->sc.shapes[i]);
 	free(c->sc.shapes);
 	connect_cache_free(&c->schemas);
-	for (i = 0; i < c->nsources; i++) {
-		free(c->sources[i].name);
-		free(c->sources[i].topic);
-	}
-	free(c->sources);
+	positions_free(&c->pos);
 	buf_free(&c->tmp);
 	buf_free(&c->topic);
 	free(c->s.table_format);
@@ -415,9 +457,9 @@ parse_options(int argc, char **argv, struct ctx *c)
 				c->flush_interval_ms = (long) opt_int("--flush-interval", optarg, 1, 3600000);
 				break;
 			case OPT_ACK_INTERVAL:
-				c->ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000);
+				c->pos.ack_interval_ms = (long) opt_int("--ack-interval", optarg, 0, 3600000);
 				break;
-			case OPT_ACK_FILE: c->ack_file = optarg; break;
+			case OPT_ACK_FILE: c->pos.ack_file = optarg; break;
 			case OPT_OFFSETS_TABLE: c->offsets_table = optarg; break;
 			case OPT_ERRORS: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
 			case OPT_DEAD_LETTER: c->dead_letter = optarg; break;
@@ -448,7 +490,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.s.batch_size = DEFAULT_BATCH_SIZE;
 	c.flush_interval_ms = DEFAULT_FLUSH_MS;
-	c.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
+	c.pos.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];
 	pthread_mutex_init(&c.dead_lock, NULL);
@@ -463,20 +505,21 @@ main(int argc, char **argv)
 	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", &status, err, sizeof err)) == NULL)
 		fatal(status, "%s", err);
 	PQsetNoticeProcessor(c.conn, notice, NULL);
+	c.pos.offsets_table = c.offsets_table;
 	c.a = applier_new(c.conn, &c.s, c.offsets_table);
-	if (!applier_load_offsets(c.a, load_offset, &c, err, sizeof err))
+	if (!applier_load_offsets(c.a, positions_load_row, &c.pos, err, sizeof err))
 		fatal(applier_status(c.a), "offsets table \"%s\": %s", c.offsets_table, err);
-	write_ack(&c);
-	if (c.ack_file && (c.ackw = ackwriter_start(c.ack_file, err, sizeof err)) == NULL)
+	positions_write_ack(&c.pos);
+	if (c.pos.ack_file && (c.pos.ackw = ackwriter_start(c.pos.ack_file, err, sizeof err)) == NULL)
 		fatal(EX_OSERR, "%s", err);
 	sig_setup();
 
 	status = apply_run(&c);
-	if ((failed = ackwriter_stop(c.ackw, err, sizeof err)) != 0)
+	if ((failed = ackwriter_stop(c.pos.ackw, err, sizeof err)) != 0)
 		fatal(failed, "%s", err);
-	c.ackw = NULL;
-	if (c.ack_dirty)
-		write_ack(&c);
+	c.pos.ackw = NULL;
+	if (c.pos.ack_dirty)
+		positions_write_ack(&c.pos);
 
 	applier_free(c.a);
 	PQfinish(c.conn);

@@ -21,6 +21,20 @@
 
 /* Batches */
 
+/* Runs in the apply thread: ctx is the inflight batch. */
+static bool
+reject_op(void *ctx, const struct op *op, const char *msg)
+{
+	struct inflight *in = ctx;
+	struct buf	name = BUF_INIT;
+
+	name_record(&name, op->lineno, op->topic, op->partition, op->offset);
+	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
+	buf_free(&name);
+	__atomic_add_fetch(&in->c->rejected, 1, __ATOMIC_RELAXED);
+	return dead_letter(in->c, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
+}
+
 static void *
 apply_thread(void *arg)
 {
@@ -47,7 +61,7 @@ batch_committed(struct ctx *c, struct inflight *in, bool *error)
 	*error = false;
 	for (i = 0; i < in->noffs; i++) {
 		const struct offset_row *o = &in->offs[i];
-		struct source *src = &c->sources[o->id];
+		struct source *src = &c->pos.sources[o->id];
 		struct pos	p;
 		int			found = applier_stored_position(c->a, src->name, stored, sizeof stored,
 													err, sizeof err);
@@ -103,7 +117,6 @@ void
 finish_inflight(struct ctx *c)
 {
 	struct inflight *in = c->inflight;
-	int			i;
 
 	if (in == NULL)
 		return;
@@ -124,24 +137,11 @@ finish_inflight(struct ctx *c)
 		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
 	c->applied += in->b->nops;
 	c->skipped += in->b->skipped;
-	for (i = 0; i < in->noffs; i++) {
-		const struct offset_row *o = &in->offs[i];
-		struct source *src = &c->sources[o->id];
-
-		/* Another writer may have applied further: later records up to there go too. */
-		src->has_applied = true;
-		src->applied = o->last;
-		src->applied_pos = o->last_pos;
-		if (src->topic && o->last > src->seen)
-			src->seen = o->last;
-		else if (!src->topic && pos_cmp(o->last_pos, src->seen_pos) > 0)
-			src->seen_pos = o->last_pos;
-	}
 	log_debug("committed a batch of %zu changes", in->b->nops);
+	positions_committed(&c->pos, in->offs, in->noffs);
 	batch_reset(in->b);
 	free(in->offs);
 	free(in);
-	ack_committed(c);
 }
 
 /*
@@ -154,24 +154,12 @@ flush(struct ctx *c, bool wait)
 	struct inflight *in;
 	sigset_t	block,
 				old;
-	int			i;
 
 	finish_inflight(c);
 	in = xcalloc(1, sizeof *in);
 	in->c = c;
 	in->b = c->b;
-	in->offs = xcalloc((size_t) c->nsources + 1, sizeof *in->offs);
-	for (i = 0; i < c->nsources; i++) {
-		struct source *src = &c->sources[i];
-
-		if (!src->has_batch)
-			continue;
-		in->offs[in->noffs++] = (struct offset_row) {
-			src->name, i, src->topic == NULL, src->batch_first, src->batch,
-			src->batch_first_pos, src->batch_pos
-		};
-		src->has_batch = false;
-	}
+	in->offs = positions_take_batch(&c->pos, &in->noffs);
 	c->group_start = 0;
 	c->batch_records = 0;
 	if (in->b->nops == 0 && in->noffs == 0) {

@@ -16,46 +16,44 @@
 #include "metrics.h"
 #include "positions.h"
 
-/* Sources and the acknowledgement file */
-
 struct source *
-find_source(struct ctx *c, const char *topic, size_t tn, int32_t partition)
+positions_find(struct positions *ps, const char *topic, size_t tn, int32_t partition)
 {
 	struct source *src;
+	struct buf	name = BUF_INIT;
 	int			i;
 
-	for (i = 0; i < c->nsources; i++) {
-		src = &c->sources[i];
+	for (i = 0; i < ps->nsources; i++) {
+		src = &ps->sources[i];
 		if (topic == NULL ? src->topic == NULL :
 			src->topic && src->partition == partition && strlen(src->topic) == tn &&
 			memcmp(src->topic, topic, tn) == 0)
 			return src;
 	}
-	c->sources = xrealloc(c->sources, (size_t) (c->nsources + 1) * sizeof *c->sources);
-	src = &c->sources[c->nsources++];
+	ps->sources = xrealloc(ps->sources, (size_t) (ps->nsources + 1) * sizeof *ps->sources);
+	src = &ps->sources[ps->nsources++];
 	memset(src, 0, sizeof *src);
 	if (topic) {
 		src->topic = xstrndup(topic, tn);
 		src->partition = partition;
-		buf_reset(&c->tmp);
-		buf_printf(&c->tmp, "%s/%d", src->topic, (int) partition);
-		src->name = xstrdup(buf_cstr(&c->tmp));
+		buf_printf(&name, "%s/%d", src->topic, (int) partition);
+		src->name = xstrdup(buf_cstr(&name));
+		buf_free(&name);
 	} else
 		src->name = xstrdup("pos");
 	return src;
 }
 
-/* Called for each row of the offsets table at start. */
 void
-load_offset(void *ctx, const char *name, const char *position)
+positions_load_row(void *ctx, const char *name, const char *position)
 {
-	struct ctx *c = ctx;
+	struct positions *ps = ctx;
 	struct source *src;
 	const char *slash = strrchr(name, '/');
 	char	   *end;
 
 	if (strcmp(name, "pos") == 0) {
-		src = find_source(c, NULL, 0, 0);
+		src = positions_find(ps, NULL, 0, 0);
 		if (pos_parse(position, strlen(position), &src->applied_pos))
 			src->has_applied = src->has_seen = true;
 		else
@@ -65,22 +63,23 @@ load_offset(void *ctx, const char *name, const char *position)
 	}
 	if (slash == NULL)
 		return;
-	src = find_source(c, name, (size_t) (slash - name), (int32_t) strtol(slash + 1, NULL, 10));
+	src = positions_find(ps, name, (size_t) (slash - name), (int32_t) strtol(slash + 1, NULL, 10));
 	src->applied = src->seen = strtoll(position, &end, 10);
 	src->has_applied = src->has_seen = end != position && *end == '\0';
 }
 
 void
-write_ack(struct ctx *c)
+positions_write_ack(struct positions *ps)
 {
 	struct buf	b = BUF_INIT;
 	char		err[512];
-	int			i;
+	int			i,
+				failed;
 
-	if (c->ack_file == NULL)
+	if (ps->ack_file == NULL)
 		return;
-	for (i = 0; i < c->nsources; i++) {
-		struct source *src = &c->sources[i];
+	for (i = 0; i < ps->nsources; i++) {
+		struct source *src = &ps->sources[i];
 
 		if (!src->has_applied)
 			continue;
@@ -91,15 +90,15 @@ write_ack(struct ctx *c)
 			ack_put_pos(&b, src->applied_pos);
 	}
 	/* While applying, the fsyncs of a write must not hold up the rows behind. */
-	if (c->ackw && (i = ackwriter_error(c->ackw, err, sizeof err)) != 0)
-		fatal(i, "%s", err);
-	if (b.len > 0 && c->ackw)
-		ackwriter_post(c->ackw, b.data, b.len);
-	else if (b.len > 0 && !ack_write(c->ack_file, b.data, b.len, err, sizeof err))
+	if (ps->ackw && (failed = ackwriter_error(ps->ackw, err, sizeof err)) != 0)
+		fatal(failed, "%s", err);
+	if (b.len > 0 && ps->ackw)
+		ackwriter_post(ps->ackw, b.data, b.len);
+	else if (b.len > 0 && !ack_write(ps->ack_file, b.data, b.len, err, sizeof err))
 		fatal(ack_write_status(), "%s", err);
 	buf_free(&b);
-	c->ack_dirty = false;
-	c->ack_written_ms = clock_mono_ms();
+	ps->ack_dirty = false;
+	ps->ack_written_ms = clock_mono_ms();
 }
 
 /*
@@ -108,11 +107,47 @@ write_ack(struct ctx *c)
  * the input pauses and at exit.
  */
 void
-ack_committed(struct ctx *c)
+positions_committed(struct positions *ps, const struct offset_row *offs, int noffs)
 {
-	c->ack_dirty = true;
-	if (clock_mono_ms() - c->ack_written_ms >= c->ack_interval_ms)
-		write_ack(c);
+	int			i;
+
+	for (i = 0; i < noffs; i++) {
+		const struct offset_row *o = &offs[i];
+		struct source *src = &ps->sources[o->id];
+
+		/* Another writer may have applied further: later records up to there go too. */
+		src->has_applied = true;
+		src->applied = o->last;
+		src->applied_pos = o->last_pos;
+		if (src->topic && o->last > src->seen)
+			src->seen = o->last;
+		else if (!src->topic && pos_cmp(o->last_pos, src->seen_pos) > 0)
+			src->seen_pos = o->last_pos;
+	}
+	ps->ack_dirty = true;
+	if (clock_mono_ms() - ps->ack_written_ms >= ps->ack_interval_ms)
+		positions_write_ack(ps);
+}
+
+struct offset_row *
+positions_take_batch(struct positions *ps, int *n)
+{
+	struct offset_row *offs = xcalloc((size_t) ps->nsources + 1, sizeof *offs);
+	int			i;
+
+	*n = 0;
+	for (i = 0; i < ps->nsources; i++) {
+		struct source *src = &ps->sources[i];
+
+		if (!src->has_batch)
+			continue;
+		offs[(*n)++] = (struct offset_row) {
+			src->name, i, src->topic == NULL, src->batch_first, src->batch,
+			src->batch_first_pos, src->batch_pos
+		};
+		src->has_batch = false;
+	}
+	return offs;
 }
 
 /*
@@ -122,7 +157,23 @@ ack_committed(struct ctx *c)
  * left out: the operator deletes the table's rows of that topic).
  */
 void
-told_skip(struct ctx *c, struct source *src, int64_t offset)
+positions_took(struct source *src, int64_t offset, struct pos pos)
+{
+	src->skipping = false;
+	if (src->topic) {
+		if (!src->has_batch)
+			src->batch_first = offset;
+		src->batch = src->seen = offset;
+	} else {
+		if (!src->has_batch)
+			src->batch_first_pos = pos;
+		src->batch_pos = src->seen_pos = pos;
+	}
+	src->has_batch = src->has_seen = true;
+}
+
+void
+positions_told_skip(struct positions *ps, struct source *src, int64_t offset)
 {
 	if (src->skipping)
 		return;
@@ -130,19 +181,18 @@ told_skip(struct ctx *c, struct source *src, int64_t offset)
 	log_warn("topic \"%s\" partition %d: leaving out offsets %" PRId64 " to %" PRId64
 			 ", applied before (offsets table %s); if the topic was deleted and created "
 			 "again, stop, delete its rows from that table and start again",
-			 src->topic, (int) src->partition, offset, src->seen, c->offsets_table);
+			 src->topic, (int) src->partition, offset, src->seen, ps->offsets_table);
 }
 
-/* Gauges of --metrics-file: each source's applied position. */
 void
-metrics_update(void *arg)
+positions_metrics(void *arg)
 {
-	struct ctx *c = arg;
+	struct positions *ps = arg;
 	char		num[16];
 	int			i;
 
-	for (i = 0; i < c->nsources; i++) {
-		struct source *src = &c->sources[i];
+	for (i = 0; i < ps->nsources; i++) {
+		struct source *src = &ps->sources[i];
 
 		if (src->gauge == NULL && src->topic) {
 			snprintf(num, sizeof num, "%d", (int) src->partition);
@@ -155,4 +205,18 @@ metrics_update(void *arg)
 		if (src->has_applied)
 			*src->gauge = src->topic ? (double) src->applied + 1 : (double) src->applied_pos.commit_lsn;
 	}
+}
+
+void
+positions_free(struct positions *ps)
+{
+	int			i;
+
+	for (i = 0; i < ps->nsources; i++) {
+		free(ps->sources[i].name);
+		free(ps->sources[i].topic);
+	}
+	free(ps->sources);
+	ps->sources = NULL;
+	ps->nsources = 0;
 }

@@ -6,7 +6,10 @@
 #ifndef PGAPPLY_POSITIONS_H
 #define PGAPPLY_POSITIONS_H
 
-#include "run.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pgapply.h"
 
 /* A position source: one Kafka partition, or the change positions. */
 struct source {
@@ -28,22 +31,53 @@ struct source {
 	double	   *gauge;			/* its metric, once registered */
 };
 
-/* The source of a partition (topic, tn, partition) or, topic NULL, of "pos"; added if new. */
-struct source *find_source(struct ctx *c, const char *topic, size_t tn, int32_t partition);
+/* The sources of a run and its ack file. */
+struct positions {
+	struct source *sources;
+	int			nsources;
+	const char *ack_file;		/* --ack-file, or NULL */
+	long		ack_interval_ms;	/* --ack-interval */
+	int64_t		ack_written_ms;
+	bool		ack_dirty;		/* committed positions not yet in the ack file */
+	struct ackwriter *ackw;		/* writes ack_file while applying, or NULL */
+	const char *offsets_table;	/* --offsets-table, for messages */
+};
 
-/* applier_load_offsets() callback: one stored row of the offsets table. */
-void		load_offset(void *ctx, const char *name, const char *position);
+/* The source of a partition (topic[0..tn), partition) or, topic NULL, of "pos"; added if new. */
+struct source *positions_find(struct positions *ps, const char *topic, size_t tn,
+							  int32_t partition);
+
+/* applier_load_offsets() callback (ctx: the positions): one stored row. */
+void		positions_load_row(void *ctx, const char *name, const char *position);
 
 /* Writes what is applied to the ack file (if any); exits on failure. */
-void		write_ack(struct ctx *c);
+void		positions_write_ack(struct positions *ps);
 
-/* A batch committed: the ack file is written now or, within --ack-interval, later. */
-void		ack_committed(struct ctx *c);
+/*
+ * A batch committed with these offsets rows: their sources are applied
+ * up to there, and the ack file is written now or, within
+ * --ack-interval, later (every write costs two fsyncs; under a steady
+ * stream they are spaced, the last is written when the input pauses and
+ * at exit).
+ */
+void		positions_committed(struct positions *ps, const struct offset_row *offs, int noffs);
+
+/*
+ * The offsets rows of the batch read so far (id: the index in
+ * ps->sources), in a new array (caller frees); *n set.  The sources
+ * start a new batch.
+ */
+struct offset_row *positions_take_batch(struct positions *ps, int *n);
+
+/* A record of src (its Kafka offset, or its change position) is in the batch. */
+void		positions_took(struct source *src, int64_t offset, struct pos pos);
 
 /* Warns once when a partition's records start being left out as applied before. */
-void		told_skip(struct ctx *c, struct source *src, int64_t offset);
+void		positions_told_skip(struct positions *ps, struct source *src, int64_t offset);
 
-/* metrics.h update callback: each source's applied position as a gauge. */
-void		metrics_update(void *arg);
+/* metrics.h update callback (arg: the positions): each source's applied position. */
+void		positions_metrics(void *arg);
+
+void		positions_free(struct positions *ps);
 
 #endif

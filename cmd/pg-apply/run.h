@@ -14,16 +14,15 @@
 #include "connectjson.h"
 #include "out.h"
 #include "pgapply.h"
+#include "positions.h"
 
 #define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
 
-struct source;
 struct inflight;
 
 struct ctx {
 	struct settings s;
 	const char *conninfo;
-	const char *ack_file;
 	const char *offsets_table;
 	const char *dead_letter;
 	const char *metrics_file;
@@ -31,10 +30,6 @@ struct ctx {
 	bool		no_positions;	/* --no-positions */
 	size_t		max_line;		/* --max-line-bytes */
 	long		flush_interval_ms;
-	long		ack_interval_ms;
-	int64_t		ack_written_ms;
-	bool		ack_dirty;		/* committed positions not yet in the ack file */
-	struct ackwriter *ackw;		/* writes ack_file while applying, or NULL */
 	PGconn	   *conn;
 	struct applier *a;
 	struct batch *b;			/* the batch being read */
@@ -46,8 +41,7 @@ struct ctx {
 	int64_t		batch_started;
 	struct schema_cache sc;
 	struct connect_cache schemas;	/* met in record lines (frec_parse) */
-	struct source *sources;
-	int			nsources;
+	struct positions pos;
 	struct out	dead;
 	struct buf	tmp;
 	struct buf	topic;			/* the record's topic, decoded */

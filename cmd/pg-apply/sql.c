@@ -61,6 +61,86 @@ put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *
 
 /* Single statements */
 
+/* The parameter for value v: its text, or NULL for SQL NULL. */
+static inline const char *
+param(const struct batch *b, const struct val *v)
+{
+	return v->len >= 0 ? b->data.data + v->off : NULL;
+}
+
+/* " WHERE k=$N AND ..." over the key columns, their values after the n params; the new n. */
+static int
+put_key_params(struct buf *q, const struct shape *sh, const struct batch *b, const struct val *v,
+			   const char **params, int n)
+{
+	int			i;
+
+	for (i = 0; i < sh->nkeys; i++) {
+		buf_puts(q, i ? " AND " : " WHERE ");
+		quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
+		buf_printf(q, "=$%d", ++n);
+		params[n - 1] = param(b, &v[i]);
+	}
+	return n;
+}
+
+void
+put_on_conflict(struct buf *q, const struct shape *sh, const struct val *v)
+{
+	buf_puts(q, " ON CONFLICT (");
+	put_cols(q, sh, 0, sh->nkeys, "", NULL);
+	buf_puts(q, ") DO UPDATE");
+	if (!put_set(q, sh, "EXCLUDED", v)) {
+		q->len -= strlen("UPDATE");
+		buf_puts(q, "NOTHING");
+	}
+}
+
+static int
+build_update(struct buf *q, const struct op *op, const struct batch *b, const struct val *v,
+			 const char **params)
+{
+	const struct shape *sh = op->shape;
+	int			n = 0,
+				i;
+
+	buf_printf(q, "UPDATE %s", op->table->qname);
+	for (i = sh->nkeys; i < sh->ncols; i++) {
+		if (v[i].len == VAL_UNAVAILABLE)
+			continue;
+		buf_puts(q, n ? "," : " SET ");
+		quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
+		buf_printf(q, "=$%d", ++n);
+		params[n - 1] = param(b, &v[i]);
+	}
+	if (n == 0)
+		return -1;				/* nothing to change */
+	return put_key_params(q, sh, b, v, params, n);
+}
+
+static int
+build_insert(struct buf *q, const struct op *op, const struct batch *b, const struct val *v,
+			 const char **params, bool upsert)
+{
+	const struct shape *sh = op->shape;
+	int			n = 0,
+				i;
+
+	buf_printf(q, "INSERT INTO %s (", op->table->qname);
+	put_cols(q, sh, 0, sh->ncols, "", v);
+	buf_puts(q, ") VALUES (");
+	for (i = 0; i < sh->ncols; i++) {
+		if (v[i].len == VAL_UNAVAILABLE)
+			continue;
+		buf_printf(q, n ? ",$%d" : "$%d", n + 1);
+		params[n++] = param(b, &v[i]);
+	}
+	buf_putc(q, ')');
+	if (upsert)
+		put_on_conflict(q, sh, v);
+	return n;
+}
+
 /*
  * The statement for one op in a->sql, its parameters in params (room for
  * shape->ncols); returns the number of parameters, or -1 if there is
@@ -69,67 +149,23 @@ put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *
 int
 build_one(struct applier *a, struct batch *b, const struct op *op, const char **params)
 {
-	const struct shape *sh = op->shape;
 	const struct val *v = &b->vals[op->vals];
 	struct buf *q = &a->sql;
-	int			n = 0,
-				i;
+	int			n;
 
 	buf_reset(q);
 	if (op->kind == OPK_TRUNCATE) {
 		if (!op->table->exists)
 			return -1;			/* nothing to empty */
 		buf_printf(q, "TRUNCATE TABLE %s", op->table->qname);
-		return 0;
-	}
-	if (op->kind == OPK_DELETE) {
+		n = 0;
+	} else if (op->kind == OPK_DELETE) {
 		buf_printf(q, "DELETE FROM %s", op->table->qname);
-		for (i = 0; i < sh->nkeys; i++) {
-			buf_puts(q, i ? " AND " : " WHERE ");
-			quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
-			buf_printf(q, "=$%d", ++n);
-			params[n - 1] = v[i].len >= 0 ? b->data.data + v[i].off : NULL;
-		}
-	} else if (a->s->insert_mode == INSERT_UPDATE) {
-		buf_printf(q, "UPDATE %s", op->table->qname);
-		for (i = sh->nkeys; i < sh->ncols; i++) {
-			if (v[i].len == VAL_UNAVAILABLE)
-				continue;
-			buf_puts(q, n ? "," : " SET ");
-			quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
-			buf_printf(q, "=$%d", ++n);
-			params[n - 1] = v[i].len >= 0 ? b->data.data + v[i].off : NULL;
-		}
-		if (n == 0)
-			return -1;			/* nothing to change */
-		for (i = 0; i < sh->nkeys; i++) {
-			buf_puts(q, i ? " AND " : " WHERE ");
-			quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
-			buf_printf(q, "=$%d", ++n);
-			params[n - 1] = v[i].len >= 0 ? b->data.data + v[i].off : NULL;
-		}
-	} else {
-		buf_printf(q, "INSERT INTO %s (", op->table->qname);
-		put_cols(q, sh, 0, sh->ncols, "", v);
-		buf_puts(q, ") VALUES (");
-		for (i = 0; i < sh->ncols; i++) {
-			if (v[i].len == VAL_UNAVAILABLE)
-				continue;
-			buf_printf(q, n ? ",$%d" : "$%d", n + 1);
-			params[n++] = v[i].len >= 0 ? b->data.data + v[i].off : NULL;
-		}
-		buf_putc(q, ')');
-		if (a->s->insert_mode == INSERT_UPSERT) {
-			buf_puts(q, " ON CONFLICT (");
-			put_cols(q, sh, 0, sh->nkeys, "", NULL);
-			buf_puts(q, ") DO ");
-			buf_puts(q, "UPDATE");
-			if (!put_set(q, sh, "EXCLUDED", v)) {
-				q->len -= 6;
-				buf_puts(q, "NOTHING");
-			}
-		}
-	}
+		n = put_key_params(q, op->shape, b, v, params, 0);
+	} else if (a->s->insert_mode == INSERT_UPDATE)
+		n = build_update(q, op, b, v, params);
+	else
+		n = build_insert(q, op, b, v, params, a->s->insert_mode == INSERT_UPSERT);
 	buf_cstr(q);
 	return n;
 }
