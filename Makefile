@@ -96,11 +96,15 @@ $(B)/empty.o:
 
 $(patsubst %,$(B)/cmd/%/lib.a,$(COMMANDS)): $(B)/empty.o
 
-# tests/unit/NAME.c links libcommon and, if NAME is a command, its lib.a.
+# tests/unit/NAME.c links libcommon and, if NAME is a command, its lib.a;
+# NAME_UNIT_LIBS names the commands whose lib.a it links otherwise.
+# dbzvocab writes values with cdc-envelope's converters, reads them with pg-apply's.
+dbzvocab_UNIT_LIBS := cdc-envelope pg-apply
 $(B)/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBCOMMON) $(foreach c,$(COMMANDS),$(call cmd_lib,$(c)))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< \
-		$(if $(filter $*,$(COMMANDS)),$(call cmd_lib,$*)) $(LIBCOMMON) $(LDFLAGS) $(LIBS)
+		$(if $(filter $*,$(COMMANDS)),$(call cmd_lib,$*)) \
+		$(foreach u,$($*_UNIT_LIBS),$(call cmd_lib,$(u))) $(LIBCOMMON) $(LDFLAGS) $(LIBS)
 
 unit: $(UNIT_BINS)
 

@@ -126,9 +126,11 @@ bool		dbz_in_cutover_gap(int64_t days);
 /*
  * unavailable.value.placeholder: what Debezium writes for an unchanged
  * TOASTed value, as text, and as the base64 of its bytes for a bytes
- * column.
+ * column (an int or date array has the bytes as numbers).
  */
 #define DBZ_UNAVAILABLE			"__debezium_unavailable_value"
 #define DBZ_UNAVAILABLE_BASE64	"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ=="
+/* ... and for an hstore column, whose values are JSON text (io.debezium.data.Json). */
+#define DBZ_UNAVAILABLE_HSTORE	"{\"" DBZ_UNAVAILABLE "\":\"" DBZ_UNAVAILABLE "\"}"
 
 #endif

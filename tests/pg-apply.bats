@@ -730,6 +730,18 @@ rec() {
 	assert_output '0100-02-03 04:05:06+00 BC | 0001-12-30 00:00:00.5+00 BC | 21016-11-04 11:51:30.123456+00 | -infinity | infinity | -infinity | infinity | -infinity'
 }
 
+@test "millisecond timestamps keep Debezium's infinities: Timestamp and Connect Timestamp" {
+	# timestamp(0) to (3) as Debezium writes +-infinity: pgjdbc's microseconds over 1000, floored.
+	rec 0 '[{"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,"field":"t3"},
+		{"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,"field":"t3n"},
+		{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"tc"},
+		{"type":"int64","optional":true,"name":"io.debezium.time.Timestamp","version":1,"field":"t"}]' \
+		'{"t3":9223372036825200,"t3n":-9223372036832400,"tc":9223372036825200,"t":1478267490123}' |
+		apply "${seed_flags[@]}" -t "$T"
+	run -0 psql_rep "SELECT concat_ws(' | ', t3, t3n, tc, t) FROM $T"
+	assert_output 'infinity | -infinity | infinity | 2016-11-04 13:51:30.123'
+}
+
 @test "schema evolution adds a column with the default and NOT NULL the schema states" {
 	rec 0 '[]' '{}' | apply "${seed_flags[@]}" -t "$T"
 	rec 1 '[{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"default":"2020-01-01T00:00:00Z","field":"c"},

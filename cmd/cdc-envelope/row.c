@@ -60,7 +60,7 @@ put_toast(const struct col *col, struct buf *out)
 	} else if (k == K_BYTEA)
 		PUTL(out, "\"" DBZ_UNAVAILABLE_BASE64 "\"");
 	else if (k == K_HSTORE)
-		PUTL(out, "\"{\\\"" DBZ_UNAVAILABLE "\\\":\\\"" DBZ_UNAVAILABLE "\\\"}\"");
+		json_put_cstr(out, DBZ_UNAVAILABLE_HSTORE);
 	else
 		PUTL(out, "\"" DBZ_UNAVAILABLE "\"");
 }

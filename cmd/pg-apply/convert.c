@@ -459,6 +459,14 @@ is_unavailable_str(struct json_slice v)
 		memcmp(v.p + 1, DBZ_UNAVAILABLE, sizeof DBZ_UNAVAILABLE - 1) == 0;
 }
 
+/* True if out holds the placeholder of an hstore value from mark on. */
+static bool
+is_unavailable_json(const struct buf *out, size_t mark)
+{
+	return out->len - mark == sizeof DBZ_UNAVAILABLE_HSTORE - 1 &&
+		memcmp(out->data + mark, DBZ_UNAVAILABLE_HSTORE, sizeof DBZ_UNAVAILABLE_HSTORE - 1) == 0;
+}
+
 enum conv_result
 conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 		   char *errbuf, size_t errsize)
@@ -468,6 +476,7 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 				y;
 	enum conv_result r;
 	const char *what;
+	size_t		mark;
 
 	if (jt == JSON_NULL || jt == JSON_INVALID)
 		return CONV_NULL;
@@ -496,11 +505,16 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 			}
 			if (is_unavailable_str(v))
 				return CONV_UNAVAILABLE;
+			mark = out->len;
 			if (json_str_is_plain(v))
 				buf_put(out, v.p + 1, v.n - 2);
 			else if (!json_str_decode_text(v, out))
 				return conv_expected(errbuf, errsize, "a string without \\u0000 (PostgreSQL text "
 								  "cannot hold NUL)", t);
+			if (t->kind == CK_JSON && is_unavailable_json(out, mark)) {
+				out->len = mark;
+				return CONV_UNAVAILABLE;
+			}
 			return CONV_OK;
 		case CK_BYTES:
 		case CK_DECIMAL:

@@ -110,6 +110,11 @@ conv_temporal(const struct ctype *t, struct json_slice v, struct buf *out, const
 		case CK_TS_NS:
 			if (!get_i64(v, &i))
 				return expected(what, "a timestamp as a number");
+			if (t->kind == CK_TS_MS) {
+				/* Debezium's milliseconds of the infinities: the microseconds, floored. */
+				pos_inf = floordiv(pos_inf, 1000);
+				neg_inf = floordiv(neg_inf, 1000);
+			}
 			if (i >= pos_inf || i <= neg_inf) {
 				buf_puts(out, i > 0 ? "infinity" : "-infinity");
 				return CONV_OK;
