@@ -156,7 +156,8 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run -Werror $(FORMAT_SRCS)
+	clang-format --dry-run -Werror $(FORMAT_SRCS) || \
+		{ echo "format-check: the lines above differ from .clang-format: run make format" >&2; exit 1; }
 
 man-lint:
 	@for m in man/man1/*.1 man/man5/*.5 man/man7/*.7; do mandoc -T lint -W warning $$m || exit 1; done

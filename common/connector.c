@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <stdint.h>
 #include <sysexits.h>
 #include <unistd.h>
 

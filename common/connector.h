@@ -6,6 +6,11 @@
  * (or the bare config object).  pg-wal-tail, cdc-envelope and pg-apply take
  * the settings they understand from such a file with -c, so a Debezium
  * setup moves over unchanged.  Values are kept as strings, as Connect does.
+ *
+ * This module owns, for every command that reads such a file: which keys
+ * it honours or refuses (connector_keys), the exit status of a file that
+ * cannot be read or holds a bad setting (connector_open), and how a value
+ * is parsed and merged under the command line (connector_bind).
  */
 #ifndef WALPIPE_CONNECTOR_H
 #define WALPIPE_CONNECTOR_H

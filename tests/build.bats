@@ -64,6 +64,9 @@ setup() {
 		cp "$BATS_TEST_TMPDIR/saved" "$scratch/$f"
 	done
 	make -C "$scratch" -s deps
-	run -0 bash -c "make -C '$scratch' -n --no-print-directory check | tail -n 1"
-	[[ $output == "clang-format --dry-run -Werror "* ]] || fail "make check does not end with format-check: $output"
+	# After the tests, nothing but the format check.
+	run -0 bash -c "make -C '$scratch' -n --no-print-directory check | sed -n '/tests\/run/,\$p' | grep -v '^make'"
+	[[ ${lines[0]} == *tests/run ]] || fail "$output"
+	[[ ${lines[1]} == "clang-format --dry-run -Werror "* ]] || fail "make check does not end with format-check: $output"
+	assert_equal "${#lines[@]}" 3
 }
