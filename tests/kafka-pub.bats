@@ -56,6 +56,51 @@ java_partition() {
 	assert_output -- '-1'
 }
 
+# log_codecs TOPIC: the codecs of the record batches of partition 0 on
+# the broker, as Kafka's own DumpLogSegments reads its log.
+log_codecs() {
+	local libs
+	libs=$("$REPO/scripts/kafka-fetch") || return
+	java -cp "$libs/*" -Dlog4j.configuration=file:/dev/null kafka.tools.DumpLogSegments \
+		--files "$WALPIPE_STACK_DIR/kafka/data/$1-0/00000000000000000000.log" 2>/dev/null |
+		grep -o 'compresscodec: [a-z0-9]*' | sort -u
+}
+
+# records N: N record lines in $BATS_TEST_TMPDIR/in, with a repeated
+# part like the schema cdc-envelope writes; key|value of each in
+# $BATS_TEST_TMPDIR/want.
+records() {
+	local i pad
+	pad=$(printf 'struct-field-%.0s' {1..40})
+	for ((i = 1; i <= $1; i++)); do
+		echo "{\"key\":{\"id\":$i},\"value\":{\"schema\":\"$pad\",\"payload\":{\"id\":$i}}}"
+	done >"$BATS_TEST_TMPDIR/in"
+	jq -r '"\(.key | tojson)|\(.value | tojson)"' "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/want"
+}
+
+@test "batches are lz4 by default, and kcat and Kafka's console consumer read them" {
+	records 50
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" <"$BATS_TEST_TMPDIR/in"
+	run -0 log_codecs "$T"
+	assert_output 'compresscodec: lz4'
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%k|%s\n'"
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/want")"
+	libs=$("$REPO/scripts/kafka-fetch")
+	run -0 --separate-stderr timeout 60 java -cp "$libs/*" -Dlog4j.configuration=file:/dev/null \
+		org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$B" --topic "$T" \
+		--from-beginning --max-messages 50 --property print.key=true --property key.separator='|'
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/want")"
+}
+
+@test "-X compression.type=none sends the batches as they are" {
+	records 50
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X compression.type=none <"$BATS_TEST_TMPDIR/in"
+	run -0 log_codecs "$T"
+	assert_output 'compresscodec: none'
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%k|%s\n'"
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/want")"
+}
+
 @test "keys are partitioned like the Java client (murmur2)" {
 	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --partitions 4
 	for k in 1 2 3 42 '"abc"' '{"id":7}'; do
