@@ -288,3 +288,75 @@ JSON
 	run -0 jq -s '[.[] | select(.op == "r")] | length' "$BATS_TEST_TMPDIR/out"
 	assert_output 30
 }
+
+# tail_pid: the pid of this test's pg-wal-tail (found by its slot), if running.
+tail_pid() {
+	local pid
+	for pid in $(pgrep -x pg-wal-tail); do
+		grep -qz -- "$SLOT" "/proc/$pid/cmdline" 2>/dev/null && { echo "$pid"; return 0; }
+	done
+	return 1
+}
+tail_running() { tail_pid >/dev/null; }
+
+@test "--snapshot incremental: kill -9 five times under walpipe-run resumes at the acknowledged chunk; every row, copied once" {
+	# WALPIPE_RESUME_ROWS=500000 for the full size; 200,000 by default here.
+	local n=${WALPIPE_RESUME_ROWS:-200000} runner st=0 kills=0 copied pid
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $T SELECT g, 0, repeat('x', 40) FROM generate_series(1, $n) g" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	local counts=$BATS_TEST_TMPDIR/counts
+	walpipe-run -n inc -s "$BATS_TEST_TMPDIR" --max-delay 1 -- "pg-wal-tail -v -d '$WALPIPE_SOURCE' \
+		-S $SLOT -P $PUB --create-slot --snapshot incremental --state-file '$BATS_TEST_TMPDIR/state' \
+		--ack-file '$ACK' --status-interval 0.2 --progress 0 |
+		tee >(trap '' TERM INT; grep -c '\"snapshot\":\"incremental\"' >>'$counts') |
+		cdc-envelope --prefix inc |
+		pg-apply -d '$WALPIPE_REPLICA' -t $T --insert-mode upsert --delete --pk-mode record_key \
+			--auto-create --offsets-table public.${SLOT}_offsets --ack-file '$ACK'" \
+		2>>"$ERR" 3>&- &
+	runner=$!
+	PIPE=
+	while ((kills < 5)); do
+		wait_until 30 tail_running
+		sleep "0.$((RANDOM % 8 + 2))"
+		grep -q 'incremental snapshots complete' "$ERR" && break
+		pid=$(tail_pid)
+		kill -KILL "$pid"
+		wait_until 10 bash -c "! kill -0 $pid 2>/dev/null"
+		kills=$((kills + 1))
+		# Changes between the runs: updates, deletes, inserts.
+		psql_src "UPDATE $T SET v = v + 1 WHERE id % 1000 = $kills" \
+			"DELETE FROM $T WHERE id % 997 = $kills" \
+			"INSERT INTO $T VALUES ($n + $kills, 1, 'new')"
+	done
+	assert_equal "$kills" 5
+	wait_until 300 grep -q 'incremental snapshots complete' "$ERR"
+	caught_up
+	kill -TERM "$runner"
+	wait "$runner" || st=$?
+	assert_equal "$st" 0
+	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
+	copied=$(awk '{ s += $1 } END { print s }' "$counts")
+	echo "# rows copied in total: $copied for $n rows, $kills kills" >&3
+	assert [ "$copied" -lt $((n * 12 / 10)) ]
+	assert [ "$copied" -ge "$((n - 5 * 997))" ]
+}
+
+@test "--snapshot incremental needs --state-file and --ack-file; a state file of another slot is refused" {
+	inc_table 5
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --snapshot incremental
+	[[ $stderr == *'--snapshot incremental needs --state-file'* ]] || fail "$stderr"
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
+		--state-file "$BATS_TEST_TMPDIR/state"
+	[[ $stderr == *'--state-file needs --ack-file'* ]] || fail "$stderr"
+	# An existing slot whose state file is missing: what is left cannot be told.
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
+		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *'what is left of its incremental snapshot cannot be told'* ]] || fail "$stderr"
+	# A state file whose lines are all after what the ack file acknowledges.
+	echo '{"pos":"FF/0:1","todo":[]}' >"$BATS_TEST_TMPDIR/state"
+	echo 'pos 0/1:1' >"$ACK"
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
+		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *'belongs to another slot'* ]] || fail "$stderr"
+}
