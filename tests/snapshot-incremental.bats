@@ -31,7 +31,7 @@ teardown() {
 	[[ ! -s $ERR ]] || grep -v 'progress:' "$ERR" | sed 's/^/# stderr: /' | tail -40
 	touch "$STOP"
 	[[ -z $WRITER ]] || wait "$WRITER" 2>/dev/null || true
-	[[ -z $PIPE ]] || { kill -TERM -- "-$PIPE" 2>/dev/null; wait "$PIPE" 2>/dev/null; } || true
+	[[ -z $PIPE ]] || { kill -TERM -- "-$PIPE" 2>/dev/null || kill -TERM "$PIPE"; wait "$PIPE"; } 2>/dev/null || true
 	psql_src "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
 		WHERE slot_name = '$SLOT' AND NOT active" >/dev/null 2>&1 || true
 }
@@ -281,7 +281,7 @@ JSON
 	wait_until 30 slot_active
 	psql_src "INSERT INTO $sigt VALUES ('c1', 'execute-snapshot', '{\"data-collections\":[\"public.$T\"]}')"
 	wait_until 30 finished "$T"
-	grep -q "incremental snapshot of \"public.$T\" started (about .* rows, chunks of 7)" "$ERR"
+	grep -q "incremental snapshot of \"public.$T\" started (chunks of 7)" "$ERR"
 	kill -TERM "$PIPE"
 	wait "$PIPE"
 	PIPE=
@@ -359,4 +359,30 @@ tail_running() { tail_pid >/dev/null; }
 	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
 		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
 	[[ $stderr == *'belongs to another slot'* ]] || fail "$stderr"
+}
+
+@test "progress of an incremental snapshot: rows done and estimated on stderr and in the metrics file" {
+	local m=$BATS_TEST_TMPDIR/metrics.prom
+	inc_table 100000
+	psql_src "ANALYZE $T"
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 100 \
+		--metrics-file "$m" --progress 0.01 >/dev/null 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	wait_until 10 grep -q "incremental snapshot of \"public.$T\" started" "$ERR"
+	signal pause-snapshot '{}'
+	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
+	sleep 1.5
+	metric() { sed -n "s/^walpipe_$1{command=\"pg-wal-tail\"} //p" "$m"; }
+	assert_equal "$(metric incremental_snapshot_rows_estimated)" 100000
+	assert_equal "$(metric incremental_snapshot_tables)" 1
+	assert [ "$(metric incremental_snapshot_rows)" -gt 0 ]
+	assert [ "$(metric incremental_snapshot_rows)" -lt 100000 ]
+	signal resume-snapshot '{}'
+	wait_until 30 finished "$T"
+	sleep 1.5
+	assert_equal "$(metric incremental_snapshot_tables)" 0
+	assert_equal "$(metric snapshot_rows)" 100000
+	grep -q "progress: public.$T.*rows" "$ERR" || fail "no progress line: $(grep progress "$ERR" | head -3)"
 }

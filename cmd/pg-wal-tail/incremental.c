@@ -99,6 +99,16 @@ incr_of(struct tail *t)
 	return t->incr;
 }
 
+void
+incr_progress(const struct tail *t, double *rows, double *total, double *left)
+{
+	const struct incr *in = t->incr;
+
+	*rows = in && in->reading ? (double) in->rows : 0;
+	*total = in && in->reading && in->total > 0 ? in->total : -1;
+	*left = in ? in->nqueue + in->reading : 0;
+}
+
 bool
 incr_active(const struct tail *t)
 {
@@ -332,8 +342,12 @@ begin_table(struct tail *t)
 		end_table(in);
 		return;
 	}
-	log_info("incremental snapshot of \"%s\" started (about %.0f rows, chunks of %d)",
-			 in->cur.name, in->total > 0 ? in->total : 0, t->o->chunk_size);
+	if (in->total > 0)
+		log_info("incremental snapshot of \"%s\" started (about %.0f rows, chunks of %d)",
+				 in->cur.name, in->total, t->o->chunk_size);
+	else
+		log_info("incremental snapshot of \"%s\" started (chunks of %d)", in->cur.name,
+				 t->o->chunk_size);
 	progress_start(&in->pr, t->o->progress, 0);
 }
 

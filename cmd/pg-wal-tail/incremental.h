@@ -34,6 +34,11 @@ bool		incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize
 /* Stops the snapshot of table, or of every table when table is NULL. */
 void		incr_stop(struct tail *t, const char *table);
 void		incr_pause(struct tail *t, bool pause);
+/*
+ * For the metrics: rows written of the table being read, its estimated
+ * rows (-1: unknown), and the tables left, that one included.
+ */
+void		incr_progress(const struct tail *t, double *rows, double *total, double *left);
 /* True while tables are queued or one is being read. */
 bool		incr_active(const struct tail *t);
 
