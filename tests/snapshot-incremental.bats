@@ -139,8 +139,8 @@ inc_under_writes() {
 	inc_under_writes 20000 1000
 }
 
-@test "incremental snapshot of 50,000 rows under writes, chunks of 10,000: replica equals source" {
-	inc_under_writes 50000 10000
+@test "incremental snapshot of 200,000 rows under writes, chunks of 10,000: replica equals source" {
+	inc_under_writes 200000 10000
 }
 
 @test "incremental snapshot of 300 rows under writes, chunks of 1: replica equals source" {
