@@ -386,3 +386,20 @@ tail_running() { tail_pid >/dev/null; }
 	assert_equal "$(metric snapshot_rows)" 100000
 	grep -q "progress: public.$T.*rows" "$ERR" || fail "no progress line: $(grep progress "$ERR" | head -3)"
 }
+
+@test "additional-conditions: only the rows of the filter are read" {
+	inc_table 100
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 7 \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	local cond="{\"data-collection\":\"public.$T\",\"filter\":\"id % 3 = 0 AND id > 50\"}"
+	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"type\":\"INCREMENTAL\",\"additional-conditions\":[$cond]}"
+	wait_until 30 finished "$T"
+	grep -q "incremental snapshot of \"public.$T\" queued where id % 3 = 0 AND id > 50" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.id]' "$BATS_TEST_TMPDIR/out"
+	assert_output "$(seq 51 100 | awk '$1 % 3 == 0' | jq -sc .)"
+}
