@@ -359,6 +359,13 @@ tail_running() { tail_pid >/dev/null; }
 	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
 		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
 	[[ $stderr == *'belongs to another slot'* ]] || fail "$stderr"
+	# A new slot whose publication has a table without a primary key.
+	psql_src "CREATE TABLE ${T}_nopk (v int)" "ALTER PUBLICATION $PUB ADD TABLE ${T}_nopk"
+	rm -f "$ACK" "$BATS_TEST_TMPDIR/state"
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "${SLOT}_2" -P "$PUB" --create-slot \
+		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *"table \"public.${T}_nopk\" has no primary key"* ]] || fail "$stderr"
+	[ -z "$(psql_src "SELECT 1 FROM pg_replication_slots WHERE slot_name = '${SLOT}_2'")" ]
 }
 
 @test "progress of an incremental snapshot: rows done and estimated on stderr and in the metrics file" {
