@@ -185,7 +185,7 @@ replica_count() {
 	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
 }
 
-@test "a table without a primary key is refused with a warning naming it; the stream goes on" {
+@test "a table without a primary key, a missing table, a bad line, a bad condition: a warning each; the stream goes on" {
 	local nopk=${T}_nopk
 	inc_table 10
 	psql_src "CREATE TABLE $nopk (id int, v int)" "ALTER PUBLICATION $PUB ADD TABLE $nopk"
@@ -196,6 +196,9 @@ replica_count() {
 	wait_until 10 grep -q 'table "public.no_such_table" is not in publication' "$ERR"
 	echo 'not json' >>"$SIG"
 	wait_until 10 grep -q 'is not a signal' "$ERR"
+	local cond="{\"data-collection\":\"public.$T\",\"filter\":\"no_such_column = 1\"}"
+	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"additional-conditions\":[$cond]}"
+	wait_until 10 grep -q 'condition "no_such_column = 1": column "no_such_column" does not exist' "$ERR"
 	psql_src "UPDATE $T SET v = 3 WHERE id = 1"
 	wait_until 20 bash -c "[ \"\$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT v FROM $T WHERE id = 1')\" = 3 ]"
 	kill -0 "$PIPE"

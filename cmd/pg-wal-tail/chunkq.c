@@ -44,8 +44,36 @@ static const char table_sql[] =
 	" WHERE pt.pubname = $1 AND pt.schemaname = $2 AND pt.tablename = $3"
 	" ORDER BY k.n";
 
+/* Whether filter is a condition on the table (oid); if not, why in errbuf. */
+static bool
+filter_ok(struct tail *t, const char *oid, const char *filter, char *errbuf, size_t errsize)
+{
+	struct buf	sql = BUF_INIT;
+	PGresult   *res;
+	char		msg[1024];
+	bool		ok;
+
+	buf_printf(&sql, "SELECT pg_catalog.format('SELECT 1 FROM ONLY %%s WHERE (%%s) LIMIT 0',"
+			   " %s::pg_catalog.regclass, $1::text)", oid);
+	res = PQexecParams(t->sql, buf_cstr(&sql), 1, NULL, &filter, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	if (ok) {
+		buf_reset(&sql);
+		buf_puts(&sql, PQgetvalue(res, 0, 0));
+		PQclear(res);
+		res = PQexec(t->sql, buf_cstr(&sql));
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	}
+	if (!ok)
+		snprintf(errbuf, errsize, "condition \"%s\": %s", filter,
+				 pg_errmsg(t->sql, res, msg, sizeof msg));
+	PQclear(res);
+	buf_free(&sql);
+	return ok;
+}
+
 PGresult *
-chunk_table(struct tail *t, const char *name, char *errbuf, size_t errsize)
+chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, size_t errsize)
 {
 	struct buf	nsp = BUF_INIT,
 				rel = BUF_INIT;
@@ -73,7 +101,7 @@ chunk_table(struct tail *t, const char *name, char *errbuf, size_t errsize)
 	else if (PQgetisnull(res, 0, 2))
 		snprintf(errbuf, errsize, "table \"%s\" has no primary key: an incremental "
 				 "snapshot reads a table in chunks of its primary key", name);
-	else
+	else if (filter == NULL || filter_ok(t, PQgetvalue(res, 0, 0), filter, errbuf, errsize))
 		return res;
 	PQclear(res);
 	return NULL;

@@ -17,10 +17,12 @@ struct tail;
 /*
  * Table SCHEMA.TABLE (or TABLE, in public) of the publication, one row
  * per primary key column in key order: oid, reltuples, column name,
- * relkind.  NULL, with errbuf, when it is not in the publication or has no
- * primary key; a failed query exits.  Caller PQclear()s.
+ * relkind.  NULL, with errbuf, when it is not in the publication, has no
+ * primary key, or filter (an SQL condition, or NULL) is not a condition on
+ * it; a failed look-up exits.  Caller PQclear()s.
  */
-PGresult   *chunk_table(struct tail *t, const char *name, char *errbuf, size_t errsize);
+PGresult   *chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf,
+						size_t errsize);
 
 struct chunkq {
 	PGconn	   *conn;			/* for quoting */

@@ -130,7 +130,7 @@ incr_fail(struct tail *t, PGresult *res, const char *what)
 bool
 incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize)
 {
-	PGresult   *res = chunk_table(t, table, errbuf, errsize);
+	PGresult   *res = chunk_table(t, table, NULL, errbuf, errsize);
 
 	PQclear(res);
 	return res != NULL;
@@ -140,7 +140,7 @@ bool
 incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, size_t errsize)
 {
 	struct incr *in = incr_of(t);
-	PGresult   *res = chunk_table(t, table, errbuf, errsize);
+	PGresult   *res = chunk_table(t, table, filter, errbuf, errsize);
 	struct itable *it;
 
 	if (res == NULL)
@@ -177,9 +177,10 @@ end_table(struct incr *in)
 	PQclear(in->chunk);
 	in->chunk = NULL;
 	in->id[0] = '\0';
-	for (i = 0; i < 2 * in->nkeys; i++)
+	for (i = 0; in->bound && i < 2 * in->nkeys; i++)
 		free(in->bound[i]);
 	free(in->bound);
+	in->nkeys = 0;
 	free(in->keycol);
 	free(in->keytype);
 	in->bound = NULL;
@@ -298,7 +299,7 @@ begin_table(struct tail *t)
 	in->reading = true;
 	in->have_last = false;
 	in->rows = 0;
-	keys = chunk_table(t, in->cur.name, err, sizeof err);
+	keys = chunk_table(t, in->cur.name, in->cur.filter, err, sizeof err);
 	if (keys == NULL) {
 		log_warn("incremental snapshot of \"%s\": %s", in->cur.name, err);
 		end_table(in);
