@@ -46,32 +46,19 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "chunkq.h"
 #include "clock.h"
+#include "json.h"
+#include "keyset.h"
 #include "log.h"
 #include "metrics.h"
 #include "progress.h"
-
-#define TRUNCATED UINT32_MAX	/* kent.len of a truncate */
+#include "snapstate.h"
 
 struct itable {
 	char	   *name;			/* SCHEMA.TABLE */
 	char	   *filter;			/* SQL condition, or NULL */
-};
-
-/* A streamed change's key, and the transaction that wrote it. */
-struct kent {
-	uint64_t	xid;
-	uint32_t	off;
-	uint32_t	len;
-};
-
-/* A snapshot as txid_current_snapshot() prints it: xmin:xmax:xip,... */
-struct xsnap {
-	uint64_t	xmin;
-	uint64_t	xmax;
-	uint64_t   *xip;
-	size_t		nxip;
-	size_t		cap;
+	char	   *after;			/* resume after this key: a JSON array, or NULL */
 };
 
 struct incr {
@@ -98,14 +85,9 @@ struct incr {
 	char		id[64];
 	uint64_t	chunks;
 	struct xsnap snap;
-	/* Keys of the table's streamed changes. */
-	struct buf	arena;
-	struct kent *ents;
-	size_t		nents;
-	size_t		cap;
-	uint32_t   *hash;			/* index + 1 into ents, open addressing */
-	size_t		hcap;
+	struct keyset keys;			/* keys of the table's streamed changes */
 	struct buf	key;
+	bool	   *keep;			/* the chunk's rows to write */
 	struct pgo_tuple tup;
 };
 
@@ -115,6 +97,16 @@ incr_of(struct tail *t)
 	if (t->incr == NULL)
 		t->incr = xcalloc(1, sizeof *t->incr);
 	return t->incr;
+}
+
+void
+incr_progress(const struct tail *t, double *rows, double *total, double *left)
+{
+	const struct incr *in = t->incr;
+
+	*rows = in && in->reading ? (double) in->rows : 0;
+	*total = in && in->reading && in->total > 0 ? in->total : -1;
+	*left = in ? in->nqueue + in->reading : 0;
 }
 
 bool
@@ -134,81 +126,21 @@ incr_fail(struct tail *t, PGresult *res, const char *what)
 	fatal(status, "incremental snapshot of \"%s\": %s: %s", t->incr->cur.name, what, msg);
 }
 
-/* Splits SCHEMA.TABLE (or TABLE, in public) into its two names. */
-static void
-split_name(const char *name, struct buf *nsp, struct buf *rel)
+
+bool
+incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize)
 {
-	const char *dot = strchr(name, '.');
+	PGresult   *res = chunk_table(t, table, NULL, errbuf, errsize);
 
-	buf_reset(nsp);
-	buf_reset(rel);
-	if (dot) {
-		buf_put(nsp, name, (size_t) (dot - name));
-		buf_puts(rel, dot + 1);
-	} else {
-		buf_puts(nsp, "public");
-		buf_puts(rel, name);
-	}
-	buf_cstr(nsp);
-	buf_cstr(rel);
-}
-
-static const char table_sql[] =
-	"SELECT c.oid, c.reltuples, a.attname, c.relkind"
-	" FROM pg_catalog.pg_publication_tables pt"
-	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
-	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-	" LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary"
-	" LEFT JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(att, n) ON true"
-	" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.att"
-	" WHERE pt.pubname = $1 AND pt.schemaname = $2 AND pt.tablename = $3"
-	" ORDER BY k.n";
-
-/*
- * Looks name up: in the publication, with a primary key.  Returns the
- * result (one row per key column) or NULL with errbuf; a failed query
- * exits.
- */
-static PGresult *
-lookup(struct tail *t, const char *name, char *errbuf, size_t errsize)
-{
-	struct buf	nsp = BUF_INIT,
-				rel = BUF_INIT;
-	const char *params[3];
-	PGresult   *res;
-
-	split_name(name, &nsp, &rel);
-	params[0] = t->o->publication;
-	params[1] = nsp.data;
-	params[2] = rel.data;
-	res = PQexecParams(t->sql, table_sql, 3, NULL, params, NULL, NULL, 0);
-	buf_free(&nsp);
-	buf_free(&rel);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
-		char		msg[1024];
-		int			status = pg_result_status(t->sql, res);
-
-		pg_errmsg(t->sql, res, msg, sizeof msg);
-		PQclear(res);
-		fatal(status, "incremental snapshot: could not look up \"%s\": %s", name, msg);
-	}
-	if (PQntuples(res) == 0)
-		snprintf(errbuf, errsize, "table \"%s\" is not in publication \"%s\"", name,
-				 t->o->publication);
-	else if (PQgetisnull(res, 0, 2))
-		snprintf(errbuf, errsize, "table \"%s\" has no primary key: an incremental "
-				 "snapshot reads a table in chunks of its primary key", name);
-	else
-		return res;
 	PQclear(res);
-	return NULL;
+	return res != NULL;
 }
 
 bool
 incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, size_t errsize)
 {
 	struct incr *in = incr_of(t);
-	PGresult   *res = lookup(t, table, errbuf, errsize);
+	PGresult   *res = chunk_table(t, table, filter, errbuf, errsize);
 	struct itable *it;
 
 	if (res == NULL)
@@ -218,6 +150,7 @@ incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, si
 	it = &in->queue[in->nqueue++];
 	it->name = xstrdup(table);
 	it->filter = filter ? xstrdup(filter) : NULL;
+	it->after = NULL;
 	log_info("incremental snapshot of \"%s\" queued%s%s", table, filter ? " where " : "",
 			 filter ? filter : "");
 	return true;
@@ -228,7 +161,8 @@ itable_free(struct itable *it)
 {
 	free(it->name);
 	free(it->filter);
-	it->name = it->filter = NULL;
+	free(it->after);
+	it->name = it->filter = it->after = NULL;
 }
 
 /* Ends the table being read: what it holds is dropped. */
@@ -243,9 +177,10 @@ end_table(struct incr *in)
 	PQclear(in->chunk);
 	in->chunk = NULL;
 	in->id[0] = '\0';
-	for (i = 0; i < 2 * in->nkeys; i++)
+	for (i = 0; in->bound && i < 2 * in->nkeys; i++)
 		free(in->bound[i]);
 	free(in->bound);
+	in->nkeys = 0;
 	free(in->keycol);
 	free(in->keytype);
 	in->bound = NULL;
@@ -254,8 +189,7 @@ end_table(struct incr *in)
 	rel_free(in->rel);
 	in->rel = NULL;
 	itable_free(&in->cur);
-	in->nents = 0;
-	buf_reset(&in->arena);
+	keyset_clear(&in->keys);
 }
 
 void
@@ -289,91 +223,6 @@ incr_pause(struct tail *t, bool pause)
 	in->paused = pause;
 }
 
-/* Appends "a", "b" (quoted identifiers of the key columns) to b. */
-static void
-put_keys(struct tail *t, struct buf *b, const char *suffix)
-{
-	for (int i = 0; i < t->incr->nkeys; i++) {
-		const char *name = t->incr->rel->cols[t->incr->keycol[i]].name;
-		char	   *q = PQescapeIdentifier(t->sql, name, strlen(name));
-
-		buf_printf(b, "%s%s%s", i ? ", " : "", q, suffix);
-		PQfreemem(q);
-	}
-}
-
-/* ($from, ..., $from + nkeys - 1) */
-static void
-put_params(struct buf *b, int nkeys, int from)
-{
-	buf_putc(b, '(');
-	for (int i = 0; i < nkeys; i++)
-		buf_printf(b, "%s$%d", i ? ", " : "", from + i);
-	buf_putc(b, ')');
-}
-
-/* SELECT cols FROM [ONLY] table: the start of every query on it. */
-static void
-put_select(struct tail *t, struct buf *b, char relkind)
-{
-	struct rel *r = t->incr->rel;
-	char	   *q;
-
-	buf_reset(b);
-	buf_puts(b, "SELECT ");
-	for (int i = 0; i < r->ncols; i++) {
-		q = PQescapeIdentifier(t->sql, r->cols[i].name, strlen(r->cols[i].name));
-		buf_printf(b, "%s%s", i ? ", " : "", q);
-		PQfreemem(q);
-	}
-	q = PQescapeIdentifier(t->sql, r->nspname, strlen(r->nspname));
-	buf_printf(b, " FROM %s%s.", relkind == 'p' ? "" : "ONLY ", q);
-	PQfreemem(q);
-	q = PQescapeIdentifier(t->sql, r->relname, strlen(r->relname));
-	buf_puts(b, q);
-	PQfreemem(q);
-}
-
-/* The chunk queries, and the one that finds the largest key (in *max). */
-static void
-build_queries(struct tail *t, char relkind, struct buf *max)
-{
-	struct incr *in = t->incr;
-	int			n = in->nkeys;
-	char		limit[64];
-
-	snprintf(limit, sizeof limit, " LIMIT %d", t->o->chunk_size);
-	put_select(t, &in->sql_first, relkind);
-	put_select(t, &in->sql_next, relkind);
-	put_select(t, max, relkind);
-	buf_puts(&in->sql_first, " WHERE (");
-	put_keys(t, &in->sql_first, "");
-	buf_puts(&in->sql_first, ") <= ");
-	put_params(&in->sql_first, n, 1);
-	buf_puts(&in->sql_next, " WHERE (");
-	put_keys(t, &in->sql_next, "");
-	buf_puts(&in->sql_next, ") > ");
-	put_params(&in->sql_next, n, 1);
-	buf_puts(&in->sql_next, " AND (");
-	put_keys(t, &in->sql_next, "");
-	buf_puts(&in->sql_next, ") <= ");
-	put_params(&in->sql_next, n, n + 1);
-	buf_puts(max, " WHERE true");
-	if (in->cur.filter) {
-		buf_printf(&in->sql_first, " AND (%s)", in->cur.filter);
-		buf_printf(&in->sql_next, " AND (%s)", in->cur.filter);
-		buf_printf(max, " AND (%s)", in->cur.filter);
-	}
-	buf_puts(&in->sql_first, " ORDER BY ");
-	put_keys(t, &in->sql_first, "");
-	buf_puts(&in->sql_first, limit);
-	buf_puts(&in->sql_next, " ORDER BY ");
-	put_keys(t, &in->sql_next, "");
-	buf_puts(&in->sql_next, limit);
-	buf_puts(max, " ORDER BY ");
-	put_keys(t, max, " DESC");
-	buf_puts(max, " LIMIT 1");
-}
 
 /* Where the columns named in the lookup's rows are in rel; false if one is not. */
 static bool
@@ -407,6 +256,29 @@ set_bound(struct incr *in, PGresult *res, int row, int at, const int *cols)
 	}
 }
 
+/* Sets LAST from the table's resume key (a JSON array of strings); false if it does not fit. */
+static bool
+resume_after(struct incr *in)
+{
+	struct json_slice arr = {in->cur.after, strlen(in->cur.after)},
+				v;
+	struct json_iter it;
+	struct buf	val = BUF_INIT;
+	int			k = 0;
+
+	json_iter_init(&it, arr);
+	while (json_arr_next(&it, &v)) {
+		buf_reset(&val);
+		if (k == in->nkeys || json_type_of(v) != JSON_STRING || !json_str_decode_text(v, &val))
+			break;
+		free(in->bound[k]);
+		in->bound[k++] = xstrdup(buf_cstr(&val));
+	}
+	buf_free(&val);
+	in->have_last = k == in->nkeys;
+	return in->have_last;
+}
+
 /*
  * Starts the next queued table: its columns, key and largest key.  A
  * table that has gone, lost its key or is empty ends at once.
@@ -427,7 +299,7 @@ begin_table(struct tail *t)
 	in->reading = true;
 	in->have_last = false;
 	in->rows = 0;
-	keys = lookup(t, in->cur.name, err, sizeof err);
+	keys = chunk_table(t, in->cur.name, in->cur.filter, err, sizeof err);
 	if (keys == NULL) {
 		log_warn("incremental snapshot of \"%s\": %s", in->cur.name, err);
 		end_table(in);
@@ -446,7 +318,14 @@ begin_table(struct tail *t)
 		return;
 	}
 	PQclear(keys);
-	build_queries(t, relkind, &max);
+	{
+		struct chunkq cq = {t->sql, in->rel, relkind, in->keycol, in->nkeys, in->cur.filter,
+			t->o->chunk_size};
+
+		buf_reset(&in->sql_first);
+		buf_reset(&in->sql_next);
+		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max);
+	}
 	res = PQexec(t->sql, buf_cstr(&max));
 	buf_free(&max);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols)
@@ -459,54 +338,18 @@ begin_table(struct tail *t)
 	}
 	set_bound(in, res, 0, in->nkeys, in->keycol);
 	PQclear(res);
-	log_info("incremental snapshot of \"%s\" started (about %.0f rows, chunks of %d)",
-			 in->cur.name, in->total > 0 ? in->total : 0, t->o->chunk_size);
-	progress_start(&in->pr, t->o->progress, 0);
-}
-
-/* Parses txid_current_snapshot()'s text: xmin:xmax:xip,xip,... */
-static bool
-parse_snapshot(struct xsnap *s, const char *txt)
-{
-	char	   *end;
-
-	s->nxip = 0;
-	s->xmin = strtoull(txt, &end, 10);
-	if (*end != ':')
-		return false;
-	s->xmax = strtoull(end + 1, &end, 10);
-	if (*end != ':')
-		return false;
-	while (*++end) {
-		if (s->nxip == s->cap) {
-			s->cap = s->cap ? 2 * s->cap : 16;
-			s->xip = xrealloc(s->xip, s->cap * sizeof *s->xip);
-		}
-		s->xip[s->nxip++] = strtoull(end, &end, 10);
-		if (*end != ',' && *end != '\0')
-			return false;
-		if (*end == '\0')
-			break;
+	if (in->cur.after && !resume_after(in)) {
+		log_warn("incremental snapshot of \"%s\": its key changed", in->cur.name);
+		end_table(in);
+		return;
 	}
-	return true;
-}
-
-/* Whether the snapshot sees the (32-bit, streamed) transaction xid. */
-static bool
-snap_sees(const struct xsnap *s, uint32_t xid)
-{
-	uint64_t	x = (s->xmax & ~UINT64_C(0xffffffff)) | xid;
-
-	if (x > s->xmax && x >= UINT64_C(1) << 32)
-		x -= UINT64_C(1) << 32;
-	if (x < s->xmin)
-		return true;
-	if (x >= s->xmax)
-		return false;
-	for (size_t i = 0; i < s->nxip; i++)
-		if (s->xip[i] == x)
-			return false;
-	return true;
+	if (in->total > 0)
+		log_info("incremental snapshot of \"%s\" started (about %.0f rows, chunks of %d)",
+				 in->cur.name, in->total, t->o->chunk_size);
+	else
+		log_info("incremental snapshot of \"%s\" started (chunks of %d)", in->cur.name,
+				 t->o->chunk_size);
+	progress_start(&in->pr, t->o->progress, 0);
 }
 
 /* Reads the next chunk between its two watermarks. */
@@ -526,7 +369,7 @@ read_chunk(struct tail *t)
 			   in->id);
 	res = PQexec(t->sql, buf_cstr(&sql));
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-		!parse_snapshot(&in->snap, PQgetvalue(res, 0, 0)))
+		!xsnap_parse(&in->snap, PQgetvalue(res, 0, 0)))
 		incr_fail(t, res, "could not write the low watermark");
 	PQclear(res);
 	if (in->have_last)
@@ -559,33 +402,6 @@ incr_step(struct tail *t)
 		begin_table(t);
 	if (in->reading)
 		read_chunk(t);
-}
-
-/* Appends one key value (length, bytes) to the key being built. */
-static void
-key_put(struct buf *key, const char *p, size_t n)
-{
-	uint32_t	len = (uint32_t) n;
-
-	buf_put(key, (const char *) &len, sizeof len);
-	buf_put(key, p, n);
-}
-
-static void
-remember(struct incr *in, uint64_t xid, const char *p, uint32_t len)
-{
-	struct kent *e;
-
-	if (in->nents == in->cap) {
-		in->cap = in->cap ? 2 * in->cap : 256;
-		in->ents = xrealloc(in->ents, in->cap * sizeof *in->ents);
-	}
-	e = &in->ents[in->nents++];
-	e->xid = xid;
-	e->off = (uint32_t) in->arena.len;
-	e->len = len;
-	if (len != TRUNCATED)
-		buf_put(&in->arena, p, len);
 }
 
 /* The key of tuple tup of stream relation r into in->key; false if incomplete. */
@@ -621,97 +437,16 @@ incr_on_change(struct tail *t, const struct rel *r, const struct pgo_msg *m)
 	if (!tracking(in, r->oid))
 		return;
 	if (m->type != PGO_DELETE && tuple_key(in, r, &m->newtup))
-		remember(in, t->txn_xid, in->key.data, (uint32_t) in->key.len);
+		keyset_add(&in->keys, t->txn_xid, in->key.data, in->key.len);
 	if (m->type != PGO_INSERT && m->oldkind && tuple_key(in, r, &m->oldtup))
-		remember(in, t->txn_xid, in->key.data, (uint32_t) in->key.len);
+		keyset_add(&in->keys, t->txn_xid, in->key.data, in->key.len);
 }
 
 void
 incr_on_truncate(struct tail *t, uint32_t relid)
 {
 	if (tracking(t->incr, relid))
-		remember(t->incr, t->txn_xid, NULL, TRUNCATED);
-}
-
-static uint32_t
-hash_bytes(const char *p, size_t n)
-{
-	uint32_t	h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char) p[i]) * 16777619u;
-	return h;
-}
-
-/*
- * Indexes the remembered keys the chunk's snapshot does not see; true if
- * one of them is a truncate.
- */
-static bool
-index_unseen(struct incr *in)
-{
-	bool		truncated = false;
-
-	if (in->hcap < 2 * in->nents + 2) {
-		while (in->hcap < 2 * in->nents + 2)
-			in->hcap = in->hcap ? 2 * in->hcap : 1024;
-		free(in->hash);
-		in->hash = xcalloc(in->hcap, sizeof *in->hash);
-	} else
-		memset(in->hash, 0, in->hcap * sizeof *in->hash);
-	for (size_t i = 0; i < in->nents; i++) {
-		struct kent *e = &in->ents[i];
-		size_t		h;
-
-		if (snap_sees(&in->snap, (uint32_t) e->xid))
-			continue;
-		if (e->len == TRUNCATED) {
-			truncated = true;
-			continue;
-		}
-		h = hash_bytes(in->arena.data + e->off, e->len) & (in->hcap - 1);
-		while (in->hash[h])
-			h = (h + 1) & (in->hcap - 1);
-		in->hash[h] = (uint32_t) i + 1;
-	}
-	return truncated;
-}
-
-static bool
-unseen_has(const struct incr *in, const char *p, size_t n)
-{
-	size_t		h = hash_bytes(p, n) & (in->hcap - 1);
-
-	for (; in->hash[h]; h = (h + 1) & (in->hcap - 1)) {
-		const struct kent *e = &in->ents[in->hash[h] - 1];
-
-		if (e->len == n && memcmp(in->arena.data + e->off, p, n) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Keeps only what the chunk's snapshot did not see: a later one may not either. */
-static void
-prune(struct incr *in)
-{
-	struct buf	arena = BUF_INIT;
-	size_t		n = 0;
-
-	for (size_t i = 0; i < in->nents; i++) {
-		struct kent e = in->ents[i];
-
-		if (snap_sees(&in->snap, (uint32_t) e.xid))
-			continue;
-		if (e.len != TRUNCATED) {
-			buf_put(&arena, in->arena.data + e.off, e.len);
-			e.off = (uint32_t) (arena.len - e.len);
-		}
-		in->ents[n++] = e;
-	}
-	in->nents = n;
-	buf_free(&in->arena);
-	in->arena = arena;
+		keyset_add(&t->incr->keys, t->txn_xid, NULL, 0);
 }
 
 /* Writes row of the chunk as a change of the transaction being received. */
@@ -738,15 +473,34 @@ emit_row(struct tail *t, PGresult *res, int row, const struct pgo_msg *m)
 	tail_emit(t);
 }
 
+/* Marks the rows of res no streamed change overtook in in->keep; returns how many. */
+static int
+keep_rows(struct incr *in, PGresult *res)
+{
+	int			nrows = PQntuples(res),
+				n = 0;
+	bool		truncated = keyset_index_unseen(&in->keys, &in->snap);
+
+	in->keep = xrealloc(in->keep, (size_t) (nrows + 1) * sizeof *in->keep);
+	for (int row = 0; row < nrows; row++) {
+		buf_reset(&in->key);
+		for (int k = 0; k < in->nkeys; k++)
+			key_put(&in->key, PQgetvalue(res, row, in->keycol[k]),
+					(size_t) PQgetlength(res, row, in->keycol[k]));
+		in->keep[row] = !truncated && !keyset_has(&in->keys, in->key.data, in->key.len);
+		n += in->keep[row];
+	}
+	return n;
+}
+
 void
 incr_on_watermark(struct tail *t, const struct pgo_msg *m)
 {
 	struct incr *in = t->incr;
 	PGresult   *res;
 	int			nrows,
-				row;
-	bool		truncated;
-	uint64_t	before;
+				nkeep;
+	bool		ends;
 
 	if (in == NULL || in->chunk == NULL || m->content_len != 6 + strlen(in->id) ||
 		memcmp(m->content, "close ", 6) != 0 ||
@@ -755,39 +509,122 @@ incr_on_watermark(struct tail *t, const struct pgo_msg *m)
 	res = in->chunk;
 	in->chunk = NULL;
 	nrows = PQntuples(res);
-	truncated = index_unseen(in);
+	nkeep = keep_rows(in, res);
 	if (in->tup.cap < in->rel->ncols) {
 		free(in->tup.vals);
 		in->tup.vals = xcalloc((size_t) in->rel->ncols + 1, sizeof *in->tup.vals);
 		in->tup.cap = in->rel->ncols;
 	}
 	in->tup.ncols = in->rel->ncols;
-	before = in->rows;
-	for (row = 0; row < nrows && !truncated; row++) {
-		buf_reset(&in->key);
-		for (int k = 0; k < in->nkeys; k++)
-			key_put(&in->key, PQgetvalue(res, row, in->keycol[k]),
-					(size_t) PQgetlength(res, row, in->keycol[k]));
-		if (unseen_has(in, in->key.data, in->key.len))
-			continue;
-		emit_row(t, res, row, m);
-		in->rows++;
-	}
-	t->snap_rows += in->rows - before;
-	prune(in);
 	if (nrows > 0) {
 		set_bound(in, res, nrows - 1, 0, in->keycol);
 		in->have_last = true;
 	}
+	ends = nrows < t->o->chunk_size;
+	/* What the rows' last position stands for, before they are written. */
+	if (nkeep > 0 && t->o->state_file) {
+		struct pos	end = {t->txn_commit, t->txn_seq + (uint64_t) nkeep};
+
+		snapstate_record(t, end, ends);
+	}
+	for (int row = 0; row < nrows; row++)
+		if (in->keep[row])
+			emit_row(t, res, row, m);
+	in->rows += (uint64_t) nkeep;
+	t->snap_rows += (uint64_t) nkeep;
+	keyset_prune(&in->keys, &in->snap);
 	PQclear(res);
 	metrics_tick();
 	progress_report(&in->pr, in->cur.name, in->rows, in->total, "rows");
-	if (nrows < t->o->chunk_size) {
+	if (ends) {
 		progress_end(&in->pr, in->cur.name, in->rows, in->total, "rows");
 		log_info("incremental snapshot of \"%s\": %llu rows", in->cur.name,
 				 (unsigned long long) in->rows);
 		end_table(in);
+		if (in->nqueue == 0)
+			log_info("incremental snapshots complete");
 	}
+}
+
+/* One table of the state: {"table":...,"filter":...,"after":[...]}. */
+static void
+put_itable(struct buf *out, const struct itable *it, char *const *key, int nkeys)
+{
+	buf_puts(out, "{\"table\":");
+	json_put_cstr(out, it->name);
+	buf_puts(out, ",\"filter\":");
+	if (it->filter)
+		json_put_cstr(out, it->filter);
+	else
+		buf_puts(out, "null");
+	buf_puts(out, ",\"after\":");
+	if (key) {
+		buf_putc(out, '[');
+		for (int k = 0; k < nkeys; k++) {
+			if (k)
+				buf_putc(out, ',');
+			json_put_cstr(out, key[k]);
+		}
+		buf_putc(out, ']');
+	} else
+		buf_puts(out, it->after ? it->after : "null");
+	buf_putc(out, '}');
+}
+
+void
+incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
+{
+	const struct incr *in = t->incr;
+	bool		first = true;
+
+	buf_putc(out, '[');
+	if (in && in->reading && !drop_current) {
+		put_itable(out, &in->cur, in->have_last ? in->bound : NULL, in->nkeys);
+		first = false;
+	}
+	for (int i = 0; in && i < in->nqueue; i++) {
+		if (!first)
+			buf_putc(out, ',');
+		put_itable(out, &in->queue[i], NULL, 0);
+		first = false;
+	}
+	buf_putc(out, ']');
+}
+
+bool
+incr_state_load(struct tail *t, struct json_slice arr)
+{
+	struct incr *in = incr_of(t);
+	struct json_slice v,
+				f;
+	struct json_iter it;
+	struct buf	name = BUF_INIT,
+				filter = BUF_INIT;
+	bool		ok = json_type_of(arr) == JSON_ARRAY;
+
+	json_iter_init(&it, arr);
+	while (ok && json_arr_next(&it, &v)) {
+		struct itable *q;
+
+		buf_reset(&name);
+		buf_reset(&filter);
+		ok = json_type_of(v) == JSON_OBJECT && json_obj_get(v, "table", &f) &&
+			json_type_of(f) == JSON_STRING && json_str_decode_text(f, &name);
+		if (ok && json_obj_get(v, "filter", &f) && !json_is_null(f))
+			ok = json_type_of(f) == JSON_STRING && json_str_decode_text(f, &filter);
+		if (!ok)
+			break;
+		in->queue = xrealloc(in->queue, (size_t) (in->nqueue + 1) * sizeof *in->queue);
+		q = &in->queue[in->nqueue++];
+		q->name = xstrdup(buf_cstr(&name));
+		q->filter = filter.len ? xstrdup(buf_cstr(&filter)) : NULL;
+		q->after = NULL;
+		if (json_obj_get(v, "after", &f) && json_type_of(f) == JSON_ARRAY)
+			q->after = xstrndup(f.p, f.n);
+	}
+	buf_free(&name);
+	buf_free(&filter);
+	return ok;
 }
 
 void
@@ -799,11 +636,10 @@ incr_free(struct tail *t)
 		return;
 	incr_stop(t, NULL);
 	free(in->queue);
-	free(in->snap.xip);
-	free(in->ents);
-	free(in->hash);
+	xsnap_free(&in->snap);
+	keyset_free(&in->keys);
 	free(in->tup.vals);
-	buf_free(&in->arena);
+	free(in->keep);
 	buf_free(&in->key);
 	buf_free(&in->sql_first);
 	buf_free(&in->sql_next);

@@ -15,6 +15,7 @@
 
 #include "decode.h"
 #include "format.h"
+#include "json.h"
 
 struct tail;
 
@@ -28,9 +29,16 @@ struct tail;
  */
 bool		incr_add(struct tail *t, const char *table, const char *filter,
 					 char *errbuf, size_t errsize);
+/* Whether table can have an incremental snapshot; if not, why in errbuf. */
+bool		incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize);
 /* Stops the snapshot of table, or of every table when table is NULL. */
 void		incr_stop(struct tail *t, const char *table);
 void		incr_pause(struct tail *t, bool pause);
+/*
+ * For the metrics: rows written of the table being read, its estimated
+ * rows (-1: unknown), and the tables left, that one included.
+ */
+void		incr_progress(const struct tail *t, double *rows, double *total, double *left);
 /* True while tables are queued or one is being read. */
 bool		incr_active(const struct tail *t);
 
@@ -50,5 +58,14 @@ void		incr_on_truncate(struct tail *t, uint32_t relid);
  */
 void		incr_on_watermark(struct tail *t, const struct pgo_msg *m);
 void		incr_free(struct tail *t);
+
+/*
+ * The snapshots still to do, for the state file (snapstate.c): a JSON
+ * array of {"table":..., "filter":..., "after":[KEY...] or null}, the
+ * table being read first (unless drop_current) with the last key read.
+ */
+void		incr_state_json(const struct tail *t, bool drop_current, struct buf *out);
+/* Queues the snapshots of such an array; false if it is malformed. */
+bool		incr_state_load(struct tail *t, struct json_slice arr);
 
 #endif

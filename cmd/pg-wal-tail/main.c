@@ -44,8 +44,8 @@ usage(void)
 		   "  -t, --table=SCHEMA.TABLE   create the publication for these tables if missing\n"
 		   "                             (repeatable)\n"
 		   "\nWhat to write:\n"
-		   "      --snapshot=MODE        initial, never or initial-only (default: initial\n"
-		   "                             for a new slot, never for an existing one)\n"
+		   "      --snapshot=MODE        initial, never, initial-only or incremental (default:\n"
+		   "                             initial for a new slot, never for an existing one)\n"
 		   "      --start-lsn=LSN        start streaming at LSN (default: the slot's position)\n"
 		   "      --end-lsn=LSN|now      stop after the transactions up to LSN, exit 0\n"
 		   "      --streaming            receive large transactions while in progress\n"
@@ -61,6 +61,8 @@ usage(void)
 		   "      --signal-table=SCHEMA.TABLE  take signals from rows inserted into this table\n"
 		   "      --signal-file=FILE     take signals from FILE or FIFO, one JSON per line\n"
 		   "      --chunk-size=ROWS      rows per incremental snapshot chunk (default %d)\n"
+		   "      --state-file=FILE      keep what is left of incremental snapshots in FILE,\n"
+		   "                             to resume them after a restart\n"
 		   "\nMonitoring:\n"
 		   "      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
 		   "      --progress=SECONDS     snapshot progress on stderr every SECONDS when it is\n"
@@ -88,7 +90,7 @@ enum {
 	OPT_CREATE_SLOT = 256, OPT_TEMPORARY_SLOT, OPT_DROP_SLOT, OPT_SNAPSHOT,
 	OPT_START_LSN, OPT_END_LSN, OPT_ACK_FILE, OPT_HEARTBEAT, OPT_HEARTBEAT_MESSAGE,
 	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING, OPT_METRICS_FILE, OPT_PROGRESS,
-	OPT_SIGNAL_TABLE, OPT_SIGNAL_FILE, OPT_CHUNK_SIZE
+	OPT_SIGNAL_TABLE, OPT_SIGNAL_FILE, OPT_CHUNK_SIZE, OPT_STATE_FILE
 };
 
 static void
@@ -116,6 +118,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"signal-table", required_argument, NULL, OPT_SIGNAL_TABLE},
 		{"signal-file", required_argument, NULL, OPT_SIGNAL_FILE},
 		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
+		{"state-file", required_argument, NULL, OPT_STATE_FILE},
 		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"progress", required_argument, NULL, OPT_PROGRESS},
 		{"verbose", no_argument, NULL, 'v'},
@@ -123,7 +126,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	static const char *const snapshot_modes[] = {"initial", "never", "initial-only", NULL};
+	static const char *const snapshot_modes[] = {"initial", "never", "initial-only", "incremental",
+		NULL};
 	int			c;
 	int			verbose = 0;
 	const char *config = NULL;
@@ -168,6 +172,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 			case OPT_METRICS_FILE: o->metrics_file = optarg; break;
 			case OPT_SIGNAL_TABLE: o->signal_table = optarg; break;
 			case OPT_SIGNAL_FILE: o->signal_file = optarg; break;
+			case OPT_STATE_FILE: o->state_file = optarg; break;
 			case OPT_CHUNK_SIZE:
 				o->chunk_size = (int) opt_int("--chunk-size", optarg, 1, 1000000);
 				break;
@@ -196,6 +201,11 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		usage_error("no publication given: use -P NAME");
 	if (o->drop_slot && (o->create_slot || o->temporary_slot))
 		usage_error("--drop-slot cannot be combined with --create-slot or --temporary-slot");
+	if (o->snapshot == SNAP_INCREMENTAL && o->state_file == NULL)
+		usage_error("--snapshot incremental needs --state-file FILE");
+	if (o->state_file && o->ack_file == NULL)
+		usage_error("--state-file needs --ack-file: only downstream's acknowledgements "
+					"tell where to resume");
 	if (o->heartbeat_message && o->heartbeat_us == 0)
 		usage_error("--heartbeat-message needs --heartbeat SECONDS");
 }

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pgutil.h"
 #include "signals.h"
+#include "snapstate.h"
 
 /* pg_query(), or exit with its one-line message and status. */
 static PGresult *
@@ -363,14 +364,19 @@ tail_setup(struct tail *t)
 		t->end_lsn = current_wal_lsn(t);
 	exists = !o->temporary_slot && check_slot(t, &confirmed);
 	if (exists) {
-		use_slot(t, confirmed);
+		snapstate_setup(t, true);
+		if (o->snapshot == SNAP_INCREMENTAL)
+			ackq_init(&t->q, confirmed);
+		else
+			use_slot(t, confirmed);
 		return;
 	}
 	if (!o->create_slot && !o->temporary_slot)
 		fatal(EX_UNAVAILABLE, "replication slot \"%s\" does not exist (use --create-slot)", o->slot);
-	want_snapshot = o->snapshot != SNAP_NEVER;
+	want_snapshot = o->snapshot != SNAP_NEVER && o->snapshot != SNAP_INCREMENTAL;
 	if (!o->temporary_slot)
 		check_new_slot_ack(t);
+	snapstate_setup(t, false);
 	create_slot(t, want_snapshot);
 	if (o->temporary_slot)
 		check_new_slot_ack(t);
@@ -394,6 +400,7 @@ tail_close(struct tail *t)
 {
 	incr_free(t);
 	signals_close(t);
+	snapstate_close(t);
 	if (t->repl)
 		PQfinish(t->repl);
 	if (t->sql)

@@ -222,7 +222,8 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 }
 
 static const char tables_sql[] =
-	"SELECT c.oid, c.relkind, c.reltuples, c.oid::pg_catalog.regclass::text"
+	"SELECT c.oid, c.relkind, c.reltuples, c.oid::pg_catalog.regclass::text,"
+	" pt.schemaname || '.' || pt.tablename"
 	" FROM pg_catalog.pg_publication_tables pt"
 	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
@@ -247,6 +248,22 @@ table_order(const struct tail *t, struct buf *arr)
 		buf_putc(arr, '"');
 	}
 	buf_putc(arr, '}');
+}
+
+PGresult *
+snapshot_tables(struct tail *t)
+{
+	const char *params[2] = {t->o->publication, NULL};
+	struct buf	order = BUF_INIT;
+	PGresult   *tables;
+
+	table_order(t, &order);
+	params[1] = buf_cstr(&order);
+	tables = PQexecParams(t->sql, tables_sql, 2, NULL, params, NULL, NULL, 0);
+	buf_free(&order);
+	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 5)
+		snap_fail(t, tables, "could not list the publication's tables");
+	return tables;
 }
 
 enum snap_state
@@ -398,8 +415,6 @@ tail_snapshot(struct tail *t)
 {
 	struct held h = {BUF_INIT, 0, 0, {0, 0}, false, false, false, false};
 	struct change_hdr hdr;
-	const char *params[2] = {t->o->publication, NULL};
-	struct buf	order = BUF_INIT;
 	PGresult   *tables;
 	struct progress pr;
 	int			i;
@@ -407,11 +422,7 @@ tail_snapshot(struct tail *t)
 	if (!t->redo_snapshot && (!t->slot_created || t->snapshot_name[0] == '\0'))
 		return;
 	snapshot_begin(t, &hdr, &h);
-	table_order(t, &order);
-	params[1] = buf_cstr(&order);
-	tables = PQexecParams(t->sql, tables_sql, 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(tables) != PGRES_TUPLES_OK || PQnfields(tables) != 4)
-		snap_fail(t, tables, "could not list the publication's tables");
+	tables = snapshot_tables(t);
 	lock_tables(t, tables);
 	t->snap_total = estimate_rows(tables);
 	progress_start(&pr, t->o->progress, 0);
@@ -431,5 +442,4 @@ tail_snapshot(struct tail *t)
 	}
 	log_info("snapshot: %llu rows", (unsigned long long) h.rows);
 	buf_free(&h.line);
-	buf_free(&order);
 }

@@ -5,12 +5,16 @@
  */
 #include "tail.h"
 
+#include "incremental.h"
 #include "metrics.h"
 
 static struct {
 	struct metrics_source src;
 	double	   *slot_lag;
 	double	   *snap_total;
+	double	   *incr_rows;
+	double	   *incr_total;
+	double	   *incr_left;
 } G;
 
 static void
@@ -19,6 +23,7 @@ update(void *arg)
 	const struct tail *t = arg;
 
 	*G.snap_total = t->snap_total;
+	incr_progress(t, G.incr_rows, G.incr_total, G.incr_left);
 	*G.slot_lag = t->server_end > t->q.confirmed ? (double) (t->server_end - t->q.confirmed) : 0;
 	metrics_source_update(&G.src, t->txn_ts_us);
 }
@@ -53,4 +58,11 @@ tail_metrics(struct tail *t)
 	G.snap_total = metrics_gauge("snapshot_rows_estimated", NULL,
 								 "Estimated rows of the snapshot's tables (pg_class.reltuples), "
 								 "-1 while unknown.");
+	G.incr_rows = metrics_gauge("incremental_snapshot_rows", NULL,
+								"Rows written so far of the table an incremental snapshot reads.");
+	G.incr_total = metrics_gauge("incremental_snapshot_rows_estimated", NULL,
+								 "Estimated rows of that table (pg_class.reltuples), -1 while unknown.");
+	G.incr_left = metrics_gauge("incremental_snapshot_tables", NULL,
+								"Tables incremental snapshots have left to read, the one being read "
+								"included.");
 }

@@ -21,7 +21,7 @@
 #include "spill.h"
 #include "types.h"
 
-enum snap_mode { SNAP_DEFAULT = -1, SNAP_INITIAL, SNAP_NEVER, SNAP_ONLY };
+enum snap_mode { SNAP_DEFAULT = -1, SNAP_INITIAL, SNAP_NEVER, SNAP_ONLY, SNAP_INCREMENTAL };
 
 /* What the ack file says of an existing slot's snapshot (snapshot.c). */
 enum snap_state {
@@ -56,6 +56,7 @@ struct tail_opts {
 	const char *signal_table;	/* SCHEMA.TABLE of signals, or NULL */
 	const char *signal_file;	/* file or FIFO of signals, or NULL */
 	int			chunk_size;		/* incremental snapshot rows per chunk */
+	const char *state_file;		/* what is left of incremental snapshots */
 	struct tail_file *file;		/* the -c file, which strings above may point
 								 * into (config.c); NULL without -c */
 };
@@ -120,6 +121,11 @@ void		tail_connect(struct tail *t);
 void		tail_setup(struct tail *t);
 void		tail_drop_slot(struct tail *t);
 void		tail_snapshot(struct tail *t);
+/*
+ * The publication's tables in snapshot order: oid, relkind, reltuples,
+ * regclass, SCHEMA.TABLE.  Caller PQclear()s.
+ */
+PGresult   *snapshot_tables(struct tail *t);
 /* What the ack file says of the snapshot of a slot confirmed at confirmed. */
 enum snap_state snapshot_state(struct tail *t, uint64_t confirmed);
 /* Downstream's position from the ack file: false if there is none. */

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "../../cmd/pg-wal-tail/decode.h"
 #include "../../cmd/pg-wal-tail/format.h"
+#include "../../cmd/pg-wal-tail/keyset.h"
 #include "../../cmd/pg-wal-tail/spill.h"
 #include "../../cmd/pg-wal-tail/types.h"
 #include "tap.h"
@@ -388,6 +389,46 @@ test_types(void)
 	types_free(&c);
 }
 
+/* Snapshot visibility of streamed xids and the key set of an incremental snapshot. */
+static void
+test_keyset(void)
+{
+	struct xsnap s = {0};
+	struct keyset k = {0};
+	struct buf	a = BUF_INIT,
+				b = BUF_INIT;
+
+	ok(xsnap_parse(&s, "100:105:101,103"), "txid_current_snapshot() text parses");
+	ok(xsnap_sees(&s, 99) && xsnap_sees(&s, 102) && xsnap_sees(&s, 104),
+	   "committed below xmax and not in progress: seen");
+	ok(!xsnap_sees(&s, 101) && !xsnap_sees(&s, 103) && !xsnap_sees(&s, 105) &&
+	   !xsnap_sees(&s, 200), "in progress or at or above xmax: not seen");
+	ok(xsnap_parse(&s, "4294967290:4294967300:4294967295") && xsnap_sees(&s, 4294967294u) &&
+	   !xsnap_sees(&s, 4294967295u) && !xsnap_sees(&s, 4) && xsnap_sees(&s, 2),
+	   "32-bit xids across the epoch boundary");
+	ok(!xsnap_parse(&s, "1:2") && !xsnap_parse(&s, "x"), "malformed snapshots are refused");
+	ok(xsnap_parse(&s, "10:20:"), "an empty in-progress list parses");
+	key_put(&a, "1", 1);
+	key_put(&a, "ab", 2);
+	key_put(&b, "1a", 2);
+	key_put(&b, "b", 1);
+	keyset_add(&k, 15, a.data, a.len);
+	ok(keyset_index_unseen(&k, &s) == false && !keyset_has(&k, b.data, b.len) &&
+	   !keyset_has(&k, a.data, a.len), "a key written by a transaction the snapshot sees does not count");
+	keyset_add(&k, 25, a.data, a.len);
+	ok(!keyset_index_unseen(&k, &s) && keyset_has(&k, a.data, a.len) &&
+	   !keyset_has(&k, b.data, b.len), "a key written by one it does not see counts; values do not run together");
+	keyset_prune(&k, &s);
+	ok(k.nents == 1 && keyset_index_unseen(&k, &s) == false && keyset_has(&k, a.data, a.len),
+	   "pruning keeps only what the snapshot did not see");
+	keyset_add(&k, 30, NULL, 0);
+	ok(keyset_index_unseen(&k, &s), "a truncate the snapshot did not see is reported");
+	keyset_free(&k);
+	xsnap_free(&s);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -397,5 +438,6 @@ main(void)
 	test_ackq();
 	test_spill();
 	test_types();
+	test_keyset();
 	return tap_done();
 }
