@@ -7,17 +7,48 @@
 
 #include <string.h>
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "lsn.h"
-#include "state.h"
+#include "table.h"
+
+/* Where a parse reports its error. */
+struct errbuf {
+	char	   *msg;
+	size_t		size;
+};
+
+static bool
+fail(struct errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool
+fail(struct errbuf *err, const char *fmt, ...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, err->size, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* True if an escaped string slice decodes to text without a NUL. */
+static bool
+decodes_to_text(struct json_slice s)
+{
+	struct buf	b = BUF_INIT;
+	bool		ok = json_str_decode_text(s, &b);
+
+	buf_free(&b);
+	return ok;
+}
 
 /* True if a string slice decodes to text without a NUL (a usable name). */
 static bool
-text_str(struct env *e, struct json_slice s)
+text_str(struct json_slice s)
 {
-	if (json_str_is_plain(s))
-		return true;
-	buf_reset(&e->scratch);
-	return json_str_decode_text(s, &e->scratch);
+	return json_str_is_plain(s) || decodes_to_text(s);
 }
 
 static bool
@@ -103,58 +134,62 @@ line_member(void *ctx, struct json_slice k, const char *base, const char *p, con
 
 /* Walks the line's top-level object once, validating each member as it goes. */
 static bool
-walk_line(struct env *e, const char *line, size_t n, struct change *ch)
+walk_line(const char *line, size_t n, const struct table *last, struct change *ch,
+		  struct errbuf *err)
 {
 	const char *end = line + n,
 			   *p = json_skip_ws(line, end);
-	struct line_walk w = {ch, e->tables.last};
+	struct line_walk w = {ch, last};
 	struct json_err jerr = {0};
 
 	if (p == end || *p != '{')
-		return env_fail(e, "not a JSON object");
+		return fail(err, "not a JSON object");
 	if ((p = json_scan_object(line, p, end, line_member, &w, &jerr)) == NULL)
-		return env_fail(e, "column %zu: %s", jerr.off + 1, jerr.msg);
+		return fail(err, "column %zu: %s", jerr.off + 1, jerr.msg);
 	return json_skip_ws(p, end) == end ||
-		env_fail(e, "column %zu: trailing characters after JSON value", (size_t) (p - line) + 1);
+		fail(err, "column %zu: trailing characters after JSON value", (size_t) (p - line) + 1);
 }
 
 bool
-change_parse(struct env *e, const char *line, size_t n, struct change *ch)
+change_parse(const char *line, size_t n, const struct table *last, struct change *ch,
+			 char *errmsg, size_t errsize)
 {
+	struct errbuf e = {errmsg, errsize},
+			   *err = &e;
 	struct pos pos;
 
-	if (!walk_line(e, line, n, ch))
+	if (!walk_line(line, n, last, ch, err))
 		return false;
 	if (json_type_of(ch->pos) != JSON_STRING ||
 		!pos_parse(ch->pos.p + 1, ch->pos.n - 2, &pos))
-		return env_fail(e, "missing or invalid \"pos\"");
+		return fail(err, "missing or invalid \"pos\"");
 	if (json_type_of(ch->op) != JSON_STRING || ch->op.n != 3 ||
 		strchr("cudrtm", ch->op.p[1]) == NULL)
-		return env_fail(e, "missing or invalid \"op\"");
+		return fail(err, "missing or invalid \"op\"");
 	ch->op_c = ch->op.p[1];
 	if (json_type_of(ch->lsn) != JSON_STRING ||
 		!lsn_parse(ch->lsn.p + 1, ch->lsn.n - 2, &ch->lsn_v))
-		return env_fail(e, "missing or invalid \"lsn\"");
+		return fail(err, "missing or invalid \"lsn\"");
 	if (json_type_of(ch->commit_lsn) != JSON_STRING ||
 		!lsn_parse(ch->commit_lsn.p + 1, ch->commit_lsn.n - 2, &ch->commit_v))
-		return env_fail(e, "missing or invalid \"commit_lsn\"");
+		return fail(err, "missing or invalid \"commit_lsn\"");
 	if (ch->end_lsn.n > 0 && (json_type_of(ch->end_lsn) != JSON_STRING ||
 							  !lsn_parse(ch->end_lsn.p + 1, ch->end_lsn.n - 2, &ch->end_v)))
-		return env_fail(e, "invalid \"end_lsn\"");
+		return fail(err, "invalid \"end_lsn\"");
 	if (json_type_of(ch->xid) != JSON_NUMBER || !int_text(ch->xid.p, ch->xid.n))
-		return env_fail(e, "missing or invalid \"xid\"");
+		return fail(err, "missing or invalid \"xid\"");
 	/* ts_ns = ts_us * 1000 must fit, as in Debezium's long. */
 	if (json_type_of(ch->ts_us) != JSON_NUMBER || !json_to_i64(ch->ts_us, &ch->ts_us_v) ||
 		ch->ts_us_v > INT64_MAX / 1000 || ch->ts_us_v < INT64_MIN / 1000)
-		return env_fail(e, "missing or invalid \"ts_us\"");
+		return fail(err, "missing or invalid \"ts_us\"");
 	if (ch->snapshot.n > 0 && json_type_of(ch->snapshot) != JSON_STRING)
-		return env_fail(e, "invalid \"snapshot\"");
+		return fail(err, "invalid \"snapshot\"");
 	if (ch->op_c == 'm')
 		return true;
 	if (json_type_of(ch->schema) != JSON_STRING || json_type_of(ch->table) != JSON_STRING ||
-		!text_str(e, ch->schema) || !text_str(e, ch->table))
-		return env_fail(e, "missing or invalid \"schema\" or \"table\"");
+		!text_str(ch->schema) || !text_str(ch->table))
+		return fail(err, "missing or invalid \"schema\" or \"table\"");
 	if (json_type_of(ch->columns) != JSON_ARRAY)
-		return env_fail(e, "missing or invalid \"columns\"");
+		return fail(err, "missing or invalid \"columns\"");
 	return true;
 }

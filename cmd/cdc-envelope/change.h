@@ -11,7 +11,6 @@
 
 #include "json.h"
 
-struct env;
 struct table;
 
 /* The members of one change line (brief section 1). */
@@ -28,9 +27,12 @@ struct change {
 
 /*
  * Walks the line (NUL-terminated at line[n]) once into ch, validating it;
- * false with the message reported through env_fail().
+ * a "columns" value with the bytes last's cache was built from (last may
+ * be NULL) is taken without a scan.  ch must be zeroed; its slices point
+ * into line.  False with a message in errmsg.
  */
-bool		change_parse(struct env *e, const char *line, size_t n, struct change *ch);
+bool		change_parse(const char *line, size_t n, const struct table *last, struct change *ch,
+						 char *errmsg, size_t errsize);
 
 /* False for a logical decoding message sent outside a transaction. */
 bool		change_is_transactional(const struct change *ch);

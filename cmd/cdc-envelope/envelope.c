@@ -174,7 +174,7 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 	e->err = err;
 	e->errsize = errsize;
 	buf_reset(&e->hdr);
-	if (!change_parse(e, line, n, &ch))
+	if (!change_parse(line, n, e->tables.last, &ch, err, errsize))
 		return false;
 	line_state(e, &ch, out);
 	if (ch.op_c == 'm') {

@@ -1,7 +1,7 @@
 /*
  * state.h - the state of one conversion, shared by the modules that turn
- * change lines into records (envelope.c, change.c, row.c, txmeta.c,
- * unwrap.c, emit.c): the table cache, the transaction in progress, the
+ * change lines into records (envelope.c, row.c, txmeta.c, unwrap.c,
+ * emit.c): the table cache, the transaction in progress, the
  * per-line clock and source fields, and where an error goes.
  */
 #ifndef CDC_ENVELOPE_STATE_H
