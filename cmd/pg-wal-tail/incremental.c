@@ -99,6 +99,14 @@ incr_of(struct tail *t)
 	return t->incr;
 }
 
+/* With --state-file, what is left now, once downstream has what was written. */
+static void
+record_todo(struct tail *t)
+{
+	if (t->o->state_file)
+		snapstate_record(t, t->last_emitted, false);
+}
+
 void
 incr_progress(const struct tail *t, double *rows, double *total, double *left)
 {
@@ -153,6 +161,7 @@ incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, si
 	it->after = NULL;
 	log_info("incremental snapshot of \"%s\" queued%s%s", table, filter ? " where " : "",
 			 filter ? filter : "");
+	record_todo(t);
 	return true;
 }
 
@@ -205,12 +214,14 @@ incr_stop(struct tail *t, const char *table)
 		else
 			in->queue[n++] = in->queue[i];
 	}
-	in->nqueue = n;
 	if (in->reading && (table == NULL || strcmp(in->cur.name, table) == 0)) {
 		log_info("incremental snapshot of \"%s\" stopped after %llu rows", in->cur.name,
 				 (unsigned long long) in->rows);
 		end_table(in);
-	}
+	} else if (n == in->nqueue)
+		return;
+	in->nqueue = n;
+	record_todo(t);
 }
 
 void
@@ -634,7 +645,10 @@ incr_free(struct tail *t)
 
 	if (in == NULL)
 		return;
-	incr_stop(t, NULL);
+	/* Not incr_stop(): what is left stays as the state file says. */
+	for (int i = 0; i < in->nqueue; i++)
+		itable_free(&in->queue[i]);
+	end_table(in);
 	free(in->queue);
 	xsnap_free(&in->snap);
 	keyset_free(&in->keys);

@@ -254,6 +254,8 @@ run_lines(struct tail *t, struct signals *s)
 	size_t		start = 0;
 	const char *nl;
 
+	if (s->in.len == 0)
+		return;
 	while ((nl = memchr(s->in.data + start, '\n', s->in.len - start)) != NULL) {
 		file_line(t, s->in.data + start, (size_t) (nl - s->in.data) - start);
 		start = (size_t) (nl - s->in.data) + 1;
