@@ -125,7 +125,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 		case K_TSTZ:
 			return conv_timestamptz(s, n, d->scale, out);
 		case K_INTERVAL:
-			/* Saturated values are written by put_unsupported(). */
+			/* Saturated values are written by unsupported() in row.c. */
 			if (!conv_interval(s, n, &v) || v == INT64_MAX || v == INT64_MIN)
 				return false;
 			buf_put_i64(out, v);

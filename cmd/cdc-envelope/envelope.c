@@ -10,9 +10,9 @@
 #include "state.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "change.h"
+#include "clock.h"
 #include "emit.h"
 #include "row.h"
 
@@ -20,12 +20,11 @@
 static void
 line_state(struct env *e, const struct change *ch, struct buf *out)
 {
-	struct timespec ts;
+	int64_t		ns = clock_wall_ns();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->now_ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	e->now_us = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	e->now_ns = (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+	e->now_ms = ns / 1000000;
+	e->now_us = ns / 1000;
+	e->now_ns = ns;
 	if (!e->have_commit || e->commit != ch->commit_v) {
 		env_end(e, out);
 		/*
