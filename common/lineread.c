@@ -125,6 +125,16 @@ lr_next(struct linereader *lr, char **line, size_t *len)
 	}
 }
 
+bool
+lr_wait(struct linereader *lr, int timeout_ms)
+{
+	struct pollfd pfd = {lr->fd, POLLIN, 0};
+
+	if (lr_has_line(lr) || lr->eof)
+		return true;
+	return poll(&pfd, 1, timeout_ms) > 0;
+}
+
 /* Reads more input into the buffer: bytes read, 0 at EOF, -1 on error. */
 static ssize_t
 read_more(struct linereader *lr)

@@ -57,6 +57,14 @@ struct linereader {
 void		lr_init(struct linereader *lr, int fd, size_t max_line);
 void		lr_free(struct linereader *lr);
 
+/*
+ * A bounded wait before lr_next(): true once a line is buffered, the input
+ * has ended or the fd is readable; false after timeout_ms or a signal, so
+ * that the caller looks at sig_stop again.  A blocking read alone would
+ * miss a signal that comes between that look and the read.
+ */
+bool		lr_wait(struct linereader *lr, int timeout_ms);
+
 /* Blocks (or returns LR_AGAIN for a non-blocking fd) until a line is ready. */
 enum lr_status lr_next(struct linereader *lr, char **line, size_t *len);
 

@@ -182,6 +182,11 @@ envelope_run(struct env *e, struct out *o, const char *metrics_file, size_t max_
 		/* Flush before a read that may block: the batch read so far is out. */
 		if (!lr_has_line(&lr) && !out_flush(o))
 			break;
+		if (!lr_wait(&lr, 1000)) {
+			if (sig_stop)
+				break;
+			continue;
+		}
 		st = lr_next(&lr, &line, &len);
 		if (sig_stop)
 			break;
