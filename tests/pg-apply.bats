@@ -152,6 +152,11 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	[[ $stderr == *"applied 0 changes, skipped 2 already applied"* ]]
 	run -0 psql_rep "SELECT name FROM $T"
 	assert_output again
+	# Left out, but never in silence: a second pipeline from another slot
+	# sharing the offsets table would lose its changes here.
+	run -0 --separate-stderr apply "${seed_flags[@]}" -t "$T" <"$F/seed-pos.ndjson"
+	run grep -c "leaving out changes from position .* applied before (offsets table $OFF); if a second pipeline from another slot writes to that table, give each its own --offsets-table" <<<"$stderr"
+	assert_output 1
 }
 
 @test "-c reads the seed's Debezium sink connector configuration" {

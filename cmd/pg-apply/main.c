@@ -142,7 +142,7 @@ record_source(struct ctx *c, const struct frec *f, uint64_t lineno, const char *
 		*src = positions_find(&c->pos, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
 		/* Applied, or in a batch already (a redelivery). */
 		if ((*src)->has_seen && rp->offset <= (*src)->seen) {
-			positions_told_skip(&c->pos, *src, rp->offset);
+			positions_told_skip(&c->pos, *src, rp->offset, *pos);
 			c->skipped++;
 			return false;
 		}
@@ -154,6 +154,7 @@ record_source(struct ctx *c, const struct frec *f, uint64_t lineno, const char *
 		*src = positions_find(&c->pos, NULL, 0, 0);
 		if ((*src)->has_seen && pos_cmp(*pos, (*src)->seen_pos) <= 0) {
 			/* Applied before, with the records of its change before it. */
+			positions_told_skip(&c->pos, *src, 0, *pos);
 			c->skipped += 1 + (c->b->nops - c->group_start);
 			batch_truncate(c->b, c->group_start);
 			return false;

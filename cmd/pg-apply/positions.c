@@ -150,12 +150,6 @@ positions_take_batch(struct positions *ps, int *n)
 	return offs;
 }
 
-/*
- * Says so when a partition's records start being left out as applied
- * before: a redelivery, or a topic deleted and created again whose new
- * records reuse offsets the offsets table holds (then they must not be
- * left out: the operator deletes the table's rows of that topic).
- */
 void
 positions_took(struct source *src, int64_t offset, struct pos pos)
 {
@@ -172,12 +166,30 @@ positions_took(struct source *src, int64_t offset, struct pos pos)
 	src->has_batch = src->has_seen = true;
 }
 
+/*
+ * Says so when a source's records start being left out as applied before:
+ * a redelivery, or a topic deleted and created again whose new records
+ * reuse offsets the offsets table holds, or a second direct pipeline (its
+ * own slot) that shares the offsets table and so the one "pos" row (then
+ * they must not be left out: the operator gives each pipeline its own
+ * table, or deletes the table's rows of that topic).
+ */
 void
-positions_told_skip(struct positions *ps, struct source *src, int64_t offset)
+positions_told_skip(struct positions *ps, struct source *src, int64_t offset, struct pos pos)
 {
+	char		p1[POS_STRLEN],
+				p2[POS_STRLEN];
+
 	if (src->skipping)
 		return;
 	src->skipping = true;
+	if (src->topic == NULL) {
+		log_warn("leaving out changes from position %s to %s, applied before (offsets table "
+				 "%s); if a second pipeline from another slot writes to that table, give "
+				 "each its own --offsets-table", pos_format(pos, p1),
+				 pos_format(src->seen_pos, p2), ps->offsets_table);
+		return;
+	}
 	log_warn("topic \"%s\" partition %d: leaving out offsets %" PRId64 " to %" PRId64
 			 ", applied before (offsets table %s); if the topic was deleted and created "
 			 "again, stop, delete its rows from that table and start again",

@@ -72,8 +72,12 @@ struct offset_row *positions_take_batch(struct positions *ps, int *n);
 /* A record of src (its Kafka offset, or its change position) is in the batch. */
 void		positions_took(struct source *src, int64_t offset, struct pos pos);
 
-/* Warns once when a partition's records start being left out as applied before. */
-void		positions_told_skip(struct positions *ps, struct source *src, int64_t offset);
+/*
+ * Warns once when a source's records start being left out as applied
+ * before (offset for a partition, pos for the change positions).
+ */
+void		positions_told_skip(struct positions *ps, struct source *src, int64_t offset,
+								struct pos pos);
 
 /* metrics.h update callback (arg: the positions): each source's applied position. */
 void		positions_metrics(void *arg);
