@@ -1,19 +1,19 @@
 /*
- * deadletter.c - records that cannot be applied: stop with their name, or
- * set them aside in the dead letter file (pg-apply(1), DEAD LETTERS).
+ * deadletter.c - records that cannot be applied: their name in messages,
+ * and the dead letter file of --errors=skip (pg-apply(1), DEAD LETTERS).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "deadletter.h"
+#include "json.h"
 #include "log.h"
-
-/* Bad records */
-
 
 void
 name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partition, int64_t offset)
@@ -64,28 +64,63 @@ dead_letter_line(struct buf *b, uint64_t lineno, const char *line, size_t n, con
 	buf_putc(b, '}');
 }
 
+/* Sends what is pending to the file; exits 74 if it cannot. */
+static void
+flush_or_die(struct deadletters *dl)
+{
+	if (!out_flush(&dl->out)) {
+		errno = dl->out.err;
+		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", dl->path);
+	}
+}
+
+void
+deadletters_open(struct deadletters *dl, const char *path)
+{
+	int			fd;
+
+	dl->path = path;
+	pthread_mutex_init(&dl->lock, NULL);
+	if (path == NULL)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fatal(EX_CANTCREAT, "could not open dead letter file \"%s\": %m", path);
+	out_init(&dl->out, fd);
+}
+
+void
+deadletters_close(struct deadletters *dl)
+{
+	int			fd = dl->out.fd;
+
+	pthread_mutex_destroy(&dl->lock);
+	if (dl->path == NULL)
+		return;
+	out_free(&dl->out);
+	if (close(fd) != 0)
+		fatal(EX_IOERR, "could not close dead letter file \"%s\": %m", dl->path);
+}
+
 bool
-dead_letter(struct ctx *c, uint64_t lineno, const char *line, size_t n, const char *msg)
+dead_letter(struct deadletters *dl, uint64_t lineno, const char *line, size_t n, const char *msg)
 {
 	struct buf	b = BUF_INIT;
 
-	if (c->dead_letter == NULL)
+	if (dl->path == NULL)
 		return true;
 	dead_letter_line(&b, lineno, line, n, msg);
-	pthread_mutex_lock(&c->dead_lock);
-	out_line(&c->dead, b.data, b.len);
+	pthread_mutex_lock(&dl->lock);
+	out_line(&dl->out, b.data, b.len);
 	buf_free(&b);
-	if (!out_flush(&c->dead)) {
-		errno = c->dead.err;
-		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
-	}
-	pthread_mutex_unlock(&c->dead_lock);
+	flush_or_die(dl);
+	pthread_mutex_unlock(&dl->lock);
 	return true;
 }
 
 /* An over-long line going to the dead letter file piece by piece, in base64. */
 struct long_letter {
-	struct ctx *c;
+	struct deadletters *dl;
 	unsigned char carry[3];		/* bytes waiting for a group of three */
 	size_t		ncarry;
 };
@@ -94,7 +129,7 @@ static void
 long_letter_piece(void *ctx, const char *p, size_t n)
 {
 	struct long_letter *l = ctx;
-	struct buf *b = &l->c->dead.pending;
+	struct buf *b = &l->dl->out.pending;
 	size_t		whole;
 
 	while (l->ncarry > 0 && l->ncarry < 3 && n > 0)
@@ -107,10 +142,8 @@ long_letter_piece(void *ctx, const char *p, size_t n)
 	base64_put(b, (const unsigned char *) p, whole);
 	for (; whole < n; whole++)
 		l->carry[l->ncarry++] = (unsigned char) p[whole];
-	if (b->len >= 1 << 20 && !out_flush(&l->c->dead)) {
-		errno = l->c->dead.err;
-		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", l->c->dead_letter);
-	}
+	if (b->len >= 1 << 20)
+		flush_or_die(l->dl);
 }
 
 /*
@@ -119,25 +152,22 @@ long_letter_piece(void *ctx, const char *p, size_t n)
  * in memory; false if the input ended inside it.
  */
 bool
-long_line(struct ctx *c, struct linereader *lr, const char *msg)
+long_line(struct deadletters *dl, struct linereader *lr, const char *msg)
 {
-	struct long_letter l = {c, {0}, 0};
-	struct buf *b = &c->dead.pending;
+	struct long_letter l = {dl, {0}, 0};
+	struct buf *b = &dl->out.pending;
 	int			r;
 
-	if (c->dead_letter == NULL)
+	if (dl->path == NULL)
 		return lr_drain_long(lr, NULL, NULL) > 0;
-	pthread_mutex_lock(&c->dead_lock);
+	pthread_mutex_lock(&dl->lock);
 	buf_puts(b, "{\"error\":");
 	json_put_cstr(b, msg);
 	buf_printf(b, ",\"line\":%" PRIu64 ",\"record_base64\":\"", lr->lineno);
 	r = lr_drain_long(lr, long_letter_piece, &l);
 	base64_put(b, l.carry, l.ncarry);
 	buf_puts(b, "\"}\n");
-	if (!out_flush(&c->dead)) {
-		errno = c->dead.err;
-		fatal(EX_IOERR, "could not write dead letter file \"%s\": %m", c->dead_letter);
-	}
-	pthread_mutex_unlock(&c->dead_lock);
+	flush_or_die(dl);
+	pthread_mutex_unlock(&dl->lock);
 	return r > 0;
 }

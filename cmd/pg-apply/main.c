@@ -11,7 +11,6 @@
  * See pg-apply(1).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -120,7 +119,7 @@ bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
 	}
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
 	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
-	dead_letter(c, lineno, line, n, msg);
+	dead_letter(&c->dead, lineno, line, n, msg);
 	buf_free(&name);
 }
 
@@ -265,7 +264,7 @@ too_long(struct ctx *c, struct linereader *lr)
 	}
 	log_warn("%s (skipped)", msg);
 	__atomic_add_fetch(&c->rejected, 1, __ATOMIC_RELAXED);
-	return long_line(c, lr, msg);
+	return long_line(&c->dead, lr, msg);
 }
 
 /* The main loop: returns the exit status. */
@@ -348,9 +347,6 @@ ctx_free(struct ctx *c)
 	free(c->s.field_include);
 	free(c->s.field_exclude);
 	free(c->s.conninfo);
-	if (c->dead_letter)
-		out_free(&c->dead);
-	pthread_mutex_destroy(&c->dead_lock);
 }
 
 /*
@@ -377,7 +373,7 @@ settle_options(struct ctx *c, const char *config)
 					s->insert_mode == INSERT_UPSERT ? "upsert" : "update");
 	if (s->delete_enabled && (s->pk_mode == PK_NONE || s->pk_mode == PK_KAFKA))
 		usage_error("--delete needs a primary key: give --pk-mode record_key or record_value");
-	if (c->dead_letter && !c->skip_errors)
+	if (c->dead.path && !c->skip_errors)
 		usage_error("--dead-letter needs --errors=skip");
 }
 
@@ -463,7 +459,7 @@ parse_options(int argc, char **argv, struct ctx *c)
 			case OPT_ACK_FILE: c->pos.ack_file = optarg; break;
 			case OPT_OFFSETS_TABLE: c->offsets_table = optarg; break;
 			case OPT_ERRORS: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
-			case OPT_DEAD_LETTER: c->dead_letter = optarg; break;
+			case OPT_DEAD_LETTER: c->dead.path = optarg; break;
 			case OPT_METRICS_FILE: c->metrics_file = optarg; break;
 			case OPT_MAX_LINE: c->max_line = lr_max_option(optarg); break;
 			case OPT_NO_POSITIONS: c->no_positions = true; break;
@@ -484,8 +480,7 @@ main(int argc, char **argv)
 	struct ctx	c;
 	char		err[1024];
 	int			status,
-				failed,
-				fd;
+				failed;
 
 	log_init(argv[0]);
 	memset(&c, 0, sizeof c);
@@ -494,15 +489,9 @@ main(int argc, char **argv)
 	c.pos.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];
-	pthread_mutex_init(&c.dead_lock, NULL);
 	parse_options(argc, argv, &c);
 
-	if (c.dead_letter) {
-		fd = open(c.dead_letter, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0)
-			fatal(EX_CANTCREAT, "could not open dead letter file \"%s\": %m", c.dead_letter);
-		out_init(&c.dead, fd);
-	}
+	deadletters_open(&c.dead, c.dead.path);
 	if ((c.conn = pg_connect(c.conninfo, NULL, "pg-apply", &status, err, sizeof err)) == NULL)
 		fatal(status, "%s", err);
 	PQsetNoticeProcessor(c.conn, notice, NULL);
@@ -525,7 +514,6 @@ main(int argc, char **argv)
 	applier_free(c.a);
 	PQfinish(c.conn);
 	ctx_free(&c);
-	if (c.dead_letter && close(c.dead.fd) != 0)
-		fatal(EX_IOERR, "could not close dead letter file \"%s\": %m", c.dead_letter);
+	deadletters_close(&c.dead);
 	return status;
 }

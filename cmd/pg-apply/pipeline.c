@@ -32,7 +32,7 @@ reject_op(void *ctx, const struct op *op, const char *msg)
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
 	buf_free(&name);
 	__atomic_add_fetch(&in->c->rejected, 1, __ATOMIC_RELAXED);
-	return dead_letter(in->c, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
+	return dead_letter(&in->c->dead, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
 }
 
 static void *

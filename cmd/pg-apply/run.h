@@ -14,6 +14,7 @@
 #include "connectjson.h"
 #include "out.h"
 #include "pgapply.h"
+#include "deadletter.h"
 #include "positions.h"
 
 #define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
@@ -24,7 +25,6 @@ struct ctx {
 	struct settings s;
 	const char *conninfo;
 	const char *offsets_table;
-	const char *dead_letter;
 	const char *metrics_file;
 	bool		skip_errors;
 	bool		no_positions;	/* --no-positions */
@@ -35,14 +35,13 @@ struct ctx {
 	struct batch *b;			/* the batch being read */
 	struct batch batches[2];	/* one read while the other is applied */
 	struct inflight *inflight;	/* the batch being applied, or NULL */
-	pthread_mutex_t dead_lock;	/* dead letters come from both threads */
 	size_t		group_start;	/* ops from here on wait for a record with pos */
 	long		batch_records;
 	int64_t		batch_started;
 	struct schema_cache sc;
 	struct connect_cache schemas;	/* met in record lines (frec_parse) */
 	struct positions pos;
-	struct out	dead;
+	struct deadletters dead;
 	struct buf	tmp;
 	struct buf	topic;			/* the record's topic, decoded */
 	uint64_t	applied;
