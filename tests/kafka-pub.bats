@@ -66,6 +66,15 @@ log_codecs() {
 		grep -o 'compresscodec: [a-z0-9]*' | sort -u
 }
 
+# log_batches TOPIC: the number of record batches of partition 0 on the broker.
+log_batches() {
+	local libs
+	libs=$("$REPO/scripts/kafka-fetch") || return
+	java -cp "$libs/*" -Dlog4j.configuration=file:/dev/null kafka.tools.DumpLogSegments \
+		--files "$WALPIPE_STACK_DIR/kafka/data/$1-0/00000000000000000000.log" 2>/dev/null |
+		grep -c 'baseOffset:'
+}
+
 # records N: N record lines in $BATS_TEST_TMPDIR/in, with a repeated
 # part like the schema cdc-envelope writes; key|value of each in
 # $BATS_TEST_TMPDIR/want.
@@ -264,6 +273,25 @@ records() {
 	wait_until 10 grep -q 'pos 0/30:2' "$BATS_TEST_TMPDIR/ack"
 	exec 4>&-
 	wait "$pid" || fail "kafka-pub exited $?"
+}
+
+@test "a steady input, a line every millisecond, leaves in full batches, not one per line" {
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T"
+	# A writer like cdc-envelope in a pipeline: its pipe is empty for a
+	# moment between two lines, but never for 2 ms until it stops.
+	python3 -c '
+import sys, time
+for i in range(1, 401):
+    sys.stdout.write("{\"key\":%d,\"value\":{\"i\":%d}}\n" % (i, i))
+    sys.stdout.flush()
+    time.sleep(0.001)
+' | timeout 60 kafka-pub -b "$B" -t "$T"
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%k\n' | wc -l"
+	assert_output 400
+	# Sent at every empty read, that was a batch per round trip to the
+	# broker: 50 and more.
+	run -0 log_batches "$T"
+	((output < 20)) || fail "400 records in $output batches"
 }
 
 @test "a slow ack file write holds up no record: each goes out when it comes" {

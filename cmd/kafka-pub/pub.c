@@ -278,6 +278,8 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
  * checked between them, until every record is delivered, input arrives or
  * the wait is over.  One slice would not do: a record queued behind a
  * request in flight waits for its answer.
+ * A pause shorter than PUB_IDLE_MS is no pause: flushed then, a steady
+ * pipeline sent a small batch at every empty read.
  */
 static bool
 wait_input(struct pub *p)
@@ -290,10 +292,11 @@ wait_input(struct pub *p)
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
 	metrics_tick();
-	while ((rc = poll(&pfd, 1, 0)) == 0 && rd_kafka_outq_len(p->rk) > 0 && !sig_stop &&
-		   clock_mono_ms() < until) {
+	rc = poll(&pfd, 1, PUB_IDLE_MS);
+	while (rc == 0 && rd_kafka_outq_len(p->rk) > 0 && !sig_stop && clock_mono_ms() < until) {
 		rd_kafka_flush(p->rk, PUB_NUDGE_MS);
 		ack_maybe_write(p, false);
+		rc = poll(&pfd, 1, 0);
 	}
 	if (rc == 0 && rd_kafka_outq_len(p->rk) == 0)
 		rc = poll(&pfd, 1, ms);
