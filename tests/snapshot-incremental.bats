@@ -189,7 +189,8 @@ replica_count() {
 	local nopk=${T}_nopk
 	inc_table 10
 	psql_src "CREATE TABLE $nopk (id int, v int)" "ALTER PUBLICATION $PUB ADD TABLE $nopk"
-	inc_start
+	inc_start --signal-table "public.${T}_nosig"
+	grep -q "signal table \"public.${T}_nosig\" is not in publication" "$ERR"
 	snapshot_of "$nopk"
 	wait_until 10 grep -q "table \"public.$nopk\" has no primary key" "$ERR"
 	signal execute-snapshot '{"data-collections":["public.no_such_table"]}'
