@@ -19,6 +19,8 @@ put_source(struct env *e, const struct table *t, const struct change *ch, bool w
 	 * keeps the one of the last transaction.
 	 */
 	int64_t		ts = with_tx || !e->have_tx_ts ? ch->ts_us_v : e->tx_ts_us;
+	/* Debezium's incremental snapshot reads carry no transaction or LSN. */
+	bool		incremental = ch->snapshot.n > 0 && json_str_eq(ch->snapshot, "incremental");
 
 	buf_put(out, e->srchead.data, e->srchead.len);
 	buf_put_i64(out, ts / 1000);
@@ -40,12 +42,15 @@ put_source(struct env *e, const struct table *t, const struct change *ch, bool w
 	else
 		PUTL(out, ",\"schema\":\"\",\"table\":\"\"");
 	PUTL(out, ",\"txId\":");
-	if (with_tx)
+	if (with_tx && !incremental)
 		buf_put(out, ch->xid.p, ch->xid.n);
 	else
 		PUTL(out, "null");
 	PUTL(out, ",\"lsn\":");
-	buf_put_u64(out, ch->lsn_v);
+	if (incremental)
+		PUTL(out, "null");
+	else
+		buf_put_u64(out, ch->lsn_v);
 	PUTL(out, ",\"xmin\":null}");
 }
 

@@ -228,6 +228,24 @@ out:
 	buf_free(&text);
 }
 
+/* Warns when the signal table's rows cannot reach the stream. */
+static void
+check_signal_table(struct tail *t)
+{
+	const char *params[2] = {t->o->publication, t->o->signal_table};
+	PGresult   *res = PQexecParams(t->sql, "SELECT 1 FROM pg_catalog.pg_publication_tables"
+									" WHERE pubname = $1 AND (strpos($2, '.') > 0 AND"
+									" schemaname || '.' || tablename = $2 OR strpos($2, '.') = 0"
+									" AND schemaname = 'public' AND tablename = $2)",
+									2, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0)
+		log_warn("signal table \"%s\" is not in publication \"%s\": its signals will not "
+				 "arrive (ALTER PUBLICATION ... ADD TABLE)", t->o->signal_table,
+				 t->o->publication);
+	PQclear(res);
+}
+
 void
 signals_open(struct tail *t)
 {
@@ -235,6 +253,8 @@ signals_open(struct tail *t)
 	struct stat st;
 	int			fd;
 
+	if (t->o->signal_table)
+		check_signal_table(t);
 	if (t->o->signal_file == NULL)
 		return;
 	fd = open(t->o->signal_file, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
