@@ -241,9 +241,15 @@ pg_status_for_sqlstate(const char *st)
 int
 pg_result_status(PGconn *conn, const PGresult *res)
 {
+	return pg_conn_status(conn, res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+}
+
+int
+pg_conn_status(PGconn *conn, const char *sqlstate)
+{
 	if (PQstatus(conn) == CONNECTION_BAD)
 		return EX_TEMPFAIL;
-	return pg_status_for_sqlstate(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+	return pg_status_for_sqlstate(sqlstate);
 }
 
 bool

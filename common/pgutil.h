@@ -52,9 +52,11 @@ int			pg_status_for_sqlstate(const char *sqlstate);
 
 /*
  * The exit status for a failed statement: 75 if the connection is gone,
- * else as pg_status_for_sqlstate() for res's SQLSTATE.
+ * else as pg_status_for_sqlstate() for res's SQLSTATE (pg_conn_status:
+ * for a SQLSTATE kept from it).
  */
 int			pg_result_status(PGconn *conn, const PGresult *res);
+int			pg_conn_status(PGconn *conn, const char *sqlstate);
 
 /*
  * Checks the result of a statement: true if its status is

@@ -58,10 +58,6 @@ need_rel(struct tail *t, uint32_t relid)
 	return r;
 }
 
-/*
- * Reconnects the ordinary connection, which a server restart closes
- * without libpq noticing until it is used.  Returns false if it failed.
- */
 
 /*
  * A Relation message: the table as it was at this point of the WAL.  The
@@ -78,8 +74,7 @@ on_relation(struct tail *t)
 	if (r == NULL && PQstatus(t->sql) == CONNECTION_BAD && tail_reset_sql(t))
 		r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err, state);
 	if (r == NULL)
-		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : pg_status_for_sqlstate(state),
-			  "%s", err);
+		fatal(pg_conn_status(t->sql, state), "%s", err);
 	relcache_put(&t->rels, r);
 }
 
@@ -97,8 +92,7 @@ on_type(struct tail *t)
 		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
 						err, sizeof err, state);
 	if (!ok)
-		fatal(PQstatus(t->sql) == CONNECTION_BAD ? EX_TEMPFAIL : pg_status_for_sqlstate(state),
-			  "%s", err);
+		fatal(pg_conn_status(t->sql, state), "%s", err);
 }
 
 static void

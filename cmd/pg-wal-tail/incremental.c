@@ -321,7 +321,7 @@ begin_table(struct tail *t)
 	relkind = PQgetvalue(keys, 0, 3)[0];
 	in->rel = catalog_rel(t->sql, &t->types, in->oid, NULL, err, sizeof err, state);
 	if (in->rel == NULL)
-		fatal(pg_status_for_sqlstate(state), "incremental snapshot: %s", err);
+		fatal(pg_conn_status(t->sql, state), "incremental snapshot: %s", err);
 	if (!map_keys(in, keys)) {
 		PQclear(keys);
 		log_warn("incremental snapshot of \"%s\": its key changed", in->cur.name);

@@ -164,7 +164,7 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 	char		fetch[64];
 
 	if (r == NULL)
-		fatal(pg_status_for_sqlstate(state), "snapshot: %s", err);
+		fatal(pg_conn_status(t->sql, state), "snapshot: %s", err);
 	build_select(t, r, relkind, &sql);
 	PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK, "could not open cursor"));
 	snprintf(fetch, sizeof fetch, "FETCH %d FROM walpipe_snapshot", t->o->fetch_size);
