@@ -121,8 +121,18 @@ push_mock_errors(rd_kafka_t *rk, const char *list)
 	free(copy);
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks besides producing: topic administration. */
+struct admin {
+	char	   *create,
+			   *delete,
+			   *mock_errors;
+	char	  **configs;		/* --topic-config KEY=VALUE */
+	int			nconfigs;
+};
+
+/* The command line into p, a and a librdkafka configuration (returned). */
+static rd_kafka_conf_t *
+parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 {
 	static const struct option long_options[] = {
 		{"brokers", required_argument, NULL, 'b'},
@@ -149,21 +159,11 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	struct pub	p = {.partition = RD_KAFKA_PARTITION_UA, .ack_interval_ms = 100,
-	.max_line = LINEREAD_DEFAULT_MAX, .stop_timeout_ms = 5000};
-	rd_kafka_conf_t *conf;
-	char		errbuf[512];
-	char	   *create = NULL,
-			   *delete = NULL,
-			   *mock_errors = NULL;
-	char	  **configs = xcalloc((size_t) argc, sizeof *configs);
-	int			nconfigs = 0,
-				verbose = 0,
-				status,
+	rd_kafka_conf_t *conf = default_conf();
+	int			verbose = 0,
 				c;
 
-	log_init(argv[0]);
-	conf = default_conf();
+	a->configs = xcalloc((size_t) argc, sizeof *a->configs);
 	while ((c = getopt_long(argc, argv, "b:t:Tp:X:F:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'b':
@@ -172,31 +172,31 @@ main(int argc, char **argv)
 				kafka_conf_option(conf, c, optarg);
 				break;
 			case 't':
-				p.topic = optarg;
+				p->topic = optarg;
 				break;
 			case 'T':
-				p.force_topic = true;
+				p->force_topic = true;
 				break;
 			case 'p':
-				p.partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
+				p->partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
 				break;
 			case OPT_CONNECT_TIMEOUT:
 				connect_timeout = (int) opt_int("--connect-timeout", optarg, 1, 3600);
 				break;
 			case OPT_STOP_TIMEOUT:
-				p.stop_timeout_ms = (int) opt_int("--stop-timeout", optarg, 0, 3600) * 1000;
+				p->stop_timeout_ms = (int) opt_int("--stop-timeout", optarg, 0, 3600) * 1000;
 				break;
 			case OPT_ACK_FILE:
-				p.ack_file = optarg;
+				p->ack_file = optarg;
 				break;
 			case OPT_ACK_INTERVAL:
-				p.ack_interval_ms = (int) opt_int("--ack-interval", optarg, 0, 3600000);
+				p->ack_interval_ms = (int) opt_int("--ack-interval", optarg, 0, 3600000);
 				break;
 			case OPT_MAX_LINE:
-				p.max_line = lr_max_option(optarg);
+				p->max_line = lr_max_option(optarg);
 				break;
 			case OPT_CREATE:
-				create = optarg;
+				a->create = optarg;
 				break;
 			case OPT_PARTITIONS:
 				partitions = (int) opt_int("--partitions", optarg, 1, 100000);
@@ -207,22 +207,22 @@ main(int argc, char **argv)
 			case OPT_TOPIC_CONFIG:
 				if (strchr(optarg, '=') == NULL || optarg[0] == '=')
 					usage_error("invalid value \"%s\" for option --topic-config: expected key=value", optarg);
-				configs[nconfigs++] = optarg;
+				a->configs[a->nconfigs++] = optarg;
 				break;
 			case OPT_DELETE:
-				delete = optarg;
+				a->delete = optarg;
 				break;
 			case OPT_MOCK_ERRORS:
-				mock_errors = optarg;
+				a->mock_errors = optarg;
 				break;
 			case OPT_METRICS_FILE:
-				p.metrics_file = optarg;
+				p->metrics_file = optarg;
 				break;
 			case 'v':
 				log_set_verbosity(++verbose);
 				break;
 			case 'h':
-				usage(&p);
+				usage(p);
 				opt_exit_printed();	/* nothing to tear down yet */
 			case 'V':
 				opt_version();
@@ -233,32 +233,46 @@ main(int argc, char **argv)
 	opt_no_operands(argc, argv);
 	if (!kafka_conf_has_brokers(conf))
 		usage_error("no brokers given: use -b BROKERS");
-	if (create && delete)
+	if (a->create && a->delete)
 		usage_error("--create-topic and --delete-topic exclude each other");
-	if (p.force_topic && p.topic == NULL)
+	if (p->force_topic && p->topic == NULL)
 		usage_error("-T needs -t TOPIC");
+	return conf;
+}
 
+int
+main(int argc, char **argv)
+{
+	struct pub	p = {.partition = RD_KAFKA_PARTITION_UA, .ack_interval_ms = 100,
+	.max_line = LINEREAD_DEFAULT_MAX, .stop_timeout_ms = 5000};
+	struct admin a = {NULL, NULL, NULL, NULL, 0};
+	rd_kafka_conf_t *conf;
+	char		errbuf[512];
+	int			status;
+
+	log_init(argv[0]);
+	conf = parse_options(argc, argv, &p, &a);
 	pub_conf(&p, conf);
 	p.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof errbuf);
 	if (p.rk == NULL)
 		usage_error("%s", errbuf);
 	conf = NULL;				/* owned by p.rk now */
-	if (mock_errors)
-		push_mock_errors(p.rk, mock_errors);
+	if (a.mock_errors)
+		push_mock_errors(p.rk, a.mock_errors);
 	if ((status = kafka_wait_brokers(p.rk, connect_timeout * 1000, errbuf, sizeof errbuf)) != 0)
 		fatal(status, "%s", errbuf);
 
-	if (create)
-		status = admin_create_topic(p.rk, create, partitions, replication, configs, nconfigs,
-									connect_timeout * 1000);
-	else if (delete)
-		status = admin_delete_topic(p.rk, delete, connect_timeout * 1000);
+	if (a.create)
+		status = admin_create_topic(p.rk, a.create, partitions, replication, a.configs,
+									a.nconfigs, connect_timeout * 1000);
+	else if (a.delete)
+		status = admin_delete_topic(p.rk, a.delete, connect_timeout * 1000);
 	else {
 		sig_setup();
 		status = pub_run(&p);
 	}
 	pub_free(&p);
-	free(configs);
+	free(a.configs);
 	rd_kafka_destroy(p.rk);
 	return status;
 }

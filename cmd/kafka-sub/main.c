@@ -143,8 +143,16 @@ check_options(const struct sub *s, bool list, bool lag)
 		usage_error("-p cannot be used with -G: the group assigns partitions");
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks besides consuming: -L, --lag, -J. */
+struct mode {
+	bool		list,
+				lag,
+				json;
+};
+
+/* The command line into s, m and a librdkafka configuration (returned). */
+static rd_kafka_conf_t *
+parse_options(int argc, char **argv, struct sub *sp, struct mode *m)
 {
 	static const struct option long_options[] = {
 		{"brokers", required_argument, NULL, 'b'},
@@ -174,21 +182,12 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	static const char *const binary_choices[] = {"text", "base64", NULL};
-	struct sub	s = {.partition = -1, .start_ms = -1, .count = -1, .ack_interval_ms = 100,
-	.commit_interval_ms = 1000, .timeout_ms = 30000, .stop_timeout_ms = 5000,
-	.progress = PROGRESS_DEFAULT_INTERVAL};
-	rd_kafka_conf_t *conf;
+	struct sub	s = *sp;
+	rd_kafka_conf_t *conf = default_conf();
 	char		errbuf[512];
-	bool		list = false,
-				closed,
-				lag = false,
-				json = false;
 	int			verbose = 0,
-				status,
 				c;
 
-	log_init(argv[0]);
-	conf = default_conf();
 	s.topics = xcalloc((size_t) argc, sizeof *s.topics);
 	while ((c = getopt_long(argc, argv, "b:t:G:o:p:X:F:ec:LJvhV", long_options, NULL)) != -1) {
 		switch (c) {
@@ -239,10 +238,10 @@ main(int argc, char **argv)
 				s.pretty = true;
 				break;
 			case 'L':
-				list = true;
+				m->list = true;
 				break;
 			case OPT_LAG:
-				lag = true;
+				m->lag = true;
 				break;
 			case OPT_METRICS_FILE:
 				s.metrics_file = optarg;
@@ -251,7 +250,7 @@ main(int argc, char **argv)
 				s.progress = opt_double("--progress", optarg, 0, 86400);
 				break;
 			case 'J':
-				json = true;
+				m->json = true;
 				break;
 			case 'v':
 				log_set_verbosity(++verbose);
@@ -268,9 +267,26 @@ main(int argc, char **argv)
 	opt_no_operands(argc, argv);
 	if (!kafka_conf_has_brokers(conf))
 		usage_error("no brokers given: use -b BROKERS");
-	check_options(&s, list, lag);
+	check_options(&s, m->list, m->lag);
 	parse_offset(&s, conf);
+	*sp = s;
+	return conf;
+}
 
+int
+main(int argc, char **argv)
+{
+	struct sub	s = {.partition = -1, .start_ms = -1, .count = -1, .ack_interval_ms = 100,
+	.commit_interval_ms = 1000, .timeout_ms = 30000, .stop_timeout_ms = 5000,
+	.progress = PROGRESS_DEFAULT_INTERVAL};
+	struct mode m = {false, false, false};
+	rd_kafka_conf_t *conf;
+	char		errbuf[512];
+	bool		closed;
+	int			status;
+
+	log_init(argv[0]);
+	conf = parse_options(argc, argv, &s, &m);
 	sub_conf(&s, conf);
 	s.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof errbuf);
 	if (s.rk == NULL)
@@ -279,10 +295,10 @@ main(int argc, char **argv)
 	if ((status = kafka_wait_brokers(s.rk, s.timeout_ms, errbuf, sizeof errbuf)) != 0)
 		fatal(status, "%s", errbuf);
 
-	if (list)
-		status = meta_list(s.rk, s.topics, s.ntopics, json, s.timeout_ms);
-	else if (lag)
-		status = meta_lag(s.rk, s.topics, s.ntopics, json, s.timeout_ms);
+	if (m.list)
+		status = meta_list(s.rk, s.topics, s.ntopics, m.json, s.timeout_ms);
+	else if (m.lag)
+		status = meta_lag(s.rk, s.topics, s.ntopics, m.json, s.timeout_ms);
 	else {
 		rd_kafka_poll_set_consumer(s.rk);
 		sig_setup();
