@@ -265,6 +265,39 @@ dedup_run(struct applier *a, struct batch *b, size_t from, size_t to, int nkeys)
 	}
 }
 
+/*
+ * Upserts by MERGE (PostgreSQL 15 on) once an ON CONFLICT has shown that
+ * a unique index on the key exists: no speculative insertion, no row lock.
+ * The join is kept to index lookups, as ON CONFLICT's are: the temporary
+ * table has no statistics, and a hash join would read the whole table.
+ */
+static bool
+merge_ok(const struct applier *a, const struct tmp *tm)
+{
+	return a->s->insert_mode == INSERT_UPSERT && tm->arbiter && !tm->no_merge &&
+		PQserverVersion(a->conn) >= 150000;
+}
+
+static void
+put_upsert(struct applier *a, const struct table *t, const struct tmp *tm, const char *tname)
+{
+	const struct shape *sh = tm->shape;
+	struct buf *q = &a->sql;
+
+	if (merge_ok(a, tm)) {
+		buf_puts(q, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; ");
+		put_merge(q, t->qname, sh, tname);
+		buf_puts(q, "; RESET enable_hashjoin; RESET enable_mergejoin");
+		return;
+	}
+	buf_printf(q, "INSERT INTO %s (", t->qname);
+	put_cols(q, sh, 0, sh->ncols, "", NULL);
+	buf_puts(q, ") SELECT ");
+	put_cols(q, sh, 0, sh->ncols, "", NULL);
+	buf_printf(q, " FROM %s", tname);
+	put_on_conflict(q, sh, NULL);
+}
+
 bool
 bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbuf, size_t errsize)
 {
@@ -300,12 +333,15 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 		buf_printf(q, " FROM %s AS s", tname);
 		put_key_match(q, sh, "d", "s");
 	} else {
-		buf_printf(q, "INSERT INTO %s (", t->qname);
-		put_cols(q, sh, 0, sh->ncols, "", NULL);
-		buf_puts(q, ") SELECT ");
-		put_cols(q, sh, 0, sh->ncols, "", NULL);
-		buf_printf(q, " FROM %s", tname);
-		put_on_conflict(q, sh, NULL);
+		bool		merge = merge_ok(a, tm);
+
+		put_upsert(a, t, tm, tname);
+		if (!run(a, buf_cstr(q), errbuf, errsize)) {
+			tm->no_merge |= merge;
+			return false;
+		}
+		tm->arbiter = true;
+		return true;
 	}
 	return run(a, buf_cstr(q), errbuf, errsize);
 }
