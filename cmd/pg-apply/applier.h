@@ -22,7 +22,8 @@ struct tmp {					/* temporary tables for one shape of a table */
 	bool		keys;			/* pg_apply_N_k exists */
 	bool		rows_used;		/* holds rows in this transaction */
 	bool		keys_used;
-	bool		arbiter;		/* an ON CONFLICT on the shape's key went through */
+	bool		index_known;	/* indexed is up to date */
+	bool		indexed;		/* a unique index on exactly the shape's key exists */
 	bool		no_merge;		/* a MERGE failed: upsert by ON CONFLICT only */
 };
 

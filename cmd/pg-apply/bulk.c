@@ -266,15 +266,22 @@ dedup_run(struct applier *a, struct batch *b, size_t from, size_t to, int nkeys)
 }
 
 /*
- * Upserts by MERGE (PostgreSQL 15 on) once an ON CONFLICT has shown that
- * a unique index on the key exists: no speculative insertion, no row lock.
- * The join is kept to index lookups, as ON CONFLICT's are: the temporary
- * table has no statistics, and a hash join would read the whole table.
+ * With a unique index on the key, the bulk statements join the temporary
+ * table to the target by index lookups, as ON CONFLICT finds its rows:
+ * the temporary table has no statistics, and a hash or merge join would
+ * read the whole target for every batch.
+ */
+#define JOIN_BY_INDEX "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+#define JOIN_RESET "; RESET enable_hashjoin; RESET enable_mergejoin"
+
+/*
+ * Upserts by MERGE (PostgreSQL 15 on) where that index exists: no
+ * speculative insertion, no row lock.
  */
 static bool
 merge_ok(const struct applier *a, const struct tmp *tm)
 {
-	return a->s->insert_mode == INSERT_UPSERT && tm->arbiter && !tm->no_merge &&
+	return a->s->insert_mode == INSERT_UPSERT && tm->indexed && !tm->no_merge &&
 		PQserverVersion(a->conn) >= 150000;
 }
 
@@ -285,9 +292,7 @@ put_upsert(struct applier *a, const struct table *t, const struct tmp *tm, const
 	struct buf *q = &a->sql;
 
 	if (merge_ok(a, tm)) {
-		buf_puts(q, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; ");
 		put_merge(q, t->qname, sh, tname);
-		buf_puts(q, "; RESET enable_hashjoin; RESET enable_mergejoin");
 		return;
 	}
 	buf_printf(q, "INSERT INTO %s (", t->qname);
@@ -323,6 +328,8 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 	else
 		tm->rows_used = true;
 	buf_reset(q);
+	if (tm->indexed)
+		buf_puts(q, JOIN_BY_INDEX);
 	if (op->kind == OPK_DELETE) {
 		buf_printf(q, "DELETE FROM %s AS d USING %s AS s", t->qname, tname);
 		put_key_match(q, sh, "d", "s");
@@ -332,18 +339,16 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 			return true;
 		buf_printf(q, " FROM %s AS s", tname);
 		put_key_match(q, sh, "d", "s");
-	} else {
-		bool		merge = merge_ok(a, tm);
-
+	} else
 		put_upsert(a, t, tm, tname);
-		if (!run(a, buf_cstr(q), errbuf, errsize)) {
-			tm->no_merge |= merge;
-			return false;
-		}
-		tm->arbiter = true;
+	if (tm->indexed)
+		buf_puts(q, JOIN_RESET);
+	if (run(a, buf_cstr(q), errbuf, errsize))
 		return true;
-	}
-	return run(a, buf_cstr(q), errbuf, errsize);
+	/* A MERGE that fails (a view on PostgreSQL 15, say): ON CONFLICT from now on. */
+	if (op->kind == OPK_WRITE && merge_ok(a, tm))
+		tm->no_merge = true;
+	return false;
 }
 
 /* The end of the run that starts at from: like changes to one table. */
