@@ -345,7 +345,7 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 		buf_puts(q, JOIN_RESET);
 	if (run(a, buf_cstr(q), errbuf, errsize))
 		return true;
-	/* A MERGE that fails (a view on PostgreSQL 15, say): ON CONFLICT from now on. */
+	/* A MERGE that fails (a key inserted by another writer, say): ON CONFLICT from now on. */
 	if (op->kind == OPK_WRITE && merge_ok(a, tm))
 		tm->no_merge = true;
 	return false;
