@@ -22,6 +22,9 @@ struct tmp {					/* temporary tables for one shape of a table */
 	bool		keys;			/* pg_apply_N_k exists */
 	bool		rows_used;		/* holds rows in this transaction */
 	bool		keys_used;
+	bool		index_known;	/* indexed is up to date */
+	bool		indexed;		/* a unique index on exactly the shape's key exists */
+	bool		no_merge;		/* a MERGE failed: upsert by ON CONFLICT only */
 };
 
 struct table {
@@ -93,6 +96,8 @@ bool		put_set(struct buf *q, const struct shape *sh, const char *src, const stru
 void		put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *r);
 /* " ON CONFLICT (keys) DO UPDATE SET ..." from EXCLUDED, or DO NOTHING if nothing is set. */
 void		put_on_conflict(struct buf *q, const struct shape *sh, const struct val *v);
+/* MERGE of src into target on the shape's key: update what matches, insert the rest. */
+void		put_merge(struct buf *q, const char *target, const struct shape *sh, const char *src);
 int			build_one(struct applier *a, struct batch *b, const struct op *op,
 					  const char **params);
 bool		exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf,

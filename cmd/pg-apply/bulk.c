@@ -265,6 +265,44 @@ dedup_run(struct applier *a, struct batch *b, size_t from, size_t to, int nkeys)
 	}
 }
 
+/*
+ * With a unique index on the key, the bulk statements join the temporary
+ * table to the target by index lookups, as ON CONFLICT finds its rows:
+ * the temporary table has no statistics, and a hash or merge join would
+ * read the whole target for every batch.
+ */
+#define JOIN_BY_INDEX "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+#define JOIN_RESET "; RESET enable_hashjoin; RESET enable_mergejoin"
+
+/*
+ * Upserts by MERGE (PostgreSQL 15 on) where that index exists: no
+ * speculative insertion, no row lock.
+ */
+static bool
+merge_ok(const struct applier *a, const struct tmp *tm)
+{
+	return a->s->insert_mode == INSERT_UPSERT && tm->indexed && !tm->no_merge &&
+		PQserverVersion(a->conn) >= 150000;
+}
+
+static void
+put_upsert(struct applier *a, const struct table *t, const struct tmp *tm, const char *tname)
+{
+	const struct shape *sh = tm->shape;
+	struct buf *q = &a->sql;
+
+	if (merge_ok(a, tm)) {
+		put_merge(q, t->qname, sh, tname);
+		return;
+	}
+	buf_printf(q, "INSERT INTO %s (", t->qname);
+	put_cols(q, sh, 0, sh->ncols, "", NULL);
+	buf_puts(q, ") SELECT ");
+	put_cols(q, sh, 0, sh->ncols, "", NULL);
+	buf_printf(q, " FROM %s", tname);
+	put_on_conflict(q, sh, NULL);
+}
+
 bool
 bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbuf, size_t errsize)
 {
@@ -290,6 +328,8 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 	else
 		tm->rows_used = true;
 	buf_reset(q);
+	if (tm->indexed)
+		buf_puts(q, JOIN_BY_INDEX);
 	if (op->kind == OPK_DELETE) {
 		buf_printf(q, "DELETE FROM %s AS d USING %s AS s", t->qname, tname);
 		put_key_match(q, sh, "d", "s");
@@ -299,15 +339,16 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 			return true;
 		buf_printf(q, " FROM %s AS s", tname);
 		put_key_match(q, sh, "d", "s");
-	} else {
-		buf_printf(q, "INSERT INTO %s (", t->qname);
-		put_cols(q, sh, 0, sh->ncols, "", NULL);
-		buf_puts(q, ") SELECT ");
-		put_cols(q, sh, 0, sh->ncols, "", NULL);
-		buf_printf(q, " FROM %s", tname);
-		put_on_conflict(q, sh, NULL);
-	}
-	return run(a, buf_cstr(q), errbuf, errsize);
+	} else
+		put_upsert(a, t, tm, tname);
+	if (tm->indexed)
+		buf_puts(q, JOIN_RESET);
+	if (run(a, buf_cstr(q), errbuf, errsize))
+		return true;
+	/* A MERGE that fails (a key inserted by another writer, say): ON CONFLICT from now on. */
+	if (op->kind == OPK_WRITE && merge_ok(a, tm))
+		tm->no_merge = true;
+	return false;
 }
 
 /* The end of the run that starts at from: like changes to one table. */

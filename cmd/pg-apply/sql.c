@@ -59,6 +59,33 @@ put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *
 	}
 }
 
+/*
+ * "MERGE INTO target AS d USING src AS s ON keys WHEN MATCHED THEN UPDATE
+ * SET ... WHEN NOT MATCHED THEN INSERT ...": an upsert without the
+ * speculative insertion and row lock of ON CONFLICT.
+ */
+void
+put_merge(struct buf *q, const char *target, const struct shape *sh, const char *src)
+{
+	int			i;
+
+	buf_printf(q, "MERGE INTO %s AS d USING %s AS s ON ", target, src);
+	for (i = 0; i < sh->nkeys; i++) {
+		buf_puts(q, i ? " AND d." : "d.");
+		quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
+		buf_puts(q, "=s.");
+		quote_ident(q, sh->cols[i].name, sh->cols[i].namelen);
+	}
+	buf_puts(q, " WHEN MATCHED THEN UPDATE");
+	if (!put_set(q, sh, "s", NULL))
+		q->len -= strlen(" WHEN MATCHED THEN UPDATE");
+	buf_puts(q, " WHEN NOT MATCHED THEN INSERT (");
+	put_cols(q, sh, 0, sh->ncols, "", NULL);
+	buf_puts(q, ") VALUES (");
+	put_cols(q, sh, 0, sh->ncols, "s.", NULL);
+	buf_putc(q, ')');
+}
+
 /* Single statements */
 
 /* The parameter for value v: its text, or NULL for SQL NULL. */

@@ -105,6 +105,7 @@ forget_all(struct applier *a)
 		table_forget(t);
 		for (i = 0; i < t->ntmps; i++) {
 			t->tmps[i].checked = t->tmps[i].rows = t->tmps[i].keys = false;
+			t->tmps[i].index_known = false;
 			t->tmps[i].rows_used = t->tmps[i].keys_used = false;
 		}
 	}
@@ -287,6 +288,40 @@ prepare_op(struct applier *a, struct op *op, char *errbuf, size_t errsize)
 	return ensure_table(a, op->table, op->shape, errbuf, errsize);
 }
 
+/*
+ * Whether t has a valid unique index on exactly the key columns of tm's
+ * shape (named as the first nkeys columns of the temporary table tname,
+ * so that the server resolves quoting and folding): the bulk statements
+ * then join by it.
+ */
+static bool
+check_key_index(struct applier *a, struct table *t, struct tmp *tm, const char *tname,
+				char *errbuf, size_t errsize)
+{
+	char		nkeys[16];
+	const char *params[3] = {t->qname, tname, nkeys};
+	PGresult   *res;
+
+	snprintf(nkeys, sizeof nkeys, "%d", tm->shape->nkeys);
+	res = PQexecParams(a->conn,
+					   "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+					   " WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid"
+					   " AND i.indpred IS NULL AND i.indnkeyatts = $3::int"
+					   " AND 0 <> ALL ((i.indkey::int2[])[0:i.indnkeyatts - 1])"
+					   " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a"
+					   " WHERE a.attrelid = i.indrelid"
+					   " AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])"
+					   " AND a.attname NOT IN (SELECT c.attname FROM pg_catalog.pg_attribute c"
+					   " WHERE c.attrelid = $2::regclass AND c.attnum BETWEEN 1 AND $3::int)))",
+					   3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1 || PQntuples(res) != 1)
+		return check_result(a, res, errbuf, errsize) && false;
+	tm->indexed = tm->shape->nkeys > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+	tm->index_known = true;
+	PQclear(res);
+	return true;
+}
+
 bool
 ensure_tmp(struct applier *a, struct table *t, struct tmp *tm, bool keys,
 		   char *errbuf, size_t errsize)
@@ -312,5 +347,9 @@ ensure_tmp(struct applier *a, struct table *t, struct tmp *tm, bool keys,
 		tm->keys = true;
 	else
 		tm->rows = true;
-	return true;
+	if (tm->index_known)
+		return true;
+	buf_reset(q);
+	buf_printf(q, "pg_temp.\"pg_apply_%d%s\"", tm->no, keys ? "_k" : "");
+	return check_key_index(a, t, tm, buf_cstr(q), errbuf, errsize);
 }
