@@ -462,3 +462,16 @@ tail_running() { tail_pid >/dev/null; }
 		"$BATS_TEST_TMPDIR/out"
 	assert_output true
 }
+
+@test "additional-conditions: a condition is one WHERE clause; a second statement in it is refused, never run" {
+	inc_table 20
+	psql_src "CREATE TABLE ${T}_victim (id int)"
+	inc_start
+	local cond="{\"data-collection\":\"public.$T\",\"filter\":\"id < 5); DROP TABLE ${T}_victim; SELECT (1\"}"
+	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"additional-conditions\":[$cond]}"
+	wait_until 10 grep -q "condition \"id < 5); DROP TABLE ${T}_victim; SELECT (1\": .*multiple commands" "$ERR"
+	run -0 psql_src "SELECT count(*) FROM pg_catalog.pg_class WHERE relname = '${T}_victim'"
+	assert_output 1
+	run -1 grep -q "incremental snapshot of \"public.$T\" queued" "$ERR"
+	kill -0 "$PIPE"
+}

@@ -61,7 +61,8 @@ filter_ok(struct tail *t, const char *oid, const char *filter, char *errbuf, siz
 		buf_reset(&sql);
 		buf_puts(&sql, PQgetvalue(res, 0, 0));
 		PQclear(res);
-		res = PQexec(t->sql, buf_cstr(&sql));
+		/* One statement only: a condition never runs a command of its own. */
+		res = PQexecParams(t->sql, buf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	}
 	if (!ok)

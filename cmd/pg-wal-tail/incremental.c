@@ -337,7 +337,7 @@ begin_table(struct tail *t)
 		buf_reset(&in->sql_next);
 		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max);
 	}
-	res = PQexec(t->sql, buf_cstr(&max));
+	res = PQexecParams(t->sql, buf_cstr(&max), 0, NULL, NULL, NULL, NULL, 0);
 	buf_free(&max);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols)
 		incr_fail(t, res, "could not read its largest key");
