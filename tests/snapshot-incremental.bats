@@ -475,3 +475,27 @@ tail_running() { tail_pid >/dev/null; }
 	run -1 grep -q "incremental snapshot of \"public.$T\" queued" "$ERR"
 	kill -0 "$PIPE"
 }
+
+@test "a table dropped or renamed during its snapshot: the snapshot of a renamed one goes on, of a dropped one ends; the stream goes on" {
+	local other=${T}_other renamed=${T}_renamed
+	inc_table 200000
+	psql_src "CREATE TABLE $other (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $other SELECT g, 1, 'o' FROM generate_series(1, 200000) g" \
+		"ALTER PUBLICATION $PUB ADD TABLE $other"
+	inc_start --chunk-size 10
+	signal execute-snapshot "{\"data-collections\":[\"public.$other\",\"public.$T\"]}"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $other' 2>/dev/null || echo 0) -ge 100 ]"
+	psql_src "ALTER TABLE $other RENAME TO $renamed"
+	wait_until 120 grep -q "incremental snapshot of \"public.$renamed\": [0-9]* rows" "$ERR"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T' 2>/dev/null || echo 0) -ge 100 ]"
+	psql_src "DROP TABLE $T"
+	wait_until 30 grep -q "incremental snapshot of \"public.$T\": the table was dropped" "$ERR"
+	psql_src "UPDATE $renamed SET v = 2 WHERE id = 200000"
+	caught_up
+	kill -0 "$PIPE"
+	# Every row of the renamed table: downstream, under its old name until
+	# the rename, its new name after.
+	assert_equal "$(psql_rep "SELECT count(DISTINCT id) FROM (SELECT id FROM $other
+		UNION ALL SELECT id FROM $renamed) u")" 200000
+	assert_equal "$(psql_rep "SELECT v FROM $renamed WHERE id = 200000")" 2
+}

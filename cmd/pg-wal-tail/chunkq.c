@@ -108,6 +108,35 @@ chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, 
 	return NULL;
 }
 
+bool
+chunk_table_name(struct tail *t, uint32_t oid, struct buf *name)
+{
+	char		param[16];
+	const char *params[1] = {param};
+	PGresult   *res;
+	bool		found;
+
+	snprintf(param, sizeof param, "%u", oid);
+	res = PQexecParams(t->sql, "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c"
+					   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					   " WHERE c.oid = $1::pg_catalog.oid", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
+		char		msg[1024];
+		int			status = pg_result_status(t->sql, res);
+
+		pg_errmsg(t->sql, res, msg, sizeof msg);
+		PQclear(res);
+		fatal(status, "incremental snapshot: could not look up table %s: %s", param, msg);
+	}
+	found = PQntuples(res) == 1;
+	buf_reset(name);
+	if (found)
+		buf_puts(name, PQgetvalue(res, 0, 0));
+	buf_cstr(name);
+	PQclear(res);
+	return found;
+}
+
 /* Appends "a", "b" (quoted identifiers of the key columns) to b. */
 static void
 put_keys(const struct chunkq *c, struct buf *b, const char *suffix)

@@ -5,7 +5,9 @@
 #ifndef PGWT_CHUNKQ_H
 #define PGWT_CHUNKQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -23,6 +25,12 @@ struct tail;
  */
 PGresult   *chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf,
 						size_t errsize);
+
+/*
+ * The name (SCHEMA.TABLE) table oid has now, into name; false if it has
+ * been dropped.  A failed look-up exits.
+ */
+bool		chunk_table_name(struct tail *t, uint32_t oid, struct buf *name);
 
 struct chunkq {
 	PGconn	   *conn;			/* for quoting */

@@ -363,6 +363,46 @@ begin_table(struct tail *t)
 	progress_start(&in->pr, t->o->progress, 0);
 }
 
+/*
+ * After a chunk's query failed as the table was renamed, dropped or lost a
+ * column (42P01, 42703): it goes back to the head of the queue under its
+ * name now, after its last key; a dropped one ends.  False for other errors.
+ */
+static bool
+requeue_changed(struct tail *t, PGresult *res)
+{
+	struct incr *in = t->incr;
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	struct buf	name = BUF_INIT;
+
+	if (state == NULL || (strcmp(state, "42P01") != 0 && strcmp(state, "42703") != 0))
+		return false;
+	PQclear(res);
+	PQclear(PQexec(t->sql, "ROLLBACK"));
+	if (!chunk_table_name(t, in->oid, &name))
+		log_warn("incremental snapshot of \"%s\": the table was dropped", in->cur.name);
+	else {
+		log_info("incremental snapshot of \"%s\": the table changed; going on as \"%s\"",
+				 in->cur.name, name.data);
+		free(in->cur.name);
+		in->cur.name = xstrdup(buf_cstr(&name));
+		if (in->have_last) {
+			buf_reset(&name);
+			snapstate_put_key(&name, in->bound, in->nkeys);
+			free(in->cur.after);
+			in->cur.after = xstrdup(buf_cstr(&name));
+		}
+		in->queue = xrealloc(in->queue, (size_t) (in->nqueue + 1) * sizeof *in->queue);
+		memmove(in->queue + 1, in->queue, (size_t) in->nqueue++ * sizeof *in->queue);
+		in->queue[0] = in->cur;
+		in->cur.name = in->cur.filter = in->cur.after = NULL;
+	}
+	end_table(in);
+	record_todo(t);
+	buf_free(&name);
+	return true;
+}
+
 /* Reads the next chunk between its two watermarks. */
 static void
 read_chunk(struct tail *t)
@@ -389,8 +429,11 @@ read_chunk(struct tail *t)
 	else
 		res = PQexecParams(t->sql, buf_cstr(&in->sql_first), n, in->keytype + n,
 						   (const char *const *) in->bound + n, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols) {
+		if (requeue_changed(t, res))
+			return;
 		incr_fail(t, res, "could not read a chunk");
+	}
 	in->chunk = res;
 	buf_reset(&sql);
 	buf_printf(&sql, "SELECT pg_catalog.pg_logical_emit_message(true, '" WATERMARK_PREFIX
@@ -557,31 +600,6 @@ incr_on_watermark(struct tail *t, const struct pgo_msg *m)
 	}
 }
 
-/* One table of the state: {"table":...,"filter":...,"after":[...]}. */
-static void
-put_itable(struct buf *out, const struct itable *it, char *const *key, int nkeys)
-{
-	buf_puts(out, "{\"table\":");
-	json_put_cstr(out, it->name);
-	buf_puts(out, ",\"filter\":");
-	if (it->filter)
-		json_put_cstr(out, it->filter);
-	else
-		buf_puts(out, "null");
-	buf_puts(out, ",\"after\":");
-	if (key) {
-		buf_putc(out, '[');
-		for (int k = 0; k < nkeys; k++) {
-			if (k)
-				buf_putc(out, ',');
-			json_put_cstr(out, key[k]);
-		}
-		buf_putc(out, ']');
-	} else
-		buf_puts(out, it->after ? it->after : "null");
-	buf_putc(out, '}');
-}
-
 void
 incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
 {
@@ -590,13 +608,15 @@ incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
 
 	buf_putc(out, '[');
 	if (in && in->reading && !drop_current) {
-		put_itable(out, &in->cur, in->have_last ? in->bound : NULL, in->nkeys);
+		snapstate_put_table(out, in->cur.name, in->cur.filter, in->cur.after,
+							in->have_last ? in->bound : NULL, in->nkeys);
 		first = false;
 	}
 	for (int i = 0; in && i < in->nqueue; i++) {
 		if (!first)
 			buf_putc(out, ',');
-		put_itable(out, &in->queue[i], NULL, 0);
+		snapstate_put_table(out, in->queue[i].name, in->queue[i].filter, in->queue[i].after,
+							NULL, 0);
 		first = false;
 	}
 	buf_putc(out, ']');

@@ -67,9 +67,9 @@ all_tables(struct tail *t, struct buf *todo)
 	for (int i = 0; i < PQntuples(tables); i++) {
 		if (!incr_check(t, PQgetvalue(tables, i, 4), err, sizeof err))
 			fatal(EX_USAGE, "--snapshot incremental: %s", err);
-		buf_puts(todo, i ? ",{\"table\":" : "{\"table\":");
-		json_put_cstr(todo, PQgetvalue(tables, i, 4));
-		buf_puts(todo, ",\"filter\":null,\"after\":null}");
+		if (i)
+			buf_putc(todo, ',');
+		snapstate_put_table(todo, PQgetvalue(tables, i, 4), NULL, NULL, NULL, 0);
 	}
 	buf_putc(todo, ']');
 	PQclear(tables);
@@ -199,4 +199,35 @@ snapstate_close(struct tail *t)
 	if (state)
 		fclose(state);
 	state = NULL;
+}
+
+void
+snapstate_put_key(struct buf *out, char *const *key, int nkeys)
+{
+	buf_putc(out, '[');
+	for (int k = 0; k < nkeys; k++) {
+		if (k)
+			buf_putc(out, ',');
+		json_put_cstr(out, key[k]);
+	}
+	buf_putc(out, ']');
+}
+
+void
+snapstate_put_table(struct buf *out, const char *table, const char *filter, const char *after,
+					char *const *key, int nkeys)
+{
+	buf_puts(out, "{\"table\":");
+	json_put_cstr(out, table);
+	buf_puts(out, ",\"filter\":");
+	if (filter)
+		json_put_cstr(out, filter);
+	else
+		buf_puts(out, "null");
+	buf_puts(out, ",\"after\":");
+	if (key)
+		snapstate_put_key(out, key, nkeys);
+	else
+		buf_puts(out, after ? after : "null");
+	buf_putc(out, '}');
 }
