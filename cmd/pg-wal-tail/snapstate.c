@@ -6,7 +6,8 @@
  * that says what is left after them is in the file.  A kill -9 loses
  * nothing the kernel has; a crash of the machine may lose the last lines,
  * which only means that chunks are read again.  The file is replaced
- * (written apart, synced, renamed) when it is created and at every start.
+ * (written apart, synced, renamed) when it is created, at every start,
+ * and as it grows, by the lines from the last one downstream acknowledged.
  */
 #include "snapstate.h"
 #include "incremental.h"
@@ -26,21 +27,50 @@
 
 static FILE *state;				/* the file, open for appending */
 
-/* Replaces the file by one line (pos, todo), durably, and opens it for appending. */
+/*
+ * The file's lines, as written since it was last replaced, and their
+ * positions.  Once they pass next_compact bytes, the file is replaced by
+ * the last line downstream acknowledged and those after it: a resume
+ * reads the same line, and the file does not grow with every chunk.
+ */
+#define COMPACT_BYTES (1 << 20)
+static struct {
+	struct buf	text;
+	struct pos *pos;
+	size_t	   *off;
+	size_t		n,
+				cap,
+				next_compact;
+}			kept;
+
 static void
-rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
+keep_line(struct pos pos, const char *line, size_t n)
+{
+	if (kept.n == kept.cap) {
+		kept.cap = kept.cap ? 2 * kept.cap : 64;
+		kept.pos = xrealloc(kept.pos, kept.cap * sizeof *kept.pos);
+		kept.off = xrealloc(kept.off, kept.cap * sizeof *kept.off);
+	}
+	kept.pos[kept.n] = pos;
+	kept.off[kept.n++] = kept.text.len;
+	buf_put(&kept.text, line, n);
+}
+
+/* Replaces the file by the kept lines from the first on, durably, and opens it for appending. */
+static void
+rewrite_kept(struct tail *t, size_t first)
 {
 	const char *path = t->o->state_file;
+	const char *from = kept.text.data + kept.off[first];
+	size_t		n = kept.text.len - kept.off[first];
 	struct buf	tmp = BUF_INIT;
-	char		pbuf[POS_STRLEN];
 	char	   *dir = xstrdup(path);
 	FILE	   *f;
 	int			dfd;
 
 	buf_printf(&tmp, "%s.tmp", path);
 	f = fopen(buf_cstr(&tmp), "w");
-	if (f == NULL || fprintf(f, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(pos, pbuf),
-							 (int) n, todo) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
+	if (f == NULL || fwrite(from, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
 		fclose(f) != 0 || rename(tmp.data, path) != 0)
 		fatal(EX_CANTCREAT, "could not write state file \"%s\": %s", path, strerror(errno));
 	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY)) >= 0) {
@@ -53,6 +83,45 @@ rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
 		fclose(state);
 	if ((state = fopen(path, "a")) == NULL)
 		fatal(EX_CANTCREAT, "could not open state file \"%s\": %s", path, strerror(errno));
+	memmove(kept.text.data, from, n);
+	kept.text.len = n;
+	kept.n -= first;
+	memmove(kept.pos, kept.pos + first, kept.n * sizeof *kept.pos);
+	for (size_t i = 0; i < kept.n; i++)
+		kept.off[i] = kept.off[i + first] - kept.off[first];
+	kept.next_compact = n > COMPACT_BYTES / 2 ? 2 * n : COMPACT_BYTES;
+}
+
+/* Replaces the file by one line (pos, todo). */
+static void
+rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
+{
+	struct buf	line = BUF_INIT;
+	char		pbuf[POS_STRLEN];
+
+	buf_printf(&line, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(pos, pbuf), (int) n, todo);
+	kept.n = 0;
+	buf_reset(&kept.text);
+	keep_line(pos, line.data, line.len);
+	rewrite_kept(t, 0);
+	buf_free(&line);
+}
+
+/* Drops the lines before the last one downstream acknowledged. */
+static void
+compact(struct tail *t)
+{
+	struct pos	ack;
+	size_t		last = 0;
+
+	kept.next_compact = 2 * kept.text.len;
+	if (!tail_read_ack(t, &ack))
+		return;
+	for (size_t i = 0; i < kept.n; i++)
+		if (pos_cmp(kept.pos[i], ack) <= 0)
+			last = i;
+	if (last > 0)
+		rewrite_kept(t, last);
 }
 
 /* The publication's tables, in snapshot order, as a todo array. */
@@ -181,15 +250,19 @@ snapstate_setup(struct tail *t, bool exists)
 void
 snapstate_record(struct tail *t, struct pos end, bool ends)
 {
-	struct buf	todo = BUF_INIT;
+	struct buf	line = BUF_INIT;
 	char		pbuf[POS_STRLEN];
 
-	incr_state_json(t, ends, &todo);
-	if (fprintf(state, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(end, pbuf),
-				(int) todo.len, todo.data) < 0 || fflush(state) != 0)
+	buf_printf(&line, "{\"pos\":\"%s\",\"todo\":", pos_format(end, pbuf));
+	incr_state_json(t, ends, &line);
+	buf_puts(&line, "}\n");
+	if (fwrite(line.data, 1, line.len, state) != line.len || fflush(state) != 0)
 		fatal(EX_IOERR, "could not write state file \"%s\": %s", t->o->state_file,
 			  strerror(errno));
-	buf_free(&todo);
+	keep_line(end, line.data, line.len);
+	buf_free(&line);
+	if (kept.text.len >= kept.next_compact)
+		compact(t);
 }
 
 void
@@ -199,6 +272,10 @@ snapstate_close(struct tail *t)
 	if (state)
 		fclose(state);
 	state = NULL;
+	buf_free(&kept.text);
+	free(kept.pos);
+	free(kept.off);
+	memset(&kept, 0, sizeof kept);
 }
 
 void

@@ -8,7 +8,8 @@
  * pos is the position of the chunk's last row; todo is what is left once
  * downstream has it.  At start, the last line whose pos the ack file
  * covers is what is left, and the file is rewritten to that line alone
- * (so that a line whose rows were never written cannot be taken later).
+ * (so that a line whose rows were never written cannot be taken later);
+ * as it grows, it is replaced by that line and those after it.
  */
 #ifndef PGWT_SNAPSTATE_H
 #define PGWT_SNAPSTATE_H
