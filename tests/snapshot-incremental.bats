@@ -530,3 +530,19 @@ tail_running() { tail_pid >/dev/null; }
 	assert [ "$output" -le 1 ]
 	run -1 grep -q "snapshot of \"public.${T}_1[0-4]\?[0-9]\?\" started" "$ERR"
 }
+
+@test "--state-file in use by another pg-wal-tail is refused (69) and left as it is" {
+	local state=$BATS_TEST_TMPDIR/state before
+	inc_table 200000
+	inc_start --chunk-size 10 --state-file "'$state'"
+	snapshot_of "$T"
+	wait_until 10 grep -q "incremental snapshot of \"public.$T\" started" "$ERR"
+	before=$(stat -c %i "$state")
+	run -69 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "${SLOT}_2" -P "$PUB" --create-slot \
+		--snapshot never --state-file "$state" --ack-file "$BATS_TEST_TMPDIR/ack2" --end-lsn now
+	[[ $stderr == *"state file \"$state\" is in use by another pg-wal-tail"* ]] || fail "$stderr"
+	assert_equal "$(stat -c %i "$state")" "$before"
+	grep -q "public.$T" "$state"
+	[ -z "$(psql_src "SELECT 1 FROM pg_replication_slots WHERE slot_name = '${SLOT}_2'")" ]
+	kill -0 "$PIPE"
+}

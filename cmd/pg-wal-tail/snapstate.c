@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "log.h"
 
 static FILE *state;				/* the file, open for appending */
+static int	lock_fd = -1;		/* FILE.lock, locked while this run has the file */
 
 /*
  * The file's lines, as written since it was last replaced, and their
@@ -225,6 +227,29 @@ resume(struct tail *t)
 	buf_free(&line);
 }
 
+/*
+ * Locks FILE.lock for the length of the run: a second pg-wal-tail given
+ * the same file would replace it under the first, whose lines would then
+ * go to a file nobody reads.
+ */
+static void
+lock_state(struct tail *t)
+{
+	struct buf	path = BUF_INIT;
+
+	buf_printf(&path, "%s.lock", t->o->state_file);
+	lock_fd = open(buf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0)
+		fatal(EX_CANTCREAT, "could not open \"%s\": %s", path.data, strerror(errno));
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			fatal(EX_UNAVAILABLE, "state file \"%s\" is in use by another pg-wal-tail",
+				  t->o->state_file);
+		fatal(EX_IOERR, "could not lock \"%s\": %s", path.data, strerror(errno));
+	}
+	buf_free(&path);
+}
+
 void
 snapstate_setup(struct tail *t, bool exists)
 {
@@ -233,6 +258,7 @@ snapstate_setup(struct tail *t, bool exists)
 
 	if (t->o->state_file == NULL)
 		return;
+	lock_state(t);
 	if (exists) {
 		resume(t);
 		return;
@@ -272,6 +298,9 @@ snapstate_close(struct tail *t)
 	if (state)
 		fclose(state);
 	state = NULL;
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
 	buf_free(&kept.text);
 	free(kept.pos);
 	free(kept.off);
