@@ -160,30 +160,39 @@ put_params(struct buf *b, int nkeys, int from)
 	buf_putc(b, ')');
 }
 
+/* " FROM [ONLY] schema.table" */
+static void
+put_from(const struct chunkq *c, struct buf *b)
+{
+	char	   *q = PQescapeIdentifier(c->conn, c->r->nspname, strlen(c->r->nspname));
+
+	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
+	PQfreemem(q);
+	q = PQescapeIdentifier(c->conn, c->r->relname, strlen(c->r->relname));
+	buf_puts(b, q);
+	PQfreemem(q);
+}
+
 /* SELECT cols FROM [ONLY] table: the start of every query on it. */
 static void
 put_select(const struct chunkq *c, struct buf *b)
 {
 	const struct rel *r = c->r;
-	char	   *q;
 
 	buf_reset(b);
 	buf_puts(b, "SELECT ");
 	for (int i = 0; i < r->ncols; i++) {
-		q = PQescapeIdentifier(c->conn, r->cols[i].name, strlen(r->cols[i].name));
+		char	   *q = PQescapeIdentifier(c->conn, r->cols[i].name, strlen(r->cols[i].name));
+
 		buf_printf(b, "%s%s", i ? ", " : "", q);
 		PQfreemem(q);
 	}
-	q = PQescapeIdentifier(c->conn, r->nspname, strlen(r->nspname));
-	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
-	PQfreemem(q);
-	q = PQescapeIdentifier(c->conn, r->relname, strlen(r->relname));
-	buf_puts(b, q);
-	PQfreemem(q);
+	put_from(c, b);
 }
 
 void
-chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max)
+chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max,
+			  struct buf *shape)
 {
 	int			n = c->nkeys;
 	char		limit[64];
@@ -222,5 +231,10 @@ chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struc
 	buf_cstr(first);
 	buf_cstr(next);
 	buf_cstr(max);
+	buf_reset(shape);
+	buf_puts(shape, "SELECT *");
+	put_from(c, shape);
+	buf_puts(shape, " LIMIT 0");
+	buf_cstr(shape);
 }
 

@@ -44,9 +44,10 @@ struct chunkq {
 
 /*
  * The first chunk's query ($1.. = MAX), the next chunks' ($1.. = LAST,
- * $n+1.. = MAX) and the largest key's, into the three buffers.
+ * $n+1.. = MAX), the largest key's, and one of no rows whose columns are
+ * the table's as they are now (shape), into the four buffers.
  */
 void		chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next,
-						  struct buf *max);
+						  struct buf *max, struct buf *shape);
 
 #endif

@@ -75,6 +75,7 @@ struct incr {
 	Oid		   *keytype;		/* parameter types: key, then key again */
 	struct buf	sql_first;		/* the first chunk: key <= MAX */
 	struct buf	sql_next;		/* the others: LAST < key <= MAX */
+	struct buf	sql_shape;		/* no rows: the table's columns now */
 	char	  **bound;			/* LAST then MAX, as text */
 	bool		have_last;
 	uint64_t	rows;
@@ -132,16 +133,6 @@ incr_fail(struct tail *t, PGresult *res, const char *what)
 	pg_errmsg(t->sql, res, msg, sizeof msg);
 	PQclear(res);
 	fatal(status, "incremental snapshot of \"%s\": %s: %s", t->incr->cur.name, what, msg);
-}
-
-
-bool
-incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize)
-{
-	PGresult   *res = chunk_table(t, table, NULL, errbuf, errsize);
-
-	PQclear(res);
-	return res != NULL;
 }
 
 bool
@@ -233,7 +224,6 @@ incr_pause(struct tail *t, bool pause)
 		log_info("incremental snapshots %s", pause ? "paused" : "resumed");
 	in->paused = pause;
 }
-
 
 /* Where the columns named in the lookup's rows are in rel; false if one is not. */
 static bool
@@ -335,7 +325,7 @@ begin_table(struct tail *t)
 
 		buf_reset(&in->sql_first);
 		buf_reset(&in->sql_next);
-		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max);
+		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max, &in->sql_shape);
 	}
 	res = PQexecParams(t->sql, buf_cstr(&max), 0, NULL, NULL, NULL, NULL, 0);
 	buf_free(&max);
@@ -364,26 +354,21 @@ begin_table(struct tail *t)
 }
 
 /*
- * After a chunk's query failed as the table was renamed, dropped or lost a
- * column (42P01, 42703): it goes back to the head of the queue under its
- * name now, after its last key; a dropped one ends.  False for other errors.
+ * A table renamed or with other columns (why) is read again after its
+ * last key, under its name now; the snapshot of a dropped one ends.
  */
-static bool
-requeue_changed(struct tail *t, PGresult *res)
+static void
+requeue(struct tail *t, const char *why)
 {
 	struct incr *in = t->incr;
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	struct buf	name = BUF_INIT;
 
-	if (state == NULL || (strcmp(state, "42P01") != 0 && strcmp(state, "42703") != 0))
-		return false;
-	PQclear(res);
 	PQclear(PQexec(t->sql, "ROLLBACK"));
 	if (!chunk_table_name(t, in->oid, &name))
 		log_warn("incremental snapshot of \"%s\": the table was dropped", in->cur.name);
 	else {
-		log_info("incremental snapshot of \"%s\": the table changed; going on as \"%s\"",
-				 in->cur.name, name.data);
+		log_info("incremental snapshot of \"%s\": %s; going on as \"%s\"", in->cur.name,
+				 why, name.data);
 		free(in->cur.name);
 		in->cur.name = xstrdup(buf_cstr(&name));
 		if (in->have_last) {
@@ -400,7 +385,17 @@ requeue_changed(struct tail *t, PGresult *res)
 	end_table(in);
 	record_todo(t);
 	buf_free(&name);
-	return true;
+}
+
+/* Whether results a and b have the same columns, by name and type. */
+static bool
+same_columns(const PGresult *a, const PGresult *b)
+{
+	bool		same = PQresultStatus(b) == PGRES_TUPLES_OK && PQnfields(a) == PQnfields(b);
+
+	for (int c = 0; same && c < PQnfields(a); c++)
+		same = strcmp(PQfname(a, c), PQfname(b, c)) == 0 && PQftype(a, c) == PQftype(b, c);
+	return same;
 }
 
 /* Reads the next chunk between its two watermarks. */
@@ -430,11 +425,26 @@ read_chunk(struct tail *t)
 		res = PQexecParams(t->sql, buf_cstr(&in->sql_first), n, in->keytype + n,
 						   (const char *const *) in->bound + n, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols) {
-		if (requeue_changed(t, res))
-			return;
-		incr_fail(t, res, "could not read a chunk");
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/* Renamed or dropped (42P01), or a column dropped (42703). */
+		if (state == NULL || (strcmp(state, "42P01") != 0 && strcmp(state, "42703") != 0))
+			incr_fail(t, res, "could not read a chunk");
+		PQclear(res);
+		requeue(t, "the table changed");
+		return;
 	}
 	in->chunk = res;
+	/* Under the chunk's lock, the table's columns now: one added counts. */
+	res = PQexecParams(t->sql, buf_cstr(&in->sql_shape), 0, NULL, NULL, NULL, NULL, 0);
+	if (!same_columns(in->chunk, res)) {
+		PQclear(in->chunk);
+		in->chunk = NULL;
+		requeue(t, "its columns changed");
+	}
+	PQclear(res);
+	if (in->chunk == NULL)
+		return;
 	buf_reset(&sql);
 	buf_printf(&sql, "SELECT pg_catalog.pg_logical_emit_message(true, '" WATERMARK_PREFIX
 			   "', 'close %s'); COMMIT", in->id);
@@ -677,6 +687,7 @@ incr_free(struct tail *t)
 	buf_free(&in->key);
 	buf_free(&in->sql_first);
 	buf_free(&in->sql_next);
+	buf_free(&in->sql_shape);
 	free(in);
 	t->incr = NULL;
 }

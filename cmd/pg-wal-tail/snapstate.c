@@ -10,6 +10,7 @@
  * and as it grows, by the lines from the last one downstream acknowledged.
  */
 #include "snapstate.h"
+#include "chunkq.h"
 #include "incremental.h"
 #include "tail.h"
 
@@ -136,8 +137,11 @@ all_tables(struct tail *t, struct buf *todo)
 
 	buf_putc(todo, '[');
 	for (int i = 0; i < PQntuples(tables); i++) {
-		if (!incr_check(t, PQgetvalue(tables, i, 4), err, sizeof err))
+		PGresult   *res = chunk_table(t, PQgetvalue(tables, i, 4), NULL, err, sizeof err);
+
+		if (res == NULL)
 			fatal(EX_USAGE, "--snapshot incremental: %s", err);
+		PQclear(res);
 		if (i)
 			buf_putc(todo, ',');
 		snapstate_put_table(todo, PQgetvalue(tables, i, 4), NULL, NULL, NULL, 0);
