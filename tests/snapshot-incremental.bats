@@ -566,3 +566,23 @@ tail_running() { tail_pid >/dev/null; }
 	assert_equal "$(w_of psql_rep)" "$(w_of psql_src)"
 	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
 }
+
+@test "a signal line longer than 1 MiB in a FIFO is refused with a warning; memory stays bounded, later signals act" {
+	inc_table 20
+	SIG=$BATS_TEST_TMPDIR/fifo
+	mkfifo "$SIG"
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	# 60 MB without a newline, from a writer that then goes away.
+	head -c 60000000 /dev/zero | tr '\0' x >"$SIG"
+	wait_until 10 grep -q "signal file \"$SIG\": a line longer than 1048576 bytes: ignored" "$ERR"
+	run -0 awk '/VmHWM/ { print $2 }' "/proc/$PIPE/status"
+	assert [ "$output" -lt 40000 ]
+	echo '"the end of the long line"' >"$SIG"
+	snapshot_of "$T"
+	wait_until 30 finished "$T"
+	run -0 grep -c 'signal file' "$ERR"
+	assert_output 1
+}
