@@ -364,6 +364,12 @@ tail_running() { tail_pid >/dev/null; }
 	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
 		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
 	[[ $stderr == *'belongs to another slot'* ]] || fail "$stderr"
+	# An emptied state file says nothing of another slot: it cannot tell what is left.
+	: >"$BATS_TEST_TMPDIR/state"
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
+		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *"state file \"$BATS_TEST_TMPDIR/state\" of replication slot \"$SLOT\" has no complete line"* ]] ||
+		fail "$stderr"
 	# A new slot whose publication has a table without a primary key.
 	psql_src "CREATE TABLE ${T}_nopk (v int)" "ALTER PUBLICATION $PUB ADD TABLE ${T}_nopk"
 	rm -f "$ACK" "$BATS_TEST_TMPDIR/state"

@@ -211,6 +211,10 @@ resume(struct tail *t)
 			  "what is left of its incremental snapshot cannot be told (drop the slot to "
 			  "start again)", t->o->state_file, t->o->slot, strerror(errno));
 	close(fd);
+	if (file.len == 0 || memchr(file.data, '\n', file.len) == NULL)
+		fatal(EX_USAGE, "state file \"%s\" of replication slot \"%s\" has no complete line "
+			  "(emptied or cut short): what is left of its incremental snapshot cannot be told "
+			  "(drop the slot to start again)", t->o->state_file, t->o->slot);
 	(void) tail_read_ack(t, &ack);
 	if (!last_acknowledged(t, &file, ack, &line))
 		fatal(EX_USAGE, "state file \"%s\" has no line at or before %s, what \"%s\" "
