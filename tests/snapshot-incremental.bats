@@ -24,7 +24,7 @@ setup() {
 	SIG=$BATS_TEST_TMPDIR/signals
 	ERR=$BATS_TEST_TMPDIR/stderr
 	STOP=$BATS_TEST_TMPDIR/stop-writer
-	PIPE= WRITER=
+	PIPE= WRITER= APPLY_ARGS=
 }
 
 teardown() {
@@ -55,7 +55,7 @@ inc_start() {
 		cdc-envelope --prefix inc |
 		pg-apply -d '$WALPIPE_REPLICA' --table-format '\${source.table}' --insert-mode upsert \
 			--delete --pk-mode record_key --auto-create --offsets-table public.${SLOT}_offsets \
-			--ack-file '$ACK'" 2>>"$ERR" 3>&- &
+			--ack-file '$ACK' ${APPLY_ARGS:-}" 2>>"$ERR" 3>&- &
 	PIPE=$!
 	set +m
 	wait_until 30 slot_active
@@ -364,6 +364,12 @@ tail_running() { tail_pid >/dev/null; }
 	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
 		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
 	[[ $stderr == *'belongs to another slot'* ]] || fail "$stderr"
+	# An emptied state file says nothing of another slot: it cannot tell what is left.
+	: >"$BATS_TEST_TMPDIR/state"
+	run -64 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" \
+		--snapshot incremental --state-file "$BATS_TEST_TMPDIR/state" --ack-file "$ACK" --end-lsn now
+	[[ $stderr == *"state file \"$BATS_TEST_TMPDIR/state\" of replication slot \"$SLOT\" has no complete line"* ]] ||
+		fail "$stderr"
 	# A new slot whose publication has a table without a primary key.
 	psql_src "CREATE TABLE ${T}_nopk (v int)" "ALTER PUBLICATION $PUB ADD TABLE ${T}_nopk"
 	rm -f "$ACK" "$BATS_TEST_TMPDIR/state"
@@ -461,4 +467,131 @@ tail_running() { tail_pid >/dev/null; }
 	run -0 jq -s --arg t "$T" '[.[] | select(.op == "r" and .table == $t)] | length < 100000' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output true
+}
+
+@test "additional-conditions: a condition is one WHERE clause; a second statement in it is refused, never run" {
+	inc_table 20
+	psql_src "CREATE TABLE ${T}_victim (id int)"
+	inc_start
+	local cond="{\"data-collection\":\"public.$T\",\"filter\":\"id < 5); DROP TABLE ${T}_victim; SELECT (1\"}"
+	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"additional-conditions\":[$cond]}"
+	wait_until 10 grep -q "condition \"id < 5); DROP TABLE ${T}_victim; SELECT (1\": .*multiple commands" "$ERR"
+	run -0 psql_src "SELECT count(*) FROM pg_catalog.pg_class WHERE relname = '${T}_victim'"
+	assert_output 1
+	run -1 grep -q "incremental snapshot of \"public.$T\" queued" "$ERR"
+	kill -0 "$PIPE"
+}
+
+@test "a table dropped or renamed during its snapshot: the snapshot of a renamed one goes on, of a dropped one ends; the stream goes on" {
+	local other=${T}_other renamed=${T}_renamed
+	inc_table 200000
+	psql_src "CREATE TABLE $other (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $other SELECT g, 1, 'o' FROM generate_series(1, 200000) g" \
+		"ALTER PUBLICATION $PUB ADD TABLE $other"
+	inc_start --chunk-size 10
+	signal execute-snapshot "{\"data-collections\":[\"public.$other\",\"public.$T\"]}"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $other' 2>/dev/null || echo 0) -ge 100 ]"
+	psql_src "ALTER TABLE $other RENAME TO $renamed"
+	wait_until 120 grep -q "incremental snapshot of \"public.$renamed\": [0-9]* rows" "$ERR"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T' 2>/dev/null || echo 0) -ge 100 ]"
+	psql_src "DROP TABLE $T"
+	wait_until 30 grep -q "incremental snapshot of \"public.$T\": the table was dropped" "$ERR"
+	psql_src "UPDATE $renamed SET v = 2 WHERE id = 200000"
+	caught_up
+	kill -0 "$PIPE"
+	# Every row of the renamed table: downstream, under its old name until
+	# the rename, its new name after.
+	assert_equal "$(psql_rep "SELECT count(DISTINCT id) FROM (SELECT id FROM $other
+		UNION ALL SELECT id FROM $renamed) u")" 200000
+	assert_equal "$(psql_rep "SELECT v FROM $renamed WHERE id = 200000")" 2
+}
+
+@test "--state-file of a publication of many tables stays small: lines downstream acknowledged are dropped as the snapshot goes" {
+	local state=$BATS_TEST_TMPDIR/state i sql=()
+	psql_src "CREATE PUBLICATION $PUB"
+	for i in $(seq 1 150); do
+		sql+=("CREATE TABLE ${T}_$i (id int PRIMARY KEY, v int)"
+			"INSERT INTO ${T}_$i SELECT g, g FROM generate_series(1, 20) g"
+			"ALTER PUBLICATION $PUB ADD TABLE ${T}_$i")
+	done
+	psql_src "${sql[@]}"
+	inc_start --create-slot --snapshot incremental --state-file "'$state'" --chunk-size 1
+	wait_until 300 grep -q 'incremental snapshots complete' "$ERR"
+	caught_up
+	assert_equal "$(psql_rep "SELECT count(*) FROM ${T}_150")" 20
+	# 3,150 chunks, each line naming up to 150 tables: about 14 MB if every
+	# line were kept.
+	run -0 stat -c %s "$state"
+	assert [ "$output" -lt 2000000 ]
+	# A restart resumes from the smaller file: nothing left to read.
+	kill -TERM -- "-$PIPE"
+	wait "$PIPE" || true
+	: >"$ERR"
+	inc_start --snapshot incremental --state-file "'$state'" --chunk-size 1
+	psql_src "UPDATE ${T}_1 SET v = 0 WHERE id = 1"
+	caught_up
+	assert_equal "$(psql_rep "SELECT v FROM ${T}_1 WHERE id = 1")" 0
+	# At most the last table is looked at again, past its last key.
+	run -0 grep -c 'snapshot of .* started' "$ERR"
+	assert [ "$output" -le 1 ]
+	run -1 grep -q "snapshot of \"public.${T}_1[0-4]\?[0-9]\?\" started" "$ERR"
+}
+
+@test "--state-file in use by another pg-wal-tail is refused (69) and left as it is" {
+	local state=$BATS_TEST_TMPDIR/state before
+	inc_table 200000
+	inc_start --chunk-size 10 --state-file "'$state'"
+	snapshot_of "$T"
+	wait_until 10 grep -q "incremental snapshot of \"public.$T\" started" "$ERR"
+	before=$(stat -c %i "$state")
+	run -69 --separate-stderr pg-wal-tail -d "$WALPIPE_SOURCE" -S "${SLOT}_2" -P "$PUB" --create-slot \
+		--snapshot never --state-file "$state" --ack-file "$BATS_TEST_TMPDIR/ack2" --end-lsn now
+	[[ $stderr == *"state file \"$state\" is in use by another pg-wal-tail"* ]] || fail "$stderr"
+	assert_equal "$(stat -c %i "$state")" "$before"
+	grep -q "public.$T" "$state"
+	[ -z "$(psql_src "SELECT 1 FROM pg_replication_slots WHERE slot_name = '${SLOT}_2'")" ]
+	kill -0 "$PIPE"
+}
+
+@test "a column added during a table's snapshot: the rows read after it carry it" {
+	inc_table 200000
+	APPLY_ARGS='--schema-evolution basic'
+	inc_start --chunk-size 10
+	snapshot_of "$T"
+	wait_until 30 bash -c "[ \$(psql -X -At '$WALPIPE_REPLICA' -c 'SELECT count(*) FROM $T' 2>/dev/null || echo 0) -ge 100 ]"
+	psql_src "ALTER TABLE $T ADD COLUMN w int DEFAULT (random() * 1000)::int"
+	psql_src "UPDATE $T SET v = 1 WHERE id = 1"
+	wait_until 120 finished "$T"
+	caught_up
+	# The rows read before the column came get it from no change: only
+	# those read after it can be checked.
+	w_of() {
+		"$1" "SELECT count(*) || ' ' || md5(string_agg(id || ':' || coalesce(w, -1), ',' ORDER BY id))
+			FROM $T WHERE id > 100000"
+	}
+	assert_equal "$(w_of psql_rep)" "$(w_of psql_src)"
+	assert_equal "$(rows_of psql_rep)" "$(rows_of psql_src)"
+}
+
+@test "a signal line longer than 1 MiB in a FIFO is refused with a warning; memory stays bounded, later signals act" {
+	inc_table 20
+	SIG=$BATS_TEST_TMPDIR/fifo
+	mkfifo "$SIG"
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	# 8 MB without a newline, from a writer that then goes away (a FIFO is
+	# read 64 KB per 0.2 s when idle: this takes up to half a minute).
+	head -c 8000000 /dev/zero | tr '\0' x >"$SIG"
+	wait_until 10 grep -q "signal file \"$SIG\": a line longer than 1048576 bytes: ignored" "$ERR"
+	# Kept whole, the line alone would take 8 MB more than the 11 MB or so
+	# pg-wal-tail needs.
+	run -0 awk '/VmHWM/ { print $2 }' "/proc/$PIPE/status"
+	assert [ "$output" -lt 16000 ]
+	echo '"the end of the long line"' >"$SIG"
+	snapshot_of "$T"
+	wait_until 30 finished "$T"
+	run -0 grep -c 'signal file' "$ERR"
+	assert_output 1
 }

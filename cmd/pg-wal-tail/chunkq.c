@@ -61,7 +61,8 @@ filter_ok(struct tail *t, const char *oid, const char *filter, char *errbuf, siz
 		buf_reset(&sql);
 		buf_puts(&sql, PQgetvalue(res, 0, 0));
 		PQclear(res);
-		res = PQexec(t->sql, buf_cstr(&sql));
+		/* One statement only: a condition never runs a command of its own. */
+		res = PQexecParams(t->sql, buf_cstr(&sql), 0, NULL, NULL, NULL, NULL, 0);
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	}
 	if (!ok)
@@ -107,6 +108,35 @@ chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, 
 	return NULL;
 }
 
+bool
+chunk_table_name(struct tail *t, uint32_t oid, struct buf *name)
+{
+	char		param[16];
+	const char *params[1] = {param};
+	PGresult   *res;
+	bool		found;
+
+	snprintf(param, sizeof param, "%u", oid);
+	res = PQexecParams(t->sql, "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c"
+					   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					   " WHERE c.oid = $1::pg_catalog.oid", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
+		char		msg[1024];
+		int			status = pg_result_status(t->sql, res);
+
+		pg_errmsg(t->sql, res, msg, sizeof msg);
+		PQclear(res);
+		fatal(status, "incremental snapshot: could not look up table %s: %s", param, msg);
+	}
+	found = PQntuples(res) == 1;
+	buf_reset(name);
+	if (found)
+		buf_puts(name, PQgetvalue(res, 0, 0));
+	buf_cstr(name);
+	PQclear(res);
+	return found;
+}
+
 /* Appends "a", "b" (quoted identifiers of the key columns) to b. */
 static void
 put_keys(const struct chunkq *c, struct buf *b, const char *suffix)
@@ -130,30 +160,39 @@ put_params(struct buf *b, int nkeys, int from)
 	buf_putc(b, ')');
 }
 
+/* " FROM [ONLY] schema.table" */
+static void
+put_from(const struct chunkq *c, struct buf *b)
+{
+	char	   *q = PQescapeIdentifier(c->conn, c->r->nspname, strlen(c->r->nspname));
+
+	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
+	PQfreemem(q);
+	q = PQescapeIdentifier(c->conn, c->r->relname, strlen(c->r->relname));
+	buf_puts(b, q);
+	PQfreemem(q);
+}
+
 /* SELECT cols FROM [ONLY] table: the start of every query on it. */
 static void
 put_select(const struct chunkq *c, struct buf *b)
 {
 	const struct rel *r = c->r;
-	char	   *q;
 
 	buf_reset(b);
 	buf_puts(b, "SELECT ");
 	for (int i = 0; i < r->ncols; i++) {
-		q = PQescapeIdentifier(c->conn, r->cols[i].name, strlen(r->cols[i].name));
+		char	   *q = PQescapeIdentifier(c->conn, r->cols[i].name, strlen(r->cols[i].name));
+
 		buf_printf(b, "%s%s", i ? ", " : "", q);
 		PQfreemem(q);
 	}
-	q = PQescapeIdentifier(c->conn, r->nspname, strlen(r->nspname));
-	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
-	PQfreemem(q);
-	q = PQescapeIdentifier(c->conn, r->relname, strlen(r->relname));
-	buf_puts(b, q);
-	PQfreemem(q);
+	put_from(c, b);
 }
 
 void
-chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max)
+chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max,
+			  struct buf *shape)
 {
 	int			n = c->nkeys;
 	char		limit[64];
@@ -192,5 +231,10 @@ chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struc
 	buf_cstr(first);
 	buf_cstr(next);
 	buf_cstr(max);
+	buf_reset(shape);
+	buf_puts(shape, "SELECT *");
+	put_from(c, shape);
+	buf_puts(shape, " LIMIT 0");
+	buf_cstr(shape);
 }
 

@@ -5,7 +5,9 @@
 #ifndef PGWT_CHUNKQ_H
 #define PGWT_CHUNKQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -24,6 +26,12 @@ struct tail;
 PGresult   *chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf,
 						size_t errsize);
 
+/*
+ * The name (SCHEMA.TABLE) table oid has now, into name; false if it has
+ * been dropped.  A failed look-up exits.
+ */
+bool		chunk_table_name(struct tail *t, uint32_t oid, struct buf *name);
+
 struct chunkq {
 	PGconn	   *conn;			/* for quoting */
 	const struct rel *r;		/* the columns read */
@@ -36,9 +44,10 @@ struct chunkq {
 
 /*
  * The first chunk's query ($1.. = MAX), the next chunks' ($1.. = LAST,
- * $n+1.. = MAX) and the largest key's, into the three buffers.
+ * $n+1.. = MAX), the largest key's, and one of no rows whose columns are
+ * the table's as they are now (shape), into the four buffers.
  */
 void		chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next,
-						  struct buf *max);
+						  struct buf *max, struct buf *shape);
 
 #endif

@@ -75,6 +75,7 @@ struct incr {
 	Oid		   *keytype;		/* parameter types: key, then key again */
 	struct buf	sql_first;		/* the first chunk: key <= MAX */
 	struct buf	sql_next;		/* the others: LAST < key <= MAX */
+	struct buf	sql_shape;		/* no rows: the table's columns now */
 	char	  **bound;			/* LAST then MAX, as text */
 	bool		have_last;
 	uint64_t	rows;
@@ -132,16 +133,6 @@ incr_fail(struct tail *t, PGresult *res, const char *what)
 	pg_errmsg(t->sql, res, msg, sizeof msg);
 	PQclear(res);
 	fatal(status, "incremental snapshot of \"%s\": %s: %s", t->incr->cur.name, what, msg);
-}
-
-
-bool
-incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize)
-{
-	PGresult   *res = chunk_table(t, table, NULL, errbuf, errsize);
-
-	PQclear(res);
-	return res != NULL;
 }
 
 bool
@@ -233,7 +224,6 @@ incr_pause(struct tail *t, bool pause)
 		log_info("incremental snapshots %s", pause ? "paused" : "resumed");
 	in->paused = pause;
 }
-
 
 /* Where the columns named in the lookup's rows are in rel; false if one is not. */
 static bool
@@ -335,9 +325,9 @@ begin_table(struct tail *t)
 
 		buf_reset(&in->sql_first);
 		buf_reset(&in->sql_next);
-		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max);
+		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max, &in->sql_shape);
 	}
-	res = PQexec(t->sql, buf_cstr(&max));
+	res = PQexecParams(t->sql, buf_cstr(&max), 0, NULL, NULL, NULL, NULL, 0);
 	buf_free(&max);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols)
 		incr_fail(t, res, "could not read its largest key");
@@ -361,6 +351,51 @@ begin_table(struct tail *t)
 		log_info("incremental snapshot of \"%s\" started (chunks of %d)", in->cur.name,
 				 t->o->chunk_size);
 	progress_start(&in->pr, t->o->progress, 0);
+}
+
+/*
+ * A table renamed or with other columns (why) is read again after its
+ * last key, under its name now; the snapshot of a dropped one ends.
+ */
+static void
+requeue(struct tail *t, const char *why)
+{
+	struct incr *in = t->incr;
+	struct buf	name = BUF_INIT;
+
+	PQclear(PQexec(t->sql, "ROLLBACK"));
+	if (!chunk_table_name(t, in->oid, &name))
+		log_warn("incremental snapshot of \"%s\": the table was dropped", in->cur.name);
+	else {
+		log_info("incremental snapshot of \"%s\": %s; going on as \"%s\"", in->cur.name,
+				 why, name.data);
+		free(in->cur.name);
+		in->cur.name = xstrdup(buf_cstr(&name));
+		if (in->have_last) {
+			buf_reset(&name);
+			snapstate_put_key(&name, in->bound, in->nkeys);
+			free(in->cur.after);
+			in->cur.after = xstrdup(buf_cstr(&name));
+		}
+		in->queue = xrealloc(in->queue, (size_t) (in->nqueue + 1) * sizeof *in->queue);
+		memmove(in->queue + 1, in->queue, (size_t) in->nqueue++ * sizeof *in->queue);
+		in->queue[0] = in->cur;
+		in->cur.name = in->cur.filter = in->cur.after = NULL;
+	}
+	end_table(in);
+	record_todo(t);
+	buf_free(&name);
+}
+
+/* Whether results a and b have the same columns, by name and type. */
+static bool
+same_columns(const PGresult *a, const PGresult *b)
+{
+	bool		same = PQresultStatus(b) == PGRES_TUPLES_OK && PQnfields(a) == PQnfields(b);
+
+	for (int c = 0; same && c < PQnfields(a); c++)
+		same = strcmp(PQfname(a, c), PQfname(b, c)) == 0 && PQftype(a, c) == PQftype(b, c);
+	return same;
 }
 
 /* Reads the next chunk between its two watermarks. */
@@ -389,9 +424,27 @@ read_chunk(struct tail *t)
 	else
 		res = PQexecParams(t->sql, buf_cstr(&in->sql_first), n, in->keytype + n,
 						   (const char *const *) in->bound + n, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols)
-		incr_fail(t, res, "could not read a chunk");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/* Renamed or dropped (42P01), or a column dropped (42703). */
+		if (state == NULL || (strcmp(state, "42P01") != 0 && strcmp(state, "42703") != 0))
+			incr_fail(t, res, "could not read a chunk");
+		PQclear(res);
+		requeue(t, "the table changed");
+		return;
+	}
 	in->chunk = res;
+	/* Under the chunk's lock, the table's columns now: one added counts. */
+	res = PQexecParams(t->sql, buf_cstr(&in->sql_shape), 0, NULL, NULL, NULL, NULL, 0);
+	if (!same_columns(in->chunk, res)) {
+		PQclear(in->chunk);
+		in->chunk = NULL;
+		requeue(t, "its columns changed");
+	}
+	PQclear(res);
+	if (in->chunk == NULL)
+		return;
 	buf_reset(&sql);
 	buf_printf(&sql, "SELECT pg_catalog.pg_logical_emit_message(true, '" WATERMARK_PREFIX
 			   "', 'close %s'); COMMIT", in->id);
@@ -557,31 +610,6 @@ incr_on_watermark(struct tail *t, const struct pgo_msg *m)
 	}
 }
 
-/* One table of the state: {"table":...,"filter":...,"after":[...]}. */
-static void
-put_itable(struct buf *out, const struct itable *it, char *const *key, int nkeys)
-{
-	buf_puts(out, "{\"table\":");
-	json_put_cstr(out, it->name);
-	buf_puts(out, ",\"filter\":");
-	if (it->filter)
-		json_put_cstr(out, it->filter);
-	else
-		buf_puts(out, "null");
-	buf_puts(out, ",\"after\":");
-	if (key) {
-		buf_putc(out, '[');
-		for (int k = 0; k < nkeys; k++) {
-			if (k)
-				buf_putc(out, ',');
-			json_put_cstr(out, key[k]);
-		}
-		buf_putc(out, ']');
-	} else
-		buf_puts(out, it->after ? it->after : "null");
-	buf_putc(out, '}');
-}
-
 void
 incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
 {
@@ -590,13 +618,15 @@ incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
 
 	buf_putc(out, '[');
 	if (in && in->reading && !drop_current) {
-		put_itable(out, &in->cur, in->have_last ? in->bound : NULL, in->nkeys);
+		snapstate_put_table(out, in->cur.name, in->cur.filter, in->cur.after,
+							in->have_last ? in->bound : NULL, in->nkeys);
 		first = false;
 	}
 	for (int i = 0; in && i < in->nqueue; i++) {
 		if (!first)
 			buf_putc(out, ',');
-		put_itable(out, &in->queue[i], NULL, 0);
+		snapstate_put_table(out, in->queue[i].name, in->queue[i].filter, in->queue[i].after,
+							NULL, 0);
 		first = false;
 	}
 	buf_putc(out, ']');
@@ -657,6 +687,7 @@ incr_free(struct tail *t)
 	buf_free(&in->key);
 	buf_free(&in->sql_first);
 	buf_free(&in->sql_next);
+	buf_free(&in->sql_shape);
 	free(in);
 	t->incr = NULL;
 }

@@ -29,8 +29,6 @@ struct tail;
  */
 bool		incr_add(struct tail *t, const char *table, const char *filter,
 					 char *errbuf, size_t errsize);
-/* Whether table can have an incremental snapshot; if not, why in errbuf. */
-bool		incr_check(struct tail *t, const char *table, char *errbuf, size_t errsize);
 /* Stops the snapshot of table, or of every table when table is NULL. */
 void		incr_stop(struct tail *t, const char *table);
 void		incr_pause(struct tail *t, bool pause);

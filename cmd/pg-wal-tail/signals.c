@@ -29,11 +29,16 @@
 #include "log.h"
 
 #define POLL_US 200000
+#define MAX_LINE (1 << 20)		/* longer signal lines are dropped */
 
 struct signals {
 	int			fd;
 	bool		fifo;
-	struct buf	in;
+	struct buf	in;				/* complete lines, then the start of one */
+	size_t		line_start;		/* where that one starts in in */
+	bool		skipping;		/* in a line too long, until its newline */
+	bool		ended;			/* the last byte read was a newline */
+	int			dropped;		/* lines too long since the last report */
 	int64_t		last_poll_us;
 };
 
@@ -282,6 +287,31 @@ run_lines(struct tail *t, struct signals *s)
 	}
 	memmove(s->in.data, s->in.data + start, s->in.len - start);
 	s->in.len -= start;
+	s->line_start = 0;
+}
+
+/* Appends n bytes read to s->in, less the lines longer than MAX_LINE. */
+static void
+take(struct signals *s, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t		len = nl ? (size_t) (nl - p) + 1 : n;
+
+		if (!s->skipping)
+			buf_put(&s->in, p, len);
+		if (nl) {
+			s->skipping = false;
+			s->line_start = s->in.len;
+		} else if (!s->skipping && s->in.len - s->line_start > MAX_LINE) {
+			s->in.len = s->line_start;
+			s->skipping = true;
+			s->dropped++;
+		}
+		s->ended = nl && len == n;
+		p += len;
+		n -= len;
+	}
 }
 
 void
@@ -300,14 +330,22 @@ signals_poll(struct tail *t)
 	s->last_poll_us = now;
 	if (!s->fifo && lseek(s->fd, 0, SEEK_SET) != 0)
 		return;
-	if (!s->fifo)
+	if (!s->fifo) {
 		buf_reset(&s->in);
+		s->line_start = 0;
+		s->skipping = s->ended = false;
+		s->dropped = 0;
+	}
 	while ((r = read(s->fd, chunk, sizeof chunk)) > 0)
-		buf_put(&s->in, chunk, (size_t) r);
+		take(s, chunk, (size_t) r);
 	if (r < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn("could not read signal file \"%s\": %s", t->o->signal_file, strerror(errno));
-	if (!s->fifo && (s->in.len == 0 || s->in.data[s->in.len - 1] != '\n'))
+	if (!s->fifo && !s->ended)
 		return;					/* empty, or a line still being written */
+	if (s->dropped > 0)
+		log_warn("signal file \"%s\": a line longer than %d bytes: ignored",
+				 t->o->signal_file, MAX_LINE);
+	s->dropped = 0;
 	if (!s->fifo && ftruncate(s->fd, 0) != 0)
 		log_warn("could not empty signal file \"%s\": %s", t->o->signal_file, strerror(errno));
 	run_lines(t, s);

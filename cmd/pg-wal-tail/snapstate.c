@@ -6,9 +6,11 @@
  * that says what is left after them is in the file.  A kill -9 loses
  * nothing the kernel has; a crash of the machine may lose the last lines,
  * which only means that chunks are read again.  The file is replaced
- * (written apart, synced, renamed) when it is created and at every start.
+ * (written apart, synced, renamed) when it is created, at every start,
+ * and as it grows, by the lines from the last one downstream acknowledged.
  */
 #include "snapstate.h"
+#include "chunkq.h"
 #include "incremental.h"
 #include "tail.h"
 
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -25,22 +28,52 @@
 #include "log.h"
 
 static FILE *state;				/* the file, open for appending */
+static int	lock_fd = -1;		/* FILE.lock, locked while this run has the file */
 
-/* Replaces the file by one line (pos, todo), durably, and opens it for appending. */
+/*
+ * The file's lines, as written since it was last replaced, and their
+ * positions.  Once they pass next_compact bytes, the file is replaced by
+ * the last line downstream acknowledged and those after it: a resume
+ * reads the same line, and the file does not grow with every chunk.
+ */
+#define COMPACT_BYTES (1 << 20)
+static struct {
+	struct buf	text;
+	struct pos *pos;
+	size_t	   *off;
+	size_t		n,
+				cap,
+				next_compact;
+}			kept;
+
 static void
-rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
+keep_line(struct pos pos, const char *line, size_t n)
+{
+	if (kept.n == kept.cap) {
+		kept.cap = kept.cap ? 2 * kept.cap : 64;
+		kept.pos = xrealloc(kept.pos, kept.cap * sizeof *kept.pos);
+		kept.off = xrealloc(kept.off, kept.cap * sizeof *kept.off);
+	}
+	kept.pos[kept.n] = pos;
+	kept.off[kept.n++] = kept.text.len;
+	buf_put(&kept.text, line, n);
+}
+
+/* Replaces the file by the kept lines from the first on, durably, and opens it for appending. */
+static void
+rewrite_kept(struct tail *t, size_t first)
 {
 	const char *path = t->o->state_file;
+	const char *from = kept.text.data + kept.off[first];
+	size_t		n = kept.text.len - kept.off[first];
 	struct buf	tmp = BUF_INIT;
-	char		pbuf[POS_STRLEN];
 	char	   *dir = xstrdup(path);
 	FILE	   *f;
 	int			dfd;
 
 	buf_printf(&tmp, "%s.tmp", path);
 	f = fopen(buf_cstr(&tmp), "w");
-	if (f == NULL || fprintf(f, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(pos, pbuf),
-							 (int) n, todo) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
+	if (f == NULL || fwrite(from, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
 		fclose(f) != 0 || rename(tmp.data, path) != 0)
 		fatal(EX_CANTCREAT, "could not write state file \"%s\": %s", path, strerror(errno));
 	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY)) >= 0) {
@@ -53,6 +86,45 @@ rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
 		fclose(state);
 	if ((state = fopen(path, "a")) == NULL)
 		fatal(EX_CANTCREAT, "could not open state file \"%s\": %s", path, strerror(errno));
+	memmove(kept.text.data, from, n);
+	kept.text.len = n;
+	kept.n -= first;
+	memmove(kept.pos, kept.pos + first, kept.n * sizeof *kept.pos);
+	for (size_t i = 0; i < kept.n; i++)
+		kept.off[i] = kept.off[i + first] - kept.off[first];
+	kept.next_compact = n > COMPACT_BYTES / 2 ? 2 * n : COMPACT_BYTES;
+}
+
+/* Replaces the file by one line (pos, todo). */
+static void
+rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
+{
+	struct buf	line = BUF_INIT;
+	char		pbuf[POS_STRLEN];
+
+	buf_printf(&line, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(pos, pbuf), (int) n, todo);
+	kept.n = 0;
+	buf_reset(&kept.text);
+	keep_line(pos, line.data, line.len);
+	rewrite_kept(t, 0);
+	buf_free(&line);
+}
+
+/* Drops the lines before the last one downstream acknowledged. */
+static void
+compact(struct tail *t)
+{
+	struct pos	ack;
+	size_t		last = 0;
+
+	kept.next_compact = 2 * kept.text.len;
+	if (!tail_read_ack(t, &ack))
+		return;
+	for (size_t i = 0; i < kept.n; i++)
+		if (pos_cmp(kept.pos[i], ack) <= 0)
+			last = i;
+	if (last > 0)
+		rewrite_kept(t, last);
 }
 
 /* The publication's tables, in snapshot order, as a todo array. */
@@ -65,11 +137,14 @@ all_tables(struct tail *t, struct buf *todo)
 
 	buf_putc(todo, '[');
 	for (int i = 0; i < PQntuples(tables); i++) {
-		if (!incr_check(t, PQgetvalue(tables, i, 4), err, sizeof err))
+		PGresult   *res = chunk_table(t, PQgetvalue(tables, i, 4), NULL, err, sizeof err);
+
+		if (res == NULL)
 			fatal(EX_USAGE, "--snapshot incremental: %s", err);
-		buf_puts(todo, i ? ",{\"table\":" : "{\"table\":");
-		json_put_cstr(todo, PQgetvalue(tables, i, 4));
-		buf_puts(todo, ",\"filter\":null,\"after\":null}");
+		PQclear(res);
+		if (i)
+			buf_putc(todo, ',');
+		snapstate_put_table(todo, PQgetvalue(tables, i, 4), NULL, NULL, NULL, 0);
 	}
 	buf_putc(todo, ']');
 	PQclear(tables);
@@ -136,6 +211,10 @@ resume(struct tail *t)
 			  "what is left of its incremental snapshot cannot be told (drop the slot to "
 			  "start again)", t->o->state_file, t->o->slot, strerror(errno));
 	close(fd);
+	if (file.len == 0 || memchr(file.data, '\n', file.len) == NULL)
+		fatal(EX_USAGE, "state file \"%s\" of replication slot \"%s\" has no complete line "
+			  "(emptied or cut short): what is left of its incremental snapshot cannot be told "
+			  "(drop the slot to start again)", t->o->state_file, t->o->slot);
 	(void) tail_read_ack(t, &ack);
 	if (!last_acknowledged(t, &file, ack, &line))
 		fatal(EX_USAGE, "state file \"%s\" has no line at or before %s, what \"%s\" "
@@ -156,6 +235,29 @@ resume(struct tail *t)
 	buf_free(&line);
 }
 
+/*
+ * Locks FILE.lock for the length of the run: a second pg-wal-tail given
+ * the same file would replace it under the first, whose lines would then
+ * go to a file nobody reads.
+ */
+static void
+lock_state(struct tail *t)
+{
+	struct buf	path = BUF_INIT;
+
+	buf_printf(&path, "%s.lock", t->o->state_file);
+	lock_fd = open(buf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0)
+		fatal(EX_CANTCREAT, "could not open \"%s\": %s", path.data, strerror(errno));
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			fatal(EX_UNAVAILABLE, "state file \"%s\" is in use by another pg-wal-tail",
+				  t->o->state_file);
+		fatal(EX_IOERR, "could not lock \"%s\": %s", path.data, strerror(errno));
+	}
+	buf_free(&path);
+}
+
 void
 snapstate_setup(struct tail *t, bool exists)
 {
@@ -164,6 +266,7 @@ snapstate_setup(struct tail *t, bool exists)
 
 	if (t->o->state_file == NULL)
 		return;
+	lock_state(t);
 	if (exists) {
 		resume(t);
 		return;
@@ -181,15 +284,19 @@ snapstate_setup(struct tail *t, bool exists)
 void
 snapstate_record(struct tail *t, struct pos end, bool ends)
 {
-	struct buf	todo = BUF_INIT;
+	struct buf	line = BUF_INIT;
 	char		pbuf[POS_STRLEN];
 
-	incr_state_json(t, ends, &todo);
-	if (fprintf(state, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(end, pbuf),
-				(int) todo.len, todo.data) < 0 || fflush(state) != 0)
+	buf_printf(&line, "{\"pos\":\"%s\",\"todo\":", pos_format(end, pbuf));
+	incr_state_json(t, ends, &line);
+	buf_puts(&line, "}\n");
+	if (fwrite(line.data, 1, line.len, state) != line.len || fflush(state) != 0)
 		fatal(EX_IOERR, "could not write state file \"%s\": %s", t->o->state_file,
 			  strerror(errno));
-	buf_free(&todo);
+	keep_line(end, line.data, line.len);
+	buf_free(&line);
+	if (kept.text.len >= kept.next_compact)
+		compact(t);
 }
 
 void
@@ -199,4 +306,42 @@ snapstate_close(struct tail *t)
 	if (state)
 		fclose(state);
 	state = NULL;
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+	buf_free(&kept.text);
+	free(kept.pos);
+	free(kept.off);
+	memset(&kept, 0, sizeof kept);
+}
+
+void
+snapstate_put_key(struct buf *out, char *const *key, int nkeys)
+{
+	buf_putc(out, '[');
+	for (int k = 0; k < nkeys; k++) {
+		if (k)
+			buf_putc(out, ',');
+		json_put_cstr(out, key[k]);
+	}
+	buf_putc(out, ']');
+}
+
+void
+snapstate_put_table(struct buf *out, const char *table, const char *filter, const char *after,
+					char *const *key, int nkeys)
+{
+	buf_puts(out, "{\"table\":");
+	json_put_cstr(out, table);
+	buf_puts(out, ",\"filter\":");
+	if (filter)
+		json_put_cstr(out, filter);
+	else
+		buf_puts(out, "null");
+	buf_puts(out, ",\"after\":");
+	if (key)
+		snapstate_put_key(out, key, nkeys);
+	else
+		buf_puts(out, after ? after : "null");
+	buf_putc(out, '}');
 }
