@@ -18,9 +18,9 @@
 static bool
 sync_parent_dir(const char *path)
 {
-	char	   *copy = xstrdup(path);
-	int			fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-	bool		ok;
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	bool ok;
 
 	free(copy);
 	if (fd < 0)
@@ -33,9 +33,9 @@ sync_parent_dir(const char *path)
 bool
 file_replace(const char *path, const char *data, size_t n)
 {
-	struct buf	tmp = BUF_INIT;
-	int			fd;
-	int			saved;
+	struct buf tmp = BUF_INIT;
+	int fd;
+	int saved;
 
 	buf_printf(&tmp, "%s.tmp", path);
 	fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -59,13 +59,14 @@ fail:
 	return false;
 }
 
-static int	last_write_errno;
+static int last_write_errno;
 
 int
 ack_write_status(void)
 {
 	return last_write_errno == EACCES || last_write_errno == EPERM || last_write_errno == EROFS
-		? EX_NOPERM : EX_IOERR;
+		? EX_NOPERM
+		: EX_IOERR;
 }
 
 bool
@@ -74,28 +75,28 @@ ack_write(const char *path, const char *data, size_t n, char *errbuf, size_t err
 	if (file_replace(path, data, n))
 		return true;
 	last_write_errno = errno;
-	snprintf(errbuf, errsize, "could not write acknowledgement file \"%s\": %s",
-			 path, strerror(last_write_errno));
+	snprintf(errbuf, errsize, "could not write acknowledgement file \"%s\": %s", path,
+			 strerror(last_write_errno));
 	return false;
 }
 
 bool
 ack_read(const char *path, struct buf *out, bool *exists, char *errbuf, size_t errsize)
 {
-	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	buf_reset(out);
 	*exists = fd >= 0;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return true;
-		snprintf(errbuf, errsize, "could not open acknowledgement file \"%s\": %s",
-				 path, strerror(errno));
+		snprintf(errbuf, errsize, "could not open acknowledgement file \"%s\": %s", path,
+				 strerror(errno));
 		return false;
 	}
 	if (!buf_read_fd(out, fd)) {
-		snprintf(errbuf, errsize, "could not read acknowledgement file \"%s\": %s",
-				 path, strerror(errno));
+		snprintf(errbuf, errsize, "could not read acknowledgement file \"%s\": %s", path,
+				 strerror(errno));
 		close(fd);
 		return false;
 	}
@@ -123,7 +124,7 @@ ack_find_pos(const char *content, size_t n, struct pos *pos)
 void
 ack_put_pos(struct buf *out, struct pos pos)
 {
-	char		ps[POS_STRLEN];
+	char ps[POS_STRLEN];
 
 	buf_printf(out, "pos %s\n", pos_format(pos, ps));
 }
@@ -131,12 +132,12 @@ ack_put_pos(struct buf *out, struct pos pos)
 bool
 ack_topic_valid(const char *topic, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	if (n == 0 || n > ACK_TOPIC_MAX)
 		return false;
 	for (i = 0; i < n; i++) {
-		char		c = topic[i];
+		char c = topic[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			  c == '.' || c == '_' || c == '-'))
@@ -158,7 +159,7 @@ ack_put_offset(struct buf *out, const char *topic, int32_t partition, int64_t ne
 static bool
 parse_dec(const char *p, const char *end, int64_t max, int64_t *out)
 {
-	int64_t		v = 0;
+	int64_t v = 0;
 
 	if (p >= end)
 		return false;
@@ -177,17 +178,16 @@ parse_offset(const char *line, size_t n, struct ack_offset *o)
 {
 	const char *end = line + n;
 	const char *t = line + 7;
-	const char *sp1,
-			   *sp2;
-	int64_t		part;
+	const char *sp1, *sp2;
+	int64_t part;
 
 	if (n < 7 || memcmp(line, "offset ", 7) != 0)
 		return false;
 	if ((sp1 = memchr(t, ' ', (size_t) (end - t))) == NULL ||
 		(sp2 = memchr(sp1 + 1, ' ', (size_t) (end - sp1 - 1))) == NULL)
 		return false;
-	if (!ack_topic_valid(t, (size_t) (sp1 - t)) ||
-		!parse_dec(sp1 + 1, sp2, INT32_MAX, &part) || !parse_dec(sp2 + 1, end, INT64_MAX, &o->next))
+	if (!ack_topic_valid(t, (size_t) (sp1 - t)) || !parse_dec(sp1 + 1, sp2, INT32_MAX, &part) ||
+		!parse_dec(sp2 + 1, end, INT64_MAX, &o->next))
 		return false;
 	memcpy(o->topic, t, (size_t) (sp1 - t));
 	o->topic[sp1 - t] = '\0';
@@ -201,7 +201,7 @@ ack_next_offset(const char *content, size_t n, size_t *at, struct ack_offset *o)
 	while (*at < n) {
 		const char *p = content + *at;
 		const char *nl = memchr(p, '\n', n - *at);
-		size_t		len = nl ? (size_t) (nl - p) : n - *at;
+		size_t len = nl ? (size_t) (nl - p) : n - *at;
 
 		*at += len + (nl != NULL);
 		/* Every line written ends in a newline: one without was cut short. */

@@ -14,24 +14,24 @@
 
 struct ackwriter {
 	const char *path;
-	pthread_t	thread;
+	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;		/* to the thread: a post, or stop */
-	pthread_cond_t idle;		/* to the caller: nothing left to write */
-	struct buf	next;			/* posted, not yet taken */
-	bool		pending;		/* next holds a content to write */
-	bool		busy;			/* the thread is writing */
-	bool		stopping;
-	int			status;			/* first failure, or 0 */
-	char		errmsg[512];
+	pthread_cond_t wake; /* to the thread: a post, or stop */
+	pthread_cond_t idle; /* to the caller: nothing left to write */
+	struct buf next;	 /* posted, not yet taken */
+	bool pending;		 /* next holds a content to write */
+	bool busy;			 /* the thread is writing */
+	bool stopping;
+	int status; /* first failure, or 0 */
+	char errmsg[512];
 };
 
 static void *
 writer_main(void *arg)
 {
 	struct ackwriter *w = arg;
-	struct buf	content = BUF_INIT;
-	char		errbuf[512];
+	struct buf content = BUF_INIT;
+	char errbuf[512];
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -45,7 +45,7 @@ writer_main(void *arg)
 		w->busy = true;
 		pthread_mutex_unlock(&w->lock);
 		if (!ack_write(w->path, content.data, content.len, errbuf, sizeof errbuf)) {
-			int			status = ack_write_status();
+			int status = ack_write_status();
 
 			pthread_mutex_lock(&w->lock);
 			if (w->status == 0) {
@@ -69,9 +69,8 @@ struct ackwriter *
 ackwriter_start(const char *path, char *errbuf, size_t errsize)
 {
 	struct ackwriter *w = xcalloc(1, sizeof *w);
-	sigset_t	block,
-				old;
-	int			rc;
+	sigset_t block, old;
+	int rc;
 
 	w->path = path;
 	w->next = (struct buf) BUF_INIT;
@@ -111,7 +110,7 @@ ackwriter_post(struct ackwriter *w, const char *data, size_t n)
 int
 ackwriter_error(struct ackwriter *w, char *errbuf, size_t errsize)
 {
-	int			status;
+	int status;
 
 	pthread_mutex_lock(&w->lock);
 	status = w->status;
@@ -124,7 +123,7 @@ ackwriter_error(struct ackwriter *w, char *errbuf, size_t errsize)
 int
 ackwriter_stop(struct ackwriter *w, char *errbuf, size_t errsize)
 {
-	int			status;
+	int status;
 
 	if (w == NULL)
 		return 0;

@@ -29,18 +29,18 @@ struct ackwriter;
 struct ackwriter *ackwriter_start(const char *path, char *errbuf, size_t errsize);
 
 /* Posts the next content (copied); returns at once. */
-void		ackwriter_post(struct ackwriter *w, const char *data, size_t n);
+void ackwriter_post(struct ackwriter *w, const char *data, size_t n);
 
 /*
  * The exit status (ack_write_status()) of the first failed write, with
  * its message in errbuf, or 0.  After a failure nothing more is written.
  */
-int			ackwriter_error(struct ackwriter *w, char *errbuf, size_t errsize);
+int ackwriter_error(struct ackwriter *w, char *errbuf, size_t errsize);
 
 /*
  * Waits until everything posted is written (or a write failed), stops
  * the thread and frees w; returns as ackwriter_error().  w may be NULL.
  */
-int			ackwriter_stop(struct ackwriter *w, char *errbuf, size_t errsize);
+int ackwriter_stop(struct ackwriter *w, char *errbuf, size_t errsize);
 
 #endif

@@ -15,7 +15,7 @@
 void *
 xmalloc(size_t n)
 {
-	void	   *p = malloc(n ? n : 1);
+	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
 		fatal(EX_OSERR, "out of memory");
@@ -25,7 +25,7 @@ xmalloc(size_t n)
 void *
 xcalloc(size_t count, size_t n)
 {
-	void	   *p = calloc(count ? count : 1, n ? n : 1);
+	void *p = calloc(count ? count : 1, n ? n : 1);
 
 	if (p == NULL)
 		fatal(EX_OSERR, "out of memory");
@@ -44,7 +44,7 @@ xrealloc(void *p, size_t n)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	   *p = xmalloc(n + 1);
+	char *p = xmalloc(n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';
@@ -60,8 +60,8 @@ xstrdup(const char *s)
 void
 buf_reserve(struct buf *b, size_t extra)
 {
-	size_t		need = b->len + extra + 1;	/* room for buf_cstr's NUL */
-	size_t		cap;
+	size_t need = b->len + extra + 1; /* room for buf_cstr's NUL */
+	size_t cap;
 
 	if (need <= b->cap)
 		return;
@@ -104,8 +104,8 @@ buf_putc(struct buf *b, char c)
 void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
-	va_list		ap;
-	int			n;
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -127,8 +127,8 @@ buf_put_u64(struct buf *b, uint64_t v)
 		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
-	char		tmp[24];
-	char	   *p = tmp + sizeof tmp;
+	char tmp[24];
+	char *p = tmp + sizeof tmp;
 
 	while (v >= 100) {
 		p -= 2;
@@ -158,7 +158,7 @@ bool
 buf_read_fd(struct buf *b, int fd)
 {
 	for (;;) {
-		ssize_t		got;
+		ssize_t got;
 
 		buf_reserve(b, 4096);
 		got = read(fd, b->data + b->len, b->cap - b->len - 1);
@@ -184,16 +184,47 @@ buf_cstr(struct buf *b)
 
 /* 0 = copy as is; otherwise the character after the backslash ('u' = \u00XX). */
 static const char escape_table[256] = {
-	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
-	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
-	[0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u',
-	[0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
-	[0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
-	[0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
-	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
+	['\b'] = 'b',
+	['\t'] = 't',
+	['\n'] = 'n',
+	['\f'] = 'f',
+	['\r'] = 'r',
+	[0x00] = 'u',
+	[0x01] = 'u',
+	[0x02] = 'u',
+	[0x03] = 'u',
+	[0x04] = 'u',
+	[0x05] = 'u',
+	[0x06] = 'u',
+	[0x07] = 'u',
+	[0x0b] = 'u',
+	[0x0e] = 'u',
+	[0x0f] = 'u',
+	[0x10] = 'u',
+	[0x11] = 'u',
+	[0x12] = 'u',
+	[0x13] = 'u',
+	[0x14] = 'u',
+	[0x15] = 'u',
+	[0x16] = 'u',
+	[0x17] = 'u',
+	[0x18] = 'u',
+	[0x19] = 'u',
+	[0x1a] = 'u',
+	[0x1b] = 'u',
+	[0x1c] = 'u',
+	[0x1d] = 'u',
+	[0x1e] = 'u',
+	[0x1f] = 'u',
+	['"'] = '"',
+	['\\'] = '\\',
 	/* The lead bytes of 4-byte UTF-8: Jackson escapes the surrogate pair. */
 	/* (only after json_set_escape_astral(true)) */
-	[0xf0] = 's', [0xf1] = 's', [0xf2] = 's', [0xf3] = 's', [0xf4] = 's',
+	[0xf0] = 's',
+	[0xf1] = 's',
+	[0xf2] = 's',
+	[0xf3] = 's',
+	[0xf4] = 's',
 };
 
 /* Writes \uXXXX for one UTF-16 code unit. */
@@ -201,7 +232,7 @@ static void
 put_u_escape(struct buf *b, unsigned u)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char		e[6] = {'\\', 'u', hex[u >> 12 & 15], hex[u >> 8 & 15], hex[u >> 4 & 15], hex[u & 15]};
+	char e[6] = {'\\', 'u', hex[u >> 12 & 15], hex[u >> 8 & 15], hex[u >> 4 & 15], hex[u & 15]};
 
 	buf_put(b, e, sizeof e);
 }
@@ -217,13 +248,13 @@ json_set_escape_astral(bool on)
 static void
 put_escaped(struct buf *b, const char *s, size_t n, bool astral)
 {
-	size_t		start = 0;
-	size_t		i;
+	size_t start = 0;
+	size_t i;
 
 	buf_reserve(b, n);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char) s[i];
-		char		e = escape_table[c];
+		char e = escape_table[c];
 
 		if (e == 0 || (e == 's' && (!astral || n - i < 4)))
 			continue;
@@ -232,7 +263,7 @@ put_escaped(struct buf *b, const char *s, size_t n, bool astral)
 		if (e == 'u')
 			put_u_escape(b, c);
 		else if (e == 's') {
-			unsigned	cp = (unsigned) (c & 7) << 18 | (unsigned) (s[i + 1] & 0x3f) << 12 |
+			unsigned cp = (unsigned) (c & 7) << 18 | (unsigned) (s[i + 1] & 0x3f) << 12 |
 				(unsigned) (s[i + 2] & 0x3f) << 6 | (unsigned) (s[i + 3] & 0x3f);
 
 			cp -= 0x10000;
@@ -241,7 +272,7 @@ put_escaped(struct buf *b, const char *s, size_t n, bool astral)
 			i += 3;
 			start = i + 1;
 		} else {
-			char		two[2] = {'\\', e};
+			char two[2] = {'\\', e};
 
 			buf_put(b, two, 2);
 		}
@@ -280,15 +311,14 @@ json_put_cstr(struct buf *b, const char *s)
 void
 base64_put(struct buf *b, const unsigned char *p, size_t n)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t		i;
-	char	   *o;
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	char *o;
 
 	buf_reserve(b, (n + 2) / 3 * 4);
 	o = b->data + b->len;
 	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t	v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
+		uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
 
 		*o++ = tab[v >> 18];
 		*o++ = tab[(v >> 12) & 63];
@@ -296,7 +326,7 @@ base64_put(struct buf *b, const unsigned char *p, size_t n)
 		*o++ = tab[v & 63];
 	}
 	if (i < n) {
-		uint32_t	v = (uint32_t) p[i] << 16;
+		uint32_t v = (uint32_t) p[i] << 16;
 
 		if (i + 1 < n)
 			v |= (uint32_t) p[i + 1] << 8;
@@ -339,9 +369,9 @@ base64_value(unsigned char c)
 bool
 base64_decode(const char *s, size_t n, struct buf *out)
 {
-	uint32_t	acc = 0;
-	int			bits = 0;
-	size_t		i;
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i;
 
 	while (n > 0 && s[n - 1] == '=')
 		n--;
@@ -349,7 +379,7 @@ base64_decode(const char *s, size_t n, struct buf *out)
 		return false;
 	buf_reserve(out, n / 4 * 3 + 3);
 	for (i = 0; i < n; i++) {
-		int			v = base64_value((unsigned char) s[i]);
+		int v = base64_value((unsigned char) s[i]);
 
 		if (v < 0)
 			return false;

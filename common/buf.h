@@ -15,16 +15,19 @@
 #include <stdint.h>
 
 struct buf {
-	char	   *data;
-	size_t		len;
-	size_t		cap;
+	char *data;
+	size_t len;
+	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* Allocation failure is fatal (EX_OSERR): callers never check. */
-void		buf_reserve(struct buf *b, size_t extra);
-void		buf_free(struct buf *b);
+void buf_reserve(struct buf *b, size_t extra);
+void buf_free(struct buf *b);
 
 static inline void
 buf_reset(struct buf *b)
@@ -32,18 +35,18 @@ buf_reset(struct buf *b)
 	b->len = 0;
 }
 
-void		buf_put(struct buf *b, const void *p, size_t n);
-void		buf_puts(struct buf *b, const char *s);
-void		buf_putc(struct buf *b, char c);
-void		buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void		buf_put_i64(struct buf *b, int64_t v);
-void		buf_put_u64(struct buf *b, uint64_t v);
+void buf_put(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_put_i64(struct buf *b, int64_t v);
+void buf_put_u64(struct buf *b, uint64_t v);
 
 /*
  * Appends everything readable from fd up to end of file; false on a read
  * error (errno set).  The contents stay NUL-terminated (buf_cstr).
  */
-bool		buf_read_fd(struct buf *b, int fd);
+bool buf_read_fd(struct buf *b, int fd);
 
 /* Returns a NUL-terminated view of the contents (the NUL is not counted). */
 const char *buf_cstr(struct buf *b);
@@ -55,34 +58,34 @@ const char *buf_cstr(struct buf *b);
  * bytes, an escaped surrogate pair (\uD83D\uDE00).  Kafka records need
  * that; change lines do not.
  */
-void		json_set_escape_astral(bool on);
-void		json_put_str(struct buf *b, const char *s, size_t n);
-void		json_put_cstr(struct buf *b, const char *s);
+void json_set_escape_astral(bool on);
+void json_put_str(struct buf *b, const char *s, size_t n);
+void json_put_cstr(struct buf *b, const char *s);
 /* Escapes s[0..n) without the surrounding quotes. */
-void		json_put_escaped(struct buf *b, const char *s, size_t n);
+void json_put_escaped(struct buf *b, const char *s, size_t n);
 /*
  * json_put_str() that always leaves characters outside the BMP as they
  * are, as Jackson's writeValueAsString() (a char-based writer) does.
  */
-void		json_put_str_utf8(struct buf *b, const char *s, size_t n);
+void json_put_str_utf8(struct buf *b, const char *s, size_t n);
 
 /* Standard base64 with padding, as Java's Base64 and JsonConverter write. */
-void		base64_put(struct buf *b, const unsigned char *p, size_t n);
+void base64_put(struct buf *b, const unsigned char *p, size_t n);
 
 /*
  * Appends the bytes of base64 text (standard or URL-safe alphabet, padding
  * optional); false on a character outside it or an impossible length.
  */
-bool		base64_decode(const char *s, size_t n, struct buf *out);
+bool base64_decode(const char *s, size_t n, struct buf *out);
 
 /* Value of a hexadecimal digit, or -1. */
-int			hex_digit(char c);
+int hex_digit(char c);
 
 /* Allocation helpers that exit EX_OSERR on failure. */
-void	   *xmalloc(size_t n);
-void	   *xcalloc(size_t count, size_t n);
-void	   *xrealloc(void *p, size_t n);
-char	   *xstrdup(const char *s);
-char	   *xstrndup(const char *s, size_t n);
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 
 #endif

@@ -16,9 +16,9 @@
 
 #include <stdint.h>
 
-int64_t		clock_mono_ms(void);
-int64_t		clock_coarse_ms(void);
-int64_t		clock_wall_us(void);
-int64_t		clock_wall_ns(void);
+int64_t clock_mono_ms(void);
+int64_t clock_coarse_ms(void);
+int64_t clock_wall_us(void);
+int64_t clock_wall_ns(void);
 
 #endif

@@ -14,7 +14,7 @@ static const char mid[] = ",\"payload\":";
 void
 connect_cache_free(struct connect_cache *c)
 {
-	unsigned	i;
+	unsigned i;
 
 	for (i = 0; i < CONNECT_CACHE_SLOTS; i++)
 		buf_free(&c->schema[i]);
@@ -33,7 +33,7 @@ slot_matches(const struct buf *s, const char *p, const char *end)
 static size_t
 known_schema(struct connect_cache *c, const char *p, const char *end)
 {
-	unsigned	i;
+	unsigned i;
 
 	if (c == NULL)
 		return 0;
@@ -60,8 +60,8 @@ remember(struct connect_cache *c, struct json_slice schema)
 
 /* The payload at p, validated; its end or NULL. */
 static const char *
-scan_payload(const char *base, const char *p, const char *end, json_member_fn member,
-			 void *ctx, struct connect_value *out, struct json_err *err)
+scan_payload(const char *base, const char *p, const char *end, json_member_fn member, void *ctx,
+			 struct connect_value *out, struct json_err *err)
 {
 	if (member == NULL || *p != '{')
 		return json_scan_ws(base, p, end, &out->payload, err, &out->space);
@@ -87,13 +87,13 @@ split_valid(struct connect_cache *c, json_member_fn member, void *ctx, struct co
 	q = json_skip_value(p + HEAD_LEN, end);
 	if ((size_t) (end - q) <= MID_LEN || memcmp(q, mid, MID_LEN) != 0 || q[MID_LEN] == ' ')
 		return;
-	out->schema = (struct json_slice) {p + HEAD_LEN, (size_t) (q - p - HEAD_LEN)};
+	out->schema = (struct json_slice){p + HEAD_LEN, (size_t) (q - p - HEAD_LEN)};
 	q += MID_LEN;
 	if (json_skip_value(q, end) != end - 1) {
 		out->schema.n = 0;
 		return;
 	}
-	out->payload = (struct json_slice) {q, (size_t) (end - 1 - q)};
+	out->payload = (struct json_slice){q, (size_t) (end - 1 - q)};
 	if (member && *q == '{')
 		(void) json_scan_object(q, q, end - 1, member, ctx, NULL);
 	if (!json_has_space(out->schema))
@@ -105,7 +105,7 @@ connect_split(struct connect_cache *c, const char *base, const char *p, const ch
 			  json_member_fn payload_member, void *ctx, struct connect_value *out,
 			  struct json_err *err)
 {
-	size_t		known;
+	size_t known;
 	const char *q;
 
 	memset(out, 0, sizeof *out);
@@ -116,8 +116,8 @@ connect_split(struct connect_cache *c, const char *base, const char *p, const ch
 			return NULL;
 		/* The payload must be followed directly by the closing brace. */
 		if (out->payload.p == p + HEAD_LEN + known + MID_LEN && q < end && *q == '}') {
-			out->schema = (struct json_slice) {p + HEAD_LEN, known};
-			out->whole = (struct json_slice) {p, (size_t) (q + 1 - p)};
+			out->schema = (struct json_slice){p + HEAD_LEN, known};
+			out->whole = (struct json_slice){p, (size_t) (q + 1 - p)};
 			return q + 1;
 		}
 		memset(out, 0, sizeof *out);

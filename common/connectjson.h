@@ -21,19 +21,19 @@
 
 /* Schemas seen, compact and valid; zero-initialise, free with connect_cache_free(). */
 struct connect_cache {
-	struct buf	schema[CONNECT_CACHE_SLOTS];
-	unsigned	next;			/* slot to replace next */
-	unsigned	last;			/* slot that matched last: tried first */
+	struct buf schema[CONNECT_CACHE_SLOTS];
+	unsigned next; /* slot to replace next */
+	unsigned last; /* slot that matched last: tried first */
 };
 
-void		connect_cache_free(struct connect_cache *c);
+void connect_cache_free(struct connect_cache *c);
 
 /* A value as connect_split() found it. */
 struct connect_value {
 	struct json_slice whole;
-	struct json_slice schema;	/* n == 0 unless the value is exactly */
-	struct json_slice payload;	/* {"schema":S,"payload":P}, no space between */
-	bool		space;			/* white space between tokens (see connect_split) */
+	struct json_slice schema;  /* n == 0 unless the value is exactly */
+	struct json_slice payload; /* {"schema":S,"payload":P}, no space between */
+	bool space;				   /* white space between tokens (see connect_split) */
 };
 
 /*
@@ -46,8 +46,8 @@ struct connect_value {
  * Otherwise an object payload is validated by json_scan_object() with
  * payload_member and ctx, once, and out->space is not set.
  */
-const char *connect_split(struct connect_cache *c, const char *base, const char *p,
-						  const char *end, json_member_fn payload_member, void *ctx,
-						  struct connect_value *out, struct json_err *err);
+const char *connect_split(struct connect_cache *c, const char *base, const char *p, const char *end,
+						  json_member_fn payload_member, void *ctx, struct connect_value *out,
+						  struct json_err *err);
 
 #endif

@@ -20,7 +20,7 @@
 static bool
 read_file(const char *path, struct buf *out, char *errbuf, size_t errsize)
 {
-	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		snprintf(errbuf, errsize, "could not open \"%s\": %s", path, strerror(errno));
@@ -39,8 +39,8 @@ read_file(const char *path, struct buf *out, char *errbuf, size_t errsize)
 static unsigned
 line_of(const char *p, size_t off)
 {
-	unsigned	line = 1;
-	size_t		i;
+	unsigned line = 1;
+	size_t i;
 
 	for (i = 0; i < off; i++)
 		line += p[i] == '\n';
@@ -51,7 +51,7 @@ line_of(const char *p, size_t off)
 static char *
 slice_text(struct json_slice v)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 
 	if (json_type_of(v) != JSON_STRING)
 		buf_put(&b, v.p, v.n);
@@ -67,8 +67,8 @@ slice_text(struct json_slice v)
 static bool
 add_setting(struct connector *c, struct json_slice k, struct json_slice v)
 {
-	char	   *key = slice_text(k);
-	char	   *val = slice_text(v);
+	char *key = slice_text(k);
+	char *val = slice_text(v);
 
 	if (key == NULL || val == NULL) {
 		free(key);
@@ -90,13 +90,10 @@ add_setting(struct connector *c, struct json_slice k, struct json_slice v)
 static int
 load(const char *path, struct connector *c, char *errbuf, size_t errsize)
 {
-	struct buf	text = BUF_INIT;
-	int			status = EX_CONFIG;
+	struct buf text = BUF_INIT;
+	int status = EX_CONFIG;
 	struct json_err err;
-	struct json_slice top = {NULL, 0},
-				config,
-				k,
-				v;
+	struct json_slice top = {NULL, 0}, config, k, v;
 	struct json_iter it;
 
 	memset(c, 0, sizeof *c);
@@ -105,8 +102,7 @@ load(const char *path, struct connector *c, char *errbuf, size_t errsize)
 		goto fail;
 	}
 	if (!json_validate(text.data ? text.data : "", text.len, &err)) {
-		snprintf(errbuf, errsize, "%s: line %u: %s", path,
-				 line_of(text.data, err.off), err.msg);
+		snprintf(errbuf, errsize, "%s: line %u: %s", path, line_of(text.data, err.off), err.msg);
 		goto fail;
 	}
 	json_scan(text.data, text.data, text.data + text.len, &top, NULL);
@@ -120,7 +116,7 @@ load(const char *path, struct connector *c, char *errbuf, size_t errsize)
 		goto fail;
 	}
 	if (!json_obj_get(top, "config", &config))
-		config = top;			/* a bare config object */
+		config = top; /* a bare config object */
 	if (json_type_of(config) != JSON_OBJECT) {
 		snprintf(errbuf, errsize, "%s: \"config\" must be an object", path);
 		goto fail;
@@ -152,7 +148,7 @@ connector_load(const char *path, struct connector *c, char *errbuf, size_t errsi
 void
 connector_free(struct connector *c)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < c->n; i++) {
 		free(c->keys[i]);
@@ -167,7 +163,7 @@ connector_free(struct connector *c)
 const char *
 connector_get(const struct connector *c, const char *key)
 {
-	size_t		i;
+	size_t i;
 
 	/* The last one wins, as in a properties file. */
 	for (i = c->n; i > 0; i--)
@@ -191,7 +187,7 @@ connector_get_any(const struct connector *c, const char *const *keys)
 static void
 put_param(struct buf *out, const char *key, const char *val, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	if (val == NULL)
 		return;
@@ -218,9 +214,7 @@ static bool
 put_jdbc_url(struct buf *out, const char *url)
 {
 	static const char prefix[] = "jdbc:postgresql://";
-	const char *p,
-			   *hostend,
-			   *end;
+	const char *p, *hostend, *end;
 
 	if (strncmp(url, prefix, sizeof prefix - 1) != 0)
 		return false;
@@ -248,8 +242,9 @@ connector_conninfo(const struct connector *c, struct buf *out)
 	if (url != NULL) {
 		if (!put_jdbc_url(out, url))
 			return false;
-		put_cparam(out, "user", connector_get_any(c, (const char *const[]) {
-			"connection.username", "connection.user", NULL}));
+		put_cparam(out, "user",
+				   connector_get_any(
+					   c, (const char *const[]){"connection.username", "connection.user", NULL}));
 		put_cparam(out, "password", connector_get(c, "connection.password"));
 	} else {
 		put_cparam(out, "host", connector_get(c, "database.hostname"));
@@ -284,7 +279,8 @@ const struct connector_key connector_keys[] = {
 	{"slot.name", CONN_WAL_TAIL, NULL, "-S"},
 	{"publication.name", CONN_WAL_TAIL, NULL, "-P"},
 	{"publication.autocreate.mode", CONN_WAL_TAIL, "disabled|filtered|all_tables", "-t"},
-	{"snapshot.mode", CONN_WAL_TAIL, "initial|initial_only|when_needed|never|no_data", "--snapshot"},
+	{"snapshot.mode", CONN_WAL_TAIL, "initial|initial_only|when_needed|never|no_data",
+	 "--snapshot"},
 	{"heartbeat.interval.ms", CONN_WAL_TAIL, "#", "--heartbeat"},
 	{"status.update.interval.ms", CONN_WAL_TAIL, "#", "-s"},
 	{"snapshot.fetch.size", CONN_WAL_TAIL, "#", "--fetch-size"},
@@ -313,13 +309,16 @@ const struct connector_key connector_keys[] = {
 	{"include.unknown.datatypes", CONN_ENVELOPE, "false", NULL},
 	{"provide.transaction.metadata", CONN_ENVELOPE, "true|false", "--transaction-metadata"},
 	{"include.schema.comments", CONN_ENVELOPE, "true|false", "--include-schema-comments"},
-	{"key.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter", NULL},
-	{"value.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter", NULL},
+	{"key.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter",
+	 NULL},
+	{"value.converter", CONN_ENVELOPE | CONN_APPLY, "org.apache.kafka.connect.json.JsonConverter",
+	 NULL},
 	{"key.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY, "true|false", "--no-schemas"},
 	{"value.converter.schemas.enable", CONN_ENVELOPE | CONN_APPLY, "true|false", "--no-schemas"},
 	{"transforms", CONN_ENVELOPE, NULL, "--unwrap"},
 	{"transforms.*.type", CONN_ENVELOPE, "io.debezium.transforms.ExtractNewRecordState", NULL},
-	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE, "drop|tombstone|rewrite", "--unwrap-delete"},
+	{"transforms.*.delete.tombstone.handling.mode", CONN_ENVELOPE, "drop|tombstone|rewrite",
+	 "--unwrap-delete"},
 	/* the JDBC sink: pg-apply */
 	{"connection.url", CONN_APPLY, NULL, "-d"},
 	{"connection.username", CONN_APPLY, NULL, "-d"},
@@ -342,7 +341,7 @@ const struct connector_key connector_keys[] = {
 	{"dialect.name", CONN_APPLY, NULL, NULL},
 	/* Kafka Connect's own settings */
 	{"name", CONN_CONNECT, NULL, NULL},
-	{"database.server.name", CONN_CONNECT, NULL, NULL},	/* Debezium 1.x: no effect in 2.x */
+	{"database.server.name", CONN_CONNECT, NULL, NULL}, /* Debezium 1.x: no effect in 2.x */
 	{"connector.class", CONN_CONNECT, NULL, NULL},
 	{"tasks.max", CONN_CONNECT, NULL, NULL},
 	{"topics", CONN_CONNECT, NULL, NULL},
@@ -375,8 +374,7 @@ const struct connector_key connector_keys[] = {
 	{"snapshot.select.statement.overrides", 0, NULL, NULL},
 	{"transforms.*", 0, NULL, NULL},
 	{"predicates", 0, NULL, NULL},
-	{NULL, 0, NULL, NULL}
-};
+	{NULL, 0, NULL, NULL}};
 
 static const struct connector_key *
 key_entry(const char *key)
@@ -411,9 +409,8 @@ connector_keys_mdoc(unsigned command, struct buf *out)
 	buf_puts(out, ".Bl -tag -width Ds -compact\n");
 	for (k = connector_keys; k->pattern; k++) {
 		const char *st = connector_key_status(k, command);
-		bool		here = strcmp(st, "refused") != 0 && !(k->by & CONN_CONNECT);
-		bool		opt = here && k->option && strcmp(st, "honoured") == 0,
-					vals = here && k->values;
+		bool here = strcmp(st, "refused") != 0 && !(k->by & CONN_CONNECT);
+		bool opt = here && k->option && strcmp(st, "honoured") == 0, vals = here && k->values;
 
 		buf_printf(out, ".It Cm %s\n%s%s\n", k->pattern, st, vals && !opt ? ":" : "");
 		if (opt)
@@ -431,14 +428,14 @@ static bool
 value_ok(const struct connector_key *k, const char *v)
 {
 	const char *p = k->values;
-	size_t		n = strlen(v);
+	size_t n = strlen(v);
 
 	if (p == NULL)
 		return true;
 	if (strcmp(p, "#") == 0)
 		return n > 0 && n < 10 && strspn(v, "0123456789") == n;
 	while (*p) {
-		size_t		len = strcspn(p, "|");
+		size_t len = strcspn(p, "|");
 
 		if (len == n && strncasecmp(p, v, n) == 0)
 			return true;
@@ -452,20 +449,20 @@ static int
 exclusive_lists(const char *path, struct connector *c, char *errbuf, size_t errsize)
 {
 	static const char *const kinds[] = {"schema", "table", "column"};
-	char		inc[32],
-				exc[32];
+	char inc[32], exc[32];
 
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		const char *a,
-				   *b;
+		const char *a, *b;
 
 		snprintf(inc, sizeof inc, "%s.include.list", kinds[i]);
 		snprintf(exc, sizeof exc, "%s.exclude.list", kinds[i]);
 		a = connector_get(c, inc);
 		b = connector_get(c, exc);
 		if (a && *a && b && *b) {
-			snprintf(errbuf, errsize, "%s: connector settings %s and %s: only one of them "
-					 "can be set", path, inc, exc);
+			snprintf(errbuf, errsize,
+					 "%s: connector settings %s and %s: only one of them "
+					 "can be set",
+					 path, inc, exc);
 			connector_free(c);
 			return EX_CONFIG;
 		}
@@ -474,11 +471,11 @@ exclusive_lists(const char *path, struct connector *c, char *errbuf, size_t errs
 }
 
 int
-connector_open(const char *path, unsigned command, struct connector *c,
-			   char *errbuf, size_t errsize)
+connector_open(const char *path, unsigned command, struct connector *c, char *errbuf,
+			   size_t errsize)
 {
-	size_t		i;
-	int			status;
+	size_t i;
+	int status;
 
 	if ((status = load(path, c, errbuf, errsize)) != 0)
 		return status;
@@ -486,18 +483,20 @@ connector_open(const char *path, unsigned command, struct connector *c,
 		const struct connector_key *k = key_entry(c->keys[i]);
 
 		if (k == NULL || strcmp(connector_key_status(k, command), "refused") == 0) {
-			snprintf(errbuf, errsize, "%s: connector setting \"%s\" is not supported",
-					 path, c->keys[i]);
+			snprintf(errbuf, errsize, "%s: connector setting \"%s\" is not supported", path,
+					 c->keys[i]);
 			connector_free(c);
 			return EX_CONFIG;
 		}
 		if (!value_ok(k, c->vals[i])) {
 			if (strchr(k->values, '|') == NULL && strcmp(k->values, "#") != 0)
-				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\": only %s is "
-						 "supported", path, c->keys[i], c->vals[i], k->values);
+				snprintf(errbuf, errsize,
+						 "%s: connector setting %s: \"%s\": only %s is "
+						 "supported",
+						 path, c->keys[i], c->vals[i], k->values);
 			else
-				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\" is not %s",
-						 path, c->keys[i], c->vals[i],
+				snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\" is not %s", path,
+						 c->keys[i], c->vals[i],
 						 strcmp(k->values, "#") == 0 ? "a number" : k->values);
 			connector_free(c);
 			return EX_CONFIG;
@@ -520,7 +519,7 @@ choice_of(const char *const *choices, const char *v)
 static bool
 number_in(const char *v, long long min, long long max, long long *out)
 {
-	char	   *end;
+	char *end;
 
 	errno = 0;
 	*out = strtoll(v, &end, 10);
@@ -549,9 +548,9 @@ parse_bool(const char *v, bool *out, char *errbuf, size_t errsize)
 static bool
 bind_one(const struct connector_bind *b, const char *v, char *why, size_t whysize)
 {
-	long long	n;
-	bool		t;
-	int			i;
+	long long n;
+	bool t;
+	int i;
 
 	switch (b->kind) {
 		case CONN_TEXT:
@@ -594,10 +593,10 @@ bind_one(const struct connector_bind *b, const char *v, char *why, size_t whysiz
 }
 
 int
-connector_bind(const struct connector *c, const char *path,
-			   const struct connector_bind *b, size_t n, char *errbuf, size_t errsize)
+connector_bind(const struct connector *c, const char *path, const struct connector_bind *b,
+			   size_t n, char *errbuf, size_t errsize)
 {
-	char		why[256];
+	char why[256];
 
 	for (size_t i = 0; i < n; i++) {
 		const char *v = connector_get(c, b[i].key);

@@ -8,8 +8,8 @@
 
 const struct dbz_semantic dbz_types[DBZ_NTYPES] = {
 	[DBZ_DECIMAL] = {"org.apache.kafka.connect.data.Decimal", "bytes", DBZ_V_DECIMAL, "numeric"},
-	[DBZ_VARIABLE_SCALE_DECIMAL] =
-	{"io.debezium.data.VariableScaleDecimal", "struct", DBZ_V_VARSCALE, "numeric"},
+	[DBZ_VARIABLE_SCALE_DECIMAL] = {"io.debezium.data.VariableScaleDecimal", "struct",
+									DBZ_V_VARSCALE, "numeric"},
 	[DBZ_DATE] = {"io.debezium.time.Date", "int32", DBZ_V_DAYS, "date"},
 	[DBZ_CONNECT_DATE] = {"org.apache.kafka.connect.data.Date", "int32", DBZ_V_DAYS, "date"},
 	[DBZ_TIME] = {"io.debezium.time.Time", "int32", DBZ_V_TIME_MS, "time"},
@@ -17,16 +17,16 @@ const struct dbz_semantic dbz_types[DBZ_NTYPES] = {
 	[DBZ_MICRO_TIME] = {"io.debezium.time.MicroTime", "int64", DBZ_V_TIME_US, "time"},
 	[DBZ_NANO_TIME] = {"io.debezium.time.NanoTime", "int64", DBZ_V_TIME_NS, "time"},
 	[DBZ_TIMESTAMP] = {"io.debezium.time.Timestamp", "int64", DBZ_V_TS_MS, "timestamp(6)"},
-	[DBZ_CONNECT_TIMESTAMP] =
-	{"org.apache.kafka.connect.data.Timestamp", "int64", DBZ_V_TS_MS, "timestamp(6)"},
-	[DBZ_MICRO_TIMESTAMP] =
-	{"io.debezium.time.MicroTimestamp", "int64", DBZ_V_TS_US, "timestamp(6)"},
+	[DBZ_CONNECT_TIMESTAMP] = {"org.apache.kafka.connect.data.Timestamp", "int64", DBZ_V_TS_MS,
+							   "timestamp(6)"},
+	[DBZ_MICRO_TIMESTAMP] = {"io.debezium.time.MicroTimestamp", "int64", DBZ_V_TS_US,
+							 "timestamp(6)"},
 	[DBZ_NANO_TIMESTAMP] = {"io.debezium.time.NanoTimestamp", "int64", DBZ_V_TS_NS, "timestamp(6)"},
-	[DBZ_ZONED_TIMESTAMP] =
-	{"io.debezium.time.ZonedTimestamp", "string", DBZ_V_ZONED_TS, "timestamptz"},
+	[DBZ_ZONED_TIMESTAMP] = {"io.debezium.time.ZonedTimestamp", "string", DBZ_V_ZONED_TS,
+							 "timestamptz"},
 	[DBZ_ZONED_TIME] = {"io.debezium.time.ZonedTime", "string", DBZ_V_ZONED_TIME, "timetz"},
-	[DBZ_MICRO_DURATION] =
-	{"io.debezium.time.MicroDuration", "int64", DBZ_V_DURATION_US, "interval"},
+	[DBZ_MICRO_DURATION] = {"io.debezium.time.MicroDuration", "int64", DBZ_V_DURATION_US,
+							"interval"},
 	[DBZ_INTERVAL] = {"io.debezium.time.Interval", "string", DBZ_V_INTERVAL_ISO, "interval"},
 	[DBZ_JSON] = {"io.debezium.data.Json", "string", DBZ_V_JSON, "json"},
 	[DBZ_UUID] = {"io.debezium.data.Uuid", "string", DBZ_V_TEXT, "uuid"},
@@ -62,10 +62,7 @@ floordiv(int64_t a, int64_t b)
 int64_t
 dbz_days_from_civil(int64_t y, int m, int d)
 {
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
+	int64_t era, yoe, doy, doe;
 
 	y -= m <= 2;
 	era = floordiv(y, 400);
@@ -78,12 +75,9 @@ dbz_days_from_civil(int64_t y, int m, int d)
 void
 dbz_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 {
-	int64_t		z = days + 719468,
-				era = floordiv(z, 146097),
-				doe = z - era * 146097,
-				yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
-				doy = doe - (365 * yoe + yoe / 4 - yoe / 100),
-				mp = (5 * doy + 2) / 153;
+	int64_t z = days + 719468, era = floordiv(z, 146097), doe = z - era * 146097,
+			yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
+			doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
 
 	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
 	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
@@ -93,9 +87,7 @@ dbz_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 int64_t
 dbz_days_from_julian(int64_t y, int m, int d)
 {
-	int64_t		a = (14 - m) / 12,
-				yy = y + 4800 - a,
-				mm = m + 12 * a - 3;
+	int64_t a = (14 - m) / 12, yy = y + 4800 - a, mm = m + 12 * a - 3;
 
 	/* The Julian day number, less that of 1970-01-01 (2440588). */
 	return d + (153 * mm + 2) / 5 + 365 * yy + floordiv(yy, 4) - 32083 - INT64_C(2440588);

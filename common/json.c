@@ -13,7 +13,7 @@ struct scan {
 	const char *base;
 	const char *end;
 	struct json_err *err;
-	bool		space;			/* white space seen between tokens */
+	bool space; /* white space seen between tokens */
 };
 
 static const char *
@@ -41,11 +41,11 @@ skip_ws_in(struct scan *s, const char *p)
 static long
 hex4(const char *p)
 {
-	long		v = 0;
-	int			i;
+	long v = 0;
+	int i;
 
 	for (i = 0; i < 4; i++) {
-		int			h = hex_digit(p[i]);
+		int h = hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;
@@ -59,8 +59,7 @@ static size_t
 utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	unsigned char c = p[0];
-	size_t		n,
-				i;
+	size_t n, i;
 	unsigned long cp;
 
 	if (c < 0x80)
@@ -94,12 +93,12 @@ json_utf8_valid(const char *s, size_t n)
 	const unsigned char *end = p + n;
 
 	while (p < end) {
-		size_t		len;
+		size_t len;
 
 		/* ASCII runs, eight bytes at a time. */
 		if (*p < 0x80) {
 			while (end - p >= 8) {
-				uint64_t	w;
+				uint64_t w;
 
 				memcpy(&w, p, 8);
 				if (w & 0x8080808080808080ULL)
@@ -125,10 +124,8 @@ json_utf8_valid(const char *s, size_t n)
 static inline bool
 plain8(uint64_t w)
 {
-	const uint64_t ones = 0x0101010101010101ULL,
-				highs = 0x8080808080808080ULL;
-	uint64_t	q = w ^ (ones * '"'),
-				b = w ^ (ones * '\\');
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
 
 	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs) == 0;
 }
@@ -141,10 +138,10 @@ plain8(uint64_t w)
 static inline unsigned
 plain16(const char *p)
 {
-	__m128i		v = _mm_loadu_si128((const __m128i *) p);
-	__m128i		look = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-									_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-												 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+	__m128i v = _mm_loadu_si128((const __m128i *) p);
+	__m128i look = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+								_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+											 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 
 	return (unsigned) _mm_movemask_epi8(look);
 }
@@ -152,12 +149,102 @@ plain16(const char *p)
 
 /* 1 for the bytes a string may hold as they are: ' ' to '~' but '"' and '\\'. */
 static const unsigned char plain_byte[256] = {
-	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x22 '"' */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x5c '\\' */
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['\x20'] = 1,
+	1,
+	0,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1, /* 0x22 '"' */
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	0,
+	1,
+	1,
+	1, /* 0x5c '\\' */
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
+	1,
 };
 
 #ifdef __SSE2__
@@ -165,7 +252,7 @@ static const unsigned char plain_byte[256] = {
 static inline unsigned
 quote_or_escape16(const char *p)
 {
-	__m128i		v = _mm_loadu_si128((const __m128i *) p);
+	__m128i v = _mm_loadu_si128((const __m128i *) p);
 
 	return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
 													 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
@@ -182,7 +269,7 @@ string_run(const char *p, const char *end, bool validating)
 {
 #ifdef __SSE2__
 	while (end - p >= 16) {
-		unsigned	m = validating ? plain16(p) : quote_or_escape16(p);
+		unsigned m = validating ? plain16(p) : quote_or_escape16(p);
 
 		if (m)
 			return p + __builtin_ctz(m);
@@ -195,7 +282,7 @@ string_run(const char *p, const char *end, bool validating)
 		return p;
 	}
 	while (end - p >= 8) {
-		uint64_t	w;
+		uint64_t w;
 
 		memcpy(&w, p, 8);
 		if (!plain8(w))
@@ -213,7 +300,7 @@ scan_string(struct scan *s, const char *p)
 	const char *end = s->end;
 	const char *start = p;
 
-	p++;						/* opening quote */
+	p++; /* opening quote */
 	while (p < end) {
 		unsigned char c;
 
@@ -227,17 +314,20 @@ scan_string(struct scan *s, const char *p)
 			if (p + 1 >= end)
 				break;
 			switch (p[1]) {
-				case '"': case '\\': case '/': case 'b':
-				case 'f': case 'n': case 'r': case 't':
-					p += 2;
-					continue;
+				case '"':
+				case '\\':
+				case '/':
+				case 'b':
+				case 'f':
+				case 'n':
+				case 'r':
+				case 't': p += 2; continue;
 				case 'u':
 					if (end - p < 6 || hex4(p + 2) < 0)
 						return fail(s, p, "invalid \\u escape in string");
 					p += 6;
 					continue;
-				default:
-					return fail(s, p, "invalid escape in string");
+				default: return fail(s, p, "invalid escape in string");
 			}
 		}
 		if (c < 0x20)
@@ -247,7 +337,7 @@ scan_string(struct scan *s, const char *p)
 			continue;
 		}
 		{
-			size_t		n = utf8_len((const unsigned char *) p, (const unsigned char *) end);
+			size_t n = utf8_len((const unsigned char *) p, (const unsigned char *) end);
 
 			if (n == 0)
 				return fail(s, p, "invalid UTF-8 in string");
@@ -301,7 +391,7 @@ scan_number(struct scan *s, const char *p)
 static const char *
 scan_literal(struct scan *s, const char *p, const char *word)
 {
-	size_t		n = strlen(word);
+	size_t n = strlen(word);
 
 	if ((size_t) (s->end - p) < n || memcmp(p, word, n) != 0)
 		return fail(s, p, "invalid literal");
@@ -313,8 +403,8 @@ static const char *scan_value(struct scan *s, const char *p, int depth);
 static const char *
 scan_container(struct scan *s, const char *p, int depth)
 {
-	char		close = *p == '{' ? '}' : ']';
-	bool		is_obj = close == '}';
+	char close = *p == '{' ? '}' : ']';
+	bool is_obj = close == '}';
 
 	if (depth >= JSON_MAX_DEPTH)
 		return fail(s, p, "nesting too deep");
@@ -353,16 +443,11 @@ scan_value(struct scan *s, const char *p, int depth)
 		return fail(s, p, "unexpected end of input");
 	switch (*p) {
 		case '{':
-		case '[':
-			return scan_container(s, p, depth);
-		case '"':
-			return scan_string(s, p);
-		case 't':
-			return scan_literal(s, p, "true");
-		case 'f':
-			return scan_literal(s, p, "false");
-		case 'n':
-			return scan_literal(s, p, "null");
+		case '[': return scan_container(s, p, depth);
+		case '"': return scan_string(s, p);
+		case 't': return scan_literal(s, p, "true");
+		case 'f': return scan_literal(s, p, "false");
+		case 'n': return scan_literal(s, p, "null");
 		default:
 			if (*p == '-' || (*p >= '0' && *p <= '9'))
 				return scan_number(s, p);
@@ -371,8 +456,8 @@ scan_value(struct scan *s, const char *p, int depth)
 }
 
 const char *
-json_scan_object(const char *base, const char *p, const char *end,
-				 json_member_fn member, void *ctx, struct json_err *err)
+json_scan_object(const char *base, const char *p, const char *end, json_member_fn member, void *ctx,
+				 struct json_err *err)
 {
 	struct scan s = {base, end, err, false};
 	struct json_slice k;
@@ -404,8 +489,8 @@ json_scan_object(const char *base, const char *p, const char *end,
 }
 
 const char *
-json_scan_ws(const char *base, const char *p, const char *end,
-			 struct json_slice *out, struct json_err *err, bool *space)
+json_scan_ws(const char *base, const char *p, const char *end, struct json_slice *out,
+			 struct json_err *err, bool *space)
 {
 	struct scan s = {base, end, err, false};
 	const char *start = json_skip_ws(p, end);
@@ -420,10 +505,10 @@ json_scan_ws(const char *base, const char *p, const char *end,
 }
 
 const char *
-json_scan(const char *base, const char *p, const char *end,
-		  struct json_slice *out, struct json_err *err)
+json_scan(const char *base, const char *p, const char *end, struct json_slice *out,
+		  struct json_err *err)
 {
-	bool		space;
+	bool space;
 
 	return json_scan_ws(base, p, end, out, err, &space);
 }
@@ -463,9 +548,8 @@ json_type_of(struct json_slice v)
 const char *
 json_type_name(enum json_type t)
 {
-	static const char *const names[] = {
-		"invalid", "null", "boolean", "boolean", "number", "string", "array", "object"
-	};
+	static const char *const names[] = {"invalid", "null",	 "boolean", "boolean",
+										"number",  "string", "array",	"object"};
 
 	return names[t];
 }
@@ -473,23 +557,23 @@ json_type_name(enum json_type t)
 const char *
 json_skip_string(const char *p, const char *end)
 {
-	p++;						/* opening quote */
+	p++; /* opening quote */
 	for (;;) {
 		if ((p = string_run(p, end, false)) >= end)
 			return end;
 		if (*p == '"')
 			return p + 1;
-		p += 2;					/* an escape: its next byte is never the end */
+		p += 2; /* an escape: its next byte is never the end */
 	}
 }
 
 const char *
 json_skip_value(const char *p, const char *end)
 {
-	int			depth = 0;
+	int depth = 0;
 
 	while (p < end) {
-		char		ch = *p;
+		char ch = *p;
 
 		if (ch == '"')
 			p = json_skip_string(p, end);
@@ -499,8 +583,8 @@ json_skip_value(const char *p, const char *end)
 			depth--, p++;
 		else if (depth == 0) {
 			/* A number or literal: up to the next delimiter. */
-			while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
-				   *p != '\t' && *p != '\n' && *p != '\r')
+			while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+				   *p != '\n' && *p != '\r')
 				p++;
 			return p;
 		} else
@@ -541,7 +625,7 @@ json_obj_next(struct json_iter *it, struct json_slice *key, struct json_slice *v
 	key->p = p;
 	p = json_skip_string(p, it->end);
 	key->n = (size_t) (p - key->p);
-	p = json_skip_ws(p, it->end) + 1;		/* the ':' */
+	p = json_skip_ws(p, it->end) + 1; /* the ':' */
 	iter_take(it, json_skip_ws(p, it->end), val);
 	return true;
 }
@@ -575,9 +659,9 @@ json_str_is_jackson(struct json_slice s)
 bool
 json_str_eq(struct json_slice s, const char *cstr)
 {
-	size_t		n = strlen(cstr);
-	struct buf	tmp = BUF_INIT;
-	bool		eq;
+	size_t n = strlen(cstr);
+	struct buf tmp = BUF_INIT;
+	bool eq;
 
 	/* Escapes only lengthen the text, so most misses show in the length. */
 	if (s.n < 2 || s.p[0] != '"' || s.n - 2 < n)
@@ -595,8 +679,7 @@ bool
 json_obj_get(struct json_slice obj, const char *name, struct json_slice *val)
 {
 	struct json_iter it;
-	struct json_slice k,
-				v;
+	struct json_slice k, v;
 
 	if (json_type_of(obj) != JSON_OBJECT)
 		return false;
@@ -613,8 +696,8 @@ json_obj_get(struct json_slice obj, const char *name, struct json_slice *val)
 static void
 put_utf8(struct buf *out, unsigned long cp)
 {
-	char		u[4];
-	size_t		n;
+	char u[4];
+	size_t n;
 
 	if (cp < 0x80)
 		u[0] = (char) cp, n = 1;
@@ -622,10 +705,10 @@ put_utf8(struct buf *out, unsigned long cp)
 		u[0] = (char) (0xc0 | cp >> 6), u[1] = (char) (0x80 | (cp & 0x3f)), n = 2;
 	else if (cp < 0x10000)
 		u[0] = (char) (0xe0 | cp >> 12), u[1] = (char) (0x80 | ((cp >> 6) & 0x3f)),
-			u[2] = (char) (0x80 | (cp & 0x3f)), n = 3;
+		u[2] = (char) (0x80 | (cp & 0x3f)), n = 3;
 	else
 		u[0] = (char) (0xf0 | cp >> 18), u[1] = (char) (0x80 | ((cp >> 12) & 0x3f)),
-			u[2] = (char) (0x80 | ((cp >> 6) & 0x3f)), u[3] = (char) (0x80 | (cp & 0x3f)), n = 4;
+		u[2] = (char) (0x80 | ((cp >> 6) & 0x3f)), u[3] = (char) (0x80 | (cp & 0x3f)), n = 4;
 	buf_put(out, u, n);
 }
 
@@ -637,7 +720,7 @@ json_str_decode(struct json_slice s, struct buf *out)
 	const char *run = p;
 
 	while (p < end) {
-		long		cp;
+		long cp;
 
 		if (*p != '\\') {
 			p++;
@@ -655,7 +738,7 @@ json_str_decode(struct json_slice s, struct buf *out)
 				if (cp >= 0xdc00 && cp <= 0xdfff)
 					return false;
 				if (cp >= 0xd800 && cp <= 0xdbff) {
-					long		lo;
+					long lo;
 
 					if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
 						return false;
@@ -668,8 +751,7 @@ json_str_decode(struct json_slice s, struct buf *out)
 				put_utf8(out, (unsigned long) cp);
 				p += 4;
 				break;
-			default:			/* '"', '\\', '/' */
-				buf_putc(out, p[1]);
+			default: /* '"', '\\', '/' */ buf_putc(out, p[1]);
 		}
 		p += 2;
 		run = p;
@@ -681,7 +763,7 @@ json_str_decode(struct json_slice s, struct buf *out)
 bool
 json_str_decode_text(struct json_slice s, struct buf *out)
 {
-	size_t		start = out->len;
+	size_t start = out->len;
 
 	if (!json_str_decode(s, out))
 		return false;
@@ -693,8 +775,8 @@ json_to_i64(struct json_slice v, int64_t *out)
 {
 	const char *p = v.p;
 	const char *end = v.p + v.n;
-	bool		neg = false;
-	uint64_t	acc = 0;
+	bool neg = false;
+	uint64_t acc = 0;
 
 	if (p < end && *p == '-')
 		neg = true, p++;
@@ -720,7 +802,7 @@ json_has_space(struct json_slice v)
 	const char *end = v.p + v.n;
 
 	while (p < end) {
-		char		c = *p;
+		char c = *p;
 
 		if (c == '"') {
 			p = json_skip_string(p, end);

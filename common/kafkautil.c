@@ -15,10 +15,10 @@
 #include <sysexits.h>
 
 bool
-kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
-			   char *errbuf, size_t errsize)
+kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errbuf,
+			   size_t errsize)
 {
-	char		msg[256];
+	char msg[256];
 
 	if (rd_kafka_conf_set(conf, key, val, msg, sizeof msg) != RD_KAFKA_CONF_OK) {
 		snprintf(errbuf, errsize, "invalid Kafka property \"%.200s\": %s", key, msg);
@@ -31,8 +31,8 @@ bool
 kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv, char *errbuf, size_t errsize)
 {
 	const char *eq = strchr(kv, '=');
-	char	   *key;
-	bool		ok;
+	char *key;
+	bool ok;
 
 	if (eq == NULL || eq == kv) {
 		snprintf(errbuf, errsize, "invalid Kafka property \"%s\": expected key=value", kv);
@@ -47,7 +47,7 @@ kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv, char *errbuf, size_t er
 static char *
 trim(char *s)
 {
-	char	   *e;
+	char *e;
 
 	while (isspace((unsigned char) *s))
 		s++;
@@ -60,17 +60,17 @@ trim(char *s)
 int
 kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t errsize)
 {
-	FILE	   *f = fopen(path, "r");
-	char		line[4096];
-	int			lineno = 0;
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int lineno = 0;
 
 	if (f == NULL) {
 		snprintf(errbuf, errsize, "could not open \"%s\": %s", path, strerror(errno));
 		return EX_NOINPUT;
 	}
 	while (fgets(line, sizeof line, f)) {
-		char	   *s = trim(line);
-		char		msg[512];
+		char *s = trim(line);
+		char msg[512];
 
 		lineno++;
 		if (*s == '\0' || *s == '#')
@@ -88,8 +88,8 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 bool
 kafka_conf_has_brokers(rd_kafka_conf_t *conf)
 {
-	char		val[1024];
-	size_t		len = sizeof val;
+	char val[1024];
+	size_t len = sizeof val;
 
 	if (rd_kafka_conf_get(conf, "bootstrap.servers", val, &len) == RD_KAFKA_CONF_OK &&
 		val[0] != '\0')
@@ -136,7 +136,7 @@ int
 kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	int64_t		deadline = clock_mono_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	rd_kafka_resp_err_t err;
 
 	/*
@@ -144,7 +144,7 @@ kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 	 * early (all brokers down) while the time is not up: ask again.
 	 */
 	for (;;) {
-		int64_t		left = deadline - clock_mono_ms();
+		int64_t left = deadline - clock_mono_ms();
 
 		/* In slices, so that a refused login ends the wait at once. */
 		err = rd_kafka_metadata(rk, 0, NULL, &md, left > 1000 ? 1000 : left > 0 ? (int) left : 1);
@@ -160,8 +160,8 @@ kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize)
 		if (clock_mono_ms() >= deadline)
 			break;
 	}
-	snprintf(errbuf, errsize, "no Kafka broker reachable within %d ms: %s",
-			 timeout_ms, rd_kafka_err2str(err));
+	snprintf(errbuf, errsize, "no Kafka broker reachable within %d ms: %s", timeout_ms,
+			 rd_kafka_err2str(err));
 	return EX_TEMPFAIL;
 }
 
@@ -186,14 +186,12 @@ kafka_err_status(rd_kafka_resp_err_t err)
 		case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
 		case RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID:
 		case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-		case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-			return EX_TEMPFAIL;
+		case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT: return EX_TEMPFAIL;
 		case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
 		case RD_KAFKA_RESP_ERR_INVALID_RECORD:
 		case RD_KAFKA_RESP_ERR_INVALID_MSG:
 		case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
-		case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS:
-			return EX_DATAERR;
+		case RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS: return EX_DATAERR;
 		case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
 		case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
 		case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
@@ -206,13 +204,10 @@ kafka_err_status(rd_kafka_resp_err_t err)
 		case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
 		case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
 		case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
-		case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-			return EX_UNAVAILABLE;
+		case RD_KAFKA_RESP_ERR_POLICY_VIOLATION: return EX_UNAVAILABLE;
 		case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-		case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-			return EX_NOPERM;
-		default:
-			return EX_SOFTWARE;
+		case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED: return EX_NOPERM;
+		default: return EX_SOFTWARE;
 	}
 }
 
@@ -220,8 +215,8 @@ rd_kafka_conf_t *
 kafka_conf_new(const char *const (*defaults)[2], size_t n)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char		errbuf[1024];
-	size_t		i;
+	char errbuf[1024];
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (!kafka_conf_set(conf, defaults[i][0], defaults[i][1], errbuf, sizeof errbuf))
@@ -240,21 +235,22 @@ kafka_conf_new(const char *const (*defaults)[2], size_t n)
 static void
 hide_secret(char *kv)
 {
-	char	   *eq = strchr(kv, '=');
-	size_t		n = eq ? (size_t) (eq - kv) : 0;
+	char *eq = strchr(kv, '=');
+	size_t n = eq ? (size_t) (eq - kv) : 0;
 
-	if (eq && ((n >= 8 && memcmp(eq - 8, "password", 8) == 0)
-			   || (n >= 6 && memcmp(eq - 6, "secret", 6) == 0)
-			   || (n == 11 && memcmp(kv, "ssl.key.pem", 11) == 0)
-			   || (n == 23 && memcmp(kv, "sasl.oauthbearer.config", 23) == 0)))
+	if (eq &&
+		((n >= 8 && memcmp(eq - 8, "password", 8) == 0) ||
+		 (n >= 6 && memcmp(eq - 6, "secret", 6) == 0) ||
+		 (n == 11 && memcmp(kv, "ssl.key.pem", 11) == 0) ||
+		 (n == 23 && memcmp(kv, "sasl.oauthbearer.config", 23) == 0)))
 		memset(eq + 1, 'x', strlen(eq + 1));
 }
 
 bool
 kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg)
 {
-	char		errbuf[1024];
-	int			status;
+	char errbuf[1024];
+	int status;
 
 	switch (opt) {
 		case 'b':
@@ -270,7 +266,6 @@ kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg)
 			if ((status = kafka_conf_file(conf, arg, errbuf, sizeof errbuf)) != 0)
 				fatal(status, "%s", errbuf);
 			return true;
-		default:
-			return false;
+		default: return false;
 	}
 }

@@ -17,20 +17,18 @@
 #include <librdkafka/rdkafka.h>
 
 /* Sets one property; "topic." prefixed keys go to the default topic conf. */
-bool		kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
-						   char *errbuf, size_t errsize);
+bool kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errbuf,
+					size_t errsize);
 
 /* Parses "key=value" and sets it. */
-bool		kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv,
-							  char *errbuf, size_t errsize);
+bool kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv, char *errbuf, size_t errsize);
 
 /*
  * Reads a Java-style properties file (key=value, '#' comments).  Returns
  * 0, or with errbuf filled EX_NOINPUT if the file cannot be read and
  * EX_CONFIG for a property librdkafka refuses (as for a connector file).
  */
-int			kafka_conf_file(rd_kafka_conf_t *conf, const char *path,
-							char *errbuf, size_t errsize);
+int kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t errsize);
 
 /*
  * A new configuration holding the command's defaults (n key/value pairs),
@@ -45,17 +43,17 @@ rd_kafka_conf_t *kafka_conf_new(const char *const (*defaults)[2], size_t n);
  * any option parser here, it exits on a bad value: EX_USAGE, or
  * kafka_conf_file()'s status for -F.
  */
-bool		kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg);
+bool kafka_conf_option(rd_kafka_conf_t *conf, int opt, char *arg);
 
 /* True if conf names brokers (bootstrap.servers) or a mock cluster. */
-bool		kafka_conf_has_brokers(rd_kafka_conf_t *conf);
+bool kafka_conf_has_brokers(rd_kafka_conf_t *conf);
 
 /*
  * Routes librdkafka's log lines and (non-fatal) errors to the walpipe
  * logger at info level, so that a broker restart does not flood stderr
  * unless -v is given; fatal errors are logged as errors.
  */
-void		kafka_conf_logging(rd_kafka_conf_t *conf);
+void kafka_conf_logging(rd_kafka_conf_t *conf);
 
 /*
  * Waits up to timeout_ms for broker metadata (the cluster is reachable).
@@ -63,7 +61,7 @@ void		kafka_conf_logging(rd_kafka_conf_t *conf);
  * the login (SASL), EX_TEMPFAIL when the time is up.  Needs the logging
  * of kafka_conf_logging(), whose error callback notes a refused login.
  */
-int			kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize);
+int kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t errsize);
 
 /*
  * The sysexits.h status for a Kafka error: EX_TEMPFAIL for transport and
@@ -71,6 +69,6 @@ int			kafka_wait_brokers(rd_kafka_t *rk, int timeout_ms, char *errbuf, size_t er
  * for unknown topics and authorization, EX_NOPERM for a refused login
  * (SASL authentication), EX_SOFTWARE otherwise.
  */
-int			kafka_err_status(rd_kafka_resp_err_t err);
+int kafka_err_status(rd_kafka_resp_err_t err);
 
 #endif

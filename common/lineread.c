@@ -48,8 +48,8 @@ make_room(struct linereader *lr)
 static char *
 find_newline(struct linereader *lr)
 {
-	char	   *from = lr->buf + lr->start + lr->scanned;
-	char	   *nl = memchr(from, '\n', lr->end - lr->start - lr->scanned);
+	char *from = lr->buf + lr->start + lr->scanned;
+	char *nl = memchr(from, '\n', lr->end - lr->start - lr->scanned);
 
 	if (nl == NULL)
 		lr->scanned = lr->end - lr->start;
@@ -63,8 +63,7 @@ lr_has_line(struct linereader *lr)
 }
 
 static enum lr_status
-hand_out(struct linereader *lr, char *from, size_t n, size_t consumed,
-		 char **line, size_t *len)
+hand_out(struct linereader *lr, char *from, size_t n, size_t consumed, char **line, size_t *len)
 {
 	lr->lineno++;
 	if (n > lr->max_line) {
@@ -75,7 +74,7 @@ hand_out(struct linereader *lr, char *from, size_t n, size_t consumed,
 	lr->bytes += consumed;
 	lr->start += consumed;
 	lr->scanned = 0;
-	from[n] = '\0';				/* the newline's place */
+	from[n] = '\0'; /* the newline's place */
 	*line = from;
 	*len = n;
 	return LR_LINE;
@@ -85,9 +84,9 @@ enum lr_status
 lr_next(struct linereader *lr, char **line, size_t *len)
 {
 	for (;;) {
-		char	   *nl = find_newline(lr);
-		char	   *from = lr->buf + lr->start;
-		ssize_t		got;
+		char *nl = find_newline(lr);
+		char *from = lr->buf + lr->start;
+		ssize_t got;
 
 		if (nl != NULL && lr->skipping) {
 			lr->start += (size_t) (nl - from) + 1;
@@ -140,7 +139,7 @@ static ssize_t
 read_more(struct linereader *lr)
 {
 	for (;;) {
-		ssize_t		got;
+		ssize_t got;
 		struct pollfd pfd = {lr->fd, POLLIN, 0};
 
 		make_room(lr);
@@ -161,9 +160,9 @@ int
 lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx)
 {
 	while (lr->skipping) {
-		char	   *from = lr->buf + lr->start;
-		char	   *nl = memchr(from, '\n', lr->end - lr->start);
-		ssize_t		got;
+		char *from = lr->buf + lr->start;
+		char *nl = memchr(from, '\n', lr->end - lr->start);
+		ssize_t got;
 
 		if (nl != NULL) {
 			if (fn)
@@ -187,7 +186,8 @@ lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx)
 size_t
 lr_max_option(const char *value)
 {
-	return (size_t) opt_int("--max-line-bytes", value, LINEREAD_MAX_MIN, (int64_t) LINEREAD_MAX_MAX);
+	return (size_t) opt_int("--max-line-bytes", value, LINEREAD_MAX_MIN,
+							(int64_t) LINEREAD_MAX_MAX);
 }
 
 int
@@ -197,12 +197,14 @@ lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t siz
 
 	switch (st) {
 		case LR_TOO_LONG:
-			snprintf(msg, size, "line %llu: longer than %zu bytes (see --max-line-bytes)",
-					 lineno, lr->max_line);
+			snprintf(msg, size, "line %llu: longer than %zu bytes (see --max-line-bytes)", lineno,
+					 lr->max_line);
 			return EX_DATAERR;
 		case LR_PARTIAL:
-			snprintf(msg, size, "line %llu: input ends inside this line (was its writer "
-					 "killed?); the fragment was not used", lineno);
+			snprintf(msg, size,
+					 "line %llu: input ends inside this line (was its writer "
+					 "killed?); the fragment was not used",
+					 lineno);
 			return EX_TEMPFAIL;
 		default:
 			snprintf(msg, size, "could not read standard input: %s", strerror(errno));

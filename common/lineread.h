@@ -23,30 +23,30 @@
  * LINEREAD_MAX_OPTION parses it.
  */
 #define LINEREAD_DEFAULT_MAX (64u * 1024 * 1024)
-#define LINEREAD_MAX_MIN	16
-#define LINEREAD_MAX_MAX	((size_t) 1 << 40)
+#define LINEREAD_MAX_MIN 16
+#define LINEREAD_MAX_MAX ((size_t) 1 << 40)
 
 enum lr_status {
-	LR_LINE,					/* line and len hold a line, without its newline */
-	LR_EOF,						/* no more input */
-	LR_TOO_LONG,				/* line exceeds the maximum; lr->lineno names it */
-	LR_ERROR,					/* read error; errno is set */
-	LR_PARTIAL,					/* input ended inside a line: the writer died */
-	LR_AGAIN					/* no line yet: non-blocking fd, or a signal */
+	LR_LINE,	 /* line and len hold a line, without its newline */
+	LR_EOF,		 /* no more input */
+	LR_TOO_LONG, /* line exceeds the maximum; lr->lineno names it */
+	LR_ERROR,	 /* read error; errno is set */
+	LR_PARTIAL,	 /* input ended inside a line: the writer died */
+	LR_AGAIN	 /* no line yet: non-blocking fd, or a signal */
 };
 
 struct linereader {
-	int			fd;
-	char	   *buf;
-	size_t		cap;
-	size_t		start;			/* first unconsumed byte */
-	size_t		end;			/* end of valid data */
-	size_t		scanned;		/* bytes after start known to hold no '\n' */
-	size_t		max_line;
-	uint64_t	lineno;			/* number of the last line returned, from 1 */
-	uint64_t	bytes;			/* bytes of the lines returned, newlines too */
-	bool		eof;
-	bool		skipping;		/* discarding the rest of an over-long line */
+	int fd;
+	char *buf;
+	size_t cap;
+	size_t start;	/* first unconsumed byte */
+	size_t end;		/* end of valid data */
+	size_t scanned; /* bytes after start known to hold no '\n' */
+	size_t max_line;
+	uint64_t lineno; /* number of the last line returned, from 1 */
+	uint64_t bytes;	 /* bytes of the lines returned, newlines too */
+	bool eof;
+	bool skipping; /* discarding the rest of an over-long line */
 };
 
 /*
@@ -54,8 +54,8 @@ struct linereader {
  * (or lr_drain_long() hands it over); after LR_ERROR or LR_PARTIAL it must
  * not be used again.
  */
-void		lr_init(struct linereader *lr, int fd, size_t max_line);
-void		lr_free(struct linereader *lr);
+void lr_init(struct linereader *lr, int fd, size_t max_line);
+void lr_free(struct linereader *lr);
 
 /*
  * A bounded wait before lr_next(): true once a line is buffered, the input
@@ -63,7 +63,7 @@ void		lr_free(struct linereader *lr);
  * that the caller looks at sig_stop again.  A blocking read alone would
  * miss a signal that comes between that look and the read.
  */
-bool		lr_wait(struct linereader *lr, int timeout_ms);
+bool lr_wait(struct linereader *lr, int timeout_ms);
 
 /* Blocks (or returns LR_AGAIN for a non-blocking fd) until a line is ready. */
 enum lr_status lr_next(struct linereader *lr, char **line, size_t *len);
@@ -76,7 +76,7 @@ enum lr_status lr_next(struct linereader *lr, char **line, size_t *len);
  * writer is back: nothing of the fragment was used).  Call right after
  * lr_next(), errno intact.
  */
-int			lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t size);
+int lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size_t size);
 
 /*
  * Right after LR_TOO_LONG: reads the rest of the over-long line, blocking,
@@ -84,13 +84,13 @@ int			lr_failure(const struct linereader *lr, enum lr_status st, char *msg, size
  * with no more memory than the maximum.  1 at its newline, 0 if the input
  * ended inside it (the writer died), -1 on a read error (errno set).
  */
-typedef void (*lr_piece_fn) (void *ctx, const char *p, size_t n);
-int			lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx);
+typedef void (*lr_piece_fn)(void *ctx, const char *p, size_t n);
+int lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx);
 
 /* The value of --max-line-bytes; exits EX_USAGE naming the option if bad. */
-size_t		lr_max_option(const char *value);
+size_t lr_max_option(const char *value);
 
 /* True if a complete line is already buffered (no read needed). */
-bool		lr_has_line(struct linereader *lr);
+bool lr_has_line(struct linereader *lr);
 
 #endif

@@ -9,14 +9,14 @@
 static bool
 parse_hex32(const char *s, size_t n, uint32_t *out)
 {
-	uint32_t	v = 0;
-	size_t		i;
+	uint32_t v = 0;
+	size_t i;
 
 	if (n == 0 || n > 8)
 		return false;
 	for (i = 0; i < n; i++) {
-		char		c = s[i];
-		int			h;
+		char c = s[i];
+		int h;
 
 		if (c >= '0' && c <= '9')
 			h = c - '0';
@@ -36,8 +36,7 @@ bool
 lsn_parse(const char *s, size_t n, uint64_t *lsn)
 {
 	const char *slash = memchr(s, '/', n);
-	uint32_t	hi,
-				lo;
+	uint32_t hi, lo;
 
 	if (slash == NULL)
 		return false;
@@ -59,9 +58,9 @@ bool
 pos_parse(const char *s, size_t n, struct pos *pos)
 {
 	const char *colon = memchr(s, ':', n);
-	size_t		lsnlen = colon ? (size_t) (colon - s) : n;
-	uint64_t	seq = 0;
-	size_t		i;
+	size_t lsnlen = colon ? (size_t) (colon - s) : n;
+	uint64_t seq = 0;
+	size_t i;
 
 	if (!lsn_parse(s, lsnlen, &pos->commit_lsn))
 		return false;
@@ -83,7 +82,7 @@ pos_parse(const char *s, size_t n, struct pos *pos)
 char *
 pos_format(struct pos pos, char *buf)
 {
-	char		lsn[LSN_STRLEN];
+	char lsn[LSN_STRLEN];
 
 	if (pos.seq == UINT64_MAX)
 		snprintf(buf, POS_STRLEN, "%s", lsn_format(pos.commit_lsn, lsn));

@@ -21,26 +21,26 @@ enum metric_type { M_COUNTER, M_GAUGE };
 
 struct metric {
 	const char *name;
-	const char *labels;			/* NULL or from metrics_labels() */
+	const char *labels; /* NULL or from metrics_labels() */
 	const char *help;
 	enum metric_type type;
-	const uint64_t *src;		/* read at each write, or NULL: use value */
-	double		value;
+	const uint64_t *src; /* read at each write, or NULL: use value */
+	double value;
 };
 
 static struct {
 	const char *path;
-	void		(*update)(void *);
-	void	   *arg;
+	void (*update)(void *);
+	void *arg;
 	struct metric **m;
-	size_t		n;
-	char	  **labels;			/* strings made by metrics_labels() */
-	size_t		nlabels;
-	int64_t		next_ms;		/* monotonic time of the next write */
-	bool		warned;
-	bool		writing;
-	struct buf	text;
-	struct buf	extra;			/* ",k=\"v\"..." from WALPIPE_METRICS_LABELS */
+	size_t n;
+	char **labels; /* strings made by metrics_labels() */
+	size_t nlabels;
+	int64_t next_ms; /* monotonic time of the next write */
+	bool warned;
+	bool writing;
+	struct buf text;
+	struct buf extra; /* ",k=\"v\"..." from WALPIPE_METRICS_LABELS */
 } M;
 
 static double scratch;
@@ -65,7 +65,7 @@ write_at_exit(void)
 static bool
 label_name_ok(const char *p, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	if (n == 0 || (p[0] >= '0' && p[0] <= '9'))
 		return false;
@@ -101,9 +101,7 @@ static void
 extra_labels(void)
 {
 	const char *env = getenv("WALPIPE_METRICS_LABELS");
-	const char *p,
-			   *eq,
-			   *end;
+	const char *p, *eq, *end;
 
 	buf_reset(&M.extra);
 	for (p = env; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
@@ -185,10 +183,9 @@ metrics_gauge(const char *name, const char *labels, const char *help)
 const char *
 metrics_labels(const char *key, ...)
 {
-	struct buf	b = BUF_INIT;
-	const char *k,
-			   *v;
-	va_list		ap;
+	struct buf b = BUF_INIT;
+	const char *k, *v;
+	va_list ap;
 
 	va_start(ap, key);
 	for (k = key; k != NULL; k = va_arg(ap, const char *)) {
@@ -207,7 +204,7 @@ metrics_labels(const char *key, ...)
 static void
 put_value(struct buf *b, const struct metric *m)
 {
-	double		v = m->value;
+	double v = m->value;
 
 	if (m->src != NULL)
 		buf_put_u64(b, *m->src);
@@ -226,10 +223,10 @@ static void
 put_family(struct buf *b, size_t first, bool *done)
 {
 	const struct metric *f = M.m[first];
-	size_t		i;
+	size_t i;
 
-	buf_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", f->name, f->help,
-			   f->name, f->type == M_COUNTER ? "counter" : "gauge");
+	buf_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", f->name, f->help, f->name,
+			   f->type == M_COUNTER ? "counter" : "gauge");
 	for (i = first; i < M.n; i++) {
 		if (done[i] || strcmp(M.m[i]->name, f->name) != 0)
 			continue;
@@ -245,9 +242,9 @@ put_family(struct buf *b, size_t first, bool *done)
 bool
 metrics_write(void)
 {
-	bool	   *done;
-	size_t		i;
-	bool		ok;
+	bool *done;
+	size_t i;
+	bool ok;
 
 	if (M.path == NULL || M.writing)
 		return true;
@@ -280,7 +277,7 @@ metrics_tick(void)
 void
 metrics_close(void)
 {
-	size_t		i;
+	size_t i;
 
 	if (M.path == NULL)
 		return;

@@ -32,7 +32,8 @@
  */
 #define METRICS_HELP_RECORDS_IN "Records read (see the command's man page, METRICS)."
 #define METRICS_HELP_BYTES_IN "Bytes of the records read."
-#define METRICS_HELP_RECORDS_OUT "Records written or delivered (see the command's man page, METRICS)."
+#define METRICS_HELP_RECORDS_OUT \
+	"Records written or delivered (see the command's man page, METRICS)."
 #define METRICS_HELP_BYTES_OUT "Bytes of the records written or delivered."
 #define METRICS_HELP_POSITION "Commit LSN of the last change handled, as a number."
 
@@ -42,24 +43,22 @@
  * before each write to refresh gauges; it is not called for the last
  * write of an exit by fatal().
  */
-void		metrics_init(const char *path, void (*update)(void *), void *arg);
-bool		metrics_enabled(void);
+void metrics_init(const char *path, void (*update)(void *), void *arg);
+bool metrics_enabled(void);
 
 /*
  * Registers a counter or gauge whose value is read from *src at each
  * write; src must stay valid until metrics_close().  labels is NULL or
  * made by metrics_labels().  name is without the "walpipe_" prefix.
  */
-void		metrics_counter(const char *name, const char *labels, const char *help,
-							const uint64_t *src);
-void		metrics_gauge_u64(const char *name, const char *labels, const char *help,
-							  const uint64_t *src);
+void metrics_counter(const char *name, const char *labels, const char *help, const uint64_t *src);
+void metrics_gauge_u64(const char *name, const char *labels, const char *help, const uint64_t *src);
 
 /*
  * Registers a gauge owned here and returns where to set it (starts at 0;
  * NaN is written as NaN).  With metrics off it returns a scratch slot.
  */
-double	   *metrics_gauge(const char *name, const char *labels, const char *help);
+double *metrics_gauge(const char *name, const char *labels, const char *help);
 
 /*
  * Formats label pairs (key, value, ..., NULL) as k="v",k2="v2" with the
@@ -68,13 +67,13 @@ double	   *metrics_gauge(const char *name, const char *labels, const char *help)
 const char *metrics_labels(const char *key, ...) __attribute__((sentinel));
 
 /* Writes the file if a second has passed since the last write. */
-void		metrics_tick(void);
+void metrics_tick(void);
 
 /* Writes the file now; false (reported) if that failed. */
-bool		metrics_write(void);
+bool metrics_write(void);
 
 /* Writes the file a last time and forgets every metric. */
-void		metrics_close(void);
+void metrics_close(void);
 
 /*
  * The source's last commit time and the lag behind it, as Debezium's
@@ -82,15 +81,15 @@ void		metrics_close(void);
  * new commit time is seen, kept while none comes.
  */
 struct metrics_source {
-	double	   *commit_ts;
-	double	   *lag;
-	int64_t		seen_us;
+	double *commit_ts;
+	double *lag;
+	int64_t seen_us;
 };
-void		metrics_source_init(struct metrics_source *s);
+void metrics_source_init(struct metrics_source *s);
 /* From an update function: commit_ts_us of the last record, 0 if none. */
-void		metrics_source_update(struct metrics_source *s, int64_t commit_ts_us);
+void metrics_source_update(struct metrics_source *s, int64_t commit_ts_us);
 
 /* Seconds since the Unix epoch, for gauges of wall-clock time. */
-double		metrics_now(void);
+double metrics_now(void);
 
 #endif

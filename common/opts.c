@@ -14,8 +14,8 @@
 int64_t
 opt_int(const char *option, const char *value, int64_t min, int64_t max)
 {
-	char	   *end;
-	long long	v;
+	char *end;
+	long long v;
 
 	errno = 0;
 	v = strtoll(value, &end, 10);
@@ -28,22 +28,22 @@ opt_int(const char *option, const char *value, int64_t min, int64_t max)
 double
 opt_double(const char *option, const char *value, double min, double max)
 {
-	char	   *end;
-	double		v;
+	char *end;
+	double v;
 
 	errno = 0;
 	v = strtod(value, &end);
 	if (errno != 0 || end == value || *end != '\0' || !(v >= min && v <= max))
-		usage_error("invalid value \"%s\" for option %s: must be a number from %g to %g",
-					value, option, min, max);
+		usage_error("invalid value \"%s\" for option %s: must be a number from %g to %g", value,
+					option, min, max);
 	return v;
 }
 
 int
 opt_choice(const char *option, const char *value, const char *const *choices)
 {
-	char		list[256] = "";
-	int			i;
+	char list[256] = "";
+	int i;
 
 	for (i = 0; choices[i] != NULL; i++) {
 		if (strcmp(value, choices[i]) == 0)
@@ -58,7 +58,7 @@ opt_choice(const char *option, const char *value, const char *const *choices)
 bool
 opt_split_kv(char *arg, char **key, char **val)
 {
-	char	   *eq = strchr(arg, '=');
+	char *eq = strchr(arg, '=');
 
 	if (eq == NULL || eq == arg)
 		return false;
@@ -73,7 +73,7 @@ opt_exit_printed(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		/* stdio keeps errno from the failed write(). */
-		int			err = errno ? errno : EIO;
+		int err = errno ? errno : EIO;
 
 		fatal(EX_IOERR, "could not write to standard output: %s", strerror(err));
 	}

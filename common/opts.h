@@ -11,20 +11,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-int64_t		opt_int(const char *option, const char *value, int64_t min, int64_t max);
-double		opt_double(const char *option, const char *value, double min, double max);
+int64_t opt_int(const char *option, const char *value, int64_t min, int64_t max);
+double opt_double(const char *option, const char *value, double min, double max);
 
 /* Returns the index of value in the NULL-terminated list choices. */
-int			opt_choice(const char *option, const char *value, const char *const *choices);
+int opt_choice(const char *option, const char *value, const char *const *choices);
 
 /*
  * Splits "key=value" in place (the '=' becomes NUL); *val points after
  * it.  Returns false when there is no '=' or the key is empty.
  */
-bool		opt_split_kv(char *arg, char **key, char **val);
+bool opt_split_kv(char *arg, char **key, char **val);
 
 /* After getopt_long(): no command takes operands, so one is a usage error. */
-void		opt_no_operands(int argc, char **argv);
+void opt_no_operands(int argc, char **argv);
 
 /*
  * After --help or --version has been printed: exits 0, or EX_IOERR (74)

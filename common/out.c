@@ -38,7 +38,7 @@ writeall(int fd, const void *p, size_t n)
 	const char *c = p;
 
 	while (n > 0) {
-		ssize_t		w = write(fd, c, n);
+		ssize_t w = write(fd, c, n);
 
 		if (w < 0) {
 			if (errno == EINTR)

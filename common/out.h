@@ -17,26 +17,26 @@
 #include "buf.h"
 
 struct out {
-	int			fd;
-	bool		is_file;		/* regular file: fsync on flush */
-	bool		failed;			/* a write failed; errno saved in err */
-	int			err;
-	uint64_t	lines;			/* lines queued by out_line(), for metrics */
-	uint64_t	bytes;			/* bytes written by out_flush() */
-	size_t		flush_at;		/* flush automatically past this many bytes */
-	struct buf	pending;
+	int fd;
+	bool is_file; /* regular file: fsync on flush */
+	bool failed;  /* a write failed; errno saved in err */
+	int err;
+	uint64_t lines;	 /* lines queued by out_line(), for metrics */
+	uint64_t bytes;	 /* bytes written by out_flush() */
+	size_t flush_at; /* flush automatically past this many bytes */
+	struct buf pending;
 };
 
-void		out_init(struct out *o, int fd);
-void		out_free(struct out *o);
+void out_init(struct out *o, int fd);
+void out_free(struct out *o);
 
 /* Queues one line; the '\n' is added here. */
-void		out_line(struct out *o, const char *p, size_t n);
+void out_line(struct out *o, const char *p, size_t n);
 
 /* Writes everything queued; false on failure (errno in o->err). */
-bool		out_flush(struct out *o);
+bool out_flush(struct out *o);
 
 /* Writes all n bytes, retrying on EINTR and partial writes. */
-bool		writeall(int fd, const void *p, size_t n);
+bool writeall(int fd, const void *p, size_t n);
 
 #endif

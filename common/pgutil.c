@@ -15,32 +15,42 @@
 static bool
 is_conninfo_string(const char *s)
 {
-	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0
-		|| strchr(s, '=') != NULL;
+	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0 ||
+		strchr(s, '=') != NULL;
 }
 
 /* Server refusals that a retry does not cure: class 28 and 42501 texts. */
-static const char *const noperm_texts[] = {
-	"authentication failed", "no pg_hba.conf entry", "pg_hba.conf rejects",
-	"no password supplied", "is not permitted to log in", "permission denied",
-	"must be superuser or replication role", NULL
-};
+static const char *const noperm_texts[] = {"authentication failed",
+										   "no pg_hba.conf entry",
+										   "pg_hba.conf rejects",
+										   "no password supplied",
+										   "is not permitted to log in",
+										   "permission denied",
+										   "must be superuser or replication role",
+										   NULL};
 
 /* Conditions that pass: the server cannot be reached or is not ready yet. */
-static const char *const transient_texts[] = {
-	"Connection refused", "timeout expired", "No such file or directory",
-	"the database system is starting up", "the database system is shutting down",
-	"the database system is in recovery mode", "the database system is not",
-	"could not translate host name", "server closed the connection unexpectedly",
-	"Network is unreachable", "No route to host", "too many clients",
-	"too many connections for", "connection slots are reserved",
-	"Connection reset by peer", NULL
-};
+static const char *const transient_texts[] = {"Connection refused",
+											  "timeout expired",
+											  "No such file or directory",
+											  "the database system is starting up",
+											  "the database system is shutting down",
+											  "the database system is in recovery mode",
+											  "the database system is not",
+											  "could not translate host name",
+											  "server closed the connection unexpectedly",
+											  "Network is unreachable",
+											  "No route to host",
+											  "too many clients",
+											  "too many connections for",
+											  "connection slots are reserved",
+											  "Connection reset by peer",
+											  NULL};
 
 static bool
 has_any(const char *msg, const char *const *texts)
 {
-	int			i;
+	int i;
 
 	for (i = 0; texts[i]; i++)
 		if (strstr(msg, texts[i]))
@@ -56,8 +66,8 @@ has_any(const char *msg, const char *const *texts)
 static int
 connect_status(PGconn *conn, const char *msg)
 {
-	if (PQconnectionNeedsPassword(conn) || has_any(msg, noperm_texts)
-		|| (strstr(msg, "FATAL:  role \"") && strstr(msg, "\" does not exist")))
+	if (PQconnectionNeedsPassword(conn) || has_any(msg, noperm_texts) ||
+		(strstr(msg, "FATAL:  role \"") && strstr(msg, "\" does not exist")))
 		return EX_NOPERM;
 	/* libpq's checks of option values: "invalid sslmode value", ... */
 	if (strncmp(msg, "invalid ", 8) == 0)
@@ -76,11 +86,11 @@ connect_status(PGconn *conn, const char *msg)
 static char *
 one_line(char *msg, size_t size)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 	const char *in = msg;
 
 	while (*in) {
-		size_t		n = strcspn(in, "\n");
+		size_t n = strcspn(in, "\n");
 
 		if (*in != '\t' && n > 0)
 			buf_printf(&b, "%s%.*s", b.len ? "; " : "", (int) n, in);
@@ -95,9 +105,9 @@ one_line(char *msg, size_t size)
 static bool
 check_conninfo(const char *conninfo, char *errbuf, size_t errsize)
 {
-	char	   *err = NULL;
+	char *err = NULL;
 	PQconninfoOption *opts;
-	char		msg[1024];
+	char msg[1024];
 
 	if (conninfo == NULL || !is_conninfo_string(conninfo))
 		return true;
@@ -112,15 +122,15 @@ check_conninfo(const char *conninfo, char *errbuf, size_t errsize)
 }
 
 PGconn *
-pg_connect(const char *conninfo, const char *replication, const char *appname,
-		   int *status, char *errbuf, size_t errsize)
+pg_connect(const char *conninfo, const char *replication, const char *appname, int *status,
+		   char *errbuf, size_t errsize)
 {
 	const char *keys[5];
 	const char *vals[5];
-	int			i = 0;
-	int			dummy;
-	PGconn	   *conn;
-	char		host[256];
+	int i = 0;
+	int dummy;
+	PGconn *conn;
+	char host[256];
 
 	if (status == NULL)
 		status = &dummy;
@@ -144,7 +154,7 @@ pg_connect(const char *conninfo, const char *replication, const char *appname,
 		return NULL;
 	}
 	if (PQstatus(conn) != CONNECTION_OK) {
-		char		msg[1024];
+		char msg[1024];
 
 		log_chomp(PQerrorMessage(conn), msg, sizeof msg);
 		one_line(msg, sizeof msg);
@@ -162,17 +172,16 @@ pg_connect(const char *conninfo, const char *replication, const char *appname,
 }
 
 PGresult *
-pg_query(PGconn *conn, const char *sql, ExecStatusType expect, int *status,
-		 char *errbuf, size_t errsize)
+pg_query(PGconn *conn, const char *sql, ExecStatusType expect, int *status, char *errbuf,
+		 size_t errsize)
 {
-	PGresult   *res = PQexec(conn, sql);
+	PGresult *res = PQexec(conn, sql);
 
 	if (PQresultStatus(res) == expect)
 		return res;
 	pg_errmsg(conn, res, errbuf, errsize);
 	if (errbuf[0] == '\0')
-		snprintf(errbuf, errsize, "unexpected result status %s",
-				 PQresStatus(PQresultStatus(res)));
+		snprintf(errbuf, errsize, "unexpected result status %s", PQresStatus(PQresultStatus(res)));
 	if (status)
 		*status = pg_result_status(conn, res);
 	PQclear(res);
@@ -188,7 +197,7 @@ pg_exec(PGconn *conn, const char *sql, ExecStatusType expect, char *errbuf, size
 bool
 pg_command(PGconn *conn, const char *sql, int *status, char *errbuf, size_t errsize)
 {
-	PGresult   *res = pg_query(conn, sql, PGRES_COMMAND_OK, status, errbuf, errsize);
+	PGresult *res = pg_query(conn, sql, PGRES_COMMAND_OK, status, errbuf, errsize);
 
 	PQclear(res);
 	return res != NULL;
@@ -201,9 +210,8 @@ pg_describe(PGconn *conn, char *buf, size_t size)
 	const char *port = conn ? PQport(conn) : NULL;
 	const char *db = conn ? PQdb(conn) : NULL;
 
-	snprintf(buf, size, "server \"%s:%s\" database \"%s\"",
-			 host && *host ? host : "(socket)", port && *port ? port : "5432",
-			 db ? db : "");
+	snprintf(buf, size, "server \"%s:%s\" database \"%s\"", host && *host ? host : "(socket)",
+			 port && *port ? port : "5432", db ? db : "");
 	return buf;
 }
 
@@ -215,7 +223,7 @@ const char *
 pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char	   *nl;
+	char *nl;
 
 	log_chomp(primary ? primary : PQerrorMessage(conn), buf, size);
 	if ((nl = strchr(buf, '\n')) != NULL)
@@ -286,8 +294,8 @@ blank(char *p, size_t n)
 static bool
 is_secret_key(const char *key, size_t len)
 {
-	return (len == 8 && strncmp(key, "password", 8) == 0)
-		|| (len == 11 && strncmp(key, "sslpassword", 11) == 0);
+	return (len == 8 && strncmp(key, "password", 8) == 0) ||
+		(len == 11 && strncmp(key, "sslpassword", 11) == 0);
 }
 
 /*
@@ -298,19 +306,19 @@ is_secret_key(const char *key, size_t len)
 static void
 hide_in_uri(char *s)
 {
-	char	   *auth = strstr(s, "://") + 3;
-	size_t		userlen = strcspn(auth, "@/");
-	char	   *q;
+	char *auth = strstr(s, "://") + 3;
+	size_t userlen = strcspn(auth, "@/");
+	char *q;
 
 	if (auth[userlen] == '@') {
-		char	   *colon = memchr(auth, ':', userlen);
+		char *colon = memchr(auth, ':', userlen);
 
 		if (colon)
 			blank(colon + 1, (size_t) (auth + userlen - colon - 1));
 		auth += userlen + 1;
 	}
 	for (q = strchr(auth, '?'); q; q = strchr(q + 1, '&')) {
-		size_t		keylen = strcspn(q + 1, "=&");
+		size_t keylen = strcspn(q + 1, "=&");
 
 		if (q[1 + keylen] == '=' && is_secret_key(q + 1, keylen))
 			blank(q + 2 + keylen, strcspn(q + 2 + keylen, "&"));
@@ -325,9 +333,8 @@ static void
 hide_in_pairs(char *s)
 {
 	while (*s) {
-		char	   *key,
-				   *val;
-		size_t		keylen;
+		char *key, *val;
+		size_t keylen;
 
 		s += strspn(s, " \t\n\r\f\v");
 		key = s;

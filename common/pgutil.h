@@ -31,9 +31,8 @@
  * the server's refusals are told apart by PQconnectionNeedsPassword() and
  * by the text of the server's English messages (lc_messages = C or en).
  */
-PGconn	   *pg_connect(const char *conninfo, const char *replication,
-					   const char *appname, int *status,
-					   char *errbuf, size_t errsize);
+PGconn *pg_connect(const char *conninfo, const char *replication, const char *appname, int *status,
+				   char *errbuf, size_t errsize);
 
 /*
  * The one-line message of a failed statement into buf: the server's
@@ -48,15 +47,15 @@ const char *pg_errmsg(PGconn *conn, const PGresult *res, char *buf, size_t size)
  * 55000 (object not in prerequisite state: wal_level and the like);
  * 69 for the rest, and for NULL.
  */
-int			pg_status_for_sqlstate(const char *sqlstate);
+int pg_status_for_sqlstate(const char *sqlstate);
 
 /*
  * The exit status for a failed statement: 75 if the connection is gone,
  * else as pg_status_for_sqlstate() for res's SQLSTATE (pg_conn_status:
  * for a SQLSTATE kept from it).
  */
-int			pg_result_status(PGconn *conn, const PGresult *res);
-int			pg_conn_status(PGconn *conn, const char *sqlstate);
+int pg_result_status(PGconn *conn, const PGresult *res);
+int pg_conn_status(PGconn *conn, const char *sqlstate);
 
 /*
  * Checks the result of a statement: true if its status is
@@ -64,7 +63,7 @@ int			pg_conn_status(PGconn *conn, const char *sqlstate);
  * message (pg_errmsg(), or the unexpected status) and *status the exit
  * status for it (pg_result_status()).  res is cleared either way.
  */
-bool		pg_result_ok(PGconn *conn, PGresult *res, int *status, char *errbuf, size_t errsize);
+bool pg_result_ok(PGconn *conn, PGresult *res, int *status, char *errbuf, size_t errsize);
 
 /*
  * Runs sql and checks its status is expect (PGRES_COMMAND_OK or
@@ -73,16 +72,15 @@ bool		pg_result_ok(PGconn *conn, PGresult *res, int *status, char *errbuf, size_
  * status for the failure in *status (pg_result_status()).  Every checked
  * statement of the commands goes through here.
  */
-PGresult   *pg_query(PGconn *conn, const char *sql, ExecStatusType expect, int *status,
-					 char *errbuf, size_t errsize);
+PGresult *pg_query(PGconn *conn, const char *sql, ExecStatusType expect, int *status, char *errbuf,
+				   size_t errsize);
 
 /* pg_query() without the exit status. */
-PGresult   *pg_exec(PGconn *conn, const char *sql, ExecStatusType expect,
-					char *errbuf, size_t errsize);
+PGresult *pg_exec(PGconn *conn, const char *sql, ExecStatusType expect, char *errbuf,
+				  size_t errsize);
 
 /* pg_query() for statements whose result is not needed. */
-bool		pg_command(PGconn *conn, const char *sql, int *status,
-					   char *errbuf, size_t errsize);
+bool pg_command(PGconn *conn, const char *sql, int *status, char *errbuf, size_t errsize);
 
 /*
  * Takes the conninfo of a -d option: returns a copy for the program to
@@ -91,15 +89,15 @@ bool		pg_command(PGconn *conn, const char *sql, int *status,
  * ?sslpassword=), so that ps and /proc/PID/cmdline do not show them.  The
  * copy lives until exit.
  */
-char	   *pg_conninfo_take(char *arg);
+char *pg_conninfo_take(char *arg);
 
 /* Overwrites the password in conninfo in place, as pg_conninfo_take(). */
-void		pg_conninfo_hide(char *conninfo);
+void pg_conninfo_hide(char *conninfo);
 
 /* "host:port/db" for messages, never the password. */
 const char *pg_describe(PGconn *conn, char *buf, size_t size);
 
 /* True if pg_result_status() is 75: worth a reconnect (connection lost, server shutting down). */
-bool		pg_error_is_transient(PGconn *conn, const PGresult *res);
+bool pg_error_is_transient(PGconn *conn, const PGresult *res);
 
 #endif

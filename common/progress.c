@@ -33,7 +33,7 @@ progress_start(struct progress *p, double interval, uint64_t done)
 static void
 fmt_duration(char *dst, size_t size, double s)
 {
-	long		t = (long) (s + 0.5);
+	long t = (long) (s + 0.5);
 
 	if (t >= 3600)
 		snprintf(dst, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
@@ -47,10 +47,10 @@ static void
 draw(struct progress *p, const char *what, uint64_t done, double total, const char *unit,
 	 double now)
 {
-	double		elapsed = now - p->start;
-	double		rate = elapsed > 0 ? (double) (done - p->done0) / elapsed : 0;
-	char		est[64] = "";
-	char		eta[32] = "";
+	double elapsed = now - p->start;
+	double rate = elapsed > 0 ? (double) (done - p->done0) / elapsed : 0;
+	char est[64] = "";
+	char eta[32] = "";
 
 	if (total >= 0) {
 		snprintf(est, sizeof est, " of ~%.0f (%.0f%%)", total,
@@ -73,10 +73,9 @@ progress_due(const struct progress *p)
 }
 
 void
-progress_report(struct progress *p, const char *what, uint64_t done, double total,
-				const char *unit)
+progress_report(struct progress *p, const char *what, uint64_t done, double total, const char *unit)
 {
-	double		now;
+	double now;
 
 	if (p->interval <= 0)
 		return;
@@ -88,8 +87,7 @@ progress_report(struct progress *p, const char *what, uint64_t done, double tota
 }
 
 void
-progress_end(struct progress *p, const char *what, uint64_t done, double total,
-			 const char *unit)
+progress_end(struct progress *p, const char *what, uint64_t done, double total, const char *unit)
 {
 	if (p->interval <= 0)
 		return;

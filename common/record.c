@@ -30,10 +30,10 @@ parse_encoding(struct json_slice v, enum rec_encoding *enc)
 
 bool
 record_take_member(struct record *r, struct json_slice k, struct json_slice v, bool spaced,
-			const char *base, struct json_err *err)
+				   const char *base, struct json_err *err)
 {
 	enum json_type t = json_type_of(v);
-	int64_t		i;
+	int64_t i;
 
 	if (json_str_eq(k, "key")) {
 		r->key = v;
@@ -41,8 +41,7 @@ record_take_member(struct record *r, struct json_slice k, struct json_slice v, b
 	} else if (json_str_eq(k, "value")) {
 		r->value = v;
 		r->value_spaced = spaced;
-	}
-	else if (json_str_eq(k, "topic")) {
+	} else if (json_str_eq(k, "topic")) {
 		if (t != JSON_STRING && t != JSON_NULL)
 			return bad(err, base, v.p, "\"topic\" must be a string");
 		if (t == JSON_STRING)
@@ -81,7 +80,8 @@ record_take_member(struct record *r, struct json_slice k, struct json_slice v, b
 			return bad(err, base, v.p, "\"key_encoding\" must be \"json\", \"text\" or \"base64\"");
 	} else if (json_str_eq(k, "value_encoding")) {
 		if (!parse_encoding(v, &r->value_enc))
-			return bad(err, base, v.p, "\"value_encoding\" must be \"json\", \"text\" or \"base64\"");
+			return bad(err, base, v.p,
+					   "\"value_encoding\" must be \"json\", \"text\" or \"base64\"");
 	} else if (json_str_eq(k, "headers_encoding")) {
 		if (!parse_encoding(v, &r->headers_enc) || r->headers_enc == REC_ENC_JSON)
 			return bad(err, base, v.p, "\"headers_encoding\" must be \"text\" or \"base64\"");
@@ -106,7 +106,7 @@ struct record_walk {
 	struct record *r;
 	struct connect_cache *schemas;
 	json_member_fn value_member;
-	void	   *ctx;
+	void *ctx;
 	struct record_split *split;
 };
 
@@ -117,11 +117,10 @@ take_member(void *ctx, struct json_slice k, const char *base, const char *p, con
 {
 	struct record_walk *w = ctx;
 	struct connect_value v;
-	bool		is_key = k.n == 5 && memcmp(k.p, "\"key\"", 5) == 0;
-	bool		is_value = k.n == 7 && memcmp(k.p, "\"value\"", 7) == 0;
+	bool is_key = k.n == 5 && memcmp(k.p, "\"key\"", 5) == 0;
+	bool is_value = k.n == 7 && memcmp(k.p, "\"value\"", 7) == 0;
 
-	p = connect_split(w->schemas, base, p, end, is_value ? w->value_member : NULL, w->ctx,
-					  &v, err);
+	p = connect_split(w->schemas, base, p, end, is_value ? w->value_member : NULL, w->ctx, &v, err);
 	if (p == NULL || !record_take_member(w->r, k, v.whole, v.space, base, err))
 		return NULL;
 	if (w->split && is_key) {
@@ -174,8 +173,8 @@ record_parse_split(const char *line, size_t n, struct connect_cache *schemas,
 }
 
 bool
-record_data(struct json_slice v, enum rec_encoding enc, bool spaced,
-			struct buf *scratch, const char **p, size_t *n)
+record_data(struct json_slice v, enum rec_encoding enc, bool spaced, struct buf *scratch,
+			const char **p, size_t *n)
 {
 	struct json_slice in;
 

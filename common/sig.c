@@ -11,7 +11,7 @@ volatile sig_atomic_t sig_stop = 0;
 static void
 on_stop(int signo)
 {
-	int			saved_errno = errno;
+	int saved_errno = errno;
 
 	sig_stop = signo;
 	errno = saved_errno;

@@ -11,8 +11,8 @@
 
 #include <signal.h>
 
-extern volatile sig_atomic_t sig_stop;	/* the signal number, or 0 */
+extern volatile sig_atomic_t sig_stop; /* the signal number, or 0 */
 
-void		sig_setup(void);
+void sig_setup(void);
 
 #endif

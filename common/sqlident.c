@@ -18,15 +18,16 @@ quote_set_fold(bool fold)
 void
 quote_ident(struct buf *out, const char *name, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	buf_reserve(out, n + 2);
 	buf_putc(out, '"');
 	for (i = 0; i < n; i++) {
 		if (name[i] == '"')
 			buf_putc(out, '"');
-		buf_putc(out, quote_fold && name[i] >= 'A' && name[i] <= 'Z' ?
-				 (char) (name[i] - 'A' + 'a') : name[i]);
+		buf_putc(out,
+				 quote_fold && name[i] >= 'A' && name[i] <= 'Z' ? (char) (name[i] - 'A' + 'a')
+																: name[i]);
 	}
 	buf_putc(out, '"');
 }
@@ -51,15 +52,14 @@ quote_qualified(struct buf *out, const char *name)
 }
 
 bool
-table_name_expand(const char *format, const char *topic, size_t topiclen,
-				  struct json_slice source, struct buf *out,
-				  char *errbuf, size_t errsize)
+table_name_expand(const char *format, const char *topic, size_t topiclen, struct json_slice source,
+				  struct buf *out, char *errbuf, size_t errsize)
 {
 	const char *p = format;
 
 	while (*p) {
 		const char *close;
-		size_t		i;
+		size_t i;
 
 		if (p[0] != '$' || p[1] != '{' || (close = strchr(p, '}')) == NULL) {
 			buf_putc(out, *p++);
@@ -70,9 +70,9 @@ table_name_expand(const char *format, const char *topic, size_t topiclen,
 			for (i = 0; i < topiclen; i++)
 				buf_putc(out, topic[i] == '.' ? '_' : topic[i]);
 		} else if (strncmp(p, "${source.", 9) == 0) {
-			char		field[64];
+			char field[64];
 			struct json_slice v;
-			size_t		fn = (size_t) (close - p) - 9;
+			size_t fn = (size_t) (close - p) - 9;
 
 			if (fn == 0 || fn >= sizeof field) {
 				snprintf(errbuf, errsize, "bad placeholder in table name format \"%s\"", format);
@@ -114,15 +114,14 @@ table_name_format_check(const char *format, char *errbuf, size_t errsize)
 		return false;
 	}
 	for (; (p = strstr(p, "${")) != NULL && (close = strchr(p, '}')) != NULL; p = close + 1) {
-		size_t		n = (size_t) (close - p) + 1;
+		size_t n = (size_t) (close - p) + 1;
 
-		if ((n == 8 && memcmp(p, "${topic}", 8) == 0)
-			|| (strncmp(p, "${source.", 9) == 0 && n > 10 && n - 10 < 64))
+		if ((n == 8 && memcmp(p, "${topic}", 8) == 0) ||
+			(strncmp(p, "${source.", 9) == 0 && n > 10 && n - 10 < 64))
 			continue;
-		snprintf(errbuf, errsize, "unknown placeholder %.*s in table name format \"%s\"",
-				 (int) n, p, format);
+		snprintf(errbuf, errsize, "unknown placeholder %.*s in table name format \"%s\"", (int) n,
+				 p, format);
 		return false;
 	}
 	return true;
 }
-

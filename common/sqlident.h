@@ -18,13 +18,13 @@
 #include "json.h"
 
 /* Appends name[0..n) as a quoted identifier. */
-void		quote_ident(struct buf *out, const char *name, size_t n);
+void quote_ident(struct buf *out, const char *name, size_t n);
 
 /* Folds names to lower case before quoting from now on; set before any quoting. */
-void		quote_set_fold(bool fold);
+void quote_set_fold(bool fold);
 
 /* "schema.table" -> "schema"."table"; a name without a dot is one identifier. */
-void		quote_qualified(struct buf *out, const char *name);
+void quote_qualified(struct buf *out, const char *name);
 
 /*
  * Expands the Debezium JDBC sink's table.name.format: ${topic} (dots
@@ -32,14 +32,13 @@ void		quote_qualified(struct buf *out, const char *name);
  * JSON object slice, or n == 0).  False with errbuf filled if a
  * placeholder cannot be resolved or the name comes out empty.
  */
-bool		table_name_expand(const char *format, const char *topic, size_t topiclen,
-							  struct json_slice source, struct buf *out,
-							  char *errbuf, size_t errsize);
+bool table_name_expand(const char *format, const char *topic, size_t topiclen,
+					   struct json_slice source, struct buf *out, char *errbuf, size_t errsize);
 
 /*
  * Checks a table name format before any record: not empty, and each
  * placeholder one table_name_expand() knows.  false with errbuf filled.
  */
-bool		table_name_format_check(const char *format, char *errbuf, size_t errsize);
+bool table_name_format_check(const char *format, char *errbuf, size_t errsize);
 
 #endif

@@ -18,8 +18,7 @@
 static void
 check_output(const struct buf *out, size_t from)
 {
-	const char *p,
-			   *end;
+	const char *p, *end;
 
 	if (out->len == from)
 		return;
@@ -40,9 +39,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct env_conf conf;
 	struct env *e;
-	struct buf	out = BUF_INIT;
-	char		err[512];
-	size_t		i = 0;
+	struct buf out = BUF_INIT;
+	char err[512];
+	size_t i = 0;
 
 	conf.prefix = "p";
 	conf.source_version = "2.7.3.Final";
@@ -50,14 +49,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf.key_schemas = conf.value_schemas = (size > 0 && (data[0] & 1) == 0);
 	conf.tx_metadata = size > 0 && (data[0] & 2);
 	conf.unwrap = size > 0 && (data[0] & 4);
-	conf.unwrap_delete = size > 0 ? (enum unwrap_delete) ((data[0] >> 3) % 3) : UNWRAP_DROP;
-	conf.decimal = size > 0 ? (enum dec_mode) ((data[0] >> 5) % 3) : DEC_PRECISE;
+	conf.unwrap_delete = size > 0 ? (enum unwrap_delete)((data[0] >> 3) % 3) : UNWRAP_DROP;
+	conf.decimal = size > 0 ? (enum dec_mode)((data[0] >> 5) % 3) : DEC_PRECISE;
 	e = env_new(&conf);
 	while (i < size) {
 		const uint8_t *nl = memchr(data + i, '\n', size - i);
-		size_t		n = nl ? (size_t) (nl - (data + i)) : size - i;
-		char	   *line = malloc(n + 1);
-		size_t		from = out.len;
+		size_t n = nl ? (size_t) (nl - (data + i)) : size - i;
+		char *line = malloc(n + 1);
+		size_t from = out.len;
 
 		memcpy(line, data + i, n);
 		line[n] = '\0';

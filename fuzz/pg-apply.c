@@ -14,23 +14,22 @@
 #include "../cmd/pg-apply/pgapply.h"
 #include "connectjson.h"
 
-static struct connect_cache schemas;	/* across inputs, as in a run */
+static struct connect_cache schemas; /* across inputs, as in a run */
 static struct settings st = {.pk_mode = PK_RECORD_KEY, .table_format = "t"};
 
 static void
 convert_row(struct shape *sh, struct json_slice row)
 {
 	struct json_iter it;
-	struct json_slice k,
-				v;
-	struct buf	out = BUF_INIT;
-	char		err[200];
+	struct json_slice k, v;
+	struct buf out = BUF_INIT;
+	char err[200];
 
 	if (json_type_of(row) != JSON_OBJECT)
 		return;
 	json_iter_init(&it, row);
 	while (json_obj_next(&it, &k, &v)) {
-		int			i = shape_find_col(sh, k.p + 1, k.n - 2, 0);
+		int i = shape_find_col(sh, k.p + 1, k.n - 2, 0);
 
 		if (i >= 0)
 			(void) conv_value(&sh->cols[i].t, v, &out, err, sizeof err);
@@ -42,13 +41,12 @@ convert_row(struct shape *sh, struct json_slice row)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	   *line = malloc(size ? size : 1);
+	char *line = malloc(size ? size : 1);
 	struct frec f;
 	struct json_err err;
 	struct json_err verr;
 	const char *p;
-	bool		ok,
-				valid;
+	bool ok, valid;
 
 	memcpy(line, data, size);
 	ok = frec_parse(line, size, &schemas, &f, &err);

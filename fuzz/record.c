@@ -35,12 +35,12 @@ static void
 check_data(struct json_slice v, enum rec_encoding enc, bool spaced, struct buf *scratch)
 {
 	const char *p;
-	size_t		n;
+	size_t n;
 
 	if (record_data(v, enc, spaced, scratch, &p, &n) && p != NULL && n > 0) {
 		volatile char sink = p[0];
 
-		sink ^= p[n - 1];		/* touch both ends of the bytes */
+		sink ^= p[n - 1]; /* touch both ends of the bytes */
 		(void) sink;
 	}
 }
@@ -54,9 +54,8 @@ check_connect_split(const char *p, size_t n)
 	static struct connect_cache cache;
 	struct json_slice a = {NULL, 0};
 	struct connect_value b;
-	bool		sa = false;
-	const char *qa,
-			   *qb;
+	bool sa = false;
+	const char *qa, *qb;
 
 	if (n == 0 || p[0] == ' ' || p[0] == '\t' || p[0] == '\n' || p[0] == '\r')
 		return;
@@ -65,19 +64,19 @@ check_connect_split(const char *p, size_t n)
 	if (qa != qb || (qa && (a.p != b.whole.p || a.n != b.whole.n || sa != b.space)))
 		abort();
 	/* A split value is its parts, exactly. */
-	if (qa && b.schema.n && (b.schema.p != p + 10 ||
-							   b.payload.p + b.payload.n + 1 != b.whole.p + b.whole.n))
+	if (qa && b.schema.n &&
+		(b.schema.p != p + 10 || b.payload.p + b.payload.n + 1 != b.whole.p + b.whole.n))
 		abort();
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char	   *line = malloc(size ? size : 1);
+	char *line = malloc(size ? size : 1);
 	struct record r;
 	struct json_err err;
-	struct buf	scratch = BUF_INIT;
-	bool		ok;
+	struct buf scratch = BUF_INIT;
+	bool ok;
 
 	memcpy(line, data, size);
 	ok = record_parse(line, size, &schemas, &r, &err);

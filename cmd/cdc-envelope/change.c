@@ -15,17 +15,16 @@
 
 /* Where a parse reports its error. */
 struct errbuf {
-	char	   *msg;
-	size_t		size;
+	char *msg;
+	size_t size;
 };
 
-static bool
-fail(struct errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(struct errbuf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static bool
 fail(struct errbuf *err, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(err->msg, err->size, fmt, ap);
@@ -37,8 +36,8 @@ fail(struct errbuf *err, const char *fmt, ...)
 static bool
 decodes_to_text(struct json_slice s)
 {
-	struct buf	b = BUF_INIT;
-	bool		ok = json_str_decode_text(s, &b);
+	struct buf b = BUF_INIT;
+	bool ok = json_str_decode_text(s, &b);
 
 	buf_free(&b);
 	return ok;
@@ -54,7 +53,7 @@ text_str(struct json_slice s)
 static bool
 int_text(const char *s, size_t n)
 {
-	size_t		i = n > 0 && s[0] == '-' ? 1 : 0;
+	size_t i = n > 0 && s[0] == '-' ? 1 : 0;
 
 	if (i == n)
 		return false;
@@ -83,18 +82,15 @@ member_slot(struct change *ch, struct json_slice k)
 	switch (p[0]) {
 		case 'a': return IS("after") ? &ch->after : NULL;
 		case 'b': return IS("before") ? &ch->before : NULL;
-		case 'c':
-			return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
+		case 'c': return IS("columns") ? &ch->columns : IS("commit_lsn") ? &ch->commit_lsn : NULL;
 		case 'd': return IS("db") ? &ch->db : NULL;
 		case 'e': return IS("end_lsn") ? &ch->end_lsn : NULL;
 		case 'l': return IS("lsn") ? &ch->lsn : NULL;
 		case 'm': return IS("message") ? &ch->message : NULL;
 		case 'o': return IS("op") ? &ch->op : NULL;
 		case 'p': return IS("pos") ? &ch->pos : NULL;
-		case 's':
-			return IS("schema") ? &ch->schema : IS("snapshot") ? &ch->snapshot : NULL;
-		case 't':
-			return IS("table") ? &ch->table : IS("ts_us") ? &ch->ts_us : NULL;
+		case 's': return IS("schema") ? &ch->schema : IS("snapshot") ? &ch->snapshot : NULL;
+		case 't': return IS("table") ? &ch->table : IS("ts_us") ? &ch->ts_us : NULL;
 		case 'x': return IS("xid") ? &ch->xid : NULL;
 	}
 	return NULL;
@@ -116,11 +112,11 @@ line_member(void *ctx, struct json_slice k, const char *base, const char *p, con
 			struct json_err *err)
 {
 	struct line_walk *w = ctx;
-	struct json_slice v,
-			   *dst = member_slot(w->ch, k);
+	struct json_slice v, *dst = member_slot(w->ch, k);
 
 	if (dst == &w->ch->columns && w->last && w->last->cols_raw &&
-		(size_t) (end - p) >= w->last->cols_n && memcmp(p, w->last->cols_raw, w->last->cols_n) == 0) {
+		(size_t) (end - p) >= w->last->cols_n &&
+		memcmp(p, w->last->cols_raw, w->last->cols_n) == 0) {
 		v.p = p;
 		v.n = w->last->cols_n;
 		p += v.n;
@@ -137,8 +133,7 @@ static bool
 walk_line(const char *line, size_t n, const struct table *last, struct change *ch,
 		  struct errbuf *err)
 {
-	const char *end = line + n,
-			   *p = json_skip_ws(line, end);
+	const char *end = line + n, *p = json_skip_ws(line, end);
 	struct line_walk w = {ch, last};
 	struct json_err jerr = {0};
 
@@ -151,17 +146,15 @@ walk_line(const char *line, size_t n, const struct table *last, struct change *c
 }
 
 bool
-change_parse(const char *line, size_t n, const struct table *last, struct change *ch,
-			 char *errmsg, size_t errsize)
+change_parse(const char *line, size_t n, const struct table *last, struct change *ch, char *errmsg,
+			 size_t errsize)
 {
-	struct errbuf e = {errmsg, errsize},
-			   *err = &e;
+	struct errbuf e = {errmsg, errsize}, *err = &e;
 	struct pos pos;
 
 	if (!walk_line(line, n, last, ch, err))
 		return false;
-	if (json_type_of(ch->pos) != JSON_STRING ||
-		!pos_parse(ch->pos.p + 1, ch->pos.n - 2, &pos))
+	if (json_type_of(ch->pos) != JSON_STRING || !pos_parse(ch->pos.p + 1, ch->pos.n - 2, &pos))
 		return fail(err, "missing or invalid \"pos\"");
 	if (json_type_of(ch->op) != JSON_STRING || ch->op.n != 3 ||
 		strchr("cudrtm", ch->op.p[1]) == NULL)
@@ -173,8 +166,9 @@ change_parse(const char *line, size_t n, const struct table *last, struct change
 	if (json_type_of(ch->commit_lsn) != JSON_STRING ||
 		!lsn_parse(ch->commit_lsn.p + 1, ch->commit_lsn.n - 2, &ch->commit_v))
 		return fail(err, "missing or invalid \"commit_lsn\"");
-	if (ch->end_lsn.n > 0 && (json_type_of(ch->end_lsn) != JSON_STRING ||
-							  !lsn_parse(ch->end_lsn.p + 1, ch->end_lsn.n - 2, &ch->end_v)))
+	if (ch->end_lsn.n > 0 &&
+		(json_type_of(ch->end_lsn) != JSON_STRING ||
+		 !lsn_parse(ch->end_lsn.p + 1, ch->end_lsn.n - 2, &ch->end_v)))
 		return fail(err, "invalid \"end_lsn\"");
 	if (json_type_of(ch->xid) != JSON_NUMBER || !int_text(ch->xid.p, ch->xid.n))
 		return fail(err, "missing or invalid \"xid\"");

@@ -18,7 +18,7 @@
 static char *
 trim(char *s)
 {
-	char	   *end;
+	char *end;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -31,10 +31,8 @@ trim(char *s)
 bool
 conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize)
 {
-	char	   *copy = xstrdup(list),
-			   *save = NULL,
-			   *tok;
-	bool		ok = true;
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	bool ok = true;
 
 	*mask = 0;
 	for (tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
@@ -42,7 +40,8 @@ conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize)
 		if (strcmp(tok, "none") == 0 || *tok == '\0')
 			continue;
 		if (strlen(tok) != 1 || strchr("cudrtm", tok[0]) == NULL) {
-			snprintf(err, errsize, "unknown operation \"%s\" (expected c, u, d, r, t, m or none)", tok);
+			snprintf(err, errsize, "unknown operation \"%s\" (expected c, u, d, r, t, m or none)",
+					 tok);
 			ok = false;
 			break;
 		}
@@ -56,15 +55,11 @@ conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize)
 bool
 conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsize)
 {
-	char	   *copy = xstrdup(spec),
-			   *save = NULL,
-			   *entry;
-	bool		ok = true;
+	char *copy = xstrdup(spec), *save = NULL, *entry;
+	bool ok = true;
 
 	for (entry = strtok_r(copy, ";", &save); ok && entry; entry = strtok_r(NULL, ";", &save)) {
-		char	   *colon = strrchr(entry, ':'),
-				   *save2 = NULL,
-				   *col;
+		char *colon = strrchr(entry, ':'), *save2 = NULL, *col;
 		struct keycols *k;
 
 		entry = trim(entry);
@@ -107,14 +102,12 @@ conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsi
 bool
 conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errsize)
 {
-	char	   *copy = xstrdup(list),
-			   *save = NULL,
-			   *tok;
-	bool		ok = true;
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	bool ok = true;
 
 	for (tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
-		char	   *anchored;
-		int			rc;
+		char *anchored;
+		int rc;
 
 		tok = trim(tok);
 		if (*tok == '\0')
@@ -153,10 +146,10 @@ static bool
 colmap_add(struct env_conf *c, const char *key, const char *list, char *err, size_t errsize)
 {
 	struct colmap m = {0};
-	char		msg[256];
+	char msg[256];
 	const char *p;
-	char	   *end;
-	int			n = 0;
+	char *end;
+	int n = 0;
 
 	if (sscanf(key, "column.mask.with.%d.chars%n", &m.n, &n) == 1 && key[n] == '\0' && m.n >= 0)
 		m.kind = MAP_MASK;
@@ -172,16 +165,19 @@ colmap_add(struct env_conf *c, const char *key, const char *list, char *err, siz
 		}
 		end = strstr(p, ".with.salt.");
 		if (end == NULL) {
-			snprintf(err, errsize, "connector setting %s: not column.mask.hash.ALGORITHM.with.salt.SALT", key);
+			snprintf(err, errsize,
+					 "connector setting %s: not column.mask.hash.ALGORITHM.with.salt.SALT", key);
 			return false;
 		}
 		if ((size_t) (end - p) != 7 || strncmp(p, "SHA-256", 7) != 0) {
-			snprintf(err, errsize, "connector setting %s: the only hash algorithm supported is SHA-256", key);
+			snprintf(err, errsize,
+					 "connector setting %s: the only hash algorithm supported is SHA-256", key);
 			return false;
 		}
 		m.salt = xstrdup(end + 11);
 	} else {
-		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting", key);
+		snprintf(err, errsize, "connector setting %s: not a column mask or truncation setting",
+				 key);
 		return false;
 	}
 	if (!conf_parse_tables(list, &m.re, &m.nre, msg, sizeof msg)) {
@@ -199,11 +195,11 @@ colmap_add(struct env_conf *c, const char *key, const char *list, char *err, siz
 
 /* A comma-separated regular expression list of the file, if it sets key. */
 static bool
-regex_key(const struct connector *conn, const char *key, regex_t **re, int *n,
-		  char *err, size_t errsize)
+regex_key(const struct connector *conn, const char *key, regex_t **re, int *n, char *err,
+		  size_t errsize)
 {
 	const char *v = connector_get(conn, key);
-	char		msg[256];
+	char msg[256];
 
 	if (v == NULL || conf_parse_tables(v, re, n, msg, sizeof msg))
 		return true;
@@ -213,26 +209,30 @@ regex_key(const struct connector *conn, const char *key, regex_t **re, int *n,
 
 /* transforms: one io.debezium.transforms.ExtractNewRecordState, as --unwrap. */
 static bool
-transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
-			   char *err, size_t errsize)
+transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_delete, char *err,
+			   size_t errsize)
 {
 	static const char *const deletes[] = {"drop", "tombstone", "rewrite", NULL};
 	const char *names = connector_get(conn, "transforms");
-	char		key[256];
+	char key[256];
 	const char *v;
 
 	if (names == NULL || *names == '\0')
 		return true;
 	if (strchr(names, ',') != NULL || strlen(names) > 200) {
-		snprintf(err, errsize, "connector setting transforms: \"%s\": only one transform, "
-				 "io.debezium.transforms.ExtractNewRecordState, is supported", names);
+		snprintf(err, errsize,
+				 "connector setting transforms: \"%s\": only one transform, "
+				 "io.debezium.transforms.ExtractNewRecordState, is supported",
+				 names);
 		return false;
 	}
 	snprintf(key, sizeof key, "transforms.%s.type", names);
 	v = connector_get(conn, key);
 	if (v == NULL || strcmp(v, "io.debezium.transforms.ExtractNewRecordState") != 0) {
-		snprintf(err, errsize, "connector setting %s: \"%s\": only "
-				 "io.debezium.transforms.ExtractNewRecordState is supported", key, v ? v : "");
+		snprintf(err, errsize,
+				 "connector setting %s: \"%s\": only "
+				 "io.debezium.transforms.ExtractNewRecordState is supported",
+				 key, v ? v : "");
 		return false;
 	}
 	for (size_t i = 0; i < conn->n; i++)
@@ -253,15 +253,17 @@ transforms_key(struct env_conf *c, const struct connector *conn, int *unwrap_del
 }
 
 bool
-conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwrap_delete,
-					char *err, size_t errsize)
+conf_from_connector(struct env_conf *c, const struct connector *conn, int *unwrap_delete, char *err,
+					size_t errsize)
 {
-	size_t		i;
+	size_t i;
 
 	if (!regex_key(conn, "table.include.list", &c->include, &c->ninclude, err, errsize) ||
 		!regex_key(conn, "table.exclude.list", &c->exclude, &c->nexclude, err, errsize) ||
-		!regex_key(conn, "schema.include.list", &c->schema_include, &c->nschema_include, err, errsize) ||
-		!regex_key(conn, "schema.exclude.list", &c->schema_exclude, &c->nschema_exclude, err, errsize) ||
+		!regex_key(conn, "schema.include.list", &c->schema_include, &c->nschema_include, err,
+				   errsize) ||
+		!regex_key(conn, "schema.exclude.list", &c->schema_exclude, &c->nschema_exclude, err,
+				   errsize) ||
 		!regex_key(conn, "column.include.list", &c->col_include, &c->ncol_include, err, errsize) ||
 		!regex_key(conn, "column.exclude.list", &c->col_exclude, &c->ncol_exclude, err, errsize))
 		return false;
@@ -300,8 +302,7 @@ free_regexes(regex_t **re, int *n)
 void
 env_conf_free(struct env_conf *c)
 {
-	int			i,
-				j;
+	int i, j;
 
 	for (i = 0; i < c->nkeycols; i++) {
 		for (j = 0; j < c->keycols[i].ncols; j++)

@@ -26,10 +26,10 @@ expect(const char *s, size_t n, size_t *i, char c)
 bool
 conv_int_fits(const struct tdesc *d, const char *s, size_t n)
 {
-	size_t		i = n > 0 && s[0] == '-' ? 1 : 0;
-	unsigned	bits = d->type[3] == '8' ? 8 : d->type[3] == '1' ? 16 : d->type[3] == '3' ? 32 : 64;
-	uint64_t	limit = (UINT64_C(1) << (bits - 1)) - (i ? 0 : 1);
-	uint64_t	acc = 0;
+	size_t i = n > 0 && s[0] == '-' ? 1 : 0;
+	unsigned bits = d->type[3] == '8' ? 8 : d->type[3] == '1' ? 16 : d->type[3] == '3' ? 32 : 64;
+	uint64_t limit = (UINT64_C(1) << (bits - 1)) - (i ? 0 : 1);
+	uint64_t acc = 0;
 
 	if (i == n)
 		return false;
@@ -54,8 +54,8 @@ bool
 put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, size_t n,
 			   struct buf *out)
 {
-	int64_t		v;
-	int			inf;
+	int64_t v;
+	int inf;
 
 	switch (d->kind) {
 		case K_BOOL:
@@ -71,32 +71,22 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 				return false;
 			buf_put(out, s, n);
 			return true;
-		case K_FLOAT:
-			return conv_java_float(s, n, d->type[0] == 'f', out);
+		case K_FLOAT: return conv_java_float(s, n, d->type[0] == 'f', out);
 		case K_STRING:
-		case K_NUM_STRING:
-			json_put_str(out, s, n);
-			return true;
+		case K_NUM_STRING: json_put_str(out, s, n); return true;
 		case K_MONEY_STRING:
 			buf_putc(out, '"');
 			if (!conv_money_plain(s, n, out))
 				return false;
 			buf_putc(out, '"');
 			return true;
-		case K_BYTEA:
-			return conv_bytea(s, n, out);
-		case K_BYTEA_MODE:
-			return conv_bytea_mode(c->binary, s, n, out);
-		case K_INTERVAL_ISO:
-			return conv_interval_iso(s, n, out);
-		case K_HSTORE_MAP:
-			return conv_hstore_map(s, n, out);
-		case K_DECIMAL:
-			return !conv_is_special_number(s, n) && conv_decimal(s, n, d->scale, out);
-		case K_VARSCALE:
-			return !conv_is_special_number(s, n) && conv_varscale(s, n, out);
-		case K_NUM_DOUBLE:
-			return conv_numeric_double(s, n, out);
+		case K_BYTEA: return conv_bytea(s, n, out);
+		case K_BYTEA_MODE: return conv_bytea_mode(c->binary, s, n, out);
+		case K_INTERVAL_ISO: return conv_interval_iso(s, n, out);
+		case K_HSTORE_MAP: return conv_hstore_map(s, n, out);
+		case K_DECIMAL: return !conv_is_special_number(s, n) && conv_decimal(s, n, d->scale, out);
+		case K_VARSCALE: return !conv_is_special_number(s, n) && conv_varscale(s, n, out);
+		case K_NUM_DOUBLE: return conv_numeric_double(s, n, out);
 		case K_DATE:
 			if ((inf = infinity(s, n)) != 0)
 				v = inf > 0 ? DBZ_DATE_POS_INFINITY : DBZ_DATE_NEG_INFINITY;
@@ -110,8 +100,7 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 				return false;
 			buf_put_i64(out, d->kind == K_TIME_MS ? v / 1000 : v);
 			return true;
-		case K_TIMETZ:
-			return conv_timetz(s, n, out);
+		case K_TIMETZ: return conv_timetz(s, n, out);
 		case K_TS_MS:
 		case K_TS_US:
 			if ((inf = infinity(s, n)) != 0)
@@ -119,11 +108,10 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 			else if (!conv_timestamp(s, n, &v))
 				return false;
 			if (d->kind == K_TS_MS)
-				v = v / 1000 - (v % 1000 < 0);	/* floor, as toEpochMilli() */
+				v = v / 1000 - (v % 1000 < 0); /* floor, as toEpochMilli() */
 			buf_put_i64(out, v);
 			return true;
-		case K_TSTZ:
-			return conv_timestamptz(s, n, d->scale, out);
+		case K_TSTZ: return conv_timestamptz(s, n, d->scale, out);
 		case K_INTERVAL:
 			/* Saturated values are written by unsupported() in row.c. */
 			if (!conv_interval(s, n, &v) || v == INT64_MAX || v == INT64_MIN)
@@ -135,12 +123,9 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 				return false;
 			buf_puts(out, s[0] == '1' ? "true" : "false");
 			return true;
-		case K_BITS:
-			return conv_bits(s, n, out);
-		case K_HSTORE:
-			return conv_hstore(s, n, out);
-		case K_POINT:
-			return conv_point(s, n, out);
+		case K_BITS: return conv_bits(s, n, out);
+		case K_HSTORE: return conv_hstore(s, n, out);
+		case K_POINT: return conv_point(s, n, out);
 	}
 	return false;
 }
@@ -148,12 +133,11 @@ put_text_value(const struct env_conf *c, const struct tdesc *d, const char *s, s
 bool
 conv_bits(const char *s, size_t n, struct buf *out)
 {
-	size_t		nbytes = (n + 7) / 8,
-				i;
+	size_t nbytes = (n + 7) / 8, i;
 	unsigned char *b = xcalloc(nbytes + 1, 1);
 
 	for (i = 0; i < n; i++) {
-		size_t		pos = n - 1 - i;
+		size_t pos = n - 1 - i;
 
 		if (s[i] == '1')
 			b[pos / 8] |= (unsigned char) (1u << (pos % 8));
@@ -174,11 +158,8 @@ conv_bits(const char *s, size_t n, struct buf *out)
 bool
 conv_bytea(const char *s, size_t n, struct buf *out)
 {
-	unsigned char b[3 * 1024];	/* a multiple of 3: base64 of the pieces = of the whole */
-	size_t		i,
-				nb,
-				k = 0,
-				mark = out->len;
+	unsigned char b[3 * 1024]; /* a multiple of 3: base64 of the pieces = of the whole */
+	size_t i, nb, k = 0, mark = out->len;
 
 	if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2 != 0)
 		return false;
@@ -187,8 +168,7 @@ conv_bytea(const char *s, size_t n, struct buf *out)
 	buf_putc(out, '"');
 	/* In pieces, so that a large value is never held twice. */
 	for (i = 0; i < nb; i++) {
-		int			hi = hex_digit(s[2 + 2 * i]),
-					lo = hex_digit(s[3 + 2 * i]);
+		int hi = hex_digit(s[2 + 2 * i]), lo = hex_digit(s[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0) {
 			out->len = mark;
@@ -208,8 +188,7 @@ conv_bytea(const char *s, size_t n, struct buf *out)
 bool
 conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out)
 {
-	size_t		mark = out->len,
-				i;
+	size_t mark = out->len, i;
 
 	if (mode != BIN_HEX) {
 		if (!conv_bytea(s, n, out))
@@ -238,13 +217,13 @@ conv_bytea_mode(enum bin_mode mode, const char *s, size_t n, struct buf *out)
 int32_t
 conv_java_hash(const char *s, size_t n)
 {
-	uint32_t	h = 0;
-	size_t		i = 0;
+	uint32_t h = 0;
+	size_t i = 0;
 
 	while (i < n) {
 		unsigned char c = (unsigned char) s[i];
-		uint32_t	cp;
-		size_t		len;
+		uint32_t cp;
+		size_t len;
 
 		if (c < 0x80)
 			cp = c, len = 1;
@@ -270,7 +249,7 @@ conv_java_hash(const char *s, size_t n)
 size_t
 conv_hashmap_capacity(size_t n)
 {
-	size_t		cap = 16;
+	size_t cap = 16;
 
 	while (n > cap * 3 / 4)
 		cap *= 2;
@@ -280,26 +259,22 @@ conv_hashmap_capacity(size_t n)
 uint32_t
 conv_hashmap_bucket(const char *s, size_t n, size_t capacity)
 {
-	uint32_t	h = (uint32_t) conv_java_hash(s, n);
+	uint32_t h = (uint32_t) conv_java_hash(s, n);
 
 	return (h ^ (h >> 16)) & (uint32_t) (capacity - 1);
 }
 
 struct hs_entry {
-	size_t		k,
-				kn,
-				v,
-				vn;				/* offsets into the text buffer */
-	bool		null;
-	uint32_t	bucket_hash;
-	size_t		order;
+	size_t k, kn, v, vn; /* offsets into the text buffer */
+	bool null;
+	uint32_t bucket_hash;
+	size_t order;
 };
 
 static int
 hs_cmp(const void *a, const void *b)
 {
-	const struct hs_entry *x = a,
-			   *y = b;
+	const struct hs_entry *x = a, *y = b;
 
 	if (x->bucket_hash != y->bucket_hash)
 		return x->bucket_hash < y->bucket_hash ? -1 : 1;
@@ -325,15 +300,10 @@ hs_token(const char *s, size_t n, size_t *i, struct buf *text, size_t *off, size
 bool
 conv_hstore(const char *s, size_t n, struct buf *out)
 {
-	struct buf	text = BUF_INIT,
-				json = BUF_INIT;
+	struct buf text = BUF_INIT, json = BUF_INIT;
 	struct hs_entry *e = NULL;
-	size_t		ne = 0,
-				cap = 0,
-				i = 0,
-				k,
-				tabsize = 16;
-	bool		ok = true;
+	size_t ne = 0, cap = 0, i = 0, k, tabsize = 16;
+	bool ok = true;
 
 	while (ok && i < n) {
 		struct hs_entry x = {0};
@@ -382,11 +352,11 @@ conv_hstore(const char *s, size_t n, struct buf *out)
 bool
 conv_hstore_map(const char *s, size_t n, struct buf *out)
 {
-	struct buf	quoted = BUF_INIT;
-	bool		ok = conv_hstore(s, n, &quoted);
+	struct buf quoted = BUF_INIT;
+	bool ok = conv_hstore(s, n, &quoted);
 
 	if (ok)
-		json_str_decode((struct json_slice) {quoted.data, quoted.len}, out);
+		json_str_decode((struct json_slice){quoted.data, quoted.len}, out);
 	buf_free(&quoted);
 	return ok;
 }
@@ -396,14 +366,12 @@ conv_point(const char *s, size_t n, struct buf *out)
 {
 	unsigned char wkb[21];
 	const char *comma;
-	double		x,
-				y;
-	char	   *end;
-	struct buf	tmp = BUF_INIT;
-	bool		ok;
+	double x, y;
+	char *end;
+	struct buf tmp = BUF_INIT;
+	bool ok;
 
-	if (n < 5 || s[0] != '(' || s[n - 1] != ')' ||
-		(comma = memchr(s, ',', n)) == NULL)
+	if (n < 5 || s[0] != '(' || s[n - 1] != ')' || (comma = memchr(s, ',', n)) == NULL)
 		return false;
 	buf_put(&tmp, s + 1, n - 2);
 	x = strtod(buf_cstr(&tmp), &end);
@@ -413,11 +381,10 @@ conv_point(const char *s, size_t n, struct buf *out)
 	buf_free(&tmp);
 	if (!ok)
 		return false;
-	wkb[0] = 1;					/* little endian */
-	wkb[1] = 1, wkb[2] = wkb[3] = wkb[4] = 0;	/* wkbPoint */
+	wkb[0] = 1;								  /* little endian */
+	wkb[1] = 1, wkb[2] = wkb[3] = wkb[4] = 0; /* wkbPoint */
 	for (int k = 0; k < 8; k++) {
-		uint64_t	bx,
-					by;
+		uint64_t bx, by;
 
 		memcpy(&bx, &x, 8);
 		memcpy(&by, &y, 8);
@@ -439,13 +406,13 @@ conv_point(const char *s, size_t n, struct buf *out)
 bool
 conv_array_split(const char *s, size_t n, conv_elem_fn fn, void *arg)
 {
-	struct buf	el = BUF_INIT;
-	size_t		i = 1;
-	bool		ok = true;
+	struct buf el = BUF_INIT;
+	size_t i = 1;
+	bool ok = true;
 
 	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
 		return false;
-	n--;						/* the closing brace */
+	n--; /* the closing brace */
 	if (i == n) {
 		buf_free(&el);
 		return true;
@@ -464,7 +431,7 @@ conv_array_split(const char *s, size_t n, conv_elem_fn fn, void *arg)
 			if (ok)
 				ok = fn(arg, el.data ? el.data : "", el.len);
 		} else {
-			size_t		start = i;
+			size_t start = i;
 
 			while (i < n && s[i] != ',')
 				i++;

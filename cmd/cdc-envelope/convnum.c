@@ -18,8 +18,7 @@ is_digit(char c)
 bool
 conv_is_special_number(const char *s, size_t n)
 {
-	return (n == 3 && memcmp(s, "NaN", 3) == 0) ||
-		(n == 8 && memcmp(s, "Infinity", 8) == 0) ||
+	return (n == 3 && memcmp(s, "NaN", 3) == 0) || (n == 8 && memcmp(s, "Infinity", 8) == 0) ||
 		(n == 9 && memcmp(s, "-Infinity", 9) == 0);
 }
 
@@ -31,7 +30,7 @@ conv_is_special_number(const char *s, size_t n)
 static void
 put_java_digits(const char *dig, size_t nd, int point, bool neg, struct buf *out)
 {
-	size_t		i;
+	size_t i;
 
 	if (neg)
 		buf_putc(out, '-');
@@ -73,15 +72,11 @@ put_java_digits(const char *dig, size_t nd, int point, bool neg, struct buf *out
 bool
 conv_java_float(const char *s, size_t n, bool single, struct buf *out)
 {
-	char		dig[64];
-	size_t		nd = 0,
-				i = 0;
-	int			point = 0,		/* value = 0.DIG x 10^point */
-				e10 = 0,
-				esign = 1;
-	bool		neg = false,
-				seen_point = false,
-				any = false;
+	char dig[64];
+	size_t nd = 0, i = 0;
+	int point = 0, /* value = 0.DIG x 10^point */
+		e10 = 0, esign = 1;
+	bool neg = false, seen_point = false, any = false;
 
 	if (conv_is_special_number(s, n)) {
 		json_put_str(out, s, n);
@@ -127,8 +122,8 @@ conv_java_float(const char *s, size_t n, bool single, struct buf *out)
 	point += esign * e10;
 	if (nd > 0) {
 		/* The text is valid: Java's digits of the number it reads as. */
-		char		txt[128];
-		double		d;
+		char txt[128];
+		double d;
 
 		if (n >= sizeof txt)
 			return false;
@@ -145,8 +140,8 @@ conv_java_float(const char *s, size_t n, bool single, struct buf *out)
 void
 conv_java_double(double d, struct buf *out)
 {
-	char		tmp[40];
-	int			prec;
+	char tmp[40];
+	int prec;
 
 	if (isnan(d)) {
 		buf_puts(out, "\"NaN\"");
@@ -166,9 +161,9 @@ conv_java_double(double d, struct buf *out)
 
 /* A numeric or money text split into sign and digit strings. */
 struct number {
-	bool		neg;
-	struct buf	ip;				/* the integer digits */
-	struct buf	fp;				/* the fraction digits */
+	bool neg;
+	struct buf ip; /* the integer digits */
+	struct buf fp; /* the fraction digits */
 };
 
 /*
@@ -178,9 +173,8 @@ struct number {
 static bool
 number_split(const char *s, size_t n, struct number *num)
 {
-	size_t		i = 0;
-	bool		frac = false,
-				any = false;
+	size_t i = 0;
+	bool frac = false, any = false;
 
 	num->neg = false;
 	num->ip = num->fp = (struct buf) BUF_INIT;
@@ -189,7 +183,7 @@ number_split(const char *s, size_t n, struct number *num)
 	else if (i < n && s[i] == '+')
 		i++;
 	for (; i < n; i++) {
-		char		c = s[i];
+		char c = s[i];
 
 		if (c == '$' || c == ',')
 			continue;
@@ -219,19 +213,15 @@ number_free(struct number *num)
 static void
 put_twos(const char *digits, size_t nd, bool neg, struct buf *out)
 {
-	size_t		cap = nd / 2 + 2,
-				len = 1,
-				i,
-				j,
-				top;
+	size_t cap = nd / 2 + 2, len = 1, i, j, top;
 	unsigned char *m = xcalloc(cap, 1);
 	unsigned char *be;
 
 	for (i = 0; i < nd; i++) {
-		unsigned	carry = (unsigned) (digits[i] - '0');
+		unsigned carry = (unsigned) (digits[i] - '0');
 
 		for (j = 0; j < len; j++) {
-			unsigned	v = m[j] * 10u + carry;
+			unsigned v = m[j] * 10u + carry;
 
 			m[j] = (unsigned char) (v & 0xff);
 			carry = v >> 8;
@@ -239,20 +229,20 @@ put_twos(const char *digits, size_t nd, bool neg, struct buf *out)
 		if (carry)
 			m[len++] = (unsigned char) carry;
 	}
-	len++;						/* room for the sign */
+	len++; /* room for the sign */
 	if (neg) {
-		unsigned	carry = 1;
+		unsigned carry = 1;
 
 		for (j = 0; j < len; j++) {
-			unsigned	v = (unsigned) (unsigned char) ~m[j] + carry;
+			unsigned v = (unsigned) (unsigned char) ~m[j] + carry;
 
 			m[j] = (unsigned char) (v & 0xff);
 			carry = v >> 8;
 		}
 	}
 	top = len - 1;
-	while (top > 0 && ((m[top] == 0x00 && !(m[top - 1] & 0x80)) ||
-					   (m[top] == 0xff && (m[top - 1] & 0x80))))
+	while (top > 0 &&
+		   ((m[top] == 0x00 && !(m[top - 1] & 0x80)) || (m[top] == 0xff && (m[top - 1] & 0x80))))
 		top--;
 	be = xmalloc(top + 1);
 	for (j = 0; j <= top; j++)
@@ -268,7 +258,7 @@ put_twos(const char *digits, size_t nd, bool neg, struct buf *out)
 static void
 increment_digits(struct buf *d)
 {
-	size_t		i = d->len;
+	size_t i = d->len;
 
 	while (i > 0) {
 		i--;
@@ -287,11 +277,11 @@ bool
 conv_decimal(const char *s, size_t n, int scale, struct buf *out)
 {
 	struct number num;
-	bool		ok = number_split(s, n, &num);
+	bool ok = number_split(s, n, &num);
 
 	if (ok) {
 		struct buf *fp = &num.fp;
-		bool		round_up = fp->len > (size_t) scale && fp->data[scale] >= '5';
+		bool round_up = fp->len > (size_t) scale && fp->data[scale] >= '5';
 
 		if (fp->len > (size_t) scale)
 			fp->len = (size_t) scale;
@@ -311,7 +301,7 @@ bool
 conv_varscale(const char *s, size_t n, struct buf *out)
 {
 	struct number num;
-	bool		ok = number_split(s, n, &num);
+	bool ok = number_split(s, n, &num);
 
 	if (ok) {
 		while (num.fp.len > 0 && num.fp.data[num.fp.len - 1] == '0')
@@ -330,7 +320,7 @@ bool
 conv_money_plain(const char *s, size_t n, struct buf *out)
 {
 	struct number num;
-	bool		ok = number_split(s, n, &num);
+	bool ok = number_split(s, n, &num);
 
 	if (ok) {
 		if (num.neg)
@@ -348,10 +338,10 @@ conv_money_plain(const char *s, size_t n, struct buf *out)
 bool
 conv_numeric_double(const char *s, size_t n, struct buf *out)
 {
-	struct buf	plain = BUF_INIT;
-	char	   *end;
-	double		d;
-	bool		ok;
+	struct buf plain = BUF_INIT;
+	char *end;
+	double d;
+	bool ok;
 
 	if (conv_is_special_number(s, n)) {
 		json_put_str(out, s, n);

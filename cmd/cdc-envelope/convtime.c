@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "dbzvocab.h"
-#define US_PER_SEC	INT64_C(1000000)
-#define US_PER_DAY	(INT64_C(86400) * US_PER_SEC)
+#define US_PER_SEC INT64_C(1000000)
+#define US_PER_DAY (INT64_C(86400) * US_PER_SEC)
 
 static bool
 is_digit(char c)
@@ -22,7 +22,7 @@ is_digit(char c)
 static bool
 mul_add(int64_t *acc, int64_t m, int64_t a)
 {
-	int64_t		r;
+	int64_t r;
 
 	return !__builtin_mul_overflow(*acc, m, &r) && !__builtin_add_overflow(r, a, acc);
 }
@@ -31,7 +31,7 @@ mul_add(int64_t *acc, int64_t m, int64_t a)
 static bool
 read_uint(const char *s, size_t n, size_t *i, size_t min, int64_t *v)
 {
-	size_t		start = *i;
+	size_t start = *i;
 
 	*v = 0;
 	while (*i < n && is_digit(s[*i]) && *i - start < 12)
@@ -52,13 +52,10 @@ expect(const char *s, size_t n, size_t *i, char c)
 static bool
 parse_date_part(const char *s, size_t n, size_t *i, int64_t *days)
 {
-	int64_t		y,
-				m,
-				d;
+	int64_t y, m, d;
 
-	if (!read_uint(s, n, i, 4, &y) || !expect(s, n, i, '-') ||
-		!read_uint(s, n, i, 2, &m) || !expect(s, n, i, '-') ||
-		!read_uint(s, n, i, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31)
+	if (!read_uint(s, n, i, 4, &y) || !expect(s, n, i, '-') || !read_uint(s, n, i, 2, &m) ||
+		!expect(s, n, i, '-') || !read_uint(s, n, i, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31)
 		return false;
 	/* " BC" ends the value; year 1 BC is year 0 of the proleptic calendar. */
 	if (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0)
@@ -71,15 +68,11 @@ parse_date_part(const char *s, size_t n, size_t *i, int64_t *days)
 static bool
 parse_time_part(const char *s, size_t n, size_t *i, int64_t *us)
 {
-	int64_t		h,
-				mi,
-				se,
-				frac = 0;
-	size_t		digits = 0;
+	int64_t h, mi, se, frac = 0;
+	size_t digits = 0;
 
-	if (!read_uint(s, n, i, 2, &h) || !expect(s, n, i, ':') ||
-		!read_uint(s, n, i, 2, &mi) || !expect(s, n, i, ':') ||
-		!read_uint(s, n, i, 2, &se))
+	if (!read_uint(s, n, i, 2, &h) || !expect(s, n, i, ':') || !read_uint(s, n, i, 2, &mi) ||
+		!expect(s, n, i, ':') || !read_uint(s, n, i, 2, &se))
 		return false;
 	if (expect(s, n, i, '.')) {
 		while (*i < n && is_digit(s[*i])) {
@@ -102,10 +95,8 @@ parse_time_part(const char *s, size_t n, size_t *i, int64_t *us)
 static bool
 parse_offset(const char *s, size_t n, size_t *i, int64_t *secs)
 {
-	int			sign;
-	int64_t		h,
-				m = 0,
-				sec = 0;
+	int sign;
+	int64_t h, m = 0, sec = 0;
 
 	if (*i >= n || (s[*i] != '+' && s[*i] != '-'))
 		return false;
@@ -129,7 +120,7 @@ at_end(const char *s, size_t n, size_t i)
 bool
 conv_date(const char *s, size_t n, int64_t *days)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	return parse_date_part(s, n, &i, days) && at_end(s, n, i);
 }
@@ -137,7 +128,7 @@ conv_date(const char *s, size_t n, int64_t *days)
 bool
 conv_time(const char *s, size_t n, int64_t *us)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	return parse_time_part(s, n, &i, us) && i == n && *us <= US_PER_DAY;
 }
@@ -146,10 +137,9 @@ conv_time(const char *s, size_t n, int64_t *us)
 static void
 put_time_of_day(struct buf *out, int64_t us, int fixed_digits)
 {
-	int64_t		secs = us / US_PER_SEC,
-				frac = us % US_PER_SEC;
-	char		f[8];
-	int			nd = 6;
+	int64_t secs = us / US_PER_SEC, frac = us % US_PER_SEC;
+	char f[8];
+	int nd = 6;
 
 	buf_printf(out, "%02d:%02d:%02d", (int) (secs / 3600), (int) (secs / 60 % 60),
 			   (int) (secs % 60));
@@ -168,9 +158,8 @@ put_time_of_day(struct buf *out, int64_t us, int fixed_digits)
 bool
 conv_timetz(const char *s, size_t n, struct buf *out)
 {
-	size_t		i = 0;
-	int64_t		us,
-				off;
+	size_t i = 0;
+	int64_t us, off;
 
 	if (!parse_time_part(s, n, &i, &us) || !parse_offset(s, n, &i, &off) || i != n)
 		return false;
@@ -188,9 +177,8 @@ conv_timetz(const char *s, size_t n, struct buf *out)
 static bool
 parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac)
 {
-	size_t		i = 0;
-	int64_t		days,
-				t;
+	size_t i = 0;
+	int64_t days, t;
 
 	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
 		!parse_time_part(s, n, &i, &t) || !at_end(s, n, i))
@@ -203,8 +191,7 @@ parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac)
 bool
 conv_timestamp(const char *s, size_t n, int64_t *us)
 {
-	int64_t		secs,
-				frac;
+	int64_t secs, frac;
 
 	if (!parse_timestamp(s, n, &secs, &frac))
 		return false;
@@ -215,15 +202,14 @@ conv_timestamp(const char *s, size_t n, int64_t *us)
 bool
 conv_timestamp_java(const char *s, size_t n, int64_t *us)
 {
-	int64_t		secs,
-				frac;
-	uint64_t	sum;
+	int64_t secs, frac;
+	uint64_t sum;
 
 	if (!parse_timestamp(s, n, &secs, &frac))
 		return false;
 	if (__builtin_mul_overflow(secs, US_PER_SEC, us))
 		*us = secs < 0 ? INT64_MIN : INT64_MAX;
-	sum = (uint64_t) *us + (uint64_t) frac;	/* Java's long addition wraps */
+	sum = (uint64_t) *us + (uint64_t) frac; /* Java's long addition wraps */
 	memcpy(us, &sum, sizeof *us);
 	return true;
 }
@@ -231,9 +217,8 @@ conv_timestamp_java(const char *s, size_t n, int64_t *us)
 bool
 conv_date_array_elem(const char *s, size_t n, int64_t *days)
 {
-	int64_t		y;
-	int			m,
-				d;
+	int64_t y;
+	int m, d;
 
 	if (!conv_date(s, n, days))
 		return false;
@@ -248,10 +233,8 @@ conv_date_array_elem(const char *s, size_t n, int64_t *days)
 bool
 conv_timestamp_array_elem(const char *s, size_t n, int64_t *us)
 {
-	int64_t		days,
-				y;
-	int			m,
-				d;
+	int64_t days, y;
+	int m, d;
 
 	if (!conv_timestamp(s, n, us))
 		return false;
@@ -263,8 +246,7 @@ conv_timestamp_array_elem(const char *s, size_t n, int64_t *us)
 	return true;
 }
 
-static bool tstz_fields(const char *s, size_t n, int precision, bool java_fields,
-						struct buf *out);
+static bool tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf *out);
 
 bool
 conv_timestamptz(const char *s, size_t n, int precision, struct buf *out)
@@ -295,23 +277,16 @@ conv_timestamptz_array_elem(const char *s, size_t n, int precision, struct buf *
 static bool
 tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf *out)
 {
-	size_t		i = 0;
-	int64_t		days,
-				t,
-				off,
-				secs,
-				y;
-	int			m,
-				d;
+	size_t i = 0;
+	int64_t days, t, off, secs, y;
+	int m, d;
 
-	if ((n == 8 && memcmp(s, "infinity", 8) == 0) ||
-		(n == 9 && memcmp(s, "-infinity", 9) == 0)) {
+	if ((n == 8 && memcmp(s, "infinity", 8) == 0) || (n == 9 && memcmp(s, "-infinity", 9) == 0)) {
 		json_put_str(out, s, n);
 		return true;
 	}
 	if (!parse_date_part(s, n, &i, &days) || !expect(s, n, &i, ' ') ||
-		!parse_time_part(s, n, &i, &t) || !parse_offset(s, n, &i, &off) ||
-		!at_end(s, n, i))
+		!parse_time_part(s, n, &i, &t) || !parse_offset(s, n, &i, &off) || !at_end(s, n, i))
 		return false;
 	/* In seconds: microseconds since the epoch overflow past year 294247. */
 	secs = days * 86400 + t / US_PER_SEC - off;
@@ -343,13 +318,13 @@ tstz_fields(const char *s, size_t n, int precision, bool java_fields, struct buf
 bool
 conv_interval_parts(const char *s, size_t n, struct pg_interval *iv)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	memset(iv, 0, sizeof *iv);
 	while (i < n) {
-		int			sign = 1;
-		int64_t		v;
-		size_t		w;
+		int sign = 1;
+		int64_t v;
+		size_t w;
 
 		while (i < n && s[i] == ' ')
 			i++;
@@ -361,14 +336,12 @@ conv_interval_parts(const char *s, size_t n, struct pg_interval *iv)
 		if (!read_uint(s, n, &i, 1, &v))
 			return false;
 		if (i < n && s[i] == ':') {
-			int64_t		t;
+			int64_t t;
 
 			i = w;
 			if (!parse_time_part(s, n, &i, &t)) {
 				/* Hours may have more than two digits ("100:00:00"). */
-				int64_t		h,
-							mi,
-							se;
+				int64_t h, mi, se;
 
 				i = w;
 				if (!read_uint(s, n, &i, 1, &h) || !expect(s, n, &i, ':') ||
@@ -413,8 +386,7 @@ bool
 conv_interval(const char *s, size_t n, int64_t *us)
 {
 	struct pg_interval iv;
-	double		nd,
-				ns;
+	double nd, ns;
 
 	if (!conv_interval_parts(s, n, &iv))
 		return false;
@@ -436,8 +408,8 @@ bool
 conv_interval_iso(const char *s, size_t n, struct buf *out)
 {
 	struct pg_interval iv;
-	char		sec[40];
-	size_t		k;
+	char sec[40];
+	size_t k;
 
 	if (!conv_interval_parts(s, n, &iv))
 		return false;

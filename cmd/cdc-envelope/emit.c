@@ -18,9 +18,9 @@ put_source(struct env *e, const struct table *t, const struct change *ch, bool w
 	 * A non-transactional message has no commit time of its own: Debezium
 	 * keeps the one of the last transaction.
 	 */
-	int64_t		ts = with_tx || !e->have_tx_ts ? ch->ts_us_v : e->tx_ts_us;
+	int64_t ts = with_tx || !e->have_tx_ts ? ch->ts_us_v : e->tx_ts_us;
 	/* Debezium's incremental snapshot reads carry no transaction or LSN. */
-	bool		incremental = ch->snapshot.n > 0 && json_str_eq(ch->snapshot, "incremental");
+	bool incremental = ch->snapshot.n > 0 && json_str_eq(ch->snapshot, "incremental");
 
 	buf_put(out, e->srchead.data, e->srchead.len);
 	buf_put_i64(out, ts / 1000);
@@ -92,8 +92,7 @@ emit_event(struct env *e, struct table *t, const struct change *ch, char op,
 		   const struct json_slice *keyvals, struct buf *out)
 {
 	const struct env_conf *c = e->c;
-	int64_t		total = 0,
-				corder = 0;
+	int64_t total = 0, corder = 0;
 
 	if (c->unwrap && (op == 't' || (op == 'd' && c->unwrap_delete == UNWRAP_DROP)))
 		return true;
@@ -163,23 +162,25 @@ emit_tombstone(struct env *e, const struct table *t, const struct json_slice *ke
 bool
 emit_message(struct env *e, const struct change *ch, struct buf *out)
 {
-	static const char key_schema[] =
-		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"}],"
-		"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageKey\",\"version\":1}";
+	static const char key_schema[] = "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+									 "\"optional\":true,\"field\":\"prefix\"}],"
+									 "\"optional\":false,\"name\":\"io.debezium.connector."
+									 "postgresql.MessageKey\",\"version\":1}";
 	static const char block_schema[] =
-		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"},"
+		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":true,\"field\":"
+		"\"prefix\"},"
 		"{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}],\"optional\":false,"
-		"\"name\":\"io.debezium.connector.postgresql.Message\",\"version\":1,\"field\":\"message\"}";
-	struct json_slice prefix,
-				content;
-	struct buf	pj = BUF_INIT;
+		"\"name\":\"io.debezium.connector.postgresql.Message\",\"version\":1,\"field\":"
+		"\"message\"}";
+	struct json_slice prefix, content;
+	struct buf pj = BUF_INIT;
 	const char *ps;
-	size_t		pn;
-	bool		tx;
+	size_t pn;
+	bool tx;
 
-	if (json_type_of(ch->message) != JSON_OBJECT ||
-		!json_obj_get(ch->message, "prefix", &prefix) || json_type_of(prefix) != JSON_STRING ||
-		!json_obj_get(ch->message, "content", &content) || json_type_of(content) != JSON_STRING)
+	if (json_type_of(ch->message) != JSON_OBJECT || !json_obj_get(ch->message, "prefix", &prefix) ||
+		json_type_of(prefix) != JSON_STRING || !json_obj_get(ch->message, "content", &content) ||
+		json_type_of(content) != JSON_STRING)
 		return env_fail(e, "op \"m\" needs \"message\" with string \"prefix\" and \"content\"");
 	tx = change_is_transactional(ch);
 	slice_text(e, prefix, &ps, &pn);
@@ -197,14 +198,16 @@ emit_message(struct env *e, const struct change *ch, struct buf *out)
 		buf_putc(out, '}');
 	PUTL(out, ",\"value\":");
 	if (e->c->value_schemas) {
-		PUTL(out, "{\"schema\":{\"type\":\"struct\",\"fields\":["
-				 "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
-				 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},");
+		PUTL(out,
+			 "{\"schema\":{\"type\":\"struct\",\"fields\":["
+			 "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+			 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},");
 		buf_puts(out, schema_source());
 		buf_putc(out, ',');
 		buf_puts(out, block_schema);
-		PUTL(out, "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\","
-				 "\"version\":1},\"payload\":");
+		PUTL(out,
+			 "],\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\","
+			 "\"version\":1},\"payload\":");
 	}
 	PUTL(out, "{\"op\":\"m\"");
 	put_now(e, out, false);

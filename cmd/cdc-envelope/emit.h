@@ -13,13 +13,13 @@
  * One data change event: op with before/after rows (NULL = null) and the
  * key taken from keyvals (NULL = null key).  False with the message reported.
  */
-bool		emit_event(struct env *e, struct table *t, const struct change *ch, char op,
-					   const struct json_slice *before, const struct json_slice *after,
-					   const struct json_slice *keyvals, struct buf *out);
+bool emit_event(struct env *e, struct table *t, const struct change *ch, char op,
+				const struct json_slice *before, const struct json_slice *after,
+				const struct json_slice *keyvals, struct buf *out);
 /* The tombstone after a delete, if tombstones are on. */
-bool		emit_tombstone(struct env *e, const struct table *t, const struct json_slice *keyvals,
-						   struct buf *out);
+bool emit_tombstone(struct env *e, const struct table *t, const struct json_slice *keyvals,
+					struct buf *out);
 /* A logical decoding message: <prefix>.message, MessageKey / MessageValue. */
-bool		emit_message(struct env *e, const struct change *ch, struct buf *out);
+bool emit_message(struct env *e, const struct change *ch, struct buf *out);
 
 #endif

@@ -20,7 +20,7 @@
 static void
 line_state(struct env *e, const struct change *ch, struct buf *out)
 {
-	int64_t		ns = clock_wall_ns();
+	int64_t ns = clock_wall_ns();
 
 	e->now_ms = ns / 1000000;
 	e->now_us = ns / 1000;
@@ -60,7 +60,7 @@ line_state(struct env *e, const struct change *ch, struct buf *out)
 		json_put_cstr(&e->db, e->c->dbname);
 	else if (json_type_of(ch->db) == JSON_STRING) {
 		const char *s;
-		size_t		n;
+		size_t n;
 
 		slice_text(e, ch->db, &s, &n);
 		json_put_str(&e->db, s, n);
@@ -86,8 +86,8 @@ static bool
 set_key_header(struct env *e, const struct table *t, const char *name,
 			   const struct json_slice *vals)
 {
-	struct buf	kp = BUF_INIT;
-	bool		ok = put_key_payload(e, t, vals, &kp);
+	struct buf kp = BUF_INIT;
+	bool ok = put_key_payload(e, t, vals, &kp);
 
 	buf_reset(&e->hdr);
 	if (ok) {
@@ -103,17 +103,15 @@ set_key_header(struct env *e, const struct table *t, const char *name,
 
 /* An update that changes the key: delete + tombstone + create. */
 static bool
-key_change(struct env *e, struct table *t, const struct change *ch,
-		   const struct json_slice *b, const struct json_slice *a, struct buf *out)
+key_change(struct env *e, struct table *t, const struct change *ch, const struct json_slice *b,
+		   const struct json_slice *a, struct buf *out)
 {
-	bool		ok;
+	bool ok;
 
 	/* The tombstone is a copy of the delete record: it keeps the header. */
 	ok = set_key_header(e, t, "__debezium.newkey", a) &&
-		emit_event(e, t, ch, 'd', b, NULL, b, out) &&
-		emit_tombstone(e, t, b, out) &&
-		set_key_header(e, t, "__debezium.oldkey", b) &&
-		emit_event(e, t, ch, 'c', NULL, a, a, out);
+		emit_event(e, t, ch, 'd', b, NULL, b, out) && emit_tombstone(e, t, b, out) &&
+		set_key_header(e, t, "__debezium.oldkey", b) && emit_event(e, t, ch, 'c', NULL, a, a, out);
 	buf_reset(&e->hdr);
 	return ok;
 }
@@ -121,9 +119,8 @@ key_change(struct env *e, struct table *t, const struct change *ch,
 static bool
 row_change(struct env *e, struct table *t, const struct change *ch, struct buf *out)
 {
-	struct json_slice *b = NULL,
-			   *a = NULL;
-	char		op = ch->op_c;
+	struct json_slice *b = NULL, *a = NULL;
+	char op = ch->op_c;
 
 	if (t->ncols > e->capvals) {
 		e->capvals = t->ncols * 2;
@@ -155,8 +152,7 @@ row_change(struct env *e, struct table *t, const struct change *ch, struct buf *
 			/* Debezium sends the tombstone even with a null key. */
 			return emit_event(e, t, ch, 'd', b, NULL, t->nkey > 0 ? b : NULL, out) &&
 				emit_tombstone(e, t, b, out);
-		case 't':
-			return emit_event(e, t, ch, 't', NULL, NULL, NULL, out);
+		case 't': return emit_event(e, t, ch, 't', NULL, NULL, NULL, out);
 	}
 	return env_fail(e, "unknown op \"%c\"", op);
 }
@@ -166,8 +162,8 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 {
 	struct change ch;
 	struct table *t;
-	size_t		start = out->len;
-	bool		ok;
+	size_t start = out->len;
+	bool ok;
 
 	memset(&ch, 0, sizeof ch);
 	e->err = err;
@@ -180,8 +176,7 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 		ok = (e->c->skipped & OPBIT_M) || emit_message(e, &ch, out);
 		if (change_is_transactional(&ch))
 			e->tx_ts_us = ch.ts_us_v, e->have_tx_ts = true;
-	}
-	else {
+	} else {
 		e->tx_ts_us = ch.ts_us_v;
 		e->have_tx_ts = true;
 		t = table_get(&e->tables, e->c, ch.schema, ch.table);
@@ -208,7 +203,7 @@ env_line(struct env *e, const char *line, size_t n, struct buf *out, char *err, 
 	}
 	/* Only the last record of the change carries its position. */
 	if (out->len > start) {
-		out->len -= 2;			/* "}\n" */
+		out->len -= 2; /* "}\n" */
 		PUTL(out, ",\"pos\":");
 		buf_put(out, ch.pos.p, ch.pos.n);
 		PUTL(out, "}\n");

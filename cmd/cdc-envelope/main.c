@@ -41,14 +41,14 @@ struct flags {
 	const char *dbname;
 	const char *key_columns;
 	const char *skipped;
-	int			tombstones;
-	int			schemas;
-	int			tx_metadata;
-	int			decimal;
-	int			time;
-	int			schema_comments;
-	bool		unwrap;
-	int			unwrap_delete;
+	int tombstones;
+	int schemas;
+	int tx_metadata;
+	int decimal;
+	int time;
+	int schema_comments;
+	bool unwrap;
+	int unwrap_delete;
 };
 
 static void
@@ -109,13 +109,10 @@ resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
 	static const char *const interval_modes[] = {"numeric", "string", NULL};
 	static const char *const binary_modes[] = {"bytes", "base64", "base64-url-safe", "hex", NULL};
 	static const char *const hstore_modes[] = {"json", "map", NULL};
-	char		err[512];
+	char err[512];
 	const char *skipped = f->skipped ? f->skipped : DEFAULT_SKIPPED;
 	const char *keycols = f->key_columns;
-	int			unwrap_delete = UNWRAP_DROP,
-				interval = 0,
-				hstore = 0,
-				status;
+	int unwrap_delete = UNWRAP_DROP, interval = 0, hstore = 0, status;
 	struct connector_bind b[] = {
 		CONN_BIND_TEXT("topic.prefix", &c->prefix, f->prefix != NULL),
 		CONN_BIND_TEXT("database.dbname", &c->dbname, f->dbname != NULL),
@@ -125,7 +122,8 @@ resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
 		CONN_BIND_BOOL("provide.transaction.metadata", &c->tx_metadata, f->tx_metadata >= 0),
 		CONN_BIND_BOOL("key.converter.schemas.enable", &c->key_schemas, f->schemas >= 0),
 		CONN_BIND_BOOL("value.converter.schemas.enable", &c->value_schemas, f->schemas >= 0),
-		CONN_BIND_CHOICE("decimal.handling.mode", &c->decimal, f->decimal >= 0, decimal_modes, NULL),
+		CONN_BIND_CHOICE("decimal.handling.mode", &c->decimal, f->decimal >= 0, decimal_modes,
+						 NULL),
 		CONN_BIND_CHOICE("time.precision.mode", &c->time, f->time >= 0, time_modes, NULL),
 		CONN_BIND_BOOL("include.schema.comments", &c->schema_comments, f->schema_comments >= 0),
 		CONN_BIND_CHOICE("interval.handling.mode", &interval, false, interval_modes, NULL),
@@ -144,9 +142,9 @@ resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
 	c->schema_comments = flag_or(f->schema_comments, false);
 	c->binary = BIN_BYTES;
 	c->money_digits = 2;
-	if (f->config && ((status = connector_open(f->config, CONN_ENVELOPE, conn, err, sizeof err)) ||
-					  (status = connector_bind(conn, f->config, b, sizeof b / sizeof b[0],
-											   err, sizeof err))))
+	if (f->config &&
+		((status = connector_open(f->config, CONN_ENVELOPE, conn, err, sizeof err)) ||
+		 (status = connector_bind(conn, f->config, b, sizeof b / sizeof b[0], err, sizeof err))))
 		fatal(status, "%s", err);
 	if (f->config && !conf_from_connector(c, conn, &unwrap_delete, err, sizeof err))
 		fatal(EX_CONFIG, "%s: %s", f->config, err);
@@ -168,10 +166,10 @@ static int
 envelope_run(struct env *e, struct out *o, const char *metrics_file, size_t max_line)
 {
 	struct linereader lr;
-	char		err[512];
-	char	   *line;
-	size_t		len;
-	int			status = 0;
+	char err[512];
+	char *line;
+	size_t len;
+	int status = 0;
 
 	lr_init(&lr, STDIN_FILENO, max_line);
 	env_metrics(metrics_file, e, &lr, o);
@@ -197,7 +195,7 @@ envelope_run(struct env *e, struct out *o, const char *metrics_file, size_t max_
 			break;
 		}
 		if (st != LR_LINE) {
-			int			failure = lr_failure(&lr, st, err, sizeof err);
+			int failure = lr_failure(&lr, st, err, sizeof err);
 
 			if (!out_flush(o))
 				break;
@@ -231,9 +229,20 @@ int
 main(int argc, char **argv)
 {
 	enum {
-		OPT_SKIPPED = 256, OPT_NO_TOMBSTONES, OPT_NO_SCHEMAS, OPT_TX, OPT_DECIMAL,
-		OPT_TIME, OPT_TOPIC_TEMPLATE, OPT_SOURCE_VERSION, OPT_UNWRAP, OPT_UNWRAP_DELETE,
-		OPT_COMMENTS, OPT_METRICS_FILE, OPT_UNSUPPORTED, OPT_MAX_LINE
+		OPT_SKIPPED = 256,
+		OPT_NO_TOMBSTONES,
+		OPT_NO_SCHEMAS,
+		OPT_TX,
+		OPT_DECIMAL,
+		OPT_TIME,
+		OPT_TOPIC_TEMPLATE,
+		OPT_SOURCE_VERSION,
+		OPT_UNWRAP,
+		OPT_UNWRAP_DELETE,
+		OPT_COMMENTS,
+		OPT_METRICS_FILE,
+		OPT_UNSUPPORTED,
+		OPT_MAX_LINE
 	};
 	static const struct option long_options[] = {
 		/* connector settings */
@@ -261,18 +270,21 @@ main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
-	struct flags f = {.tombstones = -1, .schemas = -1, .tx_metadata = -1, .decimal = -1, .time = -1,
-		.schema_comments = -1, .unwrap_delete = -1};
+		{NULL, 0, NULL, 0}};
+	struct flags f = {.tombstones = -1,
+					  .schemas = -1,
+					  .tx_metadata = -1,
+					  .decimal = -1,
+					  .time = -1,
+					  .schema_comments = -1,
+					  .unwrap_delete = -1};
 	struct env_conf conf = {.source_version = DEFAULT_SOURCE_VERSION};
 	struct connector conn = {0};
-	struct out	o;
+	struct out o;
 	struct env *e;
 	const char *metrics_file = NULL;
-	size_t		max_line = LINEREAD_DEFAULT_MAX;
-	int			ch,
-				status;
+	size_t max_line = LINEREAD_DEFAULT_MAX;
+	int ch, status;
 
 	log_init(argv[0]);
 	/* Records are Jackson's bytes: characters outside the BMP escaped. */
@@ -294,8 +306,8 @@ main(int argc, char **argv)
 			case OPT_SOURCE_VERSION: conf.source_version = optarg; break;
 			case OPT_UNWRAP: f.unwrap = true; break;
 			case OPT_UNSUPPORTED:
-				conf.unsupported_fail = opt_choice("--on-unsupported-value", optarg,
-												   unsupported_modes) == 1;
+				conf.unsupported_fail =
+					opt_choice("--on-unsupported-value", optarg, unsupported_modes) == 1;
 				break;
 			case OPT_UNWRAP_DELETE:
 				f.unwrap_delete = opt_choice("--unwrap-delete", optarg, unwrap_modes);

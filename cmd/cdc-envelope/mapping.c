@@ -18,10 +18,10 @@
 /* ---- SHA-256 (FIPS 180-4), for column.mask.hash.SHA-256 ---- */
 
 struct sha256 {
-	uint32_t	h[8];
+	uint32_t h[8];
 	unsigned char blk[64];
-	size_t		nblk;
-	uint64_t	len;
+	size_t nblk;
+	uint64_t len;
 };
 
 static const uint32_t sha256_k[64] = {
@@ -32,29 +32,27 @@ static const uint32_t sha256_k[64] = {
 	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
 	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
 	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
-};
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void
 sha256_block(struct sha256 *s, const unsigned char *p)
 {
-	uint32_t	w[64],
-				a[8];
-	int			i;
+	uint32_t w[64], a[8];
+	int i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 |
 			(uint32_t) p[4 * i + 2] << 8 | p[4 * i + 3];
 	for (; i < 64; i++)
-		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
-			w[i - 7] + (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
+		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7] +
+			(ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
 	memcpy(a, s->h, sizeof a);
 	for (i = 0; i < 64; i++) {
-		uint32_t	t1 = a[7] + (ROR(a[4], 6) ^ ROR(a[4], 11) ^ ROR(a[4], 25)) +
+		uint32_t t1 = a[7] + (ROR(a[4], 6) ^ ROR(a[4], 11) ^ ROR(a[4], 25)) +
 			((a[4] & a[5]) ^ (~a[4] & a[6])) + sha256_k[i] + w[i];
-		uint32_t	t2 = (ROR(a[0], 2) ^ ROR(a[0], 13) ^ ROR(a[0], 22)) +
+		uint32_t t2 = (ROR(a[0], 2) ^ ROR(a[0], 13) ^ ROR(a[0], 22)) +
 			((a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]));
 
 		memmove(a + 1, a, 7 * sizeof *a);
@@ -68,10 +66,8 @@ sha256_block(struct sha256 *s, const unsigned char *p)
 static void
 sha256_init(struct sha256 *s)
 {
-	static const uint32_t h0[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
-	};
+	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+								   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 	memcpy(s->h, h0, sizeof h0);
 	s->nblk = 0;
@@ -85,7 +81,7 @@ sha256_update(struct sha256 *s, const void *data, size_t n)
 
 	s->len += n;
 	while (n > 0) {
-		size_t		k = 64 - s->nblk < n ? 64 - s->nblk : n;
+		size_t k = 64 - s->nblk < n ? 64 - s->nblk : n;
 
 		memcpy(s->blk + s->nblk, p, k);
 		s->nblk += k;
@@ -101,10 +97,9 @@ sha256_update(struct sha256 *s, const void *data, size_t n)
 static void
 sha256_final(struct sha256 *s, unsigned char out[32])
 {
-	uint64_t	bits = s->len * 8;
-	unsigned char pad = 0x80,
-				lenb[8];
-	int			i;
+	uint64_t bits = s->len * 8;
+	unsigned char pad = 0x80, lenb[8];
+	int i;
 
 	sha256_update(s, &pad, 1);
 	pad = 0;
@@ -125,8 +120,9 @@ is_char_type(const struct col *col)
 {
 	const char *t = col->typname;
 
-	return !col->is_array && (strcmp(t, "varchar") == 0 || strcmp(t, "text") == 0 ||
-							  strcmp(t, "bpchar") == 0 || strcmp(t, "char") == 0);
+	return !col->is_array &&
+		(strcmp(t, "varchar") == 0 || strcmp(t, "text") == 0 || strcmp(t, "bpchar") == 0 ||
+		 strcmp(t, "char") == 0);
 }
 
 /*
@@ -138,16 +134,16 @@ is_truncated_type(const struct col *col)
 {
 	const char *t = col->typname;
 
-	return is_char_type(col) || (!col->is_array && (strcmp(t, "citext") == 0 ||
-													 strcmp(t, "xml") == 0 ||
-													 strcmp(t, "ltree") == 0));
+	return is_char_type(col) ||
+		(!col->is_array &&
+		 (strcmp(t, "citext") == 0 || strcmp(t, "xml") == 0 || strcmp(t, "ltree") == 0));
 }
 
 /* Appends one parameter to a schema's parameters JSON (malloc'd or NULL). */
 static void
 add_param(struct tdesc *d, const char *param)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 
 	if (d->params)
 		buf_put(&b, d->params, strlen(d->params) - 1);
@@ -167,8 +163,8 @@ add_param(struct tdesc *d, const char *param)
 void
 colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 {
-	struct buf	fq = BUF_INIT;
-	int			i;
+	struct buf fq = BUF_INIT;
+	int i;
 
 	buf_printf(&fq, "%s.%s", t->fqname, col->name);
 	buf_cstr(&fq);
@@ -177,7 +173,7 @@ colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 		col->filtered = true;
 	for (i = 0; i < c->ncolmaps; i++) {
 		const struct colmap *m = &c->colmaps[i];
-		char		p[48];
+		char p[48];
 
 		if ((m->kind == MAP_TRUNCATE && !is_truncated_type(col)) ||
 			!conf_matches(fq.data, m->re, m->nre))
@@ -203,15 +199,15 @@ colmap_bind(const struct env_conf *c, const struct table *t, struct col *col)
 static void
 put_modified_utf8(struct buf *b, const unsigned char *s, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (s[i] == 0) {
 			buf_put(b, "\xc0\x80", 2);
 		} else if (s[i] >= 0xf0 && i + 3 < n) {
-			uint32_t	cp = (uint32_t) (s[i] & 0x07) << 18 | (uint32_t) (s[i + 1] & 0x3f) << 12 |
+			uint32_t cp = (uint32_t) (s[i] & 0x07) << 18 | (uint32_t) (s[i + 1] & 0x3f) << 12 |
 				(uint32_t) (s[i + 2] & 0x3f) << 6 | (s[i + 3] & 0x3f);
-			uint32_t	u[2] = {0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff)};
+			uint32_t u[2] = {0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff)};
 
 			for (int k = 0; k < 2; k++) {
 				buf_putc(b, (char) (0xe0 | u[k] >> 12));
@@ -232,8 +228,8 @@ put_modified_utf8(struct buf *b, const unsigned char *s, size_t n)
 static void
 hash_input(const struct colmap *m, const char *s, size_t n, struct buf *b)
 {
-	struct buf	utf = BUF_INIT;
-	int			i;
+	struct buf utf = BUF_INIT;
+	int i;
 
 	if (m->v2) {
 		buf_put(b, s, n);
@@ -264,8 +260,7 @@ utf8_len(unsigned char c)
 void
 colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, struct buf *out)
 {
-	size_t		i,
-				units;
+	size_t i, units;
 
 	if (m->kind == MAP_MASK) {
 		buf_putc(out, '"');
@@ -280,9 +275,9 @@ colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, str
 	}
 	if (m->kind == MAP_HASH) {
 		struct sha256 h;
-		struct buf	in = BUF_INIT;
+		struct buf in = BUF_INIT;
 		unsigned char d[32];
-		char		hex[65];
+		char hex[65];
 
 		sha256_init(&h);
 		sha256_update(&h, m->salt, strlen(m->salt));
@@ -305,7 +300,7 @@ colmap_value(const struct colmap *m, size_t maxlen, const char *s, size_t n, str
 	if (i < n && units == (size_t) m->n + 1 && utf8_len((unsigned char) s[i]) == 4 && i + 3 < n) {
 		/* The cut keeps a lone high surrogate, which Jackson escapes. */
 		const unsigned char *u = (const unsigned char *) s + i;
-		uint32_t	cp = (uint32_t) (u[0] & 0x07) << 18 | (uint32_t) (u[1] & 0x3f) << 12 |
+		uint32_t cp = (uint32_t) (u[0] & 0x07) << 18 | (uint32_t) (u[1] & 0x3f) << 12 |
 			(uint32_t) (u[2] & 0x3f) << 6 | (u[3] & 0x3f);
 
 		out->len--;

@@ -14,7 +14,6 @@
 #include "dbzvocab.h"
 #include "log.h"
 
-
 /* Value of a NOT NULL column without value or default (convertValue's fallback). */
 static const char *
 fallback_json(const struct col *col)
@@ -22,13 +21,19 @@ fallback_json(const struct col *col)
 	if (col->is_array)
 		return "[]";
 	switch (col->t.kind) {
-		case K_BOOL: case K_BIT_BOOL: return "false";
-		case K_FLOAT: case K_NUM_DOUBLE: return "0.0";
+		case K_BOOL:
+		case K_BIT_BOOL: return "false";
+		case K_FLOAT:
+		case K_NUM_DOUBLE: return "0.0";
 		case K_DECIMAL: return "\"AA==\"";
 		case K_VARSCALE: return "{\"scale\":0,\"value\":\"AA==\"}";
-		case K_STRING: case K_NUM_STRING: case K_MONEY_STRING: case K_BYTEA: case K_BITS:
-		case K_BYTEA_MODE: case K_INTERVAL_ISO:
-			return "\"\"";
+		case K_STRING:
+		case K_NUM_STRING:
+		case K_MONEY_STRING:
+		case K_BYTEA:
+		case K_BITS:
+		case K_BYTEA_MODE:
+		case K_INTERVAL_ISO: return "\"\"";
 		case K_HSTORE_MAP: return "{}";
 		case K_HSTORE: return "\"{}\"";
 		case K_TIMETZ: return "\"00:00:00Z\"";
@@ -41,7 +46,7 @@ fallback_json(const struct col *col)
 void
 put_toast(const struct col *col, struct buf *out)
 {
-	enum kind	k = col->t.kind;
+	enum kind k = col->t.kind;
 
 	if (col->is_array) {
 		if (k == K_INT || k == K_DATE) {
@@ -69,8 +74,8 @@ struct arr_ctx {
 	struct env *e;
 	const struct tdesc *d;
 	struct buf *out;
-	bool		first;
-	const char *why;			/* an element Debezium cannot convert: why */
+	bool first;
+	const char *why; /* an element Debezium cannot convert: why */
 };
 
 static bool
@@ -100,11 +105,12 @@ put_elem(void *arg, const char *s, size_t n)
 	}
 	/* ... and so do the others of java.sql's types. */
 	if (a->d->kind == K_DATE || a->d->kind == K_TS_US || a->d->kind == K_TS_MS) {
-		int64_t		v;
+		int64_t v;
 
-		if (a->d->kind == K_DATE ? !conv_date_array_elem(s, n, &v) :
-			(n == 8 && memcmp(s, "infinity", 8) == 0) ||
-			(n == 9 && memcmp(s, "-infinity", 9) == 0) || !conv_timestamp_array_elem(s, n, &v))
+		if (a->d->kind == K_DATE ? !conv_date_array_elem(s, n, &v)
+								 : (n == 8 && memcmp(s, "infinity", 8) == 0) ||
+					(n == 9 && memcmp(s, "-infinity", 9) == 0) ||
+					!conv_timestamp_array_elem(s, n, &v))
 			return put_text_value(a->e->c, a->d, s, n, a->out);
 		if (a->d->kind == K_TS_MS)
 			v = v / 1000 - (v % 1000 < 0);
@@ -119,7 +125,7 @@ put_elem(void *arg, const char *s, size_t n)
 		return false;
 	}
 	if (a->d->kind == K_TIME_US) {
-		int64_t		v;
+		int64_t v;
 
 		if (!conv_time(s, n, &v))
 			return false;
@@ -150,13 +156,14 @@ static bool
 bad_value(struct env *e, const struct col *col, struct json_slice v)
 {
 	const struct tdesc *d = col->is_array ? &col->elem : &col->t;
-	bool		special = json_type_of(v) == JSON_STRING && v.n > 2 &&
-		conv_is_special_number(v.p + 1, v.n - 2);
+	bool special =
+		json_type_of(v) == JSON_STRING && v.n > 2 && conv_is_special_number(v.p + 1, v.n - 2);
 
 	return env_fail(e, "column \"%s\": %.*s is not a valid %s value%s", col->name,
-				(int) (v.n > 60 ? 60 : v.n), v.p, col->typname,
-				special && (d->kind == K_DECIMAL || d->kind == K_VARSCALE) ?
-				" with --decimal precise (use --decimal double or string)" : "");
+					(int) (v.n > 60 ? 60 : v.n), v.p, col->typname,
+					special && (d->kind == K_DECIMAL || d->kind == K_VARSCALE)
+						? " with --decimal precise (use --decimal double or string)"
+						: "");
 }
 
 /* A column of column.mask.* or column.truncate.*: a string, or null. */
@@ -165,7 +172,7 @@ put_mapped(struct env *e, const struct col *col, struct json_slice v, enum json_
 		   struct buf *out)
 {
 	const char *s = NULL;
-	size_t		n = 0;
+	size_t n = 0;
 
 	if (ty == JSON_OBJECT) {
 		/* An unchanged TOASTed value is not known: its placeholder, mapped. */
@@ -183,10 +190,9 @@ put_mapped(struct env *e, const struct col *col, struct json_slice v, enum json_
 static size_t
 count_subarrays(const char *s, size_t n)
 {
-	size_t		count = 0,
-				i;
-	int			depth = 0;
-	bool		quoted = false;
+	size_t count = 0, i;
+	int depth = 0;
+	bool quoted = false;
 
 	for (i = 0; i < n; i++) {
 		if (quoted) {
@@ -218,19 +224,19 @@ has_special_elem(void *arg, const char *s, size_t n)
  * returns -1.  Returns 0 when the text is no such value (it is invalid).
  */
 static int
-unsupported(struct env *e, const struct col *col, const char *elem_why, const char *s,
-			size_t n, const char **json, struct buf *tmp)
+unsupported(struct env *e, const struct col *col, const char *elem_why, const char *s, size_t n,
+			const char **json, struct buf *tmp)
 {
 	const struct tdesc *d = col->is_array ? &col->elem : &col->t;
 	const char *why;
-	int64_t		v;
+	int64_t v;
 
 	*json = NULL;
 	if (elem_why || col->unconvertible)
 		why = elem_why ? elem_why : col->unconvertible;
 	else if (col->is_array && n > 1 && s[1] == '{') {
 		/* Each sub-array is an element Debezium cannot convert: null. */
-		size_t		k = count_subarrays(s, n);
+		size_t k = count_subarrays(s, n);
 
 		why = "a multidimensional array";
 		buf_putc(tmp, '[');
@@ -259,7 +265,7 @@ unsupported(struct env *e, const struct col *col, const char *elem_why, const ch
 		return 0;
 	if (e->c->unsupported_fail) {
 		env_fail(e, "column \"%s\".\"%s\".\"%s\": %.*s is %s, which Debezium cannot convert",
-			 col->owner->schema, col->owner->name, col->name, (int) (n > 60 ? 60 : n), s, why);
+				 col->owner->schema, col->owner->name, col->name, (int) (n > 60 ? 60 : n), s, why);
 		return -1;
 	}
 	if (!col->warned) {
@@ -287,12 +293,12 @@ put_null(const struct col *col, struct buf *out)
  * or the error.
  */
 static bool
-put_unconvertible(struct env *e, const struct col *col, const char *elem_why,
-				  struct json_slice v, const char *s, size_t n, size_t mark, struct buf *out)
+put_unconvertible(struct env *e, const struct col *col, const char *elem_why, struct json_slice v,
+				  const char *s, size_t n, size_t mark, struct buf *out)
 {
-	struct buf	tmp = BUF_INIT;
+	struct buf tmp = BUF_INIT;
 	const char *json;
-	int			r;
+	int r;
 
 	out->len = mark;
 	r = unsupported(e, col, elem_why, s, n, &json, &tmp);
@@ -312,8 +318,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 {
 	enum json_type ty = v.n == 0 || col->no_value ? JSON_NULL : json_type_of(v);
 	const char *s;
-	size_t		n,
-				mark = out->len;
+	size_t n, mark = out->len;
 
 	if (col->map)
 		return put_mapped(e, col, v, ty, out);
@@ -369,8 +374,7 @@ put_value(struct env *e, const struct col *col, struct json_slice v, struct buf 
 				return true;
 			}
 			break;
-		default:
-			break;
+		default: break;
 	}
 	if (ty != JSON_STRING && ty != JSON_NUMBER)
 		return bad_value(e, col, v);
@@ -401,23 +405,23 @@ index_row(struct env *e, const struct table *t, struct json_slice row, const cha
 		  struct json_slice *vals)
 {
 	struct json_iter it;
-	struct json_slice k,
-				v;
-	int			j = 0;
+	struct json_slice k, v;
+	int j = 0;
 
 	if (t->ncols > 0)
 		memset(vals, 0, (size_t) t->ncols * sizeof *vals);
 	if (json_type_of(row) != JSON_OBJECT)
-		return env_fail(e, "\"%s\" is a %s, not an object", what, json_type_name(json_type_of(row)));
+		return env_fail(e, "\"%s\" is a %s, not an object", what,
+						json_type_name(json_type_of(row)));
 	json_iter_init(&it, row);
 	while (json_obj_next(&it, &k, &v)) {
-		int			i = find_col(t, k, j, t->ncols);
+		int i = find_col(t, k, j, t->ncols);
 
 		if (i < 0)
-			i = find_col(t, k, 0, j);	/* out of order */
+			i = find_col(t, k, 0, j); /* out of order */
 		if (i < 0)
-			return env_fail(e, "\"%s\" has %.*s, which is not in \"columns\"", what,
-						(int) k.n, k.p);
+			return env_fail(e, "\"%s\" has %.*s, which is not in \"columns\"", what, (int) k.n,
+							k.p);
 		vals[i] = v;
 		j = i + 1;
 	}
@@ -425,10 +429,10 @@ index_row(struct env *e, const struct table *t, struct json_slice row, const cha
 }
 
 bool
-put_row(struct env *e, const struct table *t, const struct json_slice *vals,
-		const char *deleted, struct buf *out)
+put_row(struct env *e, const struct table *t, const struct json_slice *vals, const char *deleted,
+		struct buf *out)
 {
-	bool		first = true;
+	bool first = true;
 
 	if (vals == NULL) {
 		PUTL(out, "null");
@@ -471,7 +475,7 @@ put_key_payload(struct env *e, const struct table *t, const struct json_slice *v
 		buf_put(out, col->jkey, col->jkey_n);
 		if (col->map) {
 			/* Debezium masks and truncates value fields only. */
-			struct col	plain = *col;
+			struct col plain = *col;
 
 			plain.map = NULL;
 			if (!put_value(e, &plain, vals[t->key[i]], out))
@@ -506,11 +510,10 @@ bool
 key_changed(const struct table *t, const struct json_slice *a, const struct json_slice *b)
 {
 	for (int i = 0; i < t->nkey; i++) {
-		struct json_slice x = a[t->key[i]],
-					y = b[t->key[i]];
+		struct json_slice x = a[t->key[i]], y = b[t->key[i]];
 
 		if (x.n == 0)
-			continue;			/* not in the old tuple: unknown, not changed */
+			continue; /* not in the old tuple: unknown, not changed */
 		if (x.n != y.n || memcmp(x.p, y.p, x.n) != 0)
 			return true;
 	}

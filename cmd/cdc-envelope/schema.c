@@ -11,35 +11,37 @@
 
 /* The io.debezium.connector.postgresql.Source struct of Debezium 2.7, around an Enum's name. */
 static const char source_head[] =
-"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
-"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
-"{\"type\":\"string\",\"optional\":true,\"name\":\"";
-static const char source_tail[] = "\",\"version\":1,"
-"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\",\"field\":\"snapshot\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
-"{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
-"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"field\":\"source\"}";
+	"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":"
+	"\"version\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+	"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+	"{\"type\":\"string\",\"optional\":true,\"name\":\"";
+static const char source_tail[] =
+	"\",\"version\":1,"
+	"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\",\"field\":"
+	"\"snapshot\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+	"{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
+	"{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
+	"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\",\"field\":\"source\"}";
 
 static const char tx_block_schema[] =
-"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
-"{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
-"{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],"
-"\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
+	"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+	"{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
+	"{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],"
+	"\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
 
-static const char envelope_tail[] =
-"{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}";
+static const char envelope_tail[] = "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+									"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
+									"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+									"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}";
 
 const char *
 schema_source(void)
@@ -55,15 +57,15 @@ schema_source(void)
 }
 
 void
-schema_put_type(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
-				bool optional, const char *doc, const char *deflt, const char *field)
+schema_put_type(struct buf *b, const struct tdesc *d, const struct tdesc *elem, bool optional,
+				const char *doc, const char *deflt, const char *field)
 {
 	buf_puts(b, "{\"type\":\"");
 	buf_puts(b, elem ? "array" : d->type);
 	buf_putc(b, '"');
 	if (elem) {
 		/* Debezium's enum array elements are not optional; others are. */
-		bool		enum_items = elem->name && strcmp(elem->name, DBZ_NAME(DBZ_ENUM)) == 0;
+		bool enum_items = elem->name && strcmp(elem->name, DBZ_NAME(DBZ_ENUM)) == 0;
 
 		buf_puts(b, ",\"items\":");
 		schema_put_type(b, elem, NULL, !enum_items, elem->doc, NULL, NULL);
@@ -71,7 +73,8 @@ schema_put_type(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
 		buf_puts(b, ",\"fields\":");
 		buf_puts(b, d->fields);
 	} else if (d->kind == K_HSTORE_MAP)
-		buf_puts(b, ",\"keys\":{\"type\":\"string\",\"optional\":false},"
+		buf_puts(b,
+				 ",\"keys\":{\"type\":\"string\",\"optional\":false},"
 				 "\"values\":{\"type\":\"string\",\"optional\":true}");
 	buf_puts(b, optional ? ",\"optional\":true" : ",\"optional\":false");
 	if (!elem && d->name) {
@@ -110,7 +113,7 @@ put_field(struct buf *b, const struct col *col, const struct env_conf *c)
 		schema_put_type(b, &col->t, &col->elem, col->optional, comment, NULL, col->name);
 	else
 		schema_put_type(b, &col->t, NULL, col->optional, comment ? comment : col->t.doc,
-				   col->default_json, col->name);
+						col->default_json, col->name);
 }
 
 /*
@@ -120,7 +123,7 @@ put_field(struct buf *b, const struct col *col, const struct env_conf *c)
 static void
 put_key_field(struct buf *b, const struct col *col, const struct env_conf *c)
 {
-	struct col	plain;
+	struct col plain;
 
 	if (!col->mapped_schema && !col->filtered) {
 		put_field(b, col, c);
@@ -138,9 +141,9 @@ put_key_field(struct buf *b, const struct col *col, const struct env_conf *c)
 void
 schema_build(struct table *t, const struct env_conf *c)
 {
-	struct buf	fields = BUF_INIT;
-	int			i;
-	bool		first = true;
+	struct buf fields = BUF_INIT;
+	int i;
+	bool first = true;
 
 	buf_putc(&fields, '[');
 	for (i = 0; i < t->ncols; i++) {
@@ -169,7 +172,8 @@ schema_build(struct table *t, const struct env_conf *c)
 	buf_put(&t->rewrite_schema, fields.data, fields.len);
 	if (!first)
 		buf_putc(&t->rewrite_schema, ',');
-	buf_puts(&t->rewrite_schema, "{\"type\":\"string\",\"optional\":true,\"field\":\"__deleted\"}"
+	buf_puts(&t->rewrite_schema,
+			 "{\"type\":\"string\",\"optional\":true,\"field\":\"__deleted\"}"
 			 "],\"optional\":false,\"name\":");
 	buf_puts(&t->rewrite_schema, t->name_value_json);
 	buf_putc(&t->rewrite_schema, '}');

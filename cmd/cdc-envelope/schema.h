@@ -16,10 +16,10 @@ const char *schema_source(void);
  * version, doc, parameters, default, then the field name (doc, deflt and
  * field may be NULL).
  */
-void		schema_put_type(struct buf *b, const struct tdesc *d, const struct tdesc *elem,
-							bool optional, const char *doc, const char *deflt, const char *field);
+void schema_put_type(struct buf *b, const struct tdesc *d, const struct tdesc *elem, bool optional,
+					 const char *doc, const char *deflt, const char *field);
 
 /* Fills t's key_schema, value_schema, row_schema, flat_schema and rewrite_schema. */
-void		schema_build(struct table *t, const struct env_conf *c);
+void schema_build(struct table *t, const struct env_conf *c);
 
 #endif

@@ -51,7 +51,7 @@ env_free(struct env *e)
 bool
 env_fail(struct env *e, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(e->err, e->errsize, fmt, ap);

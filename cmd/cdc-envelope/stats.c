@@ -20,8 +20,7 @@ update(void *arg)
 }
 
 void
-env_metrics(const char *path, const struct env *e, const struct linereader *lr,
-			const struct out *o)
+env_metrics(const char *path, const struct env *e, const struct linereader *lr, const struct out *o)
 {
 	metrics_init(path, update, NULL);
 	if (!metrics_enabled())
@@ -32,9 +31,7 @@ env_metrics(const char *path, const struct env *e, const struct linereader *lr,
 	metrics_counter("records_out_total", NULL, METRICS_HELP_RECORDS_OUT, &G.st.records);
 	metrics_counter("bytes_out_total", NULL, METRICS_HELP_BYTES_OUT, &o->bytes);
 	metrics_counter("skipped_total", NULL,
-					"Changes left out: skipped operations, tables not included.",
-					&G.st.skipped);
-	metrics_gauge_u64("last_position_lsn", NULL,
-					  METRICS_HELP_POSITION, &G.st.commit_lsn);
+					"Changes left out: skipped operations, tables not included.", &G.st.skipped);
+	metrics_gauge_u64("last_position_lsn", NULL, METRICS_HELP_POSITION, &G.st.commit_lsn);
 	metrics_source_init(&G.src);
 }

@@ -9,7 +9,7 @@
 #include "out.h"
 
 /* Turns metrics on (path NULL: off); e, lr and o outlive metrics_close(). */
-void		env_metrics(const char *path, const struct env *e, const struct linereader *lr,
-						const struct out *o);
+void env_metrics(const char *path, const struct env *e, const struct linereader *lr,
+				 const struct out *o);
 
 #endif

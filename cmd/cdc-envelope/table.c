@@ -22,10 +22,10 @@ static void
 sanitize(struct buf *b)
 {
 	for (size_t i = 0; i < b->len; i++) {
-		char		ch = b->data[i];
+		char ch = b->data[i];
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			  ch == '.' || ch == '_' || ch == '-'))
 			b->data[i] = '_';
 	}
 }
@@ -33,9 +33,8 @@ sanitize(struct buf *b)
 static char *
 schema_name_json(const struct table *t, const char *prefix, const char *suffix)
 {
-	struct buf	n = BUF_INIT,
-				j = BUF_INIT;
-	char	   *s;
+	struct buf n = BUF_INIT, j = BUF_INIT;
+	char *s;
 
 	buf_puts(&n, prefix);
 	buf_putc(&n, '.');
@@ -55,7 +54,7 @@ static void
 make_topic(struct table *t, const struct env_conf *c)
 {
 	const char *tpl = c->topic_template ? c->topic_template : "${prefix}.${schema}.${table}";
-	struct buf	n = BUF_INIT;
+	struct buf n = BUF_INIT;
 
 	while (*tpl) {
 		if (strncmp(tpl, "${prefix}", 9) == 0)
@@ -75,8 +74,8 @@ make_topic(struct table *t, const struct env_conf *c)
 static unsigned
 hash_slices(struct json_slice a, struct json_slice b)
 {
-	uint32_t	h = 2166136261u;
-	size_t		i;
+	uint32_t h = 2166136261u;
+	size_t i;
 
 	for (i = 0; i < a.n; i++)
 		h = (h ^ (unsigned char) a.p[i]) * 16777619u;
@@ -89,8 +88,8 @@ hash_slices(struct json_slice a, struct json_slice b)
 static char *
 decode_str(struct json_slice s)
 {
-	struct buf	b = BUF_INIT;
-	char	   *r;
+	struct buf b = BUF_INIT;
+	char *r;
 
 	json_str_decode(s, &b);
 	r = xstrndup(b.data ? b.data : "", b.len);
@@ -111,8 +110,8 @@ table_get(struct table_cache *tc, const struct env_conf *c, struct json_slice sc
 		  struct json_slice table)
 {
 	struct table *t = tc->last;
-	struct buf	b = BUF_INIT;
-	unsigned	h;
+	struct buf b = BUF_INIT;
+	unsigned h;
 
 	if (t && same_table(t, schema, table))
 		return t;
@@ -133,8 +132,7 @@ table_get(struct table_cache *tc, const struct env_conf *c, struct json_slice sc
 	t->fqname = xstrndup(b.data, b.len);
 	json_put_str(&t->coll, b.data, b.len);
 	buf_free(&b);
-	t->included = (c->ninclude == 0 ||
-				   conf_matches(t->fqname, c->include, c->ninclude)) &&
+	t->included = (c->ninclude == 0 || conf_matches(t->fqname, c->include, c->ninclude)) &&
 		!conf_matches(t->fqname, c->exclude, c->nexclude) &&
 		(c->nschema_include == 0 ||
 		 conf_matches(t->schema, c->schema_include, c->nschema_include)) &&
@@ -179,8 +177,7 @@ void
 table_cache_free(struct table_cache *tc)
 {
 	for (int i = 0; i < TABLE_NBUCKETS; i++) {
-		struct table *t = tc->buckets[i],
-				   *next;
+		struct table *t = tc->buckets[i], *next;
 
 		for (; t; t = next) {
 			next = t->next;
@@ -202,34 +199,39 @@ table_cache_free(struct table_cache *tc)
 static char *
 default_json(const struct col *col, const char *expr, const struct env_conf *c)
 {
-	static const char *const now_words[] = {
-		"current_timestamp", "current_time", "current_date", "localtime",
-		"localtimestamp", NULL
-	};
+	static const char *const now_words[] = {"current_timestamp", "current_time",   "current_date",
+											"localtime",		 "localtimestamp", NULL};
 	static const struct {
 		const char *type;
 		const char *placeholder;
-	}			mappers[] = {
-		{"bool", "false"}, {"int2", "0"}, {"int4", "0"}, {"int8", "0"},
-		{"numeric", "0.0"}, {"float4", "0.0"}, {"float8", "0.0"},
-		{"bpchar", ""}, {"varchar", ""}, {"text", ""}, {"xml", ""},
-		{"json", "{}"}, {"jsonb", "{}"},
+	} mappers[] = {
+		{"bool", "false"},
+		{"int2", "0"},
+		{"int4", "0"},
+		{"int8", "0"},
+		{"numeric", "0.0"},
+		{"float4", "0.0"},
+		{"float8", "0.0"},
+		{"bpchar", ""},
+		{"varchar", ""},
+		{"text", ""},
+		{"xml", ""},
+		{"json", "{}"},
+		{"jsonb", "{}"},
 		{"uuid", "00000000-0000-0000-0000-000000000000"},
-		{"date", "1970-01-01"}, {"time", "00:00:00"},
-		{"timestamp", "1970-01-01 00:00:00"}, {"timestamptz", "1970-01-01 00:00:00+00"},
-		{"interval", "epoch"}, {"bit", "00"}, {"varbit", "0"},
+		{"date", "1970-01-01"},
+		{"time", "00:00:00"},
+		{"timestamp", "1970-01-01 00:00:00"},
+		{"timestamptz", "1970-01-01 00:00:00+00"},
+		{"interval", "epoch"},
+		{"bit", "00"},
+		{"varbit", "0"},
 	};
-	const char *placeholder = NULL,
-			   *q,
-			   *typ = col->typname;
-	struct buf	lit = BUF_INIT,
-				out = BUF_INIT;
-	size_t		i = 0,
-				n;
-	bool		is_func,
-				known = col->has_enum,
-				ok = true;
-	char	   *res = NULL;
+	const char *placeholder = NULL, *q, *typ = col->typname;
+	struct buf lit = BUF_INIT, out = BUF_INIT;
+	size_t i = 0, n;
+	bool is_func, known = col->has_enum, ok = true;
+	char *res = NULL;
 
 	/* A VariableScaleDecimal struct "can't be used as default value". */
 	if (col->is_array || col->has_domain || col->t.kind == K_VARSCALE)
@@ -248,7 +250,7 @@ default_json(const struct col *col, const char *expr, const struct env_conf *c)
 	if (expr[i] == '(')
 		i++;
 	{
-		size_t		start = i;
+		size_t start = i;
 
 		while (i < n && (isalnum((unsigned char) expr[i]) || expr[i] == '_' || expr[i] == '.'))
 			i++;
@@ -258,7 +260,7 @@ default_json(const struct col *col, const char *expr, const struct env_conf *c)
 		is_func = strcasecmp(expr, *w) == 0;
 	if (col->has_enum) {
 		/* extractEnumDefault: 'label'::enumtype only */
-		size_t		tl = strlen(typ);
+		size_t tl = strlen(typ);
 
 		if (is_func || n < tl + 4 || expr[0] != '\'' || expr[n - tl - 3] != '\'' ||
 			strncmp(expr + n - tl - 2, "::", 2) != 0 || strcmp(expr + n - tl, typ) != 0)
@@ -304,7 +306,7 @@ col_free(struct col *col)
 void
 table_clear(struct table *t)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < t->ncols; i++)
 		col_free(&t->cols[i]);
@@ -328,8 +330,8 @@ join_enum(struct json_slice arr)
 {
 	struct json_iter it;
 	struct json_slice v;
-	struct buf	b = BUF_INIT;
-	char	   *s;
+	struct buf b = BUF_INIT;
+	char *s;
 
 	json_iter_init(&it, arr);
 	while (json_arr_next(&it, &v)) {
@@ -337,7 +339,7 @@ join_enum(struct json_slice arr)
 			buf_putc(&b, ',');
 		if (json_type_of(v) == JSON_STRING && !json_str_decode_text(v, &b)) {
 			buf_free(&b);
-			return NULL;		/* a label holding \u0000 */
+			return NULL; /* a label holding \u0000 */
 		}
 	}
 	s = xstrndup(b.data ? b.data : "", b.len);
@@ -349,10 +351,9 @@ static bool
 parse_col(struct json_slice obj, struct col *col, char *err, size_t errsize)
 {
 	struct json_iter it;
-	struct json_slice k,
-				v;
-	struct buf	tmp = BUF_INIT;
-	int64_t		i64;
+	struct json_slice k, v;
+	struct buf tmp = BUF_INIT;
+	int64_t i64;
 
 	col->typmod = -1;
 	col->optional = true;
@@ -423,7 +424,7 @@ nul:
 static void
 build_types(struct table *t, const struct env_conf *c)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < t->ncols; i++) {
 		struct col *col = &t->cols[i];
@@ -442,8 +443,8 @@ build_types(struct table *t, const struct env_conf *c)
 			col->t.kind = col->elem.kind;
 		} else if (typ[0] == '_' && !col->has_enum) {
 			col->is_array = true;
-			col->omit = map_no_array(typ + 1) ||
-				!map_scalar(typ + 1, col->typmod, NULL, c, &col->elem);
+			col->omit =
+				map_no_array(typ + 1) || !map_scalar(typ + 1, col->typmod, NULL, c, &col->elem);
 			col->t.kind = col->elem.kind;
 		} else if (typ[0] == '_') {
 			col->is_array = true;
@@ -477,8 +478,7 @@ build_types(struct table *t, const struct env_conf *c)
 static bool
 choose_key(struct table *t, const struct env_conf *c, char *err, size_t errsize)
 {
-	int			i,
-				j;
+	int i, j;
 
 	t->key = xcalloc((size_t) t->ncols + 1, sizeof *t->key);
 	for (i = 0; i < c->nkeycols; i++) {
@@ -487,7 +487,7 @@ choose_key(struct table *t, const struct env_conf *c, char *err, size_t errsize)
 		if (strcmp(kc->table, t->fqname) != 0)
 			continue;
 		for (j = 0; j < kc->ncols; j++) {
-			int			k;
+			int k;
 
 			for (k = 0; k < t->ncols; k++)
 				if (strcmp(t->cols[k].name, kc->cols[j]) == 0)
@@ -509,12 +509,12 @@ choose_key(struct table *t, const struct env_conf *c, char *err, size_t errsize)
 }
 
 bool
-table_build(struct table *t, struct json_slice columns, const struct env_conf *c,
-			char *err, size_t errsize)
+table_build(struct table *t, struct json_slice columns, const struct env_conf *c, char *err,
+			size_t errsize)
 {
 	struct json_iter it;
 	struct json_slice v;
-	int			cap = 8;
+	int cap = 8;
 
 	table_clear(t);
 	t->cols_raw = xmalloc(columns.n);

@@ -14,9 +14,9 @@
 static void
 put_collections(struct env *e, struct buf *out)
 {
-	size_t		cap = conv_hashmap_capacity((size_t) e->ncolls);
-	uint32_t	b;
-	bool		first = true;
+	size_t cap = conv_hashmap_capacity((size_t) e->ncolls);
+	uint32_t b;
+	bool first = true;
 
 	for (b = 0; b < cap; b++)
 		for (int i = 0; i < e->ncolls; i++) {
@@ -53,13 +53,15 @@ put_tx_id(struct env *e, uint64_t lsn, struct buf *out)
 static void
 tx_put_record(struct env *e, bool begin, struct buf *out)
 {
-	uint64_t	pos = begin ? e->tx_begin : e->tx_commit;
+	uint64_t pos = begin ? e->tx_begin : e->tx_commit;
 
-	static const char key_schema[] =
-		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
-		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
+	static const char key_schema[] = "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+									 "\"optional\":false,\"field\":\"id\"}],"
+									 "\"optional\":false,\"name\":\"io.debezium.connector.common."
+									 "TransactionMetadataKey\",\"version\":1}";
 	static const char value_schema[] =
-		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
+		"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":"
+		"\"status\"},"
 		"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
 		"{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
 		"{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
@@ -68,7 +70,8 @@ tx_put_record(struct env *e, bool begin, struct buf *out)
 		"\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
 		"\"optional\":true,\"field\":\"data_collections\"},"
 		"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],"
-		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
+		"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\","
+		"\"version\":1}";
 
 	PUTL(out, "{\"topic\":");
 	buf_put(out, e->tx_topic.data, e->tx_topic.len);
@@ -118,10 +121,10 @@ env_end(struct env *e, struct buf *out)
 }
 
 void
-tx_event(struct env *e, struct table *t, const struct change *ch,
-		 int64_t *total, int64_t *coll_order, struct buf *out)
+tx_event(struct env *e, struct table *t, const struct change *ch, int64_t *total,
+		 int64_t *coll_order, struct buf *out)
 {
-	int			i;
+	int i;
 
 	if (!e->tx_open) {
 		e->tx_open = true;
@@ -142,7 +145,7 @@ tx_event(struct env *e, struct table *t, const struct change *ch,
 			e->capcolls = e->capcolls * 2 + 4;
 			e->colls = xrealloc(e->colls, (size_t) e->capcolls * sizeof *e->colls);
 		}
-		e->colls[e->ncolls++] = (struct tx_coll) {t, 0};
+		e->colls[e->ncolls++] = (struct tx_coll){t, 0};
 	}
 	*total = ++e->tx_total;
 	*coll_order = ++e->colls[i].count;

@@ -13,10 +13,10 @@
  * Counts one data event of table t, writing the BEGIN record first when
  * it opens a transaction: *total and *coll_order get its orders.
  */
-void		tx_event(struct env *e, struct table *t, const struct change *ch,
-					 int64_t *total, int64_t *coll_order, struct buf *out);
+void tx_event(struct env *e, struct table *t, const struct change *ch, int64_t *total,
+			  int64_t *coll_order, struct buf *out);
 
 /* Appends the quoted transaction id at lsn: "xid:LSN". */
-void		put_tx_id(struct env *e, uint64_t lsn, struct buf *out);
+void put_tx_id(struct env *e, uint64_t lsn, struct buf *out);
 
 #endif

@@ -10,14 +10,13 @@
 #include "dbzvocab.h"
 
 static const char varscale_fields[] =
-"[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
-"{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}]";
+	"[{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
+	"{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}]";
 
-static const char point_fields[] =
-"[{\"type\":\"double\",\"optional\":false,\"field\":\"x\"},"
-"{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
-"{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
-"{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]";
+static const char point_fields[] = "[{\"type\":\"double\",\"optional\":false,\"field\":\"x\"},"
+								   "{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
+								   "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
+								   "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]";
 
 /* A type without a semantic name: its Connect type alone. */
 static void
@@ -55,15 +54,14 @@ time_precision(int typmod)
 }
 
 bool
-map_scalar(const char *typ, int typmod, const char *enum_allowed,
-		   const struct env_conf *c, struct tdesc *d)
+map_scalar(const char *typ, int typmod, const char *enum_allowed, const struct env_conf *c,
+		   struct tdesc *d)
 {
 	static const char *const plain_strings[] = {
-		"varchar", "text", "bpchar", "name", "char", "citext", "inet", "cidr",
-		"macaddr", "macaddr8", "int4range", "int8range", "numrange", "tsrange",
-		"tstzrange", "daterange", NULL
-	};
-	struct buf	p = BUF_INIT;
+		"varchar",	"text",	   "bpchar",	"name",		 "char",	  "citext",
+		"inet",		"cidr",	   "macaddr",	"macaddr8",	 "int4range", "int8range",
+		"numrange", "tsrange", "tstzrange", "daterange", NULL};
+	struct buf p = BUF_INIT;
 
 	memset(d, 0, sizeof *d);
 	if (enum_allowed != NULL) {
@@ -84,7 +82,7 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 	else if (strcmp(typ, "float8") == 0)
 		plain(d, K_FLOAT, "double");
 	else if (strcmp(typ, "numeric") == 0 || strcmp(typ, "money") == 0) {
-		bool		money = typ[0] == 'm';
+		bool money = typ[0] == 'm';
 
 		if (c->decimal == DEC_DOUBLE)
 			plain(d, K_NUM_DOUBLE, "double");
@@ -99,12 +97,12 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 			d->doc = "Variable scaled decimal";
 			d->fields = varscale_fields;
 		} else {
-			int			prec = ((typmod - 4) >> 16) & 0xffff;
+			int prec = ((typmod - 4) >> 16) & 0xffff;
 
 			d->scale = (typmod - 4) & 0xffff;
 			named(d, K_DECIMAL, DBZ_DECIMAL);
-			buf_printf(&p, "{\"scale\":\"%d\",\"connect.decimal.precision\":\"%d\"}",
-					   d->scale, prec);
+			buf_printf(&p, "{\"scale\":\"%d\",\"connect.decimal.precision\":\"%d\"}", d->scale,
+					   prec);
 		}
 	} else if (in_list(typ, plain_strings))
 		plain(d, K_STRING, "string");
@@ -150,7 +148,7 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 	else if (strcmp(typ, "hstore") == 0)
 		named(d, K_HSTORE, DBZ_JSON);
 	else if (strcmp(typ, "bit") == 0 || strcmp(typ, "varbit") == 0) {
-		int			len = typmod;
+		int len = typmod;
 
 		if (len < 0)
 			len = typ[0] == 'b' ? 1 : 2147483647;
@@ -173,9 +171,7 @@ map_scalar(const char *typ, int typmod, const char *enum_allowed,
 }
 
 /* Array element types Debezium 2.7 has no schema for. */
-static const char *const no_array[] = {
-	"money", "name", "interval", "varbit", "xml", "point", NULL
-};
+static const char *const no_array[] = {"money", "name", "interval", "varbit", "xml", "point", NULL};
 
 bool
 map_no_array(const char *elem)

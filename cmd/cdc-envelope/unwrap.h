@@ -8,7 +8,7 @@
 #include "state.h"
 
 /* Appends the value of an op with rows before/after; false with the message reported. */
-bool		put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *before,
-						  const struct json_slice *after, struct buf *out);
+bool put_unwrapped(struct env *e, struct table *t, char op, const struct json_slice *before,
+				   const struct json_slice *after, struct buf *out);
 
 #endif

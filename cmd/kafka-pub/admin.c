@@ -16,7 +16,7 @@
 static rd_kafka_event_t *
 wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t want, int timeout_ms)
 {
-	int64_t		deadline = clock_mono_ms() + timeout_ms + 1000;
+	int64_t deadline = clock_mono_ms() + timeout_ms + 1000;
 
 	while (clock_mono_ms() < deadline) {
 		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
@@ -34,8 +34,8 @@ wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t want, int timeout_ms)
 static int
 check_results(const rd_kafka_topic_result_t **res, size_t n, const char *what)
 {
-	size_t		i;
-	int			status = 0;
+	size_t i;
+	int status = 0;
 
 	for (i = 0; i < n; i++) {
 		rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
@@ -69,7 +69,7 @@ static rd_kafka_AdminOptions_t *
 admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms)
 {
 	rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(rk, op);
-	char		errstr[512];
+	char errstr[512];
 
 	/* Only out-of-range timeouts fail here; ours are range-checked options. */
 	rd_kafka_AdminOptions_set_operation_timeout(opt, timeout_ms, errstr, sizeof errstr);
@@ -81,13 +81,12 @@ int
 admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replication,
 				   char **configs, int nconfigs, int timeout_ms)
 {
-	char		errstr[512];
+	char errstr[512];
 	rd_kafka_NewTopic_t *nt;
 	rd_kafka_AdminOptions_t *opt;
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_event_t *ev;
-	int			i,
-				status;
+	int i, status;
 
 	nt = rd_kafka_NewTopic_new(name, partitions, replication, errstr, sizeof errstr);
 	if (nt == NULL) {
@@ -96,7 +95,7 @@ admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replica
 		return EX_USAGE;
 	}
 	for (i = 0; i < nconfigs; i++) {
-		char	   *eq = strchr(configs[i], '=');
+		char *eq = strchr(configs[i], '=');
 
 		*eq = '\0';
 		rd_kafka_NewTopic_set_config(nt, configs[i], eq + 1);
@@ -107,7 +106,7 @@ admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replica
 	ev = wait_result(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout_ms);
 	status = event_status(ev, "create", name);
 	if (status == 0) {
-		size_t		n;
+		size_t n;
 		const rd_kafka_topic_result_t **res =
 			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
 
@@ -128,14 +127,14 @@ admin_delete_topic(rd_kafka_t *rk, const char *name, int timeout_ms)
 	rd_kafka_AdminOptions_t *opt;
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_event_t *ev;
-	int			status;
+	int status;
 
 	opt = admin_options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout_ms);
 	rd_kafka_DeleteTopics(rk, &dt, 1, opt, q);
 	ev = wait_result(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT, timeout_ms);
 	status = event_status(ev, "delete", name);
 	if (status == 0) {
-		size_t		n;
+		size_t n;
 		const rd_kafka_topic_result_t **res =
 			rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
 

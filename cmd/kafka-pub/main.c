@@ -24,24 +24,35 @@
 #include "sig.h"
 
 enum {
-	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_CONNECT_TIMEOUT, OPT_MAX_LINE,
-	OPT_CREATE, OPT_DELETE, OPT_PARTITIONS, OPT_REPLICATION, OPT_TOPIC_CONFIG,
-	OPT_MOCK_ERRORS, OPT_METRICS_FILE, OPT_STOP_TIMEOUT
+	OPT_ACK_FILE = 256,
+	OPT_ACK_INTERVAL,
+	OPT_CONNECT_TIMEOUT,
+	OPT_MAX_LINE,
+	OPT_CREATE,
+	OPT_DELETE,
+	OPT_PARTITIONS,
+	OPT_REPLICATION,
+	OPT_TOPIC_CONFIG,
+	OPT_MOCK_ERRORS,
+	OPT_METRICS_FILE,
+	OPT_STOP_TIMEOUT
 };
 
 /* The codec of record batches (see default_conf()). */
 #define DEFAULT_COMPRESSION "lz4"
 
-static int	connect_timeout = 30;
-static int	partitions = 1;
-static int	replication = 1;
+static int connect_timeout = 30;
+static int partitions = 1;
+static int replication = 1;
 
 static void
 usage(const struct pub *p)
 {
 	printf("kafka-pub produces record lines read from standard input to Kafka.\n\n"
-		   "Usage: kafka-pub -b BROKERS [-t TOPIC] [-p PARTITION] [-X prop=value ...] [-F librdkafka.properties] [--stop-timeout SECS]\n"
-		   "       kafka-pub -b BROKERS --create-topic NAME [--partitions N] [--replication-factor R] [--topic-config K=V ...]\n"
+		   "Usage: kafka-pub -b BROKERS [-t TOPIC] [-p PARTITION] [-X prop=value ...] [-F "
+		   "librdkafka.properties] [--stop-timeout SECS]\n"
+		   "       kafka-pub -b BROKERS --create-topic NAME [--partitions N] [--replication-factor "
+		   "R] [--topic-config K=V ...]\n"
 		   "       kafka-pub -b BROKERS --delete-topic NAME\n\n"
 		   "Kafka:\n"
 		   "  -b, --brokers=HOST:PORT,...   bootstrap brokers (bootstrap.servers)\n"
@@ -71,7 +82,8 @@ usage(const struct pub *p)
 		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
 		   "  -h, --help                    show this help, then exit\n"
 		   "  -V, --version                 output version information, then exit\n",
-		   DEFAULT_COMPRESSION, connect_timeout, p->stop_timeout_ms / 1000, p->ack_interval_ms, p->max_line, partitions, replication);
+		   DEFAULT_COMPRESSION, connect_timeout, p->stop_timeout_ms / 1000, p->ack_interval_ms,
+		   p->max_line, partitions, replication);
 }
 
 /*
@@ -108,26 +120,22 @@ static void
 push_mock_errors(rd_kafka_t *rk, const char *list)
 {
 	rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(rk);
-	char	   *copy = xstrdup(list),
-			   *tok,
-			   *save;
+	char *copy = xstrdup(list), *tok, *save;
 
 	if (mc == NULL)
 		usage_error("--mock-errors needs -X test.mock.num.brokers=N");
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		/* 0 is the Produce API key. */
-		rd_kafka_mock_push_request_errors(mc, 0, 1,
-										  (rd_kafka_resp_err_t) opt_int("--mock-errors", tok, -200, 200));
+		rd_kafka_mock_push_request_errors(
+			mc, 0, 1, (rd_kafka_resp_err_t) opt_int("--mock-errors", tok, -200, 200));
 	free(copy);
 }
 
 /* What the command line asks besides producing: topic administration. */
 struct admin {
-	char	   *create,
-			   *delete,
-			   *mock_errors;
-	char	  **configs;		/* --topic-config KEY=VALUE */
-	int			nconfigs;
+	char *create, *delete, *mock_errors;
+	char **configs; /* --topic-config KEY=VALUE */
+	int nconfigs;
 };
 
 /* The command line into p, a and a librdkafka configuration (returned). */
@@ -146,7 +154,7 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 		{"ack-file", required_argument, NULL, OPT_ACK_FILE},
 		{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
 		{"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
-		{"max-line", required_argument, NULL, OPT_MAX_LINE},	/* the old name */
+		{"max-line", required_argument, NULL, OPT_MAX_LINE}, /* the old name */
 		{"create-topic", required_argument, NULL, OPT_CREATE},
 		{"partitions", required_argument, NULL, OPT_PARTITIONS},
 		{"replication-factor", required_argument, NULL, OPT_REPLICATION},
@@ -157,47 +165,31 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
+		{NULL, 0, NULL, 0}};
 	rd_kafka_conf_t *conf = default_conf();
-	int			verbose = 0,
-				c;
+	int verbose = 0, c;
 
 	a->configs = xcalloc((size_t) argc, sizeof *a->configs);
 	while ((c = getopt_long(argc, argv, "b:t:Tp:X:F:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'b':
 			case 'X':
-			case 'F':
-				kafka_conf_option(conf, c, optarg);
-				break;
-			case 't':
-				p->topic = optarg;
-				break;
-			case 'T':
-				p->force_topic = true;
-				break;
-			case 'p':
-				p->partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
-				break;
+			case 'F': kafka_conf_option(conf, c, optarg); break;
+			case 't': p->topic = optarg; break;
+			case 'T': p->force_topic = true; break;
+			case 'p': p->partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX); break;
 			case OPT_CONNECT_TIMEOUT:
 				connect_timeout = (int) opt_int("--connect-timeout", optarg, 1, 3600);
 				break;
 			case OPT_STOP_TIMEOUT:
 				p->stop_timeout_ms = (int) opt_int("--stop-timeout", optarg, 0, 3600) * 1000;
 				break;
-			case OPT_ACK_FILE:
-				p->ack_file = optarg;
-				break;
+			case OPT_ACK_FILE: p->ack_file = optarg; break;
 			case OPT_ACK_INTERVAL:
 				p->ack_interval_ms = (int) opt_int("--ack-interval", optarg, 0, 3600000);
 				break;
-			case OPT_MAX_LINE:
-				p->max_line = lr_max_option(optarg);
-				break;
-			case OPT_CREATE:
-				a->create = optarg;
-				break;
+			case OPT_MAX_LINE: p->max_line = lr_max_option(optarg); break;
+			case OPT_CREATE: a->create = optarg; break;
 			case OPT_PARTITIONS:
 				partitions = (int) opt_int("--partitions", optarg, 1, 100000);
 				break;
@@ -206,28 +198,18 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 				break;
 			case OPT_TOPIC_CONFIG:
 				if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-					usage_error("invalid value \"%s\" for option --topic-config: expected key=value", optarg);
+					usage_error(
+						"invalid value \"%s\" for option --topic-config: expected key=value",
+						optarg);
 				a->configs[a->nconfigs++] = optarg;
 				break;
-			case OPT_DELETE:
-				a->delete = optarg;
-				break;
-			case OPT_MOCK_ERRORS:
-				a->mock_errors = optarg;
-				break;
-			case OPT_METRICS_FILE:
-				p->metrics_file = optarg;
-				break;
-			case 'v':
-				log_set_verbosity(++verbose);
-				break;
-			case 'h':
-				usage(p);
-				opt_exit_printed();	/* nothing to tear down yet */
-			case 'V':
-				opt_version();
-			default:
-				usage_error("invalid option");
+			case OPT_DELETE: a->delete = optarg; break;
+			case OPT_MOCK_ERRORS: a->mock_errors = optarg; break;
+			case OPT_METRICS_FILE: p->metrics_file = optarg; break;
+			case 'v': log_set_verbosity(++verbose); break;
+			case 'h': usage(p); opt_exit_printed(); /* nothing to tear down yet */
+			case 'V': opt_version();
+			default: usage_error("invalid option");
 		}
 	}
 	opt_no_operands(argc, argv);
@@ -243,12 +225,14 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 int
 main(int argc, char **argv)
 {
-	struct pub	p = {.partition = RD_KAFKA_PARTITION_UA, .ack_interval_ms = 100,
-	.max_line = LINEREAD_DEFAULT_MAX, .stop_timeout_ms = 5000};
+	struct pub p = {.partition = RD_KAFKA_PARTITION_UA,
+					.ack_interval_ms = 100,
+					.max_line = LINEREAD_DEFAULT_MAX,
+					.stop_timeout_ms = 5000};
 	struct admin a = {NULL, NULL, NULL, NULL, 0};
 	rd_kafka_conf_t *conf;
-	char		errbuf[512];
-	int			status;
+	char errbuf[512];
+	int status;
 
 	log_init(argv[0]);
 	conf = parse_options(argc, argv, &p, &a);
@@ -256,15 +240,15 @@ main(int argc, char **argv)
 	p.rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, sizeof errbuf);
 	if (p.rk == NULL)
 		usage_error("%s", errbuf);
-	conf = NULL;				/* owned by p.rk now */
+	conf = NULL; /* owned by p.rk now */
 	if (a.mock_errors)
 		push_mock_errors(p.rk, a.mock_errors);
 	if ((status = kafka_wait_brokers(p.rk, connect_timeout * 1000, errbuf, sizeof errbuf)) != 0)
 		fatal(status, "%s", errbuf);
 
 	if (a.create)
-		status = admin_create_topic(p.rk, a.create, partitions, replication, a.configs,
-									a.nconfigs, connect_timeout * 1000);
+		status = admin_create_topic(p.rk, a.create, partitions, replication, a.configs, a.nconfigs,
+									connect_timeout * 1000);
 	else if (a.delete)
 		status = admin_delete_topic(p.rk, a.delete, connect_timeout * 1000);
 	else {

@@ -34,7 +34,7 @@ static void
 dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct pub *p = opaque;
-	uint64_t	seq = (uint64_t) (uintptr_t) m->_private;
+	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
 
 	if (m->err) {
 		rd_kafka_resp_err_t err = m->err;
@@ -46,7 +46,7 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		}
 
 		if (err == RD_KAFKA_RESP_ERR__FATAL) {
-			char		why[256];
+			char why[256];
 
 			err = rd_kafka_fatal_error(rk, why, sizeof why);
 		}
@@ -79,10 +79,10 @@ pub_conf(struct pub *p, rd_kafka_conf_t *conf)
 static void
 ack_maybe_write(struct pub *p, bool force)
 {
-	struct buf	line = BUF_INIT;
-	char		errbuf[512];
-	int64_t		now;
-	int			failed;
+	struct buf line = BUF_INIT;
+	char errbuf[512];
+	int64_t now;
+	int failed;
 
 	if (p->ackw == NULL)
 		return;
@@ -106,8 +106,8 @@ ack_maybe_write(struct pub *p, bool force)
 static rd_kafka_topic_t *
 topic_get(struct pub *p, const char *name, size_t n)
 {
-	size_t		i;
-	char	   *copy;
+	size_t i;
+	char *copy;
 	rd_kafka_topic_t *rkt;
 
 	for (i = 0; i < p->ntopics; i++)
@@ -130,7 +130,7 @@ topic_get(struct pub *p, const char *name, size_t n)
 static bool
 line_error(struct pub *p, uint64_t lineno, const char *fmt, const char *arg)
 {
-	char		msg[512];
+	char msg[512];
 
 	snprintf(msg, sizeof msg, fmt, arg);
 	log_error("line %llu: %s", (unsigned long long) lineno, msg);
@@ -143,8 +143,7 @@ static bool
 make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_headers_t **out)
 {
 	struct json_iter it;
-	struct json_slice k,
-				v;
+	struct json_slice k, v;
 	rd_kafka_headers_t *h;
 	enum rec_encoding enc = r->headers_enc == REC_ENC_BASE64 ? REC_ENC_BASE64 : REC_ENC_TEXT;
 
@@ -155,17 +154,18 @@ make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_he
 	json_iter_init(&it, r->headers);
 	while (json_obj_next(&it, &k, &v)) {
 		const char *vp;
-		size_t		vn;
+		size_t vn;
 		enum json_type t = json_type_of(v);
 
 		buf_reset(&p->hscratch);
 		if ((t != JSON_STRING && t != JSON_NULL) || !json_str_decode(k, &p->hscratch) ||
 			!record_data(v, enc, false, &p->vscratch, &vp, &vn)) {
 			rd_kafka_headers_destroy(h);
-			return line_error(p, lineno, "%s", "header values must be strings (or null) in their encoding");
+			return line_error(p, lineno, "%s",
+							  "header values must be strings (or null) in their encoding");
 		}
-		rd_kafka_header_add(h, p->hscratch.data ? p->hscratch.data : "",
-							(ssize_t) p->hscratch.len, vp, (ssize_t) vn);
+		rd_kafka_header_add(h, p->hscratch.data ? p->hscratch.data : "", (ssize_t) p->hscratch.len,
+							vp, (ssize_t) vn);
 	}
 	*out = h;
 	return true;
@@ -177,15 +177,13 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 {
 	struct record r;
 	struct json_err jerr;
-	struct pos	pos;
-	const char *kp,
-			   *vp;
-	size_t		kn,
-				vn;
+	struct pos pos;
+	const char *kp, *vp;
+	size_t kn, vn;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_headers_t *hdrs;
 	rd_kafka_resp_err_t err;
-	uint64_t	seq;
+	uint64_t seq;
 
 	if (!record_parse(line, n, &p->schemas, &r, &jerr)) {
 		log_error("line %llu: column %zu: %s", (unsigned long long) lineno, jerr.off + 1, jerr.msg);
@@ -225,16 +223,13 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	seq = track_add(&p->track, lineno, r.pos.n ? &pos : NULL);
 	for (;;) {
 		/* On success librdkafka owns hdrs; on failure we still do. */
-		err = rd_kafka_producev(p->rk,
-								RD_KAFKA_V_RKT(rkt),
+		err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
 								RD_KAFKA_V_PARTITION(r.has_partition ? r.partition : p->partition),
-								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-								RD_KAFKA_V_KEY(kp, kn),
+								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(kp, kn),
 								RD_KAFKA_V_VALUE((void *) vp, vn),
 								RD_KAFKA_V_TIMESTAMP(r.has_timestamp ? r.timestamp : 0),
 								RD_KAFKA_V_HEADERS(hdrs),
-								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq),
-								RD_KAFKA_V_END);
+								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (sig_stop) {
@@ -285,9 +280,9 @@ static bool
 wait_input(struct pub *p)
 {
 	struct pollfd pfd = {0, POLLIN, 0};
-	int			ms = p->ack_interval_ms > 0 && p->ack_interval_ms < 100 ? p->ack_interval_ms : 100;
-	int64_t		until = clock_mono_ms() + ms;
-	int			rc;
+	int ms = p->ack_interval_ms > 0 && p->ack_interval_ms < 100 ? p->ack_interval_ms : 100;
+	int64_t until = clock_mono_ms() + ms;
+	int rc;
 
 	rd_kafka_poll(p->rk, 0);
 	ack_maybe_write(p, false);
@@ -310,8 +305,8 @@ static void
 read_loop(struct pub *p)
 {
 	struct linereader *lr = &p->lr;
-	char	   *line;
-	size_t		len;
+	char *line;
+	size_t len;
 
 	while (!sig_stop && p->status == 0) {
 		enum lr_status st;
@@ -324,7 +319,7 @@ read_loop(struct pub *p)
 		if (st == LR_EOF)
 			break;
 		if (st != LR_LINE) {
-			char		msg[256];
+			char msg[256];
 
 			p->status = lr_failure(lr, st, msg, sizeof msg);
 			log_error("%s", msg);
@@ -348,8 +343,8 @@ read_loop(struct pub *p)
 static void
 drain(struct pub *p)
 {
-	int64_t		deadline = -1;
-	uint64_t	left;
+	int64_t deadline = -1;
+	uint64_t left;
 
 	while (rd_kafka_outq_len(p->rk) > 0) {
 		if (sig_stop && deadline < 0) {
@@ -367,10 +362,11 @@ drain(struct pub *p)
 	if (rd_kafka_outq_len(p->rk) == 0 && p->unsent == 0)
 		return;
 	rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-	rd_kafka_poll(p->rk, 0);	/* the purged records' reports */
+	rd_kafka_poll(p->rk, 0); /* the purged records' reports */
 	left = track_inflight(&p->track);
 	log_error("stopped with %llu records not acknowledged: they are not in the ack file, "
-			  "a new run gets them again", (unsigned long long) left);
+			  "a new run gets them again",
+			  (unsigned long long) left);
 	if (p->status == 0)
 		p->status = EX_TEMPFAIL;
 }
@@ -379,8 +375,8 @@ drain(struct pub *p)
 static void
 ack_finish(struct pub *p)
 {
-	char		errbuf[512];
-	int			status = ackwriter_stop(p->ackw, errbuf, sizeof errbuf);
+	char errbuf[512];
+	int status = ackwriter_stop(p->ackw, errbuf, sizeof errbuf);
 
 	p->ackw = NULL;
 	if (status && p->status == 0) {
@@ -392,7 +388,7 @@ ack_finish(struct pub *p)
 int
 pub_run(struct pub *p)
 {
-	char		errbuf[512];
+	char errbuf[512];
 
 	/*
 	 * A flush in wait_input() keeps reading waiting up to PUB_NUDGE_MS; a
@@ -426,7 +422,7 @@ pub_run(struct pub *p)
 void
 pub_free(struct pub *p)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < p->ntopics; i++) {
 		rd_kafka_topic_destroy(p->topics[i].rkt);

@@ -37,47 +37,44 @@
 #define PUB_PIPE_SIZE (1 << 20)
 
 struct topic_cache {
-	char	   *name;
+	char *name;
 	rd_kafka_topic_t *rkt;
 };
 
 struct pub {
 	/* Settings from the command line. */
-	const char *topic;			/* -t: for lines without a topic */
-	bool		force_topic;	/* -T: for every line */
-	int32_t		partition;		/* -p, or RD_KAFKA_PARTITION_UA */
+	const char *topic; /* -t: for lines without a topic */
+	bool force_topic;  /* -T: for every line */
+	int32_t partition; /* -p, or RD_KAFKA_PARTITION_UA */
 	const char *ack_file;
-	int			ack_interval_ms;
-	size_t		max_line;
-	const char *metrics_file;	/* --metrics-file, or NULL */
-	int			stop_timeout_ms;	/* --stop-timeout */
+	int ack_interval_ms;
+	size_t max_line;
+	const char *metrics_file; /* --metrics-file, or NULL */
+	int stop_timeout_ms;	  /* --stop-timeout */
 
 	/* State. */
 	struct linereader lr;
 	rd_kafka_t *rk;
 	struct track track;
 	struct topic_cache *topics;
-	size_t		ntopics;
-	rd_kafka_topic_t *default_rkt;	/* -t TOPIC's handle, once looked up */
-	struct connect_cache schemas;	/* met in record lines (record_parse) */
-	struct buf	kscratch,
-				vscratch,
-				hscratch,
-				tscratch;
-	struct ackwriter *ackw;		/* writes ack_file, or NULL */
-	uint64_t	ack_written;	/* track.version last posted to ackw */
-	int64_t		ack_at_ms;		/* time of the last ack file write */
-	int			status;			/* first failure's exit status, or 0 */
-	uint64_t	produced;
+	size_t ntopics;
+	rd_kafka_topic_t *default_rkt; /* -t TOPIC's handle, once looked up */
+	struct connect_cache schemas;  /* met in record lines (record_parse) */
+	struct buf kscratch, vscratch, hscratch, tscratch;
+	struct ackwriter *ackw; /* writes ack_file, or NULL */
+	uint64_t ack_written;	/* track.version last posted to ackw */
+	int64_t ack_at_ms;		/* time of the last ack file write */
+	int status;				/* first failure's exit status, or 0 */
+	uint64_t produced;
 	/* Delivery reports, for the metrics (stats.c). */
-	uint64_t	delivered;
-	uint64_t	delivered_bytes;	/* their keys and values */
-	uint64_t	failed;
-	uint64_t	unsent;			/* records a stop kept from being produced */
+	uint64_t delivered;
+	uint64_t delivered_bytes; /* their keys and values */
+	uint64_t failed;
+	uint64_t unsent; /* records a stop kept from being produced */
 };
 
 /* Sets the delivery report callback on conf; p is its opaque. */
-void		pub_conf(struct pub *p, rd_kafka_conf_t *conf);
+void pub_conf(struct pub *p, rd_kafka_conf_t *conf);
 
 /*
  * Reads record lines from fd 0 and produces them until EOF, a signal or
@@ -85,16 +82,16 @@ void		pub_conf(struct pub *p, rd_kafka_conf_t *conf);
  * signal, for --stop-timeout at most: what is left then makes the status
  * EX_TEMPFAIL).  Returns the exit status (errors already reported).
  */
-int			pub_run(struct pub *p);
+int pub_run(struct pub *p);
 
-void		pub_free(struct pub *p);
+void pub_free(struct pub *p);
 
 /* Turns on the metrics of --metrics-file (stats.c). */
-void		pub_metrics(struct pub *p);
+void pub_metrics(struct pub *p);
 
 /* Topic administration (admin.c); return an exit status. */
-int			admin_create_topic(rd_kafka_t *rk, const char *name, int partitions,
-							   int replication, char **configs, int nconfigs, int timeout_ms);
-int			admin_delete_topic(rd_kafka_t *rk, const char *name, int timeout_ms);
+int admin_create_topic(rd_kafka_t *rk, const char *name, int partitions, int replication,
+					   char **configs, int nconfigs, int timeout_ms);
+int admin_delete_topic(rd_kafka_t *rk, const char *name, int timeout_ms);
 
 #endif

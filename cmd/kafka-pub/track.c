@@ -27,9 +27,9 @@ track_free(struct track *t)
 static void
 grow(struct track *t)
 {
-	size_t		cap = t->cap * 2;
+	size_t cap = t->cap * 2;
 	struct tr_ent *ring = xcalloc(cap, sizeof *ring);
-	uint64_t	s;
+	uint64_t s;
 
 	for (s = t->low; s < t->next; s++)
 		ring[s % cap] = t->ring[s % t->cap];

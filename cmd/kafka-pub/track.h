@@ -19,33 +19,33 @@
 enum tr_state { TR_PENDING, TR_ACKED, TR_FAILED };
 
 struct tr_ent {
-	uint64_t	lineno;
-	struct pos	pos;
-	bool		has_pos;
-	uint8_t		state;
+	uint64_t lineno;
+	struct pos pos;
+	bool has_pos;
+	uint8_t state;
 };
 
 struct track {
-	struct tr_ent *ring;		/* entry of sequence s is ring[s % cap] */
-	size_t		cap;
-	uint64_t	low;			/* first sequence not yet acknowledged */
-	uint64_t	next;			/* sequence of the next record added */
-	struct pos	acked;			/* last pos at or before low */
-	bool		has_acked;
-	uint64_t	version;		/* bumped whenever acked moves */
+	struct tr_ent *ring; /* entry of sequence s is ring[s % cap] */
+	size_t cap;
+	uint64_t low;	  /* first sequence not yet acknowledged */
+	uint64_t next;	  /* sequence of the next record added */
+	struct pos acked; /* last pos at or before low */
+	bool has_acked;
+	uint64_t version; /* bumped whenever acked moves */
 };
 
-void		track_init(struct track *t);
-void		track_free(struct track *t);
+void track_init(struct track *t);
+void track_free(struct track *t);
 
 /* Registers a record; returns its sequence number (its message opaque). */
-uint64_t	track_add(struct track *t, uint64_t lineno, const struct pos *pos);
+uint64_t track_add(struct track *t, uint64_t lineno, const struct pos *pos);
 
 /* Marks a record delivered (ok) or failed and advances the low mark. */
-void		track_done(struct track *t, uint64_t seq, bool ok);
+void track_done(struct track *t, uint64_t seq, bool ok);
 
 /* Input line of a tracked record. */
-uint64_t	track_lineno(const struct track *t, uint64_t seq);
+uint64_t track_lineno(const struct track *t, uint64_t seq);
 
 /* Number of records added and not yet acknowledged. */
 static inline uint64_t

@@ -14,8 +14,7 @@
 static int64_t
 fetched_high(struct sub *s, const struct part *p)
 {
-	int64_t		low,
-				high;
+	int64_t low, high;
 
 	if (rd_kafka_get_watermark_offsets(s->rk, p->topic, p->partition, &low, &high) !=
 		RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -33,11 +32,11 @@ fetched_high(struct sub *s, const struct part *p)
 void
 caught_up(struct sub *s)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
-		int64_t		high;
+		int64_t high;
 
 		if (!p->fresh)
 			continue;
@@ -55,7 +54,7 @@ caught_up(struct sub *s)
 struct part *
 lagging(struct sub *s)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
@@ -75,8 +74,7 @@ lagging(struct sub *s)
 void
 wake_fetcher(struct sub *s, const struct part *p)
 {
-	int64_t		low,
-				high;
+	int64_t low, high;
 
 	(void) rd_kafka_query_watermark_offsets(s->rk, p->topic, p->partition, &low, &high,
 											WAKE_TIMEOUT_MS);

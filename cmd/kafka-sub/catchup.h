@@ -11,7 +11,7 @@
 #define WAKE_AFTER_MS 10
 
 /* For -e: marks at their end the partitions written up to the last fetch's watermark. */
-void		caught_up(struct sub *s);
+void caught_up(struct sub *s);
 
 /*
  * An assigned partition whose last fetch showed records not yet written,
@@ -20,6 +20,6 @@ void		caught_up(struct sub *s);
 struct part *lagging(struct sub *s);
 
 /* Wakes the fetcher of p's leader, stopped with records still to fetch. */
-void		wake_fetcher(struct sub *s, const struct part *p);
+void wake_fetcher(struct sub *s, const struct part *p);
 
 #endif

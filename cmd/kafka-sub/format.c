@@ -18,7 +18,7 @@ utf8_valid(const unsigned char *p, size_t n)
 bool
 embeddable_json(const char *p, size_t n)
 {
-	static struct connect_cache schemas;	/* for the life of the process */
+	static struct connect_cache schemas; /* for the life of the process */
 	struct connect_value v;
 
 	if (n == 0 || (n == 4 && memcmp(p, "null", 4) == 0))
@@ -27,8 +27,8 @@ embeddable_json(const char *p, size_t n)
 	if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		return false;
 	/* One pass validates and finds white space between tokens. */
-	return connect_split(&schemas, p, p, p + n, NULL, NULL, &v, NULL) != NULL &&
-		v.whole.n == n && !v.space;
+	return connect_split(&schemas, p, p, p + n, NULL, NULL, &v, NULL) != NULL && v.whole.n == n &&
+		!v.space;
 }
 
 /* Appends ,"name":<data>[,"name_encoding":"..."]. */
@@ -61,8 +61,8 @@ put_data(struct buf *out, const char *name, const void *p, size_t n, bool force_
 static void
 put_headers(struct buf *out, const struct fmt_msg *m, bool force_base64)
 {
-	bool		b64 = force_base64;
-	size_t		i;
+	bool b64 = force_base64;
+	size_t i;
 
 	if (m->nheaders == 0)
 		return;
@@ -132,10 +132,10 @@ void
 format_pretty(struct buf *out, const char *p, size_t n)
 {
 	const char *end = p + n;
-	int			depth = 0;
+	int depth = 0;
 
 	while (p < end) {
-		char		c = *p;
+		char c = *p;
 		const char *s = p;
 
 		switch (c) {
@@ -167,11 +167,8 @@ format_pretty(struct buf *out, const char *p, size_t n)
 				buf_putc(out, c);
 				newline_indent(out, depth);
 				break;
-			case ':':
-				buf_puts(out, ": ");
-				break;
-			default:
-				buf_putc(out, c);
+			case ':': buf_puts(out, ": "); break;
+			default: buf_putc(out, c);
 		}
 		p++;
 	}

@@ -23,8 +23,16 @@
 #include "sub.h"
 
 enum {
-	OPT_ACK_FILE = 256, OPT_ACK_INTERVAL, OPT_COMMIT_INTERVAL, OPT_CONNECT_TIMEOUT,
-	OPT_BINARY, OPT_PRETTY, OPT_LAG, OPT_METRICS_FILE, OPT_PROGRESS, OPT_STOP_TIMEOUT
+	OPT_ACK_FILE = 256,
+	OPT_ACK_INTERVAL,
+	OPT_COMMIT_INTERVAL,
+	OPT_CONNECT_TIMEOUT,
+	OPT_BINARY,
+	OPT_PRETTY,
+	OPT_LAG,
+	OPT_METRICS_FILE,
+	OPT_PROGRESS,
+	OPT_STOP_TIMEOUT
 };
 
 static const char *offset_arg = NULL;
@@ -33,7 +41,9 @@ static void
 usage(const struct sub *s)
 {
 	printf("kafka-sub writes the records of Kafka topics as record lines to standard output.\n\n"
-		   "Usage: kafka-sub -b BROKERS -t TOPIC ... [-G GROUP] [-o beginning|end|stored|OFFSET|-N|s@MS] [-p N] [-e] [-c COUNT] [-X ...] [--stop-timeout SECS]\n"
+		   "Usage: kafka-sub -b BROKERS -t TOPIC ... [-G GROUP] [-o "
+		   "beginning|end|stored|OFFSET|-N|s@MS] [-p N] [-e] [-c COUNT] [-X ...] [--stop-timeout "
+		   "SECS]\n"
 		   "       kafka-sub -b BROKERS -L [-t TOPIC] [-J]\n"
 		   "       kafka-sub -b BROKERS --lag -G GROUP -t TOPIC ... [-J]\n\n"
 		   "Kafka:\n"
@@ -74,8 +84,8 @@ usage(const struct sub *s)
 		   "  -v, --verbose                 more messages on stderr (repeatable)\n"
 		   "  -h, --help                    show this help, then exit\n"
 		   "  -V, --version                 output version information, then exit\n",
-		   s->timeout_ms / 1000, s->stop_timeout_ms / 1000, s->ack_interval_ms, s->commit_interval_ms,
-		   PROGRESS_DEFAULT_INTERVAL);
+		   s->timeout_ms / 1000, s->stop_timeout_ms / 1000, s->ack_interval_ms,
+		   s->commit_interval_ms, PROGRESS_DEFAULT_INTERVAL);
 }
 
 /* Consumer defaults: nothing is committed or stored behind our back. */
@@ -83,10 +93,8 @@ static rd_kafka_conf_t *
 default_conf(void)
 {
 	static const char *const defaults[][2] = {
-		{"enable.auto.commit", "false"},
-		{"enable.auto.offset.store", "false"},
-		{"enable.partition.eof", "true"},
-		{"allow.auto.create.topics", "false"},
+		{"enable.auto.commit", "false"},  {"enable.auto.offset.store", "false"},
+		{"enable.partition.eof", "true"}, {"allow.auto.create.topics", "false"},
 		{"client.id", "kafka-sub"},
 	};
 	return kafka_conf_new(defaults, sizeof defaults / sizeof defaults[0]);
@@ -97,7 +105,7 @@ static void
 parse_offset(struct sub *s, rd_kafka_conf_t *conf)
 {
 	const char *o = offset_arg;
-	char		errbuf[512];
+	char errbuf[512];
 	const char *reset = "earliest";
 
 	if (o == NULL)
@@ -125,7 +133,8 @@ parse_offset(struct sub *s, rd_kafka_conf_t *conf)
 	 * librdkafka refuses assign() without a group.id; without -G we never
 	 * commit or join, so a fixed name is harmless.
 	 */
-	if (s->group == NULL && !kafka_conf_set(conf, "group.id", "kafka-sub.nogroup", errbuf, sizeof errbuf))
+	if (s->group == NULL &&
+		!kafka_conf_set(conf, "group.id", "kafka-sub.nogroup", errbuf, sizeof errbuf))
 		fatal(EX_SOFTWARE, "%s", errbuf);
 }
 
@@ -145,9 +154,7 @@ check_options(const struct sub *s, bool list, bool lag)
 
 /* What the command line asks besides consuming: -L, --lag, -J. */
 struct mode {
-	bool		list,
-				lag,
-				json;
+	bool list, lag, json;
 };
 
 /* The command line into s, m and a librdkafka configuration (returned). */
@@ -179,52 +186,36 @@ parse_options(int argc, char **argv, struct sub *sp, struct mode *m)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
+		{NULL, 0, NULL, 0}};
 	static const char *const binary_choices[] = {"text", "base64", NULL};
-	struct sub	s = *sp;
+	struct sub s = *sp;
 	rd_kafka_conf_t *conf = default_conf();
-	char		errbuf[512];
-	int			verbose = 0,
-				c;
+	char errbuf[512];
+	int verbose = 0, c;
 
 	s.topics = xcalloc((size_t) argc, sizeof *s.topics);
 	while ((c = getopt_long(argc, argv, "b:t:G:o:p:X:F:ec:LJvhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'b':
 			case 'X':
-			case 'F':
-				kafka_conf_option(conf, c, optarg);
-				break;
-			case 't':
-				s.topics[s.ntopics++] = optarg;
-				break;
+			case 'F': kafka_conf_option(conf, c, optarg); break;
+			case 't': s.topics[s.ntopics++] = optarg; break;
 			case 'G':
 				s.group = optarg;
 				if (!kafka_conf_set(conf, "group.id", optarg, errbuf, sizeof errbuf))
 					usage_error("%s", errbuf);
 				break;
-			case 'o':
-				offset_arg = optarg;
-				break;
-			case 'p':
-				s.partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX);
-				break;
+			case 'o': offset_arg = optarg; break;
+			case 'p': s.partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX); break;
 			case OPT_CONNECT_TIMEOUT:
 				s.timeout_ms = (int) opt_int("--connect-timeout", optarg, 1, 3600) * 1000;
 				break;
 			case OPT_STOP_TIMEOUT:
 				s.stop_timeout_ms = (int) opt_int("--stop-timeout", optarg, 0, 3600) * 1000;
 				break;
-			case 'e':
-				s.exit_eof = true;
-				break;
-			case 'c':
-				s.count = opt_int("-c", optarg, 1, INT64_MAX);
-				break;
-			case OPT_ACK_FILE:
-				s.ack_file = optarg;
-				break;
+			case 'e': s.exit_eof = true; break;
+			case 'c': s.count = opt_int("-c", optarg, 1, INT64_MAX); break;
+			case OPT_ACK_FILE: s.ack_file = optarg; break;
 			case OPT_ACK_INTERVAL:
 				s.ack_interval_ms = (int) opt_int("--ack-interval", optarg, 0, 3600000);
 				break;
@@ -234,34 +225,16 @@ parse_options(int argc, char **argv, struct sub *sp, struct mode *m)
 			case OPT_BINARY:
 				s.force_base64 = opt_choice("--binary", optarg, binary_choices) == 1;
 				break;
-			case OPT_PRETTY:
-				s.pretty = true;
-				break;
-			case 'L':
-				m->list = true;
-				break;
-			case OPT_LAG:
-				m->lag = true;
-				break;
-			case OPT_METRICS_FILE:
-				s.metrics_file = optarg;
-				break;
-			case OPT_PROGRESS:
-				s.progress = opt_double("--progress", optarg, 0, 86400);
-				break;
-			case 'J':
-				m->json = true;
-				break;
-			case 'v':
-				log_set_verbosity(++verbose);
-				break;
-			case 'h':
-				usage(&s);
-				opt_exit_printed();	/* nothing to tear down yet */
-			case 'V':
-				opt_version();
-			default:
-				usage_error("invalid option");
+			case OPT_PRETTY: s.pretty = true; break;
+			case 'L': m->list = true; break;
+			case OPT_LAG: m->lag = true; break;
+			case OPT_METRICS_FILE: s.metrics_file = optarg; break;
+			case OPT_PROGRESS: s.progress = opt_double("--progress", optarg, 0, 86400); break;
+			case 'J': m->json = true; break;
+			case 'v': log_set_verbosity(++verbose); break;
+			case 'h': usage(&s); opt_exit_printed(); /* nothing to tear down yet */
+			case 'V': opt_version();
+			default: usage_error("invalid option");
 		}
 	}
 	opt_no_operands(argc, argv);
@@ -276,14 +249,19 @@ parse_options(int argc, char **argv, struct sub *sp, struct mode *m)
 int
 main(int argc, char **argv)
 {
-	struct sub	s = {.partition = -1, .start_ms = -1, .count = -1, .ack_interval_ms = 100,
-	.commit_interval_ms = 1000, .timeout_ms = 30000, .stop_timeout_ms = 5000,
-	.progress = PROGRESS_DEFAULT_INTERVAL};
+	struct sub s = {.partition = -1,
+					.start_ms = -1,
+					.count = -1,
+					.ack_interval_ms = 100,
+					.commit_interval_ms = 1000,
+					.timeout_ms = 30000,
+					.stop_timeout_ms = 5000,
+					.progress = PROGRESS_DEFAULT_INTERVAL};
 	struct mode m = {false, false, false};
 	rd_kafka_conf_t *conf;
-	char		errbuf[512];
-	bool		closed;
-	int			status;
+	char errbuf[512];
+	bool closed;
+	int status;
 
 	log_init(argv[0]);
 	conf = parse_options(argc, argv, &s, &m);
@@ -291,7 +269,7 @@ main(int argc, char **argv)
 	s.rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, sizeof errbuf);
 	if (s.rk == NULL)
 		usage_error("%s", errbuf);
-	conf = NULL;				/* owned by s.rk now */
+	conf = NULL; /* owned by s.rk now */
 	if ((status = kafka_wait_brokers(s.rk, s.timeout_ms, errbuf, sizeof errbuf)) != 0)
 		fatal(status, "%s", errbuf);
 

@@ -35,8 +35,7 @@ int
 meta_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, int32_t **parts, int *nparts)
 {
 	const struct rd_kafka_metadata *md;
-	int			status = 0,
-				i;
+	int status = 0, i;
 
 	*parts = NULL;
 	*nparts = 0;
@@ -59,7 +58,7 @@ meta_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, int32_t **par
 static void
 put_ids(struct buf *b, const int32_t *ids, int n)
 {
-	int			i;
+	int i;
 
 	buf_putc(b, '[');
 	for (i = 0; i < n; i++) {
@@ -73,8 +72,7 @@ put_ids(struct buf *b, const int32_t *ids, int n)
 static void
 list_json(struct buf *b, const struct rd_kafka_metadata *md)
 {
-	int			i,
-				j;
+	int i, j;
 
 	buf_puts(b, "{\"brokers\":[");
 	for (i = 0; i < md->broker_cnt; i++)
@@ -113,8 +111,7 @@ list_json(struct buf *b, const struct rd_kafka_metadata *md)
 static void
 list_text(struct buf *b, const struct rd_kafka_metadata *md)
 {
-	int			i,
-				j;
+	int i, j;
 
 	buf_printf(b, "%d brokers:\n", md->broker_cnt);
 	for (i = 0; i < md->broker_cnt; i++)
@@ -143,11 +140,11 @@ list_text(struct buf *b, const struct rd_kafka_metadata *md)
 static int
 write_out(struct buf *b)
 {
-	struct out	o;
-	int			status = 0;
+	struct out o;
+	int status = 0;
 
 	out_init(&o, 1);
-	out_line(&o, b->data, b->len - 1);	/* out_line adds the last '\n' */
+	out_line(&o, b->data, b->len - 1); /* out_line adds the last '\n' */
 	if (!out_flush(&o)) {
 		log_error("could not write output: %s", strerror(o.err));
 		status = EX_IOERR;
@@ -160,8 +157,8 @@ int
 meta_list(rd_kafka_t *rk, char **topics, int ntopics, bool json, int timeout_ms)
 {
 	const struct rd_kafka_metadata *md;
-	struct buf	b = BUF_INIT;
-	int			status = 0;
+	struct buf b = BUF_INIT;
+	int status = 0;
 
 	/* One topic, or all: librdkafka asks for one topic or for all. */
 	if ((md = get_metadata(rk, ntopics == 1 ? topics[0] : NULL, timeout_ms, &status)) == NULL)
@@ -182,10 +179,8 @@ lag_topic(rd_kafka_t *rk, const char *topic, bool json, int timeout_ms, struct b
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
 	rd_kafka_resp_err_t err;
-	int32_t    *ids;
-	int			n,
-				i,
-				status;
+	int32_t *ids;
+	int n, i, status;
 
 	if ((status = meta_partitions(rk, topic, timeout_ms, &ids, &n)) != 0)
 		goto done;
@@ -197,10 +192,8 @@ lag_topic(rd_kafka_t *rk, const char *topic, bool json, int timeout_ms, struct b
 		goto done;
 	}
 	for (i = 0; i < list->cnt; i++) {
-		int64_t		lo,
-					hi,
-					committed = list->elems[i].offset;
-		int64_t		lag;
+		int64_t lo, hi, committed = list->elems[i].offset;
+		int64_t lag;
 
 		err = rd_kafka_query_watermark_offsets(rk, topic, list->elems[i].partition, &lo, &hi,
 											   timeout_ms);
@@ -237,9 +230,8 @@ done:
 int
 meta_lag(rd_kafka_t *rk, char **topics, int ntopics, bool json, int timeout_ms)
 {
-	struct buf	b = BUF_INIT;
-	int			i,
-				status = 0;
+	struct buf b = BUF_INIT;
+	int i, status = 0;
 
 	if (!json)
 		buf_puts(&b, "topic partition committed end lag\n");

@@ -32,7 +32,7 @@
 static struct part *
 part_get(struct sub *s, const char *topic, int32_t partition, bool create)
 {
-	size_t		i;
+	size_t i;
 	struct part *p;
 
 	if (s->last && s->last->partition == partition && strcmp(s->last->topic, topic) == 0)
@@ -59,7 +59,7 @@ part_get(struct sub *s, const char *topic, int32_t partition, bool create)
 static void
 mark_assigned(struct sub *s, const rd_kafka_topic_partition_list_t *list, bool assigned)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < list->cnt; i++) {
 		struct part *p = part_get(s, list->elems[i].topic, list->elems[i].partition, true);
@@ -75,7 +75,7 @@ mark_assigned(struct sub *s, const rd_kafka_topic_partition_list_t *list, bool a
 static bool
 flush_output(struct sub *s)
 {
-	size_t		i;
+	size_t i;
 
 	if (s->out.failed)
 		return false;
@@ -108,7 +108,7 @@ static void
 commit_done(struct sub *s, rd_kafka_event_t *ev)
 {
 	const rd_kafka_topic_partition_list_t *list = rd_kafka_event_topic_partition_list(ev);
-	int			i;
+	int i;
 
 	if (rd_kafka_event_error(ev) || list == NULL) {
 		log_warn("could not commit offsets: %s", rd_kafka_event_error_string(ev));
@@ -139,7 +139,7 @@ static void
 commit_answer(struct sub *s, bool wait)
 {
 	rd_kafka_event_t *ev;
-	int64_t		until = clock_mono_ms() + s->timeout_ms;
+	int64_t until = clock_mono_ms() + s->timeout_ms;
 
 	if (!s->committing)
 		return;
@@ -184,7 +184,7 @@ static void
 commit_flushed(struct sub *s, const rd_kafka_topic_partition_list_t *only)
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
@@ -206,13 +206,13 @@ commit_flushed(struct sub *s, const rd_kafka_topic_partition_list_t *only)
 static void
 commit_acked(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool force)
 {
-	struct buf	content = BUF_INIT;
+	struct buf content = BUF_INIT;
 	struct stat st;
-	char		errbuf[512];
-	bool		exists;
+	char errbuf[512];
+	bool exists;
 	rd_kafka_topic_partition_list_t *list;
 	struct ack_offset o;
-	size_t		at = 0;
+	size_t at = 0;
 
 	if (stat(s->ack_file, &st) != 0)
 		return;
@@ -262,8 +262,8 @@ commit_safe(struct sub *s, const rd_kafka_topic_partition_list_t *only, bool for
  * commit what is safe, so that the next owner starts right after it.
  */
 static void
-rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+			 void *opaque)
 {
 	struct sub *s = opaque;
 
@@ -288,9 +288,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			else
 				rd_kafka_assign(rk, NULL);
 			break;
-		default:
-			log_warn("rebalance failed: %s", rd_kafka_err2str(err));
-			rd_kafka_assign(rk, NULL);
+		default: log_warn("rebalance failed: %s", rd_kafka_err2str(err)); rd_kafka_assign(rk, NULL);
 	}
 }
 
@@ -308,13 +306,11 @@ assign_all(struct sub *s)
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
 	rd_kafka_resp_err_t err;
-	int			i,
-				j,
-				status = 0;
+	int i, j, status = 0;
 
 	for (i = 0; i < s->ntopics && status == 0; i++) {
-		int32_t    *ids = NULL;
-		int			n = 0;
+		int32_t *ids = NULL;
+		int n = 0;
 
 		status = meta_partitions(s->rk, s->topics[i], s->timeout_ms, &ids, &n);
 		for (j = 0; j < n; j++)
@@ -352,7 +348,7 @@ subscribe(struct sub *s)
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(s->ntopics);
 	rd_kafka_resp_err_t err;
-	int			i;
+	int i;
 
 	for (i = 0; i < s->ntopics; i++)
 		rd_kafka_topic_partition_list_add(list, s->topics[i], RD_KAFKA_PARTITION_UA);
@@ -375,7 +371,7 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 	rd_kafka_headers_t *kh = NULL;
 	rd_kafka_timestamp_type_t tstype;
 	struct part *p;
-	size_t		i;
+	size_t i;
 
 	f.topic = rd_kafka_topic_name(m->rkt);
 	f.partition = m->partition;
@@ -415,7 +411,7 @@ put_message(struct sub *s, const rd_kafka_message_t *m)
 	if (h != hdrs)
 		free(h);
 	if (p->committed < 0)
-		p->committed = m->offset;	/* the floor, see the top of this file */
+		p->committed = m->offset; /* the floor, see the top of this file */
 	p->written = m->offset + 1;
 	p->eof = false;
 	p->fresh = true;
@@ -427,11 +423,9 @@ static bool
 is_permanent(rd_kafka_resp_err_t err)
 {
 	return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-		err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-		err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+		err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
 		err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-		err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
-		err == RD_KAFKA_RESP_ERR__FATAL;
+		err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || err == RD_KAFKA_RESP_ERR__FATAL;
 }
 
 static void
@@ -447,8 +441,9 @@ handle(struct sub *s, const rd_kafka_message_t *m)
 		p->eof = true;
 		return;
 	}
-	if (s->group && !s->exit_eof && (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-									  m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)) {
+	if (s->group && !s->exit_eof &&
+		(m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		 m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)) {
 		/* Like a Connect sink: wait for the topic; periodic() repeats this. */
 		if (s->missing[0] == '\0')
 			log_warn("%s: waiting for it to be created", rd_kafka_message_errstr(m));
@@ -458,8 +453,7 @@ handle(struct sub *s, const rd_kafka_message_t *m)
 	}
 	if (is_permanent(m->err)) {
 		if (m->rkt)
-			log_error("topic \"%s\": %s", rd_kafka_topic_name(m->rkt),
-					  rd_kafka_message_errstr(m));
+			log_error("topic \"%s\": %s", rd_kafka_topic_name(m->rkt), rd_kafka_message_errstr(m));
 		else
 			log_error("%s", rd_kafka_message_errstr(m));
 		s->status = kafka_err_status(m->err);
@@ -472,8 +466,7 @@ handle(struct sub *s, const rd_kafka_message_t *m)
 static bool
 done(struct sub *s)
 {
-	size_t		i,
-				assigned = 0;
+	size_t i, assigned = 0;
 
 	if (s->count >= 0 && s->consumed >= s->count)
 		return true;
@@ -510,7 +503,7 @@ look_for_topics(struct sub *s)
 static void
 periodic(struct sub *s)
 {
-	int64_t		now = clock_mono_ms();
+	int64_t now = clock_mono_ms();
 
 	if (s->group == NULL)
 		return;
@@ -524,7 +517,7 @@ periodic(struct sub *s)
 	}
 	commit_answer(s, false);
 	if (s->committing)
-		return;			/* the next commit when this one is answered */
+		return; /* the next commit when this one is answered */
 	if (s->ack_file && now - s->ack_at_ms >= s->ack_interval_ms) {
 		commit_acked(s, NULL, false);
 		s->ack_at_ms = now;
@@ -545,7 +538,7 @@ periodic(struct sub *s)
 static size_t
 handle_batch(struct sub *s, rd_kafka_message_t **msgs, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (s->status == 0 && !done(s))
@@ -564,7 +557,7 @@ consume_loop(struct sub *s)
 	rd_kafka_message_t *msgs[BATCH];
 
 	while (!sig_stop && s->status == 0 && !done(s)) {
-		ssize_t		n = rd_kafka_consume_batch_queue(q, 0, msgs, BATCH);
+		ssize_t n = rd_kafka_consume_batch_queue(q, 0, msgs, BATCH);
 		struct part *behind;
 
 		if (n <= 0) {
@@ -601,10 +594,10 @@ consume_loop(struct sub *s)
 int
 sub_run(struct sub *s)
 {
-	int			status;
+	int status;
 
 	out_init(&s->out, 1);
-	s->out.flush_at = SIZE_MAX;	/* flush_output() decides */
+	s->out.flush_at = SIZE_MAX; /* flush_output() decides */
 	s->commit_at_ms = s->ack_at_ms = clock_mono_ms();
 	status = s->group ? subscribe(s) : assign_all(s);
 	if (status)
@@ -623,8 +616,8 @@ sub_close(struct sub *s)
 {
 	rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
 	rd_kafka_error_t *err = rd_kafka_consumer_close_queue(s->rk, q);
-	int64_t		until = clock_mono_ms() + s->timeout_ms;
-	bool		closed;
+	int64_t until = clock_mono_ms() + s->timeout_ms;
+	bool closed;
 
 	if (err) {
 		log_warn("could not leave the consumer group: %s", rd_kafka_error_string(err));
@@ -635,9 +628,9 @@ sub_close(struct sub *s)
 			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
 
 			if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
-				rebalance_cb(s->rk, rd_kafka_event_error(ev),
-							 (rd_kafka_topic_partition_list_t *)
-							 rd_kafka_event_topic_partition_list(ev), s);
+				rebalance_cb(
+					s->rk, rd_kafka_event_error(ev),
+					(rd_kafka_topic_partition_list_t *) rd_kafka_event_topic_partition_list(ev), s);
 			rd_kafka_event_destroy(ev);
 		}
 	}
@@ -651,7 +644,7 @@ sub_close(struct sub *s)
 void
 sub_free(struct sub *s)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < s->nparts; i++) {
 		free(s->parts[i].topic);

@@ -36,12 +36,12 @@ run(struct applier *a, const char *sql, char *errbuf, size_t errsize)
 }
 
 bool
-run_params(struct applier *a, const char *sql, int n, const char *const *params,
-		   char *errbuf, size_t errsize)
+run_params(struct applier *a, const char *sql, int n, const char *const *params, char *errbuf,
+		   size_t errsize)
 {
 	log_debug("%s", sql);
-	return check_result(a, PQexecParams(a->conn, sql, n, NULL, params, NULL, NULL, 0),
-						errbuf, errsize);
+	return check_result(a, PQexecParams(a->conn, sql, n, NULL, params, NULL, NULL, 0), errbuf,
+						errsize);
 }
 
 /* Offsets rows */
@@ -50,7 +50,7 @@ run_params(struct applier *a, const char *sql, int n, const char *const *params,
 static bool
 put_literal(struct applier *a, struct buf *q, const char *text)
 {
-	char	   *lit = PQescapeLiteral(a->conn, text, strlen(text));
+	char *lit = PQescapeLiteral(a->conn, text, strlen(text));
 
 	if (lit == NULL)
 		return false;
@@ -63,7 +63,7 @@ put_literal(struct applier *a, struct buf *q, const char *text)
 static bool
 stored_parse(const struct offset_row *o, const char *text, int64_t *off, struct pos *pos)
 {
-	char	   *end;
+	char *end;
 
 	if (o->is_pos)
 		return pos_parse(text, strlen(text), pos);
@@ -75,21 +75,18 @@ stored_parse(const struct offset_row *o, const char *text, int64_t *off, struct 
 static void
 drop_applied(struct batch *b, const struct offset_row *o, int64_t off, struct pos pos)
 {
-	size_t		i,
-				n = 0;
+	size_t i, n = 0;
 
 	for (i = 0; i < b->nops; i++) {
 		const struct op *op = &b->ops[i];
 
-		if (op->source == o->id &&
-			(o->is_pos ? pos_cmp(op->pos, pos) <= 0 : op->offset <= off))
+		if (op->source == o->id && (o->is_pos ? pos_cmp(op->pos, pos) <= 0 : op->offset <= off))
 			continue;
 		if (n != i)
 			b->ops[n] = *op;
 		n++;
 	}
-	log_info("source \"%s\": left out %zu changes another writer applied", o->source,
-			 b->nops - n);
+	log_info("source \"%s\": left out %zu changes another writer applied", o->source, b->nops - n);
 	b->skipped += b->nops - n;
 	b->nops = n;
 }
@@ -101,8 +98,8 @@ drop_applied(struct batch *b, const struct offset_row *o, int64_t off, struct po
 static void
 take_stored(struct batch *b, struct offset_row *o, const char *text)
 {
-	int64_t		off = 0;
-	struct pos	pos = {0, 0};
+	int64_t off = 0;
+	struct pos pos = {0, 0};
 
 	if (!stored_parse(o, text, &off, &pos))
 		return;
@@ -122,17 +119,15 @@ take_stored(struct batch *b, struct offset_row *o, const char *text)
  * until that one ends.  On failure the transaction is rolled back.
  */
 static bool
-begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int noffs,
-			 char *errbuf, size_t errsize)
+begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int noffs, char *errbuf,
+			 size_t errsize)
 {
 	struct buf *q = &a->sql;
-	PGresult   *res;
-	int		   *order;
-	int			i,
-				j,
-				k;
-	char		err2[256];
-	bool		ok = true;
+	PGresult *res;
+	int *order;
+	int i, j, k;
+	char err2[256];
+	bool ok = true;
 
 	if (noffs == 0)
 		return run(a, "BEGIN", errbuf, errsize);
@@ -154,7 +149,8 @@ begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int no
 		snprintf(errbuf, errsize, "could not quote a source name");
 		return false;
 	}
-	buf_puts(q, " ON CONFLICT (source) DO UPDATE SET position = o.position"
+	buf_puts(q,
+			 " ON CONFLICT (source) DO UPDATE SET position = o.position"
 			 " RETURNING source, position");
 	log_debug("%s", buf_cstr(q));
 	res = PQexec(a->conn, buf_cstr(q));
@@ -177,12 +173,12 @@ begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int no
  * query stops at its first error, so COMMIT runs only after the INSERT.
  */
 static bool
-store_offsets_commit(struct applier *a, const struct offset_row *offs, int noffs,
-					 char *errbuf, size_t errsize)
+store_offsets_commit(struct applier *a, const struct offset_row *offs, int noffs, char *errbuf,
+					 size_t errsize)
 {
 	struct buf *q = &a->sql;
-	char		position[POS_STRLEN + 24];
-	int			i;
+	char position[POS_STRLEN + 24];
+	int i;
 
 	buf_reset(q);
 	if (noffs > 0)
@@ -200,7 +196,8 @@ store_offsets_commit(struct applier *a, const struct offset_row *offs, int noffs
 		buf_printf(q, ", '%s', now())", position);
 	}
 	if (noffs > 0)
-		buf_puts(q, " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
+		buf_puts(q,
+				 " ON CONFLICT (source) DO UPDATE SET position = EXCLUDED.position,"
 				 " updated_at = EXCLUDED.updated_at; ");
 	buf_puts(q, "COMMIT");
 	return run(a, buf_cstr(q), errbuf, errsize);
@@ -214,10 +211,9 @@ fail_status(struct applier *a)
 
 enum apply_status
 applier_apply(struct applier *a, struct batch *b, struct offset_row *offs, int noffs,
-			  reject_fn reject, void *ctx, const struct op **failed,
-			  char *errbuf, size_t errsize)
+			  reject_fn reject, void *ctx, const struct op **failed, char *errbuf, size_t errsize)
 {
-	char		err2[256];
+	char err2[256];
 
 	*failed = NULL;
 	if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
@@ -233,8 +229,7 @@ applier_apply(struct applier *a, struct batch *b, struct offset_row *offs, int n
 		if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
 			return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
 		if (!apply_slow(a, b, reject, ctx, failed, errbuf, errsize)) {
-			enum apply_status st = a->lost ? APPLY_LOST :
-				*failed ? APPLY_RECORD : APPLY_INTERNAL;
+			enum apply_status st = a->lost ? APPLY_LOST : *failed ? APPLY_RECORD : APPLY_INTERNAL;
 
 			(void) run(a, "ROLLBACK", err2, sizeof err2);
 			forget_all(a);
@@ -253,15 +248,16 @@ applier_apply(struct applier *a, struct batch *b, struct offset_row *offs, int n
 
 bool
 applier_load_offsets(struct applier *a,
-					 void (*fn) (void *ctx, const char *source, const char *position),
-					 void *ctx, char *errbuf, size_t errsize)
+					 void (*fn)(void *ctx, const char *source, const char *position), void *ctx,
+					 char *errbuf, size_t errsize)
 {
 	struct buf *q = &a->sql;
-	PGresult   *res;
-	int			i;
+	PGresult *res;
+	int i;
 
 	buf_reset(q);
-	buf_printf(q, "CREATE TABLE IF NOT EXISTS %s (source text PRIMARY KEY,"
+	buf_printf(q,
+			   "CREATE TABLE IF NOT EXISTS %s (source text PRIMARY KEY,"
 			   " position text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
 			   a->offsets_qname);
 	/* Two first runs at once: one of them loses the race for the name, and finds the table. */
@@ -298,8 +294,8 @@ applier_stored_position(struct applier *a, const char *source, char *pos, size_t
 {
 	const char *params[1] = {source};
 	struct buf *q = &a->sql;
-	PGresult   *res;
-	int			found;
+	PGresult *res;
+	int found;
 
 	buf_reset(q);
 	buf_printf(q, "SELECT position FROM %s WHERE source = $1", a->offsets_qname);

@@ -42,9 +42,9 @@ batch_free(struct batch *b)
 struct op *
 batch_add(struct batch *b, struct shape *sh)
 {
-	struct op  *op;
-	int			n = sh ? sh->ncols : 0;
-	int			i;
+	struct op *op;
+	int n = sh ? sh->ncols : 0;
+	int i;
 
 	if (b->nops == b->opcap) {
 		b->opcap = b->opcap ? b->opcap * 2 : 1024;
@@ -62,7 +62,7 @@ batch_add(struct batch *b, struct shape *sh)
 	op->offset = -1;
 	op->source = -1;
 	for (i = 0; i < n; i++)
-		b->vals[b->nvals + (size_t) i] = (struct val) {0, VAL_NULL};
+		b->vals[b->nvals + (size_t) i] = (struct val){0, VAL_NULL};
 	b->nvals += (size_t) n;
 	return op;
 }

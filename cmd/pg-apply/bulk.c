@@ -20,9 +20,9 @@ static bool
 pipeline_results(struct applier *a, struct batch *b, size_t from, size_t to, const bool *sent,
 				 const struct op **failed, char *errbuf, size_t errsize)
 {
-	bool		ok = true;
-	PGresult   *res;
-	size_t		j;
+	bool ok = true;
+	PGresult *res;
+	size_t j;
 
 	for (j = from; j < to; j++) {
 		if (!sent[j - from])
@@ -61,15 +61,14 @@ pipeline_results(struct applier *a, struct batch *b, size_t from, size_t to, con
  * (so that neither side's socket buffer fills while the other waits).
  */
 static bool
-pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
-			 const struct op **failed, char *errbuf, size_t errsize)
+pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to, const struct op **failed,
+			 char *errbuf, size_t errsize)
 {
 	const char **params = NULL;
-	bool	   *sent = xcalloc(PIPELINE_CHUNK, sizeof *sent);
-	bool		ok = true;
-	size_t		j,
-				k;
-	int			maxcols = 1;
+	bool *sent = xcalloc(PIPELINE_CHUNK, sizeof *sent);
+	bool ok = true;
+	size_t j, k;
+	int maxcols = 1;
 
 	for (j = from; j < to; j++)
 		if (b->ops[j].shape && b->ops[j].shape->ncols > maxcols)
@@ -80,15 +79,15 @@ pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
 		ok = false;
 	}
 	for (j = from; ok && j < to; j += PIPELINE_CHUNK) {
-		size_t		end = j + PIPELINE_CHUNK < to ? j + PIPELINE_CHUNK : to;
+		size_t end = j + PIPELINE_CHUNK < to ? j + PIPELINE_CHUNK : to;
 
 		for (k = j; k < end; k++) {
-			int			n = build_one(a, b, &b->ops[k], params);
+			int n = build_one(a, b, &b->ops[k], params);
 
 			sent[k - j] = n >= 0;
 			log_debug("%s", a->sql.data);
-			if (n >= 0 && PQsendQueryParams(a->conn, a->sql.data, n, NULL, params,
-											NULL, NULL, 0) != 1) {
+			if (n >= 0 &&
+				PQsendQueryParams(a->conn, a->sql.data, n, NULL, params, NULL, NULL, 0) != 1) {
 				sent[k - j] = false;
 				*failed = &b->ops[k];
 				snprintf(errbuf, errsize, "%s", PQerrorMessage(a->conn));
@@ -114,7 +113,6 @@ pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
 	return ok;
 }
 
-
 /* Bulk: COPY */
 
 #define COPY_CHUNK (1u << 20)
@@ -123,7 +121,7 @@ pipeline_ops(struct applier *a, struct batch *b, size_t from, size_t to,
 static bool
 copy_send(PGconn *conn, struct buf *c)
 {
-	bool		ok = c->len == 0 || PQputCopyData(conn, c->data, (int) c->len) == 1;
+	bool ok = c->len == 0 || PQputCopyData(conn, c->data, (int) c->len) == 1;
 
 	buf_reset(c);
 	return ok;
@@ -137,18 +135,18 @@ static bool
 copy_row(PGconn *conn, struct buf *c, const struct batch *b, const struct op *op, int ncols)
 {
 	const struct val *v = &b->vals[op->vals];
-	int			i;
+	int i;
 
 	for (i = 0; i < ncols; i++) {
 		const char *p = b->data.data + v[i].off;
-		size_t		n = v[i].len < 0 ? 0 : (size_t) v[i].len;
+		size_t n = v[i].len < 0 ? 0 : (size_t) v[i].len;
 
 		if (i)
 			buf_putc(c, '\t');
 		if (v[i].len < 0)
 			buf_put(c, "\\N", 2);
 		while (n > 0) {
-			size_t		k = n < COPY_CHUNK ? n : COPY_CHUNK;
+			size_t k = n < COPY_CHUNK ? n : COPY_CHUNK;
 
 			copy_escape(c, p, k);
 			p += k;
@@ -163,15 +161,15 @@ copy_row(PGconn *conn, struct buf *c, const struct batch *b, const struct op *op
 
 /* Sends rows [from, to) of the batch (not dropped) to COPY target (cols). */
 bool
-copy_rows(struct applier *a, struct batch *b, size_t from, size_t to, const char *target,
-		  int ncols, char *errbuf, size_t errsize)
+copy_rows(struct applier *a, struct batch *b, size_t from, size_t to, const char *target, int ncols,
+		  char *errbuf, size_t errsize)
 {
 	const struct shape *sh = b->ops[from].shape;
 	struct buf *q = &a->sql;
 	struct buf *c = &a->copy;
-	PGresult   *res;
-	size_t		i;
-	bool		ok = true;
+	PGresult *res;
+	size_t i;
+	bool ok = true;
 
 	buf_reset(q);
 	buf_printf(q, "COPY %s (", target);
@@ -200,12 +198,12 @@ static uint64_t
 key_hash(const struct batch *b, const struct op *op, int nkeys)
 {
 	const struct val *v = &b->vals[op->vals];
-	uint64_t	h = 1469598103934665603ull;
-	int			i;
+	uint64_t h = 1469598103934665603ull;
+	int i;
 
 	for (i = 0; i < nkeys; i++) {
 		const unsigned char *p = (const unsigned char *) b->data.data + v[i].off;
-		int32_t		j;
+		int32_t j;
 
 		for (j = 0; j < v[i].len; j++)
 			h = (h ^ p[j]) * 1099511628211ull;
@@ -219,12 +217,12 @@ same_key(const struct batch *b, const struct op *x, const struct op *y, int nkey
 {
 	const struct val *v = &b->vals[x->vals];
 	const struct val *w = &b->vals[y->vals];
-	int			i;
+	int i;
 
 	for (i = 0; i < nkeys; i++)
-		if (v[i].len != w[i].len || (v[i].len > 0 &&
-									 memcmp(b->data.data + v[i].off, b->data.data + w[i].off,
-											(size_t) v[i].len) != 0))
+		if (v[i].len != w[i].len ||
+			(v[i].len > 0 &&
+			 memcmp(b->data.data + v[i].off, b->data.data + w[i].off, (size_t) v[i].len) != 0))
 			return false;
 	return true;
 }
@@ -237,9 +235,7 @@ same_key(const struct batch *b, const struct op *x, const struct op *y, int nkey
 static void
 dedup_run(struct applier *a, struct batch *b, size_t from, size_t to, int nkeys)
 {
-	size_t		n = to - from,
-				cap = 16,
-				i;
+	size_t n = to - from, cap = 16, i;
 
 	while (cap < n * 2)
 		cap *= 2;
@@ -250,10 +246,10 @@ dedup_run(struct applier *a, struct batch *b, size_t from, size_t to, int nkeys)
 	for (i = 0; i < cap; i++)
 		a->hash[i] = -1;
 	for (i = from; i < to; i++) {
-		size_t		h = (size_t) key_hash(b, &b->ops[i], nkeys) & (cap - 1);
+		size_t h = (size_t) key_hash(b, &b->ops[i], nkeys) & (cap - 1);
 
 		while (a->hash[h] >= 0) {
-			struct op  *prev = &b->ops[a->hash[h]];
+			struct op *prev = &b->ops[a->hash[h]];
 
 			if (same_key(b, prev, &b->ops[i], nkeys)) {
 				prev->dropped = true;
@@ -306,13 +302,13 @@ put_upsert(struct applier *a, const struct table *t, const struct tmp *tm, const
 bool
 bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbuf, size_t errsize)
 {
-	struct op  *op = &b->ops[from];
+	struct op *op = &b->ops[from];
 	struct table *t = op->table;
 	struct shape *sh = op->shape;
 	struct tmp *tm = tmp_for(a, t, sh);
 	struct buf *q = &a->sql;
-	char		tname[64];
-	bool		keys = op->kind == OPK_DELETE;
+	char tname[64];
+	bool keys = op->kind == OPK_DELETE;
 
 	if (op->kind == OPK_WRITE && a->s->insert_mode == INSERT_INSERT)
 		return copy_rows(a, b, from, to, t->qname, sh->ncols, errbuf, errsize);
@@ -356,7 +352,7 @@ static size_t
 run_end(const struct batch *b, size_t from)
 {
 	const struct op *f = &b->ops[from];
-	size_t		i;
+	size_t i;
 
 	if (f->toast || f->kind == OPK_TRUNCATE)
 		return from + 1;
@@ -370,14 +366,14 @@ run_end(const struct batch *b, size_t from)
 }
 
 bool
-apply_fast(struct applier *a, struct batch *b, const struct op **failed,
-		   char *errbuf, size_t errsize)
+apply_fast(struct applier *a, struct batch *b, const struct op **failed, char *errbuf,
+		   size_t errsize)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	while (i < b->nops) {
-		size_t		end = run_end(b, i);
-		size_t		j;
+		size_t end = run_end(b, i);
+		size_t j;
 
 		*failed = &b->ops[i];
 		if (end - i >= BULK_MIN) {
@@ -418,11 +414,11 @@ bool
 apply_slow(struct applier *a, struct batch *b, reject_fn reject, void *ctx,
 		   const struct op **failed, char *errbuf, size_t errsize)
 {
-	char		err2[256];
-	size_t		i;
+	char err2[256];
+	size_t i;
 
 	for (i = 0; i < b->nops; i++) {
-		struct op  *op = &b->ops[i];
+		struct op *op = &b->ops[i];
 
 		*failed = op;
 		if (!run(a, "SAVEPOINT pg_apply", errbuf, errsize))

@@ -28,29 +28,35 @@ take(char **dst, const char *v)
  * nothing: its only value, UTC, is the zone pg-apply converts times in.
  */
 static bool
-check_rest(const char *path, const struct connector *conn, struct settings *s,
-		   char *errbuf, size_t errsize)
+check_rest(const char *path, const struct connector *conn, struct settings *s, char *errbuf,
+		   size_t errsize)
 {
 	static const char *const lists[] = {"field.include.list", "field.exclude.list"};
 	const char *v;
-	struct buf	ci = BUF_INIT;
+	struct buf ci = BUF_INIT;
 
 	for (size_t i = 0; i < 2; i++)
 		if ((v = connector_get(conn, lists[i])) != NULL && strchr(v, ':')) {
-			snprintf(errbuf, errsize, "%s: connector setting %s: \"%s\": only plain field "
-					 "names are supported, not topic:field", path, lists[i], v);
+			snprintf(errbuf, errsize,
+					 "%s: connector setting %s: \"%s\": only plain field "
+					 "names are supported, not topic:field",
+					 path, lists[i], v);
 			return false;
 		}
 	if ((v = connector_get(conn, "dialect.name")) != NULL && strstr(v, "PostgreSQL") == NULL) {
-		snprintf(errbuf, errsize, "%s: connector setting dialect.name: \"%s\" is not "
-				 "supported (pg-apply writes to PostgreSQL)", path, v);
+		snprintf(errbuf, errsize,
+				 "%s: connector setting dialect.name: \"%s\" is not "
+				 "supported (pg-apply writes to PostgreSQL)",
+				 path, v);
 		return false;
 	}
 	if ((v = connector_get(conn, "connection.url")) == NULL)
 		return true;
 	if (!connector_conninfo(conn, &ci)) {
-		snprintf(errbuf, errsize, "%s: connection.url \"%s\" is not "
-				 "jdbc:postgresql://HOST[:PORT]/DB", path, v);
+		snprintf(errbuf, errsize,
+				 "%s: connection.url \"%s\" is not "
+				 "jdbc:postgresql://HOST[:PORT]/DB",
+				 path, v);
 		return false;
 	}
 	free(s->conninfo);
@@ -65,14 +71,10 @@ config_load(const char *path, struct settings *s, int *status, char *errbuf, siz
 	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
 	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
 	static const char *const evolutions[] = {"none", "basic", NULL};
-	unsigned	m = s->set_mask;
-	const char *table_format = NULL,
-			   *pk_fields = NULL,
-			   *include = NULL,
-			   *exclude = NULL;
-	int			evolution = s->evolution,
-				batch_size = (int) s->batch_size;
-	bool		quote = true;
+	unsigned m = s->set_mask;
+	const char *table_format = NULL, *pk_fields = NULL, *include = NULL, *exclude = NULL;
+	int evolution = s->evolution, batch_size = (int) s->batch_size;
+	bool quote = true;
 	struct connector conn;
 	struct connector_bind b[] = {
 		CONN_BIND_TEXT("table.name.format", &table_format, m & SET_TABLE_FORMAT),
@@ -89,7 +91,7 @@ config_load(const char *path, struct settings *s, int *status, char *errbuf, siz
 		CONN_BIND_TEXT("field.exclude.list", &exclude, false),
 		CONN_BIND_BOOL("quote.identifiers", &quote, false),
 	};
-	bool		ok = false;
+	bool ok = false;
 
 	/* connector_open() leaves conn empty when it fails: freeing it is safe. */
 	if ((*status = connector_open(path, CONN_APPLY, &conn, errbuf, errsize)) == 0 &&

@@ -16,53 +16,42 @@
 #include "dbzvocab.h"
 
 /* Beyond any numeric PostgreSQL stores; bounds the digits a scale writes. */
-#define DECIMAL_SCALE_MAX	10000
+#define DECIMAL_SCALE_MAX 10000
 
 /* PostgreSQL's longest bit string (MaxAttrSize * 8). */
-#define BIT_LENGTH_MAX		83886080L
+#define BIT_LENGTH_MAX 83886080L
 
 /* The Connect types without a semantic name. */
 struct plain_type {
 	const char *type;
-	enum ckind	kind;
+	enum ckind kind;
 	const char *pgtype;
 };
 
-static const struct plain_type plain_types[] = {
-	{"boolean", CK_BOOL, "boolean"},
-	{"int8", CK_INT, "smallint"},
-	{"int16", CK_INT, "smallint"},
-	{"int32", CK_INT, "integer"},
-	{"int64", CK_INT, "bigint"},
-	{"float", CK_FLOAT, "real"},
-	{"double", CK_FLOAT, "double precision"},
-	{"string", CK_STRING, "text"},
-	{"bytes", CK_BYTES, "bytea"},
-	{"map", CK_JSON, "json"},
-	{"struct", CK_JSON, "json"},
-	{NULL, CK_JSON, NULL}
-};
+static const struct plain_type plain_types[] = {{"boolean", CK_BOOL, "boolean"},
+												{"int8", CK_INT, "smallint"},
+												{"int16", CK_INT, "smallint"},
+												{"int32", CK_INT, "integer"},
+												{"int64", CK_INT, "bigint"},
+												{"float", CK_FLOAT, "real"},
+												{"double", CK_FLOAT, "double precision"},
+												{"string", CK_STRING, "text"},
+												{"bytes", CK_BYTES, "bytea"},
+												{"map", CK_JSON, "json"},
+												{"struct", CK_JSON, "json"},
+												{NULL, CK_JSON, NULL}};
 
 /* How pg-apply reads each way Debezium writes a semantic type's values. */
 static const enum ckind value_kind[] = {
-	[DBZ_V_TEXT] = CK_STRING,
-	[DBZ_V_JSON] = CK_JSON,
-	[DBZ_V_DECIMAL] = CK_DECIMAL,
-	[DBZ_V_VARSCALE] = CK_VSDECIMAL,
-	[DBZ_V_DAYS] = CK_DATE,
-	[DBZ_V_TIME_MS] = CK_TIME_MS,
-	[DBZ_V_TIME_US] = CK_TIME_US,
-	[DBZ_V_TIME_NS] = CK_TIME_NS,
-	[DBZ_V_TS_MS] = CK_TS_MS,
-	[DBZ_V_TS_US] = CK_TS_US,
-	[DBZ_V_TS_NS] = CK_TS_NS,
-	[DBZ_V_ZONED_TS] = CK_ISO_TS,
-	[DBZ_V_ZONED_TIME] = CK_STRING,
-	[DBZ_V_DURATION_US] = CK_DURATION_US,
-	[DBZ_V_INTERVAL_ISO] = CK_STRING,
-	[DBZ_V_BITS] = CK_BITS,
-	[DBZ_V_POINT] = CK_POINT,
-	[DBZ_V_GEOMETRY] = CK_GEOMETRY,
+	[DBZ_V_TEXT] = CK_STRING,		  [DBZ_V_JSON] = CK_JSON,
+	[DBZ_V_DECIMAL] = CK_DECIMAL,	  [DBZ_V_VARSCALE] = CK_VSDECIMAL,
+	[DBZ_V_DAYS] = CK_DATE,			  [DBZ_V_TIME_MS] = CK_TIME_MS,
+	[DBZ_V_TIME_US] = CK_TIME_US,	  [DBZ_V_TIME_NS] = CK_TIME_NS,
+	[DBZ_V_TS_MS] = CK_TS_MS,		  [DBZ_V_TS_US] = CK_TS_US,
+	[DBZ_V_TS_NS] = CK_TS_NS,		  [DBZ_V_ZONED_TS] = CK_ISO_TS,
+	[DBZ_V_ZONED_TIME] = CK_STRING,	  [DBZ_V_DURATION_US] = CK_DURATION_US,
+	[DBZ_V_INTERVAL_ISO] = CK_STRING, [DBZ_V_BITS] = CK_BITS,
+	[DBZ_V_POINT] = CK_POINT,		  [DBZ_V_GEOMETRY] = CK_GEOMETRY,
 };
 
 /*
@@ -73,14 +62,14 @@ static int
 param_long(struct json_slice params, const char *name, long *out, char *errbuf, size_t errsize)
 {
 	struct json_slice v;
-	struct buf	tmp = BUF_INIT;
-	char	   *end;
-	bool		ok;
+	struct buf tmp = BUF_INIT;
+	char *end;
+	bool ok;
 
 	if (params.n == 0 || !json_obj_get(params, name, &v))
 		return 0;
 	if (json_type_of(v) == JSON_NUMBER) {
-		int64_t		i;
+		int64_t i;
 
 		ok = json_to_i64(v, &i) && i >= LONG_MIN && i <= LONG_MAX;
 		*out = ok ? (long) i : 0;
@@ -92,8 +81,8 @@ param_long(struct json_slice params, const char *name, long *out, char *errbuf, 
 		buf_free(&tmp);
 	}
 	if (!ok)
-		snprintf(errbuf, errsize, "schema parameter \"%s\" is not an integer in range: %.40s",
-				 name, v.p);
+		snprintf(errbuf, errsize, "schema parameter \"%s\" is not an integer in range: %.40s", name,
+				 v.p);
 	return ok ? 1 : -1;
 }
 
@@ -108,13 +97,13 @@ set_pgtype(struct ctype *t, const char *s)
  * or -1 (errbuf says why) if its parameters are impossible.
  */
 static int
-parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
-			char *errbuf, size_t errsize)
+parse_named(struct json_slice name, struct json_slice params, struct ctype *t, char *errbuf,
+			size_t errsize)
 {
 	const struct dbz_semantic *sem;
-	struct buf	tmp = BUF_INIT;
-	long		v;
-	int			r;
+	struct buf tmp = BUF_INIT;
+	long v;
+	int r;
 
 	if (json_type_of(name) != JSON_STRING)
 		return 0;
@@ -148,7 +137,7 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 		 * and INT_MAX for a bit varying without one: bit varying(n) takes
 		 * the values of both.
 		 */
-		t->bits = INT_MAX;		/* unknown: bit varying */
+		t->bits = INT_MAX; /* unknown: bit varying */
 		if ((r = param_long(params, "length", &v, errbuf, errsize)) < 0)
 			return -1;
 		/* Debezium writes Integer.MAX_VALUE for bit varying without a length. */
@@ -168,10 +157,7 @@ parse_named(struct json_slice name, struct json_slice params, struct ctype *t,
 bool
 ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errsize)
 {
-	struct json_slice type,
-				name,
-				params = {NULL, 0},
-				items;
+	struct json_slice type, name, params = {NULL, 0}, items;
 	const struct plain_type *pt;
 
 	memset(t, 0, sizeof *t);
@@ -181,7 +167,7 @@ ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errs
 	}
 	(void) json_obj_get(schema, "parameters", &params);
 	if (json_obj_get(schema, "name", &name)) {
-		int			named = parse_named(name, params, t, errbuf, errsize);
+		int named = parse_named(name, params, t, errbuf, errsize);
 
 		if (named != 0)
 			return named > 0;
@@ -199,7 +185,7 @@ ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errs
 			return false;
 		}
 		if (t->elem->kind == CK_ARRAY || t->elem->kind == CK_JSON)
-			set_pgtype(t, "json");	/* nested: PostgreSQL arrays are not ragged */
+			set_pgtype(t, "json"); /* nested: PostgreSQL arrays are not ragged */
 		else
 			snprintf(t->pgtype, sizeof t->pgtype, "%.45s[]", t->elem->pgtype);
 		if (t->elem->kind == CK_JSON || t->elem->kind == CK_ARRAY)
@@ -213,7 +199,8 @@ ctype_parse(struct json_slice schema, struct ctype *t, char *errbuf, size_t errs
 			return true;
 		}
 	}
-	snprintf(errbuf, errsize, "unknown schema type %.*s", (int) (type.n < 40 ? type.n : 40), type.p);
+	snprintf(errbuf, errsize, "unknown schema type %.*s", (int) (type.n < 40 ? type.n : 40),
+			 type.p);
 	return false;
 }
 
@@ -231,11 +218,9 @@ bool
 decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 {
 	unsigned char *mag;
-	bool		neg = n > 0 && (p[0] & 0x80);
-	char	   *digits;
-	size_t		nd = 0,
-				i,
-				cap;
+	bool neg = n > 0 && (p[0] & 0x80);
+	char *digits;
+	size_t nd = 0, i, cap;
 
 	if (n > 4096)
 		return false;
@@ -243,10 +228,10 @@ decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 	memcpy(mag, p, n);
 	if (neg) {
 		/* Two's complement: invert and add one for the magnitude. */
-		int			carry = 1;
+		int carry = 1;
 
 		for (i = n; i-- > 0;) {
-			int			v = (unsigned char) ~mag[i] + carry;
+			int v = (unsigned char) ~mag[i] + carry;
 
 			mag[i] = (unsigned char) v;
 			carry = v >> 8;
@@ -256,11 +241,11 @@ decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 	digits = xmalloc(cap);
 	/* Repeated division by 10 of the big-endian magnitude. */
 	for (;;) {
-		unsigned	rem = 0;
-		bool		zero = true;
+		unsigned rem = 0;
+		bool zero = true;
 
 		for (i = 0; i < n; i++) {
-			unsigned	cur = rem << 8 | mag[i];
+			unsigned cur = rem << 8 | mag[i];
 
 			mag[i] = (unsigned char) (cur / 10);
 			rem = cur % 10;
@@ -279,7 +264,7 @@ decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 		for (i = 0; scale < 0 && i < (size_t) -scale; i++)
 			buf_putc(out, '0');
 	} else {
-		size_t		s = (size_t) scale;
+		size_t s = (size_t) scale;
 
 		if (nd <= s)
 			buf_putc(out, '0');
@@ -298,12 +283,11 @@ decimal_from_bytes(const unsigned char *p, size_t n, int scale, struct buf *out)
 void
 copy_escape(struct buf *out, const char *p, size_t n)
 {
-	size_t		start = 0,
-				i;
+	size_t start = 0, i;
 
 	buf_reserve(out, n);
 	for (i = 0; i < n; i++) {
-		char		e;
+		char e;
 
 		switch (p[i]) {
 			case '\\': e = '\\'; break;
@@ -349,7 +333,7 @@ static void
 put_hex_bytea(struct buf *out, const unsigned char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		i;
+	size_t i;
 
 	buf_reserve(out, 2 + 2 * n);
 	buf_putc(out, '\\');
@@ -364,7 +348,7 @@ put_hex_bytea(struct buf *out, const unsigned char *p, size_t n)
 static void
 put_bits(struct buf *out, const unsigned char *p, size_t n, long len)
 {
-	long		i;
+	long i;
 
 	if (len == INT_MAX) {
 		/* Unknown length (bit varying): as many bits as are set. */
@@ -376,14 +360,14 @@ put_bits(struct buf *out, const unsigned char *p, size_t n, long len)
 			}
 	}
 	for (i = len - 1; i >= 0; i--) {
-		bool		bit = (size_t) (i / 8) < n && (p[i / 8] >> (i % 8) & 1);
+		bool bit = (size_t) (i / 8) < n && (p[i / 8] >> (i % 8) & 1);
 
 		buf_putc(out, bit ? '1' : '0');
 	}
 }
 
-static enum conv_result conv_array(const struct ctype *t, struct json_slice v,
-								   struct buf *out, char *errbuf, size_t errsize);
+static enum conv_result conv_array(const struct ctype *t, struct json_slice v, struct buf *out,
+								   char *errbuf, size_t errsize);
 
 /*
  * A Connect float or double: a number, or the string JsonConverter writes
@@ -402,22 +386,22 @@ put_double(struct json_slice v, struct buf *out)
 }
 
 static enum conv_result
-conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
-				char *errbuf, size_t errsize)
+conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out, char *errbuf,
+				size_t errsize)
 {
-	struct buf	raw = BUF_INIT;
+	struct buf raw = BUF_INIT;
 	enum conv_result r = CONV_OK;
-	struct json_slice scale,
-				val;
-	int64_t		sc = t->scale;
+	struct json_slice scale, val;
+	int64_t sc = t->scale;
 
 	if (t->kind == CK_DECIMAL && json_type_of(v) == JSON_NUMBER) {
-		buf_put(out, v.p, v.n);	/* decimal.format=NUMERIC */
+		buf_put(out, v.p, v.n); /* decimal.format=NUMERIC */
 		return CONV_OK;
 	}
 	if (t->kind == CK_VSDECIMAL) {
 		if (json_type_of(v) != JSON_OBJECT || !json_obj_get(v, "scale", &scale) ||
-			!json_obj_get(v, "value", &val) || !get_i64(scale, &sc) || sc < -DECIMAL_SCALE_MAX || sc > DECIMAL_SCALE_MAX)
+			!json_obj_get(v, "value", &val) || !get_i64(scale, &sc) || sc < -DECIMAL_SCALE_MAX ||
+			sc > DECIMAL_SCALE_MAX)
 			return conv_expected(errbuf, errsize, "{\"scale\":..,\"value\":..}", t);
 		v = val;
 	}
@@ -442,11 +426,8 @@ conv_bytes_kind(const struct ctype *t, struct json_slice v, struct buf *out,
 			else if (!decimal_from_bytes((unsigned char *) raw.data, raw.len, (int) sc, out))
 				r = conv_expected(errbuf, errsize, "a decimal in range", t);
 			break;
-		case CK_BITS:
-			put_bits(out, (unsigned char *) raw.data, raw.len, t->bits);
-			break;
-		default:
-			put_hex_bytea(out, (unsigned char *) raw.data, raw.len);
+		case CK_BITS: put_bits(out, (unsigned char *) raw.data, raw.len, t->bits); break;
+		default: put_hex_bytea(out, (unsigned char *) raw.data, raw.len);
 	}
 	buf_free(&raw);
 	return r;
@@ -468,15 +449,14 @@ is_unavailable_json(const struct buf *out, size_t mark)
 }
 
 enum conv_result
-conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
-		   char *errbuf, size_t errsize)
+conv_value(const struct ctype *t, struct json_slice v, struct buf *out, char *errbuf,
+		   size_t errsize)
 {
 	enum json_type jt = json_type_of(v);
-	struct json_slice x,
-				y;
+	struct json_slice x, y;
 	enum conv_result r;
 	const char *what;
-	size_t		mark;
+	size_t mark;
 
 	if (jt == JSON_NULL || jt == JSON_INVALID)
 		return CONV_NULL;
@@ -500,7 +480,7 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 			if (jt != JSON_STRING) {
 				if (t->kind == CK_STRING)
 					return conv_expected(errbuf, errsize, "a string", t);
-				buf_put(out, v.p, v.n);	/* a map or struct: its JSON */
+				buf_put(out, v.p, v.n); /* a map or struct: its JSON */
 				return CONV_OK;
 			}
 			if (is_unavailable_str(v))
@@ -509,8 +489,10 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 			if (json_str_is_plain(v))
 				buf_put(out, v.p + 1, v.n - 2);
 			else if (!json_str_decode_text(v, out))
-				return conv_expected(errbuf, errsize, "a string without \\u0000 (PostgreSQL text "
-								  "cannot hold NUL)", t);
+				return conv_expected(errbuf, errsize,
+									 "a string without \\u0000 (PostgreSQL text "
+									 "cannot hold NUL)",
+									 t);
 			if (t->kind == CK_JSON && is_unavailable_json(out, mark)) {
 				out->len = mark;
 				return CONV_UNAVAILABLE;
@@ -520,8 +502,7 @@ conv_value(const struct ctype *t, struct json_slice v, struct buf *out,
 		case CK_DECIMAL:
 		case CK_VSDECIMAL:
 		case CK_BITS:
-		case CK_GEOMETRY:
-			return conv_bytes_kind(t, v, out, errbuf, errsize);
+		case CK_GEOMETRY: return conv_bytes_kind(t, v, out, errbuf, errsize);
 		case CK_POINT:
 			if (jt != JSON_OBJECT || !json_obj_get(v, "x", &x) || !json_obj_get(v, "y", &y))
 				return conv_expected(errbuf, errsize, "{\"x\":..,\"y\":..}", t);
@@ -550,8 +531,8 @@ is_unavailable_int_array(struct json_slice v)
 	static const char ph[] = DBZ_UNAVAILABLE;
 	struct json_iter it;
 	struct json_slice e;
-	size_t		i = 0;
-	int64_t		x;
+	size_t i = 0;
+	int64_t x;
 
 	json_iter_init(&it, v);
 	while (json_arr_next(&it, &e)) {
@@ -563,14 +544,14 @@ is_unavailable_int_array(struct json_slice v)
 }
 
 static enum conv_result
-conv_array(const struct ctype *t, struct json_slice v, struct buf *out,
-		   char *errbuf, size_t errsize)
+conv_array(const struct ctype *t, struct json_slice v, struct buf *out, char *errbuf,
+		   size_t errsize)
 {
 	struct json_iter it;
 	struct json_slice e;
-	struct buf	tmp = BUF_INIT;
-	bool		first = true;
-	size_t		count = 0;
+	struct buf tmp = BUF_INIT;
+	bool first = true;
+	size_t count = 0;
 	enum conv_result r = CONV_OK;
 
 	if (t->elem->kind == CK_INT && v.n > 60 && is_unavailable_int_array(v))

@@ -16,9 +16,8 @@
 static void
 put_date(struct buf *out, int64_t days, bool *bc)
 {
-	int64_t		y;
-	int			m,
-				d;
+	int64_t y;
+	int m, d;
 
 	dbz_civil_from_days(days, &y, &m, &d);
 	*bc = y <= 0;
@@ -30,7 +29,7 @@ put_date(struct buf *out, int64_t days, bool *bc)
 void
 date_from_days(int64_t days, struct buf *out)
 {
-	bool		bc;
+	bool bc;
 
 	put_date(out, days, &bc);
 	if (bc)
@@ -46,17 +45,17 @@ floordiv(int64_t a, int64_t b)
 void
 time_from_us(int64_t us, struct buf *out)
 {
-	int64_t		s = us / 1000000;
+	int64_t s = us / 1000000;
 
-	buf_printf(out, "%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64,
-			   s / 3600, s / 60 % 60, s % 60, us % 1000000);
+	buf_printf(out, "%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64, s / 3600, s / 60 % 60,
+			   s % 60, us % 1000000);
 }
 
 void
 timestamp_from_us(int64_t us, struct buf *out)
 {
-	int64_t		days = floordiv(us, INT64_C(86400000000));
-	bool		bc;
+	int64_t days = floordiv(us, INT64_C(86400000000));
+	bool bc;
 
 	put_date(out, days, &bc);
 	buf_putc(out, ' ');
@@ -84,9 +83,7 @@ static enum conv_result conv_iso_ts(struct json_slice v, struct buf *out, const 
 enum conv_result
 conv_temporal(const struct ctype *t, struct json_slice v, struct buf *out, const char **what)
 {
-	int64_t		i,
-				pos_inf = DBZ_TS_POS_INFINITY_US,
-				neg_inf = DBZ_TS_NEG_INFINITY_US;
+	int64_t i, pos_inf = DBZ_TS_POS_INFINITY_US, neg_inf = DBZ_TS_NEG_INFINITY_US;
 
 	switch (t->kind) {
 		case CK_DATE:
@@ -103,7 +100,10 @@ conv_temporal(const struct ctype *t, struct json_slice v, struct buf *out, const
 		case CK_TIME_NS:
 			if (!get_i64(v, &i) || i < 0 || (t->kind == CK_TIME_MS && i > INT64_MAX / 1000))
 				return expected(what, "a time of day as a number");
-			time_from_us(t->kind == CK_TIME_MS ? i * 1000 : t->kind == CK_TIME_NS ? i / 1000 : i, out);
+			time_from_us(t->kind == CK_TIME_MS		 ? i * 1000
+							 : t->kind == CK_TIME_NS ? i / 1000
+													 : i,
+						 out);
 			return CONV_OK;
 		case CK_TS_MS:
 		case CK_TS_US:
@@ -121,8 +121,10 @@ conv_temporal(const struct ctype *t, struct json_slice v, struct buf *out, const
 			}
 			if (t->kind == CK_TS_MS && (i > INT64_MAX / 1000 || i < INT64_MIN / 1000))
 				return expected(what, "a timestamp in range");
-			timestamp_from_us(t->kind == CK_TS_MS ? i * 1000 :
-							  t->kind == CK_TS_NS ? floordiv(i, 1000) : i, out);
+			timestamp_from_us(t->kind == CK_TS_MS		? i * 1000
+								  : t->kind == CK_TS_NS ? floordiv(i, 1000)
+														: i,
+							  out);
 			return CONV_OK;
 		case CK_DURATION_US:
 			if (!get_i64(v, &i))
@@ -130,10 +132,8 @@ conv_temporal(const struct ctype *t, struct json_slice v, struct buf *out, const
 			buf_printf(out, "%s%" PRId64 ".%06" PRId64 " seconds", i < 0 ? "-" : "",
 					   i < 0 ? -(i / 1000000) : i / 1000000, i < 0 ? -(i % 1000000) : i % 1000000);
 			return CONV_OK;
-		case CK_ISO_TS:
-			return conv_iso_ts(v, out, what);
-		default:
-			return expected(what, "a value");
+		case CK_ISO_TS: return conv_iso_ts(v, out, what);
+		default: return expected(what, "a value");
 	}
 }
 
@@ -147,10 +147,8 @@ static enum conv_result
 conv_iso_ts(struct json_slice v, struct buf *out, const char **what)
 {
 	struct json_slice in;
-	const char *p,
-			   *end,
-			   *dash;
-	int64_t		year = 0;
+	const char *p, *end, *dash;
+	int64_t year = 0;
 
 	if (json_type_of(v) != JSON_STRING || !json_str_is_plain(v))
 		return expected(what, "an ISO 8601 timestamp");
@@ -159,7 +157,7 @@ conv_iso_ts(struct json_slice v, struct buf *out, const char **what)
 	end = in.p + in.n;
 	if (in.n == 0 || (in.n == 9 && memcmp(p, "-infinity", 9) == 0) ||
 		(*p != '-' && *p != '+' && (in.n < 5 || memcmp(p, "0000-", 5) != 0))) {
-		buf_put(out, in.p, in.n);	/* 0001 to 9999, and "infinity" */
+		buf_put(out, in.p, in.n); /* 0001 to 9999, and "infinity" */
 		return CONV_OK;
 	}
 	for (dash = p + 1; dash < end && *dash >= '0' && *dash <= '9' && year < INT32_MAX; dash++)
@@ -178,4 +176,3 @@ conv_iso_ts(struct json_slice v, struct buf *out, const char **what)
 	buf_puts(out, " BC");
 	return CONV_OK;
 }
-

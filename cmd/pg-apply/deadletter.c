@@ -19,7 +19,8 @@ void
 name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partition, int64_t offset)
 {
 	if (topic && offset >= 0)
-		buf_printf(out, "topic \"%s\" partition %d offset %" PRId64, topic, (int) partition, offset);
+		buf_printf(out, "topic \"%s\" partition %d offset %" PRId64, topic, (int) partition,
+				   offset);
 	else
 		buf_printf(out, "line %" PRIu64, lineno);
 }
@@ -33,7 +34,7 @@ name_record(struct buf *out, uint64_t lineno, const char *topic, int32_t partiti
 void
 dead_letter_line(struct buf *b, uint64_t lineno, const char *line, size_t n, const char *msg)
 {
-	size_t		at;
+	size_t at;
 
 	buf_puts(b, "{\"error\":");
 	at = b->len;
@@ -77,7 +78,7 @@ flush_or_die(struct deadletters *dl)
 void
 deadletters_open(struct deadletters *dl, const char *path)
 {
-	int			fd;
+	int fd;
 
 	dl->path = path;
 	pthread_mutex_init(&dl->lock, NULL);
@@ -92,7 +93,7 @@ deadletters_open(struct deadletters *dl, const char *path)
 void
 deadletters_close(struct deadletters *dl)
 {
-	int			fd = dl->out.fd;
+	int fd = dl->out.fd;
 
 	pthread_mutex_destroy(&dl->lock);
 	if (dl->path == NULL)
@@ -105,7 +106,7 @@ deadletters_close(struct deadletters *dl)
 bool
 dead_letter(struct deadletters *dl, uint64_t lineno, const char *line, size_t n, const char *msg)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 
 	if (dl->path == NULL)
 		return true;
@@ -121,8 +122,8 @@ dead_letter(struct deadletters *dl, uint64_t lineno, const char *line, size_t n,
 /* An over-long line going to the dead letter file piece by piece, in base64. */
 struct long_letter {
 	struct deadletters *dl;
-	unsigned char carry[3];		/* bytes waiting for a group of three */
-	size_t		ncarry;
+	unsigned char carry[3]; /* bytes waiting for a group of three */
+	size_t ncarry;
 };
 
 static void
@@ -130,7 +131,7 @@ long_letter_piece(void *ctx, const char *p, size_t n)
 {
 	struct long_letter *l = ctx;
 	struct buf *b = &l->dl->out.pending;
-	size_t		whole;
+	size_t whole;
 
 	while (l->ncarry > 0 && l->ncarry < 3 && n > 0)
 		l->carry[l->ncarry++] = (unsigned char) *p++, n--;
@@ -156,7 +157,7 @@ long_line(struct deadletters *dl, struct linereader *lr, const char *msg)
 {
 	struct long_letter l = {dl, {0}, 0};
 	struct buf *b = &dl->out.pending;
-	int			r;
+	int r;
 
 	if (dl->path == NULL)
 		return lr_drain_long(lr, NULL, NULL) > 0;

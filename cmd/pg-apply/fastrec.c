@@ -24,8 +24,8 @@ envelope_take(struct envelope_parts *parts, struct json_slice k, struct json_sli
 
 /* json_member_fn of the value payload: keeps an envelope's parts. */
 static const char *
-payload_member(void *ctx, struct json_slice k, const char *base, const char *p,
-			   const char *end, struct json_err *err)
+payload_member(void *ctx, struct json_slice k, const char *base, const char *p, const char *end,
+			   struct json_err *err)
 {
 	struct envelope_parts *parts = ctx;
 	struct json_slice v;

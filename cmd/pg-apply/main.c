@@ -56,54 +56,57 @@ usage(void)
 		   "                [--ack-file FILE] [--ack-interval MS] [--offsets-table NAME]\n"
 		   "                [--no-positions]\n"
 		   "                [--errors stop|skip] [--dead-letter FILE] [--max-line-bytes N]\n\n");
-	printf("Connection:\n"
-		   "  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
-		   "  -c, --config=FILE          Debezium JDBC sink connector configuration (JSON)\n\n"
-		   "Sink settings (Debezium name in brackets):\n"
-		   "  -t, --table-format=FORMAT  destination table [table.name.format] (default \"${topic}\")\n"
-		   "  -m, --insert-mode=MODE     insert, upsert or update [insert.mode] (default insert)\n"
-		   "      --delete               apply deletes [delete.enabled]\n"
-		   "      --truncate             apply truncates [truncate.enabled]\n"
-		   "  -k, --pk-mode=MODE         none, record_key, record_value or kafka\n"
-		   "                             [primary.key.mode]\n"
-		   "      --pk-fields=LIST       primary key fields, comma separated [primary.key.fields]\n"
-		   "      --auto-create          create missing tables [auto.create]\n"
-		   "      --schema-evolution=E   none or basic: create tables, add columns [schema.evolution]\n"
-		   "  -b, --batch-size=N         records per transaction [batch.size] (default %ld)\n"
-		   "      --flush-interval=MS    commit a batch at least this often (default %ld)\n"
-		   "      --ack-interval=MS      write the ack file at most this often (default %ld)\n\n"
-		   "Positions and errors:\n"
-		   "      --ack-file=FILE        write applied positions here for the upstream command\n"
-		   "      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
-		   "      --no-positions         apply every record: skip none as applied, store no\n"
-		   "                             position (a one-off load, pg-verify --repair)\n"
-		   "      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
-		   "      --dead-letter=FILE     with --errors=skip: append bad records here\n"
-		   "      --max-line-bytes=N     longest accepted input line (default %zu)\n\n"
-		   "Other:\n"
-		   "      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
-		   "  -v, --verbose              more messages (twice: every statement)\n"
-		   "  -h, --help                 show this help, then exit\n"
-		   "  -V, --version              output version information, then exit\n",
-		   DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE,
-		   (size_t) LINEREAD_DEFAULT_MAX);
+	printf(
+		"Connection:\n"
+		"  -d, --dbname=CONNINFO      libpq connection string or URI (default: PG* environment)\n"
+		"  -c, --config=FILE          Debezium JDBC sink connector configuration (JSON)\n\n"
+		"Sink settings (Debezium name in brackets):\n"
+		"  -t, --table-format=FORMAT  destination table [table.name.format] (default "
+		"\"${topic}\")\n"
+		"  -m, --insert-mode=MODE     insert, upsert or update [insert.mode] (default insert)\n"
+		"      --delete               apply deletes [delete.enabled]\n"
+		"      --truncate             apply truncates [truncate.enabled]\n"
+		"  -k, --pk-mode=MODE         none, record_key, record_value or kafka\n"
+		"                             [primary.key.mode]\n"
+		"      --pk-fields=LIST       primary key fields, comma separated [primary.key.fields]\n"
+		"      --auto-create          create missing tables [auto.create]\n"
+		"      --schema-evolution=E   none or basic: create tables, add columns "
+		"[schema.evolution]\n"
+		"  -b, --batch-size=N         records per transaction [batch.size] (default %ld)\n"
+		"      --flush-interval=MS    commit a batch at least this often (default %ld)\n"
+		"      --ack-interval=MS      write the ack file at most this often (default %ld)\n\n"
+		"Positions and errors:\n"
+		"      --ack-file=FILE        write applied positions here for the upstream command\n"
+		"      --offsets-table=NAME   where the sink keeps positions (default %s)\n"
+		"      --no-positions         apply every record: skip none as applied, store no\n"
+		"                             position (a one-off load, pg-verify --repair)\n"
+		"      --errors=stop|skip     on a record that cannot be applied (default stop)\n"
+		"      --dead-letter=FILE     with --errors=skip: append bad records here\n"
+		"      --max-line-bytes=N     longest accepted input line (default %zu)\n\n"
+		"Other:\n"
+		"      --metrics-file=FILE    write metrics to FILE (Prometheus text) every second\n"
+		"  -v, --verbose              more messages (twice: every statement)\n"
+		"  -h, --help                 show this help, then exit\n"
+		"  -V, --version              output version information, then exit\n",
+		DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_MS, DEFAULT_ACK_INTERVAL_MS, DEFAULT_OFFSETS_TABLE,
+		(size_t) LINEREAD_DEFAULT_MAX);
 }
 
 /* Server notices ("relation already exists, skipping") are for -v. */
 static void
 notice(void *arg, const char *msg)
 {
-	char		buf[1024];
+	char buf[1024];
 
 	log_info("server: %s", log_chomp(msg, buf, sizeof buf));
 }
 
 /* A record that cannot be applied: stop (exit 65), or set it aside. */
 static void
-bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n,
-		   const struct record *r, const char *msg)
+bad_record(struct ctx *c, uint64_t lineno, const char *line, size_t n, const struct record *r,
+		   const char *msg)
 {
-	struct buf	name = BUF_INIT;
+	struct buf name = BUF_INIT;
 	const char *topic = NULL;
 
 	if (r && r->topic.n && r->has_offset) {
@@ -136,7 +139,7 @@ record_source(struct ctx *c, const struct frec *f, uint64_t lineno, const char *
 
 	*src = NULL;
 	if (c->no_positions)
-		return true;			/* applied as it comes, whatever it carries */
+		return true; /* applied as it comes, whatever it carries */
 	if (rp->has_offset && rp->topic.n) {
 		*src = positions_find(&c->pos, rp->topic.p + 1, rp->topic.n - 2, rp->partition);
 		/* Applied, or in a batch already (a redelivery). */
@@ -168,10 +171,9 @@ handle_line(struct ctx *c, const char *line, size_t n, uint64_t lineno)
 	struct frec f;
 	struct json_err jerr;
 	struct source *src;
-	struct pos	pos = {0, 0};
-	char		err[512];
-	size_t		before,
-				i;
+	struct pos pos = {0, 0};
+	char err[512];
+	size_t before, i;
 
 	if (c->batch_records++ == 0)
 		c->batch_started = clock_mono_ms();
@@ -229,7 +231,8 @@ apply_metrics(struct ctx *c, const struct linereader *lr)
 	metrics_counter("duplicates_total", NULL, "Records skipped as applied before.", &c->skipped);
 	metrics_counter("rejected_total", NULL,
 					"Records that could not be applied, set aside by --errors=skip "
-					"(to the --dead-letter file if given).", &c->rejected);
+					"(to the --dead-letter file if given).",
+					&c->rejected);
 }
 
 /*
@@ -255,7 +258,7 @@ idle(struct ctx *c)
 static bool
 too_long(struct ctx *c, struct linereader *lr)
 {
-	char		msg[256];
+	char msg[256];
 
 	(void) lr_failure(lr, LR_TOO_LONG, msg, sizeof msg);
 	if (!c->skip_errors) {
@@ -272,10 +275,9 @@ static int
 apply_run(struct ctx *c)
 {
 	struct linereader lr;
-	char	   *line,
-				msg[256];
-	size_t		n;
-	int			status = 0;
+	char *line, msg[256];
+	size_t n;
+	int status = 0;
 
 	lr_init(&lr, 0, c->max_line);
 	apply_metrics(c, &lr);
@@ -298,7 +300,7 @@ apply_run(struct ctx *c)
 		if (st == LR_EOF)
 			break;
 		if (st == LR_TOO_LONG && !too_long(c, &lr)) {
-			status = EX_TEMPFAIL;	/* its writer died: nothing of it was used */
+			status = EX_TEMPFAIL; /* its writer died: nothing of it was used */
 			break;
 		}
 		if (st == LR_TOO_LONG)
@@ -331,7 +333,7 @@ apply_run(struct ctx *c)
 static void
 ctx_free(struct ctx *c)
 {
-	int			i;
+	int i;
 
 	batch_free(&c->batches[0]);
 	batch_free(&c->batches[1]);
@@ -357,8 +359,8 @@ static void
 settle_options(struct ctx *c, const char *config)
 {
 	struct settings *s = &c->s;
-	char		err[512];
-	int			status;
+	char err[512];
+	int status;
 
 	if (config && !config_load(config, s, &status, err, sizeof err))
 		fatal(status, "%s", err);
@@ -379,9 +381,20 @@ settle_options(struct ctx *c, const char *config)
 
 /* The long options without a short form. */
 enum {
-	OPT_DELETE = 256, OPT_TRUNCATE, OPT_PK_FIELDS, OPT_AUTO_CREATE, OPT_SCHEMA_EVOLUTION,
-	OPT_FLUSH_INTERVAL, OPT_ACK_INTERVAL, OPT_ACK_FILE, OPT_OFFSETS_TABLE, OPT_ERRORS,
-	OPT_DEAD_LETTER, OPT_METRICS_FILE, OPT_MAX_LINE, OPT_NO_POSITIONS
+	OPT_DELETE = 256,
+	OPT_TRUNCATE,
+	OPT_PK_FIELDS,
+	OPT_AUTO_CREATE,
+	OPT_SCHEMA_EVOLUTION,
+	OPT_FLUSH_INTERVAL,
+	OPT_ACK_INTERVAL,
+	OPT_ACK_FILE,
+	OPT_OFFSETS_TABLE,
+	OPT_ERRORS,
+	OPT_DEAD_LETTER,
+	OPT_METRICS_FILE,
+	OPT_MAX_LINE,
+	OPT_NO_POSITIONS
 };
 
 static void
@@ -411,16 +424,14 @@ parse_options(int argc, char **argv, struct ctx *c)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
+		{NULL, 0, NULL, 0}};
 	static const char *const insert_modes[] = {"insert", "upsert", "update", NULL};
 	static const char *const pk_modes[] = {"none", "record_key", "record_value", "kafka", NULL};
 	static const char *const evolutions[] = {"none", "basic", NULL};
 	static const char *const error_modes[] = {"stop", "skip", NULL};
 	struct settings *s = &c->s;
 	const char *config = NULL;
-	int			opt,
-				verbose = 0;
+	int opt, verbose = 0;
 
 	while ((opt = getopt_long(argc, argv, "d:c:t:m:k:b:vhV", long_options, NULL)) != -1) {
 		switch (opt) {
@@ -431,17 +442,30 @@ parse_options(int argc, char **argv, struct ctx *c)
 				s->set_mask |= SET_TABLE_FORMAT;
 				break;
 			case 'm':
-				s->insert_mode = (enum insert_mode) opt_choice("--insert-mode", optarg, insert_modes);
+				s->insert_mode =
+					(enum insert_mode) opt_choice("--insert-mode", optarg, insert_modes);
 				s->set_mask |= SET_INSERT_MODE;
 				break;
-			case OPT_DELETE: s->delete_enabled = true; s->set_mask |= SET_DELETE; break;
-			case OPT_TRUNCATE: s->truncate_enabled = true; s->set_mask |= SET_TRUNCATE; break;
+			case OPT_DELETE:
+				s->delete_enabled = true;
+				s->set_mask |= SET_DELETE;
+				break;
+			case OPT_TRUNCATE:
+				s->truncate_enabled = true;
+				s->set_mask |= SET_TRUNCATE;
+				break;
 			case 'k':
 				s->pk_mode = (enum pk_mode) opt_choice("--pk-mode", optarg, pk_modes);
 				s->set_mask |= SET_PK_MODE;
 				break;
-			case OPT_PK_FIELDS: s->pk_fields = xstrdup(optarg); s->set_mask |= SET_PK_FIELDS; break;
-			case OPT_AUTO_CREATE: s->auto_create = true; s->set_mask |= SET_AUTO_CREATE; break;
+			case OPT_PK_FIELDS:
+				s->pk_fields = xstrdup(optarg);
+				s->set_mask |= SET_PK_FIELDS;
+				break;
+			case OPT_AUTO_CREATE:
+				s->auto_create = true;
+				s->set_mask |= SET_AUTO_CREATE;
+				break;
 			case OPT_SCHEMA_EVOLUTION:
 				s->evolution = opt_choice("--schema-evolution", optarg, evolutions) == 1;
 				s->set_mask |= SET_EVOLUTION;
@@ -458,7 +482,9 @@ parse_options(int argc, char **argv, struct ctx *c)
 				break;
 			case OPT_ACK_FILE: c->pos.ack_file = optarg; break;
 			case OPT_OFFSETS_TABLE: c->offsets_table = optarg; break;
-			case OPT_ERRORS: c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1; break;
+			case OPT_ERRORS:
+				c->skip_errors = opt_choice("--errors", optarg, error_modes) == 1;
+				break;
 			case OPT_DEAD_LETTER: c->dead.path = optarg; break;
 			case OPT_METRICS_FILE: c->metrics_file = optarg; break;
 			case OPT_MAX_LINE: c->max_line = lr_max_option(optarg); break;
@@ -477,10 +503,9 @@ parse_options(int argc, char **argv, struct ctx *c)
 int
 main(int argc, char **argv)
 {
-	struct ctx	c;
-	char		err[1024];
-	int			status,
-				failed;
+	struct ctx c;
+	char err[1024];
+	int status, failed;
 
 	log_init(argv[0]);
 	memset(&c, 0, sizeof c);

@@ -18,7 +18,7 @@ lookup_shape(struct ctx *c, struct json_slice ks, struct json_slice vs)
 {
 	struct schema_cache *sc = &c->sc;
 	struct shape *sh = sc->last;
-	int			i;
+	int i;
 
 	if (sh && sh->kn == ks.n && sh->vn == vs.n && memcmp(sh->vraw, vs.p, vs.n) == 0 &&
 		memcmp(sh->kraw, ks.p, ks.n) == 0)
@@ -41,8 +41,8 @@ put_value(struct ctx *c, struct op *op, int i, struct json_slice v, char *err, s
 {
 	struct column *col = &op->shape->cols[i];
 	struct val *val = &c->b->vals[op->vals + (size_t) i];
-	size_t		start = c->b->data.len;
-	char		msg[160];
+	size_t start = c->b->data.len;
+	char msg[160];
 
 	switch (conv_value(&col->t, v, &c->b->data, msg, sizeof msg)) {
 		case CONV_OK:
@@ -50,9 +50,7 @@ put_value(struct ctx *c, struct op *op, int i, struct json_slice v, char *err, s
 			val->off = (uint32_t) start;
 			val->len = (int32_t) (c->b->data.len - start - 1);
 			return true;
-		case CONV_NULL:
-			val->len = VAL_NULL;
-			return true;
+		case CONV_NULL: val->len = VAL_NULL; return true;
 		case CONV_UNAVAILABLE:
 			if (i < op->shape->nkeys) {
 				snprintf(err, errsize, "key field \"%s\" holds the unavailable-value placeholder",
@@ -76,9 +74,8 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 {
 	const struct shape *sh = op->shape;
 	struct json_iter it;
-	struct json_slice k,
-				v;
-	int			hint = keys ? 0 : sh->nkeys;
+	struct json_slice k, v;
+	int hint = keys ? 0 : sh->nkeys;
 
 	if (json_type_of(obj) != JSON_OBJECT) {
 		snprintf(err, errsize, "payload is not an object");
@@ -86,7 +83,7 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 	}
 	json_iter_init(&it, obj);
 	while (json_obj_next(&it, &k, &v)) {
-		int			i;
+		int i;
 
 		if (json_str_is_plain(k))
 			i = shape_find_col(sh, k.p + 1, k.n - 2, hint);
@@ -108,18 +105,19 @@ put_struct(struct ctx *c, struct op *op, struct json_slice obj, bool keys, bool 
 static bool
 put_kafka_key(struct ctx *c, struct op *op, const struct record *r, char *err, size_t errsize)
 {
-	char		num[2][24];
+	char num[2][24];
 
 	if (r->topic.n == 0 || !r->has_partition || !r->has_offset) {
-		snprintf(err, errsize, "primary key mode kafka needs the record's topic, partition "
+		snprintf(err, errsize,
+				 "primary key mode kafka needs the record's topic, partition "
 				 "and offset (records from kafka-sub)");
 		return false;
 	}
 	snprintf(num[0], sizeof num[0], "%d", (int) r->partition);
 	snprintf(num[1], sizeof num[1], "%lld", (long long) r->offset);
 	return put_value(c, op, 0, r->topic, err, errsize) &&
-		put_value(c, op, 1, (struct json_slice) {num[0], strlen(num[0])}, err, errsize) &&
-		put_value(c, op, 2, (struct json_slice) {num[1], strlen(num[1])}, err, errsize);
+		put_value(c, op, 1, (struct json_slice){num[0], strlen(num[0])}, err, errsize) &&
+		put_value(c, op, 2, (struct json_slice){num[1], strlen(num[1])}, err, errsize);
 }
 
 static bool
@@ -134,8 +132,7 @@ static void
 envelope_parts(struct json_slice vp, struct envelope_parts *parts)
 {
 	struct json_iter it;
-	struct json_slice k,
-				v;
+	struct json_slice k, v;
 
 	json_iter_init(&it, vp);
 	while (json_obj_next(&it, &k, &v))
@@ -147,8 +144,8 @@ envelope_parts(struct json_slice vp, struct envelope_parts *parts)
  * any); false with err filled if it holds a NUL.
  */
 static bool
-record_topic(struct ctx *c, const struct record *r, const char **p, size_t *n,
-			 char *err, size_t errsize)
+record_topic(struct ctx *c, const struct record *r, const char **p, size_t *n, char *err,
+			 size_t errsize)
 {
 	*p = r->topic.n ? r->topic.p + 1 : "";
 	*n = r->topic.n ? r->topic.n - 2 : 0;
@@ -166,14 +163,14 @@ record_topic(struct ctx *c, const struct record *r, const char **p, size_t *n,
 
 /* One record on its way to an op. */
 struct change {
-	struct json_slice ks;		/* key schema and payload; n == 0 for a null key */
+	struct json_slice ks; /* key schema and payload; n == 0 for a null key */
 	struct json_slice kp;
-	struct json_slice vs;		/* value schema and payload */
+	struct json_slice vs; /* value schema and payload */
 	struct json_slice vp;
 	struct shape *sh;
 	enum op_kind kind;
-	struct json_slice row;		/* the values: after, before, or the plain payload */
-	struct json_slice source;	/* an envelope's source block, for the table name */
+	struct json_slice row;	  /* the values: after, before, or the plain payload */
+	struct json_slice source; /* an envelope's source block, for the table name */
 };
 
 /*
@@ -195,8 +192,9 @@ change_split(const struct frec *f, struct change *ch, char *err, size_t errsize)
 		snprintf(err, errsize, "value is not a JSON {\"schema\",\"payload\"} object");
 		return false;
 	}
-	if (!record_is_null(r->key) && (r->key_enc != REC_ENC_JSON ||
-									(ch->ks.n == 0 && !get_schema_payload(r->key, &ch->ks, &ch->kp)))) {
+	if (!record_is_null(r->key) &&
+		(r->key_enc != REC_ENC_JSON ||
+		 (ch->ks.n == 0 && !get_schema_payload(r->key, &ch->ks, &ch->kp)))) {
 		snprintf(err, errsize, "key is not a JSON {\"schema\",\"payload\"} object");
 		return false;
 	}
@@ -228,18 +226,15 @@ change_kind(struct ctx *c, const struct frec *f, struct change *ch, char *err, s
 		return -1;
 	}
 	switch (parts.op.p[1]) {
-		case 'c': case 'r': case 'u':
-			ch->row = parts.after;
-			return 1;
+		case 'c':
+		case 'r':
+		case 'u': ch->row = parts.after; return 1;
 		case 'd':
 			ch->kind = OPK_DELETE;
 			ch->row = parts.before;
 			return c->s.delete_enabled;
-		case 't':
-			ch->kind = OPK_TRUNCATE;
-			return c->s.truncate_enabled;
-		default:
-			return 0;			/* messages and the like carry no rows */
+		case 't': ch->kind = OPK_TRUNCATE; return c->s.truncate_enabled;
+		default: return 0; /* messages and the like carry no rows */
 	}
 }
 
@@ -254,8 +249,8 @@ change_op(struct ctx *c, const struct frec *f, const struct change *ch, uint64_t
 	const struct record *r = &f->r;
 	struct buf *tn = &c->tmp;
 	const char *topic;
-	size_t		topiclen;
-	struct op  *op;
+	size_t topiclen;
+	struct op *op;
 
 	buf_reset(tn);
 	if (!record_topic(c, r, &topic, &topiclen, err, errsize) ||
@@ -284,9 +279,9 @@ static bool
 change_values(struct ctx *c, struct op *op, const struct record *r, const struct change *ch,
 			  char *err, size_t errsize)
 {
-	bool		kafka = c->s.pk_mode == PK_KAFKA;
-	bool		from_key = c->s.pk_mode == PK_RECORD_KEY && ch->kp.n;
-	bool		ok = true;
+	bool kafka = c->s.pk_mode == PK_KAFKA;
+	bool from_key = c->s.pk_mode == PK_RECORD_KEY && ch->kp.n;
+	bool ok = true;
 
 	if (ch->kind == OPK_WRITE && record_is_null(ch->row)) {
 		snprintf(err, errsize, "change without \"after\"");
@@ -320,16 +315,16 @@ skip_message(struct ctx *c, uint64_t lineno)
 }
 
 bool
-add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
-	   char *err, size_t errsize)
+add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n, char *err,
+	   size_t errsize)
 {
 	struct change ch;
-	struct op  *op;
-	int			wanted;
+	struct op *op;
+	int wanted;
 
 	memset(&ch, 0, sizeof ch);
 	if (record_is_null(f->r.value))
-		return true;			/* a tombstone */
+		return true; /* a tombstone */
 	if (!change_split(f, &ch, err, errsize))
 		return false;
 	ch.sh = lookup_shape(c, ch.ks, ch.vs);

@@ -12,7 +12,7 @@
  * Adds the op for one parsed record to c->b (or none); false with err
  * filled if the record cannot be applied (nothing is added then).
  */
-bool		add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line,
-				   size_t n, char *err, size_t errsize);
+bool add_op(struct ctx *c, const struct frec *f, uint64_t lineno, const char *line, size_t n,
+			char *err, size_t errsize);
 
 #endif

@@ -26,13 +26,14 @@ static bool
 reject_op(void *ctx, const struct op *op, const char *msg)
 {
 	struct inflight *in = ctx;
-	struct buf	name = BUF_INIT;
+	struct buf name = BUF_INIT;
 
 	name_record(&name, op->lineno, op->topic, op->partition, op->offset);
 	log_warn("%s: %s (skipped)", buf_cstr(&name), msg);
 	buf_free(&name);
 	__atomic_add_fetch(&in->c->rejected, 1, __ATOMIC_RELAXED);
-	return dead_letter(&in->c->dead, op->lineno, in->b->lines.data + op->line_off, op->line_len, msg);
+	return dead_letter(&in->c->dead, op->lineno, in->b->lines.data + op->line_off, op->line_len,
+					   msg);
 }
 
 static void *
@@ -40,9 +41,9 @@ apply_thread(void *arg)
 {
 	struct inflight *in = arg;
 
-	in->status = applier_apply(in->c->a, in->b, in->offs, in->noffs,
-							   in->c->skip_errors ? reject_op : NULL, in,
-							   &in->failed, in->err, sizeof in->err);
+	in->status =
+		applier_apply(in->c->a, in->b, in->offs, in->noffs, in->c->skip_errors ? reject_op : NULL,
+					  in, &in->failed, in->err, sizeof in->err);
 	return NULL;
 }
 
@@ -54,17 +55,16 @@ apply_thread(void *arg)
 static bool
 batch_committed(struct ctx *c, struct inflight *in, bool *error)
 {
-	char		stored[64],
-				err[512];
-	int			i;
+	char stored[64], err[512];
+	int i;
 
 	*error = false;
 	for (i = 0; i < in->noffs; i++) {
 		const struct offset_row *o = &in->offs[i];
 		struct source *src = &c->pos.sources[o->id];
-		struct pos	p;
-		int			found = applier_stored_position(c->a, src->name, stored, sizeof stored,
-													err, sizeof err);
+		struct pos p;
+		int found =
+			applier_stored_position(c->a, src->name, stored, sizeof stored, err, sizeof err);
 
 		if (found < 0) {
 			*error = true;
@@ -72,8 +72,8 @@ batch_committed(struct ctx *c, struct inflight *in, bool *error)
 		}
 		if (found == 0)
 			return false;
-		if (src->topic ? strtoll(stored, NULL, 10) < o->last :
-			!pos_parse(stored, strlen(stored), &p) || pos_cmp(p, o->last_pos) < 0)
+		if (src->topic ? strtoll(stored, NULL, 10) < o->last
+					   : !pos_parse(stored, strlen(stored), &p) || pos_cmp(p, o->last_pos) < 0)
 			return false;
 	}
 	return in->noffs > 0;
@@ -87,9 +87,9 @@ batch_committed(struct ctx *c, struct inflight *in, bool *error)
 static enum apply_status
 recover(struct ctx *c, struct inflight *in)
 {
-	char		where[300];
-	int			attempt;
-	bool		error;
+	char where[300];
+	int attempt;
+	bool error;
 
 	for (attempt = 0; attempt < RECONNECT_TRIES && !sig_stop; attempt++) {
 		log_warn("connection lost (%s), reconnecting", in->err);
@@ -103,9 +103,9 @@ recover(struct ctx *c, struct inflight *in)
 			return APPLY_OK;
 		if (error)
 			continue;
-		in->status = applier_apply(c->a, in->b, in->offs, in->noffs,
-								   c->skip_errors ? reject_op : NULL, in,
-								   &in->failed, in->err, sizeof in->err);
+		in->status =
+			applier_apply(c->a, in->b, in->offs, in->noffs, c->skip_errors ? reject_op : NULL, in,
+						  &in->failed, in->err, sizeof in->err);
 		if (in->status != APPLY_LOST)
 			return in->status;
 	}
@@ -125,7 +125,7 @@ finish_inflight(struct ctx *c)
 	if (in->status == APPLY_LOST)
 		in->status = recover(c, in);
 	if (in->status == APPLY_RECORD && in->failed) {
-		struct buf	name = BUF_INIT;
+		struct buf name = BUF_INIT;
 		const struct op *f = in->failed;
 
 		name_record(&name, f->lineno, f->topic, f->partition, f->offset);
@@ -152,8 +152,7 @@ void
 flush(struct ctx *c, bool wait)
 {
 	struct inflight *in;
-	sigset_t	block,
-				old;
+	sigset_t block, old;
 
 	finish_inflight(c);
 	in = xcalloc(1, sizeof *in);

@@ -15,24 +15,24 @@
 struct inflight {
 	struct ctx *c;
 	struct batch *b;
-	pthread_t	thread;
-	struct offset_row *offs;	/* id: the index in ctx.sources */
-	int			noffs;
+	pthread_t thread;
+	struct offset_row *offs; /* id: the index in ctx.sources */
+	int noffs;
 	enum apply_status status;
 	const struct op *failed;
-	char		err[1024];
+	char err[1024];
 };
 
 /*
  * Waits for the batch being applied (if any); on success counts and
  * acknowledges it, on failure exits with its status.
  */
-void		finish_inflight(struct ctx *c);
+void finish_inflight(struct ctx *c);
 
 /*
  * Hands the batch read so far to the apply thread (after the previous one
  * is done) and starts a new one; with wait, also waits for it.
  */
-void		flush(struct ctx *c, bool wait);
+void flush(struct ctx *c, bool wait);
 
 #endif

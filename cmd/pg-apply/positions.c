@@ -20,14 +20,14 @@ struct source *
 positions_find(struct positions *ps, const char *topic, size_t tn, int32_t partition)
 {
 	struct source *src;
-	struct buf	name = BUF_INIT;
-	int			i;
+	struct buf name = BUF_INIT;
+	int i;
 
 	for (i = 0; i < ps->nsources; i++) {
 		src = &ps->sources[i];
-		if (topic == NULL ? src->topic == NULL :
-			src->topic && src->partition == partition && strlen(src->topic) == tn &&
-			memcmp(src->topic, topic, tn) == 0)
+		if (topic == NULL ? src->topic == NULL
+						  : src->topic && src->partition == partition && strlen(src->topic) == tn &&
+					memcmp(src->topic, topic, tn) == 0)
 			return src;
 	}
 	ps->sources = xrealloc(ps->sources, (size_t) (ps->nsources + 1) * sizeof *ps->sources);
@@ -50,7 +50,7 @@ positions_load_row(void *ctx, const char *name, const char *position)
 	struct positions *ps = ctx;
 	struct source *src;
 	const char *slash = strrchr(name, '/');
-	char	   *end;
+	char *end;
 
 	if (strcmp(name, "pos") == 0) {
 		src = positions_find(ps, NULL, 0, 0);
@@ -71,10 +71,9 @@ positions_load_row(void *ctx, const char *name, const char *position)
 void
 positions_write_ack(struct positions *ps)
 {
-	struct buf	b = BUF_INIT;
-	char		err[512];
-	int			i,
-				failed;
+	struct buf b = BUF_INIT;
+	char err[512];
+	int i, failed;
 
 	if (ps->ack_file == NULL)
 		return;
@@ -109,7 +108,7 @@ positions_write_ack(struct positions *ps)
 void
 positions_committed(struct positions *ps, const struct offset_row *offs, int noffs)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < noffs; i++) {
 		const struct offset_row *o = &offs[i];
@@ -133,7 +132,7 @@ struct offset_row *
 positions_take_batch(struct positions *ps, int *n)
 {
 	struct offset_row *offs = xcalloc((size_t) ps->nsources + 1, sizeof *offs);
-	int			i;
+	int i;
 
 	*n = 0;
 	for (i = 0; i < ps->nsources; i++) {
@@ -141,10 +140,9 @@ positions_take_batch(struct positions *ps, int *n)
 
 		if (!src->has_batch)
 			continue;
-		offs[(*n)++] = (struct offset_row) {
-			src->name, i, src->topic == NULL, src->batch_first, src->batch,
-			src->batch_first_pos, src->batch_pos
-		};
+		offs[(*n)++] = (struct offset_row){src->name,		 i,			 src->topic == NULL,
+										   src->batch_first, src->batch, src->batch_first_pos,
+										   src->batch_pos};
 		src->has_batch = false;
 	}
 	return offs;
@@ -177,8 +175,7 @@ positions_took(struct source *src, int64_t offset, struct pos pos)
 void
 positions_told_skip(struct positions *ps, struct source *src, int64_t offset, struct pos pos)
 {
-	char		p1[POS_STRLEN],
-				p2[POS_STRLEN];
+	char p1[POS_STRLEN], p2[POS_STRLEN];
 
 	if (src->skipping)
 		return;
@@ -186,8 +183,8 @@ positions_told_skip(struct positions *ps, struct source *src, int64_t offset, st
 	if (src->topic == NULL) {
 		log_warn("leaving out changes from position %s to %s, applied before (offsets table "
 				 "%s); if a second pipeline from another slot writes to that table, give "
-				 "each its own --offsets-table", pos_format(pos, p1),
-				 pos_format(src->seen_pos, p2), ps->offsets_table);
+				 "each its own --offsets-table",
+				 pos_format(pos, p1), pos_format(src->seen_pos, p2), ps->offsets_table);
 		return;
 	}
 	log_warn("topic \"%s\" partition %d: leaving out offsets %" PRId64 " to %" PRId64
@@ -200,29 +197,29 @@ void
 positions_metrics(void *arg)
 {
 	struct positions *ps = arg;
-	char		num[16];
-	int			i;
+	char num[16];
+	int i;
 
 	for (i = 0; i < ps->nsources; i++) {
 		struct source *src = &ps->sources[i];
 
 		if (src->gauge == NULL && src->topic) {
 			snprintf(num, sizeof num, "%d", (int) src->partition);
-			src->gauge = metrics_gauge("applied_offset", metrics_labels("topic", src->topic,
-									   "partition", num, NULL),
+			src->gauge = metrics_gauge("applied_offset",
+									   metrics_labels("topic", src->topic, "partition", num, NULL),
 									   "Next Kafka offset after the records applied.");
 		} else if (src->gauge == NULL)
-			src->gauge = metrics_gauge("last_position_lsn", NULL,
-									   METRICS_HELP_POSITION);
+			src->gauge = metrics_gauge("last_position_lsn", NULL, METRICS_HELP_POSITION);
 		if (src->has_applied)
-			*src->gauge = src->topic ? (double) src->applied + 1 : (double) src->applied_pos.commit_lsn;
+			*src->gauge =
+				src->topic ? (double) src->applied + 1 : (double) src->applied_pos.commit_lsn;
 	}
 }
 
 void
 positions_free(struct positions *ps)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < ps->nsources; i++) {
 		free(ps->sources[i].name);

@@ -17,7 +17,7 @@
 #include "deadletter.h"
 #include "positions.h"
 
-#define RECONNECT_TRIES 8		/* pauses 0.25 s doubling to 8 s: about 30 s */
+#define RECONNECT_TRIES 8 /* pauses 0.25 s doubling to 8 s: about 30 s */
 
 struct inflight;
 
@@ -26,28 +26,28 @@ struct ctx {
 	const char *conninfo;
 	const char *offsets_table;
 	const char *metrics_file;
-	bool		skip_errors;
-	bool		no_positions;	/* --no-positions */
-	size_t		max_line;		/* --max-line-bytes */
-	long		flush_interval_ms;
-	PGconn	   *conn;
+	bool skip_errors;
+	bool no_positions; /* --no-positions */
+	size_t max_line;   /* --max-line-bytes */
+	long flush_interval_ms;
+	PGconn *conn;
 	struct applier *a;
-	struct batch *b;			/* the batch being read */
-	struct batch batches[2];	/* one read while the other is applied */
-	struct inflight *inflight;	/* the batch being applied, or NULL */
-	size_t		group_start;	/* ops from here on wait for a record with pos */
-	long		batch_records;
-	int64_t		batch_started;
+	struct batch *b;		   /* the batch being read */
+	struct batch batches[2];   /* one read while the other is applied */
+	struct inflight *inflight; /* the batch being applied, or NULL */
+	size_t group_start;		   /* ops from here on wait for a record with pos */
+	long batch_records;
+	int64_t batch_started;
 	struct schema_cache sc;
-	struct connect_cache schemas;	/* met in record lines (frec_parse) */
+	struct connect_cache schemas; /* met in record lines (frec_parse) */
 	struct positions pos;
 	struct deadletters dead;
-	struct buf	tmp;
-	struct buf	topic;			/* the record's topic, decoded */
-	uint64_t	applied;
-	uint64_t	skipped;
-	uint64_t	rejected;
-	uint64_t	messages;		/* logical decoding messages skipped */
+	struct buf tmp;
+	struct buf topic; /* the record's topic, decoded */
+	uint64_t applied;
+	uint64_t skipped;
+	uint64_t rejected;
+	uint64_t messages; /* logical decoding messages skipped */
 };
 
 #endif

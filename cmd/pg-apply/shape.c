@@ -14,7 +14,7 @@
 static void
 shape_err(struct shape *sh, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (sh->error[0])
 		return;
@@ -31,10 +31,10 @@ shape_err(struct shape *sh, const char *fmt, ...)
 static char *
 default_literal(const struct ctype *t, struct json_slice d)
 {
-	struct buf	b = BUF_INIT;
-	struct buf	v = BUF_INIT;
-	char		err[160];
-	size_t		i;
+	struct buf b = BUF_INIT;
+	struct buf v = BUF_INIT;
+	char err[160];
+	size_t i;
 
 	if (conv_value(t, d, &v, err, sizeof err) != CONV_OK) {
 		buf_free(&v);
@@ -55,11 +55,9 @@ default_literal(const struct ctype *t, struct json_slice d)
 static bool
 column_from_field(struct shape *sh, struct json_slice f, struct column *c)
 {
-	struct json_slice name,
-				opt,
-				dflt;
-	struct buf	nb = BUF_INIT;
-	char		err[160];
+	struct json_slice name, opt, dflt;
+	struct buf nb = BUF_INIT;
+	char err[160];
 
 	memset(c, 0, sizeof *c);
 	if (!json_obj_get(f, "field", &name) || json_type_of(name) != JSON_STRING ||
@@ -95,10 +93,7 @@ column_free(struct column *c)
 static bool
 row_fields(struct shape *sh, struct json_slice vschema, struct json_slice *fields)
 {
-	struct json_slice name,
-				all,
-				f,
-				fname;
+	struct json_slice name, all, f, fname;
 	struct json_iter it;
 
 	if (json_obj_get(vschema, "name", &name) && json_type_of(name) == JSON_STRING &&
@@ -133,7 +128,7 @@ in_list(const char *list, const char *name, size_t n)
 
 	while (p && *p) {
 		const char *e = strchr(p, ',');
-		size_t		len = e ? (size_t) (e - p) : strlen(p);
+		size_t len = e ? (size_t) (e - p) : strlen(p);
 		const char *q = p;
 
 		while (len > 0 && *q == ' ')
@@ -151,9 +146,7 @@ static void
 key_columns(struct shape *sh, struct json_slice kschema, struct json_slice rfields,
 			const struct settings *s)
 {
-	struct json_slice kfields,
-				f,
-				type;
+	struct json_slice kfields, f, type;
 	struct json_iter it;
 	struct column c;
 
@@ -200,7 +193,7 @@ key_columns(struct shape *sh, struct json_slice kschema, struct json_slice rfiel
 		};
 
 		for (int i = 0; i < 3; i++) {
-			if (!column_from_field(sh, (struct json_slice) {kf[i], strlen(kf[i])}, &c))
+			if (!column_from_field(sh, (struct json_slice){kf[i], strlen(kf[i])}, &c))
 				return;
 			add_column(sh, &c);
 		}
@@ -232,8 +225,7 @@ struct shape *
 shape_build(struct json_slice kschema, struct json_slice vschema, const struct settings *s)
 {
 	struct shape *sh = xcalloc(1, sizeof *sh);
-	struct json_slice rfields = {NULL, 0},
-				f;
+	struct json_slice rfields = {NULL, 0}, f;
 	struct json_iter it;
 	struct column c;
 
@@ -249,7 +241,7 @@ shape_build(struct json_slice kschema, struct json_slice vschema, const struct s
 	}
 	if (json_obj_get(vschema, "name", &f) &&
 		json_str_eq(f, "io.debezium.connector.postgresql.MessageValue")) {
-		sh->message = true;		/* pg_logical_emit_message(): no table, no row */
+		sh->message = true; /* pg_logical_emit_message(): no table, no row */
 		return sh;
 	}
 	if (!row_fields(sh, vschema, &rfields))
@@ -263,7 +255,7 @@ shape_build(struct json_slice kschema, struct json_slice vschema, const struct s
 			return sh;
 		if (shape_find_col(sh, c.name, c.namelen, 0) >= 0 &&
 			shape_find_col(sh, c.name, c.namelen, 0) < sh->nkeys) {
-			column_free(&c);	/* a key column: already there */
+			column_free(&c); /* a key column: already there */
 			continue;
 		}
 		/* field.include.list / field.exclude.list leave value fields out. */
@@ -280,7 +272,7 @@ shape_build(struct json_slice kschema, struct json_slice vschema, const struct s
 int
 shape_find_col(const struct shape *sh, const char *name, size_t n, int hint)
 {
-	int			i;
+	int i;
 
 	if (hint >= 0 && hint < sh->ncols && sh->cols[hint].namelen == n &&
 		memcmp(sh->cols[hint].name, name, n) == 0)
@@ -294,7 +286,7 @@ shape_find_col(const struct shape *sh, const char *name, size_t n, int hint)
 void
 shape_free(struct shape *sh)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < sh->ncols; i++)
 		column_free(&sh->cols[i]);

@@ -14,8 +14,7 @@ void
 put_cols(struct buf *q, const struct shape *sh, int from, int to, const char *prefix,
 		 const struct val *v)
 {
-	int			i,
-				n = 0;
+	int i, n = 0;
 
 	for (i = from; i < to; i++) {
 		if (v && v[i].len == VAL_UNAVAILABLE)
@@ -31,8 +30,7 @@ put_cols(struct buf *q, const struct shape *sh, int from, int to, const char *pr
 bool
 put_set(struct buf *q, const struct shape *sh, const char *src, const struct val *v)
 {
-	int			i,
-				n = 0;
+	int i, n = 0;
 
 	for (i = sh->nkeys; i < sh->ncols; i++) {
 		if (v && v[i].len == VAL_UNAVAILABLE)
@@ -48,7 +46,7 @@ put_set(struct buf *q, const struct shape *sh, const char *src, const struct val
 void
 put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *r)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < sh->nkeys; i++) {
 		buf_puts(q, i ? " AND " : " WHERE ");
@@ -67,7 +65,7 @@ put_key_match(struct buf *q, const struct shape *sh, const char *l, const char *
 void
 put_merge(struct buf *q, const char *target, const struct shape *sh, const char *src)
 {
-	int			i;
+	int i;
 
 	buf_printf(q, "MERGE INTO %s AS d USING %s AS s ON ", target, src);
 	for (i = 0; i < sh->nkeys; i++) {
@@ -100,7 +98,7 @@ static int
 put_key_params(struct buf *q, const struct shape *sh, const struct batch *b, const struct val *v,
 			   const char **params, int n)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < sh->nkeys; i++) {
 		buf_puts(q, i ? " AND " : " WHERE ");
@@ -128,8 +126,7 @@ build_update(struct buf *q, const struct op *op, const struct batch *b, const st
 			 const char **params)
 {
 	const struct shape *sh = op->shape;
-	int			n = 0,
-				i;
+	int n = 0, i;
 
 	buf_printf(q, "UPDATE %s", op->table->qname);
 	for (i = sh->nkeys; i < sh->ncols; i++) {
@@ -141,7 +138,7 @@ build_update(struct buf *q, const struct op *op, const struct batch *b, const st
 		params[n - 1] = param(b, &v[i]);
 	}
 	if (n == 0)
-		return -1;				/* nothing to change */
+		return -1; /* nothing to change */
 	return put_key_params(q, sh, b, v, params, n);
 }
 
@@ -150,8 +147,7 @@ build_insert(struct buf *q, const struct op *op, const struct batch *b, const st
 			 const char **params, bool upsert)
 {
 	const struct shape *sh = op->shape;
-	int			n = 0,
-				i;
+	int n = 0, i;
 
 	buf_printf(q, "INSERT INTO %s (", op->table->qname);
 	put_cols(q, sh, 0, sh->ncols, "", v);
@@ -178,12 +174,12 @@ build_one(struct applier *a, struct batch *b, const struct op *op, const char **
 {
 	const struct val *v = &b->vals[op->vals];
 	struct buf *q = &a->sql;
-	int			n;
+	int n;
 
 	buf_reset(q);
 	if (op->kind == OPK_TRUNCATE) {
 		if (!op->table->exists)
-			return -1;			/* nothing to empty */
+			return -1; /* nothing to empty */
 		buf_printf(q, "TRUNCATE TABLE %s", op->table->qname);
 		n = 0;
 	} else if (op->kind == OPK_DELETE) {
@@ -201,8 +197,8 @@ bool
 exec_one(struct applier *a, struct batch *b, const struct op *op, char *errbuf, size_t errsize)
 {
 	const char **params = xmalloc((size_t) (op->shape ? op->shape->ncols : 0) * sizeof *params + 1);
-	int			n = build_one(a, b, op, params);
-	bool		ok = n < 0 || run_params(a, a->sql.data, n, params, errbuf, errsize);
+	int n = build_one(a, b, op, params);
+	bool ok = n < 0 || run_params(a, a->sql.data, n, params, errbuf, errsize);
 
 	free(params);
 	return ok;

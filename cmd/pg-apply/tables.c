@@ -16,7 +16,7 @@ struct applier *
 applier_new(PGconn *conn, const struct settings *s, const char *offsets_table)
 {
 	struct applier *a = xcalloc(1, sizeof *a);
-	struct buf	q = BUF_INIT;
+	struct buf q = BUF_INIT;
 
 	pthread_mutex_init(&a->tables_lock, NULL);
 	a->conn = conn;
@@ -30,7 +30,7 @@ applier_new(PGconn *conn, const struct settings *s, const char *offsets_table)
 void
 table_forget(struct table *t)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < t->ncols; i++)
 		free(t->cols[i]);
@@ -43,8 +43,7 @@ table_forget(struct table *t)
 void
 applier_free(struct applier *a)
 {
-	struct table *t,
-			   *next;
+	struct table *t, *next;
 
 	for (t = a->tables; t; t = next) {
 		next = t->next;
@@ -67,7 +66,7 @@ struct table *
 applier_table(struct applier *a, const char *name, size_t n)
 {
 	struct table *t;
-	struct buf	q = BUF_INIT;
+	struct buf q = BUF_INIT;
 
 	if (a->last && a->last->namelen == n && memcmp(a->last->name, name, n) == 0)
 		return a->last;
@@ -98,7 +97,7 @@ void
 forget_all(struct applier *a)
 {
 	struct table *t;
-	int			i;
+	int i;
 
 	pthread_mutex_lock(&a->tables_lock);
 	for (t = a->tables; t; t = t->next) {
@@ -117,7 +116,7 @@ void
 tmps_emptied(struct applier *a)
 {
 	struct table *t;
-	int			i;
+	int i;
 
 	pthread_mutex_lock(&a->tables_lock);
 	for (t = a->tables; t; t = t->next)
@@ -129,7 +128,7 @@ tmps_emptied(struct applier *a)
 struct tmp *
 tmp_for(struct applier *a, struct table *t, struct shape *sh)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < t->ntmps; i++)
 		if (t->tmps[i].shape == sh)
@@ -145,8 +144,8 @@ bool
 load_columns(struct applier *a, struct table *t, char *errbuf, size_t errsize)
 {
 	const char *params[1] = {t->qname};
-	PGresult   *res;
-	int			i;
+	PGresult *res;
+	int i;
 
 	res = PQexecParams(a->conn,
 					   "SELECT c.oid IS NOT NULL, a.attname FROM (SELECT to_regclass($1) AS oid) c"
@@ -171,7 +170,7 @@ load_columns(struct applier *a, struct table *t, char *errbuf, size_t errsize)
 static bool
 table_has(const struct table *t, const struct column *c)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < t->ncols; i++)
 		if (strcmp(t->cols[i], c->name) == 0)
@@ -198,11 +197,11 @@ put_coldef(struct buf *q, const struct column *c, bool key, bool alter)
 }
 
 static bool
-create_table(struct applier *a, struct table *t, const struct shape *sh,
-			 char *errbuf, size_t errsize)
+create_table(struct applier *a, struct table *t, const struct shape *sh, char *errbuf,
+			 size_t errsize)
 {
 	struct buf *q = &a->sql;
-	int			i;
+	int i;
 
 	buf_reset(q);
 	buf_printf(q, "CREATE TABLE %s (", t->qname);
@@ -236,8 +235,7 @@ ensure_table(struct applier *a, struct table *t, struct shape *sh, char *errbuf,
 {
 	struct tmp *tm = tmp_for(a, t, sh);
 	struct buf *q = &a->sql;
-	int			i,
-				added = 0;
+	int i, added = 0;
 
 	if (tm->checked && t->loaded)
 		return true;
@@ -295,12 +293,12 @@ prepare_op(struct applier *a, struct op *op, char *errbuf, size_t errsize)
  * then join by it.
  */
 static bool
-check_key_index(struct applier *a, struct table *t, struct tmp *tm, const char *tname,
-				char *errbuf, size_t errsize)
+check_key_index(struct applier *a, struct table *t, struct tmp *tm, const char *tname, char *errbuf,
+				size_t errsize)
 {
-	char		nkeys[16];
+	char nkeys[16];
 	const char *params[3] = {t->qname, tname, nkeys};
-	PGresult   *res;
+	PGresult *res;
 
 	snprintf(nkeys, sizeof nkeys, "%d", tm->shape->nkeys);
 	res = PQexecParams(a->conn,
@@ -323,8 +321,8 @@ check_key_index(struct applier *a, struct table *t, struct tmp *tm, const char *
 }
 
 bool
-ensure_tmp(struct applier *a, struct table *t, struct tmp *tm, bool keys,
-		   char *errbuf, size_t errsize)
+ensure_tmp(struct applier *a, struct table *t, struct tmp *tm, bool keys, char *errbuf,
+		   size_t errsize)
 {
 	const struct shape *sh = tm->shape;
 	struct buf *q = &a->sql;
@@ -337,7 +335,8 @@ ensure_tmp(struct applier *a, struct table *t, struct tmp *tm, bool keys,
 		return run(a, buf_cstr(q), errbuf, errsize);
 	}
 	buf_reset(q);
-	buf_printf(q, "CREATE TEMP TABLE IF NOT EXISTS \"pg_apply_%d%s\" ON COMMIT DELETE ROWS AS SELECT ",
+	buf_printf(q,
+			   "CREATE TEMP TABLE IF NOT EXISTS \"pg_apply_%d%s\" ON COMMIT DELETE ROWS AS SELECT ",
 			   tm->no, keys ? "_k" : "");
 	put_cols(q, sh, 0, keys ? sh->nkeys : sh->ncols, "", NULL);
 	buf_printf(q, " FROM %s WITH NO DATA", t->qname);

@@ -30,27 +30,27 @@
 #include "sig.h"
 
 struct bounds {
-	int			n;
-	char	  **lit[2];			/* ROW('v'::type, ...) for each boundary,
+	int n;
+	char **lit[2]; /* ROW('v'::type, ...) for each boundary,
 								 * typed for the source [0] and the replica [1] */
 };
 
 struct chunkhash {
-	int64_t		count;
-	char	   *sum;
+	int64_t count;
+	char *sum;
 };
 
 struct diff {
-	char	   *mkey;			/* the text the key is matched by */
-	char	   *key;			/* the key as a JSON object */
-	char		kind;			/* m missing, e extra, d differs */
-	int			chunk;
+	char *mkey; /* the text the key is matched by */
+	char *key;	/* the key as a JSON object */
+	char kind;	/* m missing, e extra, d differs */
+	int chunk;
 };
 
 struct diffs {
 	struct diff *v;
-	int			n;
-	int			cap;
+	int n;
+	int cap;
 };
 
 int
@@ -76,8 +76,8 @@ wait_ready(PGconn *conn, bool *cancelled)
 		struct pollfd p = {PQsocket(conn), POLLIN, 0};
 
 		if (sig_stop && !*cancelled) {
-			PGcancel   *c = PQgetCancel(conn);
-			char		err[256];
+			PGcancel *c = PQgetCancel(conn);
+			char err[256];
 
 			if (c)
 				(void) PQcancel(c, err, sizeof err);
@@ -94,8 +94,8 @@ wait_ready(PGconn *conn, bool *cancelled)
 static PGresult *
 collect(PGconn *conn, bool sent)
 {
-	PGresult   *res = NULL, *r;
-	bool		cancelled = false;
+	PGresult *res = NULL, *r;
+	bool cancelled = false;
 
 	if (!sent)
 		return NULL;
@@ -126,15 +126,15 @@ result_ok(const PGresult *res)
 }
 
 int
-exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
-		  PGresult **rs, PGresult **rr, const char *what, char *errbuf, size_t errsize)
+exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep, PGresult **rs,
+		  PGresult **rr, const char *what, char *errbuf, size_t errsize)
 {
-	bool		s_sent = PQsendQuery(src, sql_src) == 1;
-	bool		r_sent = PQsendQuery(rep, sql_rep) == 1;
-	PGconn	   *bad = NULL;
-	PGresult   *badres = NULL;
-	char		msg[512];
-	int			status;
+	bool s_sent = PQsendQuery(src, sql_src) == 1;
+	bool r_sent = PQsendQuery(rep, sql_rep) == 1;
+	PGconn *bad = NULL;
+	PGresult *badres = NULL;
+	char msg[512];
+	int status;
 
 	*rs = collect(src, s_sent);
 	*rr = collect(rep, r_sent);
@@ -167,7 +167,7 @@ exec_both(PGconn *src, const char *sql_src, PGconn *rep, const char *sql_rep,
 static void
 put_key_row(struct buf *q, const struct vtable *t, bool replica)
 {
-	int			i;
+	int i;
 
 	if (t->nkeys == 1) {
 		buf_puts(q, replica ? t->cols[t->keys[0]].key_rep : t->cols[t->keys[0]].key_src);
@@ -184,7 +184,7 @@ put_key_row(struct buf *q, const struct vtable *t, bool replica)
 static void
 put_row_hash(struct buf *q, const struct vtable *t, bool replica)
 {
-	int			i, n = 0;
+	int i, n = 0;
 
 	buf_puts(q, t->record_hash ? "hash_record_extended(ROW(" : "hashtextextended(ROW(");
 	for (i = 0; i < t->ncols; i++) {
@@ -209,7 +209,7 @@ put_row_hash(struct buf *q, const struct vtable *t, bool replica)
 static void
 bounds_free(struct bounds *b)
 {
-	int			i, side;
+	int i, side;
 
 	for (side = 0; side < 2; side++) {
 		for (i = 0; i < b->n; i++)
@@ -224,14 +224,13 @@ bounds_free(struct bounds *b)
 static char *
 bound_literal(PGconn *conn, const struct vtable *t, PGresult *res, int r, bool replica)
 {
-	struct buf	lit = BUF_INIT;
-	int			i;
+	struct buf lit = BUF_INIT;
+	int i;
 
 	buf_puts(&lit, t->nkeys == 1 ? "(" : "ROW(");
 	for (i = 0; i < t->nkeys; i++) {
 		const struct vcol *c = &t->cols[t->keys[i]];
-		char	   *esc = PQescapeLiteral(conn, PQgetvalue(res, r, i),
-										  (size_t) PQgetlength(res, r, i));
+		char *esc = PQescapeLiteral(conn, PQgetvalue(res, r, i), (size_t) PQgetlength(res, r, i));
 
 		buf_printf(&lit, "%s%s::%s", i ? ", " : "", esc ? esc : "NULL",
 				   replica ? c->cmp_rep : c->cmp_src);
@@ -245,8 +244,8 @@ bound_literal(PGconn *conn, const struct vtable *t, PGresult *res, int r, bool r
 static void
 bounds_add(struct bounds *b, PGconn *conn, const struct vtable *t, PGresult *res, int r)
 {
-	char	   *src = bound_literal(conn, t, res, r, false);
-	int			side;
+	char *src = bound_literal(conn, t, res, r, false);
+	int side;
 
 	if (b->n && strcmp(b->lit[0][b->n - 1], src) == 0) {
 		free(src);
@@ -269,17 +268,17 @@ static int
 read_bounds(PGconn *src, const struct vtable *t, const struct vopts *o, struct bounds *b,
 			char *errbuf, size_t errsize)
 {
-	struct buf	q = BUF_INIT;
-	PGresult   *res;
-	double		chunks = t->est_rows / (double) o->chunk_rows;
-	int			i, step = 1, status = 0;
-	char		msg[512];
-	bool		sample = chunks > 50 && !t->partitioned;
+	struct buf q = BUF_INIT;
+	PGresult *res;
+	double chunks = t->est_rows / (double) o->chunk_rows;
+	int i, step = 1, status = 0;
+	char msg[512];
+	bool sample = chunks > 50 && !t->partitioned;
 
 	if (t->est_rows <= (double) o->chunk_rows) {
 		/* Statistics may be stale: a single chunk only if it really is one. */
-		buf_printf(&q, "SELECT count(*) FROM (SELECT FROM %s LIMIT %lld) s",
-				   t->from_src, (long long) o->chunk_rows + 1);
+		buf_printf(&q, "SELECT count(*) FROM (SELECT FROM %s LIMIT %lld) s", t->from_src,
+				   (long long) o->chunk_rows + 1);
 		res = exec_one(src, buf_cstr(&q));
 		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
 			atoll(PQgetvalue(res, 0, 0)) <= o->chunk_rows) {
@@ -299,18 +298,18 @@ again:
 	for (i = 0; i < t->nkeys; i++)
 		buf_printf(&q, "%s AS k%d, ", t->cols[t->keys[i]].key_src, i);
 	if (sample) {
-		double		pct = t->est_pages > 0 ? 100.0 * chunks * 4.0 / t->est_pages : 100;
+		double pct = t->est_pages > 0 ? 100.0 * chunks * 4.0 / t->est_pages : 100;
 
-		buf_printf(&q, "0 AS rn FROM %s TABLESAMPLE SYSTEM (%.6f)) s ORDER BY ",
-				   t->from_src, pct < 100 ? pct : 100);
+		buf_printf(&q, "0 AS rn FROM %s TABLESAMPLE SYSTEM (%.6f)) s ORDER BY ", t->from_src,
+				   pct < 100 ? pct : 100);
 		for (i = 0; i < t->nkeys; i++)
-			buf_printf(&q, "%ss.k%d", i ? ", " : "", i);	/* not the text */
+			buf_printf(&q, "%ss.k%d", i ? ", " : "", i); /* not the text */
 	} else {
 		buf_puts(&q, "row_number() OVER (ORDER BY ");
 		for (i = 0; i < t->nkeys; i++)
 			buf_printf(&q, "%s%s", i ? ", " : "", t->cols[t->keys[i]].key_src);
-		buf_printf(&q, ") AS rn FROM %s) s WHERE rn %% %lld = 0 ORDER BY rn",
-				   t->from_src, (long long) o->chunk_rows);
+		buf_printf(&q, ") AS rn FROM %s) s WHERE rn %% %lld = 0 ORDER BY rn", t->from_src,
+				   (long long) o->chunk_rows);
 	}
 	res = exec_one(src, buf_cstr(&q));
 	if (sig_stop) {
@@ -346,7 +345,7 @@ again:
 static void
 chunk_sql(struct buf *q, const struct vtable *t, const struct bounds *b, bool replica)
 {
-	int			i;
+	int i;
 
 	buf_reset(q);
 	buf_puts(q, "SELECT ");
@@ -370,10 +369,10 @@ chunk_sql(struct buf *q, const struct vtable *t, const struct bounds *b, bool re
 static void
 read_chunks(PGresult *res, struct chunkhash *h, int nchunks, int64_t *rows)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < PQntuples(res); i++) {
-		int			c = atoi(PQgetvalue(res, i, 0));
+		int c = atoi(PQgetvalue(res, i, 0));
 
 		if (c < 0 || c >= nchunks)
 			continue;
@@ -391,7 +390,7 @@ read_chunks(PGresult *res, struct chunkhash *h, int nchunks, int64_t *rows)
 static void
 rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chunk, bool replica)
 {
-	int			i;
+	int i;
 
 	buf_reset(q);
 	buf_puts(q, t->nkeys == 1 ? "SELECT " : "SELECT json_build_array(");
@@ -400,10 +399,12 @@ rows_sql(struct buf *q, const struct vtable *t, const struct bounds *b, int chun
 
 		buf_printf(q, "%s%s", i ? ", " : "", replica ? c->text_rep : c->text_src);
 	}
-	buf_puts(q, t->nkeys == 1 ? " COLLATE \"C\", json_build_object(" : ")::text COLLATE \"C\", json_build_object(");
+	buf_puts(q,
+			 t->nkeys == 1 ? " COLLATE \"C\", json_build_object("
+						   : ")::text COLLATE \"C\", json_build_object(");
 	for (i = 0; i < t->nkeys; i++) {
 		const struct vcol *c = &t->cols[t->keys[i]];
-		struct buf	name = BUF_INIT;
+		struct buf name = BUF_INIT;
 
 		/* The name as an SQL literal: 'na''me'. */
 		buf_putc(&name, '\'');
@@ -448,7 +449,7 @@ diffs_add(struct diffs *d, const char *mkey, const char *key, char kind, int chu
 static void
 diffs_clear(struct diffs *d)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < d->n; i++) {
 		free(d->v[i].mkey);
@@ -465,11 +466,10 @@ diffs_clear(struct diffs *d)
 static void
 merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 {
-	int			i = 0, j = 0, ns = PQntuples(rs), nr = PQntuples(rr);
+	int i = 0, j = 0, ns = PQntuples(rs), nr = PQntuples(rr);
 
 	while (i < ns || j < nr) {
-		int			cmp = i == ns ? 1 : j == nr ? -1
-			: strcmp(PQgetvalue(rs, i, 0), PQgetvalue(rr, j, 0));
+		int cmp = i == ns ? 1 : j == nr ? -1 : strcmp(PQgetvalue(rs, i, 0), PQgetvalue(rr, j, 0));
 
 		if (cmp < 0)
 			diffs_add(d, PQgetvalue(rs, i, 0), PQgetvalue(rs, i, 1), 'm', chunk), i++;
@@ -492,11 +492,11 @@ merge_rows(PGresult *rs, PGresult *rr, int chunk, struct diffs *d)
 static void
 keep_repeated(struct diffs *d, const struct diffs *prev)
 {
-	int			i, j = 0, n = 0;
+	int i, j = 0, n = 0;
 
 	for (i = 0; i < d->n; i++) {
 		struct diff *x = &d->v[i];
-		int			cmp = 1;
+		int cmp = 1;
 
 		for (; j < prev->n; j++) {
 			const struct diff *p = &prev->v[j];
@@ -518,15 +518,14 @@ keep_repeated(struct diffs *d, const struct diffs *prev)
 /* Lists the differing keys of the chunks marked in differ[]. */
 static int
 diff_chunks(PGconn *src, PGconn *rep, const struct vtable *t, const struct bounds *b,
-			const bool *differ, struct diffs *d, int64_t *rows_read,
-			char *errbuf, size_t errsize)
+			const bool *differ, struct diffs *d, int64_t *rows_read, char *errbuf, size_t errsize)
 {
-	struct buf	qs = BUF_INIT, qr = BUF_INIT;
-	int			c, status = 0;
+	struct buf qs = BUF_INIT, qr = BUF_INIT;
+	int c, status = 0;
 
 	diffs_clear(d);
 	for (c = 0; c <= b->n && status == 0 && !sig_stop; c++) {
-		PGresult   *rs, *rr;
+		PGresult *rs, *rr;
 
 		if (!differ[c])
 			continue;
@@ -564,11 +563,13 @@ pause_ms(int ms)
 static void
 write_diffs(struct out *out, const struct vtable *t, const struct diffs *d)
 {
-	struct buf	line = BUF_INIT;
-	int			i;
+	struct buf line = BUF_INIT;
+	int i;
 
 	for (i = 0; i < d->n; i++) {
-		const char *kind = d->v[i].kind == 'm' ? "missing" : d->v[i].kind == 'e' ? "extra" : "differs";
+		const char *kind = d->v[i].kind == 'm' ? "missing"
+			: d->v[i].kind == 'e'			   ? "extra"
+											   : "differs";
 
 		buf_reset(&line);
 		buf_puts(&line, "{\"table\":");
@@ -576,7 +577,7 @@ write_diffs(struct out *out, const struct vtable *t, const struct diffs *d)
 		buf_puts(&line, ",\"target\":");
 		json_put_cstr(&line, t->target);
 		buf_puts(&line, ",\"key\":");
-		json_compact((struct json_slice) {d->v[i].key, strlen(d->v[i].key)}, &line);
+		json_compact((struct json_slice){d->v[i].key, strlen(d->v[i].key)}, &line);
 		buf_printf(&line, ",\"kind\":\"%s\"}", kind);
 		out_line(out, line.data, line.len);
 	}
@@ -589,7 +590,7 @@ write_repairs(PGconn *src, struct out *out, const struct vtable *t, const struct
 			  char *errbuf, size_t errsize)
 {
 	struct repair *rp = repair_open(src, t, errbuf, errsize);
-	int			i, status = 0;
+	int i, status = 0;
 
 	if (rp == NULL)
 		return EX_SOFTWARE;
@@ -602,7 +603,7 @@ write_repairs(PGconn *src, struct out *out, const struct vtable *t, const struct
 static void
 count_diffs(const struct diffs *d, struct vresult *r)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < d->n; i++) {
 		r->missing += d->v[i].kind == 'm';
@@ -616,12 +617,12 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 			  struct out *out, struct vresult *r, char *errbuf, size_t errsize)
 {
 	struct bounds b = {0, {NULL, NULL}};
-	struct buf	qs = BUF_INIT, qr = BUF_INIT;
+	struct buf qs = BUF_INIT, qr = BUF_INIT;
 	struct chunkhash *hs = NULL, *hr = NULL;
 	struct diffs d = {NULL, 0, 0}, prev = {NULL, 0, 0}, swap;
-	PGresult   *rs = NULL, *rr = NULL;
-	bool	   *differ = NULL;
-	int			c, round, status;
+	PGresult *rs = NULL, *rr = NULL;
+	bool *differ = NULL;
+	int c, round, status;
 
 	if ((status = read_bounds(src, t, o, &b, errbuf, errsize)) != 0)
 		goto done;
@@ -659,7 +660,8 @@ compare_table(PGconn *src, PGconn *rep, const struct vtable *t, const struct vop
 				differ[d.v[c].chunk] = true;
 			swap = prev, prev = d, d = swap;
 		}
-		if ((status = diff_chunks(src, rep, t, &b, differ, &d, &r->rows_read, errbuf, errsize)) != 0)
+		if ((status = diff_chunks(src, rep, t, &b, differ, &d, &r->rows_read, errbuf, errsize)) !=
+			0)
 			goto done;
 		if (round > 0)
 			keep_repeated(&d, &prev);

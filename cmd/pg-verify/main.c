@@ -38,9 +38,9 @@ struct options {
 	const char *config;
 	const char *publication;
 	const char *prefix;
-	char	  **tables;			/* SCHEMA.TABLE[:TARGET] */
-	int			ntables;
-	bool		quiet;
+	char **tables; /* SCHEMA.TABLE[:TARGET] */
+	int ntables;
+	bool quiet;
 	struct vopts v;
 };
 
@@ -99,9 +99,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
-	int			c, verbose = 0;
+		{NULL, 0, NULL, 0}};
+	int c, verbose = 0;
 
 	while ((c = getopt_long(argc, argv, "d:r:c:t:P:p:qvhV", long_options, NULL)) != -1) {
 		switch (c) {
@@ -117,11 +116,10 @@ parse_options(int argc, char **argv, struct options *o)
 			case OPT_CHUNK_ROWS:
 				o->v.chunk_rows = opt_int("--chunk-rows", optarg, 1, 100000000);
 				break;
-			case OPT_RECHECK:
-				o->v.recheck = (int) opt_int("--recheck", optarg, 0, 1000);
-				break;
+			case OPT_RECHECK: o->v.recheck = (int) opt_int("--recheck", optarg, 0, 1000); break;
 			case OPT_RECHECK_DELAY:
-				o->v.recheck_delay_ms = (int) (opt_double("--recheck-delay", optarg, 0, 3600) * 1000);
+				o->v.recheck_delay_ms =
+					(int) (opt_double("--recheck-delay", optarg, 0, 3600) * 1000);
 				break;
 			case OPT_REPAIR: o->v.repair = true; break;
 			case 'q': o->quiet = true; break;
@@ -140,14 +138,15 @@ parse_options(int argc, char **argv, struct options *o)
 static PGconn *
 connect_to(const char *conninfo, const char *what)
 {
-	char		err[1024];
-	int			status;
-	PGconn	   *conn = pg_connect(conninfo, NULL, "pg-verify", &status, err, sizeof err);
+	char err[1024];
+	int status;
+	PGconn *conn = pg_connect(conninfo, NULL, "pg-verify", &status, err, sizeof err);
 
 	if (conn == NULL)
 		fatal(status, "%s: %s", what, err);
 	/* One text form for every value on both sides, and nothing written. */
-	if (!pg_command(conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD';"
+	if (!pg_command(conn,
+					"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD';"
 					" SET IntervalStyle = 'postgres'; SET extra_float_digits = 1;"
 					" SET bytea_output = 'hex'; SET default_transaction_read_only = on",
 					&status, err, sizeof err))
@@ -161,8 +160,8 @@ target_for(const struct options *o, const struct connector *conf, const char *so
 {
 	const char *format = conf ? connector_get(conf, "table.name.format") : NULL;
 	const char *dot = strchr(source, '.');
-	struct buf	topic = BUF_INIT, src = BUF_INIT, out = BUF_INIT;
-	char		err[512];
+	struct buf topic = BUF_INIT, src = BUF_INIT, out = BUF_INIT;
+	char err[512];
 
 	if (format == NULL)
 		return xstrdup(source);
@@ -174,8 +173,8 @@ target_for(const struct options *o, const struct connector *conf, const char *so
 	buf_puts(&src, ",\"table\":");
 	json_put_cstr(&src, dot ? dot + 1 : source);
 	buf_putc(&src, '}');
-	if (!table_name_expand(format, topic.data, topic.len,
-						   (struct json_slice) {src.data, src.len}, &out, err, sizeof err))
+	if (!table_name_expand(format, topic.data, topic.len, (struct json_slice){src.data, src.len},
+						   &out, err, sizeof err))
 		fatal(EX_CONFIG, "%s: table.name.format: %s", o->config, err);
 	buf_free(&topic);
 	buf_free(&src);
@@ -187,11 +186,12 @@ static void
 add_publication(PGconn *src, struct options *o)
 {
 	const char *params[1] = {o->publication};
-	PGresult   *res = PQexecParams(src, "SELECT schemaname || '.' || tablename"
-								   " FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
-								   1, NULL, params, NULL, NULL, 0);
-	char		msg[512];
-	int			i;
+	PGresult *res = PQexecParams(src,
+								 "SELECT schemaname || '.' || tablename"
+								 " FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1",
+								 1, NULL, params, NULL, NULL, 0);
+	char msg[512];
+	int i;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		fatal(query_status(src, res), "could not list publication \"%s\": %s", o->publication,
@@ -212,11 +212,11 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 {
 	struct vtable t = {0};
 	struct vresult r = {0};
-	struct buf	qs = BUF_INIT, qt = BUF_INIT;
+	struct buf qs = BUF_INIT, qt = BUF_INIT;
 	const char *colon = strchr(arg, ':');
-	char		err[1024];
-	double		start = (double) clock_mono_ms() / 1000.0;
-	int			status;
+	char err[1024];
+	double start = (double) clock_mono_ms() / 1000.0;
+	int status;
 
 	t.source = colon ? xstrndup(arg, (size_t) (colon - arg)) : xstrdup(arg);
 	t.target = colon ? xstrdup(colon + 1) : target_for(o, conf, t.source);
@@ -228,11 +228,12 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 	t.qtarget = (char *) buf_cstr(&qt);
 	status = shape_describe(src, rep, &t, &r.no_target, err, sizeof err);
 	if (status == 0 && r.no_target && o->v.repair) {
-		snprintf(err, sizeof err, "the replica has no such table: pg-apply --auto-create makes "
+		snprintf(err, sizeof err,
+				 "the replica has no such table: pg-apply --auto-create makes "
 				 "it from a snapshot (pg-wal-tail --snapshot initial-only)");
 		status = EX_DATAERR;
 	} else if (status == 0 && r.no_target) {
-		struct buf	line = BUF_INIT;
+		struct buf line = BUF_INIT;
 
 		buf_puts(&line, "{\"table\":");
 		json_put_cstr(&line, t.source);
@@ -249,7 +250,8 @@ verify_one(PGconn *src, PGconn *rep, const struct options *o, const struct conne
 		if (status == 0 && r.missing + r.extra + r.differs > 0)
 			status = EXIT_DIFFERENT;
 		if ((status == 0 || status == EXIT_DIFFERENT) && !o->quiet)
-			fprintf(stderr, "pg-verify: %s -> %s: %lld rows, %lld on the replica, %lld differ "
+			fprintf(stderr,
+					"pg-verify: %s -> %s: %lld rows, %lld on the replica, %lld differ "
 					"(%lld missing, %lld extra, %lld differ), %d chunks, %d read row by row "
 					"(%lld rows), %.2f s\n",
 					t.source, t.target, (long long) r.rows_src, (long long) r.rows_rep,
@@ -272,18 +274,18 @@ main(int argc, char **argv)
 {
 	struct options o = {.v = {DEFAULT_CHUNK_ROWS, DEFAULT_RECHECK, DEFAULT_RECHECK_DELAY_MS}};
 	struct connector conf = {0};
-	struct buf	replica_conninfo = BUF_INIT;
-	struct out	out;
-	PGconn	   *src, *rep;
-	char		err[1024];
-	int			i, status = 0;
+	struct buf replica_conninfo = BUF_INIT;
+	struct out out;
+	PGconn *src, *rep;
+	char err[1024];
+	int i, status = 0;
 
 	/*
 	 * A closed standard error would become the next socket opened, and a
 	 * warning would go to a server: it gets /dev/null instead.
 	 */
 	if (fcntl(STDERR_FILENO, F_GETFD) == -1) {
-		int			fd = open("/dev/null", O_WRONLY);
+		int fd = open("/dev/null", O_WRONLY);
 
 		if (fd >= 0 && fd != STDERR_FILENO)
 			(void) dup2(fd, STDERR_FILENO);
@@ -291,7 +293,7 @@ main(int argc, char **argv)
 	log_init(argv[0]);
 	parse_options(argc, argv, &o);
 	if (o.config) {
-		int			st = connector_open(o.config, CONN_APPLY, &conf, err, sizeof err);
+		int st = connector_open(o.config, CONN_APPLY, &conf, err, sizeof err);
 
 		if (st != 0)
 			fatal(st, "%s", err);
@@ -310,7 +312,7 @@ main(int argc, char **argv)
 	if (o.publication)
 		add_publication(src, &o);
 	for (i = 0; i < o.ntables && !sig_stop; i++) {
-		int			s = verify_one(src, rep, &o, o.config ? &conf : NULL, o.tables[i], &out);
+		int s = verify_one(src, rep, &o, o.config ? &conf : NULL, o.tables[i], &out);
 
 		/* A difference is reported; a failure decides the exit status. */
 		if (s != 0 && (status == 0 || status == EXIT_DIFFERENT))

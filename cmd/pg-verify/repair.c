@@ -26,18 +26,18 @@ struct repair {
 	struct typecache types;
 	struct rel *rel;
 	struct change_hdr hdr;
-	struct buf	db_json;
-	struct buf	select;			/* the row of a key, $1 the key as JSON */
-	struct buf	key;			/* the key's columns, $1 the key as JSON */
+	struct buf db_json;
+	struct buf select; /* the row of a key, $1 the key as JSON */
+	struct buf key;	   /* the key's columns, $1 the key as JSON */
 	struct pgo_tuple tup;
-	struct buf	line;
+	struct buf line;
 };
 
 /* "a", "b" of the rel's columns, quoted, into q. */
 static void
 put_columns(struct buf *q, const struct rel *r, const char *prefix)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < r->ncols; i++) {
 		buf_printf(q, "%s%s", i ? ", " : "", prefix);
@@ -52,7 +52,7 @@ static void
 build_queries(struct repair *rp, const struct vtable *t)
 {
 	const struct rel *r = rp->rel;
-	int			i, n = 0;
+	int i, n = 0;
 
 	buf_puts(&rp->select, "SELECT ");
 	put_columns(&rp->select, r, "");
@@ -74,11 +74,12 @@ repair_open(PGconn *src, const struct vtable *t, char *errbuf, size_t errsize)
 {
 	struct repair *rp = xcalloc(1, sizeof *rp);
 	const char *params[1] = {t->qsource};
-	PGresult   *res;
-	char		state[6];
-	char		msg[512];
+	PGresult *res;
+	char state[6];
+	char msg[512];
 
-	res = PQexecParams(src, "SELECT $1::regclass::oid, current_database(),"
+	res = PQexecParams(src,
+					   "SELECT $1::regclass::oid, current_database(),"
 					   " pg_current_wal_lsn() - '0/0'::pg_lsn,"
 					   " txid_snapshot_xmin(txid_current_snapshot())",
 					   1, NULL, params, NULL, NULL, 0);
@@ -114,7 +115,7 @@ repair_open(PGconn *src, const struct vtable *t, char *errbuf, size_t errsize)
 static void
 take_row(struct repair *rp, PGresult *res)
 {
-	int			col;
+	int col;
 
 	for (col = 0; col < rp->rel->ncols; col++) {
 		struct pgo_val *v = &rp->tup.vals[col];
@@ -130,11 +131,11 @@ repair_key(struct repair *rp, PGconn *src, const char *key, char kind, struct ou
 		   char *errbuf, size_t errsize)
 {
 	const char *params[1] = {key};
-	bool		del = kind == 'e';
-	PGresult   *res = PQexecParams(src, buf_cstr(del ? &rp->key : &rp->select), 1, NULL,
-								   params, NULL, NULL, 0);
-	char		msg[512];
-	int			status = 0;
+	bool del = kind == 'e';
+	PGresult *res =
+		PQexecParams(src, buf_cstr(del ? &rp->key : &rp->select), 1, NULL, params, NULL, NULL, 0);
+	char msg[512];
+	int status = 0;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		status = query_status(src, res);
@@ -144,8 +145,8 @@ repair_key(struct repair *rp, PGconn *src, const char *key, char kind, struct ou
 		take_row(rp, res);
 		rp->hdr.seq++;
 		buf_reset(&rp->line);
-		if (!fmt_change(&rp->line, &rp->hdr, rp->rel, del ? 'd' : 'r', NULL,
-						del ? &rp->tup : NULL, del, del ? NULL : &rp->tup, errbuf, errsize))
+		if (!fmt_change(&rp->line, &rp->hdr, rp->rel, del ? 'd' : 'r', NULL, del ? &rp->tup : NULL,
+						del, del ? NULL : &rp->tup, errbuf, errsize))
 			status = EX_SOFTWARE;
 		else
 			out_line(out, rp->line.data, rp->line.len);

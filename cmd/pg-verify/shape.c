@@ -38,18 +38,31 @@ static const char columns_sql[] =
 	" (SELECT relpages FROM pg_class WHERE oid = a.attrelid),"
 	" (SELECT relkind FROM pg_class WHERE oid = a.attrelid),"
 	" coalesce(bt.typlen, t.typlen) > 0 AND coalesce(bt.typlen, t.typlen) % CASE"
-	"  coalesce(bt.typalign, t.typalign) WHEN 'd' THEN 8 WHEN 'i' THEN 4 WHEN 's' THEN 2 ELSE 1 END <> 0"
+	"  coalesce(bt.typalign, t.typalign) WHEN 'd' THEN 8 WHEN 'i' THEN 4 WHEN 's' THEN 2 ELSE 1 "
+	"END <> 0"
 	" FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
 	" LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
 	" WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped"
 	" AND a.attgenerated = '' ORDER BY a.attnum";
 
-enum { C_NAME, C_TYPE, C_BASE, C_BASEFMT, C_BUILTIN, C_COLLATE, C_KEYPOS, C_RELTUPLES, C_RELPAGES, C_RELKIND, C_PADDED };
+enum {
+	C_NAME,
+	C_TYPE,
+	C_BASE,
+	C_BASEFMT,
+	C_BUILTIN,
+	C_COLLATE,
+	C_KEYPOS,
+	C_RELTUPLES,
+	C_RELPAGES,
+	C_RELKIND,
+	C_PADDED
+};
 
 static char *
 dup_printf(const char *fmt, const char *a, const char *b)
 {
-	struct buf	s = BUF_INIT;
+	struct buf s = BUF_INIT;
 
 	buf_printf(&s, fmt, a, b);
 	return (char *) buf_cstr(&s);
@@ -59,8 +72,8 @@ static PGresult *
 describe(PGconn *conn, const char *qname, int *status, char *errbuf, size_t errsize)
 {
 	const char *params[1] = {qname};
-	PGresult   *res = PQexecParams(conn, columns_sql, 1, NULL, params, NULL, NULL, 0);
-	char		msg[512];
+	PGresult *res = PQexecParams(conn, columns_sql, 1, NULL, params, NULL, NULL, 0);
+	char msg[512];
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == C_PADDED + 1) {
 		*status = 0;
@@ -87,11 +100,10 @@ static bool
 is_hashable(const char *base)
 {
 	static const char *const types[] = {
-		"int2", "int4", "int8", "oid", "float4", "float8", "numeric", "bool", "text",
-		"varchar", "bpchar", "name", "char", "bytea", "date", "time", "timetz",
-		"timestamp", "timestamptz", "interval", "uuid", "jsonb", "inet", "cidr",
-		"macaddr", "pg_lsn", NULL
-	};
+		"int2",	 "int4", "int8",	"oid",		 "float4",		"float8",	"numeric",
+		"bool",	 "text", "varchar", "bpchar",	 "name",		"char",		"bytea",
+		"date",	 "time", "timetz",	"timestamp", "timestamptz", "interval", "uuid",
+		"jsonb", "inet", "cidr",	"macaddr",	 "pg_lsn",		NULL};
 
 	for (const char *const *t = types; *t; t++)
 		if (strcmp(base, *t) == 0)
@@ -121,12 +133,15 @@ is_exact(const char *base)
 static char *
 interval_micros(const char *q)
 {
-	struct buf	e = BUF_INIT;
+	struct buf e = BUF_INIT;
 
-	buf_printf(&e, "((EXTRACT(YEAR FROM %s) * 12 + EXTRACT(MONTH FROM %s)) * 2629800000000"
-			   " + EXTRACT(DAY FROM %s) * 86400000000 + EXTRACT(EPOCH FROM %s"
-			   " - make_interval(months => (EXTRACT(YEAR FROM %s) * 12 + EXTRACT(MONTH FROM %s))::int,"
-			   " days => EXTRACT(DAY FROM %s)::int)) * 1000000)", q, q, q, q, q, q, q);
+	buf_printf(
+		&e,
+		"((EXTRACT(YEAR FROM %s) * 12 + EXTRACT(MONTH FROM %s)) * 2629800000000"
+		" + EXTRACT(DAY FROM %s) * 86400000000 + EXTRACT(EPOCH FROM %s"
+		" - make_interval(months => (EXTRACT(YEAR FROM %s) * 12 + EXTRACT(MONTH FROM %s))::int,"
+		" days => EXTRACT(DAY FROM %s)::int)) * 1000000)",
+		q, q, q, q, q, q, q);
 	return (char *) buf_cstr(&e);
 }
 
@@ -155,10 +170,12 @@ decide(struct vcol *c, PGresult *src, int s, PGresult *rep, int r, const int *ve
 
 	if (strcmp(sbase, "interval") == 0) {
 		c->expr_src = interval_micros(q);
-		c->expr_rep = strcmp(rbase, "interval") == 0 ? interval_micros(q) : dup_printf("%s::numeric", q, "");
+		c->expr_rep =
+			strcmp(rbase, "interval") == 0 ? interval_micros(q) : dup_printf("%s::numeric", q, "");
 	} else if (strcmp(sbase, "timetz") == 0 && strcmp(rbase, "timetz") == 0)
 		/* Debezium's ZonedTime keeps the instant, in UTC. */
-		c->expr_src = dup_printf("(%s AT TIME ZONE 'UTC')", q, ""), c->expr_rep = xstrdup(c->expr_src);
+		c->expr_src = dup_printf("(%s AT TIME ZONE 'UTC')", q, ""),
+		c->expr_rep = xstrdup(c->expr_src);
 	else if (is_json(sbase) || is_json(rbase))
 		/*
 		 * The text of the jsonb, not its hash: jsonb's hash of an empty
@@ -170,8 +187,7 @@ decide(struct vcol *c, PGresult *src, int s, PGresult *rep, int r, const int *ve
 	else if (strcmp(sbase, rbase) != 0 && is_exact(sbase) && is_exact(rbase)) {
 		c->expr_src = dup_printf("%s::numeric", q, ""), c->expr_rep = xstrdup(c->expr_src);
 		c->nan_flag = true;
-	}
-	else if (strcmp(sbase, rbase) == 0) {
+	} else if (strcmp(sbase, rbase) == 0) {
 		/*
 		 * The same base type: a domain, or another typmod (numeric(7,2)
 		 * stored as numeric), compares by value.
@@ -197,7 +213,7 @@ decide(struct vcol *c, PGresult *src, int s, PGresult *rep, int r, const int *ve
 		 * interval as microseconds, a timetz in UTC) is ordered and
 		 * matched by its compared value on both sides.
 		 */
-		bool		numeric = strcmp(sbase, "timetz") != 0;
+		bool numeric = strcmp(sbase, "timetz") != 0;
 
 		c->text_src = key_text(c->expr_src, numeric ? "numeric" : "timetz", versions[0]);
 		c->text_rep = key_text(c->expr_rep, numeric ? "numeric" : "timetz", versions[1]);
@@ -251,7 +267,7 @@ from_item(const char *qname, bool partitioned)
 static int
 find_col(PGresult *rep, const char *name)
 {
-	int			i;
+	int i;
 
 	for (i = 0; rep && i < PQntuples(rep); i++)
 		if (strcmp(PQgetvalue(rep, i, C_NAME), name) == 0)
@@ -260,12 +276,12 @@ find_col(PGresult *rep, const char *name)
 }
 
 int
-shape_describe(PGconn *src, PGconn *rep, struct vtable *t, bool *no_target,
-			   char *errbuf, size_t errsize)
+shape_describe(PGconn *src, PGconn *rep, struct vtable *t, bool *no_target, char *errbuf,
+			   size_t errsize)
 {
-	PGresult   *rs, *rr = NULL;
-	int			status, i, n;
-	int			versions[2] = {PQserverVersion(src), PQserverVersion(rep)};
+	PGresult *rs, *rr = NULL;
+	int status, i, n;
+	int versions[2] = {PQserverVersion(src), PQserverVersion(rep)};
 
 	*no_target = false;
 	t->record_hash = PQserverVersion(src) >= 140000 && PQserverVersion(rep) >= 140000;
@@ -290,8 +306,8 @@ shape_describe(PGconn *src, PGconn *rep, struct vtable *t, bool *no_target,
 	t->from_rep = from_item(t->qtarget, PQntuples(rr) && PQgetvalue(rr, 0, C_RELKIND)[0] == 'p');
 	for (i = 0; i < n; i++) {
 		struct vcol *c = &t->cols[i];
-		struct buf	qn = BUF_INIT;
-		int			r;
+		struct buf qn = BUF_INIT;
+		int r;
 
 		c->name = xstrdup(PQgetvalue(rs, i, C_NAME));
 		quote_ident(&qn, c->name, strlen(c->name));
@@ -299,8 +315,8 @@ shape_describe(PGconn *src, PGconn *rep, struct vtable *t, bool *no_target,
 		c->keypos = atoi(PQgetvalue(rs, i, C_KEYPOS));
 		if ((r = find_col(rr, c->name)) < 0) {
 			if (c->keypos) {
-				snprintf(errbuf, errsize, "%s: key column \"%s\" is not in %s",
-						 t->source, c->name, t->target);
+				snprintf(errbuf, errsize, "%s: key column \"%s\" is not in %s", t->source, c->name,
+						 t->target);
 				status = EX_DATAERR;
 				goto done;
 			}
@@ -319,7 +335,7 @@ shape_describe(PGconn *src, PGconn *rep, struct vtable *t, bool *no_target,
 	}
 	/* Key order is the index's, not the table's. */
 	for (i = 1; i < t->nkeys; i++) {
-		int			k = t->keys[i], j = i;
+		int k = t->keys[i], j = i;
 
 		for (; j > 0 && t->cols[t->keys[j - 1]].keypos > t->cols[k].keypos; j--)
 			t->keys[j] = t->keys[j - 1];
@@ -335,7 +351,7 @@ done:
 void
 shape_free(struct vtable *t)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < t->ncols; i++) {
 		struct vcol *c = &t->cols[i];

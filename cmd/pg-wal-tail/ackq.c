@@ -44,9 +44,9 @@ ackq_push(struct ackq *q, uint64_t commit_lsn, uint64_t end_lsn, uint64_t nchang
 		return;
 	}
 	if (q->len == q->cap) {
-		size_t		ncap = q->cap ? q->cap * 2 : 64;
+		size_t ncap = q->cap ? q->cap * 2 : 64;
 		struct ackq_ent *n = xmalloc(ncap * sizeof *n);
-		size_t		i;
+		size_t i;
 
 		for (i = 0; i < q->len; i++)
 			n[i] = *ent(q, i);
@@ -77,7 +77,7 @@ ackq_release(struct ackq *q, struct pos ack)
 {
 	while (q->len > 0) {
 		struct ackq_ent *e = ent(q, 0);
-		struct pos	last = {e->commit_lsn, e->nchanges};
+		struct pos last = {e->commit_lsn, e->nchanges};
 
 		if (e->nchanges > 0 && pos_cmp(ack, last) < 0)
 			break;

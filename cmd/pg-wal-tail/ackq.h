@@ -19,33 +19,33 @@
 #include "lsn.h"
 
 struct ackq_ent {
-	uint64_t	commit_lsn;
-	uint64_t	end_lsn;
-	uint64_t	nchanges;
+	uint64_t commit_lsn;
+	uint64_t end_lsn;
+	uint64_t nchanges;
 };
 
 struct ackq {
 	struct ackq_ent *ring;
-	size_t		cap;
-	size_t		head;			/* index of the oldest entry */
-	size_t		len;
-	uint64_t	confirmed;		/* highest end LSN released so far */
+	size_t cap;
+	size_t head; /* index of the oldest entry */
+	size_t len;
+	uint64_t confirmed; /* highest end LSN released so far */
 };
 
-void		ackq_init(struct ackq *q, uint64_t confirmed);
-void		ackq_free(struct ackq *q);
+void ackq_init(struct ackq *q, uint64_t confirmed);
+void ackq_free(struct ackq *q);
 
 /* Appends a committed transaction (in commit order). */
-void		ackq_push(struct ackq *q, uint64_t commit_lsn, uint64_t end_lsn, uint64_t nchanges);
+void ackq_push(struct ackq *q, uint64_t commit_lsn, uint64_t end_lsn, uint64_t nchanges);
 
 /*
  * Releases entries covered by ack (downstream's durable position) and
  * returns the LSN that may be confirmed (q->confirmed).
  */
-uint64_t	ackq_release(struct ackq *q, struct pos ack);
+uint64_t ackq_release(struct ackq *q, struct pos ack);
 
 /* Releases everything: all queued lines are durable (flushed, no ack file). */
-uint64_t	ackq_release_all(struct ackq *q);
+uint64_t ackq_release_all(struct ackq *q);
 
 static inline bool
 ackq_empty(const struct ackq *q)

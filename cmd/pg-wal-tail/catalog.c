@@ -35,8 +35,17 @@ static const char rel_sql[] =
 	" ORDER BY a.attnum";
 
 enum {
-	F_NAME, F_TYPOID, F_TYPMOD, F_OPTIONAL, F_DEFAULT, F_KEYNO, F_COMMENT,
-	F_NSP, F_REL, F_GENERATED, F_COUNT
+	F_NAME,
+	F_TYPOID,
+	F_TYPMOD,
+	F_OPTIONAL,
+	F_DEFAULT,
+	F_KEYNO,
+	F_COMMENT,
+	F_NSP,
+	F_REL,
+	F_GENERATED,
+	F_COUNT
 };
 
 static const char *
@@ -73,11 +82,11 @@ colinfo_from_row(PGresult *res, int row, struct colinfo *ci)
 static int
 find_col(PGresult *res, const struct pgo_relcol *c, int hint)
 {
-	int			i;
-	int			rows = PQntuples(res);
+	int i;
+	int rows = PQntuples(res);
 
 	for (i = 0; i < rows; i++) {
-		int			row = (hint + i) % rows;
+		int row = (hint + i) % rows;
 		const char *v = PQgetvalue(res, row, F_NAME);
 
 		if (strlen(v) == c->name.n && memcmp(v, c->name.p, c->name.n) == 0)
@@ -98,15 +107,11 @@ find_col(PGresult *res, const struct pgo_relcol *c, int hint)
  * place among the message's key columns.
  */
 static bool
-rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types,
-				 PGconn *conn, struct rel **out, char *errbuf, size_t errsize,
-				 char *sqlstate)
+rel_from_message(PGresult *res, const struct pgo_msg *m, struct typecache *types, PGconn *conn,
+				 struct rel **out, char *errbuf, size_t errsize, char *sqlstate)
 {
 	struct rel *r = rel_new(m->relid, m->nspname.p, m->nspname.n, m->relname.p, m->relname.n);
-	int			i,
-				row,
-				hint = 0,
-				nkeys = 0;
+	int i, row, hint = 0, nkeys = 0;
 
 	for (i = 0; i < m->ncols; i++) {
 		const struct pgo_relcol *c = &m->cols[i];
@@ -141,7 +146,7 @@ rel_from_catalog(PGresult *res, uint32_t oid, struct typecache *types, PGconn *c
 	const char *nsp = PQgetvalue(res, 0, F_NSP);
 	const char *name = PQgetvalue(res, 0, F_REL);
 	struct rel *r = rel_new(oid, nsp, strlen(nsp), name, strlen(name));
-	int			i;
+	int i;
 
 	for (i = 0; i < PQntuples(res); i++) {
 		struct colinfo ci;
@@ -169,11 +174,11 @@ struct rel *
 catalog_rel(PGconn *conn, struct typecache *types, uint32_t oid, const struct pgo_msg *m,
 			char *errbuf, size_t errsize, char *sqlstate)
 {
-	char		oidtext[16];
+	char oidtext[16];
 	const char *params[1] = {oidtext};
-	PGresult   *res;
+	PGresult *res;
 	struct rel *r = NULL;
-	char		msg[1024];
+	char msg[1024];
 
 	sqlstate[0] = '\0';
 	snprintf(oidtext, sizeof oidtext, "%u", oid);
@@ -187,8 +192,8 @@ catalog_rel(PGconn *conn, struct typecache *types, uint32_t oid, const struct pg
 		goto done;
 	}
 	if (PQnfields(res) != F_COUNT) {
-		snprintf(errbuf, errsize, "catalog query for relation %u returned %d fields",
-				 oid, PQnfields(res));
+		snprintf(errbuf, errsize, "catalog query for relation %u returned %d fields", oid,
+				 PQnfields(res));
 		goto done;
 	}
 	if (m)

@@ -26,7 +26,6 @@
  * error's SQLSTATE, "" if none.
  */
 struct rel *catalog_rel(PGconn *conn, struct typecache *types, uint32_t oid,
-						const struct pgo_msg *m, char *errbuf, size_t errsize,
-						char *sqlstate);
+						const struct pgo_msg *m, char *errbuf, size_t errsize, char *sqlstate);
 
 #endif

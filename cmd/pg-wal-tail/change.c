@@ -31,7 +31,7 @@ tail_emit(struct tail *t)
 bool
 tail_next_change(struct tail *t, struct change_hdr *h, uint64_t lsn)
 {
-	struct pos	p;
+	struct pos p;
 
 	t->txn_seq++;
 	p.commit_lsn = t->txn_commit;
@@ -58,7 +58,6 @@ need_rel(struct tail *t, uint32_t relid)
 	return r;
 }
 
-
 /*
  * A Relation message: the table as it was at this point of the WAL.  The
  * changes that follow are described with it, whatever DDL ran since.
@@ -66,10 +65,9 @@ need_rel(struct tail *t, uint32_t relid)
 static void
 on_relation(struct tail *t)
 {
-	char		err[1024];
-	char		state[6];
-	struct rel *r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err,
-								state);
+	char err[1024];
+	char state[6];
+	struct rel *r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err, state);
 
 	if (r == NULL && PQstatus(t->sql) == CONNECTION_BAD && tail_reset_sql(t))
 		r = catalog_rel(t->sql, &t->types, t->msg.relid, &t->msg, err, sizeof err, state);
@@ -83,14 +81,14 @@ static void
 on_type(struct tail *t)
 {
 	struct pgo_msg *m = &t->msg;
-	char		err[1024];
-	char		state[6];
-	bool		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
-								err, sizeof err, state);
+	char err[1024];
+	char state[6];
+	bool ok =
+		types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n, err, sizeof err, state);
 
 	if (!ok && PQstatus(t->sql) == CONNECTION_BAD && tail_reset_sql(t))
-		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n,
-						err, sizeof err, state);
+		ok = types_seen(&t->types, t->sql, m->relid, m->relname.p, m->relname.n, err, sizeof err,
+						state);
 	if (!ok)
 		fatal(pg_conn_status(t->sql, state), "%s", err);
 }
@@ -101,10 +99,9 @@ on_change(struct tail *t, uint64_t lsn)
 	struct pgo_msg *m = &t->msg;
 	struct change_hdr h;
 	struct rel *r = need_rel(t, m->relid);
-	const struct pgo_tuple *before = NULL,
-			   *after = NULL;
-	char		op;
-	char		err[1024];
+	const struct pgo_tuple *before = NULL, *after = NULL;
+	char op;
+	char err[1024];
 
 	if (!t->in_txn)
 		fatal(EX_SOFTWARE, "%s message outside a transaction", pgo_type_name(m->type));
@@ -127,8 +124,7 @@ on_change(struct tail *t, uint64_t lsn)
 			break;
 	}
 	buf_reset(&t->line);
-	if (!fmt_change(&t->line, &h, r, op, NULL, before, m->oldkind == 'K', after,
-					err, sizeof err))
+	if (!fmt_change(&t->line, &h, r, op, NULL, before, m->oldkind == 'K', after, err, sizeof err))
 		fatal(EX_SOFTWARE, "%s", err);
 	tail_emit(t);
 	if (op == 'c' && signal_table_is(t, r))
@@ -139,8 +135,8 @@ static void
 on_truncate(struct tail *t, uint64_t lsn)
 {
 	struct change_hdr h;
-	char		err[1024];
-	int			i;
+	char err[1024];
+	int i;
 
 	if (!t->in_txn)
 		fatal(EX_SOFTWARE, "Truncate message outside a transaction");
@@ -168,9 +164,9 @@ on_message(struct tail *t, int64_t send_time)
 {
 	struct pgo_msg *m = &t->msg;
 	struct change_hdr h;
-	bool		heartbeat = m->relname.n == sizeof HEARTBEAT_PREFIX - 1 &&
+	bool heartbeat = m->relname.n == sizeof HEARTBEAT_PREFIX - 1 &&
 		memcmp(m->relname.p, HEARTBEAT_PREFIX, m->relname.n) == 0;
-	bool		watermark = m->relname.n == sizeof WATERMARK_PREFIX - 1 &&
+	bool watermark = m->relname.n == sizeof WATERMARK_PREFIX - 1 &&
 		memcmp(m->relname.p, WATERMARK_PREFIX, m->relname.n) == 0;
 
 	if ((m->flags & 1) && watermark) {
@@ -185,7 +181,7 @@ on_message(struct tail *t, int64_t send_time)
 		if (!tail_next_change(t, &h, m->lsn))
 			return;
 	} else {
-		struct pos	p = {m->lsn, 1};
+		struct pos p = {m->lsn, 1};
 
 		if (t->end_lsn && m->lsn > t->end_lsn) {
 			t->done = true;
@@ -236,27 +232,15 @@ dispatch(struct tail *t, uint64_t lsn, int64_t send_time)
 			if (t->end_lsn && m->end_lsn >= t->end_lsn)
 				t->done = true;
 			break;
-		case PGO_RELATION:
-			on_relation(t);
-			break;
+		case PGO_RELATION: on_relation(t); break;
 		case PGO_INSERT:
 		case PGO_UPDATE:
-		case PGO_DELETE:
-			on_change(t, lsn);
-			break;
-		case PGO_TRUNCATE:
-			on_truncate(t, lsn);
-			break;
-		case PGO_MESSAGE:
-			on_message(t, send_time);
-			break;
-		case PGO_TYPE:
-			on_type(t);
-			break;
-		case PGO_ORIGIN:
-			break;
-		default:
-			fatal(EX_SOFTWARE, "unexpected pgoutput %s message", pgo_type_name(m->type));
+		case PGO_DELETE: on_change(t, lsn); break;
+		case PGO_TRUNCATE: on_truncate(t, lsn); break;
+		case PGO_MESSAGE: on_message(t, send_time); break;
+		case PGO_TYPE: on_type(t); break;
+		case PGO_ORIGIN: break;
+		default: fatal(EX_SOFTWARE, "unexpected pgoutput %s message", pgo_type_name(m->type));
 	}
 }
 
@@ -268,12 +252,10 @@ static void
 on_stream_commit(struct tail *t)
 {
 	struct pgo_msg *m = &t->msg;
-	uint64_t	commit = m->lsn,
-				end = m->end_lsn,
-				lsn;
-	char		err[1024];
+	uint64_t commit = m->lsn, end = m->end_lsn, lsn;
+	char err[1024];
 	struct spill *s = spill_get(&t->spills, m->xid, false, err, sizeof err);
-	int			r = 0;
+	int r = 0;
 
 	if (t->end_lsn && commit > t->end_lsn) {
 		t->done = true;
@@ -287,8 +269,8 @@ on_stream_commit(struct tail *t)
 	if (s && !spill_rewind(s))
 		fatal(EX_IOERR, "could not read the temporary file of transaction %u", t->txn_xid);
 	while (s && (r = spill_next(s, &lsn, &t->replay)) > 0) {
-		if (!pgo_decode((const unsigned char *) t->replay.data, t->replay.len, true, m,
-						err, sizeof err))
+		if (!pgo_decode((const unsigned char *) t->replay.data, t->replay.len, true, m, err,
+						sizeof err))
 			fatal(EX_SOFTWARE, "transaction %u: %s", t->txn_xid, err);
 		dispatch(t, lsn, 0);
 	}
@@ -307,7 +289,7 @@ static bool
 on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
 {
 	struct pgo_msg *m = &t->msg;
-	char		err[1024];
+	char err[1024];
 	struct spill *s;
 
 	switch (m->type) {
@@ -321,9 +303,7 @@ on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
 			t->in_stream = false;
 			t->stream = NULL;
 			return true;
-		case PGO_STREAM_COMMIT:
-			on_stream_commit(t);
-			return true;
+		case PGO_STREAM_COMMIT: on_stream_commit(t); return true;
 		case PGO_STREAM_ABORT:
 			s = spill_get(&t->spills, m->xid, false, err, sizeof err);
 			if (s && m->subxid == m->xid)
@@ -331,8 +311,7 @@ on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
 			else if (s && !spill_abort_sub(s, m->subxid, err, sizeof err))
 				fatal(EX_IOERR, "%s", err);
 			return true;
-		default:
-			break;
+		default: break;
 	}
 	if (!t->in_stream)
 		return false;
@@ -346,9 +325,9 @@ on_stream(struct tail *t, uint64_t lsn, const unsigned char *p, size_t n)
 void
 tail_on_xlogdata(struct tail *t, const unsigned char *p, size_t n)
 {
-	char		err[256];
-	uint64_t	lsn;
-	int64_t		send_time;
+	char err[256];
+	uint64_t lsn;
+	int64_t send_time;
 
 	if (n < 25)
 		fatal(EX_SOFTWARE, "streaming header too small: %zu bytes", n);

@@ -48,13 +48,15 @@ static const char table_sql[] =
 static bool
 filter_ok(struct tail *t, const char *oid, const char *filter, char *errbuf, size_t errsize)
 {
-	struct buf	sql = BUF_INIT;
-	PGresult   *res;
-	char		msg[1024];
-	bool		ok;
+	struct buf sql = BUF_INIT;
+	PGresult *res;
+	char msg[1024];
+	bool ok;
 
-	buf_printf(&sql, "SELECT pg_catalog.format('SELECT 1 FROM ONLY %%s WHERE (%%s) LIMIT 0',"
-			   " %s::pg_catalog.regclass, $1::text)", oid);
+	buf_printf(&sql,
+			   "SELECT pg_catalog.format('SELECT 1 FROM ONLY %%s WHERE (%%s) LIMIT 0',"
+			   " %s::pg_catalog.regclass, $1::text)",
+			   oid);
 	res = PQexecParams(t->sql, buf_cstr(&sql), 1, NULL, &filter, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 	if (ok) {
@@ -76,10 +78,9 @@ filter_ok(struct tail *t, const char *oid, const char *filter, char *errbuf, siz
 PGresult *
 chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, size_t errsize)
 {
-	struct buf	nsp = BUF_INIT,
-				rel = BUF_INIT;
+	struct buf nsp = BUF_INIT, rel = BUF_INIT;
 	const char *params[3];
-	PGresult   *res;
+	PGresult *res;
 
 	split_name(name, &nsp, &rel);
 	params[0] = t->o->publication;
@@ -89,8 +90,8 @@ chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, 
 	buf_free(&nsp);
 	buf_free(&rel);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 4) {
-		char		msg[1024];
-		int			status = pg_result_status(t->sql, res);
+		char msg[1024];
+		int status = pg_result_status(t->sql, res);
 
 		pg_errmsg(t->sql, res, msg, sizeof msg);
 		PQclear(res);
@@ -100,8 +101,10 @@ chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, 
 		snprintf(errbuf, errsize, "table \"%s\" is not in publication \"%s\"", name,
 				 t->o->publication);
 	else if (PQgetisnull(res, 0, 2))
-		snprintf(errbuf, errsize, "table \"%s\" has no primary key: an incremental "
-				 "snapshot reads a table in chunks of its primary key", name);
+		snprintf(errbuf, errsize,
+				 "table \"%s\" has no primary key: an incremental "
+				 "snapshot reads a table in chunks of its primary key",
+				 name);
 	else if (filter == NULL || filter_ok(t, PQgetvalue(res, 0, 0), filter, errbuf, errsize))
 		return res;
 	PQclear(res);
@@ -111,18 +114,20 @@ chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf, 
 bool
 chunk_table_name(struct tail *t, uint32_t oid, struct buf *name)
 {
-	char		param[16];
+	char param[16];
 	const char *params[1] = {param};
-	PGresult   *res;
-	bool		found;
+	PGresult *res;
+	bool found;
 
 	snprintf(param, sizeof param, "%u", oid);
-	res = PQexecParams(t->sql, "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c"
+	res = PQexecParams(t->sql,
+					   "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c"
 					   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					   " WHERE c.oid = $1::pg_catalog.oid", 1, NULL, params, NULL, NULL, 0);
+					   " WHERE c.oid = $1::pg_catalog.oid",
+					   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
-		char		msg[1024];
-		int			status = pg_result_status(t->sql, res);
+		char msg[1024];
+		int status = pg_result_status(t->sql, res);
 
 		pg_errmsg(t->sql, res, msg, sizeof msg);
 		PQclear(res);
@@ -143,7 +148,7 @@ put_keys(const struct chunkq *c, struct buf *b, const char *suffix)
 {
 	for (int i = 0; i < c->nkeys; i++) {
 		const char *name = c->r->cols[c->keycol[i]].name;
-		char	   *q = PQescapeIdentifier(c->conn, name, strlen(name));
+		char *q = PQescapeIdentifier(c->conn, name, strlen(name));
 
 		buf_printf(b, "%s%s%s", i ? ", " : "", q, suffix);
 		PQfreemem(q);
@@ -164,7 +169,7 @@ put_params(struct buf *b, int nkeys, int from)
 static void
 put_from(const struct chunkq *c, struct buf *b)
 {
-	char	   *q = PQescapeIdentifier(c->conn, c->r->nspname, strlen(c->r->nspname));
+	char *q = PQescapeIdentifier(c->conn, c->r->nspname, strlen(c->r->nspname));
 
 	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
 	PQfreemem(q);
@@ -182,7 +187,7 @@ put_select(const struct chunkq *c, struct buf *b)
 	buf_reset(b);
 	buf_puts(b, "SELECT ");
 	for (int i = 0; i < r->ncols; i++) {
-		char	   *q = PQescapeIdentifier(c->conn, r->cols[i].name, strlen(r->cols[i].name));
+		char *q = PQescapeIdentifier(c->conn, r->cols[i].name, strlen(r->cols[i].name));
 
 		buf_printf(b, "%s%s", i ? ", " : "", q);
 		PQfreemem(q);
@@ -194,8 +199,8 @@ void
 chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max,
 			  struct buf *shape)
 {
-	int			n = c->nkeys;
-	char		limit[64];
+	int n = c->nkeys;
+	char limit[64];
 
 	snprintf(limit, sizeof limit, " LIMIT %d", c->chunk_size);
 	put_select(c, first);
@@ -237,4 +242,3 @@ chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struc
 	buf_puts(shape, " LIMIT 0");
 	buf_cstr(shape);
 }
-

@@ -23,23 +23,23 @@ struct tail;
  * primary key, or filter (an SQL condition, or NULL) is not a condition on
  * it; a failed look-up exits.  Caller PQclear()s.
  */
-PGresult   *chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf,
-						size_t errsize);
+PGresult *chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf,
+					  size_t errsize);
 
 /*
  * The name (SCHEMA.TABLE) table oid has now, into name; false if it has
  * been dropped.  A failed look-up exits.
  */
-bool		chunk_table_name(struct tail *t, uint32_t oid, struct buf *name);
+bool chunk_table_name(struct tail *t, uint32_t oid, struct buf *name);
 
 struct chunkq {
-	PGconn	   *conn;			/* for quoting */
-	const struct rel *r;		/* the columns read */
-	char		relkind;		/* 'p': partitioned, read with its partitions */
-	const int  *keycol;			/* primary key columns in r */
-	int			nkeys;
-	const char *filter;			/* SQL condition, or NULL */
-	int			chunk_size;
+	PGconn *conn;		 /* for quoting */
+	const struct rel *r; /* the columns read */
+	char relkind;		 /* 'p': partitioned, read with its partitions */
+	const int *keycol;	 /* primary key columns in r */
+	int nkeys;
+	const char *filter; /* SQL condition, or NULL */
+	int chunk_size;
 };
 
 /*
@@ -47,7 +47,7 @@ struct chunkq {
  * $n+1.. = MAX), the largest key's, and one of no rows whose columns are
  * the table's as they are now (shape), into the four buffers.
  */
-void		chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next,
-						  struct buf *max, struct buf *shape);
+void chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max,
+				   struct buf *shape);
 
 #endif

@@ -20,17 +20,17 @@
 /* The file's settings, kept as long as the options point into them. */
 struct tail_file {
 	struct connector conf;
-	struct buf	conninfo;
-	char	   *tables;			/* the -t names point into it */
+	struct buf conninfo;
+	char *tables; /* the -t names point into it */
 };
 
 /* table.include.list "a.b, c.d" as -t names. */
 static void
 include_tables(struct tail_opts *o, const char *list)
 {
-	char	   *copy = o->file->tables = xstrdup(list);
-	char	   *save = NULL;
-	char	   *tok;
+	char *copy = o->file->tables = xstrdup(list);
+	char *save = NULL;
+	char *tok;
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
@@ -38,8 +38,10 @@ include_tables(struct tail_opts *o, const char *list)
 		if (*tok == '\0')
 			continue;
 		if (strpbrk(tok, "*?+[](){}|^$\\"))
-			fatal(EX_CONFIG, "table.include.list: \"%s\": only plain schema.table names "
-				  "can create a publication", tok);
+			fatal(EX_CONFIG,
+				  "table.include.list: \"%s\": only plain schema.table names "
+				  "can create a publication",
+				  tok);
 		o->tables = xrealloc(o->tables, (size_t) (o->ntables + 1) * sizeof *o->tables);
 		o->tables[o->ntables++] = tok;
 	}
@@ -48,31 +50,28 @@ include_tables(struct tail_opts *o, const char *list)
 void
 tail_opts_from_connector(struct tail_opts *o, const char *path)
 {
-	static const char *const snap_names[] = {
-		"initial", "never", "no_data", "initial_only", "when_needed", NULL
-	};
+	static const char *const snap_names[] = {"initial",		 "never",		"no_data",
+											 "initial_only", "when_needed", NULL};
 	/* when_needed: a snapshot when there is no position to resume from. */
-	static const int snap_codes[] = {
-		SNAP_INITIAL, SNAP_NEVER, SNAP_NEVER, SNAP_ONLY, SNAP_DEFAULT
-	};
+	static const int snap_codes[] = {SNAP_INITIAL, SNAP_NEVER, SNAP_NEVER, SNAP_ONLY, SNAP_DEFAULT};
 	struct connector_bind b[] = {
 		CONN_BIND_TEXT("slot.name", &o->slot, o->slot != NULL),
 		CONN_BIND_TEXT("publication.name", &o->publication, o->publication != NULL),
-		CONN_BIND_CHOICE("snapshot.mode", &o->snapshot, o->snapshot != SNAP_DEFAULT,
-						 snap_names, snap_codes),
+		CONN_BIND_CHOICE("snapshot.mode", &o->snapshot, o->snapshot != SNAP_DEFAULT, snap_names,
+						 snap_codes),
 		CONN_BIND_MILLIS("heartbeat.interval.ms", &o->heartbeat_us, o->heartbeat_us >= 0),
 		CONN_BIND_MILLIS("status.update.interval.ms", &o->status_interval_us,
 						 o->status_interval_us >= 0),
 		CONN_BIND_INT("snapshot.fetch.size", &o->fetch_size, o->fetch_size >= 0, 1, 1000000),
 		CONN_BIND_TEXT("signal.data.collection", &o->signal_table, o->signal_table != NULL),
-		CONN_BIND_INT("incremental.snapshot.chunk.size", &o->chunk_size, o->chunk_size >= 0,
-					  1, 1000000),
+		CONN_BIND_INT("incremental.snapshot.chunk.size", &o->chunk_size, o->chunk_size >= 0, 1,
+					  1000000),
 	};
 	struct tail_file *f = o->file = xcalloc(1, sizeof *f);
 	struct connector *conf = &f->conf;
-	char		err[1024];
+	char err[1024];
 	const char *v;
-	int			status;
+	int status;
 
 	if ((status = connector_open(path, CONN_WAL_TAIL, conf, err, sizeof err)) != 0 ||
 		(status = connector_bind(conf, path, b, sizeof b / sizeof b[0], err, sizeof err)) != 0)
@@ -91,7 +90,7 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 	 * superuser; with a table.include.list and no mode we create it for
 	 * those tables (filtered), which is what such a setup means.
 	 */
-	v = connector_get(conf, "publication.autocreate.mode");	/* checked by connector_open() */
+	v = connector_get(conf, "publication.autocreate.mode"); /* checked by connector_open() */
 	if (o->ntables == 0 && !(v && strcasecmp(v, "disabled") == 0)) {
 		const char *list = connector_get(conf, "table.include.list");
 

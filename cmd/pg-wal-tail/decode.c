@@ -17,8 +17,8 @@
 struct rd {
 	const unsigned char *p;
 	const unsigned char *end;
-	const char *err;			/* static text of the first error */
-	const char *what;			/* field being read, for the error */
+	const char *err;  /* static text of the first error */
+	const char *what; /* field being read, for the error */
 };
 
 static bool
@@ -45,7 +45,7 @@ get_u8(struct rd *r, const char *what)
 static uint16_t
 get_u16(struct rd *r, const char *what)
 {
-	uint16_t	v;
+	uint16_t v;
 
 	if (!need(r, 2, what))
 		return 0;
@@ -57,12 +57,11 @@ get_u16(struct rd *r, const char *what)
 static uint32_t
 get_u32(struct rd *r, const char *what)
 {
-	uint32_t	v;
+	uint32_t v;
 
 	if (!need(r, 4, what))
 		return 0;
-	v = (uint32_t) r->p[0] << 24 | (uint32_t) r->p[1] << 16 |
-		(uint32_t) r->p[2] << 8 | r->p[3];
+	v = (uint32_t) r->p[0] << 24 | (uint32_t) r->p[1] << 16 | (uint32_t) r->p[2] << 8 | r->p[3];
 	r->p += 4;
 	return v;
 }
@@ -70,7 +69,7 @@ get_u32(struct rd *r, const char *what)
 static uint64_t
 get_u64(struct rd *r, const char *what)
 {
-	uint64_t	hi = get_u32(r, what);
+	uint64_t hi = get_u32(r, what);
 
 	return hi << 32 | get_u32(r, what);
 }
@@ -108,7 +107,7 @@ fail(struct rd *r, const char *err, const char *what)
 static void *
 grow(void *arr, int *cap, int want, size_t elsize)
 {
-	int			ncap = *cap ? *cap : 8;
+	int ncap = *cap ? *cap : 8;
 
 	if (want <= *cap)
 		return arr;
@@ -122,7 +121,7 @@ grow(void *arr, int *cap, int want, size_t elsize)
 static void
 get_tuple(struct rd *r, struct pgo_tuple *t)
 {
-	int			i;
+	int i;
 
 	t->ncols = get_u16(r, "tuple column count");
 	/* Each column takes at least one byte: reject counts the data cannot hold. */
@@ -135,15 +134,14 @@ get_tuple(struct rd *r, struct pgo_tuple *t)
 	t->vals = grow(t->vals, &t->cap, t->ncols, sizeof *t->vals);
 	for (i = 0; i < t->ncols && !r->err; i++) {
 		struct pgo_val *v = &t->vals[i];
-		uint32_t	len;
+		uint32_t len;
 
 		v->kind = get_u8(r, "tuple column kind");
 		v->p = NULL;
 		v->n = 0;
 		switch (v->kind) {
 			case PGO_NULL:
-			case PGO_TOAST:
-				break;
+			case PGO_TOAST: break;
 			case PGO_TEXT:
 			case PGO_BINARY:
 				len = get_u32(r, "tuple value length");
@@ -153,8 +151,7 @@ get_tuple(struct rd *r, struct pgo_tuple *t)
 					r->p += len;
 				}
 				break;
-			default:
-				fail(r, "unknown tuple column kind", "tuple");
+			default: fail(r, "unknown tuple column kind", "tuple");
 		}
 	}
 	if (r->err)
@@ -172,7 +169,7 @@ get_xid_if(struct rd *r, struct pgo_msg *m, bool in_stream)
 static void
 decode_relation(struct rd *r, struct pgo_msg *m)
 {
-	int			i;
+	int i;
 
 	m->relid = get_u32(r, "relation OID");
 	m->nspname = get_str(r, "namespace");
@@ -202,7 +199,7 @@ decode_relation(struct rd *r, struct pgo_msg *m)
 static void
 decode_update(struct rd *r, struct pgo_msg *m)
 {
-	uint8_t		kind = get_u8(r, "tuple marker");
+	uint8_t kind = get_u8(r, "tuple marker");
 
 	if (kind == 'K' || kind == 'O') {
 		m->oldkind = (char) kind;
@@ -217,8 +214,8 @@ decode_update(struct rd *r, struct pgo_msg *m)
 static void
 decode_truncate(struct rd *r, struct pgo_msg *m)
 {
-	uint32_t	n = get_u32(r, "relation count");
-	uint32_t	i;
+	uint32_t n = get_u32(r, "relation count");
+	uint32_t i;
 
 	m->flags = get_u8(r, "truncate options");
 	if (!r->err && (uint64_t) n * 4 != (uint64_t) (r->end - r->p))
@@ -234,7 +231,7 @@ decode_truncate(struct rd *r, struct pgo_msg *m)
 static void
 decode_body(struct rd *r, struct pgo_msg *m, bool in_stream)
 {
-	uint8_t		kind;
+	uint8_t kind;
 
 	switch (m->type) {
 		case PGO_BEGIN:
@@ -304,8 +301,7 @@ decode_body(struct rd *r, struct pgo_msg *m, bool in_stream)
 			m->has_xid = true;
 			m->flags = get_u8(r, "first segment flag");
 			break;
-		case PGO_STREAM_STOP:
-			break;
+		case PGO_STREAM_STOP: break;
 		case PGO_STREAM_COMMIT:
 			m->xid = get_u32(r, "xid");
 			m->has_xid = true;
@@ -322,16 +318,15 @@ decode_body(struct rd *r, struct pgo_msg *m, bool in_stream)
 			if (r->end - r->p == 16)
 				r->p += 16;
 			break;
-		default:
-			fail(r, "unknown message type", "message");
+		default: fail(r, "unknown message type", "message");
 	}
 }
 
 bool
-pgo_decode(const unsigned char *p, size_t n, bool in_stream, struct pgo_msg *m,
-		   char *errbuf, size_t errsize)
+pgo_decode(const unsigned char *p, size_t n, bool in_stream, struct pgo_msg *m, char *errbuf,
+		   size_t errsize)
 {
-	struct rd	r = {p, p + n, NULL, NULL};
+	struct rd r = {p, p + n, NULL, NULL};
 
 	m->has_xid = false;
 	m->xid = 0;

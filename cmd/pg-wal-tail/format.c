@@ -27,8 +27,8 @@ rel_new(uint32_t oid, const char *nsp, size_t nsplen, const char *name, size_t n
 }
 
 void
-rel_add_col(struct rel *r, const char *name, size_t namelen, uint32_t typoid,
-			int32_t typmod, bool key, const struct colinfo *info)
+rel_add_col(struct rel *r, const char *name, size_t namelen, uint32_t typoid, int32_t typmod,
+			bool key, const struct colinfo *info)
 {
 	struct relcol *c;
 	struct buf *b = &r->columns;
@@ -51,8 +51,8 @@ rel_add_col(struct rel *r, const char *name, size_t namelen, uint32_t typoid,
 		buf_puts(b, ",\"domain\":");
 		json_put_cstr(b, info->domain);
 	}
-	buf_printf(b, ",\"oid\":%u,\"typmod\":%d,\"key\":%d,\"optional\":%s,\"default\":",
-			   typoid, typmod, info->keyno, info->optional ? "true" : "false");
+	buf_printf(b, ",\"oid\":%u,\"typmod\":%d,\"key\":%d,\"optional\":%s,\"default\":", typoid,
+			   typmod, info->keyno, info->optional ? "true" : "false");
 	if (info->dflt)
 		json_put_cstr(b, info->dflt);
 	else
@@ -77,7 +77,7 @@ rel_finish(struct rel *r)
 void
 rel_free(struct rel *r)
 {
-	int			i;
+	int i;
 
 	if (r == NULL)
 		return;
@@ -122,7 +122,7 @@ relcache_put(struct relcache *c, struct rel *r)
 void
 relcache_free(struct relcache *c)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < 256; i++) {
 		while (c->slots[i]) {
@@ -137,7 +137,7 @@ relcache_free(struct relcache *c)
 bool
 is_json_number(const char *s, size_t n)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	if (i < n && s[i] == '-')
 		i++;
@@ -171,20 +171,15 @@ void
 fmt_value(struct buf *b, uint32_t basetype, const struct pgo_val *v)
 {
 	switch (v->kind) {
-		case PGO_NULL:
-			buf_puts(b, "null");
-			return;
-		case PGO_TOAST:
-			buf_puts(b, "{\"toast\":\"unchanged\"}");
-			return;
+		case PGO_NULL: buf_puts(b, "null"); return;
+		case PGO_TOAST: buf_puts(b, "{\"toast\":\"unchanged\"}"); return;
 		case PGO_BINARY:
 			/* Never requested; kept lossless should a server send it. */
 			buf_puts(b, "{\"binary\":\"");
 			base64_put(b, (const unsigned char *) v->p, v->n);
 			buf_puts(b, "\"}");
 			return;
-		case PGO_TEXT:
-			break;
+		case PGO_TEXT: break;
 	}
 	switch (basetype) {
 		case BOOLOID:
@@ -212,9 +207,9 @@ fmt_value(struct buf *b, uint32_t basetype, const struct pgo_val *v)
 static void
 fmt_hdr(struct buf *b, const struct change_hdr *h)
 {
-	char		lsn[LSN_STRLEN];
-	char		pos[POS_STRLEN];
-	struct pos	p = {h->commit_lsn, h->seq};
+	char lsn[LSN_STRLEN];
+	char pos[POS_STRLEN];
+	struct pos p = {h->commit_lsn, h->seq};
 
 	buf_puts(b, "{\"pos\":\"");
 	buf_puts(b, pos_format(p, pos));
@@ -234,8 +229,8 @@ static bool
 fmt_tuple(struct buf *b, const struct rel *r, const struct pgo_tuple *t, bool key_only,
 		  char *errbuf, size_t errsize)
 {
-	int			i;
-	bool		first = true;
+	int i;
+	bool first = true;
 
 	if (t == NULL) {
 		buf_puts(b, "null");
@@ -266,7 +261,7 @@ fmt_change(struct buf *b, const struct change_hdr *h, const struct rel *r, char 
 		   const char *snapshot, const struct pgo_tuple *before, bool before_key_only,
 		   const struct pgo_tuple *after, char *errbuf, size_t errsize)
 {
-	size_t		start = b->len;
+	size_t start = b->len;
 
 	fmt_hdr(b, h);
 	buf_putc(b, ',');

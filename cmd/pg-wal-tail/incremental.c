@@ -56,39 +56,39 @@
 #include "snapstate.h"
 
 struct itable {
-	char	   *name;			/* SCHEMA.TABLE */
-	char	   *filter;			/* SQL condition, or NULL */
-	char	   *after;			/* resume after this key: a JSON array, or NULL */
+	char *name;	  /* SCHEMA.TABLE */
+	char *filter; /* SQL condition, or NULL */
+	char *after;  /* resume after this key: a JSON array, or NULL */
 };
 
 struct incr {
-	struct itable *queue;		/* tables waiting, in order */
-	int			nqueue;
-	bool		paused;
+	struct itable *queue; /* tables waiting, in order */
+	int nqueue;
+	bool paused;
 	/* The table being read. */
-	bool		reading;
+	bool reading;
 	struct itable cur;
-	uint32_t	oid;
-	struct rel *rel;			/* its columns, from the catalog */
-	int			nkeys;
-	int		   *keycol;			/* primary key columns in rel */
-	Oid		   *keytype;		/* parameter types: key, then key again */
-	struct buf	sql_first;		/* the first chunk: key <= MAX */
-	struct buf	sql_next;		/* the others: LAST < key <= MAX */
-	struct buf	sql_shape;		/* no rows: the table's columns now */
-	char	  **bound;			/* LAST then MAX, as text */
-	bool		have_last;
-	uint64_t	rows;
-	double		total;
+	uint32_t oid;
+	struct rel *rel; /* its columns, from the catalog */
+	int nkeys;
+	int *keycol;		  /* primary key columns in rel */
+	Oid *keytype;		  /* parameter types: key, then key again */
+	struct buf sql_first; /* the first chunk: key <= MAX */
+	struct buf sql_next;  /* the others: LAST < key <= MAX */
+	struct buf sql_shape; /* no rows: the table's columns now */
+	char **bound;		  /* LAST then MAX, as text */
+	bool have_last;
+	uint64_t rows;
+	double total;
 	struct progress pr;
 	/* The chunk in flight, waiting for its high watermark. */
-	PGresult   *chunk;
-	char		id[64];
-	uint64_t	chunks;
+	PGresult *chunk;
+	char id[64];
+	uint64_t chunks;
 	struct xsnap snap;
-	struct keyset keys;			/* keys of the table's streamed changes */
-	struct buf	key;
-	bool	   *keep;			/* the chunk's rows to write */
+	struct keyset keys; /* keys of the table's streamed changes */
+	struct buf key;
+	bool *keep; /* the chunk's rows to write */
 	struct pgo_tuple tup;
 };
 
@@ -127,8 +127,8 @@ incr_active(const struct tail *t)
 static _Noreturn void
 incr_fail(struct tail *t, PGresult *res, const char *what)
 {
-	char		msg[1024];
-	int			status = pg_result_status(t->sql, res);
+	char msg[1024];
+	int status = pg_result_status(t->sql, res);
 
 	pg_errmsg(t->sql, res, msg, sizeof msg);
 	PQclear(res);
@@ -139,7 +139,7 @@ bool
 incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, size_t errsize)
 {
 	struct incr *in = incr_of(t);
-	PGresult   *res = chunk_table(t, table, filter, errbuf, errsize);
+	PGresult *res = chunk_table(t, table, filter, errbuf, errsize);
 	struct itable *it;
 
 	if (res == NULL)
@@ -169,7 +169,7 @@ itable_free(struct itable *it)
 static void
 end_table(struct incr *in)
 {
-	int			i;
+	int i;
 
 	if (!in->reading)
 		return;
@@ -196,8 +196,7 @@ void
 incr_stop(struct tail *t, const char *table)
 {
 	struct incr *in = incr_of(t);
-	int			i,
-				n = 0;
+	int i, n = 0;
 
 	for (i = 0; i < in->nqueue; i++) {
 		if (table == NULL || strcmp(in->queue[i].name, table) == 0)
@@ -235,7 +234,7 @@ map_keys(struct incr *in, PGresult *keys)
 	in->bound = xcalloc((size_t) in->nkeys * 2, sizeof *in->bound);
 	for (int k = 0; k < in->nkeys; k++) {
 		const char *name = PQgetvalue(keys, k, 2);
-		int			c;
+		int c;
 
 		for (c = 0; c < in->rel->ncols && strcmp(in->rel->cols[c].name, name) != 0; c++)
 			;
@@ -261,11 +260,10 @@ set_bound(struct incr *in, PGresult *res, int row, int at, const int *cols)
 static bool
 resume_after(struct incr *in)
 {
-	struct json_slice arr = {in->cur.after, strlen(in->cur.after)},
-				v;
+	struct json_slice arr = {in->cur.after, strlen(in->cur.after)}, v;
 	struct json_iter it;
-	struct buf	val = BUF_INIT;
-	int			k = 0;
+	struct buf val = BUF_INIT;
+	int k = 0;
 
 	json_iter_init(&it, arr);
 	while (json_arr_next(&it, &v)) {
@@ -288,12 +286,11 @@ static void
 begin_table(struct tail *t)
 {
 	struct incr *in = t->incr;
-	char		err[1024];
-	char		state[6];
-	struct buf	max = BUF_INIT;
-	PGresult   *keys,
-			   *res;
-	char		relkind = 'r';
+	char err[1024];
+	char state[6];
+	struct buf max = BUF_INIT;
+	PGresult *keys, *res;
+	char relkind = 'r';
 
 	in->cur = in->queue[0];
 	memmove(in->queue, in->queue + 1, (size_t) --in->nqueue * sizeof *in->queue);
@@ -320,8 +317,8 @@ begin_table(struct tail *t)
 	}
 	PQclear(keys);
 	{
-		struct chunkq cq = {t->sql, in->rel, relkind, in->keycol, in->nkeys, in->cur.filter,
-			t->o->chunk_size};
+		struct chunkq cq = {t->sql,	   in->rel,		   relkind,			in->keycol,
+							in->nkeys, in->cur.filter, t->o->chunk_size};
 
 		buf_reset(&in->sql_first);
 		buf_reset(&in->sql_next);
@@ -361,14 +358,14 @@ static void
 requeue(struct tail *t, const char *why)
 {
 	struct incr *in = t->incr;
-	struct buf	name = BUF_INIT;
+	struct buf name = BUF_INIT;
 
 	PQclear(PQexec(t->sql, "ROLLBACK"));
 	if (!chunk_table_name(t, in->oid, &name))
 		log_warn("incremental snapshot of \"%s\": the table was dropped", in->cur.name);
 	else {
-		log_info("incremental snapshot of \"%s\": %s; going on as \"%s\"", in->cur.name,
-				 why, name.data);
+		log_info("incremental snapshot of \"%s\": %s; going on as \"%s\"", in->cur.name, why,
+				 name.data);
 		free(in->cur.name);
 		in->cur.name = xstrdup(buf_cstr(&name));
 		if (in->have_last) {
@@ -391,7 +388,7 @@ requeue(struct tail *t, const char *why)
 static bool
 same_columns(const PGresult *a, const PGresult *b)
 {
-	bool		same = PQresultStatus(b) == PGRES_TUPLES_OK && PQnfields(a) == PQnfields(b);
+	bool same = PQresultStatus(b) == PGRES_TUPLES_OK && PQnfields(a) == PQnfields(b);
 
 	for (int c = 0; same && c < PQnfields(a); c++)
 		same = strcmp(PQfname(a, c), PQfname(b, c)) == 0 && PQftype(a, c) == PQftype(b, c);
@@ -403,13 +400,14 @@ static void
 read_chunk(struct tail *t)
 {
 	struct incr *in = t->incr;
-	struct buf	sql = BUF_INIT;
-	PGresult   *res;
-	int			n = in->nkeys;
+	struct buf sql = BUF_INIT;
+	PGresult *res;
+	int n = in->nkeys;
 
 	snprintf(in->id, sizeof in->id, "%d.%lld:%llu", (int) getpid(),
 			 (long long) (clock_wall_us() / 1000000), (unsigned long long) ++in->chunks);
-	buf_printf(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+	buf_printf(&sql,
+			   "BEGIN ISOLATION LEVEL REPEATABLE READ;"
 			   " SELECT pg_catalog.txid_current_snapshot()::text,"
 			   " pg_catalog.pg_logical_emit_message(false, '" WATERMARK_PREFIX "', 'open %s')",
 			   in->id);
@@ -446,8 +444,10 @@ read_chunk(struct tail *t)
 	if (in->chunk == NULL)
 		return;
 	buf_reset(&sql);
-	buf_printf(&sql, "SELECT pg_catalog.pg_logical_emit_message(true, '" WATERMARK_PREFIX
-			   "', 'close %s'); COMMIT", in->id);
+	buf_printf(&sql,
+			   "SELECT pg_catalog.pg_logical_emit_message(true, '" WATERMARK_PREFIX
+			   "', 'close %s'); COMMIT",
+			   in->id);
 	res = PQexec(t->sql, buf_cstr(&sql));
 	buf_free(&sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -475,7 +475,7 @@ tuple_key(struct incr *in, const struct rel *r, const struct pgo_tuple *tup)
 	buf_reset(&in->key);
 	for (int k = 0; k < in->nkeys; k++) {
 		const char *name = in->rel->cols[in->keycol[k]].name;
-		int			c;
+		int c;
 
 		for (c = 0; c < r->ncols && strcmp(r->cols[c].name, name) != 0; c++)
 			;
@@ -519,7 +519,7 @@ emit_row(struct tail *t, PGresult *res, int row, const struct pgo_msg *m)
 {
 	struct incr *in = t->incr;
 	struct change_hdr h;
-	char		err[1024];
+	char err[1024];
 
 	if (!tail_next_change(t, &h, m->lsn))
 		return;
@@ -531,8 +531,8 @@ emit_row(struct tail *t, PGresult *res, int row, const struct pgo_msg *m)
 		v->n = (size_t) PQgetlength(res, row, c);
 	}
 	buf_reset(&t->line);
-	if (!fmt_change(&t->line, &h, in->rel, 'r', "incremental", NULL, false, &in->tup,
-					err, sizeof err))
+	if (!fmt_change(&t->line, &h, in->rel, 'r', "incremental", NULL, false, &in->tup, err,
+					sizeof err))
 		fatal(EX_SOFTWARE, "incremental snapshot: %s", err);
 	tail_emit(t);
 }
@@ -541,9 +541,8 @@ emit_row(struct tail *t, PGresult *res, int row, const struct pgo_msg *m)
 static int
 keep_rows(struct incr *in, PGresult *res)
 {
-	int			nrows = PQntuples(res),
-				n = 0;
-	bool		truncated = keyset_index_unseen(&in->keys, &in->snap);
+	int nrows = PQntuples(res), n = 0;
+	bool truncated = keyset_index_unseen(&in->keys, &in->snap);
 
 	in->keep = xrealloc(in->keep, (size_t) (nrows + 1) * sizeof *in->keep);
 	for (int row = 0; row < nrows; row++) {
@@ -561,10 +560,9 @@ void
 incr_on_watermark(struct tail *t, const struct pgo_msg *m)
 {
 	struct incr *in = t->incr;
-	PGresult   *res;
-	int			nrows,
-				nkeep;
-	bool		ends;
+	PGresult *res;
+	int nrows, nkeep;
+	bool ends;
 
 	if (in == NULL || in->chunk == NULL || m->content_len != 6 + strlen(in->id) ||
 		memcmp(m->content, "close ", 6) != 0 ||
@@ -587,7 +585,7 @@ incr_on_watermark(struct tail *t, const struct pgo_msg *m)
 	ends = nrows < t->o->chunk_size;
 	/* What the rows' last position stands for, before they are written. */
 	if (nkeep > 0 && t->o->state_file) {
-		struct pos	end = {t->txn_commit, t->txn_seq + (uint64_t) nkeep};
+		struct pos end = {t->txn_commit, t->txn_seq + (uint64_t) nkeep};
 
 		snapstate_record(t, end, ends);
 	}
@@ -614,7 +612,7 @@ void
 incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
 {
 	const struct incr *in = t->incr;
-	bool		first = true;
+	bool first = true;
 
 	buf_putc(out, '[');
 	if (in && in->reading && !drop_current) {
@@ -625,8 +623,8 @@ incr_state_json(const struct tail *t, bool drop_current, struct buf *out)
 	for (int i = 0; in && i < in->nqueue; i++) {
 		if (!first)
 			buf_putc(out, ',');
-		snapstate_put_table(out, in->queue[i].name, in->queue[i].filter, in->queue[i].after,
-							NULL, 0);
+		snapstate_put_table(out, in->queue[i].name, in->queue[i].filter, in->queue[i].after, NULL,
+							0);
 		first = false;
 	}
 	buf_putc(out, ']');
@@ -636,12 +634,10 @@ bool
 incr_state_load(struct tail *t, struct json_slice arr)
 {
 	struct incr *in = incr_of(t);
-	struct json_slice v,
-				f;
+	struct json_slice v, f;
 	struct json_iter it;
-	struct buf	name = BUF_INIT,
-				filter = BUF_INIT;
-	bool		ok = json_type_of(arr) == JSON_ARRAY;
+	struct buf name = BUF_INIT, filter = BUF_INIT;
+	bool ok = json_type_of(arr) == JSON_ARRAY;
 
 	json_iter_init(&it, arr);
 	while (ok && json_arr_next(&it, &v)) {

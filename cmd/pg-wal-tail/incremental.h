@@ -27,43 +27,42 @@ struct tail;
  * (an SQL condition, or NULL) narrowing its rows.  false, with errbuf,
  * for a table that is not in the publication or has no primary key.
  */
-bool		incr_add(struct tail *t, const char *table, const char *filter,
-					 char *errbuf, size_t errsize);
+bool incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, size_t errsize);
 /* Stops the snapshot of table, or of every table when table is NULL. */
-void		incr_stop(struct tail *t, const char *table);
-void		incr_pause(struct tail *t, bool pause);
+void incr_stop(struct tail *t, const char *table);
+void incr_pause(struct tail *t, bool pause);
 /*
  * For the metrics: rows written of the table being read, its estimated
  * rows (-1: unknown), and the tables left, that one included.
  */
-void		incr_progress(const struct tail *t, double *rows, double *total, double *left);
+void incr_progress(const struct tail *t, double *rows, double *total, double *left);
 /* True while tables are queued or one is being read. */
-bool		incr_active(const struct tail *t);
+bool incr_active(const struct tail *t);
 
 /*
  * Reads the next chunk when one is due (a table is being read, no chunk
  * waits for its watermark, not paused).  Exits on a database error.
  */
-void		incr_step(struct tail *t);
+void incr_step(struct tail *t);
 /* A streamed change of relation r in the transaction being received. */
-void		incr_on_change(struct tail *t, const struct rel *r, const struct pgo_msg *m);
+void incr_on_change(struct tail *t, const struct rel *r, const struct pgo_msg *m);
 /* A streamed truncate of relid. */
-void		incr_on_truncate(struct tail *t, uint32_t relid);
+void incr_on_truncate(struct tail *t, uint32_t relid);
 /*
  * A transactional message with the watermark prefix: at the high
  * watermark of the chunk in flight, writes the chunk's rows that no
  * change has overtaken as changes of the transaction being received.
  */
-void		incr_on_watermark(struct tail *t, const struct pgo_msg *m);
-void		incr_free(struct tail *t);
+void incr_on_watermark(struct tail *t, const struct pgo_msg *m);
+void incr_free(struct tail *t);
 
 /*
  * The snapshots still to do, for the state file (snapstate.c): a JSON
  * array of {"table":..., "filter":..., "after":[KEY...] or null}, the
  * table being read first (unless drop_current) with the last key read.
  */
-void		incr_state_json(const struct tail *t, bool drop_current, struct buf *out);
+void incr_state_json(const struct tail *t, bool drop_current, struct buf *out);
 /* Queues the snapshots of such an array; false if it is malformed. */
-bool		incr_state_load(struct tail *t, struct json_slice arr);
+bool incr_state_load(struct tail *t, struct json_slice arr);
 
 #endif

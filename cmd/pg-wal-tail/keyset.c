@@ -9,18 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRUNCATED UINT32_MAX	/* kent.len of a truncate */
+#define TRUNCATED UINT32_MAX /* kent.len of a truncate */
 
 struct kent {
-	uint32_t	xid;
-	uint32_t	len;
-	size_t		off;
+	uint32_t xid;
+	uint32_t len;
+	size_t off;
 };
 
 bool
 xsnap_parse(struct xsnap *s, const char *txt)
 {
-	char	   *end;
+	char *end;
 
 	s->nxip = 0;
 	s->xmin = strtoull(txt, &end, 10);
@@ -47,7 +47,7 @@ bool
 xsnap_sees(const struct xsnap *s, uint32_t xid)
 {
 	/* The streamed xid has no epoch: it is the one nearest below xmax. */
-	uint64_t	x = (s->xmax & ~UINT64_C(0xffffffff)) | xid;
+	uint64_t x = (s->xmax & ~UINT64_C(0xffffffff)) | xid;
 
 	if (x > s->xmax && x >= UINT64_C(1) << 32)
 		x -= UINT64_C(1) << 32;
@@ -71,7 +71,7 @@ xsnap_free(struct xsnap *s)
 void
 key_put(struct buf *b, const char *p, size_t n)
 {
-	uint32_t	len = (uint32_t) n;
+	uint32_t len = (uint32_t) n;
 
 	buf_put(b, (const char *) &len, sizeof len);
 	buf_put(b, p, n);
@@ -97,7 +97,7 @@ keyset_add(struct keyset *k, uint32_t xid, const char *p, size_t n)
 static uint32_t
 hash_bytes(const char *p, size_t n)
 {
-	uint32_t	h = 2166136261u;
+	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char) p[i]) * 16777619u;
@@ -107,7 +107,7 @@ hash_bytes(const char *p, size_t n)
 bool
 keyset_index_unseen(struct keyset *k, const struct xsnap *s)
 {
-	bool		truncated = false;
+	bool truncated = false;
 
 	if (k->hcap < 2 * k->nents + 2) {
 		while (k->hcap < 2 * k->nents + 2)
@@ -118,7 +118,7 @@ keyset_index_unseen(struct keyset *k, const struct xsnap *s)
 		memset(k->hash, 0, k->hcap * sizeof *k->hash);
 	for (size_t i = 0; i < k->nents; i++) {
 		const struct kent *e = &k->ents[i];
-		size_t		h;
+		size_t h;
 
 		if (xsnap_sees(s, e->xid))
 			continue;
@@ -137,7 +137,7 @@ keyset_index_unseen(struct keyset *k, const struct xsnap *s)
 bool
 keyset_has(const struct keyset *k, const char *p, size_t n)
 {
-	size_t		h;
+	size_t h;
 
 	if (k->hcap == 0)
 		return false;
@@ -153,8 +153,8 @@ keyset_has(const struct keyset *k, const char *p, size_t n)
 void
 keyset_prune(struct keyset *k, const struct xsnap *s)
 {
-	struct buf	arena = BUF_INIT;
-	size_t		n = 0;
+	struct buf arena = BUF_INIT;
+	size_t n = 0;
 
 	for (size_t i = 0; i < k->nents; i++) {
 		struct kent e = k->ents[i];

@@ -71,26 +71,40 @@ usage(void)
 		   "  -v, --verbose              report progress on stderr\n"
 		   "  -h, --help                 show this help, then exit\n"
 		   "  -V, --version              output version information, then exit\n",
-		   (long long) (DEFAULT_STATUS_INTERVAL_US / 1000000), DEFAULT_RETRIES,
-		   DEFAULT_FETCH_SIZE, DEFAULT_CHUNK_SIZE, PROGRESS_DEFAULT_INTERVAL);
+		   (long long) (DEFAULT_STATUS_INTERVAL_US / 1000000), DEFAULT_RETRIES, DEFAULT_FETCH_SIZE,
+		   DEFAULT_CHUNK_SIZE, PROGRESS_DEFAULT_INTERVAL);
 }
 
 static uint64_t
 parse_lsn(const char *option, const char *value)
 {
-	uint64_t	lsn;
+	uint64_t lsn;
 
 	if (!lsn_parse(value, strlen(value), &lsn))
-		usage_error("invalid value \"%s\" for option %s: must be an LSN such as 0/16B3748",
-					value, option);
+		usage_error("invalid value \"%s\" for option %s: must be an LSN such as 0/16B3748", value,
+					option);
 	return lsn;
 }
 
 enum {
-	OPT_CREATE_SLOT = 256, OPT_TEMPORARY_SLOT, OPT_DROP_SLOT, OPT_SNAPSHOT,
-	OPT_START_LSN, OPT_END_LSN, OPT_ACK_FILE, OPT_HEARTBEAT, OPT_HEARTBEAT_MESSAGE,
-	OPT_RETRIES, OPT_FETCH_SIZE, OPT_STREAMING, OPT_METRICS_FILE, OPT_PROGRESS,
-	OPT_SIGNAL_TABLE, OPT_SIGNAL_FILE, OPT_CHUNK_SIZE, OPT_STATE_FILE
+	OPT_CREATE_SLOT = 256,
+	OPT_TEMPORARY_SLOT,
+	OPT_DROP_SLOT,
+	OPT_SNAPSHOT,
+	OPT_START_LSN,
+	OPT_END_LSN,
+	OPT_ACK_FILE,
+	OPT_HEARTBEAT,
+	OPT_HEARTBEAT_MESSAGE,
+	OPT_RETRIES,
+	OPT_FETCH_SIZE,
+	OPT_STREAMING,
+	OPT_METRICS_FILE,
+	OPT_PROGRESS,
+	OPT_SIGNAL_TABLE,
+	OPT_SIGNAL_FILE,
+	OPT_CHUNK_SIZE,
+	OPT_STATE_FILE
 };
 
 static void
@@ -124,12 +138,11 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
-	};
+		{NULL, 0, NULL, 0}};
 	static const char *const snapshot_modes[] = {"initial", "never", "initial-only", "incremental",
-		NULL};
-	int			c;
-	int			verbose = 0;
+												 NULL};
+	int c;
+	int verbose = 0;
 	const char *config = NULL;
 
 	while ((c = getopt_long(argc, argv, "d:c:S:P:t:s:vhV", long_options, NULL)) != -1) {
@@ -157,8 +170,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 				break;
 			case OPT_ACK_FILE: o->ack_file = optarg; break;
 			case 's':
-				o->status_interval_us = (int64_t) (opt_double("--status-interval", optarg,
-															  0.01, 3600) * 1e6);
+				o->status_interval_us =
+					(int64_t) (opt_double("--status-interval", optarg, 0.01, 3600) * 1e6);
 				break;
 			case OPT_HEARTBEAT:
 				o->heartbeat_us = (int64_t) (opt_double("--heartbeat", optarg, 0, 86400) * 1e6);
@@ -215,11 +228,11 @@ main(int argc, char **argv)
 {
 	struct tail_opts o = {0};
 	struct tail t;
-	int			status;
+	int status;
 
 	log_init(argv[0]);
 	o.snapshot = SNAP_DEFAULT;
-	o.status_interval_us = -1;	/* unset: the -c file or the default */
+	o.status_interval_us = -1; /* unset: the -c file or the default */
 	o.heartbeat_us = -1;
 	o.retries = DEFAULT_RETRIES;
 	o.fetch_size = -1;

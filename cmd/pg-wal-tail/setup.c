@@ -24,9 +24,9 @@
 static PGresult *
 exec_or_die(PGconn *conn, const char *sql, ExecStatusType expect, const char *what)
 {
-	char		msg[1024];
-	int			status;
-	PGresult   *res = pg_query(conn, sql, expect, &status, msg, sizeof msg);
+	char msg[1024];
+	int status;
+	PGresult *res = pg_query(conn, sql, expect, &status, msg, sizeof msg);
 
 	if (res == NULL)
 		fatal(status, "%s: %s", what, msg);
@@ -36,10 +36,9 @@ exec_or_die(PGconn *conn, const char *sql, ExecStatusType expect, const char *wh
 static PGconn *
 connect_or_die(const char *conninfo, const char *replication)
 {
-	char		err[1024];
-	int			status;
-	PGconn	   *conn = pg_connect(conninfo, replication, "pg-wal-tail", &status,
-								  err, sizeof err);
+	char err[1024];
+	int status;
+	PGconn *conn = pg_connect(conninfo, replication, "pg-wal-tail", &status, err, sizeof err);
 
 	if (conn == NULL)
 		fatal(status, "%s", err);
@@ -54,11 +53,9 @@ static bool
 output_style(PGconn *conn, int *status, char *errbuf, size_t errsize)
 {
 	static const char *const sets[] = {
-		"SET DateStyle = 'ISO, YMD'", "SET TimeZone = 'UTC'",
-		"SET IntervalStyle = 'postgres'", "SET extra_float_digits = 1",
-		"SET bytea_output = 'hex'", NULL
-	};
-	int			i;
+		"SET DateStyle = 'ISO, YMD'", "SET TimeZone = 'UTC'",	  "SET IntervalStyle = 'postgres'",
+		"SET extra_float_digits = 1", "SET bytea_output = 'hex'", NULL};
+	int i;
 
 	for (i = 0; sets[i]; i++)
 		if (!pg_command(conn, sets[i], status, errbuf, errsize))
@@ -75,8 +72,8 @@ set_output_style(PGconn *conn, char *errbuf, size_t errsize)
 static void
 set_output_style_or_die(PGconn *conn)
 {
-	char		err[1024];
-	int			status;
+	char err[1024];
+	int status;
 
 	if (!output_style(conn, &status, err, sizeof err))
 		fatal(status, "could not set session style: %s", err);
@@ -96,20 +93,19 @@ tail_init(struct tail *t, const struct tail_opts *o)
 void
 tail_connect(struct tail *t)
 {
-	PGresult   *res;
+	PGresult *res;
 	const char *db;
 
 	t->sql = connect_or_die(t->o->conninfo, NULL);
 	set_output_style_or_die(t->sql);
-	res = exec_or_die(t->sql, "SELECT pg_catalog.current_setting('wal_level')",
-					  PGRES_TUPLES_OK, "could not read wal_level");
+	res = exec_or_die(t->sql, "SELECT pg_catalog.current_setting('wal_level')", PGRES_TUPLES_OK,
+					  "could not read wal_level");
 	if (PQntuples(res) != 1 || PQnfields(res) != 1) {
 		PQclear(res);
 		fatal(EX_SOFTWARE, "could not read wal_level: unexpected result");
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0) {
-		log_error("wal_level is \"%s\", logical decoding needs \"logical\"",
-				  PQgetvalue(res, 0, 0));
+		log_error("wal_level is \"%s\", logical decoding needs \"logical\"", PQgetvalue(res, 0, 0));
 		PQclear(res);
 		fatal(EX_CONFIG, "set wal_level = logical in postgresql.conf and restart the server");
 	}
@@ -124,9 +120,9 @@ tail_connect(struct tail *t)
 
 /* s quoted by escape (libpq's, with the server's rules); caller PQfreemem()s. */
 static char *
-quoted(PGconn *conn, const char *s, char *(*escape) (PGconn *, const char *, size_t))
+quoted(PGconn *conn, const char *s, char *(*escape)(PGconn *, const char *, size_t))
 {
-	char	   *q = escape(conn, s, strlen(s));
+	char *q = escape(conn, s, strlen(s));
 
 	if (q == NULL)
 		fatal(EX_SOFTWARE, "could not quote \"%s\"", s);
@@ -150,9 +146,9 @@ static void
 put_table_name(PGconn *conn, struct buf *b, const char *spec)
 {
 	const char *dot = strchr(spec, '.');
-	char	   *nsp = xstrndup(dot ? spec : "public", dot ? (size_t) (dot - spec) : 6);
-	char	   *qn = ident(conn, nsp);
-	char	   *qt = ident(conn, dot ? dot + 1 : spec);
+	char *nsp = xstrndup(dot ? spec : "public", dot ? (size_t) (dot - spec) : 6);
+	char *qn = ident(conn, nsp);
+	char *qt = ident(conn, dot ? dot + 1 : spec);
 
 	buf_printf(b, "%s.%s", qn, qt);
 	PQfreemem(qn);
@@ -163,12 +159,12 @@ put_table_name(PGconn *conn, struct buf *b, const char *spec)
 static void
 ensure_publication(struct tail *t)
 {
-	struct buf	sql = BUF_INIT;
-	char	   *lit = literal(t->sql, t->o->publication);
-	char	   *qp;
-	PGresult   *res;
-	int			i;
-	bool		exists;
+	struct buf sql = BUF_INIT;
+	char *lit = literal(t->sql, t->o->publication);
+	char *qp;
+	PGresult *res;
+	int i;
+	bool exists;
 
 	buf_printf(&sql, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s", lit);
 	PQfreemem(lit);
@@ -180,18 +176,21 @@ ensure_publication(struct tail *t)
 		return;
 	}
 	if (t->o->ntables == 0 && !t->o->all_tables)
-		fatal(EX_UNAVAILABLE, "publication \"%s\" does not exist (create it, or name its tables with -t)",
+		fatal(EX_UNAVAILABLE,
+			  "publication \"%s\" does not exist (create it, or name its tables with -t)",
 			  t->o->publication);
 	qp = ident(t->sql, t->o->publication);
 	buf_reset(&sql);
-	buf_printf(&sql, "CREATE PUBLICATION %s FOR %s", qp, t->o->all_tables ? "ALL TABLES" : "TABLE ");
+	buf_printf(&sql, "CREATE PUBLICATION %s FOR %s", qp,
+			   t->o->all_tables ? "ALL TABLES" : "TABLE ");
 	PQfreemem(qp);
 	for (i = 0; i < t->o->ntables; i++) {
 		if (i > 0)
 			buf_puts(&sql, ", ");
 		put_table_name(t->sql, &sql, t->o->tables[i]);
 	}
-	PQclear(exec_or_die(t->sql, buf_cstr(&sql), PGRES_COMMAND_OK, "could not create the publication"));
+	PQclear(
+		exec_or_die(t->sql, buf_cstr(&sql), PGRES_COMMAND_OK, "could not create the publication"));
 	log_info("created publication \"%s\"", t->o->publication);
 	buf_free(&sql);
 }
@@ -203,14 +202,16 @@ ensure_publication(struct tail *t)
 static bool
 check_slot(struct tail *t, uint64_t *confirmed)
 {
-	struct buf	sql = BUF_INIT;
-	char	   *lit = literal(t->sql, t->o->slot);
-	PGresult   *res;
+	struct buf sql = BUF_INIT;
+	char *lit = literal(t->sql, t->o->slot);
+	PGresult *res;
 	const char *plugin;
 
-	buf_printf(&sql, "SELECT plugin, database = pg_catalog.current_database(), active,"
+	buf_printf(&sql,
+			   "SELECT plugin, database = pg_catalog.current_database(), active,"
 			   " active_pid, confirmed_flush_lsn FROM pg_catalog.pg_replication_slots"
-			   " WHERE slot_name = %s", lit);
+			   " WHERE slot_name = %s",
+			   lit);
 	PQfreemem(lit);
 	res = exec_or_die(t->sql, buf_cstr(&sql), PGRES_TUPLES_OK, "could not look up the slot");
 	buf_free(&sql);
@@ -220,7 +221,8 @@ check_slot(struct tail *t, uint64_t *confirmed)
 	}
 	plugin = PQgetisnull(res, 0, 0) ? "(physical)" : PQgetvalue(res, 0, 0);
 	if (strcmp(plugin, "pgoutput") != 0) {
-		log_error("replication slot \"%s\" uses plugin \"%s\", not \"pgoutput\"", t->o->slot, plugin);
+		log_error("replication slot \"%s\" uses plugin \"%s\", not \"pgoutput\"", t->o->slot,
+				  plugin);
 		PQclear(res);
 		exit(EX_UNAVAILABLE);
 	}
@@ -229,7 +231,8 @@ check_slot(struct tail *t, uint64_t *confirmed)
 		fatal(EX_UNAVAILABLE, "replication slot \"%s\" belongs to another database", t->o->slot);
 	}
 	if (PQgetvalue(res, 0, 2)[0] == 't') {
-		log_error("replication slot \"%s\" is active for PID %s", t->o->slot, PQgetvalue(res, 0, 3));
+		log_error("replication slot \"%s\" is active for PID %s", t->o->slot,
+				  PQgetvalue(res, 0, 3));
 		PQclear(res);
 		exit(EX_UNAVAILABLE);
 	}
@@ -242,17 +245,18 @@ check_slot(struct tail *t, uint64_t *confirmed)
 static void
 create_slot(struct tail *t, bool export)
 {
-	struct buf	sql = BUF_INIT;
-	char	   *qs = ident(t->repl, t->o->slot);
-	PGresult   *res;
+	struct buf sql = BUF_INIT;
+	char *qs = ident(t->repl, t->o->slot);
+	PGresult *res;
 	const char *cp;
-	char		lsnbuf[LSN_STRLEN];
+	char lsnbuf[LSN_STRLEN];
 
 	buf_printf(&sql, "CREATE_REPLICATION_SLOT %s%s LOGICAL pgoutput %s", qs,
 			   t->o->temporary_slot ? " TEMPORARY" : "",
 			   export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
 	PQfreemem(qs);
-	res = exec_or_die(t->repl, buf_cstr(&sql), PGRES_TUPLES_OK, "could not create replication slot");
+	res =
+		exec_or_die(t->repl, buf_cstr(&sql), PGRES_TUPLES_OK, "could not create replication slot");
 	buf_free(&sql);
 	if (PQntuples(res) != 1 || PQnfields(res) < 4) {
 		PQclear(res);
@@ -276,9 +280,9 @@ create_slot(struct tail *t, bool export)
 static uint64_t
 current_wal_lsn(struct tail *t)
 {
-	PGresult   *res = exec_or_die(t->repl, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK,
-								  "could not identify system");
-	uint64_t	lsn = 0;
+	PGresult *res =
+		exec_or_die(t->repl, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "could not identify system");
+	uint64_t lsn = 0;
 
 	if (PQntuples(res) != 1 || PQnfields(res) < 3 ||
 		!lsn_parse(PQgetvalue(res, 0, 2), strlen(PQgetvalue(res, 0, 2)), &lsn)) {
@@ -300,7 +304,7 @@ use_slot(struct tail *t, uint64_t confirmed)
 {
 	const struct tail_opts *o = t->o;
 	enum snap_state st;
-	char		pbuf[POS_STRLEN];
+	char pbuf[POS_STRLEN];
 
 	ackq_init(&t->q, confirmed);
 	if (o->snapshot == SNAP_NEVER)
@@ -308,23 +312,29 @@ use_slot(struct tail *t, uint64_t confirmed)
 	st = snapshot_state(t, confirmed);
 	if (o->create_slot && st != SNAP_COMPLETE) {
 		if (o->ack_file == NULL)
-			fatal(EX_USAGE, "replication slot \"%s\" exists and without --ack-file nothing shows "
+			fatal(EX_USAGE,
+				  "replication slot \"%s\" exists and without --ack-file nothing shows "
 				  "that its snapshot is complete (use --snapshot never to stream from it, "
-				  "or drop it and start again)", o->slot);
+				  "or drop it and start again)",
+				  o->slot);
 		log_warn("downstream has not acknowledged the end of the snapshot of replication slot "
-				 "\"%s\": taking the snapshot again", o->slot);
+				 "\"%s\": taking the snapshot again",
+				 o->slot);
 		t->redo_snapshot = true;
 		t->consistent_lsn = confirmed;
 		return;
 	}
 	if (o->snapshot != SNAP_DEFAULT && !o->create_slot)
-		fatal(EX_UNAVAILABLE, "replication slot \"%s\" exists: a consistent snapshot needs a new slot "
-			  "(drop it, or use --snapshot never)", o->slot);
+		fatal(EX_UNAVAILABLE,
+			  "replication slot \"%s\" exists: a consistent snapshot needs a new slot "
+			  "(drop it, or use --snapshot never)",
+			  o->slot);
 	if (st == SNAP_INTERRUPTED)
-		fatal(EX_USAGE, "the snapshot of replication slot \"%s\" was interrupted (\"%s\" "
+		fatal(EX_USAGE,
+			  "the snapshot of replication slot \"%s\" was interrupted (\"%s\" "
 			  "acknowledges %s, inside it): use --create-slot to take it again, "
-			  "or --snapshot never to stream without it", o->slot, o->ack_file,
-			  pos_format(t->snap_ack, pbuf));
+			  "or --snapshot never to stream without it",
+			  o->slot, o->ack_file, pos_format(t->snap_ack, pbuf));
 }
 
 /*
@@ -337,15 +347,16 @@ use_slot(struct tail *t, uint64_t confirmed)
 static void
 check_new_slot_ack(struct tail *t)
 {
-	struct pos	ack;
-	struct pos	start = {t->consistent_lsn - 1, 0};
-	char		pbuf[POS_STRLEN];
+	struct pos ack;
+	struct pos start = {t->consistent_lsn - 1, 0};
+	char pbuf[POS_STRLEN];
 
 	if (t->o->ack_file == NULL || !tail_read_ack(t, &ack))
 		return;
 	if (t->o->temporary_slot && t->consistent_lsn && pos_cmp(ack, start) < 0)
 		return;
-	fatal(EX_USAGE, "\"%s\" acknowledges %s, but replication slot \"%s\" %s: the file belongs "
+	fatal(EX_USAGE,
+		  "\"%s\" acknowledges %s, but replication slot \"%s\" %s: the file belongs "
 		  "to an earlier slot; remove it, and the positions the sink stored, first",
 		  t->o->ack_file, pos_format(ack, pbuf), t->o->slot,
 		  t->o->temporary_slot ? "starts before it" : "does not exist yet");
@@ -355,9 +366,9 @@ void
 tail_setup(struct tail *t)
 {
 	const struct tail_opts *o = t->o;
-	uint64_t	confirmed = 0;
-	bool		exists;
-	bool		want_snapshot;
+	uint64_t confirmed = 0;
+	bool exists;
+	bool want_snapshot;
 
 	ensure_publication(t);
 	if (o->end_now)
@@ -372,7 +383,8 @@ tail_setup(struct tail *t)
 		return;
 	}
 	if (!o->create_slot && !o->temporary_slot)
-		fatal(EX_UNAVAILABLE, "replication slot \"%s\" does not exist (use --create-slot)", o->slot);
+		fatal(EX_UNAVAILABLE, "replication slot \"%s\" does not exist (use --create-slot)",
+			  o->slot);
 	want_snapshot = o->snapshot != SNAP_NEVER && o->snapshot != SNAP_INCREMENTAL;
 	if (!o->temporary_slot)
 		check_new_slot_ack(t);
@@ -385,12 +397,13 @@ tail_setup(struct tail *t)
 void
 tail_drop_slot(struct tail *t)
 {
-	struct buf	sql = BUF_INIT;
-	char	   *qs = ident(t->repl, t->o->slot);
+	struct buf sql = BUF_INIT;
+	char *qs = ident(t->repl, t->o->slot);
 
 	buf_printf(&sql, "DROP_REPLICATION_SLOT %s", qs);
 	PQfreemem(qs);
-	PQclear(exec_or_die(t->repl, buf_cstr(&sql), PGRES_COMMAND_OK, "could not drop replication slot"));
+	PQclear(
+		exec_or_die(t->repl, buf_cstr(&sql), PGRES_COMMAND_OK, "could not drop replication slot"));
 	buf_free(&sql);
 	log_info("dropped replication slot \"%s\"", t->o->slot);
 }

@@ -29,17 +29,17 @@
 #include "log.h"
 
 #define POLL_US 200000
-#define MAX_LINE (1 << 20)		/* longer signal lines are dropped */
+#define MAX_LINE (1 << 20) /* longer signal lines are dropped */
 
 struct signals {
-	int			fd;
-	bool		fifo;
-	struct buf	in;				/* complete lines, then the start of one */
-	size_t		line_start;		/* where that one starts in in */
-	bool		skipping;		/* in a line too long, until its newline */
-	bool		ended;			/* the last byte read was a newline */
-	int			dropped;		/* lines too long since the last report */
-	int64_t		last_poll_us;
+	int fd;
+	bool fifo;
+	struct buf in;	   /* complete lines, then the start of one */
+	size_t line_start; /* where that one starts in in */
+	bool skipping;	   /* in a line too long, until its newline */
+	bool ended;		   /* the last byte read was a newline */
+	int dropped;	   /* lines too long since the last report */
+	int64_t last_poll_us;
 };
 
 /* The string member name of obj, decoded into out; false if absent or not a string. */
@@ -60,14 +60,12 @@ get_str(struct json_slice obj, const char *name, struct buf *out)
 static bool
 condition_for(struct json_slice data, const char *table, struct buf *out)
 {
-	struct json_slice conds,
-				c;
+	struct json_slice conds, c;
 	struct json_iter it;
-	struct buf	name = BUF_INIT;
-	bool		found = false;
+	struct buf name = BUF_INIT;
+	bool found = false;
 
-	if (!json_obj_get(data, "additional-conditions", &conds) ||
-		json_type_of(conds) != JSON_ARRAY)
+	if (!json_obj_get(data, "additional-conditions", &conds) || json_type_of(conds) != JSON_ARRAY)
 		return false;
 	json_iter_init(&it, conds);
 	while (!found && json_arr_next(&it, &c))
@@ -81,16 +79,15 @@ condition_for(struct json_slice data, const char *table, struct buf *out)
 static void
 on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
 {
-	struct json_slice list,
-				v;
+	struct json_slice list, v;
 	struct json_iter it;
-	struct buf	name = BUF_INIT,
-				filter = BUF_INIT;
-	char		err[1024];
+	struct buf name = BUF_INIT, filter = BUF_INIT;
+	char err[1024];
 
 	if (get_str(data, "type", &name) && strcasecmp(name.data, "incremental") != 0) {
 		log_warn("signal \"%s\": snapshot type \"%s\" is not supported (incremental): "
-				 "ignored", id, name.data);
+				 "ignored",
+				 id, name.data);
 		goto out;
 	}
 	if (!json_obj_get(data, "data-collections", &list) || json_type_of(list) != JSON_ARRAY) {
@@ -110,8 +107,9 @@ on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
 		buf_cstr(&name);
 		if (stop)
 			incr_stop(t, name.data);
-		else if (!incr_add(t, name.data, condition_for(data, name.data, &filter) ?
-						   filter.data : NULL, err, sizeof err))
+		else if (!incr_add(t, name.data,
+						   condition_for(data, name.data, &filter) ? filter.data : NULL, err,
+						   sizeof err))
 			log_warn("signal \"%s\": %s: ignored", id, err);
 	}
 out:
@@ -124,7 +122,7 @@ signal_run(struct tail *t, const char *id, const char *type, const char *data, s
 {
 	struct json_slice obj = {"{}", 2};
 	struct json_err jerr;
-	struct buf	msg = BUF_INIT;
+	struct buf msg = BUF_INIT;
 
 	if (data && n > 0) {
 		obj.p = json_skip_ws(data, data + n);
@@ -158,7 +156,7 @@ signal_table_is(const struct tail *t, const struct rel *r)
 {
 	const char *name = t->o->signal_table;
 	const char *dot;
-	size_t		nsplen;
+	size_t nsplen;
 
 	if (name == NULL)
 		return false;
@@ -183,9 +181,7 @@ row_text(const struct pgo_tuple *tup, int col, struct buf *b)
 void
 signal_on_insert(struct tail *t, const struct pgo_tuple *tup)
 {
-	struct buf	id = BUF_INIT,
-				type = BUF_INIT,
-				data = BUF_INIT;
+	struct buf id = BUF_INIT, type = BUF_INIT, data = BUF_INIT;
 
 	row_text(tup, 0, &id);
 	row_text(tup, 1, &type);
@@ -200,12 +196,9 @@ signal_on_insert(struct tail *t, const struct pgo_tuple *tup)
 static void
 file_line(struct tail *t, const char *p, size_t n)
 {
-	struct json_slice obj = {p, n},
-				data;
+	struct json_slice obj = {p, n}, data;
 	struct json_err jerr;
-	struct buf	id = BUF_INIT,
-				type = BUF_INIT,
-				text = BUF_INIT;
+	struct buf id = BUF_INIT, type = BUF_INIT, text = BUF_INIT;
 
 	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
 		n--;
@@ -215,7 +208,8 @@ file_line(struct tail *t, const char *p, size_t n)
 	if (!json_validate(p, n, &jerr) || json_type_of(obj) != JSON_OBJECT ||
 		!get_str(obj, "type", &type)) {
 		log_warn("signal file \"%s\": \"%.*s\" is not a signal ({\"id\":...,\"type\":...,"
-				 "\"data\":{...}}): ignored", t->o->signal_file, (int) (n > 80 ? 80 : n), p);
+				 "\"data\":{...}}): ignored",
+				 t->o->signal_file, (int) (n > 80 ? 80 : n), p);
 		goto out;
 	}
 	if (!get_str(obj, "id", &id))
@@ -238,16 +232,17 @@ static void
 check_signal_table(struct tail *t)
 {
 	const char *params[2] = {t->o->publication, t->o->signal_table};
-	PGresult   *res = PQexecParams(t->sql, "SELECT 1 FROM pg_catalog.pg_publication_tables"
-									" WHERE pubname = $1 AND (strpos($2, '.') > 0 AND"
-									" schemaname || '.' || tablename = $2 OR strpos($2, '.') = 0"
-									" AND schemaname = 'public' AND tablename = $2)",
-									2, NULL, params, NULL, NULL, 0);
+	PGresult *res = PQexecParams(t->sql,
+								 "SELECT 1 FROM pg_catalog.pg_publication_tables"
+								 " WHERE pubname = $1 AND (strpos($2, '.') > 0 AND"
+								 " schemaname || '.' || tablename = $2 OR strpos($2, '.') = 0"
+								 " AND schemaname = 'public' AND tablename = $2)",
+								 2, NULL, params, NULL, NULL, 0);
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0)
 		log_warn("signal table \"%s\" is not in publication \"%s\": its signals will not "
-				 "arrive (ALTER PUBLICATION ... ADD TABLE)", t->o->signal_table,
-				 t->o->publication);
+				 "arrive (ALTER PUBLICATION ... ADD TABLE)",
+				 t->o->signal_table, t->o->publication);
 	PQclear(res);
 }
 
@@ -256,7 +251,7 @@ signals_open(struct tail *t)
 {
 	struct signals *s;
 	struct stat st;
-	int			fd;
+	int fd;
 
 	if (t->o->signal_table)
 		check_signal_table(t);
@@ -276,7 +271,7 @@ signals_open(struct tail *t)
 static void
 run_lines(struct tail *t, struct signals *s)
 {
-	size_t		start = 0;
+	size_t start = 0;
 	const char *nl;
 
 	if (s->in.len == 0)
@@ -296,7 +291,7 @@ take(struct signals *s, const char *p, size_t n)
 {
 	while (n > 0) {
 		const char *nl = memchr(p, '\n', n);
-		size_t		len = nl ? (size_t) (nl - p) + 1 : n;
+		size_t len = nl ? (size_t) (nl - p) + 1 : n;
 
 		if (!s->skipping)
 			buf_put(&s->in, p, len);
@@ -318,9 +313,9 @@ void
 signals_poll(struct tail *t)
 {
 	struct signals *s = t->signals;
-	char		chunk[4096];
-	ssize_t		r;
-	int64_t		now;
+	char chunk[4096];
+	ssize_t r;
+	int64_t now;
 
 	if (s == NULL)
 		return;
@@ -341,10 +336,10 @@ signals_poll(struct tail *t)
 	if (r < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn("could not read signal file \"%s\": %s", t->o->signal_file, strerror(errno));
 	if (!s->fifo && !s->ended)
-		return;					/* empty, or a line still being written */
+		return; /* empty, or a line still being written */
 	if (s->dropped > 0)
-		log_warn("signal file \"%s\": a line longer than %d bytes: ignored",
-				 t->o->signal_file, MAX_LINE);
+		log_warn("signal file \"%s\": a line longer than %d bytes: ignored", t->o->signal_file,
+				 MAX_LINE);
 	s->dropped = 0;
 	if (!s->fifo && ftruncate(s->fd, 0) != 0)
 		log_warn("could not empty signal file \"%s\": %s", t->o->signal_file, strerror(errno));

@@ -50,25 +50,25 @@
 #include "progress.h"
 #include "sig.h"
 
-#define ATTEMPT_EPOCH INT64_C(1577836800)	/* 2020-01-01 00:00:00 UTC */
+#define ATTEMPT_EPOCH INT64_C(1577836800) /* 2020-01-01 00:00:00 UTC */
 #define ATTEMPT_SHIFT 32
 
 struct held {
-	struct buf	line;			/* the row's line, without a marker */
-	uint64_t	base;			/* this attempt's SEQ before its first row */
-	uint64_t	rows;			/* rows so far */
-	struct pos	end;			/* the snapshot's end: C-1, no SEQ */
-	bool		have;
-	bool		first_table;	/* the row's table is the first */
-	bool		first_in_table;
-	bool		last_in_table;
+	struct buf line; /* the row's line, without a marker */
+	uint64_t base;	 /* this attempt's SEQ before its first row */
+	uint64_t rows;	 /* rows so far */
+	struct pos end;	 /* the snapshot's end: C-1, no SEQ */
+	bool have;
+	bool first_table; /* the row's table is the first */
+	bool first_in_table;
+	bool last_in_table;
 };
 
 static void
 snap_fail(struct tail *t, PGresult *res, const char *what)
 {
-	char		msg[1024];
-	int			status = pg_result_status(t->sql, res);
+	char msg[1024];
+	int status = pg_result_status(t->sql, res);
 
 	pg_errmsg(t->sql, res, msg, sizeof msg);
 	PQclear(res);
@@ -78,7 +78,7 @@ snap_fail(struct tail *t, PGresult *res, const char *what)
 static PGresult *
 snap_exec(struct tail *t, const char *sql, ExecStatusType expect, const char *what)
 {
-	PGresult   *res = PQexec(t->sql, sql);
+	PGresult *res = PQexec(t->sql, sql);
 
 	if (PQresultStatus(res) != expect)
 		snap_fail(t, res, what);
@@ -92,8 +92,8 @@ emit_held(struct tail *t, struct held *h, bool last)
 	static const char op[] = ",\"op\":\"r\"";
 	const char *marker;
 	const char *at;
-	size_t		split;
-	size_t		from = 0;
+	size_t split;
+	size_t from = 0;
 
 	if (!h->have)
 		return;
@@ -113,10 +113,11 @@ emit_held(struct tail *t, struct held *h, bool last)
 	if (last) {
 		/* The line starts {"pos":"...": the end's pos in its place. */
 		static const char head[] = "{\"pos\":\"";
-		char		pbuf[POS_STRLEN];
+		char pbuf[POS_STRLEN];
 
 		from = (size_t) ((const char *) memchr(h->line.data + sizeof head - 1, '"',
-											   h->line.len - (sizeof head - 1)) - h->line.data);
+											   h->line.len - (sizeof head - 1)) -
+						 h->line.data);
 		buf_puts(&t->line, head);
 		buf_puts(&t->line, pos_format(h->end, pbuf));
 	}
@@ -130,8 +131,8 @@ emit_held(struct tail *t, struct held *h, bool last)
 static void
 build_select(struct tail *t, const struct rel *r, char relkind, struct buf *sql)
 {
-	char	   *q;
-	int			i;
+	char *q;
+	int i;
 
 	buf_reset(sql);
 	buf_puts(sql, "DECLARE walpipe_snapshot NO SCROLL CURSOR FOR SELECT ");
@@ -152,16 +153,16 @@ build_select(struct tail *t, const struct rel *r, char relkind, struct buf *sql)
 
 /* Reads one table through the cursor; rows go out one behind. */
 static void
-snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkind,
-			   bool first_table, struct held *h, struct progress *pr)
+snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkind, bool first_table,
+			   struct held *h, struct progress *pr)
 {
-	char		err[1024];
-	char		state[6];
+	char err[1024];
+	char state[6];
 	struct rel *r = catalog_rel(t->sql, &t->types, oid, NULL, err, sizeof err, state);
-	struct buf	sql = BUF_INIT;
+	struct buf sql = BUF_INIT;
 	struct pgo_tuple tup = {0, 0, NULL};
-	bool		first_in_table = true;
-	char		fetch[64];
+	bool first_in_table = true;
+	char fetch[64];
 
 	if (r == NULL)
 		fatal(pg_conn_status(t->sql, state), "snapshot: %s", err);
@@ -171,14 +172,13 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 	tup.vals = xcalloc((size_t) (r->ncols ? r->ncols : 1), sizeof *tup.vals);
 	tup.ncols = tup.cap = r->ncols;
 	for (;;) {
-		PGresult   *res = snap_exec(t, fetch, PGRES_TUPLES_OK, "could not fetch");
-		int			row,
-					col;
+		PGresult *res = snap_exec(t, fetch, PGRES_TUPLES_OK, "could not fetch");
+		int row, col;
 
 		if (PQnfields(res) != (r->ncols ? r->ncols : 1)) {
 			PQclear(res);
-			fatal(EX_SOFTWARE, "snapshot: table \"%s.%s\": unexpected column count",
-				  r->nspname, r->relname);
+			fatal(EX_SOFTWARE, "snapshot: table \"%s.%s\": unexpected column count", r->nspname,
+				  r->relname);
 		}
 		if (PQntuples(res) == 0) {
 			PQclear(res);
@@ -210,7 +210,8 @@ snapshot_table(struct tail *t, struct change_hdr *hdr, uint32_t oid, char relkin
 		if (t->out.failed)
 			break;
 		if (sig_stop)
-			fatal(EX_TEMPFAIL, "snapshot interrupted: run again with --create-slot and "
+			fatal(EX_TEMPFAIL,
+				  "snapshot interrupted: run again with --create-slot and "
 				  "--ack-file to take it again");
 	}
 	if (!first_in_table)
@@ -254,8 +255,8 @@ PGresult *
 snapshot_tables(struct tail *t)
 {
 	const char *params[2] = {t->o->publication, NULL};
-	struct buf	order = BUF_INIT;
-	PGresult   *tables;
+	struct buf order = BUF_INIT;
+	PGresult *tables;
 
 	table_order(t, &order);
 	params[1] = buf_cstr(&order);
@@ -269,7 +270,7 @@ snapshot_tables(struct tail *t)
 enum snap_state
 snapshot_state(struct tail *t, uint64_t confirmed)
 {
-	struct pos	ack;
+	struct pos ack;
 
 	if (t->o->ack_file == NULL || !tail_read_ack(t, &ack))
 		return SNAP_UNPROVEN;
@@ -288,10 +289,10 @@ snapshot_state(struct tail *t, uint64_t confirmed)
 static int64_t
 retake_attempt(struct tail *t, double clock)
 {
-	int64_t		attempt = (int64_t) clock - ATTEMPT_EPOCH;
-	int64_t		acked = (int64_t) (t->snap_ack.seq >> ATTEMPT_SHIFT);
-	double		wait;
-	char		sql[64];
+	int64_t attempt = (int64_t) clock - ATTEMPT_EPOCH;
+	int64_t acked = (int64_t) (t->snap_ack.seq >> ATTEMPT_SHIFT);
+	double wait;
+	char sql[64];
 
 	if (t->snap_ack.commit_lsn != 0 && attempt <= acked)
 		attempt = acked + 1;
@@ -312,21 +313,22 @@ retake_attempt(struct tail *t, double clock)
 static void
 snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
 {
-	struct buf	sql = BUF_INIT;
-	PGresult   *res;
-	char	   *lit;
-	int64_t		attempt = 0;
+	struct buf sql = BUF_INIT;
+	PGresult *res;
+	char *lit;
+	int64_t attempt = 0;
 
-	PQclear(snap_exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-					  PGRES_COMMAND_OK, "could not begin"));
+	PQclear(snap_exec(t, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK,
+					  "could not begin"));
 	if (!t->redo_snapshot) {
 		lit = PQescapeLiteral(t->sql, t->snapshot_name, strlen(t->snapshot_name));
 		buf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
 		PQfreemem(lit);
-		PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK,
-						  "could not import the slot's snapshot"));
+		PQclear(
+			snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK, "could not import the slot's snapshot"));
 	}
-	res = snap_exec(t, "SELECT pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()),"
+	res = snap_exec(t,
+					"SELECT pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()),"
 					" pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())",
 					PGRES_TUPLES_OK, "could not read the snapshot");
 	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
@@ -355,9 +357,9 @@ snapshot_begin(struct tail *t, struct change_hdr *hdr, struct held *h)
 static double
 estimate_rows(const PGresult *tables)
 {
-	double		total = 0;
-	double		r;
-	int			i;
+	double total = 0;
+	double r;
+	int i;
 
 	for (i = 0; i < PQntuples(tables); i++) {
 		r = strtod(PQgetvalue(tables, i, 2), NULL);
@@ -379,9 +381,9 @@ estimate_rows(const PGresult *tables)
 static void
 lock_tables(struct tail *t, PGresult *tables)
 {
-	struct buf	sql = BUF_INIT;
-	PGresult   *res;
-	int			i;
+	struct buf sql = BUF_INIT;
+	PGresult *res;
+	int i;
 
 	if (PQntuples(tables) == 0)
 		return;
@@ -391,7 +393,8 @@ lock_tables(struct tail *t, PGresult *tables)
 	buf_puts(&sql, " IN ACCESS SHARE MODE");
 	PQclear(snap_exec(t, buf_cstr(&sql), PGRES_COMMAND_OK, "could not lock the tables"));
 	buf_reset(&sql);
-	buf_puts(&sql, "SELECT c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c"
+	buf_puts(&sql,
+			 "SELECT c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c"
 			 " WHERE c.relfilenode <> 0 AND c.relfilenode IS DISTINCT FROM"
 			 " pg_catalog.pg_relation_filenode(c.oid) AND c.oid IN (");
 	for (i = 0; i < PQntuples(tables); i++)
@@ -399,12 +402,14 @@ lock_tables(struct tail *t, PGresult *tables)
 	buf_puts(&sql, ")");
 	res = snap_exec(t, buf_cstr(&sql), PGRES_TUPLES_OK, "could not check the tables");
 	if (PQntuples(res) > 0) {
-		char		name[256];
+		char name[256];
 
 		snprintf(name, sizeof name, "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
-		fatal(EX_TEMPFAIL, "snapshot: table %s was rewritten as the snapshot began: run again "
-			  "with --create-slot and --ack-file to take it again", name);
+		fatal(EX_TEMPFAIL,
+			  "snapshot: table %s was rewritten as the snapshot began: run again "
+			  "with --create-slot and --ack-file to take it again",
+			  name);
 	}
 	PQclear(res);
 	buf_free(&sql);
@@ -415,9 +420,9 @@ tail_snapshot(struct tail *t)
 {
 	struct held h = {BUF_INIT, 0, 0, {0, 0}, false, false, false, false};
 	struct change_hdr hdr;
-	PGresult   *tables;
+	PGresult *tables;
 	struct progress pr;
-	int			i;
+	int i;
 
 	if (!t->redo_snapshot && (!t->slot_created || t->snapshot_name[0] == '\0'))
 		return;

@@ -27,8 +27,8 @@
 #include "json.h"
 #include "log.h"
 
-static FILE *state;				/* the file, open for appending */
-static int	lock_fd = -1;		/* FILE.lock, locked while this run has the file */
+static FILE *state;		 /* the file, open for appending */
+static int lock_fd = -1; /* FILE.lock, locked while this run has the file */
 
 /*
  * The file's lines, as written since it was last replaced, and their
@@ -38,13 +38,11 @@ static int	lock_fd = -1;		/* FILE.lock, locked while this run has the file */
  */
 #define COMPACT_BYTES (1 << 20)
 static struct {
-	struct buf	text;
+	struct buf text;
 	struct pos *pos;
-	size_t	   *off;
-	size_t		n,
-				cap,
-				next_compact;
-}			kept;
+	size_t *off;
+	size_t n, cap, next_compact;
+} kept;
 
 static void
 keep_line(struct pos pos, const char *line, size_t n)
@@ -65,11 +63,11 @@ rewrite_kept(struct tail *t, size_t first)
 {
 	const char *path = t->o->state_file;
 	const char *from = kept.text.data + kept.off[first];
-	size_t		n = kept.text.len - kept.off[first];
-	struct buf	tmp = BUF_INIT;
-	char	   *dir = xstrdup(path);
-	FILE	   *f;
-	int			dfd;
+	size_t n = kept.text.len - kept.off[first];
+	struct buf tmp = BUF_INIT;
+	char *dir = xstrdup(path);
+	FILE *f;
+	int dfd;
 
 	buf_printf(&tmp, "%s.tmp", path);
 	f = fopen(buf_cstr(&tmp), "w");
@@ -99,8 +97,8 @@ rewrite_kept(struct tail *t, size_t first)
 static void
 rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
 {
-	struct buf	line = BUF_INIT;
-	char		pbuf[POS_STRLEN];
+	struct buf line = BUF_INIT;
+	char pbuf[POS_STRLEN];
 
 	buf_printf(&line, "{\"pos\":\"%s\",\"todo\":%.*s}\n", pos_format(pos, pbuf), (int) n, todo);
 	kept.n = 0;
@@ -114,8 +112,8 @@ rewrite(struct tail *t, struct pos pos, const char *todo, size_t n)
 static void
 compact(struct tail *t)
 {
-	struct pos	ack;
-	size_t		last = 0;
+	struct pos ack;
+	size_t last = 0;
 
 	kept.next_compact = 2 * kept.text.len;
 	if (!tail_read_ack(t, &ack))
@@ -131,13 +129,13 @@ compact(struct tail *t)
 static void
 all_tables(struct tail *t, struct buf *todo)
 {
-	PGresult   *tables = snapshot_tables(t);
+	PGresult *tables = snapshot_tables(t);
 
-	char		err[1024];
+	char err[1024];
 
 	buf_putc(todo, '[');
 	for (int i = 0; i < PQntuples(tables); i++) {
-		PGresult   *res = chunk_table(t, PQgetvalue(tables, i, 4), NULL, err, sizeof err);
+		PGresult *res = chunk_table(t, PQgetvalue(tables, i, 4), NULL, err, sizeof err);
 
 		if (res == NULL)
 			fatal(EX_USAGE, "--snapshot incremental: %s", err);
@@ -157,27 +155,25 @@ all_tables(struct tail *t, struct buf *todo)
 static bool
 last_acknowledged(struct tail *t, const struct buf *file, struct pos ack, struct buf *line)
 {
-	const char *p = file->data,
-			   *end = file->data + file->len;
-	int			lineno = 0;
-	bool		found = false;
+	const char *p = file->data, *end = file->data + file->len;
+	int lineno = 0;
+	bool found = false;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t) (end - p));
-		size_t		n = nl ? (size_t) (nl - p) : (size_t) (end - p);
-		struct json_slice obj = {p, n},
-					v;
+		size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+		struct json_slice obj = {p, n}, v;
 		struct json_err jerr;
-		struct pos	pos;
+		struct pos pos;
 
 		lineno++;
 		if (nl == NULL)
-			break;				/* a line cut short by a crash: not written */
+			break; /* a line cut short by a crash: not written */
 		if (!json_validate(p, n, &jerr) || json_type_of(obj) != JSON_OBJECT ||
 			!json_obj_get(obj, "pos", &v) || json_type_of(v) != JSON_STRING ||
 			!pos_parse(v.p + 1, v.n - 2, &pos) || !json_obj_get(obj, "todo", &v))
-			fatal(EX_DATAERR, "state file \"%s\": line %d: not a state line",
-				  t->o->state_file, lineno);
+			fatal(EX_DATAERR, "state file \"%s\": line %d: not a state line", t->o->state_file,
+				  lineno);
 		if (pos_cmp(pos, ack) <= 0) {
 			buf_reset(line);
 			buf_put(line, p, n);
@@ -192,34 +188,35 @@ last_acknowledged(struct tail *t, const struct buf *file, struct pos ack, struct
 static void
 resume(struct tail *t)
 {
-	struct buf	file = BUF_INIT,
-				line = BUF_INIT;
-	struct pos	ack = {0, 0},
-				pos;
-	struct json_slice obj,
-				todo,
-				v;
-	char		pbuf[POS_STRLEN];
-	int			fd = open(t->o->state_file, O_RDONLY);
+	struct buf file = BUF_INIT, line = BUF_INIT;
+	struct pos ack = {0, 0}, pos;
+	struct json_slice obj, todo, v;
+	char pbuf[POS_STRLEN];
+	int fd = open(t->o->state_file, O_RDONLY);
 
 	if (fd < 0 && errno == ENOENT && t->o->snapshot != SNAP_INCREMENTAL) {
 		rewrite(t, ack, "[]", 2);
 		return;
 	}
 	if (fd < 0 || !buf_read_fd(&file, fd))
-		fatal(EX_USAGE, "could not read state file \"%s\" of replication slot \"%s\": %s: "
+		fatal(EX_USAGE,
+			  "could not read state file \"%s\" of replication slot \"%s\": %s: "
 			  "what is left of its incremental snapshot cannot be told (drop the slot to "
-			  "start again)", t->o->state_file, t->o->slot, strerror(errno));
+			  "start again)",
+			  t->o->state_file, t->o->slot, strerror(errno));
 	close(fd);
 	if (file.len == 0 || memchr(file.data, '\n', file.len) == NULL)
-		fatal(EX_USAGE, "state file \"%s\" of replication slot \"%s\" has no complete line "
+		fatal(EX_USAGE,
+			  "state file \"%s\" of replication slot \"%s\" has no complete line "
 			  "(emptied or cut short): what is left of its incremental snapshot cannot be told "
-			  "(drop the slot to start again)", t->o->state_file, t->o->slot);
+			  "(drop the slot to start again)",
+			  t->o->state_file, t->o->slot);
 	(void) tail_read_ack(t, &ack);
 	if (!last_acknowledged(t, &file, ack, &line))
-		fatal(EX_USAGE, "state file \"%s\" has no line at or before %s, what \"%s\" "
-			  "acknowledges: it belongs to another slot", t->o->state_file,
-			  pos_format(ack, pbuf), t->o->ack_file);
+		fatal(EX_USAGE,
+			  "state file \"%s\" has no line at or before %s, what \"%s\" "
+			  "acknowledges: it belongs to another slot",
+			  t->o->state_file, pos_format(ack, pbuf), t->o->ack_file);
 	obj.p = line.data;
 	obj.n = line.len;
 	(void) json_obj_get(obj, "pos", &v);
@@ -229,8 +226,7 @@ resume(struct tail *t)
 		fatal(EX_DATAERR, "state file \"%s\": malformed \"todo\"", t->o->state_file);
 	rewrite(t, pos, todo.p, todo.n);
 	if (incr_active(t))
-		log_info("resuming incremental snapshots acknowledged up to %s",
-				 pos_format(pos, pbuf));
+		log_info("resuming incremental snapshots acknowledged up to %s", pos_format(pos, pbuf));
 	buf_free(&file);
 	buf_free(&line);
 }
@@ -243,7 +239,7 @@ resume(struct tail *t)
 static void
 lock_state(struct tail *t)
 {
-	struct buf	path = BUF_INIT;
+	struct buf path = BUF_INIT;
 
 	buf_printf(&path, "%s.lock", t->o->state_file);
 	lock_fd = open(buf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -261,8 +257,8 @@ lock_state(struct tail *t)
 void
 snapstate_setup(struct tail *t, bool exists)
 {
-	struct buf	todo = BUF_INIT;
-	struct pos	start = {0, 0};
+	struct buf todo = BUF_INIT;
+	struct pos start = {0, 0};
 
 	if (t->o->state_file == NULL)
 		return;
@@ -276,7 +272,7 @@ snapstate_setup(struct tail *t, bool exists)
 	else
 		buf_puts(&todo, "[]");
 	rewrite(t, start, todo.data, todo.len);
-	if (!incr_state_load(t, (struct json_slice) {todo.data, todo.len}))
+	if (!incr_state_load(t, (struct json_slice){todo.data, todo.len}))
 		fatal(EX_SOFTWARE, "could not queue the publication's tables");
 	buf_free(&todo);
 }
@@ -284,15 +280,14 @@ snapstate_setup(struct tail *t, bool exists)
 void
 snapstate_record(struct tail *t, struct pos end, bool ends)
 {
-	struct buf	line = BUF_INIT;
-	char		pbuf[POS_STRLEN];
+	struct buf line = BUF_INIT;
+	char pbuf[POS_STRLEN];
 
 	buf_printf(&line, "{\"pos\":\"%s\",\"todo\":", pos_format(end, pbuf));
 	incr_state_json(t, ends, &line);
 	buf_puts(&line, "}\n");
 	if (fwrite(line.data, 1, line.len, state) != line.len || fflush(state) != 0)
-		fatal(EX_IOERR, "could not write state file \"%s\": %s", t->o->state_file,
-			  strerror(errno));
+		fatal(EX_IOERR, "could not write state file \"%s\": %s", t->o->state_file, strerror(errno));
 	keep_line(end, line.data, line.len);
 	buf_free(&line);
 	if (kept.text.len >= kept.next_compact)

@@ -15,9 +15,9 @@ static FILE *
 open_temp(char *errbuf, size_t errsize)
 {
 	const char *dir = getenv("TMPDIR");
-	struct buf	path = BUF_INIT;
-	int			fd;
-	FILE	   *f = NULL;
+	struct buf path = BUF_INIT;
+	int fd;
+	FILE *f = NULL;
 
 	buf_printf(&path, "%s/pg-wal-tail.XXXXXX", dir && *dir ? dir : "/tmp");
 	fd = mkstemp(path.data);
@@ -59,11 +59,11 @@ spill_get(struct spill **list, uint32_t xid, bool create, char *errbuf, size_t e
 }
 
 bool
-spill_append(struct spill *s, uint32_t msgxid, uint64_t lsn, const unsigned char *p,
-			 size_t n, char *errbuf, size_t errsize)
+spill_append(struct spill *s, uint32_t msgxid, uint64_t lsn, const unsigned char *p, size_t n,
+			 char *errbuf, size_t errsize)
 {
-	uint32_t	len = (uint32_t) n;
-	int			i;
+	uint32_t len = (uint32_t) n;
+	int i;
 
 	if (fseek(s->f, 0, SEEK_END) != 0)
 		goto fail;
@@ -84,20 +84,20 @@ spill_append(struct spill *s, uint32_t msgxid, uint64_t lsn, const unsigned char
 		goto fail;
 	return true;
 fail:
-	snprintf(errbuf, errsize, "could not write the temporary file of transaction %u: %s",
-			 s->xid, strerror(errno));
+	snprintf(errbuf, errsize, "could not write the temporary file of transaction %u: %s", s->xid,
+			 strerror(errno));
 	return false;
 }
 
 bool
 spill_abort_sub(struct spill *s, uint32_t subxid, char *errbuf, size_t errsize)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < s->nsub && s->subs[i].xid != subxid; i++)
 		;
 	if (i == s->nsub)
-		return true;			/* it had no change */
+		return true; /* it had no change */
 	if (fflush(s->f) != 0 || ftruncate(fileno(s->f), s->subs[i].off) != 0) {
 		snprintf(errbuf, errsize, "could not truncate the temporary file of transaction %u: %s",
 				 s->xid, strerror(errno));
@@ -116,7 +116,7 @@ spill_rewind(struct spill *s)
 int
 spill_next(struct spill *s, uint64_t *lsn, struct buf *msg)
 {
-	uint32_t	len;
+	uint32_t len;
 
 	if (fread(&len, sizeof len, 1, s->f) != 1)
 		return feof(s->f) ? 0 : -1;

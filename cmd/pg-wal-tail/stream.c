@@ -33,7 +33,7 @@ enum step { STEP_OK, STEP_LOST };
 static void
 put_u64(unsigned char *p, uint64_t v)
 {
-	int			i;
+	int i;
 
 	for (i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (unsigned char) v;
@@ -47,8 +47,8 @@ static bool
 send_status(struct tail *t, bool reply)
 {
 	unsigned char msg[1 + 8 * 4 + 1];
-	uint64_t	lsn = t->q.confirmed;
-	char		txt[LSN_STRLEN];
+	uint64_t lsn = t->q.confirmed;
+	char txt[LSN_STRLEN];
 
 	msg[0] = 'r';
 	put_u64(msg + 1, lsn);
@@ -68,8 +68,8 @@ send_status(struct tail *t, bool reply)
 bool
 tail_read_ack(struct tail *t, struct pos *pos)
 {
-	char		err[1024];
-	bool		exists;
+	char err[1024];
+	bool exists;
 
 	if (!ack_read(t->o->ack_file, &t->ackbuf, &exists, err, sizeof err)) {
 		log_warn("%s", err);
@@ -91,8 +91,8 @@ tail_die_write(struct tail *t)
 static void
 update_confirm(struct tail *t)
 {
-	struct pos	ack;
-	bool		have_ack;
+	struct pos ack;
+	bool have_ack;
 
 	if (!out_flush(&t->out))
 		tail_die_write(t);
@@ -102,8 +102,7 @@ update_confirm(struct tail *t)
 	 * downstream has its last row: that is how a restart knows it is
 	 * complete (snapshot.c).
 	 */
-	if (t->snap_pending && (t->o->ack_file == NULL ||
-							(have_ack && pos_cmp(ack, t->snap_end) >= 0)))
+	if (t->snap_pending && (t->o->ack_file == NULL || (have_ack && pos_cmp(ack, t->snap_end) >= 0)))
 		t->snap_pending = false;
 	if (t->snap_pending)
 		return;
@@ -123,7 +122,7 @@ update_confirm(struct tail *t)
 bool
 tail_reset_sql(struct tail *t)
 {
-	char		err[1024];
+	char err[1024];
 
 	PQreset(t->sql);
 	if (PQstatus(t->sql) != CONNECTION_OK)
@@ -160,22 +159,23 @@ on_keepalive(struct tail *t, const unsigned char *p, size_t n)
 static bool
 start_replication(struct tail *t, bool retrying)
 {
-	struct buf	sql = BUF_INIT;
-	char	   *qs = PQescapeIdentifier(t->repl, t->o->slot, strlen(t->o->slot));
-	char	   *pubs;
-	char		lsn[LSN_STRLEN];
-	char		msg[1024];
-	PGresult   *res;
-	struct buf	inner = BUF_INIT;
+	struct buf sql = BUF_INIT;
+	char *qs = PQescapeIdentifier(t->repl, t->o->slot, strlen(t->o->slot));
+	char *pubs;
+	char lsn[LSN_STRLEN];
+	char msg[1024];
+	PGresult *res;
+	struct buf inner = BUF_INIT;
 
 	/* publication_names is a list of identifiers inside a literal. */
 	pubs = PQescapeIdentifier(t->repl, t->o->publication, strlen(t->o->publication));
 	buf_puts(&inner, pubs);
 	PQfreemem(pubs);
 	pubs = PQescapeLiteral(t->repl, buf_cstr(&inner), inner.len);
-	buf_printf(&sql, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%s', "
-			   "publication_names %s, messages 'true'%s)", qs,
-			   lsn_format(t->o->start_lsn, lsn), t->o->streaming ? "2" : "1", pubs,
+	buf_printf(&sql,
+			   "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%s', "
+			   "publication_names %s, messages 'true'%s)",
+			   qs, lsn_format(t->o->start_lsn, lsn), t->o->streaming ? "2" : "1", pubs,
 			   t->o->streaming ? ", streaming 'on'" : "");
 	PQfreemem(qs);
 	PQfreemem(pubs);
@@ -184,7 +184,7 @@ start_replication(struct tail *t, bool retrying)
 	buf_free(&sql);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH) {
 		const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-		int			status = pg_result_status(t->repl, res);
+		int status = pg_result_status(t->repl, res);
 
 		pg_errmsg(t->repl, res, msg, sizeof msg);
 		PQclear(res);
@@ -215,7 +215,7 @@ start_replication(struct tail *t, bool retrying)
 static bool
 confirm_acknowledged(struct tail *t, int64_t now)
 {
-	uint64_t	before = t->q.confirmed;
+	uint64_t before = t->q.confirmed;
 
 	t->last_ack_check_us = now;
 	update_confirm(t);
@@ -230,10 +230,10 @@ confirm_acknowledged(struct tail *t, int64_t now)
 static bool
 wait_socket(struct tail *t)
 {
-	int			fd = PQsocket(t->repl);
-	fd_set		rfds;
+	int fd = PQsocket(t->repl);
+	fd_set rfds;
 	struct timeval tv;
-	int64_t		left = t->last_status_us + t->o->status_interval_us - clock_wall_us();
+	int64_t left = t->last_status_us + t->o->status_interval_us - clock_wall_us();
 
 	if (fd < 0)
 		return false;
@@ -265,13 +265,15 @@ wait_socket(struct tail *t)
 static bool
 heartbeat(struct tail *t)
 {
-	char		err[1024];
-	PGresult   *res;
+	char err[1024];
+	PGresult *res;
 
 	t->last_heartbeat_us = clock_wall_us();
 	if (t->o->heartbeat_message) {
-		res = pg_exec(t->sql, "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '"
-					  HEARTBEAT_PREFIX "', '')", PGRES_TUPLES_OK, err, sizeof err);
+		res = pg_exec(t->sql,
+					  "SELECT 1 FROM pg_catalog.pg_logical_emit_message(false, '" HEARTBEAT_PREFIX
+					  "', '')",
+					  PGRES_TUPLES_OK, err, sizeof err);
 		if (res == NULL) {
 			log_warn("heartbeat message: %s", err);
 			if (PQstatus(t->sql) == CONNECTION_BAD)
@@ -305,12 +307,12 @@ on_copydata(struct tail *t, const unsigned char *p, size_t n)
 static enum step
 receive(struct tail *t)
 {
-	char	   *copybuf = NULL;
-	int			r;
-	int64_t		last_probe = 0;
+	char *copybuf = NULL;
+	int r;
+	int64_t last_probe = 0;
 
 	while (!sig_stop && !t->done) {
-		int64_t		now = clock_wall_us();
+		int64_t now = clock_wall_us();
 
 		metrics_tick();
 		signals_poll(t);
@@ -343,8 +345,8 @@ receive(struct tail *t)
 			continue;
 		}
 		if (r == -1) {
-			PGresult   *res = PQgetResult(t->repl);
-			char		msg[1024];
+			PGresult *res = PQgetResult(t->repl);
+			char msg[1024];
 			const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 			if (PQresultStatus(res) == PGRES_COMMAND_OK) {
@@ -362,7 +364,7 @@ receive(struct tail *t)
 			fatal(pg_status_for_sqlstate(st), "replication stream: %s", msg);
 		}
 		if (r < 0) {
-			char		msg[1024];
+			char msg[1024];
 
 			log_warn("could not read the replication stream: %s",
 					 pg_errmsg(t->repl, NULL, msg, sizeof msg));
@@ -381,7 +383,7 @@ receive(struct tail *t)
 static void
 nap(int64_t us)
 {
-	int64_t		until = clock_wall_us() + us;
+	int64_t until = clock_wall_us() + us;
 
 	while (!sig_stop && clock_wall_us() < until)
 		usleep(100000);
@@ -390,10 +392,9 @@ nap(int64_t us)
 static bool
 reconnect(struct tail *t)
 {
-	char		err[1024];
-	int			attempt,
-				status;
-	int64_t		backoff = 1000000;
+	char err[1024];
+	int attempt, status;
+	int64_t backoff = 1000000;
 
 	if (!out_flush(&t->out))
 		tail_die_write(t);
@@ -405,8 +406,7 @@ reconnect(struct tail *t)
 		nap(backoff);
 		if (backoff < 30000000)
 			backoff *= 2;
-		t->repl = pg_connect(t->o->conninfo, "database", "pg-wal-tail", &status,
-							 err, sizeof err);
+		t->repl = pg_connect(t->o->conninfo, "database", "pg-wal-tail", &status, err, sizeof err);
 		if (t->repl == NULL && status != EX_TEMPFAIL)
 			fatal(status, "%s", err);
 		if (t->repl == NULL) {
@@ -438,10 +438,10 @@ reconnect(struct tail *t)
 static void
 finish(struct tail *t)
 {
-	char	   *copybuf;
-	int			r;
-	int64_t		deadline = clock_wall_us() + 5000000;
-	PGresult   *res;
+	char *copybuf;
+	int r;
+	int64_t deadline = clock_wall_us() + 5000000;
+	PGresult *res;
 
 	update_confirm(t);
 	if (!send_status(t, false))
@@ -466,7 +466,7 @@ finish(struct tail *t)
 int
 tail_stream(struct tail *t)
 {
-	struct pos	ack;
+	struct pos ack;
 
 	if (t->o->ack_file && tail_read_ack(t, &ack) && pos_cmp(ack, t->last_emitted) > 0)
 		t->last_emitted = ack;

@@ -18,7 +18,7 @@
  * Sorted by OID.  None is a domain or an enum.
  */
 static const struct builtin {
-	uint32_t	oid;
+	uint32_t oid;
 	const char *name;
 } builtins[] = {
 	{16, "bool"},
@@ -224,11 +224,10 @@ static const struct builtin {
 const char *
 type_builtin_name(uint32_t oid)
 {
-	size_t		lo = 0,
-				hi = sizeof builtins / sizeof builtins[0];
+	size_t lo = 0, hi = sizeof builtins / sizeof builtins[0];
 
 	while (lo < hi) {
-		size_t		mid = lo + (hi - lo) / 2;
+		size_t mid = lo + (hi - lo) / 2;
 
 		if (builtins[mid].oid == oid)
 			return builtins[mid].name;
@@ -256,9 +255,7 @@ static const char type_sql[] =
 	"  (SELECT p.typelem FROM pg_catalog.pg_type p WHERE p.oid = b.oid)))"
 	" FROM b ORDER BY b.lvl";
 
-enum {
-	T_OID, T_NAME, T_TYPTYPE, T_ENUM, T_COUNT
-};
+enum { T_OID, T_NAME, T_TYPTYPE, T_ENUM, T_COUNT };
 
 static char *
 dup_field(PGresult *res, int row, int col)
@@ -270,7 +267,7 @@ dup_field(PGresult *res, int row, int col)
 static void
 type_from_rows(PGresult *res, struct pgtype *ty)
 {
-	int			last = PQntuples(res) - 1;
+	int last = PQntuples(res) - 1;
 
 	if (last < 0) {
 		ty->name = xstrdup("");
@@ -288,11 +285,11 @@ type_from_rows(PGresult *res, struct pgtype *ty)
 static bool
 type_read(PGconn *conn, struct pgtype *ty, char *errbuf, size_t errsize, char *sqlstate)
 {
-	char		oidtext[16];
+	char oidtext[16];
 	const char *params[1] = {oidtext};
-	PGresult   *res;
-	char		msg[1024];
-	bool		ok = false;
+	PGresult *res;
+	char msg[1024];
+	bool ok = false;
 
 	snprintf(oidtext, sizeof oidtext, "%u", ty->oid);
 	res = PQexecParams(conn, type_sql, 1, NULL, params, NULL, NULL, 0);
@@ -303,8 +300,8 @@ type_read(PGconn *conn, struct pgtype *ty, char *errbuf, size_t errsize, char *s
 		snprintf(errbuf, errsize, "could not read the catalog of type %u: %s", ty->oid,
 				 pg_errmsg(conn, res, msg, sizeof msg));
 	} else if (PQnfields(res) != T_COUNT)
-		snprintf(errbuf, errsize, "catalog query for type %u returned %d fields",
-				 ty->oid, PQnfields(res));
+		snprintf(errbuf, errsize, "catalog query for type %u returned %d fields", ty->oid,
+				 PQnfields(res));
 	else {
 		type_from_rows(res, ty);
 		ok = true;
@@ -314,8 +311,8 @@ type_read(PGconn *conn, struct pgtype *ty, char *errbuf, size_t errsize, char *s
 }
 
 const struct pgtype *
-types_get(struct typecache *c, PGconn *conn, uint32_t oid,
-		  char *errbuf, size_t errsize, char *sqlstate)
+types_get(struct typecache *c, PGconn *conn, uint32_t oid, char *errbuf, size_t errsize,
+		  char *sqlstate)
 {
 	struct pgtype **slot = &c->slots[oid & 63];
 	struct pgtype *ty;
@@ -341,11 +338,10 @@ types_get(struct typecache *c, PGconn *conn, uint32_t oid,
 }
 
 bool
-types_seen(struct typecache *c, PGconn *conn, uint32_t oid, const char *name,
-		   size_t namelen, char *errbuf, size_t errsize, char *sqlstate)
+types_seen(struct typecache *c, PGconn *conn, uint32_t oid, const char *name, size_t namelen,
+		   char *errbuf, size_t errsize, char *sqlstate)
 {
-	struct pgtype *ty = (struct pgtype *) types_get(c, conn, oid, errbuf, errsize,
-													sqlstate);
+	struct pgtype *ty = (struct pgtype *) types_get(c, conn, oid, errbuf, errsize, sqlstate);
 
 	if (ty == NULL)
 		return false;
@@ -358,7 +354,7 @@ types_seen(struct typecache *c, PGconn *conn, uint32_t oid, const char *name,
 void
 types_free(struct typecache *c)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < 64; i++) {
 		while (c->slots[i]) {

@@ -21,21 +21,21 @@
 #include <libpq-fe.h>
 
 /* Built-in type OIDs whose values become JSON literals (format.c). */
-#define BOOLOID		16
-#define INT8OID		20
-#define INT2OID		21
-#define INT4OID		23
-#define OIDOID		26
-#define FLOAT4OID	700
-#define FLOAT8OID	701
+#define BOOLOID 16
+#define INT8OID 20
+#define INT2OID 21
+#define INT4OID 23
+#define OIDOID 26
+#define FLOAT4OID 700
+#define FLOAT8OID 701
 
 struct pgtype {
-	uint32_t	oid;
-	char	   *name;			/* pg_type.typname; for a domain its base type's */
-	char	   *domain;			/* the domain's name, or NULL */
-	char	   *enum_json;		/* enum labels as a compact JSON array, or NULL */
-	uint32_t	basetype;		/* the OID under any domains, else oid */
-	struct pgtype *next;		/* hash chain */
+	uint32_t oid;
+	char *name;			 /* pg_type.typname; for a domain its base type's */
+	char *domain;		 /* the domain's name, or NULL */
+	char *enum_json;	 /* enum labels as a compact JSON array, or NULL */
+	uint32_t basetype;	 /* the OID under any domains, else oid */
+	struct pgtype *next; /* hash chain */
 };
 
 /* Types by OID, owning them.  Zeroed memory is an empty cache. */
@@ -51,8 +51,8 @@ const char *type_builtin_name(uint32_t oid);
  * Returns NULL only if the catalog could not be read, with errbuf filled
  * and sqlstate (6 bytes) set to the error's SQLSTATE or "".
  */
-const struct pgtype *types_get(struct typecache *c, PGconn *conn, uint32_t oid,
-							   char *errbuf, size_t errsize, char *sqlstate);
+const struct pgtype *types_get(struct typecache *c, PGconn *conn, uint32_t oid, char *errbuf,
+							   size_t errsize, char *sqlstate);
 
 /*
  * A Type message: the type oid was named name at this point of the WAL
@@ -60,10 +60,9 @@ const struct pgtype *types_get(struct typecache *c, PGconn *conn, uint32_t oid,
  * Resolves the type as types_get() does, then takes the name.  Returns
  * false as types_get() does.
  */
-bool		types_seen(struct typecache *c, PGconn *conn, uint32_t oid,
-					   const char *name, size_t namelen,
-					   char *errbuf, size_t errsize, char *sqlstate);
+bool types_seen(struct typecache *c, PGconn *conn, uint32_t oid, const char *name, size_t namelen,
+				char *errbuf, size_t errsize, char *sqlstate);
 
-void		types_free(struct typecache *c);
+void types_free(struct typecache *c);
 
 #endif

@@ -87,7 +87,7 @@ test_numbers(void)
 	decimal("-128", 0, "\"gA==\"");
 	decimal("-129", 0, "\"/38=\"");
 	decimal("255", 0, "\"AP8=\"");
-	decimal("1.005", 2, "\"ZQ==\"");	/* half up: 101 */
+	decimal("1.005", 2, "\"ZQ==\""); /* half up: 101 */
 	decimal("$1,234.11", 2, "\"AeIT\"");
 	decimal("-$3.00", 2, "\"/tQ=\"");
 	buf_reset(&b);
@@ -105,7 +105,7 @@ test_numbers(void)
 static void
 test_times(void)
 {
-	int64_t		v;
+	int64_t v;
 
 	ok(conv_date("2016-11-04", 10, &v) && v == 17109, "date");
 	ok(conv_date("1970-01-01", 10, &v) && v == 0, "epoch date");
@@ -119,19 +119,23 @@ test_times(void)
 	ok(conv_timestamp("1969-12-31 23:59:59.5", 21, &v) && v == -500000, "timestamp before epoch");
 	buf_reset(&b);
 	ok(conv_timestamptz("2016-11-04 13:51:30.5+02", 24, 6, &b) &&
-	   strcmp(str(), "\"2016-11-04T11:51:30.500000Z\"") == 0, "timestamptz to UTC (got %s)", str());
+		   strcmp(str(), "\"2016-11-04T11:51:30.500000Z\"") == 0,
+	   "timestamptz to UTC (got %s)", str());
 	buf_reset(&b);
 	ok(conv_timestamptz("2016-01-01 00:30:00-05:30", 25, 3, &b) &&
-	   strcmp(str(), "\"2016-01-01T06:00:00.000Z\"") == 0, "timestamptz offset minutes (got %s)", str());
+		   strcmp(str(), "\"2016-01-01T06:00:00.000Z\"") == 0,
+	   "timestamptz offset minutes (got %s)", str());
 	buf_reset(&b);
 	ok(conv_timestamptz("10000-01-01 00:00:00+00", 23, 0, &b) &&
-	   strcmp(str(), "\"+10000-01-01T00:00:00Z\"") == 0, "timestamptz year 10000 (got %s)", str());
+		   strcmp(str(), "\"+10000-01-01T00:00:00Z\"") == 0,
+	   "timestamptz year 10000 (got %s)", str());
 	buf_reset(&b);
 	ok(conv_timetz("00:30:00+01", 11, &b) && strcmp(str(), "\"23:30:00Z\"") == 0,
 	   "timetz wraps midnight (got %s)", str());
 	ok(conv_interval("1 year 2 mons 3 days 04:05:06.78", 32, &v) && v == INT64_C(37091106780000),
 	   "interval (%lld)", (long long) v);
-	ok(conv_interval("-00:00:01.5", 11, &v) && v == -1500000, "negative interval (%lld)", (long long) v);
+	ok(conv_interval("-00:00:01.5", 11, &v) && v == -1500000, "negative interval (%lld)",
+	   (long long) v);
 	ok(conv_interval("100:00:00", 9, &v) && v == INT64_C(360000000000), "interval hours > 99");
 	ok(conv_interval("00:00:00", 8, &v) && v == 0, "zero interval");
 	ok(!conv_interval("3 weeks", 7, &v), "unknown interval unit");
@@ -139,11 +143,11 @@ test_times(void)
 	ok(conv_interval("-178000000 years", 16, &v) && v == INT64_MIN, "negative interval saturates");
 	ok(!conv_timestamp("294276-12-31 23:59:59.999999", 28, &v), "timestamp past int64");
 	ok(conv_timestamp_java("294276-12-31 23:59:59.999999", 28, &v) &&
-	   v == INT64_C(-9223372036853775810), "timestamp past int64, as Java computes it (%lld)",
-	   (long long) v);
+		   v == INT64_C(-9223372036853775810),
+	   "timestamp past int64, as Java computes it (%lld)", (long long) v);
 	buf_reset(&b);
 	ok(conv_timestamptz("294276-12-31 23:59:59.999999+00", 31, 6, &b) &&
-	   strcmp(str(), "\"+294276-12-31T23:59:59.999999Z\"") == 0,
+		   strcmp(str(), "\"+294276-12-31T23:59:59.999999Z\"") == 0,
 	   "timestamptz past int64 microseconds (got %s)", str());
 }
 
@@ -162,7 +166,7 @@ test_others(void)
 	ok(!conv_bytea("\\x0", 3, &b), "odd bytea");
 	buf_reset(&b);
 	ok(conv_hstore("\"b\"=>\"2\", \"a\"=>\"1\", \"c\"=>NULL", 29, &b) &&
-	   strcmp(str(), "\"{\\\"a\\\":\\\"1\\\",\\\"b\\\":\\\"2\\\",\\\"c\\\":null}\"") == 0,
+		   strcmp(str(), "\"{\\\"a\\\":\\\"1\\\",\\\"b\\\":\\\"2\\\",\\\"c\\\":null}\"") == 0,
 	   "hstore in HashMap order (got %s)", str());
 	buf_reset(&b);
 	{
@@ -170,20 +174,24 @@ test_others(void)
 		const char *in = "\"c\"=>\"1\", \"BB\"=>\"2\", \"Aa\"=>\"3\"";
 
 		ok(conv_hstore(in, strlen(in), &b) &&
-		   strcmp(str(), "\"{\\\"BB\\\":\\\"2\\\",\\\"Aa\\\":\\\"3\\\",\\\"c\\\":\\\"1\\\"}\"") == 0,
+			   strcmp(str(),
+					  "\"{\\\"BB\\\":\\\"2\\\",\\\"Aa\\\":\\\"3\\\",\\\"c\\\":\\\"1\\\"}\"") == 0,
 		   "hstore: colliding keys keep insertion order (got %s)", str());
 	}
 	buf_reset(&b);
-	json_set_escape_astral(true);	/* as cdc-envelope's main() */
+	json_set_escape_astral(true); /* as cdc-envelope's main() */
 	ok(conv_hstore("\"k\"=>\"\xf0\x9f\x98\x80\"", 11, &b) &&
-	   strcmp(str(), "\"{\\\"k\\\":\\\"\\uD83D\\uDE00\\\"}\"") == 0,
+		   strcmp(str(), "\"{\\\"k\\\":\\\"\\uD83D\\uDE00\\\"}\"") == 0,
 	   "hstore: a character outside the BMP is escaped once, by the outer string (got %s)", str());
 	ok(conv_java_hash("Aa", 2) == 2112 && conv_java_hash("BB", 2) == 2112 &&
-	   conv_java_hash("\xf0\x9f\x98\x80", 4) == 1772899, "String.hashCode with a surrogate pair");
-	ok(conv_hashmap_capacity(12) == 16 && conv_hashmap_capacity(13) == 32, "HashMap grows past 0.75");
+		   conv_java_hash("\xf0\x9f\x98\x80", 4) == 1772899,
+	   "String.hashCode with a surrogate pair");
+	ok(conv_hashmap_capacity(12) == 16 && conv_hashmap_capacity(13) == 32,
+	   "HashMap grows past 0.75");
 	buf_reset(&b);
 	ok(conv_point("(1.5,-2)", 8, &b) &&
-	   strncmp(str(), "{\"x\":1.5,\"y\":-2.0,\"wkb\":\"AQEAAAAAAAAAAAD4PwAAAAAAAADA\"", 54) == 0,
+		   strncmp(str(), "{\"x\":1.5,\"y\":-2.0,\"wkb\":\"AQEAAAAAAAAAAAD4PwAAAAAAAADA\"", 54) ==
+			   0,
 	   "point (got %s)", str());
 }
 
@@ -208,7 +216,8 @@ test_arrays(void)
 
 	buf_reset(&b);
 	ok(conv_array_split(in, strlen(in), count, &b) &&
-	   strcmp(str(), "<a><b,c><NULL><NULL><q\"x>") == 0, "array split (got %s)", str());
+		   strcmp(str(), "<a><b,c><NULL><NULL><q\"x>") == 0,
+	   "array split (got %s)", str());
 	buf_reset(&b);
 	ok(conv_array_split("{}", 2, count, &b) && b.len == 0, "empty array");
 	ok(!conv_array_split("{{1},{2}}", 9, count, &b), "two dimensions refused");
@@ -219,23 +228,26 @@ static void
 test_config(void)
 {
 	struct env_conf c = {0};
-	unsigned	mask;
-	char		err[200];
-	regex_t    *re = NULL;
-	int			n = 0;
+	unsigned mask;
+	char err[200];
+	regex_t *re = NULL;
+	int n = 0;
 
 	ok(conf_parse_skipped("t", &mask, err, sizeof err) && mask == OPBIT_T, "skipped t");
 	ok(conf_parse_skipped("none", &mask, err, sizeof err) && mask == 0, "skipped none");
-	ok(conf_parse_skipped("c, d", &mask, err, sizeof err) && mask == (OPBIT_C | OPBIT_D), "skipped c,d");
+	ok(conf_parse_skipped("c, d", &mask, err, sizeof err) && mask == (OPBIT_C | OPBIT_D),
+	   "skipped c,d");
 	ok(!conf_parse_skipped("x", &mask, err, sizeof err), "skipped x refused: %s", err);
 	ok(conf_parse_keycols(&c, "public.a:x,y;s.b:z", err, sizeof err) && c.nkeycols == 2 &&
-	   strcmp(c.keycols[0].table, "public.a") == 0 && c.keycols[0].ncols == 2 &&
-	   strcmp(c.keycols[1].cols[0], "z") == 0, "key columns");
+		   strcmp(c.keycols[0].table, "public.a") == 0 && c.keycols[0].ncols == 2 &&
+		   strcmp(c.keycols[1].cols[0], "z") == 0,
+	   "key columns");
 	ok(!conf_parse_keycols(&c, "nodot:x", err, sizeof err), "key columns need schema.table");
 	ok(conf_parse_tables("public.source_table,s2\\..*", &re, &n, err, sizeof err) && n == 2 &&
-	   regexec(&re[0], "public.source_table", 0, NULL, 0) == 0 &&
-	   regexec(&re[0], "public.source_table2", 0, NULL, 0) != 0 &&
-	   regexec(&re[1], "s2.x", 0, NULL, 0) == 0, "table lists are anchored regexes");
+		   regexec(&re[0], "public.source_table", 0, NULL, 0) == 0 &&
+		   regexec(&re[0], "public.source_table2", 0, NULL, 0) != 0 &&
+		   regexec(&re[1], "s2.x", 0, NULL, 0) == 0,
+	   "table lists are anchored regexes");
 	c.include = re;
 	c.ninclude = n;
 	env_conf_free(&c);

@@ -23,7 +23,7 @@
 static void
 test_json_writer(void)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 
 	json_put_cstr(&b, "a\"b\\c/d\n\t\x01\x1f é");
 	ok_str(b.data, b.len, "\"a\\\"b\\\\c/d\\n\\t\\u0001\\u001F é\"",
@@ -46,14 +46,14 @@ test_json_writer(void)
 	buf_put_u64(&b, UINT64_MAX);
 	ok_str(b.data, b.len, "-9223372036854775808 0 18446744073709551615", "integer formatting");
 	{
-		uint64_t	v;
-		char		want[24];
-		int			wrong = 0;
+		uint64_t v;
+		char want[24];
+		int wrong = 0;
 
 		/* Every digit count, at and around each power of ten. */
 		for (v = 1; v <= UINT64_MAX / 10; v *= 10) {
-			uint64_t	around[] = {v - 1, v, v + 1, v * 10 - 1};
-			size_t		k;
+			uint64_t around[] = {v - 1, v, v + 1, v * 10 - 1};
+			size_t k;
 
 			for (k = 0; k < 4; k++) {
 				buf_reset(&b);
@@ -86,19 +86,25 @@ static void
 test_json_scanner(void)
 {
 	static const char *const good[] = {
-		"{}", "[]", "0", "-0.5e+10", "\"\\u00e9\\ud83d\\ude00\"", "true", " null ",
-		"{\"a\":[1,{\"b\":null}],\"c\":\"x\"}", "\"é\"",
+		"{}",
+		"[]",
+		"0",
+		"-0.5e+10",
+		"\"\\u00e9\\ud83d\\ude00\"",
+		"true",
+		" null ",
+		"{\"a\":[1,{\"b\":null}],\"c\":\"x\"}",
+		"\"é\"",
 	};
 	static const char *const bad[] = {
-		"", "{", "[1,]", "{\"a\"}", "01", "1.", "\"\\x\"", "\"a", "tru", "{} x",
-		"\"\x01\"", "\"\xc3\"", "\"\xed\xa0\x80\"", "[1 2]", "-",
+		"",		"{",		"[1,]",		"{\"a\"}",			"01",	 "1.", "\"\\x\"", "\"a", "tru",
+		"{} x", "\"\x01\"", "\"\xc3\"", "\"\xed\xa0\x80\"", "[1 2]", "-",
 	};
 	struct json_err err;
-	struct json_slice v,
-				k;
-	struct buf	b = BUF_INIT;
-	int64_t		i;
-	size_t		j;
+	struct json_slice v, k;
+	struct buf b = BUF_INIT;
+	int64_t i;
+	size_t j;
 	const char *obj = "{\"a\": 1, \"b\\u0063\" : \"x\\ny\", \"n\":null}";
 	struct json_slice o = {obj, strlen(obj)};
 
@@ -106,7 +112,7 @@ test_json_scanner(void)
 		ok(json_validate(good[j], strlen(good[j]), &err), "valid JSON: %s", good[j]);
 	for (j = 0; j < sizeof bad / sizeof *bad; j++) {
 		/* Validate first: the order in which arguments are evaluated is unspecified. */
-		bool		valid;
+		bool valid;
 
 		err.msg = NULL;
 		valid = json_validate(bad[j], strlen(bad[j]), &err);
@@ -119,8 +125,7 @@ test_json_scanner(void)
 	ok_str(b.data, b.len, "x\ny", "string decoded");
 	buf_reset(&b);
 	{
-		struct json_slice nul = {"\"ab\\u0000c\"", 11},
-					plain = {"\"ab\\u0063\"", 10};
+		struct json_slice nul = {"\"ab\\u0000c\"", 11}, plain = {"\"ab\\u0063\"", 10};
 
 		ok(json_str_decode(nul, &b) && b.len == 4, "\\u0000 decodes to a NUL byte");
 		buf_reset(&b);
@@ -159,23 +164,21 @@ test_json_scanner(void)
 static void
 test_json_string_runs(void)
 {
-	static const struct
-	{
+	static const struct {
 		const char *ins;
-		bool		valid;
-	}			cases[] = {
-		{"\"", false}, {"\x01", false}, {"\x1f", false}, {"\x7f", true},
-		{"\\n", true}, {"\\q", false}, {"\xc3\xa9", true}, {"\xc3", false},
+		bool valid;
+	} cases[] = {
+		{"\"", false},			{"\x01", false}, {"\x1f", false},	 {"\x7f", true},
+		{"\\n", true},			{"\\q", false},	 {"\xc3\xa9", true}, {"\xc3", false},
 		{"\xe2\x82\xac", true}, {"\xff", false},
 	};
-	char		s[64];
-	size_t		c,
-				at;
-	int			wrong = 0;
+	char s[64];
+	size_t c, at;
+	int wrong = 0;
 	struct json_err err;
 
 	for (c = 0; c < sizeof cases / sizeof *cases; c++) {
-		size_t		n = strlen(cases[c].ins);
+		size_t n = strlen(cases[c].ins);
 
 		for (at = 0; at + n <= 40; at++) {
 			memset(s, 'a', sizeof s);
@@ -192,11 +195,10 @@ test_json_string_runs(void)
 static void
 test_lsn(void)
 {
-	uint64_t	lsn;
-	char		s[LSN_STRLEN];
-	char		p[POS_STRLEN];
-	struct pos	a,
-				b;
+	uint64_t lsn;
+	char s[LSN_STRLEN];
+	char p[POS_STRLEN];
+	struct pos a, b;
 
 	ok(lsn_parse("16/B374D848", 11, &lsn) && lsn == 0x16B374D848ULL, "lsn parse");
 	ok(strcmp(lsn_format(0x16B374D848ULL, s), "16/B374D848") == 0, "lsn format");
@@ -213,7 +215,7 @@ test_lsn(void)
 static int
 pipe_with(const char *data)
 {
-	int			fds[2];
+	int fds[2];
 
 	if (pipe(fds) != 0)
 		abort();
@@ -233,13 +235,14 @@ static void
 test_lineread(void)
 {
 	struct linereader lr;
-	char	   *line;
-	size_t		len;
-	int			fd = pipe_with("one\n\nthree-is-long\nlast");
+	char *line;
+	size_t len;
+	int fd = pipe_with("one\n\nthree-is-long\nlast");
 
 	lr_init(&lr, fd, 8);
 	ok(lr_next(&lr, &line, &len) == LR_LINE && len == 3 && strcmp(line, "one") == 0 &&
-	   lr.lineno == 1, "first line");
+		   lr.lineno == 1,
+	   "first line");
 	ok(lr_next(&lr, &line, &len) == LR_LINE && len == 0 && lr.lineno == 2, "empty line");
 	ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 3, "over-long line refused");
 	ok(lr_next(&lr, &line, &len) == LR_PARTIAL && lr.lineno == 4, "reading goes on after it");
@@ -253,8 +256,8 @@ test_lineread(void)
 		memset(big, 'x', sizeof big - 8);
 		memcpy(big + sizeof big - 8, "\nafter\n", 8);
 		{
-			int			fds[2];
-			pid_t		pid;
+			int fds[2];
+			pid_t pid;
 
 			if (pipe(fds) != 0)
 				abort();
@@ -279,9 +282,10 @@ test_lineread(void)
 	fd = pipe_with("one\nthree-is-long\nlast\n");
 	lr_init(&lr, fd, 8);
 	{
-		struct buf	got = BUF_INIT;
+		struct buf got = BUF_INIT;
 
-		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "one") == 0, "line before a long one");
+		ok(lr_next(&lr, &line, &len) == LR_LINE && strcmp(line, "one") == 0,
+		   "line before a long one");
 		ok(lr_next(&lr, &line, &len) == LR_TOO_LONG && lr.lineno == 2, "long line refused");
 		ok(lr_drain_long(&lr, piece, &got) == 1, "lr_drain_long() reads it to its newline");
 		ok_str(got.data, got.len, "three-is-long", "and hands over all of it");
@@ -311,7 +315,7 @@ static void
 test_record(void)
 {
 	const char *line = "{\"topic\":\"t.x\",\"partition\":2,\"key\":{\"id\":1},"
-		"\"value\":null,\"headers\":{\"h\":\"v\"},\"pos\":\"0/10:1\",\"extra\":[1]}";
+					   "\"value\":null,\"headers\":{\"h\":\"v\"},\"pos\":\"0/10:1\",\"extra\":[1]}";
 	struct record r;
 	struct json_err err;
 
@@ -335,16 +339,15 @@ test_record(void)
 static void
 test_ack_lines(void)
 {
-	char		dir[] = "/tmp/walpipe-unit-XXXXXX";
-	char		path[64];
-	char		err[256];
-	char		longest[ACK_TOPIC_MAX + 2];
-	struct buf	b = BUF_INIT;
+	char dir[] = "/tmp/walpipe-unit-XXXXXX";
+	char path[64];
+	char err[256];
+	char longest[ACK_TOPIC_MAX + 2];
+	struct buf b = BUF_INIT;
 	struct ack_offset o;
-	struct pos	p,
-				want = {0x16B374D848ull, 3};
-	size_t		at = 0;
-	bool		exists;
+	struct pos p, want = {0x16B374D848ull, 3};
+	size_t at = 0;
+	bool exists;
 
 	if (mkdtemp(dir) == NULL)
 		abort();
@@ -355,25 +358,29 @@ test_ack_lines(void)
 	ok(ack_put_offset(&b, "a.b_c-D9", 0, 42), "odd legal topic written");
 	ok(ack_put_offset(&b, longest, 2147483647, INT64_MAX), "longest topic, largest numbers");
 	ok(!ack_put_offset(&b, "has space", 0, 1) && !ack_put_offset(&b, "", 0, 1) &&
-	   !ack_put_offset(&b, "new\nline", 0, 1) && !ack_put_offset(&b, "t", -1, 1),
+		   !ack_put_offset(&b, "new\nline", 0, 1) && !ack_put_offset(&b, "t", -1, 1),
 	   "a topic Kafka refuses or a bad partition writes nothing");
 	longest[ACK_TOPIC_MAX] = 'x';
 	longest[ACK_TOPIC_MAX + 1] = '\0';
 	ok(!ack_put_offset(&b, longest, 0, 1), "250 characters are too many");
-	buf_puts(&b, "offset t 0\noffset t x 5\noffset t 1 5 6\noffset t 1 -5\nOFFSET t 1 5\n"
+	buf_puts(&b,
+			 "offset t 0\noffset t x 5\noffset t 1 5 6\noffset t 1 -5\nOFFSET t 1 5\n"
 			 "offset t 99999999999 1\nhello\n\n");
 	ok(ack_put_offset(&b, "last", 7, 0), "offset line after garbled ones");
-	buf_puts(&b, "offset cut 1 12");		/* cut short: no newline */
+	buf_puts(&b, "offset cut 1 12"); /* cut short: no newline */
 	ok(ack_write(path, b.data, b.len, err, sizeof err), "ack file written");
 	ok(ack_read(path, &b, &exists, err, sizeof err) && exists, "ack file read");
 	ok(ack_find_pos(b.data, b.len, &p) && pos_cmp(p, want) == 0, "pos line read back");
 	ok(ack_next_offset(b.data, b.len, &at, &o) && strcmp(o.topic, "a.b_c-D9") == 0 &&
-	   o.partition == 0 && o.next == 42, "odd topic read back: %s", o.topic);
+		   o.partition == 0 && o.next == 42,
+	   "odd topic read back: %s", o.topic);
 	longest[ACK_TOPIC_MAX] = '\0';
 	ok(ack_next_offset(b.data, b.len, &at, &o) && strcmp(o.topic, longest) == 0 &&
-	   o.partition == 2147483647 && o.next == INT64_MAX, "longest topic read back");
+		   o.partition == 2147483647 && o.next == INT64_MAX,
+	   "longest topic read back");
 	ok(ack_next_offset(b.data, b.len, &at, &o) && strcmp(o.topic, "last") == 0 &&
-	   o.partition == 7 && o.next == 0, "garbled lines skipped: %s", o.topic);
+		   o.partition == 7 && o.next == 0,
+	   "garbled lines skipped: %s", o.topic);
 	ok(!ack_next_offset(b.data, b.len, &at, &o), "a line cut short is not read");
 	unlink(path);
 	rmdir(dir);
@@ -383,20 +390,21 @@ test_ack_lines(void)
 static void
 test_ackfile(void)
 {
-	char		dir[] = "/tmp/walpipe-unit-XXXXXX";
-	char		path[64];
-	char		err[256];
-	struct buf	b = BUF_INIT;
-	bool		exists;
-	struct pos	p;
+	char dir[] = "/tmp/walpipe-unit-XXXXXX";
+	char path[64];
+	char err[256];
+	struct buf b = BUF_INIT;
+	bool exists;
+	struct pos p;
 
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof path, "%s/ack", dir);
 	ok(ack_read(path, &b, &exists, err, sizeof err) && !exists, "missing ack file is empty");
 	ok(ack_write(path, "pos 0/20:7\n", 11, err, sizeof err), "ack written");
-	ok(ack_read(path, &b, &exists, err, sizeof err) && exists &&
-	   ack_find_pos(b.data, b.len, &p) && p.commit_lsn == 32 && p.seq == 7, "ack read back");
+	ok(ack_read(path, &b, &exists, err, sizeof err) && exists && ack_find_pos(b.data, b.len, &p) &&
+		   p.commit_lsn == 32 && p.seq == 7,
+	   "ack read back");
 	unlink(path);
 	rmdir(dir);
 	buf_free(&b);
@@ -405,7 +413,7 @@ test_ackfile(void)
 static void
 write_file(const char *path, const char *text)
 {
-	FILE	   *f = fopen(path, "w");
+	FILE *f = fopen(path, "w");
 
 	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
 		abort();
@@ -414,14 +422,15 @@ write_file(const char *path, const char *text)
 static void
 test_connector(void)
 {
-	char		path[] = "/tmp/walpipe-unit-conn-XXXXXX";
-	char		err[256];
+	char path[] = "/tmp/walpipe-unit-conn-XXXXXX";
+	char err[256];
 	struct connector c;
-	struct buf	b = BUF_INIT;
-	int			fd = mkstemp(path);
+	struct buf b = BUF_INIT;
+	int fd = mkstemp(path);
 
 	close(fd);
-	write_file(path, "{\"name\":\"sink\",\"config\":{\"connection.url\":"
+	write_file(path,
+			   "{\"name\":\"sink\",\"config\":{\"connection.url\":"
 			   "\"jdbc:postgresql://replica:5433/connect_test_db?ssl=false\","
 			   "\"connection.username\":\"postgres\",\"connection.password\":\"p'w\","
 			   "\"delete.enabled\":\"true\",\"batch.size\":500}}");
@@ -430,7 +439,8 @@ test_connector(void)
 	ok(strcmp(connector_get(&c, "batch.size"), "500") == 0, "number kept as text");
 	ok(connector_get(&c, "absent") == NULL, "absent setting");
 	ok(connector_conninfo(&c, &b), "conninfo from a JDBC URL");
-	ok_str(b.data, b.len, "host='replica' port='5433' dbname='connect_test_db' user='postgres' password='p\\'w'",
+	ok_str(b.data, b.len,
+		   "host='replica' port='5433' dbname='connect_test_db' user='postgres' password='p\\'w'",
 		   "JDBC URL and credentials become libpq parameters");
 	connector_free(&c);
 
@@ -440,11 +450,13 @@ test_connector(void)
 	connector_free(&c);
 
 	write_file(path, "{\"database.hostname\":\"main\",\"database.dbname\":\"db\"}");
-	ok(connector_load(path, &c, err, sizeof err) && connector_conninfo(&c, &b), "bare config object");
+	ok(connector_load(path, &c, err, sizeof err) && connector_conninfo(&c, &b),
+	   "bare config object");
 	ok_str(b.data, b.len, "host='main' dbname='db'", "source connector database settings");
 	connector_free(&c);
 
-	write_file(path, "{\"database.hostname\":\"main\",\"database.sslmode\":\"verify-full\","
+	write_file(path,
+			   "{\"database.hostname\":\"main\",\"database.sslmode\":\"verify-full\","
 			   "\"database.sslrootcert\":\"/ca.pem\"}");
 	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0 && connector_conninfo(&c, &b),
 	   "TLS settings load");
@@ -453,21 +465,27 @@ test_connector(void)
 	connector_free(&c);
 
 	/* The binder: each key honoured by the command or its pair, Connect's, or refused. */
-	write_file(path, "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
+	write_file(path,
+			   "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
 			   "\"Snapshot.Mode\":\"never\"}");
 	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == EX_CONFIG &&
-	   strstr(err, "\"Snapshot.Mode\" is not supported"), "keys are case-sensitive: %s", err);
-	write_file(path, "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
+		   strstr(err, "\"Snapshot.Mode\" is not supported"),
+	   "keys are case-sensitive: %s", err);
+	write_file(path,
+			   "{\"slot.name\":\"s\",\"column.exclude.list\":\"a.b.c\",\"tasks.max\":\"1\","
 			   "\"snapshot.mode\":\"NEVER\"}");
-	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0, "pg-wal-tail takes a source file");
+	ok(connector_open(path, CONN_WAL_TAIL, &c, err, sizeof err) == 0,
+	   "pg-wal-tail takes a source file");
 	connector_free(&c);
 	ok(connector_open(path, CONN_ENVELOPE, &c, err, sizeof err) == 0, "cdc-envelope takes it too");
 	connector_free(&c);
 	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG &&
-	   strstr(err, "\"slot.name\" is not supported"), "pg-apply refuses it: %s", err);
+		   strstr(err, "\"slot.name\" is not supported"),
+	   "pg-apply refuses it: %s", err);
 	write_file(path, "{\"batch.size\":\"10x\"}");
 	ok(connector_open(path, CONN_APPLY, &c, err, sizeof err) == EX_CONFIG &&
-	   strstr(err, "batch.size: \"10x\" is not a number"), "a value its key cannot take: %s", err);
+		   strstr(err, "batch.size: \"10x\" is not a number"),
+	   "a value its key cannot take: %s", err);
 	ok(connector_open("/nonexistent/c.json", CONN_APPLY, &c, err, sizeof err) == EX_NOINPUT,
 	   "a file that cannot be opened: EX_NOINPUT");
 
@@ -489,21 +507,18 @@ test_connector_bind(void)
 {
 	static const char *const modes[] = {"initial", "never", NULL};
 	static const int codes[] = {7, 9};
-	char		path[] = "/tmp/walpipe-unit-bind-XXXXXX";
-	char		err[256];
+	char path[] = "/tmp/walpipe-unit-bind-XXXXXX";
+	char err[256];
 	struct connector c;
-	const char *name = "flag",
-			   *other = "default";
-	bool		yes = false,
-				no = true,
-				kept = false;
-	int			mode = 0,
-				n = 0;
-	int64_t		us = -1;
-	int			fd = mkstemp(path);
+	const char *name = "flag", *other = "default";
+	bool yes = false, no = true, kept = false;
+	int mode = 0, n = 0;
+	int64_t us = -1;
+	int fd = mkstemp(path);
 
 	close(fd);
-	write_file(path, "{\"config\":{\"a\":\"file\",\"b\":\"file b\",\"t\":\"TRUE\","
+	write_file(path,
+			   "{\"config\":{\"a\":\"file\",\"b\":\"file b\",\"t\":\"TRUE\","
 			   "\"f\":\"False\",\"k\":\"true\",\"m\":\"NEVER\",\"n\":\"42\","
 			   "\"ms\":\"1500\"}}");
 	ok(connector_load(path, &c, err, sizeof err), "file loads");
@@ -523,7 +538,8 @@ test_connector_bind(void)
 		ok(connector_bind(&c, path, b, sizeof b / sizeof b[0], err, sizeof err) == 0,
 		   "every setting binds: %s", err);
 	}
-	ok(strcmp(name, "flag") == 0 && strcmp(other, "file b") == 0, "a given flag wins over the file");
+	ok(strcmp(name, "flag") == 0 && strcmp(other, "file b") == 0,
+	   "a given flag wins over the file");
 	ok(yes && !no, "TRUE and False are booleans, as Connect reads them");
 	ok(!kept, "a given boolean flag wins; an absent key leaves the default");
 	ok(mode == 9, "a choice in any case gives its code");
@@ -533,10 +549,11 @@ test_connector_bind(void)
 		struct connector_bind big[] = {CONN_BIND_INT("n", &n, false, 1, 10)};
 
 		ok(connector_bind(&c, path, bad, 1, err, sizeof err) == EX_CONFIG &&
-		   strstr(err, "connector setting n: \"42\" is not true or false") && strstr(err, path),
+			   strstr(err, "connector setting n: \"42\" is not true or false") && strstr(err, path),
 		   "a bad value is refused even under a flag, naming file and key: %s", err);
 		ok(connector_bind(&c, path, big, 1, err, sizeof err) == EX_CONFIG &&
-		   strstr(err, "\"42\" is not 1 to 10"), "a number out of range: %s", err);
+			   strstr(err, "\"42\" is not 1 to 10"),
+		   "a number out of range: %s", err);
 	}
 	connector_free(&c);
 	unlink(path);
@@ -550,8 +567,8 @@ cscan(struct connect_cache *c, const char *v)
 	struct json_err err;
 	const char *end = v + strlen(v);
 
-	return connect_split(c, v, v, end, NULL, NULL, &cv, &err) == end &&
-		cv.whole.n == strlen(v) && !cv.space;
+	return connect_split(c, v, v, end, NULL, NULL, &cv, &err) == end && cv.whole.n == strlen(v) &&
+		!cv.space;
 }
 
 /* connect_split(): its slices of v, "" where not split. */
@@ -571,9 +588,8 @@ static void
 test_connect_split(void)
 {
 	struct connect_cache c = {0};
-	char		s[128],
-				p[128];
-	int			i;
+	char s[128], p[128];
+	int i;
 
 	csplit(NULL, "{\"schema\":{\"a\":[1]},\"payload\":{\"b\":\"}\"}}", s, p, sizeof s);
 	ok(strcmp(s, "{\"a\":[1]}") == 0 && strcmp(p, "{\"b\":\"}\"}") == 0,
@@ -624,7 +640,8 @@ test_conninfo_hide(void)
 		{"password = 'se cr\\'et' user=u", "password = 'xxxxxxxxx' user=u"},
 		{"host='a b' password=s\\ t", "host='a b' password=xxxx"},
 		{"passwordx=keep password=", "passwordx=keep password="},
-		{"postgresql://u:secret@h:5/db?sslmode=off&password=pw", "postgresql://u:xxxxxx@h:5/db?sslmode=off&password=xx"},
+		{"postgresql://u:secret@h:5/db?sslmode=off&password=pw",
+		 "postgresql://u:xxxxxx@h:5/db?sslmode=off&password=xx"},
 		{"postgres://u@h/db?password=pw&user=v", "postgres://u@h/db?password=xx&user=v"},
 		{"postgresql://u:p%40ss@h/db", "postgresql://u:xxxxxx@h/db"},
 		{"postgresql://h/db", "postgresql://h/db"},
@@ -632,13 +649,14 @@ test_conninfo_hide(void)
 		{"postgresql://u:p?w&x@h/db?password=q", "postgresql://u:xxxxx@h/db?password=x"},
 		{"postgresql://u:p@w@h/db", "postgresql://u:x@w@h/db"},
 		{"sslpassword=kp dbname=password", "sslpassword=xx dbname=password"},
-		{"postgresql://h/db?sslpassword=kp&dbname=password", "postgresql://h/db?sslpassword=xx&dbname=password"},
+		{"postgresql://h/db?sslpassword=kp&dbname=password",
+		 "postgresql://h/db?sslpassword=xx&dbname=password"},
 	};
-	size_t		i;
+	size_t i;
 	const char *copies[sizeof cases / sizeof cases[0]];
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		char		arg[128];
+		char arg[128];
 
 		snprintf(arg, sizeof arg, "%s", cases[i][0]);
 		copies[i] = pg_conninfo_take(arg);
@@ -647,24 +665,26 @@ test_conninfo_hide(void)
 	/* Each copy outlives the later ones: a command takes -d and -r. */
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		ok(strcmp(copies[i], cases[i][0]) == 0, "conninfo copy kept: %s", copies[i]);
-	ok(pg_status_for_sqlstate("28P01") == 77 && pg_status_for_sqlstate("42501") == 77
-	   && pg_status_for_sqlstate("08006") == 75 && pg_status_for_sqlstate("55000") == 78
-	   && pg_status_for_sqlstate("42P01") == 69 && pg_status_for_sqlstate(NULL) == 69,
+	ok(pg_status_for_sqlstate("28P01") == 77 && pg_status_for_sqlstate("42501") == 77 &&
+		   pg_status_for_sqlstate("08006") == 75 && pg_status_for_sqlstate("55000") == 78 &&
+		   pg_status_for_sqlstate("42P01") == 69 && pg_status_for_sqlstate(NULL) == 69,
 	   "SQLSTATE to exit status");
 	{
 		/* Nothing listens on port 1: the connection is bad from the start. */
-		PGconn	   *dead = PQconnectdb("host=127.0.0.1 port=1 connect_timeout=2");
-		char		err[256];
-		int			status = 0;
+		PGconn *dead = PQconnectdb("host=127.0.0.1 port=1 connect_timeout=2");
+		char err[256];
+		int status = 0;
 
 		ok(pg_query(dead, "SELECT 1", PGRES_TUPLES_OK, &status, err, sizeof err) == NULL &&
-		   status == 75 && err[0] && strchr(err, '\n') == NULL && strncmp(err, "ERROR:", 6) != 0,
+			   status == 75 && err[0] && strchr(err, '\n') == NULL &&
+			   strncmp(err, "ERROR:", 6) != 0,
 		   "pg_query on a lost connection: 75 and one line: %s", err);
 		status = 0;
 		ok(!pg_command(dead, "SET x = 1", &status, err, sizeof err) && status == 75,
 		   "pg_command gives the same status");
 		ok(pg_exec(dead, "SELECT 1", PGRES_TUPLES_OK, err, sizeof err) == NULL && err[0] &&
-		   strchr(err, '\n') == NULL, "pg_exec: the same one line");
+			   strchr(err, '\n') == NULL,
+		   "pg_exec: the same one line");
 		PQfinish(dead);
 	}
 }
@@ -679,17 +699,17 @@ test_connector_man_pages(void)
 {
 	static const struct {
 		const char *name;
-		unsigned	bit;
-	}			cmds[] = {
-		{"pg-wal-tail", CONN_WAL_TAIL}, {"cdc-envelope", CONN_ENVELOPE}, {"pg-apply", CONN_APPLY},
+		unsigned bit;
+	} cmds[] = {
+		{"pg-wal-tail", CONN_WAL_TAIL},
+		{"cdc-envelope", CONN_ENVELOPE},
+		{"pg-apply", CONN_APPLY},
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		struct buf	want = BUF_INIT,
-					page = BUF_INIT;
-		char		path[64];
-		const char *a,
-				   *b;
-		int			fd;
+		struct buf want = BUF_INIT, page = BUF_INIT;
+		char path[64];
+		const char *a, *b;
+		int fd;
 
 		connector_keys_mdoc(cmds[i].bit, &want);
 		snprintf(path, sizeof path, "man/man1/%s.1", cmds[i].name);
@@ -714,10 +734,12 @@ main(void)
 	const char *print = getenv("WALPIPE_PRINT_KEYS");
 
 	if (print) {
-		struct buf	b = BUF_INIT;
+		struct buf b = BUF_INIT;
 
-		connector_keys_mdoc(strcmp(print, "pg-wal-tail") == 0 ? CONN_WAL_TAIL :
-							strcmp(print, "cdc-envelope") == 0 ? CONN_ENVELOPE : CONN_APPLY, &b);
+		connector_keys_mdoc(strcmp(print, "pg-wal-tail") == 0		 ? CONN_WAL_TAIL
+								: strcmp(print, "cdc-envelope") == 0 ? CONN_ENVELOPE
+																	 : CONN_APPLY,
+							&b);
 		fwrite(b.data, 1, b.len, stdout);
 		buf_free(&b);
 		return 0;

@@ -35,7 +35,7 @@ static enum conv_result
 read_back(const struct buf *schema, const struct buf *json, struct buf *back)
 {
 	struct ctype t;
-	char		err[200] = "";
+	char err[200] = "";
 	enum conv_result r = CONV_ERROR;
 
 	if (!ctype_parse(slice(schema), &t, err, sizeof err)) {
@@ -54,19 +54,17 @@ read_back(const struct buf *schema, const struct buf *json, struct buf *back)
  * cdc-envelope and read back by pg-apply gives want.
  */
 static void
-trip_conf(const struct env_conf *c, const char *typ, int typmod, const char *labels,
-		  const char *in, const char *want)
+trip_conf(const struct env_conf *c, const char *typ, int typmod, const char *labels, const char *in,
+		  const char *want)
 {
 	struct tdesc d;
-	struct buf	schema = BUF_INIT,
-				json = BUF_INIT,
-				back = BUF_INIT;
+	struct buf schema = BUF_INIT, json = BUF_INIT, back = BUF_INIT;
 
 	if (!ok(map_scalar(typ, typmod, labels, c, &d), "%s(%d) has a schema", typ, typmod))
 		return;
 	schema_put_type(&schema, &d, NULL, true, NULL, NULL, "f");
 	if (ok(put_text_value(c, &d, in, strlen(in), &json), "%s '%s' is written", typ, in)) {
-		size_t		n = read_back(&schema, &json, &back) == CONV_OK ? back.len : 0;
+		size_t n = read_back(&schema, &json, &back) == CONV_OK ? back.len : 0;
 
 		ok_str(back.data, n, want, "%s(%d) '%s' -> %s -> '%s' (%s)", typ, typmod, in,
 			   buf_cstr(&json), want, d.name ? d.name : d.type);
@@ -80,10 +78,10 @@ trip_conf(const struct env_conf *c, const char *typ, int typmod, const char *lab
 /* Values that come back as they went: type, typmod, PostgreSQL text in, pg-apply's text out. */
 static const struct trip_case {
 	const char *typ;
-	int			typmod;
+	int typmod;
 	const char *in;
 	const char *want;
-}			trips[] = {
+} trips[] = {
 	/* io.debezium.time.Date: days through the proleptic Gregorian calendar. */
 	{"date", -1, "2016-11-04", "2016-11-04"},
 	{"date", -1, "1970-01-01", "1970-01-01"},
@@ -148,7 +146,7 @@ static const struct trip_case {
 	{"numeric", (5 << 16 | 2) + 4, "0", "0.00"},
 	{"numeric", (5 << 16 | 2) + 4, "0.005", "0.01"},
 	{"numeric", (38 << 16 | 0) + 4, "-170141183460469231731687303715884105728",
-	"-170141183460469231731687303715884105728"},
+	 "-170141183460469231731687303715884105728"},
 	{"numeric", -1, "3.14159", "3.14159"},
 	{"numeric", -1, "100", "100"},
 	{"numeric", -1, "-12345678901234567890.5", "-12345678901234567890.5"},
@@ -217,8 +215,7 @@ test_intervals(void)
 static void
 test_numbers(void)
 {
-	struct env_conf dbl = conf,
-				str = conf;
+	struct env_conf dbl = conf, str = conf;
 
 	dbl.decimal = DEC_DOUBLE;
 	trip_conf(&dbl, "numeric", -1, NULL, "1.5", "1.5");
@@ -231,11 +228,9 @@ test_numbers(void)
 static void
 toast(const char *typ)
 {
-	struct col	col = {0};
-	struct buf	schema = BUF_INIT,
-				json = BUF_INIT,
-				back = BUF_INIT;
-	bool		array = typ[0] == '_';
+	struct col col = {0};
+	struct buf schema = BUF_INIT, json = BUF_INIT, back = BUF_INIT;
+	bool array = typ[0] == '_';
 
 	memset(&col, 0, sizeof col);
 	if (array) {
@@ -276,8 +271,8 @@ test_placeholder(void)
 static void
 test_vocabulary(void)
 {
-	int			i;
-	bool		all = true;
+	int i;
+	bool all = true;
 
 	for (i = 0; i < DBZ_NTYPES; i++) {
 		const struct dbz_semantic *s = &dbz_types[i];
@@ -296,26 +291,25 @@ test_vocabulary(void)
 static void
 test_calendar(void)
 {
-	int64_t		y,
-				days;
-	int			m,
-				d;
-	bool		all = true;
+	int64_t y, days;
+	int m, d;
+	bool all = true;
 
 	ok(dbz_days_from_civil(1970, 1, 1) == 0, "1970-01-01 is day 0");
 	ok(dbz_days_from_civil(1, 1, 1) == -719162, "0001-01-01 is day -719162");
 	ok(dbz_days_from_civil(0, 12, 31) == -719163, "0001-12-31 BC (year 0) is the day before");
 	ok(dbz_days_from_civil(9999, 12, 31) == 2932896, "9999-12-31 is day 2932896");
-	ok(dbz_days_from_civil(1582, 10, 15) == DBZ_GREGORIAN_START, "the Gregorian calendar starts 1582-10-15");
+	ok(dbz_days_from_civil(1582, 10, 15) == DBZ_GREGORIAN_START,
+	   "the Gregorian calendar starts 1582-10-15");
 	ok(dbz_days_from_julian(1582, 10, 4) == DBZ_GREGORIAN_START - 1,
 	   "the day before is 1582-10-04 of the Julian calendar");
 	ok(dbz_days_from_julian(1, 1, 1) == dbz_days_from_civil(0, 12, 30),
 	   "Julian 0001-01-01 is proleptic Gregorian 0001-12-30 BC");
 	ok(dbz_days_from_julian(-4712, 1, 1) == -2440588, "Julian day 0 is 4713-01-01 BC (Julian)");
 	ok(!dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 4)) &&
-	   dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 5)) &&
-	   dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 14)) &&
-	   !dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 15)),
+		   dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 5)) &&
+		   dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 14)) &&
+		   !dbz_in_cutover_gap(dbz_days_from_civil(1582, 10, 15)),
 	   "the ten days 1582-10-05 to 14 are the cutover gap");
 	for (days = -3000000; days <= 3000000 && all; days += 367) {
 		dbz_civil_from_days(days, &y, &m, &d);

@@ -10,9 +10,8 @@
 #include "../../cmd/kafka-pub/track.h"
 
 static struct pos
-P(uint64_t lsn, uint64_t seq)
-{
-	struct pos	p = {lsn, seq};
+P(uint64_t lsn, uint64_t seq) {
+	struct pos p = {lsn, seq};
 
 	return p;
 }
@@ -21,11 +20,8 @@ static void
 test_track_in_order(void)
 {
 	struct track t;
-	struct pos	p1 = P(0x10, 1),
-				p2 = P(0x10, 2);
-	uint64_t	a,
-				b,
-				c;
+	struct pos p1 = P(0x10, 1), p2 = P(0x10, 2);
+	uint64_t a, b, c;
 
 	track_init(&t);
 	a = track_add(&t, 1, &p1);
@@ -45,10 +41,8 @@ static void
 test_track_failure_holds(void)
 {
 	struct track t;
-	struct pos	p1 = P(0x20, 1),
-				p2 = P(0x20, 2);
-	uint64_t	a,
-				b;
+	struct pos p1 = P(0x20, 1), p2 = P(0x20, 2);
+	uint64_t a, b;
 
 	track_init(&t);
 	a = track_add(&t, 7, &p1);
@@ -64,9 +58,8 @@ static void
 test_track_grows(void)
 {
 	struct track t;
-	uint64_t	i,
-				n = 5000;
-	struct pos	p;
+	uint64_t i, n = 5000;
+	struct pos p;
 
 	track_init(&t);
 	for (i = 0; i < n; i++) {
@@ -87,14 +80,15 @@ check_data(const char *line, bool is_key, const char *want, size_t wantlen, cons
 {
 	struct record r;
 	struct json_err err;
-	struct buf	scratch = BUF_INIT;
+	struct buf scratch = BUF_INIT;
 	const char *p;
-	size_t		n;
-	bool		parsed = record_parse(line, strlen(line), NULL, &r, &err);
+	size_t n;
+	bool parsed = record_parse(line, strlen(line), NULL, &r, &err);
 
-	ok(parsed && record_data(is_key ? r.key : r.value, is_key ? r.key_enc : r.value_enc,
-							 is_key ? r.key_spaced : r.value_spaced, &scratch, &p, &n) &&
-	   ((want == NULL && p == NULL) || (want && p && n == wantlen && memcmp(p, want, n) == 0)),
+	ok(parsed &&
+		   record_data(is_key ? r.key : r.value, is_key ? r.key_enc : r.value_enc,
+					   is_key ? r.key_spaced : r.value_spaced, &scratch, &p, &n) &&
+		   ((want == NULL && p == NULL) || (want && p && n == wantlen && memcmp(p, want, n) == 0)),
 	   "%s", what);
 	buf_free(&scratch);
 }
@@ -105,30 +99,40 @@ test_record_data(void)
 	const char *line = "{\"key\":{\"id\":1},\"value\":{\"a\": [1, 2]}}";
 	struct record r;
 	struct json_err err;
-	struct buf	scratch = BUF_INIT;
+	struct buf scratch = BUF_INIT;
 	const char *p;
-	size_t		n;
+	size_t n;
 
-	ok(record_parse(line, strlen(line), NULL, &r, &err) && record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n) &&
-	   p == line + 7 && n == 8, "compact JSON key: a slice of the line, no copy");
+	ok(record_parse(line, strlen(line), NULL, &r, &err) &&
+		   record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n) && p == line + 7 && n == 8,
+	   "compact JSON key: a slice of the line, no copy");
 	buf_free(&scratch);
 	check_data(line, false, "{\"a\":[1,2]}", 11, "JSON with spaces is compacted");
 	check_data("{\"key\":null,\"value\":1}", true, NULL, 0, "null key");
 	check_data("{\"value\":1}", true, NULL, 0, "absent key is null");
 	check_data("{\"value\":null}", false, NULL, 0, "tombstone");
-	check_data("{\"value\":\"a\\\"b\\u00e9\",\"value_encoding\":\"text\"}", false, "a\"b\xc3\xa9", 5,
-			   "text: decoded");
-	check_data("{\"value\":\"plain\",\"value_encoding\":\"text\"}", false, "plain", 5, "text: plain");
-	check_data("{\"value\":\"\",\"value_encoding\":\"text\"}", false, "", 0, "text: empty, not null");
-	check_data("{\"key\":\"AAEC/w==\",\"key_encoding\":\"base64\"}", true, "\0\1\2\xff", 4, "base64");
+	check_data("{\"value\":\"a\\\"b\\u00e9\",\"value_encoding\":\"text\"}", false, "a\"b\xc3\xa9",
+			   5, "text: decoded");
+	check_data("{\"value\":\"plain\",\"value_encoding\":\"text\"}", false, "plain", 5,
+			   "text: plain");
+	check_data("{\"value\":\"\",\"value_encoding\":\"text\"}", false, "", 0,
+			   "text: empty, not null");
+	check_data("{\"key\":\"AAEC/w==\",\"key_encoding\":\"base64\"}", true, "\0\1\2\xff", 4,
+			   "base64");
 	check_data("{\"key\":\"AAEC/w\",\"key_encoding\":\"base64\"}", true, "\0\1\2\xff", 4,
 			   "base64 without padding");
 	check_data("{\"key\":\"\",\"key_encoding\":\"base64\"}", true, "", 0, "base64: empty");
-	ok(record_parse("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}", strlen("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}"), NULL, &r, &err) &&
-	   !record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n), "bad base64 refused");
-	ok(!record_parse("{\"key\":1,\"key_encoding\":\"text\"}", strlen("{\"key\":1,\"key_encoding\":\"text\"}"), NULL, &r, &err), "text needs a string");
-	ok(!record_parse("{\"key\":1} x", strlen("{\"key\":1} x"), NULL, &r, &err) && err.off == 10, "trailing bytes refused");
-	ok(!record_parse("{\"key\":1,}", strlen("{\"key\":1,}"), NULL, &r, &err), "trailing comma refused");
+	ok(record_parse("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}",
+					strlen("{\"key\":\"A!==\",\"key_encoding\":\"base64\"}"), NULL, &r, &err) &&
+		   !record_data(r.key, r.key_enc, r.key_spaced, &scratch, &p, &n),
+	   "bad base64 refused");
+	ok(!record_parse("{\"key\":1,\"key_encoding\":\"text\"}",
+					 strlen("{\"key\":1,\"key_encoding\":\"text\"}"), NULL, &r, &err),
+	   "text needs a string");
+	ok(!record_parse("{\"key\":1} x", strlen("{\"key\":1} x"), NULL, &r, &err) && err.off == 10,
+	   "trailing bytes refused");
+	ok(!record_parse("{\"key\":1,}", strlen("{\"key\":1,}"), NULL, &r, &err),
+	   "trailing comma refused");
 	ok(record_parse(" {} ", strlen(" {} "), NULL, &r, &err), "empty object with spaces");
 	buf_free(&scratch);
 }

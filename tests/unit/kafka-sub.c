@@ -26,7 +26,8 @@ static void
 test_utf8(void)
 {
 	ok(utf8_valid((const unsigned char *) "plain ascii, long enough", 24), "ascii");
-	ok(utf8_valid((const unsigned char *) "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9), "2, 3, 4 bytes");
+	ok(utf8_valid((const unsigned char *) "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9),
+	   "2, 3, 4 bytes");
 	ok(!utf8_valid((const unsigned char *) "abcdefgh\xff", 9), "0xff after an ascii run");
 	ok(!utf8_valid((const unsigned char *) "\xc0\xaf", 2), "overlong");
 	ok(!utf8_valid((const unsigned char *) "\xed\xa0\x80", 3), "surrogate");
@@ -38,8 +39,8 @@ test_format(void)
 {
 	struct fmt_header h[2] = {{"h1", "v1", 2}, {"h2", NULL, 0}};
 	struct fmt_msg m = {"t\"q", 3, 41, 1700000000000, "{\"id\":1}", 8, "not json", 8, h, 2, NULL};
-	struct buf	head = BUF_INIT;
-	struct buf	b = BUF_INIT;
+	struct buf head = BUF_INIT;
+	struct buf b = BUF_INIT;
 	struct record r;
 	struct json_err err;
 
@@ -47,7 +48,8 @@ test_format(void)
 	ok_str(b.data, b.len,
 		   "{\"topic\":\"t\\\"q\",\"partition\":3,\"offset\":41,\"timestamp\":1700000000000,"
 		   "\"key\":{\"id\":1},\"value\":\"not json\",\"value_encoding\":\"text\","
-		   "\"headers\":{\"h1\":\"v1\",\"h2\":null}}", "record line");
+		   "\"headers\":{\"h1\":\"v1\",\"h2\":null}}",
+		   "record line");
 	ok(record_parse(b.data, b.len, NULL, &r, &err) && r.value_enc == REC_ENC_TEXT && r.has_offset,
 	   "record_parse reads it back");
 	buf_reset(&b);
@@ -59,7 +61,8 @@ test_format(void)
 	format_record(&b, &m, false);
 	ok_str(b.data, b.len,
 		   "{\"topic\":\"t\\\"q\",\"partition\":3,\"offset\":41,\"key\":null,"
-		   "\"value\":\"AP8=\",\"value_encoding\":\"base64\"}", "null key, binary value, no timestamp");
+		   "\"value\":\"AP8=\",\"value_encoding\":\"base64\"}",
+		   "null key, binary value, no timestamp");
 	buf_reset(&b);
 	h[0].value = "\xff";
 	h[0].size = 1;
@@ -70,9 +73,10 @@ test_format(void)
 	ok_str(b.data, b.len,
 		   "{\"topic\":\"t\\\"q\",\"partition\":3,\"offset\":41,\"key\":null,"
 		   "\"value\":\"eA==\",\"value_encoding\":\"base64\",\"headers\":{\"h1\":\"/w==\"},"
-		   "\"headers_encoding\":\"base64\"}", "--binary base64 and binary headers");
+		   "\"headers_encoding\":\"base64\"}",
+		   "--binary base64 and binary headers");
 	{
-		struct buf	plain = BUF_INIT;
+		struct buf plain = BUF_INIT;
 
 		format_record(&plain, &m, false);
 		format_head(&head, m.topic, m.partition);
@@ -90,12 +94,13 @@ test_format(void)
 static void
 test_pretty(void)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 	const char *in = "{\"a\":[1,{}],\"b\":\"x,{y}:\\\"\",\"c\":[]}";
 
 	format_pretty(&b, in, strlen(in));
 	ok_str(b.data, b.len,
-		   "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": \"x,{y}:\\\"\",\n  \"c\": []\n}", "pretty");
+		   "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": \"x,{y}:\\\"\",\n  \"c\": []\n}",
+		   "pretty");
 	buf_free(&b);
 }
 

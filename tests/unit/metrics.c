@@ -18,18 +18,18 @@
 static void
 read_back(const char *path, struct buf *b)
 {
-	bool		exists;
-	char		err[256];
+	bool exists;
+	char err[256];
 
 	ok(ack_read(path, b, &exists, err, sizeof err) && exists, "%s was written", path);
 }
 
-static int	updates;
+static int updates;
 
 static void
 update(void *arg)
 {
-	double	   *g = arg;
+	double *g = arg;
 
 	updates++;
 	*g = 2.5;
@@ -38,13 +38,11 @@ update(void *arg)
 int
 main(void)
 {
-	char		dir[] = "/tmp/walpipe-metrics-XXXXXX";
-	char		path[64];
-	struct buf	b = BUF_INIT;
-	uint64_t	n = 7;
-	double	   *g,
-			   *lag,
-			   *nan_g;
+	char dir[] = "/tmp/walpipe-metrics-XXXXXX";
+	char path[64];
+	struct buf b = BUF_INIT;
+	uint64_t n = 7;
+	double *g, *lag, *nan_g;
 
 	log_init("unit-metrics");
 	ok(mkdtemp(dir) != NULL, "temporary directory");
@@ -66,7 +64,7 @@ main(void)
 	*lag = 12;
 	*g = 0.25;
 	*nan_g = NAN;
-	metrics_init(path, update, g);	/* the update function may come later */
+	metrics_init(path, update, g); /* the update function may come later */
 	n = 9;
 	ok(metrics_write(), "first write");
 	read_back(path, &b);
@@ -93,7 +91,7 @@ main(void)
 	metrics_close();
 	read_back(path, &b);
 	ok(strstr(buf_cstr(&b), "walpipe_records_in_total{command=\"unit-metrics\"} 10\n") &&
-	   strstr(buf_cstr(&b), "walpipe_odd{command=\"unit-metrics\"} -Inf\n"),
+		   strstr(buf_cstr(&b), "walpipe_odd{command=\"unit-metrics\"} -Inf\n"),
 	   "metrics_close() writes a last time");
 	snprintf(path, sizeof path, "%s/m.prom.tmp", dir);
 	ok(access(path, F_OK) != 0, "no temporary file left");
@@ -106,10 +104,13 @@ main(void)
 	metrics_gauge("lag", metrics_labels("topic", "t", NULL), "Lag.");
 	metrics_close();
 	read_back(path, &b);
-	ok(strstr(buf_cstr(&b), "walpipe_records_in_total{command=\"unit-metrics\",pipeline=\"s1\","
+	ok(strstr(buf_cstr(&b),
+			  "walpipe_records_in_total{command=\"unit-metrics\",pipeline=\"s1\","
 			  "note=\"a\\\"b\"} 10\n") &&
-	   strstr(buf_cstr(&b), "walpipe_lag{command=\"unit-metrics\",pipeline=\"s1\",note=\"a\\\"b\","
-			  "topic=\"t\"} 0\n"), "WALPIPE_METRICS_LABELS on every series");
+		   strstr(buf_cstr(&b),
+				  "walpipe_lag{command=\"unit-metrics\",pipeline=\"s1\",note=\"a\\\"b\","
+				  "topic=\"t\"} 0\n"),
+	   "WALPIPE_METRICS_LABELS on every series");
 	setenv("WALPIPE_METRICS_LABELS", "pipeline=s1,1x=y", 1);
 	metrics_init(path, NULL, NULL);
 	metrics_counter("records_in_total", NULL, "Records.", &n);

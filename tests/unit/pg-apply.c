@@ -25,8 +25,8 @@ static void
 check_conv(const char *sch, const char *v, const char *want, const char *pgtype)
 {
 	struct ctype t;
-	struct buf	out = BUF_INIT;
-	char		err[200] = "";
+	struct buf out = BUF_INIT;
+	char err[200] = "";
 	enum conv_result r;
 
 	if (!ok(ctype_parse(js(sch), &t, err, sizeof err), "schema %s parses", sch))
@@ -45,9 +45,11 @@ check_conv(const char *sch, const char *v, const char *want, const char *pgtype)
 static void
 test_types(void)
 {
-	const char *dec = "{\"type\":\"bytes\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Decimal\","
+	const char *dec =
+		"{\"type\":\"bytes\",\"optional\":true,\"name\":\"org.apache.kafka.connect.data.Decimal\","
 		"\"version\":1,\"parameters\":{\"scale\":\"2\",\"connect.decimal.precision\":\"5\"}}";
-	const char *vsd = "{\"type\":\"struct\",\"optional\":true,\"name\":\"io.debezium.data.VariableScaleDecimal\"}";
+	const char *vsd = "{\"type\":\"struct\",\"optional\":true,\"name\":\"io.debezium.data."
+					  "VariableScaleDecimal\"}";
 
 	check_conv("{\"type\":\"int32\"}", "42", "42", "integer");
 	check_conv("{\"type\":\"int8\"}", "-1", "-1", "smallint");
@@ -63,22 +65,27 @@ test_types(void)
 	check_conv(dec, "\"AQ==\"", "0.01", "numeric(5,2)");
 	check_conv(vsd, "{\"scale\":4,\"value\":\"AYr3\"}", "10.1111", "numeric");
 	check_conv(vsd, "{\"scale\":0,\"value\":\"/w==\"}", "-1", "numeric");
-	check_conv("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}", "17109", "2016-11-04", "date");
-	check_conv("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}", "-719528", "0001-01-01 BC", "date");
-	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTime\"}", "86400000000", "24:00:00.000000", "time");
-	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTimestamp\"}", "1478267490123456",
-			   "2016-11-04 13:51:30.123456", "timestamp(6)");
+	check_conv("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}", "17109", "2016-11-04",
+			   "date");
+	check_conv("{\"type\":\"int32\",\"name\":\"io.debezium.time.Date\"}", "-719528",
+			   "0001-01-01 BC", "date");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTime\"}", "86400000000",
+			   "24:00:00.000000", "time");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTimestamp\"}",
+			   "1478267490123456", "2016-11-04 13:51:30.123456", "timestamp(6)");
 	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroTimestamp\"}", "-1",
 			   "1969-12-31 23:59:59.999999", "timestamp(6)");
 	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.NanoTimestamp\"}", "1000",
 			   "1970-01-01 00:00:00.000001", "timestamp(6)");
-	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.Timestamp\"}", "-9223372036832400000",
-			   "-infinity", "timestamp(6)");
+	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.Timestamp\"}",
+			   "-9223372036832400000", "-infinity", "timestamp(6)");
 	check_conv("{\"type\":\"int64\",\"name\":\"io.debezium.time.MicroDuration\"}", "-1500000",
 			   "-1.500000 seconds", "interval");
-	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"2\"}}",
-			   "\"Aw==\"", "11", "bit varying(2)");
-	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"24\"}}",
+	check_conv(
+		"{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":\"2\"}}",
+		"\"Aw==\"", "11", "bit varying(2)");
+	check_conv("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\",\"parameters\":{\"length\":"
+			   "\"24\"}}",
 			   "\"AQID\"", "000000110000001000000001", "bit varying(24)");
 	check_conv("{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":true}}",
 			   "[\"a\",null,\"b\\\"c\"]", "{\"a\",NULL,\"b\\\"c\"}", "text[]");
@@ -93,22 +100,28 @@ static void
 test_bad_values(void)
 {
 	struct ctype t;
-	struct buf	out = BUF_INIT;
-	char		err[200];
+	struct buf out = BUF_INIT;
+	char err[200];
 
 	ctype_parse(js("{\"type\":\"int32\"}"), &t, err, sizeof err);
-	ok(conv_value(&t, js("\"x\""), &out, err, sizeof err) == CONV_ERROR, "a string for int32 is refused");
+	ok(conv_value(&t, js("\"x\""), &out, err, sizeof err) == CONV_ERROR,
+	   "a string for int32 is refused");
 	ok(conv_value(&t, js("null"), &out, err, sizeof err) == CONV_NULL, "null is NULL");
 	ok(!ctype_parse(js("{\"type\":\"nope\"}"), &t, err, sizeof err), "an unknown type is refused");
 	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"org.apache.kafka.connect.data.Decimal\","
-					   "\"parameters\":{\"scale\":\"2000000000\"}}"), &t, err, sizeof err) &&
-	   strstr(err, "scale") != NULL, "a decimal scale out of range is refused: %s", err);
+					   "\"parameters\":{\"scale\":\"2000000000\"}}"),
+					&t, err, sizeof err) &&
+		   strstr(err, "scale") != NULL,
+	   "a decimal scale out of range is refused: %s", err);
 	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\","
-					   "\"parameters\":{\"length\":\"2000000000\"}}"), &t, err, sizeof err),
+					   "\"parameters\":{\"length\":\"2000000000\"}}"),
+					&t, err, sizeof err),
 	   "a bit length out of range is refused: %s", err);
 	ok(!ctype_parse(js("{\"type\":\"bytes\",\"name\":\"io.debezium.data.Bits\","
-					   "\"parameters\":{\"length\":\"88888888888888888888888\"}}"), &t, err, sizeof err) ||
-	   t.bits == INT_MAX, "a bit length past long is not taken for one");
+					   "\"parameters\":{\"length\":\"88888888888888888888888\"}}"),
+					&t, err, sizeof err) ||
+		   t.bits == INT_MAX,
+	   "a bit length past long is not taken for one");
 	ctype_parse(js("{\"type\":\"int32\",\"name\":\"org.apache.kafka.connect.data.Time\"}"), &t, err,
 				sizeof err);
 	ok(conv_value(&t, js("9223372036854776"), &out, err, sizeof err) == CONV_ERROR,
@@ -122,7 +135,7 @@ test_bad_values(void)
 static void
 test_copy_escape(void)
 {
-	struct buf	out = BUF_INIT;
+	struct buf out = BUF_INIT;
 
 	copy_escape(&out, "a\tb\\c\nd\re", 9);
 	ok_str(out.data, out.len, "a\\tb\\\\c\\nd\\re", "COPY escapes tab, backslash, newline, CR");
@@ -132,18 +145,20 @@ test_copy_escape(void)
 static void
 test_naming(void)
 {
-	struct buf	out = BUF_INIT;
-	char		err[200];
+	struct buf out = BUF_INIT;
+	char err[200];
 	const char *src = "{\"schema\":\"public\",\"table\":\"source_table\"}";
 
 	ok(table_name_expand("${topic}", "a.b.c", 5, js(src), &out, err, sizeof err), "${topic}");
 	ok_str(out.data, out.len, "a_b_c", "dots become underscores");
 	buf_reset(&out);
-	ok(table_name_expand("${source.schema}.t_${source.table}", "x", 1, js(src), &out, err, sizeof err),
+	ok(table_name_expand("${source.schema}.t_${source.table}", "x", 1, js(src), &out, err,
+						 sizeof err),
 	   "${source.*}");
 	ok_str(out.data, out.len, "public.t_source_table", "source fields");
 	buf_reset(&out);
-	ok(!table_name_expand("${source.db}", "x", 1, js(src), &out, err, sizeof err), "missing source field");
+	ok(!table_name_expand("${source.db}", "x", 1, js(src), &out, err, sizeof err),
+	   "missing source field");
 	buf_reset(&out);
 	quote_qualified(&out, "s.Odd \"N\"");
 	ok_str(out.data, out.len, "\"s\".\"Odd \"\"N\"\"\"", "quoting doubles quotes");
@@ -154,10 +169,10 @@ test_naming(void)
 static char *
 seed_line(void)
 {
-	FILE	   *f = fopen("tests/fixtures/pg-apply/seed-pos.ndjson", "r");
-	char	   *line = NULL;
-	size_t		cap = 0;
-	ssize_t		n;
+	FILE *f = fopen("tests/fixtures/pg-apply/seed-pos.ndjson", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 
 	if (f == NULL)
 		return NULL;
@@ -175,10 +190,10 @@ test_frec(void)
 	struct connect_cache sc = {0};
 	struct frec f;
 	struct json_err err;
-	char	   *line = seed_line();
-	size_t		n;
+	char *line = seed_line();
+	size_t n;
 	struct shape *sh;
-	char	   *bad;
+	char *bad;
 
 	if (!ok(line != NULL, "fixture readable (run from the repository root)"))
 		return;
@@ -191,7 +206,7 @@ test_frec(void)
 	ok_str(f.parts.after.p, f.parts.after.n, "{\"id\":1,\"name\":\"test1\"}", "after");
 	sh = shape_build(f.ks, f.vs, &st);
 	ok(sh->error[0] == '\0' && sh->envelope && sh->ncols == 2 && sh->nkeys == 1 &&
-	   strcmp(sh->cols[0].name, "id") == 0 && strcmp(sh->cols[1].t.pgtype, "text") == 0,
+		   strcmp(sh->cols[0].name, "id") == 0 && strcmp(sh->cols[1].t.pgtype, "text") == 0,
 	   "shape: id key, name text (%s)", sh->error);
 	ok(frec_parse(line, n, &sc, &f, &err) && f.vs.n == sh->vn && f.ks.n == sh->kn,
 	   "again with the schemas cached");
@@ -205,8 +220,8 @@ test_frec(void)
 	ok(!frec_parse(bad, n, &sc, &f, &err), "truncated record refused");
 	free(bad);
 	bad = "{ \"value\" : { \"payload\" : 1 , \"schema\" : {} } }";
-	ok(frec_parse(bad, strlen(bad), &sc, &f, &err) &&
-	   f.vs.n == 0 && f.r.value.n > 0, "other layouts are left to the slow path");
+	ok(frec_parse(bad, strlen(bad), &sc, &f, &err) && f.vs.n == 0 && f.r.value.n > 0,
+	   "other layouts are left to the slow path");
 	ok(!frec_parse("[1]", 3, &sc, &f, &err), "not an object");
 	shape_free(sh);
 	connect_cache_free(&sc);

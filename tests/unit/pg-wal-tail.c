@@ -18,7 +18,7 @@
 /* A message under construction, big-endian like the wire. */
 struct msg {
 	unsigned char b[4096];
-	size_t		n;
+	size_t n;
 };
 
 static void
@@ -88,11 +88,10 @@ static void
 test_decode(void)
 {
 	struct pgo_msg d;
-	struct msg	m = {{0}, 0};
-	char		err[256];
-	size_t		full,
-				cut;
-	bool		all_fail = true;
+	struct msg m = {{0}, 0};
+	char err[256];
+	size_t full, cut;
+	bool all_fail = true;
 
 	pgo_msg_init(&d);
 
@@ -101,7 +100,8 @@ test_decode(void)
 	u64(&m, 1000);
 	u32(&m, 780);
 	ok(pgo_decode(m.b, m.n, false, &d, err, sizeof err) && d.type == PGO_BEGIN &&
-	   d.lsn == 0x16B3748 && d.ts == 1000 && d.xid == 780, "Begin");
+		   d.lsn == 0x16B3748 && d.ts == 1000 && d.xid == 780,
+	   "Begin");
 
 	m.n = 0;
 	u8(&m, 'C');
@@ -110,13 +110,15 @@ test_decode(void)
 	u64(&m, 0x16B3778);
 	u64(&m, 1000);
 	ok(pgo_decode(m.b, m.n, false, &d, err, sizeof err) && d.type == PGO_COMMIT &&
-	   d.lsn == 0x16B3748 && d.end_lsn == 0x16B3778, "Commit");
+		   d.lsn == 0x16B3748 && d.end_lsn == 0x16B3778,
+	   "Commit");
 
 	relation_msg(&m);
 	ok(pgo_decode(m.b, m.n, false, &d, err, sizeof err) && d.type == PGO_RELATION &&
-	   d.relid == 16385 && d.ncols == 2 && d.cols[0].flags == 1 &&
-	   d.cols[1].typoid == 1043 && d.cols[1].typmod == 14 &&
-	   d.relname.n == 12 && memcmp(d.relname.p, "source_table", 12) == 0, "Relation");
+		   d.relid == 16385 && d.ncols == 2 && d.cols[0].flags == 1 && d.cols[1].typoid == 1043 &&
+		   d.cols[1].typmod == 14 && d.relname.n == 12 &&
+		   memcmp(d.relname.p, "source_table", 12) == 0,
+	   "Relation");
 
 	/* Every strict prefix of a valid message is an error, never a crash. */
 	full = m.n;
@@ -124,7 +126,8 @@ test_decode(void)
 		if (pgo_decode(m.b, cut, false, &d, err, sizeof err))
 			all_fail = false;
 	ok(all_fail, "every truncation of a Relation message is rejected");
-	ok(strstr(err, "malformed pgoutput Relation message") != NULL, "error names the message: %s", err);
+	ok(strstr(err, "malformed pgoutput Relation message") != NULL, "error names the message: %s",
+	   err);
 
 	m.n = 0;
 	u8(&m, 'U');
@@ -138,19 +141,21 @@ test_decode(void)
 	text(&m, "2");
 	u8(&m, 'u');
 	ok(pgo_decode(m.b, m.n, false, &d, err, sizeof err) && d.type == PGO_UPDATE &&
-	   d.oldkind == 'O' && d.oldtup.ncols == 2 && d.oldtup.vals[1].kind == PGO_NULL &&
-	   d.newtup.vals[1].kind == PGO_TOAST && d.newtup.vals[0].n == 1, "Update with old tuple");
+		   d.oldkind == 'O' && d.oldtup.ncols == 2 && d.oldtup.vals[1].kind == PGO_NULL &&
+		   d.newtup.vals[1].kind == PGO_TOAST && d.newtup.vals[0].n == 1,
+	   "Update with old tuple");
 
 	m.n = 0;
 	u8(&m, 'I');
-	u32(&m, 5);					/* xid: streamed */
+	u32(&m, 5); /* xid: streamed */
 	u32(&m, 16385);
 	u8(&m, 'N');
 	u16(&m, 1);
 	text(&m, "x");
 	ok(pgo_decode(m.b, m.n, true, &d, err, sizeof err) && d.has_xid && d.xid == 5,
 	   "Insert inside a streamed transaction carries the xid");
-	ok(!pgo_decode(m.b, m.n, false, &d, err, sizeof err), "same bytes outside a stream are malformed");
+	ok(!pgo_decode(m.b, m.n, false, &d, err, sizeof err),
+	   "same bytes outside a stream are malformed");
 
 	m.n = 0;
 	u8(&m, 'T');
@@ -159,8 +164,9 @@ test_decode(void)
 	u32(&m, 1);
 	u32(&m, 2);
 	ok(pgo_decode(m.b, m.n, false, &d, err, sizeof err) && d.nrelids == 2 && d.relids[1] == 2 &&
-	   d.flags == 1, "Truncate");
-	m.b[4] = 200;				/* relation count beyond the message */
+		   d.flags == 1,
+	   "Truncate");
+	m.b[4] = 200; /* relation count beyond the message */
 	ok(!pgo_decode(m.b, m.n, false, &d, err, sizeof err), "Truncate with a bad count is rejected");
 
 	m.n = 0;
@@ -173,7 +179,8 @@ test_decode(void)
 	u8(&m, 'a');
 	u8(&m, 0xff);
 	ok(pgo_decode(m.b, m.n, false, &d, err, sizeof err) && d.type == PGO_MESSAGE &&
-	   d.content_len == 3 && d.content[2] == 0xff && d.lsn == 42, "Message with binary content");
+		   d.content_len == 3 && d.content[2] == 0xff && d.lsn == 42,
+	   "Message with binary content");
 
 	m.n = 0;
 	u8(&m, 'Z');
@@ -199,21 +206,27 @@ test_decode(void)
 static void
 test_values(void)
 {
-	struct buf	b = BUF_INIT;
+	struct buf b = BUF_INIT;
 	struct pgo_val v;
 	static const struct {
-		uint32_t	type;
+		uint32_t type;
 		const char *in;
 		const char *out;
-	}			cases[] = {
-		{16, "t", "true"}, {16, "f", "false"}, {23, "-42", "-42"},
-		{20, "9223372036854775807", "9223372036854775807"}, {26, "4294967295", "4294967295"},
-		{701, "1.5e+300", "1.5e+300"}, {701, "NaN", "\"NaN\""},
-		{700, "-Infinity", "\"-Infinity\""}, {701, "-0", "-0"},
-		{1700, "123.450", "\"123.450\""}, {25, "a\"b\n\x01", "\"a\\\"b\\n\\u0001\""},
+	} cases[] = {
+		{16, "t", "true"},
+		{16, "f", "false"},
+		{23, "-42", "-42"},
+		{20, "9223372036854775807", "9223372036854775807"},
+		{26, "4294967295", "4294967295"},
+		{701, "1.5e+300", "1.5e+300"},
+		{701, "NaN", "\"NaN\""},
+		{700, "-Infinity", "\"-Infinity\""},
+		{701, "-0", "-0"},
+		{1700, "123.450", "\"123.450\""},
+		{25, "a\"b\n\x01", "\"a\\\"b\\n\\u0001\""},
 		{17, "\\x0102", "\"\\\\x0102\""},
 	};
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		buf_reset(&b);
@@ -230,39 +243,42 @@ test_values(void)
 	fmt_value(&b, 25, &v);
 	ok_str(b.data, b.len, "{\"toast\":\"unchanged\"}null", "unchanged TOAST differs from NULL");
 	ok(!is_json_number("01", 2) && !is_json_number("1.", 2) && !is_json_number("", 0) &&
-	   is_json_number("0.5e-3", 6) && !is_json_number("Infinity", 8), "is_json_number");
+		   is_json_number("0.5e-3", 6) && !is_json_number("Infinity", 8),
+	   "is_json_number");
 	buf_free(&b);
 }
 
 static void
 test_change_line(void)
 {
-	struct colinfo id = {"int4", NULL, 1, false, "nextval('source_table_id_seq'::regclass)", NULL, NULL, 23};
+	struct colinfo id = {"int4", NULL, 1, false, "nextval('source_table_id_seq'::regclass)",
+						 NULL,	 NULL, 23};
 	struct colinfo name = {"varchar", NULL, 0, true, NULL, NULL, NULL, 1043};
 	struct rel *r = rel_new(16385, "public", 6, "source_table", 12);
 	struct pgo_val vals[2] = {{PGO_TEXT, "1", 1}, {PGO_TEXT, "test1", 5}};
 	struct pgo_tuple tup = {2, 2, vals};
 	struct change_hdr h = {0x16B3748, 1, 0x16B3700, 780, 1756284839282114, "\"connect_test_db\""};
-	struct buf	b = BUF_INIT;
-	char		err[256];
+	struct buf b = BUF_INIT;
+	char err[256];
 	struct relcache c;
 
 	rel_add_col(r, "id", 2, 23, -1, true, &id);
 	rel_add_col(r, "name", 4, 1043, 14, false, &name);
 	rel_finish(r);
 	ok(fmt_change(&b, &h, r, 'c', NULL, NULL, false, &tup, err, sizeof err), "insert line");
-	ok_str(b.data, b.len,
-		   "{\"pos\":\"0/16B3748:1\",\"lsn\":\"0/16B3700\",\"commit_lsn\":\"0/16B3748\",\"xid\":780,"
-		   "\"ts_us\":1756284839282114,\"db\":\"connect_test_db\",\"schema\":\"public\","
-		   "\"table\":\"source_table\",\"op\":\"c\",\"columns\":[{\"name\":\"id\",\"type\":\"int4\","
-		   "\"oid\":23,\"typmod\":-1,\"key\":1,\"optional\":false,"
-		   "\"default\":\"nextval('source_table_id_seq'::regclass)\"},{\"name\":\"name\","
-		   "\"type\":\"varchar\",\"oid\":1043,\"typmod\":14,\"key\":0,\"optional\":true,"
-		   "\"default\":null}],\"before\":null,\"after\":{\"id\":1,\"name\":\"test1\"}}",
-		   "the brief's example line");
+	ok_str(
+		b.data, b.len,
+		"{\"pos\":\"0/16B3748:1\",\"lsn\":\"0/16B3700\",\"commit_lsn\":\"0/16B3748\",\"xid\":780,"
+		"\"ts_us\":1756284839282114,\"db\":\"connect_test_db\",\"schema\":\"public\","
+		"\"table\":\"source_table\",\"op\":\"c\",\"columns\":[{\"name\":\"id\",\"type\":\"int4\","
+		"\"oid\":23,\"typmod\":-1,\"key\":1,\"optional\":false,"
+		"\"default\":\"nextval('source_table_id_seq'::regclass)\"},{\"name\":\"name\","
+		"\"type\":\"varchar\",\"oid\":1043,\"typmod\":14,\"key\":0,\"optional\":true,"
+		"\"default\":null}],\"before\":null,\"after\":{\"id\":1,\"name\":\"test1\"}}",
+		"the brief's example line");
 	buf_reset(&b);
 	ok(fmt_change(&b, &h, r, 'd', NULL, &tup, true, NULL, err, sizeof err) &&
-	   strstr(b.data, "\"before\":{\"id\":1},\"after\":null}") != NULL,
+		   strstr(b.data, "\"before\":{\"id\":1},\"after\":null}") != NULL,
 	   "delete under REPLICA IDENTITY DEFAULT: key columns only");
 	tup.ncols = 1;
 	buf_reset(&b);
@@ -270,8 +286,10 @@ test_change_line(void)
 	   "a tuple that does not fit the relation is an error: %s", err);
 	buf_reset(&b);
 	fmt_message(&b, &h, "p", 1, (const unsigned char *) "hi", 2, false);
-	ok(strstr(b.data, "\"op\":\"m\",\"message\":{\"prefix\":\"p\",\"content\":\"aGk=\","
-			  "\"transactional\":false}}") != NULL, "message line");
+	ok(strstr(b.data,
+			  "\"op\":\"m\",\"message\":{\"prefix\":\"p\",\"content\":\"aGk=\","
+			  "\"transactional\":false}}") != NULL,
+	   "message line");
 
 	memset(&c, 0, sizeof c);
 	relcache_put(&c, r);
@@ -288,7 +306,7 @@ static void
 test_ackq(void)
 {
 	struct ackq q;
-	struct pos	ack;
+	struct pos ack;
 
 	ackq_init(&q, 100);
 	ackq_push(&q, 200, 210, 3);
@@ -296,13 +314,14 @@ test_ackq(void)
 	ackq_push(&q, 400, 410, 0);
 	ackq_push(&q, 500, 510, 2);
 	ok(q.len == 3, "empty transactions in a row are merged");
-	ack = (struct pos) {200, 2};
+	ack = (struct pos){200, 2};
 	ok(ackq_release(&q, ack) == 100, "an ack inside a transaction confirms nothing of it");
-	ack = (struct pos) {200, 3};
-	ok(ackq_release(&q, ack) == 410, "an ack of the last change confirms it and the empty ones after");
-	ack = (struct pos) {500, 1};
+	ack = (struct pos){200, 3};
+	ok(ackq_release(&q, ack) == 410,
+	   "an ack of the last change confirms it and the empty ones after");
+	ack = (struct pos){500, 1};
 	ok(ackq_release(&q, ack) == 410, "partial ack of the next one: no change");
-	ack = (struct pos) {600, 0};
+	ack = (struct pos){600, 0};
 	ok(ackq_release(&q, ack) == 510 && ackq_empty(&q), "a later ack covers everything");
 	ackq_push(&q, 50, 60, 1);
 	ok(ackq_empty(&q), "already confirmed transactions are not queued");
@@ -318,7 +337,7 @@ test_ackq(void)
 	ackq_init(&q, 0);
 	for (int i = 1; i <= 1000; i++)
 		ackq_push(&q, (uint64_t) i * 10, (uint64_t) i * 10 + 5, 1);
-	ack = (struct pos) {5000, 1};
+	ack = (struct pos){5000, 1};
 	ok(ackq_release(&q, ack) == 5005 && q.len == 500, "queue grows and wraps");
 	ackq_free(&q);
 }
@@ -328,11 +347,11 @@ test_spill(void)
 {
 	struct spill *list = NULL;
 	struct spill *s;
-	struct buf	msg = BUF_INIT;
-	char		err[256];
-	uint64_t	lsn;
-	int			n = 0;
-	bool		order = true;
+	struct buf msg = BUF_INIT;
+	char err[256];
+	uint64_t lsn;
+	int n = 0;
+	bool order = true;
 
 	s = spill_get(&list, 900, true, err, sizeof err);
 	ok(s != NULL && spill_get(&list, 900, false, err, sizeof err) == s, "spill per xid");
@@ -346,7 +365,8 @@ test_spill(void)
 	ok(spill_rewind(s), "rewind");
 	while (spill_next(s, &lsn, &msg) == 1) {
 		n++;
-		order = order && lsn == (uint64_t) (n == 3 ? 50 : n * 10) && msg.len == (n == 3 ? 4 : (size_t) n);
+		order = order && lsn == (uint64_t) (n == 3 ? 50 : n * 10) &&
+			msg.len == (n == 3 ? 4 : (size_t) n);
 	}
 	ok(n == 3 && order, "replay: the aborted subtransaction and what followed it are gone (%d)", n);
 	spill_free(&list, s);
@@ -359,19 +379,23 @@ static void
 test_types(void)
 {
 	static const struct {
-		uint32_t	oid;
+		uint32_t oid;
 		const char *name;
-	}			want[] = {
-		{16, "bool"}, {23, "int4"}, {25, "text"}, {1007, "_int4"}, {1043, "varchar"},
-		{1700, "numeric"}, {2950, "uuid"}, {3802, "jsonb"}, {3904, "int4range"},
-		{4451, "int4multirange"}, {0, NULL}, {9999, NULL}, {16384, NULL},
+	} want[] = {
+		{16, "bool"},		 {23, "int4"},
+		{25, "text"},		 {1007, "_int4"},
+		{1043, "varchar"},	 {1700, "numeric"},
+		{2950, "uuid"},		 {3802, "jsonb"},
+		{3904, "int4range"}, {4451, "int4multirange"},
+		{0, NULL},			 {9999, NULL},
+		{16384, NULL},
 	};
 	struct typecache c;
 	const struct pgtype *ty;
-	char		err[256];
-	char		state[6];
-	size_t		i;
-	bool		all = true;
+	char err[256];
+	char state[6];
+	size_t i;
+	bool all = true;
 
 	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const char *got = type_builtin_name(want[i].oid);
@@ -382,10 +406,12 @@ test_types(void)
 	memset(&c, 0, sizeof c);
 	ty = types_get(&c, NULL, 1700, err, sizeof err, state);
 	ok(ty && strcmp(ty->name, "numeric") == 0 && ty->basetype == 1700 && !ty->domain &&
-	   !ty->enum_json, "a built-in type from the table");
+		   !ty->enum_json,
+	   "a built-in type from the table");
 	ok(types_get(&c, NULL, 1700, err, sizeof err, state) == ty, "kept once seen");
 	ok(types_seen(&c, NULL, 1700, "decimal", 7, err, sizeof err, state) &&
-	   strcmp(ty->name, "decimal") == 0, "a Type message renames");
+		   strcmp(ty->name, "decimal") == 0,
+	   "a Type message renames");
 	types_free(&c);
 }
 
@@ -395,16 +421,15 @@ test_keyset(void)
 {
 	struct xsnap s = {0};
 	struct keyset k = {0};
-	struct buf	a = BUF_INIT,
-				b = BUF_INIT;
+	struct buf a = BUF_INIT, b = BUF_INIT;
 
 	ok(xsnap_parse(&s, "100:105:101,103"), "txid_current_snapshot() text parses");
 	ok(xsnap_sees(&s, 99) && xsnap_sees(&s, 102) && xsnap_sees(&s, 104),
 	   "committed below xmax and not in progress: seen");
-	ok(!xsnap_sees(&s, 101) && !xsnap_sees(&s, 103) && !xsnap_sees(&s, 105) &&
-	   !xsnap_sees(&s, 200), "in progress or at or above xmax: not seen");
+	ok(!xsnap_sees(&s, 101) && !xsnap_sees(&s, 103) && !xsnap_sees(&s, 105) && !xsnap_sees(&s, 200),
+	   "in progress or at or above xmax: not seen");
 	ok(xsnap_parse(&s, "4294967290:4294967300:4294967295") && xsnap_sees(&s, 4294967294u) &&
-	   !xsnap_sees(&s, 4294967295u) && !xsnap_sees(&s, 4) && xsnap_sees(&s, 2),
+		   !xsnap_sees(&s, 4294967295u) && !xsnap_sees(&s, 4) && xsnap_sees(&s, 2),
 	   "32-bit xids across the epoch boundary");
 	ok(!xsnap_parse(&s, "1:2") && !xsnap_parse(&s, "x"), "malformed snapshots are refused");
 	ok(xsnap_parse(&s, "10:20:"), "an empty in-progress list parses");
@@ -414,10 +439,12 @@ test_keyset(void)
 	key_put(&b, "b", 1);
 	keyset_add(&k, 15, a.data, a.len);
 	ok(keyset_index_unseen(&k, &s) == false && !keyset_has(&k, b.data, b.len) &&
-	   !keyset_has(&k, a.data, a.len), "a key written by a transaction the snapshot sees does not count");
+		   !keyset_has(&k, a.data, a.len),
+	   "a key written by a transaction the snapshot sees does not count");
 	keyset_add(&k, 25, a.data, a.len);
 	ok(!keyset_index_unseen(&k, &s) && keyset_has(&k, a.data, a.len) &&
-	   !keyset_has(&k, b.data, b.len), "a key written by one it does not see counts; values do not run together");
+		   !keyset_has(&k, b.data, b.len),
+	   "a key written by one it does not see counts; values do not run together");
 	keyset_prune(&k, &s);
 	ok(k.nents == 1 && keyset_index_unseen(&k, &s) == false && keyset_has(&k, a.data, a.len),
 	   "pruning keeps only what the snapshot did not see");

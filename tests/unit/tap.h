@@ -12,8 +12,7 @@ static int tap_n, tap_failed;
 
 #define ok(cond, ...) tap_ok((cond), __FILE__, __LINE__, __VA_ARGS__)
 
-static inline int
-tap_ok(int cond, const char *file, int line, const char *fmt, ...)
+static inline int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 #include <stdarg.h>
@@ -21,7 +20,7 @@ tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 static inline int
 tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
 	va_start(ap, fmt);
