@@ -115,8 +115,8 @@ deps:
 # Makefile again (tests/build.bats proves the order on an empty pkg-config).
 check: deps
 	$(MAKE) WERROR=1 all unit
+	@$(MAKE) --no-print-directory format-check
 	WALPIPE_UNIT_TESTS="$(UNIT_BINS)" WALPIPE_BIN="$(CURDIR)/$(BIN)" tests/run
-	$(MAKE) format-check
 
 demo: deps
 	$(MAKE) all
@@ -156,7 +156,7 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run -Werror $(FORMAT_SRCS) || \
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) || \
 		{ echo "format-check: the lines above differ from .clang-format: run make format" >&2; exit 1; }
 
 man-lint:
