@@ -51,48 +51,6 @@ conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize)
 	return ok;
 }
 
-/* message.key.columns: "schema.table:c1,c2;schema.table2:c3". */
-bool
-conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsize)
-{
-	char *copy = xstrdup(spec), *save = NULL, *entry;
-	bool ok = true;
-
-	for (entry = strtok_r(copy, ";", &save); ok && entry; entry = strtok_r(NULL, ";", &save)) {
-		char *colon = strrchr(entry, ':'), *save2 = NULL, *col;
-		struct keycols *k;
-
-		entry = trim(entry);
-		if (*entry == '\0')
-			continue;
-		colon = strrchr(entry, ':');
-		if (colon == NULL || colon == entry || strchr(entry, '.') == NULL) {
-			snprintf(err, errsize, "\"%s\" is not schema.table:column[,column...]", entry);
-			ok = false;
-			break;
-		}
-		*colon = '\0';
-		c->keycols = xrealloc(c->keycols, (size_t) (c->nkeycols + 1) * sizeof *c->keycols);
-		k = &c->keycols[c->nkeycols++];
-		k->table = xstrdup(trim(entry));
-		k->cols = NULL;
-		k->ncols = 0;
-		for (col = strtok_r(colon + 1, ",", &save2); col; col = strtok_r(NULL, ",", &save2)) {
-			col = trim(col);
-			if (*col == '\0')
-				continue;
-			k->cols = xrealloc(k->cols, (size_t) (k->ncols + 1) * sizeof *k->cols);
-			k->cols[k->ncols++] = xstrdup(col);
-		}
-		if (k->ncols == 0) {
-			snprintf(err, errsize, "no key columns for \"%s\"", k->table);
-			ok = false;
-		}
-	}
-	free(copy);
-	return ok;
-}
-
 /*
  * table.include.list and the other filter lists: comma-separated regular
  * expressions, each matching a whole name ("schema.table"), without regard
@@ -302,15 +260,7 @@ free_regexes(regex_t **re, int *n)
 void
 env_conf_free(struct env_conf *c)
 {
-	int i, j;
-
-	for (i = 0; i < c->nkeycols; i++) {
-		for (j = 0; j < c->keycols[i].ncols; j++)
-			free(c->keycols[i].cols[j]);
-		free(c->keycols[i].cols);
-		free(c->keycols[i].table);
-	}
-	free(c->keycols);
+	keycols_free(&c->keycols);
 	free_regexes(&c->include, &c->ninclude);
 	free_regexes(&c->exclude, &c->nexclude);
 	free_regexes(&c->schema_include, &c->nschema_include);
@@ -318,6 +268,4 @@ env_conf_free(struct env_conf *c)
 	free_regexes(&c->col_include, &c->ncol_include);
 	free_regexes(&c->col_exclude, &c->ncol_exclude);
 	colmap_free(c);
-	c->keycols = NULL;
-	c->nkeycols = 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "keycols.h"
 
 enum dec_mode { DEC_PRECISE, DEC_DOUBLE, DEC_STRING };
 enum time_mode { TIME_ADAPTIVE, TIME_CONNECT };
@@ -36,13 +37,6 @@ struct colmap {
 #define OPBIT_T 0x10
 #define OPBIT_M 0x20
 
-/* message.key.columns: one table ("schema.table") and its key columns. */
-struct keycols {
-	char *table;
-	char **cols;
-	int ncols;
-};
-
 /* What the envelope looks like; filled by main() from flags and -c. */
 struct env_conf {
 	const char *prefix;			/* topic.prefix */
@@ -60,8 +54,7 @@ struct env_conf {
 	enum unwrap_delete unwrap_delete;
 	enum dec_mode decimal;
 	enum time_mode time;
-	struct keycols *keycols;
-	int nkeycols;
+	struct keycols_list keycols; /* message.key.columns */
 	regex_t *include; /* table.include.list, anchored */
 	int ninclude;
 	regex_t *exclude; /* table.exclude.list, anchored */
@@ -111,7 +104,6 @@ void env_stats(const struct env *e, struct env_stats *st);
 
 /* Parsers for option values; false with a message in err. */
 bool conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize);
-bool conf_parse_keycols(struct env_conf *c, const char *spec, char *err, size_t errsize);
 bool conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errsize);
 /* True if s matches one of the n expressions of a list conf_parse_tables() made. */
 bool conf_matches(const char *s, const regex_t *re, int n);

@@ -157,7 +157,7 @@ resolve(const struct flags *f, struct env_conf *c, struct connector *conn)
 		usage_error("no topic prefix: give --prefix or a -c file with topic.prefix");
 	if (!conf_parse_skipped(skipped, &c->skipped, err, sizeof err))
 		usage_error("invalid value for --skipped-operations: %s", err);
-	if (keycols && !conf_parse_keycols(c, keycols, err, sizeof err))
+	if (keycols && !keycols_parse(&c->keycols, keycols, err, sizeof err))
 		usage_error("invalid value for --key-columns: %s", err);
 }
 

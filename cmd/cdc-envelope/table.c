@@ -478,14 +478,12 @@ build_types(struct table *t, const struct env_conf *c)
 static bool
 choose_key(struct table *t, const struct env_conf *c, char *err, size_t errsize)
 {
+	const struct keycols *kc;
 	int i, j;
 
 	t->key = xcalloc((size_t) t->ncols + 1, sizeof *t->key);
-	for (i = 0; i < c->nkeycols; i++) {
-		const struct keycols *kc = &c->keycols[i];
-
-		if (strcmp(kc->table, t->fqname) != 0)
-			continue;
+	kc = keycols_find(&c->keycols, t->fqname);
+	if (kc) {
 		for (j = 0; j < kc->ncols; j++) {
 			int k;
 

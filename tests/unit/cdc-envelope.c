@@ -238,11 +238,13 @@ test_config(void)
 	ok(conf_parse_skipped("c, d", &mask, err, sizeof err) && mask == (OPBIT_C | OPBIT_D),
 	   "skipped c,d");
 	ok(!conf_parse_skipped("x", &mask, err, sizeof err), "skipped x refused: %s", err);
-	ok(conf_parse_keycols(&c, "public.a:x,y;s.b:z", err, sizeof err) && c.nkeycols == 2 &&
-		   strcmp(c.keycols[0].table, "public.a") == 0 && c.keycols[0].ncols == 2 &&
-		   strcmp(c.keycols[1].cols[0], "z") == 0,
+	ok(keycols_parse(&c.keycols, "public.a:x,y;s.b:z", err, sizeof err) && c.keycols.n == 2 &&
+		   strcmp(c.keycols.v[0].table, "public.a") == 0 && c.keycols.v[0].ncols == 2 &&
+		   strcmp(c.keycols.v[1].cols[0], "z") == 0 &&
+		   keycols_find(&c.keycols, "s.b") == &c.keycols.v[1] &&
+		   keycols_find(&c.keycols, "s.c") == NULL,
 	   "key columns");
-	ok(!conf_parse_keycols(&c, "nodot:x", err, sizeof err), "key columns need schema.table");
+	ok(!keycols_parse(&c.keycols, "nodot:x", err, sizeof err), "key columns need schema.table");
 	ok(conf_parse_tables("public.source_table,s2\\..*", &re, &n, err, sizeof err) && n == 2 &&
 		   regexec(&re[0], "public.source_table", 0, NULL, 0) == 0 &&
 		   regexec(&re[0], "public.source_table2", 0, NULL, 0) != 0 &&
