@@ -297,7 +297,7 @@ const struct connector_key connector_keys[] = {
 	{"column.mask.with.*.chars", CONN_ENVELOPE, NULL, NULL},
 	{"column.mask.hash.*.with.salt.*", CONN_ENVELOPE, NULL, NULL},
 	{"column.truncate.to.*.chars", CONN_ENVELOPE, NULL, NULL},
-	{"message.key.columns", CONN_ENVELOPE, NULL, "-k"},
+	{"message.key.columns", CONN_WAL_TAIL | CONN_ENVELOPE, NULL, "-k"},
 	{"skipped.operations", CONN_ENVELOPE, NULL, "--skipped-operations"},
 	{"tombstones.on.delete", CONN_ENVELOPE, "true|false", "--no-tombstones"},
 	{"decimal.handling.mode", CONN_ENVELOPE, "precise|double|string", "--decimal"},

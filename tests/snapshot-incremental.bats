@@ -24,7 +24,7 @@ setup() {
 	SIG=$BATS_TEST_TMPDIR/signals
 	ERR=$BATS_TEST_TMPDIR/stderr
 	STOP=$BATS_TEST_TMPDIR/stop-writer
-	PIPE= WRITER= APPLY_ARGS=
+	PIPE= WRITER= APPLY_ARGS= ENV_ARGS=
 }
 
 teardown() {
@@ -52,7 +52,7 @@ inc_start() {
 	set -m
 	bash -c "set -o pipefail; pg-wal-tail -v -d '$WALPIPE_SOURCE' -S $SLOT -P $PUB \
 		--ack-file '$ACK' --status-interval 0.2 --signal-file '$SIG' --progress 0 $* |
-		cdc-envelope --prefix inc |
+		cdc-envelope --prefix inc ${ENV_ARGS:-} |
 		pg-apply -d '$WALPIPE_REPLICA' --table-format '\${source.table}' --insert-mode upsert \
 			--delete --pk-mode record_key --auto-create --offsets-table public.${SLOT}_offsets \
 			--ack-file '$ACK' ${APPLY_ARGS:-}" 2>>"$ERR" 3>&- &
@@ -596,4 +596,141 @@ tail_running() { tail_pid >/dev/null; }
 	wait_until 30 finished "$T"
 	run -0 grep -c 'signal file' "$ERR"
 	assert_output 1
+}
+
+# nokey_table N: $T without a primary key (id unique NOT NULL, g nullable,
+# NULL in a third of the rows), REPLICA IDENTITY FULL, in publication $PUB.
+nokey_table() {
+	psql_src "CREATE TABLE $T (id int NOT NULL, g int, v int NOT NULL, pad text)" \
+		"CREATE UNIQUE INDEX ON $T (id)" \
+		"ALTER TABLE $T REPLICA IDENTITY FULL" \
+		"INSERT INTO $T SELECT i, CASE WHEN i % 3 > 0 THEN i % 50 END, 0, 'x'
+			FROM generate_series(1, $1) i" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never \
+		--end-lsn now
+}
+
+nokey_rows() {
+	"$1" "SELECT count(*) || ' ' || md5(string_agg(id || ':' || coalesce(g, -1) || ':' || v || ':'
+		|| coalesce(pad, '~'), ',' ORDER BY id)) FROM $T"
+}
+
+@test "--key-columns: a table without a primary key, read in chunks of nullable columns under writes: replica equals source" {
+	local n=3000 k=3001
+	nokey_table "$n"
+	ENV_ARGS="-k 'public.$T:id'"
+	inc_start --chunk-size 7 -k "'public.$T:g,id'"
+	(
+		while [[ ! -e $STOP ]]; do
+			psql -X -q -v ON_ERROR_STOP=1 "$WALPIPE_SOURCE" \
+				-c "UPDATE $T SET v = v + 1 WHERE id IN (SELECT 1 + (random() * $n)::int FROM generate_series(1, 20))" \
+				-c "UPDATE $T SET g = CASE WHEN g IS NULL THEN (random() * 60)::int END
+					WHERE id IN (SELECT 1 + (random() * $n)::int FROM generate_series(1, 5))" \
+				-c "DELETE FROM $T WHERE id IN (SELECT 1 + (random() * $n)::int FROM generate_series(1, 3))" \
+				-c "INSERT INTO $T VALUES ($k, NULL, 7, 'w'), ($((k + 1)), 1, 7, 'w')" >/dev/null || exit
+			k=$((k + 2))
+		done
+	) 3>&- &
+	WRITER=$!
+	sleep 0.5
+	snapshot_of "$T"
+	wait_until 300 finished "$T"
+	touch "$STOP"
+	wait "$WRITER"
+	WRITER=
+	caught_up
+	assert_equal "$(nokey_rows psql_rep)" "$(nokey_rows psql_src)"
+	run -0 grep -c "incremental snapshot of \"public.$T\" started" "$ERR"
+	assert_output 1
+}
+
+@test "--key-columns: columns that may repeat, that the replica identity lacks or that are missing are refused, each with a warning" {
+	inc_table 10
+	psql_src "CREATE TABLE ${T}_dup (a int NOT NULL, b int)" \
+		"CREATE UNIQUE INDEX ON ${T}_dup (b)" \
+		"ALTER TABLE ${T}_dup REPLICA IDENTITY FULL" \
+		"CREATE TABLE ${T}_ident (a int NOT NULL, b int)" \
+		"CREATE UNIQUE INDEX ON ${T}_ident (a)" \
+		"CREATE TABLE ${T}_nokey (a int)" \
+		"ALTER PUBLICATION $PUB ADD TABLE ${T}_dup, ${T}_ident, ${T}_nokey"
+	inc_start -k "'public.${T}_dup:a;public.${T}_ident:a;public.$T:id,nope'"
+	snapshot_of "${T}_dup"
+	wait_until 10 grep -q "the key columns --key-columns names for table \"public.${T}_dup\" may repeat" "$ERR"
+	snapshot_of "${T}_ident"
+	wait_until 10 grep -q "the replica identity of table \"public.${T}_ident\" does not carry the key columns.*REPLICA IDENTITY FULL" "$ERR"
+	snapshot_of "$T"
+	wait_until 10 grep -q "key column \"nope\" of --key-columns is not in table \"public.$T\"" "$ERR"
+	snapshot_of "${T}_nokey"
+	wait_until 10 grep -q "table \"public.${T}_nokey\" has no primary key: .* or of the columns --key-columns (message.key.columns) names for it" "$ERR"
+	run -1 grep -q 'snapshot of .* started' "$ERR"
+	kill -0 "$PIPE"
+	run -64 --separate-stderr pg-wal-tail -S s -P p -k 'nodot:a'
+	[[ $stderr == *'invalid value for --key-columns: "nodot:a" is not schema.table:column'* ]] || fail "$stderr"
+}
+
+@test "-c message.key.columns: a table with a primary key is read in chunks of the columns it names" {
+	local conf=$BATS_TEST_TMPDIR/conn.json
+	psql_src "CREATE TABLE $T (id int PRIMARY KEY, code text NOT NULL UNIQUE)" \
+		"INSERT INTO $T SELECT i, md5(i::text) FROM generate_series(1, 40) i" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	cat >"$conf" <<JSON
+{"name": "c", "config": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+  "database.hostname": "127.0.0.1", "database.port": "$WALPIPE_SOURCE_PORT",
+  "database.user": "postgres", "database.password": "postgrespass",
+  "database.dbname": "connect_test_db", "slot.name": "$SLOT", "publication.name": "$PUB",
+  "topic.prefix": "p", "incremental.snapshot.chunk.size": "3",
+  "message.key.columns": "public.$T:code"}}
+JSON
+	pg-wal-tail -c "$conf" --create-slot --snapshot never --end-lsn now
+	# The key must be in the replica identity: the primary key's is not enough.
+	psql_src "ALTER TABLE $T REPLICA IDENTITY FULL"
+	pg-wal-tail -v -c "$conf" --signal-file "$SIG" >"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	wait_until 30 finished "$T"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.code] | [length, . == sort]' "$BATS_TEST_TMPDIR/out"
+	assert_output '[40,true]'
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | . == sort' "$BATS_TEST_TMPDIR/out"
+	assert_output false
+}
+
+@test "--key-columns and --state-file: a snapshot stopped inside the rows whose key is NULL resumes after the last one read" {
+	local state=$BATS_TEST_TMPDIR/state
+	psql_src "CREATE TABLE $T (id int NOT NULL, g int, v int NOT NULL, pad text)" \
+		"CREATE UNIQUE INDEX ON $T (id)" \
+		"ALTER TABLE $T REPLICA IDENTITY FULL" \
+		"INSERT INTO $T SELECT i, CASE WHEN i <= 10 THEN i END, 0, 'x' FROM generate_series(1, 3000) i" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	run_tail() {
+		pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 1 \
+			-k "public.$T:g,id" --state-file "$state" --ack-file "$ACK" \
+			>>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+		PIPE=$!
+		wait_until 30 slot_active
+	}
+	run_tail
+	snapshot_of "$T"
+	wait_until 30 bash -c "[ \$(grep -c '\"op\":\"r\"' '$BATS_TEST_TMPDIR/out') -ge 50 ]"
+	signal pause-snapshot '{}'
+	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	echo "pos $(tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -r .pos)" >"$ACK"
+	# The resume key names the NULL.
+	tail -n 1 "$state" | grep -q '"after":\[null,"[0-9]*"\]' || fail "$(tail -n 1 "$state")"
+	run_tail
+	wait_until 60 finished "$T"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output '[3000,3000]'
 }

@@ -54,7 +54,8 @@ struct env_conf {
 	enum unwrap_delete unwrap_delete;
 	enum dec_mode decimal;
 	enum time_mode time;
-	struct keycols_list keycols; /* message.key.columns */
+	/* message.key.columns */
+	struct keycols_list keycols;
 	regex_t *include; /* table.include.list, anchored */
 	int ninclude;
 	regex_t *exclude; /* table.exclude.list, anchored */

@@ -16,15 +16,27 @@
 
 struct tail;
 
+/* A table an incremental snapshot reads, and the key it reads it by. */
+struct chunk_table {
+	uint32_t oid;
+	double reltuples; /* the planner's estimate of its rows */
+	char relkind;	  /* 'p': partitioned, read with its partitions */
+	int nkeys;
+	char **keys;   /* key column names, in key order */
+	bool *notnull; /* whether each key column is NOT NULL */
+};
+
 /*
- * Table SCHEMA.TABLE (or TABLE, in public) of the publication, one row
- * per primary key column in key order: oid, reltuples, column name,
- * relkind.  NULL, with errbuf, when it is not in the publication, has no
- * primary key, or filter (an SQL condition, or NULL) is not a condition on
- * it; a failed look-up exits.  Caller PQclear()s.
+ * Looks up table SCHEMA.TABLE (or TABLE, in public) of the publication
+ * and its key: the columns --key-columns names for it, else its primary
+ * key.  false, with errbuf, when it is not in the publication, has no
+ * key, the named columns are missing, may repeat or are not carried by
+ * its replica identity, or filter (an SQL condition, or NULL) is not a
+ * condition on it; a failed look-up exits.  Caller chunk_table_free()s.
  */
-PGresult *chunk_table(struct tail *t, const char *name, const char *filter, char *errbuf,
-					  size_t errsize);
+bool chunk_table(struct tail *t, const char *name, const char *filter, struct chunk_table *ct,
+				 char *errbuf, size_t errsize);
+void chunk_table_free(struct chunk_table *ct);
 
 /*
  * The name (SCHEMA.TABLE) table oid has now, into name; false if it has
@@ -36,7 +48,8 @@ struct chunkq {
 	PGconn *conn;		 /* for quoting */
 	const struct rel *r; /* the columns read */
 	char relkind;		 /* 'p': partitioned, read with its partitions */
-	const int *keycol;	 /* primary key columns in r */
+	const int *keycol;	 /* key columns in r */
+	const bool *notnull; /* whether each key column is NOT NULL */
 	int nkeys;
 	const char *filter; /* SQL condition, or NULL */
 	int chunk_size;
@@ -45,7 +58,8 @@ struct chunkq {
 /*
  * The first chunk's query ($1.. = MAX), the next chunks' ($1.. = LAST,
  * $n+1.. = MAX), the largest key's, and one of no rows whose columns are
- * the table's as they are now (shape), into the four buffers.
+ * the table's as they are now (shape), into the four buffers.  Keys are
+ * ordered as ORDER BY orders them, a NULL after every value.
  */
 void chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max,
 				   struct buf *shape);

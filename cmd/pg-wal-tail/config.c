@@ -66,6 +66,7 @@ tail_opts_from_connector(struct tail_opts *o, const char *path)
 		CONN_BIND_TEXT("signal.data.collection", &o->signal_table, o->signal_table != NULL),
 		CONN_BIND_INT("incremental.snapshot.chunk.size", &o->chunk_size, o->chunk_size >= 0, 1,
 					  1000000),
+		CONN_BIND_TEXT("message.key.columns", &o->key_columns, o->key_columns != NULL),
 	};
 	struct tail_file *f = o->file = xcalloc(1, sizeof *f);
 	struct connector *conf = &f->conf;

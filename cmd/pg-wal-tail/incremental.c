@@ -71,7 +71,8 @@ struct incr {
 	uint32_t oid;
 	struct rel *rel; /* its columns, from the catalog */
 	int nkeys;
-	int *keycol;		  /* primary key columns in rel */
+	int *keycol;		  /* key columns in rel */
+	bool *notnull;		  /* whether each is NOT NULL */
 	Oid *keytype;		  /* parameter types: key, then key again */
 	struct buf sql_first; /* the first chunk: key <= MAX */
 	struct buf sql_next;  /* the others: LAST < key <= MAX */
@@ -139,12 +140,12 @@ bool
 incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, size_t errsize)
 {
 	struct incr *in = incr_of(t);
-	PGresult *res = chunk_table(t, table, filter, errbuf, errsize);
+	struct chunk_table ct;
 	struct itable *it;
 
-	if (res == NULL)
+	if (!chunk_table(t, table, filter, &ct, errbuf, errsize))
 		return false;
-	PQclear(res);
+	chunk_table_free(&ct);
 	in->queue = xrealloc(in->queue, (size_t) (in->nqueue + 1) * sizeof *in->queue);
 	it = &in->queue[in->nqueue++];
 	it->name = xstrdup(table);
@@ -182,9 +183,11 @@ end_table(struct incr *in)
 	free(in->bound);
 	in->nkeys = 0;
 	free(in->keycol);
+	free(in->notnull);
 	free(in->keytype);
 	in->bound = NULL;
 	in->keycol = NULL;
+	in->notnull = NULL;
 	in->keytype = NULL;
 	rel_free(in->rel);
 	in->rel = NULL;
@@ -224,16 +227,18 @@ incr_pause(struct tail *t, bool pause)
 	in->paused = pause;
 }
 
-/* Where the columns named in the lookup's rows are in rel; false if one is not. */
+/* Where the key columns of ct are in rel; false if one is not. */
 static bool
-map_keys(struct incr *in, PGresult *keys)
+map_keys(struct incr *in, const struct chunk_table *ct)
 {
-	in->nkeys = PQntuples(keys);
+	in->nkeys = ct->nkeys;
 	in->keycol = xcalloc((size_t) in->nkeys, sizeof *in->keycol);
+	in->notnull = xcalloc((size_t) in->nkeys, sizeof *in->notnull);
 	in->keytype = xcalloc((size_t) in->nkeys * 2, sizeof *in->keytype);
 	in->bound = xcalloc((size_t) in->nkeys * 2, sizeof *in->bound);
+	memcpy(in->notnull, ct->notnull, (size_t) in->nkeys * sizeof *in->notnull);
 	for (int k = 0; k < in->nkeys; k++) {
-		const char *name = PQgetvalue(keys, k, 2);
+		const char *name = ct->keys[k];
 		int c;
 
 		for (c = 0; c < in->rel->ncols && strcmp(in->rel->cols[c].name, name) != 0; c++)
@@ -246,17 +251,19 @@ map_keys(struct incr *in, PGresult *keys)
 	return true;
 }
 
-/* Copies row's key values of res into bound[at..]. */
+/* Copies row's key values of res into bound[at..], NULL for a NULL. */
 static void
 set_bound(struct incr *in, PGresult *res, int row, int at, const int *cols)
 {
 	for (int k = 0; k < in->nkeys; k++) {
+		int c = cols ? cols[k] : k;
+
 		free(in->bound[at + k]);
-		in->bound[at + k] = xstrdup(PQgetvalue(res, row, cols ? cols[k] : k));
+		in->bound[at + k] = PQgetisnull(res, row, c) ? NULL : xstrdup(PQgetvalue(res, row, c));
 	}
 }
 
-/* Sets LAST from the table's resume key (a JSON array of strings); false if it does not fit. */
+/* Sets LAST from the table's resume key (a JSON array of strings and nulls); false if it does not fit. */
 static bool
 resume_after(struct incr *in)
 {
@@ -268,9 +275,16 @@ resume_after(struct incr *in)
 	json_iter_init(&it, arr);
 	while (json_arr_next(&it, &v)) {
 		buf_reset(&val);
-		if (k == in->nkeys || json_type_of(v) != JSON_STRING || !json_str_decode_text(v, &val))
+		if (k == in->nkeys)
 			break;
 		free(in->bound[k]);
+		in->bound[k] = NULL;
+		if (json_is_null(v) && !in->notnull[k]) {
+			k++;
+			continue;
+		}
+		if (json_type_of(v) != JSON_STRING || !json_str_decode_text(v, &val))
+			break;
 		in->bound[k++] = xstrdup(buf_cstr(&val));
 	}
 	buf_free(&val);
@@ -289,41 +303,39 @@ begin_table(struct tail *t)
 	char err[1024];
 	char state[6];
 	struct buf max = BUF_INIT;
-	PGresult *keys, *res;
-	char relkind = 'r';
+	struct chunk_table ct;
+	PGresult *res;
 
 	in->cur = in->queue[0];
 	memmove(in->queue, in->queue + 1, (size_t) --in->nqueue * sizeof *in->queue);
 	in->reading = true;
 	in->have_last = false;
 	in->rows = 0;
-	keys = chunk_table(t, in->cur.name, in->cur.filter, err, sizeof err);
-	if (keys == NULL) {
+	if (!chunk_table(t, in->cur.name, in->cur.filter, &ct, err, sizeof err)) {
 		log_warn("incremental snapshot of \"%s\": %s", in->cur.name, err);
 		end_table(in);
 		return;
 	}
-	in->oid = (uint32_t) strtoul(PQgetvalue(keys, 0, 0), NULL, 10);
-	in->total = strtod(PQgetvalue(keys, 0, 1), NULL);
-	relkind = PQgetvalue(keys, 0, 3)[0];
+	in->oid = ct.oid;
+	in->total = ct.reltuples;
 	in->rel = catalog_rel(t->sql, &t->types, in->oid, NULL, err, sizeof err, state);
 	if (in->rel == NULL)
 		fatal(pg_conn_status(t->sql, state), "incremental snapshot: %s", err);
-	if (!map_keys(in, keys)) {
-		PQclear(keys);
+	if (!map_keys(in, &ct)) {
+		chunk_table_free(&ct);
 		log_warn("incremental snapshot of \"%s\": its key changed", in->cur.name);
 		end_table(in);
 		return;
 	}
-	PQclear(keys);
 	{
-		struct chunkq cq = {t->sql,	   in->rel,		   relkind,			in->keycol,
-							in->nkeys, in->cur.filter, t->o->chunk_size};
+		struct chunkq cq = {t->sql,		 in->rel,	ct.relkind,		in->keycol,
+							in->notnull, in->nkeys, in->cur.filter, t->o->chunk_size};
 
 		buf_reset(&in->sql_first);
 		buf_reset(&in->sql_next);
 		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max, &in->sql_shape);
 	}
+	chunk_table_free(&ct);
 	res = PQexecParams(t->sql, buf_cstr(&max), 0, NULL, NULL, NULL, NULL, 0);
 	buf_free(&max);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols)
@@ -479,9 +491,14 @@ tuple_key(struct incr *in, const struct rel *r, const struct pgo_tuple *tup)
 
 		for (c = 0; c < r->ncols && strcmp(r->cols[c].name, name) != 0; c++)
 			;
-		if (c == r->ncols || c >= tup->ncols || tup->vals[c].kind != PGO_TEXT)
+		if (c == r->ncols || c >= tup->ncols)
 			return false;
-		key_put(&in->key, tup->vals[c].p, tup->vals[c].n);
+		if (tup->vals[c].kind == PGO_NULL)
+			key_put(&in->key, NULL, 0);
+		else if (tup->vals[c].kind == PGO_TEXT)
+			key_put(&in->key, tup->vals[c].p, tup->vals[c].n);
+		else
+			return false;
 	}
 	return true;
 }
@@ -548,7 +565,9 @@ keep_rows(struct incr *in, PGresult *res)
 	for (int row = 0; row < nrows; row++) {
 		buf_reset(&in->key);
 		for (int k = 0; k < in->nkeys; k++)
-			key_put(&in->key, PQgetvalue(res, row, in->keycol[k]),
+			key_put(&in->key,
+					PQgetisnull(res, row, in->keycol[k]) ? NULL
+														 : PQgetvalue(res, row, in->keycol[k]),
 					(size_t) PQgetlength(res, row, in->keycol[k]));
 		in->keep[row] = !truncated && !keyset_has(&in->keys, in->key.data, in->key.len);
 		n += in->keep[row];

@@ -1,8 +1,8 @@
 /*
  * keyset.c - keys of streamed changes and snapshot visibility; see
  * keyset.h.  A key is its column values, each as a 4-byte length and the
- * bytes of its text form, so that the same row read by SELECT and sent by
- * pgoutput gives the same key.
+ * bytes of its text form (a NULL: the length UINT32_MAX alone), so that
+ * the same row read by SELECT and sent by pgoutput gives the same key.
  */
 #include "keyset.h"
 
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define TRUNCATED UINT32_MAX /* kent.len of a truncate */
+#define NULL_LEN UINT32_MAX	 /* the length key_put() writes for an SQL NULL */
 
 struct kent {
 	uint32_t xid;
@@ -71,10 +72,11 @@ xsnap_free(struct xsnap *s)
 void
 key_put(struct buf *b, const char *p, size_t n)
 {
-	uint32_t len = (uint32_t) n;
+	uint32_t len = p ? (uint32_t) n : NULL_LEN;
 
 	buf_put(b, (const char *) &len, sizeof len);
-	buf_put(b, p, n);
+	if (p)
+		buf_put(b, p, n);
 }
 
 void

@@ -38,7 +38,7 @@ struct keyset {
 	size_t hcap;
 };
 
-/* Appends one key value (length, bytes) to a key being built in b. */
+/* Appends one key value (length, bytes; p NULL: an SQL NULL) to a key being built in b. */
 void key_put(struct buf *b, const char *p, size_t n);
 
 /* Remembers key (or, with p NULL, a truncate of the table) written by xid. */

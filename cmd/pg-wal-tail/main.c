@@ -61,6 +61,8 @@ usage(void)
 		   "      --signal-table=SCHEMA.TABLE  take signals from rows inserted into this table\n"
 		   "      --signal-file=FILE     take signals from FILE or FIFO, one JSON per line\n"
 		   "      --chunk-size=ROWS      rows per incremental snapshot chunk (default %d)\n"
+		   "  -k, --key-columns=SPEC     read these tables in chunks of these columns:\n"
+		   "                             \"schema.table:col,...;...\" (message.key.columns)\n"
 		   "      --state-file=FILE      keep what is left of incremental snapshots in FILE,\n"
 		   "                             to resume them after a restart\n"
 		   "\nMonitoring:\n"
@@ -132,6 +134,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		{"signal-table", required_argument, NULL, OPT_SIGNAL_TABLE},
 		{"signal-file", required_argument, NULL, OPT_SIGNAL_FILE},
 		{"chunk-size", required_argument, NULL, OPT_CHUNK_SIZE},
+		{"key-columns", required_argument, NULL, 'k'},
 		{"state-file", required_argument, NULL, OPT_STATE_FILE},
 		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"progress", required_argument, NULL, OPT_PROGRESS},
@@ -144,8 +147,9 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 	int c;
 	int verbose = 0;
 	const char *config = NULL;
+	char err[256];
 
-	while ((c = getopt_long(argc, argv, "d:c:S:P:t:s:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:S:P:t:s:k:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 			case 'd': o->conninfo = pg_conninfo_take(optarg); break;
 			case 'c': config = optarg; break;
@@ -186,6 +190,7 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 			case OPT_SIGNAL_TABLE: o->signal_table = optarg; break;
 			case OPT_SIGNAL_FILE: o->signal_file = optarg; break;
 			case OPT_STATE_FILE: o->state_file = optarg; break;
+			case 'k': o->key_columns = optarg; break;
 			case OPT_CHUNK_SIZE:
 				o->chunk_size = (int) opt_int("--chunk-size", optarg, 1, 1000000);
 				break;
@@ -208,6 +213,8 @@ parse_args(int argc, char **argv, struct tail_opts *o)
 		o->fetch_size = DEFAULT_FETCH_SIZE;
 	if (o->chunk_size < 0)
 		o->chunk_size = DEFAULT_CHUNK_SIZE;
+	if (o->key_columns && !keycols_parse(&o->keycols, o->key_columns, err, sizeof err))
+		usage_error("invalid value for --key-columns: %s", err);
 	if (o->slot == NULL)
 		usage_error("no slot given: use -S NAME");
 	if (o->publication == NULL && !o->drop_slot)
@@ -255,6 +262,7 @@ main(int argc, char **argv)
 	metrics_close();
 	tail_close(&t);
 	free(o.tables);
+	keycols_free(&o.keycols);
 	tail_opts_free_connector(&o);
 	return status;
 }

@@ -135,11 +135,11 @@ all_tables(struct tail *t, struct buf *todo)
 
 	buf_putc(todo, '[');
 	for (int i = 0; i < PQntuples(tables); i++) {
-		PGresult *res = chunk_table(t, PQgetvalue(tables, i, 4), NULL, err, sizeof err);
+		struct chunk_table ct;
 
-		if (res == NULL)
+		if (!chunk_table(t, PQgetvalue(tables, i, 4), NULL, &ct, err, sizeof err))
 			fatal(EX_USAGE, "--snapshot incremental: %s", err);
-		PQclear(res);
+		chunk_table_free(&ct);
 		if (i)
 			buf_putc(todo, ',');
 		snapstate_put_table(todo, PQgetvalue(tables, i, 4), NULL, NULL, NULL, 0);
@@ -317,7 +317,10 @@ snapstate_put_key(struct buf *out, char *const *key, int nkeys)
 	for (int k = 0; k < nkeys; k++) {
 		if (k)
 			buf_putc(out, ',');
-		json_put_cstr(out, key[k]);
+		if (key[k])
+			json_put_cstr(out, key[k]);
+		else
+			buf_puts(out, "null");
 	}
 	buf_putc(out, ']');
 }

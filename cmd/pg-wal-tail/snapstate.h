@@ -31,7 +31,7 @@ void snapstate_setup(struct tail *t, bool exists);
 /* Appends a line: what is left once downstream has end (without the current table if ends). */
 void snapstate_record(struct tail *t, struct pos end, bool ends);
 void snapstate_close(struct tail *t);
-/* A key (LAST of a table) as a JSON array of its values' text. */
+/* A key (LAST of a table) as a JSON array of its values' text, null for a NULL. */
 void snapstate_put_key(struct buf *out, char *const *key, int nkeys);
 /* One table of todo: after is key if given, else the JSON array after (or null). */
 void snapstate_put_table(struct buf *out, const char *table, const char *filter, const char *after,

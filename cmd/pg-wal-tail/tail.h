@@ -13,6 +13,7 @@
 
 #include "ackq.h"
 #include "buf.h"
+#include "keycols.h"
 #include "decode.h"
 #include "format.h"
 #include "lsn.h"
@@ -59,6 +60,9 @@ struct tail_opts {
 	const char *state_file;	  /* what is left of incremental snapshots */
 	struct tail_file *file;	  /* the -c file, which strings above may point
 								 * into (config.c); NULL without -c */
+	/* -k, message.key.columns: the spec, or NULL, and its entries. */
+	const char *key_columns;
+	struct keycols_list keycols;
 };
 
 struct tail {
