@@ -734,3 +734,41 @@ JSON
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[3000,3000]'
 }
+
+@test "data-collections are regular expressions of whole names: a pattern takes the publication's tables it matches, one that matches none is a warning" {
+	psql_src "CREATE PUBLICATION $PUB"
+	local tb
+	for tb in ${T}_a1 ${T}_a2 ${T}_a10x ${T}_b ${T}_c; do
+		psql_src "CREATE TABLE $tb (id int PRIMARY KEY)" \
+			"INSERT INTO $tb SELECT generate_series(1, 10)" \
+			"ALTER PUBLICATION $PUB ADD TABLE $tb"
+	done
+	# Not in the publication: a pattern never reaches it.
+	psql_src "CREATE TABLE ${T}_a3 (id int PRIMARY KEY)" "INSERT INTO ${T}_a3 VALUES (1)"
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	local cond="{\"data-collection\":\"public[.]${T}_a.*\",\"filter\":\"id <= 3\"}"
+	signal execute-snapshot "{\"data-collections\":[\"public[.]${T}_a[0-9]+\",\"public.${T}_b\",\"${T}_c\",\"public[.]${T}_zz.*\",\"public.${T}_(\"],\"additional-conditions\":[$cond]}"
+	wait_until 30 finished "${T}_c"
+	grep -q "signal \".*\": \"public\[.\]${T}_a\[0-9\]+\" matches 2 tables" "$ERR"
+	grep -q "no table of publication \"$PUB\" matches \"public\[.\]${T}_zz.\*\": ignored" "$ERR"
+	grep -q "\"public.${T}_(\" is not a regular expression: ignored" "$ERR"
+	# A stop-snapshot pattern stops the tables it matches (queued while paused).
+	signal pause-snapshot '{}'
+	signal execute-snapshot "{\"data-collections\":[\"public.${T}_b\"]}"
+	signal stop-snapshot "{\"data-collections\":[\"public[.]${T}_[b-z]\"]}"
+	signal resume-snapshot '{}'
+	wait_until 10 grep -q "signal \".*\": resume-snapshot" "$ERR"
+	sleep 1
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .table] | group_by(.) | map([.[0], length])' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output "[[\"${T}_a1\",3],[\"${T}_a2\",3],[\"${T}_b\",10],[\"${T}_c\",10]]"
+	run -1 grep -q "snapshot of \"public.${T}_a10x\"" "$ERR"
+	run -1 grep -q "snapshot of \"public.${T}_a3\"" "$ERR"
+}

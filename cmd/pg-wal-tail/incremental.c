@@ -196,18 +196,18 @@ end_table(struct incr *in)
 }
 
 void
-incr_stop(struct tail *t, const char *table)
+incr_stop(struct tail *t, bool (*match)(const char *table, const void *arg), const void *arg)
 {
 	struct incr *in = incr_of(t);
 	int i, n = 0;
 
 	for (i = 0; i < in->nqueue; i++) {
-		if (table == NULL || strcmp(in->queue[i].name, table) == 0)
+		if (match == NULL || match(in->queue[i].name, arg))
 			itable_free(&in->queue[i]);
 		else
 			in->queue[n++] = in->queue[i];
 	}
-	if (in->reading && (table == NULL || strcmp(in->cur.name, table) == 0)) {
+	if (in->reading && (match == NULL || match(in->cur.name, arg))) {
 		log_info("incremental snapshot of \"%s\" stopped after %llu rows", in->cur.name,
 				 (unsigned long long) in->rows);
 		end_table(in);

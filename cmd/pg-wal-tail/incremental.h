@@ -28,8 +28,11 @@ struct tail;
  * for a table that is not in the publication or has no primary key.
  */
 bool incr_add(struct tail *t, const char *table, const char *filter, char *errbuf, size_t errsize);
-/* Stops the snapshot of table, or of every table when table is NULL. */
-void incr_stop(struct tail *t, const char *table);
+/*
+ * Stops the snapshots of the tables (SCHEMA.TABLE) match(table, arg) is
+ * true of, queued or being read; of every table when match is NULL.
+ */
+void incr_stop(struct tail *t, bool (*match)(const char *table, const void *arg), const void *arg);
 void incr_pause(struct tail *t, bool pause);
 /*
  * For the metrics: rows written of the table being read, its estimated

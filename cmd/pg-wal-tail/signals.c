@@ -4,7 +4,9 @@
  * inserted into it arrive in the stream, which must carry the table) or
  * from a signal file (a file or FIFO, one JSON signal per line:
  * {"id":...,"type":...,"data":{...}}), which needs no write access to the
- * database.  A regular file is emptied once its lines are read, as
+ * database.  Data collections, as Debezium's, are names or regular
+ * expressions matched against the whole "schema.table" of the
+ * publication's tables (of the snapshots queued, for stop-snapshot).  A regular file is emptied once its lines are read, as
  * Debezium's file channel does; a FIFO is read as its writers write.
  *
  * A signal that cannot be carried out is reported and ignored: it never
@@ -16,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,33 +59,148 @@ get_str(struct json_slice obj, const char *name, struct buf *out)
 	return true;
 }
 
+/*
+ * A data collection of a signal: a name ("schema.table") or a regular
+ * expression that matches whole names, as Debezium's Pattern.matches()
+ * (POSIX extended syntax here, case-sensitive like Debezium's).
+ */
+struct collection {
+	const char *text;
+	regex_t re;
+	bool compiled;
+};
+
+static void
+collection_init(struct collection *c, const char *text)
+{
+	struct buf anchored = BUF_INIT;
+
+	c->text = text;
+	buf_printf(&anchored, "^(%s)$", text);
+	c->compiled = regcomp(&c->re, buf_cstr(&anchored), REG_EXTENDED | REG_NOSUB) == 0;
+	buf_free(&anchored);
+}
+
+static void
+collection_free(struct collection *c)
+{
+	if (c->compiled)
+		regfree(&c->re);
+	c->compiled = false;
+}
+
+/* Whether table (schema.table) is the collection's, by name or by its expression. */
+static bool
+collection_has(const struct collection *c, const char *table)
+{
+	return strcmp(c->text, table) == 0 || (c->compiled && regexec(&c->re, table, 0, NULL, 0) == 0);
+}
+
+static bool
+collection_match(const char *table, const void *arg)
+{
+	return collection_has(arg, table);
+}
+
+/* Whether text, taken as an expression, can only match itself (dots aside). */
+static bool
+plain_name(const char *text)
+{
+	return strpbrk(text, "*+?[](){}|^$\\") == NULL;
+}
+
+/* A data collection's text: SCHEMA.TABLE, or TABLE for one in public, into out. */
+static const char *
+qualified(const char *text, struct buf *out)
+{
+	buf_reset(out);
+	if (strchr(text, '.') == NULL)
+		buf_puts(out, "public.");
+	buf_puts(out, text);
+	return buf_cstr(out);
+}
+
 /* The filter of additional-conditions for table, decoded into out; false if none. */
 static bool
 condition_for(struct json_slice data, const char *table, struct buf *out)
 {
 	struct json_slice conds, c;
 	struct json_iter it;
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT, full = BUF_INIT;
 	bool found = false;
 
 	if (!json_obj_get(data, "additional-conditions", &conds) || json_type_of(conds) != JSON_ARRAY)
 		return false;
 	json_iter_init(&it, conds);
-	while (!found && json_arr_next(&it, &c))
-		found = json_type_of(c) == JSON_OBJECT && get_str(c, "data-collection", &name) &&
-			strcmp(name.data, table) == 0 && get_str(c, "filter", out);
+	while (!found && json_arr_next(&it, &c)) {
+		struct collection dc;
+
+		if (json_type_of(c) != JSON_OBJECT || !get_str(c, "data-collection", &name))
+			continue;
+		collection_init(&dc, qualified(name.data, &full));
+		found = collection_has(&dc, table) && get_str(c, "filter", out);
+		collection_free(&dc);
+	}
 	buf_free(&name);
+	buf_free(&full);
 	return found;
 }
 
-/* execute-snapshot and stop-snapshot: each table of data-collections. */
+/* Queues table for execute-snapshot signal id, with its condition if data has one. */
+static void
+queue_table(struct tail *t, const char *id, struct json_slice data, const char *table)
+{
+	struct buf filter = BUF_INIT;
+	char err[1024];
+
+	if (!incr_add(t, table, condition_for(data, table, &filter) ? filter.data : NULL, err,
+				  sizeof err))
+		log_warn("signal \"%s\": %s: ignored", id, err);
+	buf_free(&filter);
+}
+
+/*
+ * execute-snapshot of one data collection: every table of the
+ * publication it matches, in snapshot order.  A plain name that matches
+ * none (a table not in the publication) is looked up by incr_add(), which
+ * says what is wrong with it.
+ */
+static void
+execute_one(struct tail *t, const char *id, struct json_slice data, PGresult *tables,
+			const char *text)
+{
+	struct collection dc;
+	int n = 0;
+
+	collection_init(&dc, text);
+	if (!dc.compiled && !plain_name(text)) {
+		log_warn("signal \"%s\": \"%s\" is not a regular expression: ignored", id, text);
+		return;
+	}
+	for (int i = 0; i < PQntuples(tables); i++) {
+		if (!collection_has(&dc, PQgetvalue(tables, i, 4)))
+			continue;
+		n++;
+		queue_table(t, id, data, PQgetvalue(tables, i, 4));
+	}
+	if (n == 0 && plain_name(text))
+		queue_table(t, id, data, text);
+	else if (n == 0)
+		log_warn("signal \"%s\": no table of publication \"%s\" matches \"%s\": ignored", id,
+				 t->o->publication, text);
+	else if (n > 1 || !plain_name(text))
+		log_info("signal \"%s\": \"%s\" matches %d table%s", id, text, n, n == 1 ? "" : "s");
+	collection_free(&dc);
+}
+
+/* execute-snapshot and stop-snapshot: each data collection of data-collections. */
 static void
 on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
 {
 	struct json_slice list, v;
 	struct json_iter it;
-	struct buf name = BUF_INIT, filter = BUF_INIT;
-	char err[1024];
+	struct buf name = BUF_INIT, full = BUF_INIT;
+	PGresult *tables = NULL;
 
 	if (get_str(data, "type", &name) && strcasecmp(name.data, "incremental") != 0) {
 		log_warn("signal \"%s\": snapshot type \"%s\" is not supported (incremental): "
@@ -92,29 +210,35 @@ on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
 	}
 	if (!json_obj_get(data, "data-collections", &list) || json_type_of(list) != JSON_ARRAY) {
 		if (stop)
-			incr_stop(t, NULL);
+			incr_stop(t, NULL, NULL);
 		else
 			log_warn("signal \"%s\": no \"data-collections\" array: ignored", id);
 		goto out;
 	}
 	json_iter_init(&it, list);
 	while (json_arr_next(&it, &v)) {
+		struct collection dc;
+
 		buf_reset(&name);
 		if (json_type_of(v) != JSON_STRING || !json_str_decode_text(v, &name)) {
 			log_warn("signal \"%s\": a data collection that is not a string: ignored", id);
 			continue;
 		}
-		buf_cstr(&name);
-		if (stop)
-			incr_stop(t, name.data);
-		else if (!incr_add(t, name.data,
-						   condition_for(data, name.data, &filter) ? filter.data : NULL, err,
-						   sizeof err))
-			log_warn("signal \"%s\": %s: ignored", id, err);
+		qualified(buf_cstr(&name), &full);
+		if (!stop) {
+			if (tables == NULL)
+				tables = snapshot_tables(t);
+			execute_one(t, id, data, tables, full.data);
+			continue;
+		}
+		collection_init(&dc, full.data);
+		incr_stop(t, collection_match, &dc);
+		collection_free(&dc);
 	}
 out:
+	PQclear(tables);
 	buf_free(&name);
-	buf_free(&filter);
+	buf_free(&full);
 }
 
 void
