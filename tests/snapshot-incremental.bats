@@ -772,3 +772,20 @@ JSON
 	run -1 grep -q "snapshot of \"public.${T}_a10x\"" "$ERR"
 	run -1 grep -q "snapshot of \"public.${T}_a3\"" "$ERR"
 }
+
+@test "a blocking execute-snapshot is not supported: a warning names it, nothing is read, streaming goes on" {
+	inc_table 20
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"type\":\"blocking\"}"
+	wait_until 10 grep -q "snapshot type \"blocking\" is not supported, only \"incremental\", which reads the tables while streaming goes on: ignored" "$ERR"
+	psql_src "UPDATE $T SET v = 4 WHERE id = 3"
+	wait_until 10 grep -q '"op":"u"' "$BATS_TEST_TMPDIR/out"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -1 grep -q '"op":"r"' "$BATS_TEST_TMPDIR/out"
+	run -1 grep -q 'snapshot of .* queued' "$ERR"
+}

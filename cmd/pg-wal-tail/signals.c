@@ -203,8 +203,9 @@ on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
 	PGresult *tables = NULL;
 
 	if (get_str(data, "type", &name) && strcasecmp(name.data, "incremental") != 0) {
-		log_warn("signal \"%s\": snapshot type \"%s\" is not supported (incremental): "
-				 "ignored",
+		/* Debezium's blocking snapshots stop streaming while they read: not done here. */
+		log_warn("signal \"%s\": snapshot type \"%s\" is not supported, only \"incremental\", "
+				 "which reads the tables while streaming goes on: ignored",
 				 id, name.data);
 		goto out;
 	}
