@@ -789,3 +789,23 @@ JSON
 	run -1 grep -q '"op":"r"' "$BATS_TEST_TMPDIR/out"
 	run -1 grep -q 'snapshot of .* queued' "$ERR"
 }
+
+@test "--snapshot incremental takes a table without a primary key when --key-columns names its key" {
+	local state=$BATS_TEST_TMPDIR/state
+	psql_src "CREATE TABLE $T (id int NOT NULL, g int, v int NOT NULL, pad text)" \
+		"CREATE UNIQUE INDEX ON $T (id)" \
+		"ALTER TABLE $T REPLICA IDENTITY FULL" \
+		"INSERT INTO $T SELECT i, CASE WHEN i % 2 = 0 THEN i END, 0, 'x' FROM generate_series(1, 500) i" \
+		"CREATE PUBLICATION $PUB FOR TABLE $T"
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot incremental \
+		--state-file "$state" --ack-file "$ACK" --chunk-size 50 -k "public.$T:g,id" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 grep -q 'incremental snapshots complete' "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output '[500,500]'
+}
