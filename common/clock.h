@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 int64_t clock_mono_ms(void);
+int64_t clock_mono_us(void);
 int64_t clock_coarse_ms(void);
 int64_t clock_wall_us(void);
 int64_t clock_wall_ns(void);

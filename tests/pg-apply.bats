@@ -559,6 +559,48 @@ kill_and_rerun() { # MODE FLAGS...
 	wait "$pid"
 }
 
+# snapshot_mix N EVERY: N records of the seed's first one, keys 1..N, each
+# a snapshot row (op "r") but every EVERY-th a streamed insert (0: none).
+snapshot_mix() {
+	sed -n 1p "$F/seed-kafka.ndjson" | perl -e 'my ($n, $every) = @ARGV; chomp(my $t = <STDIN>);
+		for my $i (1 .. $n) {
+			(my $l = $t) =~ s/"offset":0/"offset":$i/;
+			$l =~ s/"id":1([},])/"id":$i$1/g;
+			$l =~ s/"op":"c"/"op":"r"/ unless $every && $i % $every == 1;
+			print "$l\n";
+		}' "$1" "$2"
+}
+
+# batches: the sizes of the batches pg-apply -v -v committed, one a line.
+batches() {
+	sed -n 's/.*committed a batch of \([0-9]*\) changes.*/\1/p' "$1"
+}
+
+@test "snapshot rows mixed with streamed changes go in batches fitted to a short apply time" {
+	snapshot_mix 30000 50 >"$BATS_TEST_TMPDIR/mix"
+	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/mix" 2>"$BATS_TEST_TMPDIR/err"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 30000
+	# 500 at first, at most twice the last: 4 batches before one of 5000
+	# could be due, then at most 5 more, on any machine; with --batch-size
+	# alone it would be 6 batches of 5000.
+	run -0 batches "$BATS_TEST_TMPDIR/err"
+	((${#lines[@]} >= 9))
+	[ "${lines[0]}" = 500 ]
+}
+
+@test "snapshot rows alone, or streamed changes alone, go in whole batches" {
+	snapshot_mix 20000 0 >"$BATS_TEST_TMPDIR/snap"
+	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/snap" 2>"$BATS_TEST_TMPDIR/err"
+	run -0 batches "$BATS_TEST_TMPDIR/err"
+	assert_output $'5000\n5000\n5000\n5000'
+	snapshot_mix 20000 1 >"$BATS_TEST_TMPDIR/changes"
+	apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}2" -v -v <"$BATS_TEST_TMPDIR/changes" \
+		2>"$BATS_TEST_TMPDIR/err"
+	run -0 batches "$BATS_TEST_TMPDIR/err"
+	assert_output $'5000\n5000\n5000\n5000'
+}
+
 @test "SIGTERM: commits what it has and exits 0" {
 	local fifo=$BATS_TEST_TMPDIR/fifo pid
 	mkfifo "$fifo"

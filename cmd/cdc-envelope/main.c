@@ -325,7 +325,7 @@ main(int argc, char **argv)
 
 	sig_setup();
 	out_init(&o, STDOUT_FILENO);
-	o.flush_at = 1 << 20;
+	o.flush_at = 1 << 16;
 	e = env_new(&conf);
 	status = envelope_run(e, &o, metrics_file, max_line);
 	env_free(e);

@@ -214,7 +214,7 @@ batch_due(struct ctx *c)
 {
 	if (c->batch_records == 0 || c->group_start != c->b->nops)
 		return false;
-	return c->batch_records >= c->s.batch_size ||
+	return c->batch_records >= batch_limit(c) ||
 		clock_mono_ms() - c->batch_started >= c->flush_interval_ms;
 }
 
@@ -511,6 +511,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.s.batch_size = DEFAULT_BATCH_SIZE;
 	c.flush_interval_ms = DEFAULT_FLUSH_MS;
+	c.mixed_cap = MIXED_FIRST_BATCH;
 	c.pos.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];

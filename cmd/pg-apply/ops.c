@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "ops.h"
+#include "pipeline.h"
 
 /* Records to ops */
 
@@ -225,6 +226,7 @@ change_kind(struct ctx *c, const struct frec *f, struct change *ch, char *err, s
 		snprintf(err, errsize, "envelope without \"op\"");
 		return -1;
 	}
+	note_change(c, parts.op.p[1] == 'r');
 	switch (parts.op.p[1]) {
 		case 'c':
 		case 'r':

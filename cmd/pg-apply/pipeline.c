@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "deadletter.h"
 #include "log.h"
 #include "pgutil.h"
@@ -40,10 +41,12 @@ static void *
 apply_thread(void *arg)
 {
 	struct inflight *in = arg;
+	int64_t start = clock_mono_us();
 
 	in->status =
 		applier_apply(in->c->a, in->b, in->offs, in->noffs, in->c->skip_errors ? reject_op : NULL,
 					  in, &in->failed, in->err, sizeof in->err);
+	in->took_us = clock_mono_us() - start;
 	return NULL;
 }
 
@@ -112,6 +115,52 @@ recover(struct ctx *c, struct inflight *in)
 	return APPLY_LOST;
 }
 
+void
+note_change(struct ctx *c, bool snapshot)
+{
+	int64_t now = clock_coarse_ms();
+
+	if (snapshot)
+		c->snapshot_seen_ms = now;
+	else
+		c->change_seen_ms = now;
+}
+
+static bool
+mixed(const struct ctx *c)
+{
+	int64_t now = clock_coarse_ms();
+
+	return c->snapshot_seen_ms && c->change_seen_ms &&
+		now - c->snapshot_seen_ms < MIXED_WINDOW_MS && now - c->change_seen_ms < MIXED_WINDOW_MS;
+}
+
+long
+batch_limit(const struct ctx *c)
+{
+	return mixed(c) && c->mixed_cap < c->s.batch_size ? c->mixed_cap : c->s.batch_size;
+}
+
+/*
+ * Fits mixed_cap to the batch just applied: the records it would have
+ * applied in MIXED_BATCH_MS, moving at most a factor of two at a time.
+ */
+static void
+fit_mixed_cap(struct ctx *c, const struct inflight *in)
+{
+	double fit;
+	long cap = c->mixed_cap;
+
+	if (in->b->nops < (size_t) MIXED_MIN_BATCH || !mixed(c))
+		return;
+	fit = (double) in->b->nops * MIXED_BATCH_MS * 1000 / (double) (in->took_us + 1);
+	if (fit > 2.0 * (double) cap)
+		fit = 2.0 * (double) cap;
+	if (fit < (double) cap / 2)
+		fit = (double) cap / 2;
+	c->mixed_cap = fit < MIXED_MIN_BATCH ? MIXED_MIN_BATCH : (long) fit;
+}
+
 /* Waits for the batch being applied; on success acknowledges it. */
 void
 finish_inflight(struct ctx *c)
@@ -135,9 +184,11 @@ finish_inflight(struct ctx *c)
 		fatal(EX_TEMPFAIL, "connection lost, gave up reconnecting: %s", in->err);
 	if (in->status != APPLY_OK)
 		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
+	fit_mixed_cap(c, in);
 	c->applied += in->b->nops;
 	c->skipped += in->b->skipped;
-	log_debug("committed a batch of %zu changes", in->b->nops);
+	log_debug("committed a batch of %zu changes in %.1f ms", in->b->nops,
+			  (double) in->took_us / 1000);
 	positions_committed(&c->pos, in->offs, in->noffs);
 	batch_reset(in->b);
 	free(in->offs);

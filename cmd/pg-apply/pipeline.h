@@ -15,6 +15,7 @@
 struct inflight {
 	struct ctx *c;
 	struct batch *b;
+	int64_t took_us; /* how long applier_apply() took */
 	pthread_t thread;
 	struct offset_row *offs; /* id: the index in ctx.sources */
 	int noffs;
@@ -34,5 +35,14 @@ void finish_inflight(struct ctx *c);
  * is done) and starts a new one; with wait, also waits for it.
  */
 void flush(struct ctx *c, bool wait);
+
+/* Notes the kind of a change read: a snapshot row (op "r") or not. */
+void note_change(struct ctx *c, bool snapshot);
+
+/*
+ * The records after which the batch being read is due: --batch-size, or
+ * fewer while snapshot rows and streamed changes arrive together.
+ */
+long batch_limit(const struct ctx *c);
 
 #endif
