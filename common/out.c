@@ -4,6 +4,7 @@
 #include "out.h"
 
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,9 +17,11 @@ void
 out_init(struct out *o, int fd)
 {
 	struct stat st;
+	bool known = fstat(fd, &st) == 0;
 
 	o->fd = fd;
-	o->is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	o->is_file = known && S_ISREG(st.st_mode);
+	o->is_pipe = known && S_ISFIFO(st.st_mode);
 	o->failed = false;
 	o->err = 0;
 	o->lines = o->bytes = 0;
@@ -30,6 +33,16 @@ void
 out_free(struct out *o)
 {
 	buf_free(&o->pending);
+}
+
+size_t
+out_unread(const struct out *o)
+{
+	int inpipe = 0;
+
+	if (o->is_pipe && ioctl(o->fd, FIONREAD, &inpipe) == 0 && inpipe > 0)
+		return o->pending.len + (size_t) inpipe;
+	return o->pending.len;
 }
 
 bool

@@ -19,6 +19,7 @@
 struct out {
 	int fd;
 	bool is_file; /* regular file: fsync on flush */
+	bool is_pipe; /* a pipe or FIFO: out_unread() can see into it */
 	bool failed;  /* a write failed; errno saved in err */
 	int err;
 	uint64_t lines;	 /* lines queued by out_line(), for metrics */
@@ -35,6 +36,12 @@ void out_line(struct out *o, const char *p, size_t n);
 
 /* Writes everything queued; false on failure (errno in o->err). */
 bool out_flush(struct out *o);
+
+/*
+ * What was given to out_line() and is not read yet: the bytes queued, and
+ * for a pipe those in it that its reader has not taken.
+ */
+size_t out_unread(const struct out *o);
 
 /* Writes all n bytes, retrying on EINTR and partial writes. */
 bool writeall(int fd, const void *p, size_t n);

@@ -407,6 +407,29 @@ tail_running() { tail_pid >/dev/null; }
 	grep -q "progress: public.$T.*rows" "$ERR" || fail "no progress line: $(grep progress "$ERR" | head -3)"
 }
 
+@test "a reader that falls behind: the next chunk waits for the rows before to be read, then all arrive" {
+	local m=$BATS_TEST_TMPDIR/metrics.prom out=$BATS_TEST_TMPDIR/out
+	inc_table 20000
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 10 \
+		--metrics-file "$m" --progress 0 2>>"$ERR" 3>&- | { sleep 4; cat >"$out"; } &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	sleep 3
+	# Without waiting it would write on until the pipe was full (64 KiB)
+	# and then block.  It writes the next chunk (10 rows, about 4 KiB)
+	# only while at most 16 KiB are unread.
+	run -0 sed -n 's/^walpipe_bytes_out_total{command="pg-wal-tail"} //p' "$m"
+	assert [ "$output" -gt 0 ]
+	assert [ "$output" -le $((16384 + 8192)) ]
+	wait_until 60 grep -q "incremental snapshot of \"public.$T\": 20000 rows" "$ERR"
+	kill -TERM "$(pgrep -f -- "-S $SLOT ")"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -s 'map(select(.table == "'"$T"'")) | length' "$out"
+	assert_output 20000
+}
+
 @test "additional-conditions: only the rows of the filter are read" {
 	inc_table 100
 	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 7 \

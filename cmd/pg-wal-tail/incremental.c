@@ -55,6 +55,9 @@
 #include "progress.h"
 #include "snapstate.h"
 
+/* The next chunk waits while more than this is unread downstream. */
+#define DRAIN_LEFT (16 * 1024)
+
 struct itable {
 	char *name;	  /* SCHEMA.TABLE */
 	char *filter; /* SQL condition, or NULL */
@@ -65,6 +68,7 @@ struct incr {
 	struct itable *queue; /* tables waiting, in order */
 	int nqueue;
 	bool paused;
+	bool draining; /* the next chunk waits for the output to drain */
 	/* The table being read. */
 	bool reading;
 	struct itable cur;
@@ -467,12 +471,35 @@ read_chunk(struct tail *t)
 	PQclear(res);
 }
 
+/*
+ * Whether the next chunk should wait: while more than DRAIN_LEFT bytes
+ * written before are unread downstream (a pipe's reader behind).  A
+ * streamed change then waits behind one chunk at most, not behind the
+ * buffers of every command after this one; and a reader busy with
+ * streamed changes gets them first.
+ */
+static bool
+drain_wait(struct tail *t, struct incr *in)
+{
+	/* A write error is sticky: the stream loop reports it. */
+	if (t->out.pending.len)
+		(void) out_flush(&t->out);
+	in->draining = out_unread(&t->out) > DRAIN_LEFT;
+	return in->draining;
+}
+
+bool
+incr_draining(const struct tail *t)
+{
+	return t->incr && t->incr->draining;
+}
+
 void
 incr_step(struct tail *t)
 {
 	struct incr *in = t->incr;
 
-	if (in == NULL || in->chunk || in->paused)
+	if (in == NULL || in->chunk || in->paused || drain_wait(t, in))
 		return;
 	if (!in->reading && in->nqueue > 0)
 		begin_table(t);

@@ -44,9 +44,12 @@ bool incr_active(const struct tail *t);
 
 /*
  * Reads the next chunk when one is due (a table is being read, no chunk
- * waits for its watermark, not paused).  Exits on a database error.
+ * waits for its watermark, not paused, and the rows written before have
+ * mostly been read downstream).  Exits on a database error.
  */
 void incr_step(struct tail *t);
+/* True while the next chunk waits for the output to drain. */
+bool incr_draining(const struct tail *t);
 /* A streamed change of relation r in the transaction being received. */
 void incr_on_change(struct tail *t, const struct rel *r, const struct pgo_msg *m);
 /* A streamed truncate of relid. */

@@ -210,6 +210,8 @@ start_replication(struct tail *t, bool retrying)
  * recycle WAL and the slot's lag reads true.
  */
 #define ACK_CHECK_US 200000
+/* How often the output is looked at while a chunk waits for it to drain. */
+#define DRAIN_POLL_US 1000
 
 /* Confirms at once what downstream acknowledged since the last look. */
 static bool
@@ -241,6 +243,8 @@ wait_socket(struct tail *t)
 		left = 1000000;
 	if ((t->o->ack_file || t->signals) && left > ACK_CHECK_US)
 		left = ACK_CHECK_US;
+	if (incr_draining(t) && left > DRAIN_POLL_US)
+		left = DRAIN_POLL_US;
 	if (left < 0)
 		left = 0;
 	FD_ZERO(&rfds);
