@@ -57,6 +57,7 @@ struct applier {
 	struct buf copy;
 	struct buf key;
 	bool lost;
+	bool stale; /* a temporary table was older than its target's columns */
 	int status; /* exit status of the last failed statement */
 	/* Dedup hash for a run: op indexes, -1 = empty. */
 	long *hash;

@@ -209,24 +209,45 @@ fail_status(struct applier *a)
 	return a->lost || PQstatus(a->conn) == CONNECTION_BAD ? APPLY_LOST : APPLY_RECORD;
 }
 
+/* Rolls the batch's transaction back and begins it again, every op back in. */
+static bool
+restart(struct applier *a, struct batch *b, struct offset_row *offs, int noffs, char *errbuf,
+		size_t errsize)
+{
+	char err2[256];
+
+	(void) run(a, "ROLLBACK", err2, sizeof err2);
+	forget_all(a);
+	a->stale = false;
+	for (size_t i = 0; i < b->nops; i++)
+		b->ops[i].dropped = false;
+	return begin_locked(a, b, offs, noffs, errbuf, errsize);
+}
+
 enum apply_status
 applier_apply(struct applier *a, struct batch *b, struct offset_row *offs, int noffs,
 			  reject_fn reject, void *ctx, const struct op **failed, char *errbuf, size_t errsize)
 {
 	char err2[256];
+	bool ok;
 
 	*failed = NULL;
+	a->stale = false;
 	if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
 		return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
-	if (!apply_fast(a, b, failed, errbuf, errsize)) {
+	ok = apply_fast(a, b, failed, errbuf, errsize);
+	if (!ok && a->stale && !a->lost && PQstatus(a->conn) != CONNECTION_BAD) {
+		/* A target was altered: its temporary tables made again, the batch again. */
+		log_info("%s, applying the batch again", errbuf);
+		if (!restart(a, b, offs, noffs, errbuf, errsize))
+			return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
+		ok = apply_fast(a, b, failed, errbuf, errsize);
+	}
+	if (!ok) {
 		if (a->lost || PQstatus(a->conn) == CONNECTION_BAD)
 			return APPLY_LOST;
 		log_debug("batch failed (%s), retrying change by change", errbuf);
-		(void) run(a, "ROLLBACK", err2, sizeof err2);
-		forget_all(a);
-		for (size_t i = 0; i < b->nops; i++)
-			b->ops[i].dropped = false;
-		if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
+		if (!restart(a, b, offs, noffs, errbuf, errsize))
 			return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
 		if (!apply_slow(a, b, reject, ctx, failed, errbuf, errsize)) {
 			enum apply_status st = a->lost ? APPLY_LOST : *failed ? APPLY_RECORD : APPLY_INTERNAL;
