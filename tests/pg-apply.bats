@@ -374,6 +374,25 @@ rows_are() { [[ $(psql_rep "$1") == "$2" ]]; }
 	assert_output 1
 }
 
+@test "a connection lost between bulk batches: the new session makes what it needs again" {
+	"$F/gen-records" 200 inserts >"$BATS_TEST_TMPDIR/all"
+	head -n 100 "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/a"
+	tail -n 100 "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/b"
+	start_fed
+	feed "$BATS_TEST_TMPDIR/a"
+	wait_until 20 rows_are "SELECT count(*) FROM $T" 100
+	psql_rep "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'pg-apply' AND query LIKE '%$OFF%'"
+	feed "$BATS_TEST_TMPDIR/b"
+	stop_fed
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE name = 'n' || id) FROM $T"
+	assert_output "200|200"
+	grep -q 'reconnected to' "$BATS_TEST_TMPDIR/err"
+	run -1 grep "retrying change by change" "$BATS_TEST_TMPDIR/err"
+	run -0 grep -c "PREPARE pg_apply_check" "$BATS_TEST_TMPDIR/err"
+	assert_output 2
+}
+
 # Changes to keys 1..100 again and again, as record lines with rising pos:
 # write PREFIX SELECT (the names PREFIX || id) and del SELECT, SELECT a jq
 # condition on the id.

@@ -57,8 +57,9 @@ struct applier {
 	struct buf copy;
 	struct buf key;
 	bool lost;
-	bool stale; /* a temporary table was older than its target's columns */
-	int status; /* exit status of the last failed statement */
+	bool stale;		  /* a temporary table was older than its target's columns */
+	bool check_ready; /* the check of temporary tables is prepared (bulk.c) */
+	int status;		  /* exit status of the last failed statement */
 	/* Dedup hash for a run: op indexes, -1 = empty. */
 	long *hash;
 	size_t hashcap;

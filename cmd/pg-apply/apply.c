@@ -306,6 +306,7 @@ void
 applier_reset(struct applier *a)
 {
 	a->lost = false;
+	a->check_ready = false; /* a new session */
 	forget_all(a);
 }
 
