@@ -352,6 +352,29 @@ rows_are() { [[ $(psql_rep "$1") == "$2" ]]; }
 	run -1 grep "retrying change by change" "$BATS_TEST_TMPDIR/err"
 }
 
+@test "a table altered while a batch waits for its offsets row: caught, whatever the default isolation" {
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name timestamp(3))"
+	"$F/gen-records" 100 inserts | jq -c '.value.payload.after.name = "2026-01-02 03:04:05"' \
+		>"$BATS_TEST_TMPDIR/a"
+	"$F/gen-records" 100 inserts | jq -c '.value.payload.after.name = "2026-01-02 03:04:05.123456" |
+		.pos |= sub("^0/"; "1/")' >"$BATS_TEST_TMPDIR/b"
+	PGOPTIONS='-c default_transaction_isolation=repeatable\ read' start_fed
+	feed "$BATS_TEST_TMPDIR/a"
+	wait_until 20 rows_are "SELECT count(*) FROM $T" 100
+	# The offsets row held while the table is altered (more precision, no
+	# rewrite): the next batch begins, waits for the row, and goes on once
+	# the change is committed; timestamp(3) would round the microseconds.
+	psql_rep "BEGIN" "SELECT 1 FROM $OFF FOR UPDATE" \
+		"ALTER TABLE $T ALTER name TYPE timestamp(6)" "SELECT pg_sleep(2)" "COMMIT" >/dev/null 3>&- &
+	alter_pid=$!
+	sleep 0.5
+	feed "$BATS_TEST_TMPDIR/b"
+	wait "$alter_pid"
+	stop_fed
+	run -0 psql_rep "SELECT name, count(*) FROM $T GROUP BY name"
+	assert_output "2026-01-02 03:04:05.123456|100"
+}
+
 @test "after a batch that failed in bulk, the next one goes in bulk again" {
 	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name text CHECK (name <> 'bad'))"
 	"$F/gen-records" 200 inserts >"$BATS_TEST_TMPDIR/all"

@@ -112,6 +112,14 @@ take_stored(struct batch *b, struct offset_row *o, const char *text)
 }
 
 /*
+ * Read committed whatever the session's default: each statement sees the
+ * tables as they are when it starts, as the check after a bulk statement
+ * needs (bulk.c), and a row another writer changed is waited for, never
+ * a serialization failure.
+ */
+#define BEGIN_SQL "BEGIN ISOLATION LEVEL READ COMMITTED"
+
+/*
  * BEGIN, then lock the batch's rows of the offsets table and read them,
  * in one round trip.  Missing rows are added (with an empty position, never
  * committed as such); rows are taken in source order so that two writers
@@ -130,7 +138,7 @@ begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int no
 	bool ok = true;
 
 	if (noffs == 0)
-		return run(a, "BEGIN", errbuf, errsize);
+		return run(a, BEGIN_SQL, errbuf, errsize);
 	order = xcalloc((size_t) noffs, sizeof *order);
 	for (i = 0; i < noffs; i++) {
 		for (j = i; j > 0 && strcmp(offs[order[j - 1]].source, offs[i].source) > 0; j--)
@@ -138,7 +146,7 @@ begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int no
 		order[j] = i;
 	}
 	buf_reset(q);
-	buf_printf(q, "BEGIN; INSERT INTO %s AS o (source, position) VALUES ", a->offsets_qname);
+	buf_printf(q, BEGIN_SQL "; INSERT INTO %s AS o (source, position) VALUES ", a->offsets_qname);
 	for (i = 0; i < noffs && ok; i++) {
 		buf_puts(q, i ? ", (" : "(");
 		ok = put_literal(a, q, offs[order[i]].source);
