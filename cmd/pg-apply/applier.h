@@ -57,9 +57,11 @@ struct applier {
 	struct buf copy;
 	struct buf key;
 	bool lost;
-	bool stale;		  /* a temporary table was older than its target's columns */
-	bool check_ready; /* the check of temporary tables is prepared (bulk.c) */
-	int status;		  /* exit status of the last failed statement */
+	bool stale; /* a temporary table was older than its target's columns */
+	/* The check of temporary tables (bulk.c): pg_apply_check_N, prepared if ready. */
+	int check_no;
+	bool check_ready;
+	int status; /* exit status of the last failed statement */
 	/* Dedup hash for a run: op indexes, -1 = empty. */
 	long *hash;
 	size_t hashcap;

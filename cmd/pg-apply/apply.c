@@ -314,7 +314,6 @@ void
 applier_reset(struct applier *a)
 {
 	a->lost = false;
-	a->check_ready = false; /* a new session */
 	forget_all(a);
 }
 

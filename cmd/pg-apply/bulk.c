@@ -306,10 +306,11 @@ put_upsert(struct applier *a, const struct table *t, const struct tmp *tm, const
  * types, and numeric(6,2) rounds what numeric(10,4) would keep.  This
  * check follows the bulk statement in the same query: that statement
  * holds the target's lock to the end of the transaction, so the check
- * sees the types the statement used.  It counts the columns that differ;
- * prepared once a session, it costs a tenth of a millisecond a batch.
+ * sees the types the statement used.  It counts the columns that differ.
+ * Prepared, it costs a tenth of a millisecond a batch; prepared again
+ * under a new name after a rollback or a reconnect (the session may be
+ * another one, and a name it has already must not fail the batch).
  */
-#define CHECK_NAME "pg_apply_check"
 #define CHECK_SQL \
 	"SELECT count(*) FROM pg_catalog.pg_attribute s" \
 	" LEFT JOIN pg_catalog.pg_attribute d ON d.attrelid = to_regclass($1)" \
@@ -322,11 +323,12 @@ static bool
 put_tmp_check(struct applier *a, struct buf *q, const struct table *t, const char *tname,
 			  char *errbuf, size_t errsize)
 {
-	char *lit;
+	char name[32], *lit;
 
 	if (!a->check_ready) {
-		log_debug("PREPARE " CHECK_NAME " AS " CHECK_SQL);
-		if (!check_result(a, PQprepare(a->conn, CHECK_NAME, CHECK_SQL, 2, NULL), errbuf, errsize))
+		snprintf(name, sizeof name, "pg_apply_check_%d", ++a->check_no);
+		log_debug("PREPARE %s AS %s", name, CHECK_SQL);
+		if (!check_result(a, PQprepare(a->conn, name, CHECK_SQL, 2, NULL), errbuf, errsize))
 			return false;
 		a->check_ready = true;
 	}
@@ -334,7 +336,7 @@ put_tmp_check(struct applier *a, struct buf *q, const struct table *t, const cha
 		snprintf(errbuf, errsize, "could not quote a table name");
 		return false;
 	}
-	buf_printf(q, "; EXECUTE " CHECK_NAME "(%s, '%s')", lit, tname);
+	buf_printf(q, "; EXECUTE pg_apply_check_%d(%s, '%s')", a->check_no, lit, tname);
 	PQfreemem(lit);
 	return true;
 }

@@ -99,6 +99,7 @@ forget_all(struct applier *a)
 	struct table *t;
 	int i;
 
+	a->check_ready = false; /* the session may be another one */
 	pthread_mutex_lock(&a->tables_lock);
 	for (t = a->tables; t; t = t->next) {
 		table_forget(t);
