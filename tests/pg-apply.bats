@@ -313,6 +313,109 @@ seed_flags=(-m upsert -k record_key --pk-fields id --delete --auto-create --sche
 	assert_output 200
 }
 
+# Feeds pg-apply (seed flags, batches of 100, every statement on stderr
+# into $BATS_TEST_TMPDIR/err) through a fifo: start_fed ARGS..., then
+# feed FILE to write lines, stop_fed to close the input and wait.
+start_fed() {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	pg-apply -d "$WALPIPE_REPLICA" --offsets-table "$OFF" "${seed_flags[@]}" -t "$T" -b 100 \
+		-v -v "$@" <"$BATS_TEST_TMPDIR/fifo" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	fed_pid=$!
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+}
+feed() { cat "$1" >&5; }
+stop_fed() {
+	exec 5>&-
+	wait "$fed_pid"
+}
+rows_are() { [[ $(psql_rep "$1") == "$2" ]]; }
+
+@test "a table altered between batches: its temporary table is made again, no value goes through the old type" {
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name numeric(6,2))"
+	"$F/gen-records" 100 inserts | jq -c '.value.payload.after.name = "1.5"' >"$BATS_TEST_TMPDIR/a"
+	"$F/gen-records" 100 inserts | jq -c '.value.payload.after.name = "1.2345" |
+		.pos |= sub("^0/"; "1/")' >"$BATS_TEST_TMPDIR/b"
+	start_fed
+	feed "$BATS_TEST_TMPDIR/a"
+	wait_until 20 rows_are "SELECT count(*) FROM $T WHERE name = 1.5" 100
+	# A wider scale: numeric(6,2) would round 1.2345 to 1.23.
+	psql_rep "ALTER TABLE $T ALTER name TYPE numeric(10,4)"
+	feed "$BATS_TEST_TMPDIR/b"
+	stop_fed
+	run -0 psql_rep "SELECT name, count(*) FROM $T GROUP BY name"
+	assert_output "1.2345|100"
+	run -0 grep -c "MERGE INTO" "$BATS_TEST_TMPDIR/err"
+	assert_output 3
+	run -0 grep -c "was altered: its temporary table is out of date, applying the batch again" \
+		"$BATS_TEST_TMPDIR/err"
+	assert_output 1
+	run -1 grep "retrying change by change" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "a table altered while a batch waits for its offsets row: caught, whatever the default isolation" {
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name timestamp(3))"
+	"$F/gen-records" 100 inserts | jq -c '.value.payload.after.name = "2026-01-02 03:04:05"' \
+		>"$BATS_TEST_TMPDIR/a"
+	"$F/gen-records" 100 inserts | jq -c '.value.payload.after.name = "2026-01-02 03:04:05.123456" |
+		.pos |= sub("^0/"; "1/")' >"$BATS_TEST_TMPDIR/b"
+	PGOPTIONS='-c default_transaction_isolation=repeatable\ read' start_fed
+	feed "$BATS_TEST_TMPDIR/a"
+	wait_until 20 rows_are "SELECT count(*) FROM $T" 100
+	# The offsets row held while the table is altered (more precision, no
+	# rewrite): the next batch begins, waits for the row, and goes on once
+	# the change is committed; timestamp(3) would round the microseconds.
+	psql_rep "BEGIN" "SELECT 1 FROM $OFF FOR UPDATE" \
+		"ALTER TABLE $T ALTER name TYPE timestamp(6)" "SELECT pg_sleep(2)" "COMMIT" >/dev/null 3>&- &
+	alter_pid=$!
+	sleep 0.5
+	feed "$BATS_TEST_TMPDIR/b"
+	wait "$alter_pid"
+	stop_fed
+	run -0 psql_rep "SELECT name, count(*) FROM $T GROUP BY name"
+	assert_output "2026-01-02 03:04:05.123456|100"
+}
+
+@test "after a batch that failed in bulk, the next one goes in bulk again" {
+	psql_rep "CREATE TABLE $T (id integer PRIMARY KEY, name text CHECK (name <> 'bad'))"
+	"$F/gen-records" 200 inserts >"$BATS_TEST_TMPDIR/all"
+	jq -c 'if .value.payload.after.id == 50 then .value.payload.after.name = "bad" else . end' \
+		"$BATS_TEST_TMPDIR/all" | head -n 100 >"$BATS_TEST_TMPDIR/a"
+	tail -n 100 "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/b"
+	start_fed --errors skip
+	feed "$BATS_TEST_TMPDIR/a"
+	wait_until 20 rows_are "SELECT count(*) FROM $T" 99
+	feed "$BATS_TEST_TMPDIR/b"
+	stop_fed
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE name = 'n' || id) FROM $T"
+	assert_output "199|199"
+	run -0 grep -c "retrying change by change" "$BATS_TEST_TMPDIR/err"
+	assert_output 1
+	# The second batch goes in bulk from its temporary table (by ON
+	# CONFLICT: a MERGE that failed once is not tried again).
+	run -0 sh -c "sed -n '/retrying change by change/,\$p' '$BATS_TEST_TMPDIR/err' |
+		grep -c ') SELECT .* FROM pg_temp\.'"
+	assert_output 1
+}
+
+@test "a connection lost between bulk batches: the new session makes what it needs again" {
+	"$F/gen-records" 200 inserts >"$BATS_TEST_TMPDIR/all"
+	head -n 100 "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/a"
+	tail -n 100 "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/b"
+	start_fed
+	feed "$BATS_TEST_TMPDIR/a"
+	wait_until 20 rows_are "SELECT count(*) FROM $T" 100
+	psql_rep "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'pg-apply' AND query LIKE '%$OFF%'"
+	feed "$BATS_TEST_TMPDIR/b"
+	stop_fed
+	run -0 psql_rep "SELECT count(*), count(*) FILTER (WHERE name = 'n' || id) FROM $T"
+	assert_output "200|200"
+	grep -q 'reconnected to' "$BATS_TEST_TMPDIR/err"
+	run -1 grep "retrying change by change" "$BATS_TEST_TMPDIR/err"
+	run -0 grep -c "PREPARE pg_apply_check" "$BATS_TEST_TMPDIR/err"
+	assert_output 2
+}
+
 # Changes to keys 1..100 again and again, as record lines with rising pos:
 # write PREFIX SELECT (the names PREFIX || id) and del SELECT, SELECT a jq
 # condition on the id.

@@ -57,6 +57,10 @@ struct applier {
 	struct buf copy;
 	struct buf key;
 	bool lost;
+	bool stale; /* a temporary table was older than its target's columns */
+	/* The check of temporary tables (bulk.c): pg_apply_check_N, prepared if ready. */
+	int check_no;
+	bool check_ready;
 	int status; /* exit status of the last failed statement */
 	/* Dedup hash for a run: op indexes, -1 = empty. */
 	long *hash;

@@ -112,6 +112,14 @@ take_stored(struct batch *b, struct offset_row *o, const char *text)
 }
 
 /*
+ * Read committed whatever the session's default: each statement sees the
+ * tables as they are when it starts, as the check after a bulk statement
+ * needs (bulk.c), and a row another writer changed is waited for, never
+ * a serialization failure.
+ */
+#define BEGIN_SQL "BEGIN ISOLATION LEVEL READ COMMITTED"
+
+/*
  * BEGIN, then lock the batch's rows of the offsets table and read them,
  * in one round trip.  Missing rows are added (with an empty position, never
  * committed as such); rows are taken in source order so that two writers
@@ -130,7 +138,7 @@ begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int no
 	bool ok = true;
 
 	if (noffs == 0)
-		return run(a, "BEGIN", errbuf, errsize);
+		return run(a, BEGIN_SQL, errbuf, errsize);
 	order = xcalloc((size_t) noffs, sizeof *order);
 	for (i = 0; i < noffs; i++) {
 		for (j = i; j > 0 && strcmp(offs[order[j - 1]].source, offs[i].source) > 0; j--)
@@ -138,7 +146,7 @@ begin_locked(struct applier *a, struct batch *b, struct offset_row *offs, int no
 		order[j] = i;
 	}
 	buf_reset(q);
-	buf_printf(q, "BEGIN; INSERT INTO %s AS o (source, position) VALUES ", a->offsets_qname);
+	buf_printf(q, BEGIN_SQL "; INSERT INTO %s AS o (source, position) VALUES ", a->offsets_qname);
 	for (i = 0; i < noffs && ok; i++) {
 		buf_puts(q, i ? ", (" : "(");
 		ok = put_literal(a, q, offs[order[i]].source);
@@ -209,24 +217,45 @@ fail_status(struct applier *a)
 	return a->lost || PQstatus(a->conn) == CONNECTION_BAD ? APPLY_LOST : APPLY_RECORD;
 }
 
+/* Rolls the batch's transaction back and begins it again, every op back in. */
+static bool
+restart(struct applier *a, struct batch *b, struct offset_row *offs, int noffs, char *errbuf,
+		size_t errsize)
+{
+	char err2[256];
+
+	(void) run(a, "ROLLBACK", err2, sizeof err2);
+	forget_all(a);
+	a->stale = false;
+	for (size_t i = 0; i < b->nops; i++)
+		b->ops[i].dropped = false;
+	return begin_locked(a, b, offs, noffs, errbuf, errsize);
+}
+
 enum apply_status
 applier_apply(struct applier *a, struct batch *b, struct offset_row *offs, int noffs,
 			  reject_fn reject, void *ctx, const struct op **failed, char *errbuf, size_t errsize)
 {
 	char err2[256];
+	bool ok;
 
 	*failed = NULL;
+	a->stale = false;
 	if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
 		return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
-	if (!apply_fast(a, b, failed, errbuf, errsize)) {
+	ok = apply_fast(a, b, failed, errbuf, errsize);
+	if (!ok && a->stale && !a->lost && PQstatus(a->conn) != CONNECTION_BAD) {
+		/* A target was altered: its temporary tables made again, the batch again. */
+		log_info("%s, applying the batch again", errbuf);
+		if (!restart(a, b, offs, noffs, errbuf, errsize))
+			return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
+		ok = apply_fast(a, b, failed, errbuf, errsize);
+	}
+	if (!ok) {
 		if (a->lost || PQstatus(a->conn) == CONNECTION_BAD)
 			return APPLY_LOST;
 		log_debug("batch failed (%s), retrying change by change", errbuf);
-		(void) run(a, "ROLLBACK", err2, sizeof err2);
-		forget_all(a);
-		for (size_t i = 0; i < b->nops; i++)
-			b->ops[i].dropped = false;
-		if (!begin_locked(a, b, offs, noffs, errbuf, errsize))
+		if (!restart(a, b, offs, noffs, errbuf, errsize))
 			return fail_status(a) == APPLY_LOST ? APPLY_LOST : APPLY_INTERNAL;
 		if (!apply_slow(a, b, reject, ctx, failed, errbuf, errsize)) {
 			enum apply_status st = a->lost ? APPLY_LOST : *failed ? APPLY_RECORD : APPLY_INTERNAL;

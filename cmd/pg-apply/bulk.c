@@ -299,6 +299,71 @@ put_upsert(struct applier *a, const struct table *t, const struct tmp *tm, const
 	put_on_conflict(q, sh, NULL);
 }
 
+/*
+ * A temporary table takes its columns' types from the target when it is
+ * made, and lives for the session: if the target has been altered since
+ * (between batches, by another session), its rows went through the old
+ * types, and numeric(6,2) rounds what numeric(10,4) would keep.  This
+ * check follows the bulk statement in the same query: that statement
+ * holds the target's lock to the end of the transaction, so the check
+ * sees the types the statement used.  It counts the columns that differ.
+ * Prepared, it costs a tenth of a millisecond a batch; prepared again
+ * under a new name after a rollback or a reconnect (the session may be
+ * another one, and a name it has already must not fail the batch).
+ */
+#define CHECK_SQL \
+	"SELECT count(*) FROM pg_catalog.pg_attribute s" \
+	" LEFT JOIN pg_catalog.pg_attribute d ON d.attrelid = to_regclass($1)" \
+	" AND d.attname = s.attname AND NOT d.attisdropped" \
+	" WHERE s.attrelid = $2::regclass AND s.attnum > 0 AND NOT s.attisdropped" \
+	" AND (d.atttypid, d.atttypmod, d.attcollation)" \
+	" IS DISTINCT FROM (s.atttypid, s.atttypmod, s.attcollation)"
+
+static bool
+put_tmp_check(struct applier *a, struct buf *q, const struct table *t, const char *tname,
+			  char *errbuf, size_t errsize)
+{
+	char name[32], *lit;
+
+	if (!a->check_ready) {
+		snprintf(name, sizeof name, "pg_apply_check_%d", ++a->check_no);
+		log_debug("PREPARE %s AS %s", name, CHECK_SQL);
+		if (!check_result(a, PQprepare(a->conn, name, CHECK_SQL, 2, NULL), errbuf, errsize))
+			return false;
+		a->check_ready = true;
+	}
+	if ((lit = PQescapeLiteral(a->conn, t->qname, strlen(t->qname))) == NULL) {
+		snprintf(errbuf, errsize, "could not quote a table name");
+		return false;
+	}
+	buf_printf(q, "; EXECUTE pg_apply_check_%d(%s, '%s')", a->check_no, lit, tname);
+	PQfreemem(lit);
+	return true;
+}
+
+/* Runs a bulk statement followed by put_tmp_check(); a->stale if that found a change. */
+static bool
+run_checked(struct applier *a, const struct table *t, char *errbuf, size_t errsize)
+{
+	const char *sql = buf_cstr(&a->sql);
+	PGresult *res;
+
+	log_debug("%s", sql);
+	res = PQexec(a->conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1 || PQntuples(res) != 1) {
+		if (check_result(a, res, errbuf, errsize))
+			snprintf(errbuf, errsize, "bulk statement: unexpected result");
+		return false;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+		snprintf(errbuf, errsize, "table %s was altered: its temporary table is out of date",
+				 t->qname);
+		a->stale = true;
+	}
+	PQclear(res);
+	return !a->stale;
+}
+
 bool
 bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbuf, size_t errsize)
 {
@@ -339,8 +404,12 @@ bulk_run(struct applier *a, struct batch *b, size_t from, size_t to, char *errbu
 		put_upsert(a, t, tm, tname);
 	if (tm->indexed)
 		buf_puts(q, JOIN_RESET);
-	if (run(a, buf_cstr(q), errbuf, errsize))
+	if (!put_tmp_check(a, q, t, tname, errbuf, errsize))
+		return false;
+	if (run_checked(a, t, errbuf, errsize))
 		return true;
+	if (a->stale)
+		return false;
 	/* A MERGE that fails (a key inserted by another writer, say): ON CONFLICT from now on. */
 	if (op->kind == OPK_WRITE && merge_ok(a, tm))
 		tm->no_merge = true;

@@ -99,6 +99,7 @@ forget_all(struct applier *a)
 	struct table *t;
 	int i;
 
+	a->check_ready = false; /* the session may be another one */
 	pthread_mutex_lock(&a->tables_lock);
 	for (t = a->tables; t; t = t->next) {
 		table_forget(t);
@@ -334,10 +335,12 @@ ensure_tmp(struct applier *a, struct table *t, struct tmp *tm, bool keys, char *
 		buf_printf(q, "TRUNCATE pg_temp.\"pg_apply_%d%s\"", tm->no, keys ? "_k" : "");
 		return run(a, buf_cstr(q), errbuf, errsize);
 	}
+	/* Made again from the target's columns as they are now (one may be left from before). */
 	buf_reset(q);
 	buf_printf(q,
-			   "CREATE TEMP TABLE IF NOT EXISTS \"pg_apply_%d%s\" ON COMMIT DELETE ROWS AS SELECT ",
-			   tm->no, keys ? "_k" : "");
+			   "DROP TABLE IF EXISTS pg_temp.\"pg_apply_%d%s\"; "
+			   "CREATE TEMP TABLE \"pg_apply_%d%s\" ON COMMIT DELETE ROWS AS SELECT ",
+			   tm->no, keys ? "_k" : "", tm->no, keys ? "_k" : "");
 	put_cols(q, sh, 0, keys ? sh->nkeys : sh->ncols, "", NULL);
 	buf_printf(q, " FROM %s WITH NO DATA", t->qname);
 	if (!run(a, buf_cstr(q), errbuf, errsize))
