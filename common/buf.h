@@ -81,6 +81,9 @@ bool base64_decode(const char *s, size_t n, struct buf *out);
 /* Value of a hexadecimal digit, or -1. */
 int hex_digit(char c);
 
+/* s without its leading and trailing white space, cut in place. */
+char *str_trim(char *s);
+
 /* Allocation helpers that exit EX_OSERR on failure. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);

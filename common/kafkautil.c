@@ -7,7 +7,6 @@
 #include "buf.h"
 #include "log.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,19 +43,6 @@ kafka_conf_set_kv(rd_kafka_conf_t *conf, const char *kv, char *errbuf, size_t er
 	return ok;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char) *s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char) e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 int
 kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t errsize)
 {
@@ -69,7 +55,7 @@ kafka_conf_file(rd_kafka_conf_t *conf, const char *path, char *errbuf, size_t er
 		return EX_NOINPUT;
 	}
 	while (fgets(line, sizeof line, f)) {
-		char *s = trim(line);
+		char *s = str_trim(line);
 		char msg[512];
 
 		lineno++;

@@ -9,19 +9,6 @@
 
 #include "buf.h"
 
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
 /* Adds the comma-separated columns of list to k. */
 static void
 add_cols(struct keycols *k, char *list)
@@ -29,7 +16,7 @@ add_cols(struct keycols *k, char *list)
 	char *save = NULL, *col;
 
 	for (col = strtok_r(list, ",", &save); col; col = strtok_r(NULL, ",", &save)) {
-		col = trim(col);
+		col = str_trim(col);
 		if (*col == '\0')
 			continue;
 		k->cols = xrealloc(k->cols, (size_t) (k->ncols + 1) * sizeof *k->cols);
@@ -47,7 +34,7 @@ keycols_parse(struct keycols_list *l, const char *spec, char *errbuf, size_t err
 		char *colon;
 		struct keycols *k;
 
-		entry = trim(entry);
+		entry = str_trim(entry);
 		if (*entry == '\0')
 			continue;
 		colon = strrchr(entry, ':');
@@ -59,7 +46,7 @@ keycols_parse(struct keycols_list *l, const char *spec, char *errbuf, size_t err
 		*colon = '\0';
 		l->v = xrealloc(l->v, (size_t) (l->n + 1) * sizeof *l->v);
 		k = &l->v[l->n++];
-		k->table = xstrdup(trim(entry));
+		k->table = xstrdup(str_trim(entry));
 		k->cols = NULL;
 		k->ncols = 0;
 		add_cols(k, colon + 1);

@@ -15,19 +15,6 @@
 #include "connector.h"
 #include "json.h"
 
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
 bool
 conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize)
 {
@@ -36,7 +23,7 @@ conf_parse_skipped(const char *list, unsigned *mask, char *err, size_t errsize)
 
 	*mask = 0;
 	for (tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
+		tok = str_trim(tok);
 		if (strcmp(tok, "none") == 0 || *tok == '\0')
 			continue;
 		if (strlen(tok) != 1 || strchr("cudrtm", tok[0]) == NULL) {
@@ -67,7 +54,7 @@ conf_parse_tables(const char *list, regex_t **re, int *n, char *err, size_t errs
 		char *anchored;
 		int rc;
 
-		tok = trim(tok);
+		tok = str_trim(tok);
 		if (*tok == '\0')
 			continue;
 		anchored = xmalloc(strlen(tok) + 5);
