@@ -397,6 +397,16 @@ put_cmp(const struct chunkq *c, struct buf *b, int i, int p, bool gt)
 	PQfreemem(q);
 }
 
+/* "(k1, k2, ...) OP ($from, ...)": a row comparison the key's index serves. */
+static void
+put_row_cmp(const struct chunkq *c, struct buf *b, const char *op, int from)
+{
+	buf_putc(b, '(');
+	put_keys(c, b, "");
+	buf_printf(b, ") %s ", op);
+	put_params(b, c->nkeys, from);
+}
+
 /*
  * "The key comes after ($from, ...)": with NOT NULL columns, a row
  * comparison, which the key's index serves; else k1 > $1 OR (k1 = $1 AND
@@ -407,10 +417,7 @@ static void
 put_after(const struct chunkq *c, struct buf *b, int from)
 {
 	if (all_notnull(c)) {
-		buf_putc(b, '(');
-		put_keys(c, b, "");
-		buf_puts(b, ") > ");
-		put_params(b, c->nkeys, from);
+		put_row_cmp(c, b, ">", from);
 		return;
 	}
 	buf_putc(b, '(');
@@ -431,10 +438,7 @@ static void
 put_upto(const struct chunkq *c, struct buf *b, int from)
 {
 	if (all_notnull(c)) {
-		buf_putc(b, '(');
-		put_keys(c, b, "");
-		buf_puts(b, ") <= ");
-		put_params(b, c->nkeys, from);
+		put_row_cmp(c, b, "<=", from);
 		return;
 	}
 	buf_puts(b, "NOT ");
