@@ -305,8 +305,7 @@ tail_pid() {
 tail_running() { tail_pid >/dev/null; }
 
 @test "--snapshot incremental: kill -9 five times under walpipe-run resumes at the acknowledged chunk; every row, copied once" {
-	# WALPIPE_RESUME_ROWS=500000 for the full size; 200,000 by default here.
-	local n=${WALPIPE_RESUME_ROWS:-200000} runner st=0 kills=0 copied pid
+	local n=${WALPIPE_RESUME_ROWS:-500000} runner st=0 kills=0 copied pid
 	psql_src "CREATE TABLE $T (id int PRIMARY KEY, v int NOT NULL, pad text)" \
 		"INSERT INTO $T SELECT g, 0, repeat('x', 40) FROM generate_series(1, $n) g" \
 		"CREATE PUBLICATION $PUB FOR TABLE $T"
