@@ -135,16 +135,16 @@ inc_under_writes() {
 	assert_output 1
 }
 
-@test "incremental snapshot of 20,000 rows under writes, chunks of 1,000: replica equals source" {
-	inc_under_writes 20000 1000
+@test "incremental snapshot of 200,000 rows under writes, chunks of 1,000: replica equals source" {
+	inc_under_writes 200000 1000
 }
 
 @test "incremental snapshot of 200,000 rows under writes, chunks of 10,000: replica equals source" {
 	inc_under_writes 200000 10000
 }
 
-@test "incremental snapshot of 300 rows under writes, chunks of 1: replica equals source" {
-	inc_under_writes 300 1
+@test "incremental snapshot of 200,000 rows under writes, chunks of 1: replica equals source" {
+	inc_under_writes 200000 1
 }
 
 # paused_at TABLE: the rows of TABLE the replica has, twice 1 s apart, equal.
