@@ -210,6 +210,39 @@ test_lsn(void)
 	ok(pos_parse("0/10", 4, &b) && b.seq == UINT64_MAX && pos_cmp(a, b) < 0,
 	   "a bare LSN covers its whole transaction");
 	ok(!pos_parse("0/10:", 5, &b) && !pos_parse("0/10:x", 6, &b), "bad pos rejected");
+	ok(strcmp(lsn_format(UINT64_MAX, s), "FFFFFFFF/FFFFFFFF") == 0, "lsn max");
+	a.commit_lsn = 0x100000000ULL, a.seq = UINT64_MAX - 1;
+	ok(strcmp(pos_format(a, p), "1/0:18446744073709551614") == 0, "pos at its longest");
+	a.seq = 0;
+	ok(strcmp(pos_format(a, p), "1/0:0") == 0, "pos with ordinal 0");
+	a.seq = UINT64_MAX;
+	ok(strcmp(pos_format(a, p), "1/0") == 0, "pos of a whole transaction");
+}
+
+/* lsn_format() and pos_format() write what printf's %X/%X and %llu write. */
+static void
+test_lsn_format_printf(void)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	char s[LSN_STRLEN], want[POS_STRLEN], p[POS_STRLEN];
+	int i, bad = 0;
+
+	for (i = 0; i < 100000; i++) {
+		/* xorshift; every other value with zero nibbles in places. */
+		struct pos a;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		a.commit_lsn = i % 2 ? x : x & 0xF00F00F0000F0F00ULL >> (i % 64);
+		a.seq = i % 3 ? x >> (i % 64) : UINT64_MAX;
+		snprintf(want, sizeof want, "%X/%X", (unsigned) (a.commit_lsn >> 32),
+				 (unsigned) a.commit_lsn);
+		bad += strcmp(lsn_format(a.commit_lsn, s), want) != 0;
+		if (a.seq != UINT64_MAX)
+			snprintf(want + strlen(want), sizeof want - strlen(want), ":%llu",
+					 (unsigned long long) a.seq);
+		bad += strcmp(pos_format(a, p), want) != 0;
+	}
+	ok(bad == 0, "lsn_format and pos_format agree with printf on 100000 values");
 }
 
 static int
@@ -748,6 +781,7 @@ main(void)
 	test_json_scanner();
 	test_json_string_runs();
 	test_lsn();
+	test_lsn_format_printf();
 	test_lineread();
 	test_record();
 	test_ackfile();
