@@ -45,14 +45,18 @@ make_room(struct linereader *lr)
 	}
 }
 
+/*
+ * The newline ending the line at start, or NULL.  What was searched is
+ * not searched again: a caller that asks lr_has_line() and then lr_next()
+ * reads each byte once.
+ */
 static char *
 find_newline(struct linereader *lr)
 {
 	char *from = lr->buf + lr->start + lr->scanned;
 	char *nl = memchr(from, '\n', lr->end - lr->start - lr->scanned);
 
-	if (nl == NULL)
-		lr->scanned = lr->end - lr->start;
+	lr->scanned = nl ? (size_t) (nl - (lr->buf + lr->start)) : lr->end - lr->start;
 	return nl;
 }
 

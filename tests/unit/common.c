@@ -362,6 +362,16 @@ test_record(void)
 	ok(!record_parse("[]", 2, NULL, &r, &err), "non-object refused");
 	ok(!record_parse("{\"value\":1,\"value_encoding\":\"text\"}", 35, NULL, &r, &err),
 	   "encoded value must be a string");
+	line = "{\"\\u006bey\":1,\"val\\u0075e\":\"dg==\",\"value_encodin\\u0067\":\"base64\","
+		   "\"keys\":2,\"\\ud800\":3,\"timestamp\":null,\"offset\":5}";
+	ok(record_parse(line, strlen(line), NULL, &r, &err), "escaped member names parse");
+	ok_str(r.key.p, r.key.n, "1", "an escaped name is the name it decodes to");
+	ok(r.value_enc == REC_ENC_BASE64 && r.value.n == 6 && !r.has_timestamp && r.has_offset &&
+		   r.offset == 5,
+	   "every member found by its decoded name, unknown ones ignored");
+	ok(!record_parse("{\"partitio\\u006e\":\"x\"}", 22, NULL, &r, &err) &&
+		   strstr(err.msg, "partition"),
+	   "an escaped name gets its member's checks");
 }
 
 /*
