@@ -344,6 +344,75 @@ test_lineread(void)
 	close(fd);
 }
 
+/* lr_keep_lines(): the buffers retired, and how many. */
+struct retired {
+	char *buf[64];
+	int n;
+};
+
+static void
+retire_cb(void *ctx, char *buf)
+{
+	struct retired *r = ctx;
+
+	if (r->n < 64)
+		r->buf[r->n] = buf;
+	r->n++;
+}
+
+/*
+ * With lr_keep_lines(), every line handed out keeps its bytes while the
+ * reader goes on past several full buffers, a line longer than one
+ * among them; each buffer is retired once, the last by lr_free().
+ */
+static void
+test_lineread_keep(void)
+{
+	char path[] = "/tmp/walpipe-unit-XXXXXX";
+	int fd = mkstemp(path), i, bad = 0, nlines = 0;
+	struct linereader lr;
+	struct retired ret = {{NULL}, 0};
+	struct buf in = BUF_INIT;
+	char *lines[2000];
+	size_t lens[2000];
+	char *line;
+	size_t len;
+
+	for (i = 0; i < 2000; i++) {
+		size_t n = i == 1000 ? 150000 : (size_t) (i * 37 % 300);
+
+		buf_reserve(&in, n + 1);
+		memset(in.data + in.len, 'a' + i % 26, n);
+		in.len += n;
+		buf_putc(&in, '\n');
+	}
+	if (fd < 0 || write(fd, in.data, in.len) != (ssize_t) in.len || lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	lr_init(&lr, fd, 0);
+	lr_keep_lines(&lr, retire_cb, &ret);
+	while (nlines < 2000 && lr_next(&lr, &line, &len) == LR_LINE) {
+		lines[nlines] = line;
+		lens[nlines++] = len;
+	}
+	ok(nlines == 2000 && lr_next(&lr, &line, &len) == LR_EOF, "every line read");
+	for (i = 0; i < nlines; i++) {
+		size_t n = i == 1000 ? 150000 : (size_t) (i * 37 % 300), j;
+
+		bad += lens[i] != n;
+		for (j = 0; j < lens[i]; j++)
+			bad += lines[i][j] != 'a' + i % 26;
+	}
+	ok(bad == 0 && ret.n > 3, "lines keep their bytes while the reader goes on");
+	i = ret.n;
+	lr_free(&lr);
+	ok(ret.n == i + 1 && ret.n <= 64, "lr_free() retires the last buffer");
+	for (i = 0; i < ret.n && i < 64; i++)
+		free(ret.buf[i]);
+	buf_free(&in);
+	close(fd);
+	unlink(path);
+}
+
 static void
 test_record(void)
 {
@@ -793,6 +862,7 @@ main(void)
 	test_lsn();
 	test_lsn_format_printf();
 	test_lineread();
+	test_lineread_keep();
 	test_record();
 	test_ackfile();
 	test_ack_lines();
