@@ -108,17 +108,30 @@ buf_put_u64(struct buf *b, uint64_t v)
 		"8081828384858687888990919293949596979899";
 	char tmp[24];
 	char *p = tmp + sizeof tmp;
+	uint32_t w;
+	int i;
 
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, pairs + 2 * (v % 100), 2);
-		v /= 100;
+	/* Eight digits at a time in 32 bits: cheaper than 64-bit division. */
+	while (v >= 100000000) {
+		w = (uint32_t) (v % 100000000);
+		v /= 100000000;
+		for (i = 0; i < 4; i++) {
+			p -= 2;
+			memcpy(p, pairs + 2 * (w % 100), 2);
+			w /= 100;
+		}
 	}
-	if (v >= 10) {
+	w = (uint32_t) v;
+	while (w >= 100) {
 		p -= 2;
-		memcpy(p, pairs + 2 * v, 2);
+		memcpy(p, pairs + 2 * (w % 100), 2);
+		w /= 100;
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * w, 2);
 	} else
-		*--p = (char) ('0' + v);
+		*--p = (char) ('0' + w);
 	buf_put(b, p, (size_t) (tmp + sizeof tmp - p));
 }
 

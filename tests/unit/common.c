@@ -48,7 +48,7 @@ test_json_writer(void)
 	{
 		uint64_t v;
 		char want[24];
-		int wrong = 0;
+		int wrong = 0, n;
 
 		/* Every digit count, at and around each power of ten. */
 		for (v = 1; v <= UINT64_MAX / 10; v *= 10) {
@@ -64,6 +64,19 @@ test_json_writer(void)
 			}
 		}
 		ok(wrong == 0, "integers of every length (%d wrong)", wrong);
+		/* Zeros inside: eight-digit groups that need their leading zeros. */
+		for (v = 0x2545F4914F6CDD1DULL, wrong = 0, n = 0; n < 100000; n++) {
+			uint64_t x = n % 2 ? v : v / 100000000 * 100000000 + (uint64_t) n % 1000;
+
+			v ^= v << 13, v ^= v >> 7, v ^= v << 17;
+			x >>= n % 64;
+			buf_reset(&b);
+			buf_put_u64(&b, x);
+			snprintf(want, sizeof want, "%" PRIu64, x);
+			if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+				wrong++;
+		}
+		ok(wrong == 0, "100000 integers with zeros inside (%d wrong)", wrong);
 	}
 	buf_reset(&b);
 	base64_put(&b, (const unsigned char *) "", 0);
