@@ -44,33 +44,23 @@ enum rec_member {
 	M_HEADERS_ENCODING
 };
 
-/* The member named by the n decoded bytes at p. */
+/* The member named by the n decoded bytes at p (memcmp of constant sizes inlines). */
 static enum rec_member
 member_named(const char *p, size_t n)
 {
-	static const struct {
-		const char *name;
-		size_t len;
-		enum rec_member m;
-	} names[] = {
-		{"key", 3, M_KEY},
-		{"value", 5, M_VALUE},
-		{"pos", 3, M_POS},
-		{"topic", 5, M_TOPIC},
-		{"partition", 9, M_PARTITION},
-		{"offset", 6, M_OFFSET},
-		{"timestamp", 9, M_TIMESTAMP},
-		{"headers", 7, M_HEADERS},
-		{"key_encoding", 12, M_KEY_ENCODING},
-		{"value_encoding", 14, M_VALUE_ENCODING},
-		{"headers_encoding", 16, M_HEADERS_ENCODING},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (names[i].len == n && memcmp(names[i].name, p, n) == 0)
-			return names[i].m;
-	return M_OTHER;
+#define IS(name) (memcmp(p, name, sizeof name - 1) == 0)
+	switch (n) {
+		case 3: return IS("key") ? M_KEY : IS("pos") ? M_POS : M_OTHER;
+		case 5: return IS("value") ? M_VALUE : IS("topic") ? M_TOPIC : M_OTHER;
+		case 6: return IS("offset") ? M_OFFSET : M_OTHER;
+		case 7: return IS("headers") ? M_HEADERS : M_OTHER;
+		case 9: return IS("partition") ? M_PARTITION : IS("timestamp") ? M_TIMESTAMP : M_OTHER;
+		case 12: return IS("key_encoding") ? M_KEY_ENCODING : M_OTHER;
+		case 14: return IS("value_encoding") ? M_VALUE_ENCODING : M_OTHER;
+		case 16: return IS("headers_encoding") ? M_HEADERS_ENCODING : M_OTHER;
+		default: return M_OTHER;
+	}
+#undef IS
 }
 
 /*
