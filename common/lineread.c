@@ -27,17 +27,19 @@ void
 lr_free(struct linereader *lr)
 {
 	if (lr->retire && lr->buf)
-		lr->retire(lr->retire_ctx, lr->buf);
+		lr->retire(lr->keep_ctx, lr->buf, lr->cap);
 	else
 		free(lr->buf);
 	lr->buf = NULL;
 }
 
 void
-lr_keep_lines(struct linereader *lr, void (*retire)(void *ctx, char *buf), void *ctx)
+lr_keep_lines(struct linereader *lr, void (*retire)(void *ctx, char *buf, size_t size),
+			  char *(*fresh)(void *ctx, size_t size), void *ctx)
 {
 	lr->retire = retire;
-	lr->retire_ctx = ctx;
+	lr->fresh = fresh;
+	lr->keep_ctx = ctx;
 }
 
 /*
@@ -54,9 +56,10 @@ renew(struct linereader *lr)
 
 	if (lr->end < lr->cap)
 		return;
-	buf = xmalloc(cap);
+	if (lr->fresh == NULL || (buf = lr->fresh(lr->keep_ctx, cap)) == NULL)
+		buf = xmalloc(cap);
 	memcpy(buf, lr->buf + lr->start, left);
-	lr->retire(lr->retire_ctx, lr->buf);
+	lr->retire(lr->keep_ctx, lr->buf, lr->cap);
 	lr->buf = buf;
 	lr->cap = cap;
 	lr->start = 0;

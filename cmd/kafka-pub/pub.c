@@ -27,11 +27,59 @@
 #include "record.h"
 #include "sig.h"
 
+/* Frees the spare input buffers. */
+static void
+spare_free(struct pub *p)
+{
+	while (p->spare) {
+		char *next;
+
+		memcpy(&next, p->spare, sizeof next);
+		free(p->spare);
+		p->spare = next;
+	}
+	p->spare_bytes = 0;
+}
+
+/*
+ * Keeps an input buffer of size bytes for reuse, or frees it: spares
+ * have the reader's size, and with the buffers held stay in PUB_HELD_MAX.
+ */
+static void
+spare_put(struct pub *p, char *data, size_t size)
+{
+	if (size != p->spare_size && size == p->lr.cap) {
+		spare_free(p); /* the reader's buffers grew */
+		p->spare_size = size;
+	}
+	if (size != p->spare_size || p->held + p->spare_bytes + size > PUB_HELD_MAX) {
+		free(data);
+		return;
+	}
+	memcpy(data, &p->spare, sizeof p->spare);
+	p->spare = data;
+	p->spare_bytes += size;
+}
+
+/* lr_keep_lines() callback: a spare input buffer of size bytes, or NULL. */
+static char *
+spare_get(void *ctx, size_t size)
+{
+	struct pub *p = ctx;
+	char *data = p->spare;
+
+	if (data == NULL || size != p->spare_size)
+		return NULL;
+	memcpy(&p->spare, data, sizeof p->spare);
+	p->spare_bytes -= size;
+	return data;
+}
+
 static void
 linebuf_free(struct pub *p, struct linebuf *lb)
 {
 	p->held -= lb->size;
-	free(lb->data);
+	spare_put(p, lb->data, lb->size);
 	free(lb);
 }
 
@@ -48,13 +96,13 @@ linebuf_unref(struct pub *p, struct linebuf *lb)
  * buffer; it is freed now unless records in flight read from it.
  */
 static void
-retire_lines(void *ctx, char *buf)
+retire_lines(void *ctx, char *buf, size_t size)
 {
 	struct pub *p = ctx;
 	struct linebuf *lb = p->lb;
 
 	if (lb == NULL || lb->data != buf) {
-		free(buf); /* no record read from it */
+		spare_put(p, buf, size); /* no record read from it */
 		return;
 	}
 	p->lb = NULL;
@@ -463,7 +511,7 @@ pub_run(struct pub *p)
 	(void) fcntl(0, F_SETPIPE_SZ, PUB_PIPE_SIZE);
 	track_init(&p->track);
 	lr_init(&p->lr, 0, p->max_line);
-	lr_keep_lines(&p->lr, retire_lines, p);
+	lr_keep_lines(&p->lr, retire_lines, spare_get, p);
 	pub_metrics(p);
 	p->ack_at_ms = clock_mono_ms();
 	if (p->ack_file && (p->ackw = ackwriter_start(p->ack_file, errbuf, sizeof errbuf)) == NULL) {
@@ -515,5 +563,6 @@ pub_free_held(struct pub *p)
 			linebuf_unref(p, lb);
 		}
 	}
+	spare_free(p);
 	track_free(&p->track);
 }

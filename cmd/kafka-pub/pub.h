@@ -41,6 +41,12 @@
  */
 #define PUB_HELD_MAX ((size_t) 64 << 20)
 
+/*
+ * Input buffers done with are kept for reuse, as many as PUB_HELD_MAX
+ * allows with those held: freed and allocated again, they cost the
+ * kernel a page fault for every 4 kB once the heap gave them back.
+ */
+
 /* The size asked for the input pipe: /proc/sys/fs/pipe-max-size by default. */
 #define PUB_PIPE_SIZE (1 << 20)
 
@@ -77,6 +83,9 @@ struct pub {
 	struct linereader lr;
 	struct linebuf *lb; /* lr's buffer, once a record reads from it */
 	size_t held;		/* bytes of the linebufs alive */
+	char *spare;		/* input buffers to reuse, each holding the next */
+	size_t spare_size;	/* the size of each */
+	size_t spare_bytes; /* and of all */
 	rd_kafka_t *rk;
 	struct track track;
 	struct topic_cache *topics;

@@ -364,7 +364,7 @@ struct retired {
 };
 
 static void
-retire_cb(void *ctx, char *buf)
+retire_cb(void *ctx, char *buf, size_t size)
 {
 	struct retired *r = ctx;
 
@@ -402,7 +402,7 @@ test_lineread_keep(void)
 	if (fd < 0 || write(fd, in.data, in.len) != (ssize_t) in.len || lseek(fd, 0, SEEK_SET) != 0)
 		abort();
 	lr_init(&lr, fd, 0);
-	lr_keep_lines(&lr, retire_cb, &ret);
+	lr_keep_lines(&lr, retire_cb, NULL, &ret);
 	while (nlines < 2000 && lr_next(&lr, &line, &len) == LR_LINE) {
 		lines[nlines] = line;
 		lens[nlines++] = len;
