@@ -72,7 +72,7 @@ xstrdup(const char *s)
 }
 
 void
-buf_reserve(struct buf *b, size_t extra)
+buf_grow(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1; /* room for buf_cstr's NUL */
 	size_t cap;
@@ -92,27 +92,6 @@ buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
-}
-
-void
-buf_put(struct buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-void
-buf_puts(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-void
-buf_putc(struct buf *b, char c)
-{
-	buf_reserve(b, 1);
-	b->data[b->len++] = c;
 }
 
 void
@@ -143,17 +122,30 @@ buf_put_u64(struct buf *b, uint64_t v)
 		"8081828384858687888990919293949596979899";
 	char tmp[24];
 	char *p = tmp + sizeof tmp;
+	uint32_t w;
+	int i;
 
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, pairs + 2 * (v % 100), 2);
-		v /= 100;
+	/* Eight digits at a time in 32 bits: cheaper than 64-bit division. */
+	while (v >= 100000000) {
+		w = (uint32_t) (v % 100000000);
+		v /= 100000000;
+		for (i = 0; i < 4; i++) {
+			p -= 2;
+			memcpy(p, pairs + 2 * (w % 100), 2);
+			w /= 100;
+		}
 	}
-	if (v >= 10) {
+	w = (uint32_t) v;
+	while (w >= 100) {
 		p -= 2;
-		memcpy(p, pairs + 2 * v, 2);
+		memcpy(p, pairs + 2 * (w % 100), 2);
+		w /= 100;
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * w, 2);
 	} else
-		*--p = (char) ('0' + v);
+		*--p = (char) ('0' + w);
 	buf_put(b, p, (size_t) (tmp + sizeof tmp - p));
 }
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *data;
@@ -26,8 +27,19 @@ struct buf {
 	}
 
 /* Allocation failure is fatal (EX_OSERR): callers never check. */
-void buf_reserve(struct buf *b, size_t extra);
+void buf_grow(struct buf *b, size_t extra);
 void buf_free(struct buf *b);
+
+/*
+ * Room for extra more bytes (and buf_cstr's NUL).  The appenders are
+ * inline: every output line is built from hundreds of small appends.
+ */
+static inline void
+buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->cap)
+		buf_grow(b, extra);
+}
 
 static inline void
 buf_reset(struct buf *b)
@@ -35,9 +47,27 @@ buf_reset(struct buf *b)
 	b->len = 0;
 }
 
-void buf_put(struct buf *b, const void *p, size_t n);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+static inline void
+buf_put(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static inline void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+static inline void
+buf_putc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->data[b->len++] = c;
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_put_i64(struct buf *b, int64_t v);
 void buf_put_u64(struct buf *b, uint64_t v);

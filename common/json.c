@@ -294,7 +294,8 @@ string_run(const char *p, const char *end, bool validating)
 	return p;
 }
 
-static const char *
+/* Inlined: a Debezium payload is mostly short strings, and the calls cost more than the scans. */
+static inline __attribute__((always_inline)) const char *
 scan_string(struct scan *s, const char *p)
 {
 	const char *end = s->end;
@@ -347,9 +348,26 @@ scan_string(struct scan *s, const char *p)
 	return fail(s, start, "unterminated string");
 }
 
+/*
+ * The first byte at or after p that is not a digit, or end.  Eight bytes
+ * at a time: a change carries timestamps of 13 to 19 digits.
+ */
 static const char *
 scan_digits(const char *p, const char *end)
 {
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+
+	while (end - p >= 8) {
+		uint64_t w, lo, hi;
+
+		memcpy(&w, p, 8);
+		/* A high bit for each byte below '0', or above '9'. */
+		lo = (w - ones * '0') | w;
+		hi = w + ones * (0x7f - '9');
+		if (((lo | hi) & highs) != 0)
+			break;
+		p += 8;
+	}
 	while (p < end && *p >= '0' && *p <= '9')
 		p++;
 	return p;

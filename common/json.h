@@ -60,7 +60,9 @@ const char *json_scan_ws(const char *base, const char *p, const char *end, struc
 static inline const char *
 json_skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	/* Every white space byte is at most ' ': most tokens are not, one test. */
+	while (p < end && (unsigned char) *p <= ' ' &&
+		   (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
 }

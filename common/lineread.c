@@ -26,14 +26,54 @@ lr_init(struct linereader *lr, int fd, size_t max_line)
 void
 lr_free(struct linereader *lr)
 {
-	free(lr->buf);
+	if (lr->retire && lr->buf)
+		lr->retire(lr->keep_ctx, lr->buf, lr->cap);
+	else
+		free(lr->buf);
 	lr->buf = NULL;
+}
+
+void
+lr_keep_lines(struct linereader *lr, void (*retire)(void *ctx, char *buf, size_t size),
+			  char *(*fresh)(void *ctx, size_t size), void *ctx)
+{
+	lr->retire = retire;
+	lr->fresh = fresh;
+	lr->keep_ctx = ctx;
+}
+
+/*
+ * lr_keep_lines(): once the buffer is full, the unconsumed bytes go to a
+ * new one (twice as large if they fill more than half) and the old one
+ * to retire().
+ */
+static void
+renew(struct linereader *lr)
+{
+	size_t left = lr->end - lr->start;
+	size_t cap = left > lr->cap / 2 ? lr->cap * 2 : lr->cap;
+	char *buf;
+
+	if (lr->end < lr->cap)
+		return;
+	if (lr->fresh == NULL || (buf = lr->fresh(lr->keep_ctx, cap)) == NULL)
+		buf = xmalloc(cap);
+	memcpy(buf, lr->buf + lr->start, left);
+	lr->retire(lr->keep_ctx, lr->buf, lr->cap);
+	lr->buf = buf;
+	lr->cap = cap;
+	lr->start = 0;
+	lr->end = left;
 }
 
 /* Moves unconsumed bytes to the front and grows the buffer if it is full. */
 static void
 make_room(struct linereader *lr)
 {
+	if (lr->retire) {
+		renew(lr);
+		return;
+	}
 	if (lr->start > 0) {
 		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
 		lr->end -= lr->start;
@@ -45,14 +85,18 @@ make_room(struct linereader *lr)
 	}
 }
 
+/*
+ * The newline ending the line at start, or NULL.  What was searched is
+ * not searched again: a caller that asks lr_has_line() and then lr_next()
+ * reads each byte once.
+ */
 static char *
 find_newline(struct linereader *lr)
 {
 	char *from = lr->buf + lr->start + lr->scanned;
 	char *nl = memchr(from, '\n', lr->end - lr->start - lr->scanned);
 
-	if (nl == NULL)
-		lr->scanned = lr->end - lr->start;
+	lr->scanned = nl ? (size_t) (nl - (lr->buf + lr->start)) : lr->end - lr->start;
 	return nl;
 }
 
@@ -98,7 +142,8 @@ lr_next(struct linereader *lr, char **line, size_t *len)
 			return hand_out(lr, from, (size_t) (nl - from), (size_t) (nl - from) + 1, line, len);
 		if (lr->skipping) {
 			/* Drop what is buffered of the over-long line; the rest follows. */
-			lr->start = lr->end = lr->scanned = 0;
+			lr->start = lr->end;
+			lr->scanned = 0;
 		} else if (lr->end - lr->start > lr->max_line) {
 			lr->lineno++;
 			lr->skipping = true;
@@ -174,7 +219,8 @@ lr_drain_long(struct linereader *lr, lr_piece_fn fn, void *ctx)
 		}
 		if (fn)
 			fn(ctx, from, lr->end - lr->start);
-		lr->start = lr->end = lr->scanned = 0;
+		lr->start = lr->end;
+		lr->scanned = 0;
 		if (lr->eof)
 			return 0;
 		if ((got = read_more(lr)) < 0)

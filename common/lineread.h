@@ -47,6 +47,10 @@ struct linereader {
 	uint64_t bytes;	 /* bytes of the lines returned, newlines too */
 	bool eof;
 	bool skipping; /* discarding the rest of an over-long line */
+	/* Set by lr_keep_lines(), or NULL. */
+	void (*retire)(void *ctx, char *buf, size_t size);
+	char *(*fresh)(void *ctx, size_t size);
+	void *keep_ctx;
 };
 
 /*
@@ -56,6 +60,20 @@ struct linereader {
  */
 void lr_init(struct linereader *lr, int fd, size_t max_line);
 void lr_free(struct linereader *lr);
+
+/*
+ * Lines that outlive the next call, for a reader that hands them on
+ * without a copy (kafka-pub to librdkafka): from now on the reader never
+ * moves, overwrites or frees the bytes of a line it handed out.  A full
+ * buffer is left as it is and the unread rest copied into a new one,
+ * which fresh(ctx, size) gives (a buffer of size bytes, or NULL for a new
+ * one; fresh may be NULL); the old buffer goes to retire(ctx, buf, size),
+ * which owns it from then on: it frees it with free(), or hands it out
+ * again through fresh, once no line in it is in use.  lr_free() retires
+ * the last buffer.  Lines stay where they are in their buffer.
+ */
+void lr_keep_lines(struct linereader *lr, void (*retire)(void *ctx, char *buf, size_t size),
+				   char *(*fresh)(void *ctx, size_t size), void *ctx);
 
 /*
  * A bounded wait before lr_next(): true once a line is buffered, the input

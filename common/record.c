@@ -28,6 +28,62 @@ parse_encoding(struct json_slice v, enum rec_encoding *enc)
 	return true;
 }
 
+/* The members of a record line that record_take_member() knows. */
+enum rec_member {
+	M_OTHER,
+	M_KEY,
+	M_VALUE,
+	M_TOPIC,
+	M_PARTITION,
+	M_OFFSET,
+	M_TIMESTAMP,
+	M_HEADERS,
+	M_POS,
+	M_KEY_ENCODING,
+	M_VALUE_ENCODING,
+	M_HEADERS_ENCODING
+};
+
+/* The member named by the n decoded bytes at p (memcmp of constant sizes inlines). */
+static enum rec_member
+member_named(const char *p, size_t n)
+{
+#define IS(name) (memcmp(p, name, sizeof name - 1) == 0)
+	switch (n) {
+		case 3: return IS("key") ? M_KEY : IS("pos") ? M_POS : M_OTHER;
+		case 5: return IS("value") ? M_VALUE : IS("topic") ? M_TOPIC : M_OTHER;
+		case 6: return IS("offset") ? M_OFFSET : M_OTHER;
+		case 7: return IS("headers") ? M_HEADERS : M_OTHER;
+		case 9: return IS("partition") ? M_PARTITION : IS("timestamp") ? M_TIMESTAMP : M_OTHER;
+		case 12: return IS("key_encoding") ? M_KEY_ENCODING : M_OTHER;
+		case 14: return IS("value_encoding") ? M_VALUE_ENCODING : M_OTHER;
+		case 16: return IS("headers_encoding") ? M_HEADERS_ENCODING : M_OTHER;
+		default: return M_OTHER;
+	}
+#undef IS
+}
+
+/*
+ * The member a key (a string slice) names, compared as json_str_eq()
+ * would, without a call per name: a line has a few members and walpipe
+ * knows eleven.
+ */
+static enum rec_member
+member_of(struct json_slice k)
+{
+	struct json_slice in = json_str_inner(k);
+	struct buf tmp = BUF_INIT;
+	enum rec_member m = M_OTHER;
+
+	if (json_str_is_plain(k))
+		return member_named(in.p, in.n);
+	/* Escaped: rare, decoded first (a lone surrogate names nothing). */
+	if (json_str_decode(k, &tmp))
+		m = member_named(tmp.data ? tmp.data : "", tmp.len);
+	buf_free(&tmp);
+	return m;
+}
+
 bool
 record_take_member(struct record *r, struct json_slice k, struct json_slice v, bool spaced,
 				   const char *base, struct json_err *err)
@@ -35,56 +91,71 @@ record_take_member(struct record *r, struct json_slice k, struct json_slice v, b
 	enum json_type t = json_type_of(v);
 	int64_t i;
 
-	if (json_str_eq(k, "key")) {
-		r->key = v;
-		r->key_spaced = spaced;
-	} else if (json_str_eq(k, "value")) {
-		r->value = v;
-		r->value_spaced = spaced;
-	} else if (json_str_eq(k, "topic")) {
-		if (t != JSON_STRING && t != JSON_NULL)
-			return bad(err, base, v.p, "\"topic\" must be a string");
-		if (t == JSON_STRING)
-			r->topic = v;
-	} else if (json_str_eq(k, "partition")) {
-		if (t == JSON_NULL)
-			return true;
-		if (!json_to_i64(v, &i) || i < -1 || i > INT32_MAX)
-			return bad(err, base, v.p, "\"partition\" must be an integer from -1 to 2147483647");
-		r->partition = (int32_t) i;
-		r->has_partition = i >= 0;
-	} else if (json_str_eq(k, "offset")) {
-		if (t == JSON_NULL)
-			return true;
-		if (!json_to_i64(v, &r->offset) || r->offset < 0)
-			return bad(err, base, v.p, "\"offset\" must be a non-negative integer");
-		r->has_offset = true;
-	} else if (json_str_eq(k, "timestamp")) {
-		if (t == JSON_NULL)
-			return true;
-		if (!json_to_i64(v, &r->timestamp) || r->timestamp < 0)
-			return bad(err, base, v.p, "\"timestamp\" must be a non-negative integer (ms)");
-		r->has_timestamp = true;
-	} else if (json_str_eq(k, "headers")) {
-		if (t != JSON_OBJECT && t != JSON_NULL)
-			return bad(err, base, v.p, "\"headers\" must be an object");
-		if (t == JSON_OBJECT)
-			r->headers = v;
-	} else if (json_str_eq(k, "pos")) {
-		if (t != JSON_STRING && t != JSON_NULL)
-			return bad(err, base, v.p, "\"pos\" must be a string");
-		if (t == JSON_STRING)
-			r->pos = v;
-	} else if (json_str_eq(k, "key_encoding")) {
-		if (!parse_encoding(v, &r->key_enc))
-			return bad(err, base, v.p, "\"key_encoding\" must be \"json\", \"text\" or \"base64\"");
-	} else if (json_str_eq(k, "value_encoding")) {
-		if (!parse_encoding(v, &r->value_enc))
-			return bad(err, base, v.p,
-					   "\"value_encoding\" must be \"json\", \"text\" or \"base64\"");
-	} else if (json_str_eq(k, "headers_encoding")) {
-		if (!parse_encoding(v, &r->headers_enc) || r->headers_enc == REC_ENC_JSON)
-			return bad(err, base, v.p, "\"headers_encoding\" must be \"text\" or \"base64\"");
+	switch (member_of(k)) {
+		case M_KEY:
+			r->key = v;
+			r->key_spaced = spaced;
+			break;
+		case M_VALUE:
+			r->value = v;
+			r->value_spaced = spaced;
+			break;
+		case M_TOPIC:
+			if (t != JSON_STRING && t != JSON_NULL)
+				return bad(err, base, v.p, "\"topic\" must be a string");
+			if (t == JSON_STRING)
+				r->topic = v;
+			break;
+		case M_PARTITION:
+			if (t == JSON_NULL)
+				return true;
+			if (!json_to_i64(v, &i) || i < -1 || i > INT32_MAX)
+				return bad(err, base, v.p,
+						   "\"partition\" must be an integer from -1 to 2147483647");
+			r->partition = (int32_t) i;
+			r->has_partition = i >= 0;
+			break;
+		case M_OFFSET:
+			if (t == JSON_NULL)
+				return true;
+			if (!json_to_i64(v, &r->offset) || r->offset < 0)
+				return bad(err, base, v.p, "\"offset\" must be a non-negative integer");
+			r->has_offset = true;
+			break;
+		case M_TIMESTAMP:
+			if (t == JSON_NULL)
+				return true;
+			if (!json_to_i64(v, &r->timestamp) || r->timestamp < 0)
+				return bad(err, base, v.p, "\"timestamp\" must be a non-negative integer (ms)");
+			r->has_timestamp = true;
+			break;
+		case M_HEADERS:
+			if (t != JSON_OBJECT && t != JSON_NULL)
+				return bad(err, base, v.p, "\"headers\" must be an object");
+			if (t == JSON_OBJECT)
+				r->headers = v;
+			break;
+		case M_POS:
+			if (t != JSON_STRING && t != JSON_NULL)
+				return bad(err, base, v.p, "\"pos\" must be a string");
+			if (t == JSON_STRING)
+				r->pos = v;
+			break;
+		case M_KEY_ENCODING:
+			if (!parse_encoding(v, &r->key_enc))
+				return bad(err, base, v.p,
+						   "\"key_encoding\" must be \"json\", \"text\" or \"base64\"");
+			break;
+		case M_VALUE_ENCODING:
+			if (!parse_encoding(v, &r->value_enc))
+				return bad(err, base, v.p,
+						   "\"value_encoding\" must be \"json\", \"text\" or \"base64\"");
+			break;
+		case M_HEADERS_ENCODING:
+			if (!parse_encoding(v, &r->headers_enc) || r->headers_enc == REC_ENC_JSON)
+				return bad(err, base, v.p, "\"headers_encoding\" must be \"text\" or \"base64\"");
+			break;
+		case M_OTHER: break;
 	}
 	return true;
 }

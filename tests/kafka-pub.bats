@@ -452,3 +452,68 @@ for i in range(1, 401):
 	run -64 --separate-stderr kafka-pub -b unused:9092 --max-line-bytes 15
 	[[ $stderr == *'--max-line-bytes'* ]] || fail "$stderr"
 }
+
+# varied_records DIR: DIR/in, record lines of every size from empty to
+# twice the input buffer, with values kafka-pub hands over as they are in
+# the line (JSON) and values it must decode first (spaced JSON, escaped
+# text, null); DIR/want, each record as kcat -f '%k|%s\n' prints it.
+varied_records() {
+	python3 - "$1" <<-'PY'
+	import json, random, sys
+	d = sys.argv[1]
+	rnd = random.Random(16)
+	sizes = [0, 1, 2, 100] + [rnd.choice([rnd.randrange(0, 300), rnd.randrange(0, 5000),
+	         rnd.randrange(60000, 140000)]) if i % 97 == 0 else rnd.randrange(0, 5000)
+	         for i in range(3000)]
+	with open(d + "/in", "w") as f, open(d + "/want", "w") as w:
+	    for i, n in enumerate(sizes):
+	        s = "".join(rnd.choice("abcdefxyz0123 ") for _ in range(n % 61)) * (n // 61 + 1)
+	        s = s[:n]
+	        kind = i % 5
+	        if kind <= 1:
+	            v, out = json.dumps({"i": i, "s": s}, separators=(",", ":")), None
+	            out = v
+	        elif kind == 2:
+	            v = json.dumps({"i": i, "s": s})
+	            out = json.dumps({"i": i, "s": s}, separators=(",", ":"))
+	        elif kind == 3:
+	            v = json.dumps(s + "\u00e9\"", ensure_ascii=True) + ',"value_encoding":"text"'
+	            out = s + "\u00e9\""
+	        else:
+	            v, out = "null", ""
+	        f.write('{"key":{"i":%d},"value":%s,"pos":"0/80:%d"}\n' % (i, v, i + 1))
+	        w.write('{"i":%d}|%s\n' % (i, out))
+	PY
+}
+
+# dribble DIR: DIR/dribble.py copies stdin to stdout in pieces of 1 byte
+# to 100 kB, pausing now and then, so that reads end anywhere in a line.
+dribble() {
+	cat >"$1/dribble.py" <<-'PY'
+	import os, random, sys, time
+	rnd, data, i = random.Random(7), sys.stdin.buffer.read(), 0
+	while i < len(data):
+	    n = rnd.choice([1, 7, 500, 4096, 65536, 100000])
+	    os.write(1, data[i:i + n])
+	    i += n
+	    if rnd.random() < 0.05:
+	        time.sleep(0.002)
+	PY
+}
+
+@test "values go out from the input buffer intact: every size, reads ending anywhere" {
+	varied_records "$BATS_TEST_TMPDIR"
+	dribble "$BATS_TEST_TMPDIR"
+	run -0 bash -c "set -o pipefail; python3 '$BATS_TEST_TMPDIR/dribble.py' <'$BATS_TEST_TMPDIR/in' |
+		timeout 120 kafka-pub -b '$B' -t '$T' --ack-file '$BATS_TEST_TMPDIR/ack'"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/80:3004'
+	timeout 60 kcat -b "$B" -C -t "$T" -e -q -f '%k|%s\n' >"$BATS_TEST_TMPDIR/got"
+	run -0 cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	# Again with a queue so small that reading waits for delivery reports.
+	T2=$(unique_name pub)
+	run -0 timeout 120 kafka-pub -b "$B" -t "$T2" -X queue.buffering.max.messages=7 \
+		<"$BATS_TEST_TMPDIR/in"
+	timeout 60 kcat -b "$B" -C -t "$T2" -e -q -f '%k|%s\n' >"$BATS_TEST_TMPDIR/got"
+	run -0 cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+}

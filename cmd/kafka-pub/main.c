@@ -258,5 +258,6 @@ main(int argc, char **argv)
 	pub_free(&p);
 	free(a.configs);
 	rd_kafka_destroy(p.rk);
+	pub_free_held(&p); /* librdkafka no longer reads them */
 	return status;
 }

@@ -2,9 +2,10 @@
  * pub.c - record lines in, Kafka records out, acknowledgements tracked.
  *
  * Each line is validated and sliced by record_parse(); key, value and
- * header values are handed to librdkafka as the raw bytes of the line
- * (RD_KAFKA_MSG_F_COPY copies them into the message), so nothing is
- * parsed into a tree or re-serialized.
+ * header values are handed to librdkafka as the raw bytes of the line,
+ * so nothing is parsed into a tree or re-serialized.  librdkafka copies
+ * keys and headers; a value it reads where it is, in the input buffer,
+ * which lives until the value's delivery report (struct linebuf).
  */
 #include "pub.h"
 #include "clock.h"
@@ -26,16 +27,119 @@
 #include "record.h"
 #include "sig.h"
 
+/* Frees the spare input buffers. */
+static void
+spare_free(struct pub *p)
+{
+	while (p->spare) {
+		char *next;
+
+		memcpy(&next, p->spare, sizeof next);
+		free(p->spare);
+		p->spare = next;
+	}
+	p->spare_bytes = 0;
+}
+
+/*
+ * Keeps an input buffer of size bytes for reuse, or frees it: spares
+ * have the reader's size, and with the buffers held stay in PUB_HELD_MAX.
+ */
+static void
+spare_put(struct pub *p, char *data, size_t size)
+{
+	if (size != p->spare_size && size == p->lr.cap) {
+		spare_free(p); /* the reader's buffers grew */
+		p->spare_size = size;
+	}
+	if (size != p->spare_size || p->held + p->spare_bytes + size > PUB_HELD_MAX) {
+		free(data);
+		return;
+	}
+	memcpy(data, &p->spare, sizeof p->spare);
+	p->spare = data;
+	p->spare_bytes += size;
+}
+
+/* lr_keep_lines() callback: a spare input buffer of size bytes, or NULL. */
+static char *
+spare_get(void *ctx, size_t size)
+{
+	struct pub *p = ctx;
+	char *data = p->spare;
+
+	if (data == NULL || size != p->spare_size)
+		return NULL;
+	memcpy(&p->spare, data, sizeof p->spare);
+	p->spare_bytes -= size;
+	return data;
+}
+
+static void
+linebuf_free(struct pub *p, struct linebuf *lb)
+{
+	p->held -= lb->size;
+	spare_put(p, lb->data, lb->size);
+	free(lb);
+}
+
+/* One record read from lb is reported: lb is freed if it was the last. */
+static void
+linebuf_unref(struct pub *p, struct linebuf *lb)
+{
+	if (--lb->refs == 0 && lb->retired)
+		linebuf_free(p, lb);
+}
+
+/*
+ * lr_keep_lines() callback: the reader is done with buf, its current
+ * buffer; it is freed now unless records in flight read from it.
+ */
+static void
+retire_lines(void *ctx, char *buf, size_t size)
+{
+	struct pub *p = ctx;
+	struct linebuf *lb = p->lb;
+
+	if (lb == NULL || lb->data != buf) {
+		spare_put(p, buf, size); /* no record read from it */
+		return;
+	}
+	p->lb = NULL;
+	lb->retired = true;
+	if (lb->refs == 0)
+		linebuf_free(p, lb);
+}
+
+/* The reader's current buffer, with one more record reading from it. */
+static struct linebuf *
+linebuf_ref(struct pub *p)
+{
+	if (p->lb == NULL) {
+		p->lb = xcalloc(1, sizeof *p->lb);
+		p->lb->data = p->lr.buf;
+		p->lb->size = p->lr.cap;
+		p->held += p->lb->size;
+	}
+	p->lb->refs++;
+	return p->lb;
+}
+
 /*
  * Delivery report: runs inside rd_kafka_poll()/rd_kafka_flush() on our
- * thread.  The message opaque is the record's tracking sequence.
+ * thread.  The message opaque is the record's tracking sequence.  Every
+ * record produced gets exactly one, purged ones included.
  */
 static void
 dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct pub *p = opaque;
 	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
+	struct linebuf *lb = track_hold(&p->track, seq);
 
+	/* librdkafka is done with the value. */
+	if (lb)
+		linebuf_unref(p, lb);
 	if (m->err) {
 		rd_kafka_resp_err_t err = m->err;
 
@@ -184,6 +288,7 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	rd_kafka_headers_t *hdrs;
 	rd_kafka_resp_err_t err;
 	uint64_t seq;
+	bool in_line;
 
 	if (!record_parse(line, n, &p->schemas, &r, &jerr)) {
 		log_error("line %llu: column %zu: %s", (unsigned long long) lineno, jerr.off + 1, jerr.msg);
@@ -220,13 +325,19 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 			rd_kafka_headers_destroy(hdrs);
 		return line_error(p, lineno, "%s", "\"value\" is not valid in its value_encoding");
 	}
+	/*
+	 * A value that is the line's own bytes (record_data() did not decode
+	 * it into vscratch) is not copied: librdkafka reads it in the input
+	 * buffer, which the record holds until its delivery report.
+	 */
+	in_line = vp != NULL && vn > 0 && vp != p->vscratch.data && p->held <= PUB_HELD_MAX;
 	seq = track_add(&p->track, lineno, r.pos.n ? &pos : NULL);
 	for (;;) {
 		/* On success librdkafka owns hdrs; on failure we still do. */
 		err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
 								RD_KAFKA_V_PARTITION(r.has_partition ? r.partition : p->partition),
-								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(kp, kn),
-								RD_KAFKA_V_VALUE((void *) vp, vn),
+								RD_KAFKA_V_MSGFLAGS(in_line ? 0 : RD_KAFKA_MSG_F_COPY),
+								RD_KAFKA_V_KEY(kp, kn), RD_KAFKA_V_VALUE((void *) vp, vn),
 								RD_KAFKA_V_TIMESTAMP(r.has_timestamp ? r.timestamp : 0),
 								RD_KAFKA_V_HEADERS(hdrs),
 								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq), RD_KAFKA_V_END);
@@ -253,6 +364,8 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 		p->status = kafka_err_status(err);
 		return false;
 	}
+	if (in_line)
+		track_set_hold(&p->track, seq, linebuf_ref(p));
 	/*
 	 * Serving delivery reports takes the queue lock; once per record it
 	 * cost as much as the parse.  Idle input and a full queue poll too.
@@ -398,6 +511,7 @@ pub_run(struct pub *p)
 	(void) fcntl(0, F_SETPIPE_SZ, PUB_PIPE_SIZE);
 	track_init(&p->track);
 	lr_init(&p->lr, 0, p->max_line);
+	lr_keep_lines(&p->lr, retire_lines, spare_get, p);
 	pub_metrics(p);
 	p->ack_at_ms = clock_mono_ms();
 	if (p->ack_file && (p->ackw = ackwriter_start(p->ack_file, errbuf, sizeof errbuf)) == NULL) {
@@ -429,10 +543,26 @@ pub_free(struct pub *p)
 		free(p->topics[i].name);
 	}
 	free(p->topics);
-	track_free(&p->track);
 	connect_cache_free(&p->schemas);
 	buf_free(&p->kscratch);
 	buf_free(&p->vscratch);
 	buf_free(&p->hscratch);
 	buf_free(&p->tscratch);
+}
+
+void
+pub_free_held(struct pub *p)
+{
+	uint64_t seq;
+
+	for (seq = p->track.low; seq < p->track.next; seq++) {
+		struct linebuf *lb = track_hold(&p->track, seq);
+
+		if (lb) {
+			track_set_hold(&p->track, seq, NULL);
+			linebuf_unref(p, lb);
+		}
+	}
+	spare_free(p);
+	track_free(&p->track);
 }

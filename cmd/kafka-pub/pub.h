@@ -33,8 +33,35 @@
  */
 #define PUB_IDLE_MS 2
 
+/*
+ * Input buffers held by records in flight (struct linebuf) take at most
+ * this much memory; past it, values are copied, holding nothing.  Without
+ * the bound, one stalled partition could hold a buffer for each of its
+ * records, however small.
+ */
+#define PUB_HELD_MAX ((size_t) 64 << 20)
+
+/*
+ * Input buffers done with are kept for reuse, as many as PUB_HELD_MAX
+ * allows with those held: freed and allocated again, they cost the
+ * kernel a page fault for every 4 kB once the heap gave them back.
+ */
+
 /* The size asked for the input pipe: /proc/sys/fs/pipe-max-size by default. */
 #define PUB_PIPE_SIZE (1 << 20)
+
+/*
+ * An input buffer that records in flight read their values from: they go
+ * to librdkafka without a copy, so the buffer lives until the reader is
+ * done with it (lr_keep_lines()) and the last of their delivery reports
+ * has come.  Freed by linebuf_unref() or retire_lines(), whichever is last.
+ */
+struct linebuf {
+	char *data;	   /* the line reader's buffer */
+	size_t size;   /* its size */
+	uint64_t refs; /* records produced from it and not yet reported */
+	bool retired;  /* the reader is done with it */
+};
 
 struct topic_cache {
 	char *name;
@@ -54,6 +81,11 @@ struct pub {
 
 	/* State. */
 	struct linereader lr;
+	struct linebuf *lb; /* lr's buffer, once a record reads from it */
+	size_t held;		/* bytes of the linebufs alive */
+	char *spare;		/* input buffers to reuse, each holding the next */
+	size_t spare_size;	/* the size of each */
+	size_t spare_bytes; /* and of all */
 	rd_kafka_t *rk;
 	struct track track;
 	struct topic_cache *topics;
@@ -85,6 +117,12 @@ void pub_conf(struct pub *p, rd_kafka_conf_t *conf);
 int pub_run(struct pub *p);
 
 void pub_free(struct pub *p);
+
+/*
+ * After rd_kafka_destroy(): frees the input buffers that records without
+ * a delivery report still held, and the tracker.
+ */
+void pub_free_held(struct pub *p);
 
 /* Turns on the metrics of --metrics-file (stats.c). */
 void pub_metrics(struct pub *p);

@@ -23,6 +23,7 @@ struct tr_ent {
 	struct pos pos;
 	bool has_pos;
 	uint8_t state;
+	void *hold; /* what the record keeps alive until its report, or NULL */
 };
 
 struct track {
@@ -46,6 +47,23 @@ void track_done(struct track *t, uint64_t seq, bool ok);
 
 /* Input line of a tracked record. */
 uint64_t track_lineno(const struct track *t, uint64_t seq);
+
+/*
+ * What a record in flight keeps alive until its delivery report (the
+ * input buffer its value is read from, pub.c): NULL unless set; read it
+ * before track_done().
+ */
+static inline void
+track_set_hold(struct track *t, uint64_t seq, void *hold)
+{
+	t->ring[seq % t->cap].hold = hold;
+}
+
+static inline void *
+track_hold(const struct track *t, uint64_t seq)
+{
+	return seq >= t->low && seq < t->next ? t->ring[seq % t->cap].hold : NULL;
+}
 
 /* Number of records added and not yet acknowledged. */
 static inline uint64_t

@@ -48,7 +48,7 @@ test_json_writer(void)
 	{
 		uint64_t v;
 		char want[24];
-		int wrong = 0;
+		int wrong = 0, n;
 
 		/* Every digit count, at and around each power of ten. */
 		for (v = 1; v <= UINT64_MAX / 10; v *= 10) {
@@ -64,6 +64,19 @@ test_json_writer(void)
 			}
 		}
 		ok(wrong == 0, "integers of every length (%d wrong)", wrong);
+		/* Zeros inside: eight-digit groups that need their leading zeros. */
+		for (v = 0x2545F4914F6CDD1DULL, wrong = 0, n = 0; n < 100000; n++) {
+			uint64_t x = n % 2 ? v : v / 100000000 * 100000000 + (uint64_t) n % 1000;
+
+			v ^= v << 13, v ^= v >> 7, v ^= v << 17;
+			x >>= n % 64;
+			buf_reset(&b);
+			buf_put_u64(&b, x);
+			snprintf(want, sizeof want, "%" PRIu64, x);
+			if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+				wrong++;
+		}
+		ok(wrong == 0, "100000 integers with zeros inside (%d wrong)", wrong);
 	}
 	buf_reset(&b);
 	base64_put(&b, (const unsigned char *) "", 0);
@@ -210,6 +223,39 @@ test_lsn(void)
 	ok(pos_parse("0/10", 4, &b) && b.seq == UINT64_MAX && pos_cmp(a, b) < 0,
 	   "a bare LSN covers its whole transaction");
 	ok(!pos_parse("0/10:", 5, &b) && !pos_parse("0/10:x", 6, &b), "bad pos rejected");
+	ok(strcmp(lsn_format(UINT64_MAX, s), "FFFFFFFF/FFFFFFFF") == 0, "lsn max");
+	a.commit_lsn = 0x100000000ULL, a.seq = UINT64_MAX - 1;
+	ok(strcmp(pos_format(a, p), "1/0:18446744073709551614") == 0, "pos at its longest");
+	a.seq = 0;
+	ok(strcmp(pos_format(a, p), "1/0:0") == 0, "pos with ordinal 0");
+	a.seq = UINT64_MAX;
+	ok(strcmp(pos_format(a, p), "1/0") == 0, "pos of a whole transaction");
+}
+
+/* lsn_format() and pos_format() write what printf's %X/%X and %llu write. */
+static void
+test_lsn_format_printf(void)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	char s[LSN_STRLEN], want[POS_STRLEN], p[POS_STRLEN];
+	int i, bad = 0;
+
+	for (i = 0; i < 100000; i++) {
+		/* xorshift; every other value with zero nibbles in places. */
+		struct pos a;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		a.commit_lsn = i % 2 ? x : x & 0xF00F00F0000F0F00ULL >> (i % 64);
+		a.seq = i % 3 ? x >> (i % 64) : UINT64_MAX;
+		snprintf(want, sizeof want, "%X/%X", (unsigned) (a.commit_lsn >> 32),
+				 (unsigned) a.commit_lsn);
+		bad += strcmp(lsn_format(a.commit_lsn, s), want) != 0;
+		if (a.seq != UINT64_MAX)
+			snprintf(want + strlen(want), sizeof want - strlen(want), ":%llu",
+					 (unsigned long long) a.seq);
+		bad += strcmp(pos_format(a, p), want) != 0;
+	}
+	ok(bad == 0, "lsn_format and pos_format agree with printf on 100000 values");
 }
 
 static int
@@ -311,6 +357,75 @@ test_lineread(void)
 	close(fd);
 }
 
+/* lr_keep_lines(): the buffers retired, and how many. */
+struct retired {
+	char *buf[64];
+	int n;
+};
+
+static void
+retire_cb(void *ctx, char *buf, size_t size)
+{
+	struct retired *r = ctx;
+
+	if (r->n < 64)
+		r->buf[r->n] = buf;
+	r->n++;
+}
+
+/*
+ * With lr_keep_lines(), every line handed out keeps its bytes while the
+ * reader goes on past several full buffers, a line longer than one
+ * among them; each buffer is retired once, the last by lr_free().
+ */
+static void
+test_lineread_keep(void)
+{
+	char path[] = "/tmp/walpipe-unit-XXXXXX";
+	int fd = mkstemp(path), i, bad = 0, nlines = 0;
+	struct linereader lr;
+	struct retired ret = {{NULL}, 0};
+	struct buf in = BUF_INIT;
+	char *lines[2000];
+	size_t lens[2000];
+	char *line;
+	size_t len;
+
+	for (i = 0; i < 2000; i++) {
+		size_t n = i == 1000 ? 150000 : (size_t) (i * 37 % 300);
+
+		buf_reserve(&in, n + 1);
+		memset(in.data + in.len, 'a' + i % 26, n);
+		in.len += n;
+		buf_putc(&in, '\n');
+	}
+	if (fd < 0 || write(fd, in.data, in.len) != (ssize_t) in.len || lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	lr_init(&lr, fd, 0);
+	lr_keep_lines(&lr, retire_cb, NULL, &ret);
+	while (nlines < 2000 && lr_next(&lr, &line, &len) == LR_LINE) {
+		lines[nlines] = line;
+		lens[nlines++] = len;
+	}
+	ok(nlines == 2000 && lr_next(&lr, &line, &len) == LR_EOF, "every line read");
+	for (i = 0; i < nlines; i++) {
+		size_t n = i == 1000 ? 150000 : (size_t) (i * 37 % 300), j;
+
+		bad += lens[i] != n;
+		for (j = 0; j < lens[i]; j++)
+			bad += lines[i][j] != 'a' + i % 26;
+	}
+	ok(bad == 0 && ret.n > 3, "lines keep their bytes while the reader goes on");
+	i = ret.n;
+	lr_free(&lr);
+	ok(ret.n == i + 1 && ret.n <= 64, "lr_free() retires the last buffer");
+	for (i = 0; i < ret.n && i < 64; i++)
+		free(ret.buf[i]);
+	buf_free(&in);
+	close(fd);
+	unlink(path);
+}
+
 static void
 test_record(void)
 {
@@ -329,6 +444,16 @@ test_record(void)
 	ok(!record_parse("[]", 2, NULL, &r, &err), "non-object refused");
 	ok(!record_parse("{\"value\":1,\"value_encoding\":\"text\"}", 35, NULL, &r, &err),
 	   "encoded value must be a string");
+	line = "{\"\\u006bey\":1,\"val\\u0075e\":\"dg==\",\"value_encodin\\u0067\":\"base64\","
+		   "\"keys\":2,\"\\ud800\":3,\"timestamp\":null,\"offset\":5}";
+	ok(record_parse(line, strlen(line), NULL, &r, &err), "escaped member names parse");
+	ok_str(r.key.p, r.key.n, "1", "an escaped name is the name it decodes to");
+	ok(r.value_enc == REC_ENC_BASE64 && r.value.n == 6 && !r.has_timestamp && r.has_offset &&
+		   r.offset == 5,
+	   "every member found by its decoded name, unknown ones ignored");
+	ok(!record_parse("{\"partitio\\u006e\":\"x\"}", 22, NULL, &r, &err) &&
+		   strstr(err.msg, "partition"),
+	   "an escaped name gets its member's checks");
 }
 
 /*
@@ -748,7 +873,9 @@ main(void)
 	test_json_scanner();
 	test_json_string_runs();
 	test_lsn();
+	test_lsn_format_printf();
 	test_lineread();
+	test_lineread_keep();
 	test_record();
 	test_ackfile();
 	test_ack_lines();
