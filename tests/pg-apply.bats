@@ -662,16 +662,18 @@ kill_and_rerun() { # MODE FLAGS...
 	wait "$pid"
 }
 
-# snapshot_mix N EVERY: N records of the seed's first one, keys 1..N, each
-# a snapshot row (op "r") but every EVERY-th a streamed insert (0: none).
+# snapshot_mix N EVERY [KIND]: N records of the seed's first one, keys
+# 1..N, each a row of a snapshot (op "r", source.snapshot KIND, default
+# incremental) but every EVERY-th a streamed insert (0: none).
 snapshot_mix() {
-	sed -n 1p "$F/seed-kafka.ndjson" | perl -e 'my ($n, $every) = @ARGV; chomp(my $t = <STDIN>);
+	sed -n 1p "$F/seed-kafka.ndjson" | perl -e 'my ($n, $every, $kind) = @ARGV; chomp(my $t = <STDIN>);
 		for my $i (1 .. $n) {
 			(my $l = $t) =~ s/"offset":0/"offset":$i/;
 			$l =~ s/"id":1([},])/"id":$i$1/g;
-			$l =~ s/"op":"c"/"op":"r"/ unless $every && $i % $every == 1;
+			$l =~ s/"op":"c"/"op":"r"/, $l =~ s/"snapshot":"false"/"snapshot":"$kind"/
+				unless $every && ($i - 1) % $every == 0;
 			print "$l\n";
-		}' "$1" "$2"
+		}' "$1" "$2" "${3:-incremental}"
 }
 
 # batches: the sizes of the batches pg-apply -v -v committed, one a line.
@@ -679,7 +681,7 @@ batches() {
 	sed -n 's/.*committed a batch of \([0-9]*\) changes.*/\1/p' "$1"
 }
 
-@test "snapshot rows mixed with streamed changes go in batches fitted to a short apply time" {
+@test "incremental snapshot rows mixed with streamed changes go in batches fitted to a short apply time" {
 	snapshot_mix 30000 50 >"$BATS_TEST_TMPDIR/mix"
 	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/mix" 2>"$BATS_TEST_TMPDIR/err"
 	run -0 psql_rep "SELECT count(*) FROM $T"
@@ -692,13 +694,19 @@ batches() {
 	[ "${lines[0]}" = 500 ]
 }
 
-@test "snapshot rows alone, or streamed changes alone, go in whole batches" {
-	snapshot_mix 20000 0 >"$BATS_TEST_TMPDIR/snap"
-	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/snap" 2>"$BATS_TEST_TMPDIR/err"
+@test "incremental snapshot rows alone are fitted too; initial snapshot rows, or streamed changes, fill whole batches" {
+	snapshot_mix 20000 0 >"$BATS_TEST_TMPDIR/incr"
+	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/incr" 2>"$BATS_TEST_TMPDIR/err"
+	run -0 batches "$BATS_TEST_TMPDIR/err"
+	((${#lines[@]} >= 7))
+	[ "${lines[0]}" = 500 ]
+	snapshot_mix 20000 0 true >"$BATS_TEST_TMPDIR/snap"
+	apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}2" -v -v <"$BATS_TEST_TMPDIR/snap" \
+		2>"$BATS_TEST_TMPDIR/err"
 	run -0 batches "$BATS_TEST_TMPDIR/err"
 	assert_output $'5000\n5000\n5000\n5000'
 	snapshot_mix 20000 1 >"$BATS_TEST_TMPDIR/changes"
-	apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}2" -v -v <"$BATS_TEST_TMPDIR/changes" \
+	apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}3" -v -v <"$BATS_TEST_TMPDIR/changes" \
 		2>"$BATS_TEST_TMPDIR/err"
 	run -0 batches "$BATS_TEST_TMPDIR/err"
 	assert_output $'5000\n5000\n5000\n5000'

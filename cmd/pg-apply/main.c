@@ -511,7 +511,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.s.batch_size = DEFAULT_BATCH_SIZE;
 	c.flush_interval_ms = DEFAULT_FLUSH_MS;
-	c.mixed_cap = MIXED_FIRST_BATCH;
+	c.fit_cap = FIT_FIRST_BATCH;
 	c.pos.ack_interval_ms = DEFAULT_ACK_INTERVAL_MS;
 	c.offsets_table = DEFAULT_OFFSETS_TABLE;
 	c.b = &c.batches[0];

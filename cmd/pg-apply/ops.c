@@ -202,6 +202,20 @@ change_split(const struct frec *f, struct change *ch, char *err, size_t errsize)
 	return true;
 }
 
+/* A change of "op" r is a snapshot row: of an incremental snapshot or not. */
+static enum change_class
+change_class(const struct envelope_parts *parts)
+{
+	struct json_slice snapshot;
+
+	if (parts->op.p[1] != 'r')
+		return CHANGE_STREAMED;
+	if (parts->source.n && json_obj_get(parts->source, "snapshot", &snapshot) &&
+		json_str_eq(snapshot, "incremental"))
+		return CHANGE_INCREMENTAL;
+	return CHANGE_SNAPSHOT;
+}
+
 /*
  * The kind and row of a change (an envelope's "op"): 1; 0 if it brings
  * nothing to apply (a kind not enabled, a message); -1 with err filled.
@@ -226,7 +240,7 @@ change_kind(struct ctx *c, const struct frec *f, struct change *ch, char *err, s
 		snprintf(err, errsize, "envelope without \"op\"");
 		return -1;
 	}
-	note_change(c, parts.op.p[1] == 'r');
+	note_change(c, change_class(&parts));
 	switch (parts.op.p[1]) {
 		case 'c':
 		case 'r':

@@ -116,49 +116,57 @@ recover(struct ctx *c, struct inflight *in)
 }
 
 void
-note_change(struct ctx *c, bool snapshot)
+note_change(struct ctx *c, enum change_class class)
 {
-	int64_t now = clock_coarse_ms();
-
-	if (snapshot)
-		c->snapshot_seen_ms = now;
-	else
-		c->change_seen_ms = now;
+	if (class == CHANGE_INCREMENTAL)
+		c->incremental_seen_ms = clock_coarse_ms();
+	else if (class == CHANGE_STREAMED)
+		c->change_seen_ms = clock_coarse_ms();
 }
 
 static bool
-mixed(const struct ctx *c)
+recent(int64_t seen_ms, int64_t now)
+{
+	return seen_ms != 0 && now - seen_ms < FIT_WINDOW_MS;
+}
+
+/* The apply time batches are fitted to now, in ms; 0: not fitted. */
+static int
+fit_ms(const struct ctx *c)
 {
 	int64_t now = clock_coarse_ms();
 
-	return c->snapshot_seen_ms && c->change_seen_ms &&
-		now - c->snapshot_seen_ms < MIXED_WINDOW_MS && now - c->change_seen_ms < MIXED_WINDOW_MS;
+	if (!recent(c->incremental_seen_ms, now))
+		return 0;
+	return recent(c->change_seen_ms, now) ? FIT_MIXED_MS : FIT_SNAPSHOT_MS;
 }
 
 long
 batch_limit(const struct ctx *c)
 {
-	return mixed(c) && c->mixed_cap < c->s.batch_size ? c->mixed_cap : c->s.batch_size;
+	return fit_ms(c) && c->fit_cap < c->s.batch_size ? c->fit_cap : c->s.batch_size;
 }
 
 /*
- * Fits mixed_cap to the batch just applied: the records it would have
- * applied in MIXED_BATCH_MS, moving at most a factor of two at a time.
+ * Fits fit_cap to the batch just applied: the records it would have
+ * applied in the time batches are fitted to, moving at most a factor of
+ * two at a time.
  */
 static void
-fit_mixed_cap(struct ctx *c, const struct inflight *in)
+fit_batch(struct ctx *c, const struct inflight *in)
 {
 	double fit;
-	long cap = c->mixed_cap;
+	long cap = c->fit_cap;
+	int ms = fit_ms(c);
 
-	if (in->b->nops < (size_t) MIXED_MIN_BATCH || !mixed(c))
+	if (in->b->nops < (size_t) FIT_MIN_BATCH || ms == 0)
 		return;
-	fit = (double) in->b->nops * MIXED_BATCH_MS * 1000 / (double) (in->took_us + 1);
+	fit = (double) in->b->nops * ms * 1000 / (double) (in->took_us + 1);
 	if (fit > 2.0 * (double) cap)
 		fit = 2.0 * (double) cap;
 	if (fit < (double) cap / 2)
 		fit = (double) cap / 2;
-	c->mixed_cap = fit < MIXED_MIN_BATCH ? MIXED_MIN_BATCH : (long) fit;
+	c->fit_cap = fit < FIT_MIN_BATCH ? FIT_MIN_BATCH : (long) fit;
 }
 
 /* Waits for the batch being applied; on success acknowledges it. */
@@ -184,7 +192,7 @@ finish_inflight(struct ctx *c)
 		fatal(EX_TEMPFAIL, "connection lost, gave up reconnecting: %s", in->err);
 	if (in->status != APPLY_OK)
 		fatal(EX_SOFTWARE, "could not apply batch: %s", in->err);
-	fit_mixed_cap(c, in);
+	fit_batch(c, in);
 	c->applied += in->b->nops;
 	c->skipped += in->b->skipped;
 	log_debug("committed a batch of %zu changes in %.1f ms", in->b->nops,

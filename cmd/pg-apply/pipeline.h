@@ -36,12 +36,19 @@ void finish_inflight(struct ctx *c);
  */
 void flush(struct ctx *c, bool wait);
 
-/* Notes the kind of a change read: a snapshot row (op "r") or not. */
-void note_change(struct ctx *c, bool snapshot);
+/* What a change read is, for fitting batches. */
+enum change_class {
+	CHANGE_STREAMED,	/* op c, u, d or t */
+	CHANGE_INCREMENTAL, /* op r of an incremental snapshot */
+	CHANGE_SNAPSHOT		/* op r of another snapshot */
+};
+
+/* Notes the class of a change read. */
+void note_change(struct ctx *c, enum change_class class);
 
 /*
  * The records after which the batch being read is due: --batch-size, or
- * fewer while snapshot rows and streamed changes arrive together.
+ * fewer while an incremental snapshot's rows arrive (FIT_* in run.h).
  */
 long batch_limit(const struct ctx *c);
 

@@ -19,11 +19,17 @@
 
 #define RECONNECT_TRIES 8 /* pauses 0.25 s doubling to 8 s: about 30 s */
 
-/* Snapshot rows and streamed changes read within this are "together". */
-#define MIXED_WINDOW_MS 5000
-#define MIXED_BATCH_MS 10	   /* the apply time a batch is fitted to then */
-#define MIXED_FIRST_BATCH 500L /* the size to start from (Debezium's batch.size) */
-#define MIXED_MIN_BATCH 20L
+/*
+ * While rows of an incremental snapshot arrive (read within
+ * FIT_WINDOW_MS), batches are fitted to an apply time: FIT_MIXED_MS while
+ * streamed changes arrive too, FIT_SNAPSHOT_MS without them, so that a
+ * change never waits for much snapshot work ahead of it.
+ */
+#define FIT_WINDOW_MS 5000
+#define FIT_MIXED_MS 10
+#define FIT_SNAPSHOT_MS 25
+#define FIT_FIRST_BATCH 500L /* the size to start from (Debezium's batch.size) */
+#define FIT_MIN_BATCH 20L
 
 struct inflight;
 
@@ -44,15 +50,10 @@ struct ctx {
 	size_t group_start;		   /* ops from here on wait for a record with pos */
 	long batch_records;
 	int64_t batch_started;
-	/*
-	 * While snapshot rows (op "r") and streamed changes arrive together,
-	 * batches close at mixed_cap records: as many as the apply thread
-	 * commits in about MIXED_BATCH_MS, so that a change waits for little
-	 * snapshot work ahead of it (pipeline.c fits the size).
-	 */
-	int64_t snapshot_seen_ms; /* when a snapshot row was last read */
-	int64_t change_seen_ms;	  /* when a streamed change was last read */
-	long mixed_cap;
+	/* Batch fitting (FIT_*, pipeline.c): */
+	int64_t incremental_seen_ms; /* when a row of an incremental snapshot was last read */
+	int64_t change_seen_ms;		 /* when a streamed change was last read */
+	long fit_cap;				 /* the records of a fitted batch */
 	struct schema_cache sc;
 	struct connect_cache schemas; /* met in record lines (frec_parse) */
 	struct positions pos;
