@@ -809,3 +809,29 @@ JSON
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[500,500]'
 }
+
+@test "tables of odd names: a schema with a dot, capitals, a quote; by exact name and by pattern" {
+	local sch="${T}.Sch"
+	psql_src "CREATE SCHEMA \"$sch\"" \
+		"CREATE TABLE \"$sch\".\"T1\" (id int PRIMARY KEY)" \
+		"INSERT INTO \"$sch\".\"T1\" SELECT generate_series(1, 10)" \
+		"CREATE TABLE \"${T}_q\"\"x\" (id int PRIMARY KEY)" \
+		"INSERT INTO \"${T}_q\"\"x\" SELECT generate_series(1, 4)" \
+		"CREATE PUBLICATION $PUB FOR TABLE \"$sch\".\"T1\", \"${T}_q\"\"x\""
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	signal execute-snapshot "{\"data-collections\":[\"$sch.T1\"]}"
+	wait_until 30 grep -q "incremental snapshot of \"$sch.T1\": 10 rows" "$ERR"
+	signal execute-snapshot "{\"data-collections\":[\"${T}[.]Sch[.].*\",\"public.${T}_q\\\"x\"]}"
+	wait_until 30 grep -q "incremental snapshot of \"public.${T}_q\"x\": 4 rows" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | [.schema, .table]] | group_by(.) | map([.[0][0], .[0][1], length])' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output "[[\"public\",\"${T}_q\\\"x\",4],[\"$sch\",\"T1\",20]]"
+	run -1 grep -q 'not in publication' "$ERR"
+}
