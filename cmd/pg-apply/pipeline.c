@@ -120,9 +120,10 @@ note_change(struct ctx *c, bool snapshot)
 {
 	int64_t now = clock_coarse_ms();
 
-	if (snapshot)
+	if (snapshot) {
 		c->snapshot_seen_ms = now;
-	else
+		c->batch_snapshot = true;
+	} else
 		c->change_seen_ms = now;
 }
 
@@ -138,7 +139,8 @@ mixed(const struct ctx *c)
 long
 batch_limit(const struct ctx *c)
 {
-	return mixed(c) && c->mixed_cap < c->s.batch_size ? c->mixed_cap : c->s.batch_size;
+	return c->batch_snapshot && mixed(c) && c->mixed_cap < c->s.batch_size ? c->mixed_cap
+																		   : c->s.batch_size;
 }
 
 /*
@@ -151,7 +153,7 @@ fit_mixed_cap(struct ctx *c, const struct inflight *in)
 	double fit;
 	long cap = c->mixed_cap;
 
-	if (in->b->nops < (size_t) MIXED_MIN_BATCH || !mixed(c))
+	if (!in->snapshot || in->b->nops < (size_t) MIXED_MIN_BATCH || !mixed(c))
 		return;
 	fit = (double) in->b->nops * MIXED_BATCH_MS * 1000 / (double) (in->took_us + 1);
 	if (fit > 2.0 * (double) cap)
@@ -210,8 +212,10 @@ flush(struct ctx *c, bool wait)
 	in->c = c;
 	in->b = c->b;
 	in->offs = positions_take_batch(&c->pos, &in->noffs);
+	in->snapshot = c->batch_snapshot;
 	c->group_start = 0;
 	c->batch_records = 0;
+	c->batch_snapshot = false;
 	if (in->b->nops == 0 && in->noffs == 0) {
 		free(in->offs);
 		free(in);

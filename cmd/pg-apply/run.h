@@ -46,12 +46,15 @@ struct ctx {
 	int64_t batch_started;
 	/*
 	 * While snapshot rows (op "r") and streamed changes arrive together,
-	 * batches close at mixed_cap records: as many as the apply thread
-	 * commits in about MIXED_BATCH_MS, so that a change waits for little
-	 * snapshot work ahead of it (pipeline.c fits the size).
+	 * a batch that holds snapshot rows closes at mixed_cap records: as
+	 * many as the apply thread commits in about MIXED_BATCH_MS, so that a
+	 * change waits for little snapshot work ahead of it (pipeline.c fits
+	 * the size).  A batch of streamed changes alone fills up: they wait
+	 * for each other in any case.
 	 */
 	int64_t snapshot_seen_ms; /* when a snapshot row was last read */
 	int64_t change_seen_ms;	  /* when a streamed change was last read */
+	bool batch_snapshot;	  /* the batch being read holds snapshot rows */
 	long mixed_cap;
 	struct schema_cache sc;
 	struct connect_cache schemas; /* met in record lines (frec_parse) */
