@@ -835,3 +835,26 @@ JSON
 	assert_output "[[\"public\",\"${T}_q\\\"x\",4],[\"$sch\",\"T1\",20]]"
 	run -1 grep -q 'not in publication' "$ERR"
 }
+
+@test "data-collections: a back-reference refers to the pattern's own group; a top-level alternation matches whole names" {
+	psql_src "CREATE PUBLICATION $PUB"
+	local tb
+	for tb in ${T}_aa ${T}_ab ${T}_abx; do
+		psql_src "CREATE TABLE $tb (id int PRIMARY KEY)" \
+			"INSERT INTO $tb SELECT generate_series(1, 3)" \
+			"ALTER PUBLICATION $PUB ADD TABLE $tb"
+	done
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	signal execute-snapshot "{\"data-collections\":[\"public[.]${T}_(a)\\\\1\",\"nothing|public[.]${T}_ab\"]}"
+	wait_until 30 grep -q "incremental snapshots complete" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .table] | group_by(.) | map([.[0], length])' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output "[[\"${T}_aa\",3],[\"${T}_ab\",3]]"
+}
