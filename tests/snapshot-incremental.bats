@@ -858,3 +858,34 @@ JSON
 		"$BATS_TEST_TMPDIR/out"
 	assert_output "[[\"${T}_aa\",3],[\"${T}_ab\",3]]"
 }
+
+@test "a table rewritten (ALTER COLUMN TYPE) while a chunk waits for its lock: the snapshot reads every row" {
+	inc_table 1000
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 10 \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	wait_until 30 bash -c "[ \$(grep -c '\"op\":\"r\"' '$BATS_TEST_TMPDIR/out') -ge 50 ]"
+	signal pause-snapshot '{}'
+	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
+	# A reader holds the table; the rewrite queues behind it, and the next
+	# chunk's read behind the rewrite.  A snapshot taken before the rewrite
+	# commits would see the rewritten table empty.
+	psql_src "BEGIN" "LOCK TABLE $T IN ACCESS SHARE MODE" "SELECT pg_sleep(3)" "COMMIT" >/dev/null 3>&- &
+	local holder=$!
+	sleep 0.5
+	psql_src "ALTER TABLE $T ALTER COLUMN v TYPE bigint" 3>&- &
+	local rewrite=$!
+	sleep 0.5
+	signal resume-snapshot '{}'
+	wait "$holder"
+	wait "$rewrite"
+	wait_until 60 grep -q "incremental snapshot of \"public.$T\": [0-9]* rows" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output '[1000,1000]'
+}

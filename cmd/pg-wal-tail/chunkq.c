@@ -336,17 +336,35 @@ put_params(struct buf *b, int nkeys, int from)
 	buf_putc(b, ')');
 }
 
-/* " FROM [ONLY] schema.table" */
+/* "[ONLY ]schema.table" */
 static void
-put_from(const struct chunkq *c, struct buf *b)
+put_table(const struct chunkq *c, struct buf *b)
 {
 	char *q = PQescapeIdentifier(c->conn, c->r->nspname, strlen(c->r->nspname));
 
-	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
+	buf_printf(b, "%s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
 	PQfreemem(q);
 	q = PQescapeIdentifier(c->conn, c->r->relname, strlen(c->r->relname));
 	buf_puts(b, q);
 	PQfreemem(q);
+}
+
+/* " FROM [ONLY] schema.table" */
+static void
+put_from(const struct chunkq *c, struct buf *b)
+{
+	buf_puts(b, " FROM ");
+	put_table(c, b);
+}
+
+void
+chunk_lock_query(const struct chunkq *c, struct buf *lock)
+{
+	buf_reset(lock);
+	buf_puts(lock, "LOCK TABLE ");
+	put_table(c, lock);
+	buf_puts(lock, " IN ACCESS SHARE MODE");
+	buf_cstr(lock);
 }
 
 /* SELECT cols FROM [ONLY] table: the start of every query on it. */
