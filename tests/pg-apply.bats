@@ -662,18 +662,19 @@ kill_and_rerun() { # MODE FLAGS...
 	wait "$pid"
 }
 
-# snapshot_mix N EVERY [KIND]: N records of the seed's first one, keys
-# 1..N, each a row of a snapshot (op "r", source.snapshot KIND, default
-# incremental) but every EVERY-th a streamed insert (0: none).
+# snapshot_mix N EVERY [FROM [KIND]]: N records of the seed's first one,
+# keys and offsets FROM..FROM+N-1 (FROM 1 by default), each a row of a
+# snapshot (op "r", source.snapshot KIND, default incremental) but every
+# EVERY-th a streamed insert (0: none; 1: all).
 snapshot_mix() {
-	sed -n 1p "$F/seed-kafka.ndjson" | perl -e 'my ($n, $every, $kind) = @ARGV; chomp(my $t = <STDIN>);
-		for my $i (1 .. $n) {
+	sed -n 1p "$F/seed-kafka.ndjson" | perl -e 'my ($n, $every, $from, $kind) = @ARGV; chomp(my $t = <STDIN>);
+		for my $i ($from .. $from + $n - 1) {
 			(my $l = $t) =~ s/"offset":0/"offset":$i/;
 			$l =~ s/"id":1([},])/"id":$i$1/g;
 			$l =~ s/"op":"c"/"op":"r"/, $l =~ s/"snapshot":"false"/"snapshot":"$kind"/
-				unless $every && ($i - 1) % $every == 0;
+				unless $every && ($i - $from) % $every == 0;
 			print "$l\n";
-		}' "$1" "$2" "${3:-incremental}"
+		}' "$1" "$2" "${3:-1}" "${4:-incremental}"
 }
 
 # batches: the sizes of the batches pg-apply -v -v committed, one a line.
@@ -694,13 +695,30 @@ batches() {
 	[ "${lines[0]}" = 500 ]
 }
 
+@test "a large streamed transaction right after snapshot rows goes in whole batches" {
+	# Snapshot rows mixed with changes, then 20,000 streamed changes in a
+	# row, all within the 5 s that count as mixed: only the batches that
+	# hold snapshot rows are short.
+	{
+		snapshot_mix 3000 50
+		snapshot_mix 20000 1 3001
+	} >"$BATS_TEST_TMPDIR/mix"
+	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/mix" 2>"$BATS_TEST_TMPDIR/err"
+	run -0 psql_rep "SELECT count(*) FROM $T"
+	assert_output 23000
+	run -0 batches "$BATS_TEST_TMPDIR/err"
+	[ "${lines[0]}" = 500 ]
+	run -0 grep -cx 5000 <(batches "$BATS_TEST_TMPDIR/err")
+	assert [ "$output" -ge 3 ]
+}
+
 @test "incremental snapshot rows alone are fitted too; initial snapshot rows, or streamed changes, fill whole batches" {
 	snapshot_mix 20000 0 >"$BATS_TEST_TMPDIR/incr"
 	apply "${seed_flags[@]}" -t "$T" -v -v <"$BATS_TEST_TMPDIR/incr" 2>"$BATS_TEST_TMPDIR/err"
 	run -0 batches "$BATS_TEST_TMPDIR/err"
 	((${#lines[@]} >= 7))
 	[ "${lines[0]}" = 500 ]
-	snapshot_mix 20000 0 true >"$BATS_TEST_TMPDIR/snap"
+	snapshot_mix 20000 0 1 true >"$BATS_TEST_TMPDIR/snap"
 	apply "${seed_flags[@]}" -t "$T" --offsets-table "${OFF}2" -v -v <"$BATS_TEST_TMPDIR/snap" \
 		2>"$BATS_TEST_TMPDIR/err"
 	run -0 batches "$BATS_TEST_TMPDIR/err"

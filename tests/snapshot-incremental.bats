@@ -831,3 +831,83 @@ JSON
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[500,500]'
 }
+
+@test "tables of odd names: a schema with a dot, capitals, a quote; by exact name and by pattern" {
+	local sch="${T}.Sch"
+	psql_src "CREATE SCHEMA \"$sch\"" \
+		"CREATE TABLE \"$sch\".\"T1\" (id int PRIMARY KEY)" \
+		"INSERT INTO \"$sch\".\"T1\" SELECT generate_series(1, 10)" \
+		"CREATE TABLE \"${T}_q\"\"x\" (id int PRIMARY KEY)" \
+		"INSERT INTO \"${T}_q\"\"x\" SELECT generate_series(1, 4)" \
+		"CREATE PUBLICATION $PUB FOR TABLE \"$sch\".\"T1\", \"${T}_q\"\"x\""
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	signal execute-snapshot "{\"data-collections\":[\"$sch.T1\"]}"
+	wait_until 30 grep -q "incremental snapshot of \"$sch.T1\": 10 rows" "$ERR"
+	signal execute-snapshot "{\"data-collections\":[\"${T}[.]Sch[.].*\",\"public.${T}_q\\\"x\"]}"
+	wait_until 30 grep -q "incremental snapshot of \"public.${T}_q\"x\": 4 rows" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | [.schema, .table]] | group_by(.) | map([.[0][0], .[0][1], length])' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output "[[\"public\",\"${T}_q\\\"x\",4],[\"$sch\",\"T1\",20]]"
+	run -1 grep -q 'not in publication' "$ERR"
+}
+
+@test "data-collections: a back-reference refers to the pattern's own group; a top-level alternation matches whole names" {
+	psql_src "CREATE PUBLICATION $PUB"
+	local tb
+	for tb in ${T}_aa ${T}_ab ${T}_abx; do
+		psql_src "CREATE TABLE $tb (id int PRIMARY KEY)" \
+			"INSERT INTO $tb SELECT generate_series(1, 3)" \
+			"ALTER PUBLICATION $PUB ADD TABLE $tb"
+	done
+	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	signal execute-snapshot "{\"data-collections\":[\"public[.]${T}_(a)\\\\1\",\"nothing|public[.]${T}_ab\"]}"
+	wait_until 30 grep -q "incremental snapshots complete" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .table] | group_by(.) | map([.[0], length])' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output "[[\"${T}_aa\",3],[\"${T}_ab\",3]]"
+}
+
+@test "a table rewritten (ALTER COLUMN TYPE) while a chunk waits for its lock: the snapshot reads every row" {
+	inc_table 1000
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 10 \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+	snapshot_of "$T"
+	wait_until 30 bash -c "[ \$(grep -c '\"op\":\"r\"' '$BATS_TEST_TMPDIR/out') -ge 50 ]"
+	signal pause-snapshot '{}'
+	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
+	# A reader holds the table; the rewrite queues behind it, and the next
+	# chunk's read behind the rewrite.  A snapshot taken before the rewrite
+	# commits would see the rewritten table empty.
+	psql_src "BEGIN" "LOCK TABLE $T IN ACCESS SHARE MODE" "SELECT pg_sleep(3)" "COMMIT" >/dev/null 3>&- &
+	local holder=$!
+	sleep 0.5
+	psql_src "ALTER TABLE $T ALTER COLUMN v TYPE bigint" 3>&- &
+	local rewrite=$!
+	sleep 0.5
+	signal resume-snapshot '{}'
+	wait "$holder"
+	wait "$rewrite"
+	wait_until 60 grep -q "incremental snapshot of \"public.$T\": [0-9]* rows" "$ERR"
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
+		"$BATS_TEST_TMPDIR/out"
+	assert_output '[1000,1000]'
+}

@@ -118,9 +118,10 @@ recover(struct ctx *c, struct inflight *in)
 void
 note_change(struct ctx *c, enum change_class class)
 {
-	if (class == CHANGE_INCREMENTAL)
+	if (class == CHANGE_INCREMENTAL) {
 		c->incremental_seen_ms = clock_coarse_ms();
-	else if (class == CHANGE_STREAMED)
+		c->batch_fitted = true;
+	} else if (class == CHANGE_STREAMED)
 		c->change_seen_ms = clock_coarse_ms();
 }
 
@@ -144,7 +145,8 @@ fit_ms(const struct ctx *c)
 long
 batch_limit(const struct ctx *c)
 {
-	return fit_ms(c) && c->fit_cap < c->s.batch_size ? c->fit_cap : c->s.batch_size;
+	return c->batch_fitted && fit_ms(c) && c->fit_cap < c->s.batch_size ? c->fit_cap
+																		: c->s.batch_size;
 }
 
 /*
@@ -159,7 +161,7 @@ fit_batch(struct ctx *c, const struct inflight *in)
 	long cap = c->fit_cap;
 	int ms = fit_ms(c);
 
-	if (in->b->nops < (size_t) FIT_MIN_BATCH || ms == 0)
+	if (!in->fitted || in->b->nops < (size_t) FIT_MIN_BATCH || ms == 0)
 		return;
 	fit = (double) in->b->nops * ms * 1000 / (double) (in->took_us + 1);
 	if (fit > 2.0 * (double) cap)
@@ -218,8 +220,10 @@ flush(struct ctx *c, bool wait)
 	in->c = c;
 	in->b = c->b;
 	in->offs = positions_take_batch(&c->pos, &in->noffs);
+	in->fitted = c->batch_fitted;
 	c->group_start = 0;
 	c->batch_records = 0;
+	c->batch_fitted = false;
 	if (in->b->nops == 0 && in->noffs == 0) {
 		free(in->offs);
 		free(in);

@@ -16,6 +16,7 @@ struct inflight {
 	struct ctx *c;
 	struct batch *b;
 	int64_t took_us; /* how long applier_apply() took */
+	bool fitted;	 /* it holds incremental snapshot rows */
 	pthread_t thread;
 	struct offset_row *offs; /* id: the index in ctx.sources */
 	int noffs;

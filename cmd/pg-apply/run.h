@@ -54,6 +54,12 @@ struct ctx {
 	int64_t incremental_seen_ms; /* when a row of an incremental snapshot was last read */
 	int64_t change_seen_ms;		 /* when a streamed change was last read */
 	long fit_cap;				 /* the records of a fitted batch */
+	/*
+	 * The batch being read holds incremental snapshot rows: only such a
+	 * batch is fitted; streamed changes alone (a large transaction among
+	 * the snapshot rows) wait for each other in any case.
+	 */
+	bool batch_fitted;
 	struct schema_cache sc;
 	struct connect_cache schemas; /* met in record lines (frec_parse) */
 	struct positions pos;

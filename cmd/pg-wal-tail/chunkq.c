@@ -19,23 +19,18 @@
 #include "log.h"
 #include "pgutil.h"
 
-/* Splits SCHEMA.TABLE (or TABLE, in public) into its two names. */
-static void
-split_name(const char *name, struct buf *nsp, struct buf *rel)
+/*
+ * SCHEMA.TABLE, or TABLE for one in public, into out.  A schema or a
+ * table may hold dots of its own: the name is matched whole.
+ */
+static const char *
+full_name(const char *name, struct buf *out)
 {
-	const char *dot = strchr(name, '.');
-
-	buf_reset(nsp);
-	buf_reset(rel);
-	if (dot) {
-		buf_put(nsp, name, (size_t) (dot - name));
-		buf_puts(rel, dot + 1);
-	} else {
-		buf_puts(nsp, "public");
-		buf_puts(rel, name);
-	}
-	buf_cstr(nsp);
-	buf_cstr(rel);
+	buf_reset(out);
+	if (strchr(name, '.') == NULL)
+		buf_puts(out, "public.");
+	buf_puts(out, name);
+	return buf_cstr(out);
 }
 
 static const char table_sql[] =
@@ -43,7 +38,7 @@ static const char table_sql[] =
 	" FROM pg_catalog.pg_publication_tables pt"
 	" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 	" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-	" WHERE pt.pubname = $1 AND pt.schemaname = $2 AND pt.tablename = $3";
+	" WHERE pt.pubname = $1 AND pt.schemaname || '.' || pt.tablename = $2";
 
 /* The primary key's columns: name, NOT NULL, number. */
 static const char pkey_sql[] =
@@ -239,20 +234,23 @@ bool
 chunk_table(struct tail *t, const char *name, const char *filter, struct chunk_table *ct,
 			char *errbuf, size_t errsize)
 {
-	struct buf nsp = BUF_INIT, rel = BUF_INIT;
-	const char *params[3];
+	struct buf full = BUF_INIT;
+	const char *params[2];
 	const struct keycols *kc;
 	PGresult *res;
 	bool ok;
 
 	memset(ct, 0, sizeof *ct);
-	split_name(name, &nsp, &rel);
 	params[0] = t->o->publication;
-	params[1] = nsp.data;
-	params[2] = rel.data;
-	res = lookup(t, name, table_sql, 3, params, 3);
+	params[1] = full_name(name, &full);
+	res = lookup(t, name, table_sql, 2, params, 3);
 	ok = PQntuples(res) == 1;
-	if (!ok)
+	if (PQntuples(res) > 1)
+		snprintf(errbuf, errsize,
+				 "\"%s\" names %d tables of publication \"%s\" (a schema or a table with a "
+				 "dot in its name)",
+				 name, PQntuples(res), t->o->publication);
+	else if (!ok)
 		snprintf(errbuf, errsize, "table \"%s\" is not in publication \"%s\"", name,
 				 t->o->publication);
 	else {
@@ -261,9 +259,7 @@ chunk_table(struct tail *t, const char *name, const char *filter, struct chunk_t
 		ct->relkind = PQgetvalue(res, 0, 2)[0];
 	}
 	PQclear(res);
-	buf_putc(&nsp, '.');
-	buf_puts(&nsp, rel.data);
-	kc = keycols_find(&t->o->keycols, buf_cstr(&nsp));
+	kc = keycols_find(&t->o->keycols, full.data);
 	if (ok && kc)
 		ok = named_keys(t, name, kc, ct, errbuf, errsize);
 	else if (ok)
@@ -272,8 +268,7 @@ chunk_table(struct tail *t, const char *name, const char *filter, struct chunk_t
 		ok = filter_ok(t, ct->oid, filter, errbuf, errsize);
 	if (!ok)
 		chunk_table_free(ct);
-	buf_free(&nsp);
-	buf_free(&rel);
+	buf_free(&full);
 	return ok;
 }
 
@@ -341,17 +336,35 @@ put_params(struct buf *b, int nkeys, int from)
 	buf_putc(b, ')');
 }
 
-/* " FROM [ONLY] schema.table" */
+/* "[ONLY ]schema.table" */
 static void
-put_from(const struct chunkq *c, struct buf *b)
+put_table(const struct chunkq *c, struct buf *b)
 {
 	char *q = PQescapeIdentifier(c->conn, c->r->nspname, strlen(c->r->nspname));
 
-	buf_printf(b, " FROM %s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
+	buf_printf(b, "%s%s.", c->relkind == 'p' ? "" : "ONLY ", q);
 	PQfreemem(q);
 	q = PQescapeIdentifier(c->conn, c->r->relname, strlen(c->r->relname));
 	buf_puts(b, q);
 	PQfreemem(q);
+}
+
+/* " FROM [ONLY] schema.table" */
+static void
+put_from(const struct chunkq *c, struct buf *b)
+{
+	buf_puts(b, " FROM ");
+	put_table(c, b);
+}
+
+void
+chunk_lock_query(const struct chunkq *c, struct buf *lock)
+{
+	buf_reset(lock);
+	buf_puts(lock, "LOCK TABLE ");
+	put_table(c, lock);
+	buf_puts(lock, " IN ACCESS SHARE MODE");
+	buf_cstr(lock);
 }
 
 /* SELECT cols FROM [ONLY] table: the start of every query on it. */

@@ -64,4 +64,12 @@ struct chunkq {
 void chunk_queries(const struct chunkq *c, struct buf *first, struct buf *next, struct buf *max,
 				   struct buf *shape);
 
+/*
+ * LOCK TABLE ... IN ACCESS SHARE MODE for the table of c: taken before a
+ * chunk's snapshot, so that a rewrite (ALTER TABLE ... TYPE, TRUNCATE),
+ * which is not MVCC-safe, cannot commit between the snapshot and the
+ * read and leave the table looking empty to it.
+ */
+void chunk_lock_query(const struct chunkq *c, struct buf *lock);
+
 #endif

@@ -5,7 +5,9 @@
  * Each chunk is one short REPEATABLE READ transaction on the ordinary
  * connection:
  *
- *   BEGIN; SELECT txid_current_snapshot(), emit(false, 'open ID');
+ *   BEGIN; LOCK TABLE (ACCESS SHARE: before the snapshot, so that a
+ *   rewrite, not MVCC-safe, cannot leave the table empty to it);
+ *   SELECT txid_current_snapshot(), emit(false, 'open ID');
  *   SELECT ... WHERE key > LAST AND key <= MAX ORDER BY key LIMIT N;
  *   emit(true, 'close ID'); COMMIT
  *
@@ -81,6 +83,7 @@ struct incr {
 	struct buf sql_first; /* the first chunk: key <= MAX */
 	struct buf sql_next;  /* the others: LAST < key <= MAX */
 	struct buf sql_shape; /* no rows: the table's columns now */
+	struct buf sql_lock;  /* before each chunk's snapshot */
 	char **bound;		  /* LAST then MAX, as text */
 	bool have_last;
 	uint64_t rows;
@@ -338,6 +341,7 @@ begin_table(struct tail *t)
 		buf_reset(&in->sql_first);
 		buf_reset(&in->sql_next);
 		chunk_queries(&cq, &in->sql_first, &in->sql_next, &max, &in->sql_shape);
+		chunk_lock_query(&cq, &in->sql_lock);
 	}
 	chunk_table_free(&ct);
 	res = PQexecParams(t->sql, buf_cstr(&max), 0, NULL, NULL, NULL, NULL, 0);
@@ -411,6 +415,15 @@ same_columns(const PGresult *a, const PGresult *b)
 	return same;
 }
 
+/* Whether res failed as the table renamed or dropped (42P01), or a column dropped (42703). */
+static bool
+gone(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0);
+}
+
 /* Reads the next chunk between its two watermarks. */
 static void
 read_chunk(struct tail *t)
@@ -422,12 +435,19 @@ read_chunk(struct tail *t)
 
 	snprintf(in->id, sizeof in->id, "%d.%lld:%llu", (int) getpid(),
 			 (long long) (clock_wall_us() / 1000000), (unsigned long long) ++in->chunks);
+	/* The lock first: LOCK takes no snapshot, so the chunk's is taken under it. */
 	buf_printf(&sql,
-			   "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+			   "BEGIN ISOLATION LEVEL REPEATABLE READ; %s;"
 			   " SELECT pg_catalog.txid_current_snapshot()::text,"
 			   " pg_catalog.pg_logical_emit_message(false, '" WATERMARK_PREFIX "', 'open %s')",
-			   in->id);
+			   in->sql_lock.data, in->id);
 	res = PQexec(t->sql, buf_cstr(&sql));
+	if (gone(res)) {
+		buf_free(&sql);
+		PQclear(res);
+		requeue(t, "the table changed");
+		return;
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 		!xsnap_parse(&in->snap, PQgetvalue(res, 0, 0)))
 		incr_fail(t, res, "could not write the low watermark");
@@ -439,11 +459,9 @@ read_chunk(struct tail *t)
 		res = PQexecParams(t->sql, buf_cstr(&in->sql_first), n, in->keytype + n,
 						   (const char *const *) in->bound + n, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != in->rel->ncols) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-		/* Renamed or dropped (42P01), or a column dropped (42703). */
-		if (state == NULL || (strcmp(state, "42P01") != 0 && strcmp(state, "42703") != 0))
+		if (!gone(res))
 			incr_fail(t, res, "could not read a chunk");
+		buf_free(&sql);
 		PQclear(res);
 		requeue(t, "the table changed");
 		return;
@@ -730,6 +748,7 @@ incr_free(struct tail *t)
 	buf_free(&in->sql_first);
 	buf_free(&in->sql_next);
 	buf_free(&in->sql_shape);
+	buf_free(&in->sql_lock);
 	free(in);
 	t->incr = NULL;
 }

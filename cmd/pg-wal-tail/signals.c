@@ -73,12 +73,9 @@ struct collection {
 static void
 collection_init(struct collection *c, const char *text)
 {
-	struct buf anchored = BUF_INIT;
-
 	c->text = text;
-	buf_printf(&anchored, "^(%s)$", text);
-	c->compiled = regcomp(&c->re, buf_cstr(&anchored), REG_EXTENDED | REG_NOSUB) == 0;
-	buf_free(&anchored);
+	/* Not wrapped in ^(...)$, which would renumber its back-references. */
+	c->compiled = regcomp(&c->re, text, REG_EXTENDED) == 0;
 }
 
 static void
@@ -89,11 +86,19 @@ collection_free(struct collection *c)
 	c->compiled = false;
 }
 
-/* Whether table (schema.table) is the collection's, by name or by its expression. */
+/*
+ * Whether table (schema.table) is the collection's, by name or by its
+ * expression matching the whole name: the leftmost match, which POSIX
+ * makes the longest at its start, spans it.
+ */
 static bool
 collection_has(const struct collection *c, const char *table)
 {
-	return strcmp(c->text, table) == 0 || (c->compiled && regexec(&c->re, table, 0, NULL, 0) == 0);
+	regmatch_t m;
+
+	return strcmp(c->text, table) == 0 ||
+		(c->compiled && regexec(&c->re, table, 1, &m, 0) == 0 && m.rm_so == 0 &&
+		 (size_t) m.rm_eo == strlen(table));
 }
 
 static bool
