@@ -241,6 +241,23 @@ replica_count() {
 	grep -q 'signal "add-1": execute-snapshot' "$ERR"
 }
 
+@test "a signal table in a schema with a dot and capitals in its name" {
+	local sch="Sig.${T}" added=${T}_added
+	inc_table 10
+	psql_src "CREATE SCHEMA \"$sch\"" \
+		"CREATE TABLE \"$sch\".dbz_signal (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data text)" \
+		"ALTER PUBLICATION $PUB ADD TABLE \"$sch\".dbz_signal" \
+		"CREATE TABLE $added (id int PRIMARY KEY, v int NOT NULL, pad text)" \
+		"INSERT INTO $added SELECT g, g, 'a' FROM generate_series(1, 50) g" \
+		"ALTER PUBLICATION $PUB ADD TABLE $added"
+	inc_start --signal-table "$sch.dbz_signal"
+	psql_src "INSERT INTO \"$sch\".dbz_signal VALUES ('dot-1', 'execute-snapshot',
+		'{\"data-collections\": [\"public.$added\"]}')"
+	wait_until 60 finished "$added"
+	caught_up
+	assert_equal "$(rows_of psql_rep "$added")" "$(rows_of psql_src "$added")"
+}
+
 @test "a FIFO as the signal file: signals as they are written; incremental rows carry snapshot \"incremental\"" {
 	inc_table 50
 	SIG=$BATS_TEST_TMPDIR/fifo

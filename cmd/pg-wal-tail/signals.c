@@ -285,17 +285,16 @@ bool
 signal_table_is(const struct tail *t, const struct rel *r)
 {
 	const char *name = t->o->signal_table;
-	const char *dot;
 	size_t nsplen;
 
 	if (name == NULL)
 		return false;
-	dot = strchr(name, '.');
-	if (dot == NULL)
+	if (strchr(name, '.') == NULL)
 		return strcmp(r->nspname, "public") == 0 && strcmp(r->relname, name) == 0;
-	nsplen = (size_t) (dot - name);
-	return strlen(r->nspname) == nsplen && memcmp(r->nspname, name, nsplen) == 0 &&
-		strcmp(r->relname, dot + 1) == 0;
+	/* SCHEMA.TABLE matched whole: either may hold dots of its own. */
+	nsplen = strlen(r->nspname);
+	return strncmp(name, r->nspname, nsplen) == 0 && name[nsplen] == '.' &&
+		strcmp(name + nsplen + 1, r->relname) == 0;
 }
 
 /* A value of the signal row as a C string: "" when null. */
