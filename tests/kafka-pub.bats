@@ -577,3 +577,20 @@ dribble() {
 	} | sort -t'|' -k2,2n >"$BATS_TEST_TMPDIR/got"
 	sort -t'|' -k2,2n "$BATS_TEST_TMPDIR/want" | cmp - "$BATS_TEST_TMPDIR/got"
 }
+
+@test "message.timeout.ms expires for a stalled topic while others flow: exit 75, the ack before it (memcheck)" {
+	# Records of the topic that never appears time out; those delivered
+	# after the first of them are not acknowledged, and every input buffer
+	# is let go once.
+	S=$(unique_name pubstall)
+	kafka_topic_create "$T"
+	seq 1 3000 | awk -v s="$S" -v t="$T" \
+		'{ printf "{\"topic\":\"%s\",\"key\":%d,\"value\":{\"n\":%d},\"pos\":\"0/95:%d\"}\n",
+		   $1 % 30 ? t : s, $1, $1, $1 }' >"$BATS_TEST_TMPDIR/in"
+	run -75 --separate-stderr memcheck 180 kafka-pub -b "$B" -X allow.auto.create.topics=false \
+		-X message.timeout.ms=3000 --ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'line 30: delivery to topic "'"$S"'" failed: Local: Message timed out'* ]] ||
+		fail "$stderr"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/95:29'
+}
