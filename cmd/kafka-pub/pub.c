@@ -137,9 +137,15 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
 	struct linebuf *lb = track_hold(&p->track, seq);
 
-	/* librdkafka is done with the value. */
-	if (lb)
+	/*
+	 * librdkafka is done with the value.  The hold goes with it: a failed
+	 * record before this one keeps it tracked, and pub_free_held() must
+	 * not let it go twice.
+	 */
+	if (lb) {
+		track_set_hold(&p->track, seq, NULL);
 		linebuf_unref(p, lb);
+	}
 	if (m->err) {
 		rd_kafka_resp_err_t err = m->err;
 
