@@ -29,7 +29,7 @@
 #define FIT_MIXED_MS 10
 #define FIT_SNAPSHOT_MS 25
 #define FIT_FIRST_BATCH 500L /* the size to start from (Debezium's batch.size) */
-#define FIT_MIN_BATCH 250L /* below it, a batch is mostly its fixed cost */
+#define FIT_MIN_BATCH 250L	 /* below it, a batch is mostly its fixed cost */
 
 struct inflight;
 
