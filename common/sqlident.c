@@ -37,6 +37,16 @@ quote_ident(struct buf *out, const char *name, size_t n)
  * split at the first dot ([catalog.]schema.table is not supported: the
  * catalog is the database connected to).
  */
+const char *
+table_full_name(const char *name, struct buf *out)
+{
+	buf_reset(out);
+	if (strchr(name, '.') == NULL)
+		buf_puts(out, "public.");
+	buf_puts(out, name);
+	return buf_cstr(out);
+}
+
 void
 quote_qualified(struct buf *out, const char *name)
 {

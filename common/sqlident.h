@@ -24,6 +24,13 @@ void quote_ident(struct buf *out, const char *name, size_t n);
 void quote_set_fold(bool fold);
 
 /* "schema.table" -> "schema"."table"; a name without a dot is one identifier. */
+/*
+ * SCHEMA.TABLE into out, "public." put before a name without a dot; out's
+ * text is returned.  A schema or a table may hold dots of its own, so the
+ * name is to be matched whole, never split.
+ */
+const char *table_full_name(const char *name, struct buf *out);
+
 void quote_qualified(struct buf *out, const char *name);
 
 /*

@@ -18,20 +18,7 @@
 #include "keycols.h"
 #include "log.h"
 #include "pgutil.h"
-
-/*
- * SCHEMA.TABLE, or TABLE for one in public, into out.  A schema or a
- * table may hold dots of its own: the name is matched whole.
- */
-static const char *
-full_name(const char *name, struct buf *out)
-{
-	buf_reset(out);
-	if (strchr(name, '.') == NULL)
-		buf_puts(out, "public.");
-	buf_puts(out, name);
-	return buf_cstr(out);
-}
+#include "sqlident.h"
 
 static const char table_sql[] =
 	"SELECT c.oid, c.reltuples, c.relkind"
@@ -242,7 +229,7 @@ chunk_table(struct tail *t, const char *name, const char *filter, struct chunk_t
 
 	memset(ct, 0, sizeof *ct);
 	params[0] = t->o->publication;
-	params[1] = full_name(name, &full);
+	params[1] = table_full_name(name, &full);
 	res = lookup(t, name, table_sql, 2, params, 3);
 	ok = PQntuples(res) == 1;
 	if (PQntuples(res) > 1)

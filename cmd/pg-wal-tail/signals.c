@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "json.h"
 #include "log.h"
+#include "sqlident.h"
 
 #define POLL_US 200000
 #define MAX_LINE (1 << 20) /* longer signal lines are dropped */
@@ -114,17 +115,6 @@ plain_name(const char *text)
 	return strpbrk(text, "*+?[](){}|^$\\") == NULL;
 }
 
-/* A data collection's text: SCHEMA.TABLE, or TABLE for one in public, into out. */
-static const char *
-qualified(const char *text, struct buf *out)
-{
-	buf_reset(out);
-	if (strchr(text, '.') == NULL)
-		buf_puts(out, "public.");
-	buf_puts(out, text);
-	return buf_cstr(out);
-}
-
 /* The filter of additional-conditions for table, decoded into out; false if none. */
 static bool
 condition_for(struct json_slice data, const char *table, struct buf *out)
@@ -142,7 +132,7 @@ condition_for(struct json_slice data, const char *table, struct buf *out)
 
 		if (json_type_of(c) != JSON_OBJECT || !get_str(c, "data-collection", &name))
 			continue;
-		collection_init(&dc, qualified(name.data, &full));
+		collection_init(&dc, table_full_name(name.data, &full));
 		found = collection_has(&dc, table) && get_str(c, "filter", out);
 		collection_free(&dc);
 	}
@@ -230,7 +220,7 @@ on_tables(struct tail *t, const char *id, struct json_slice data, bool stop)
 			log_warn("signal \"%s\": a data collection that is not a string: ignored", id);
 			continue;
 		}
-		qualified(buf_cstr(&name), &full);
+		table_full_name(buf_cstr(&name), &full);
 		if (!stop) {
 			if (tables == NULL)
 				tables = snapshot_tables(t);
