@@ -357,8 +357,14 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 			p->unsent++;
 			return false;
 		}
-		/* Backpressure: serve delivery reports until there is room. */
-		rd_kafka_poll(p->rk, 100);
+		/*
+		 * Backpressure: serve delivery reports until there is room.  When
+		 * none comes, the queued records may be waiting for linger.ms (a
+		 * small queue.buffering.max.messages fills before a batch does):
+		 * a short flush sends them now.
+		 */
+		if (rd_kafka_poll(p->rk, PUB_NUDGE_MS) == 0)
+			rd_kafka_flush(p->rk, PUB_NUDGE_MS);
 		ack_maybe_write(p, false);
 	}
 	if (err) {
@@ -533,7 +539,7 @@ pub_run(struct pub *p)
 				  (unsigned long long) track_inflight(&p->track));
 		p->status = EX_SOFTWARE;
 	}
-	log_info("%llu records delivered", (unsigned long long) p->track.low);
+	log_info("%llu records delivered", (unsigned long long) p->delivered);
 	metrics_close();
 	lr_free(&p->lr);
 	return p->status;
