@@ -414,6 +414,33 @@ memcheck() {
 	assert_output 2000
 }
 
+@test "the producer queue bounds memory: 60 MB of records for a stalled topic held in 40 MB" {
+	python3 -c '
+import sys
+v = "x" * 2400
+for i in range(1, 25001):
+    sys.stdout.write("{\"key\":%d,\"value\":{\"v\":\"%s\"}}\n" % (i, v))
+' >"$BATS_TEST_TMPDIR/in"
+	# The topic never appears: every record read stays in the queue until
+	# message.timeout.ms.  A queue of 64 MiB held 73 MB.
+	run -75 /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" \
+		timeout 120 kafka-pub -b "$B" -t "$T" -X allow.auto.create.topics=false \
+		-X message.timeout.ms=3000 <"$BATS_TEST_TMPDIR/in"
+	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+}
+
+@test "a record larger than the queue: exit 65 naming it; a larger message.max.bytes grows the queue" {
+	python3 -c 'print("{\"key\":1,\"value\":\"%s\",\"value_encoding\":\"text\"}" % ("x" * 6000000))' \
+		>"$BATS_TEST_TMPDIR/in"
+	run -0 timeout 60 kafka-pub -b "$B" --create-topic "$T" --topic-config max.message.bytes=20000000
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -X message.max.bytes=20000000 \
+		-X queue.buffering.max.kbytes=1024 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" 'kafka-pub: error: line 1: a record of 6000001 bytes does not fit in the producer queue: raise queue.buffering.max.kbytes (-X)'
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%S\n' -X fetch.message.max.bytes=20000000"
+	assert_output 6000000
+}
+
 @test "an ack file that cannot be written: exit 74" {
 	echo '{"key":1,"value":1,"pos":"0/60:1"}' >"$BATS_TEST_TMPDIR/in"
 	run -74 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" \

@@ -349,6 +349,17 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
+		if (rd_kafka_outq_len(p->rk) == 0) {
+			/* Full with nothing in it: this record alone is over the bound. */
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			track_done(&p->track, seq, false);
+			log_error("line %llu: a record of %zu bytes does not fit in the producer queue: "
+					  "raise queue.buffering.max.kbytes (-X)",
+					  (unsigned long long) lineno, kn + vn);
+			p->status = EX_DATAERR;
+			return false;
+		}
 		if (sig_stop) {
 			/* Stopping: this record is not sent, and pub_run() says so. */
 			if (hdrs)
