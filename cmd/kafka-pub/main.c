@@ -124,8 +124,8 @@ default_conf(void)
 
 /*
  * A record may be as large as message.max.bytes, and one larger than the
- * queue would never fit in it: unless -X or -F set the queue, it holds at
- * least two of the largest records.
+ * queue would never fit in it: unless -X or -F set another size, the
+ * queue holds at least two of the largest records.
  */
 static void
 fit_queue(rd_kafka_conf_t *conf)
