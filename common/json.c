@@ -440,7 +440,15 @@ scan_container(struct scan *s, const char *p, int depth)
 				return fail(s, p, "expected ':' after object key");
 			p++;
 		}
-		if ((p = scan_value(s, p, depth + 1)) == NULL)
+		/* Strings and numbers here, without a call: most members are one. */
+		p = skip_ws_in(s, p);
+		if (p < s->end && *p == '"')
+			p = scan_string(s, p);
+		else if (p < s->end && ((*p >= '0' && *p <= '9') || *p == '-'))
+			p = scan_number(s, p);
+		else
+			p = scan_value(s, p, depth + 1);
+		if (p == NULL)
 			return NULL;
 		p = skip_ws_in(s, p);
 		if (p >= s->end)
