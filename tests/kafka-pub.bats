@@ -441,6 +441,24 @@ for i in range(1, 25001):
 	assert_output 6000000
 }
 
+@test "a queue size set by -X or -F is kept, even 4096, whatever message.max.bytes" {
+	python3 -c 'print("{\"key\":1,\"value\":\"%s\",\"value_encoding\":\"text\"}" % ("x" * 5000000))' \
+		>"$BATS_TEST_TMPDIR/in"
+	want='kafka-pub: error: line 1: a record of 5000001 bytes does not fit in the producer queue: raise queue.buffering.max.kbytes (-X)'
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.kbytes=4096 \
+		-X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "$want"
+	printf '%s\n' message.max.bytes=20000000 queue.buffering.max.kbytes=4096 >"$BATS_TEST_TMPDIR/props"
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -F "$BATS_TEST_TMPDIR/props" \
+		<"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "$want"
+	# Set before message.max.bytes, or by -F then -X: the same.
+	printf '%s\n' queue.buffering.max.kbytes=4096 >"$BATS_TEST_TMPDIR/props"
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -F "$BATS_TEST_TMPDIR/props" \
+		-X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "$want"
+}
+
 @test "an ack file that cannot be written: exit 74" {
 	echo '{"key":1,"value":1,"pos":"0/60:1"}' >"$BATS_TEST_TMPDIR/in"
 	run -74 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" \
