@@ -429,6 +429,27 @@ for i in range(1, 25001):
 	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
 }
 
+@test "keys and headers count in the producer queue: 72 MB of them for a stalled topic held in 40 MB" {
+	python3 -c '
+import sys
+b = "x" * 60000
+for i in range(1, 601):
+    sys.stdout.write("{\"key\":\"%d%s\",\"key_encoding\":\"text\",\"value\":1}\n" % (i, b))
+    sys.stdout.write("{\"key\":%d,\"value\":1,\"headers\":{\"h\":\"%s\"}}\n" % (i, b))
+' >"$BATS_TEST_TMPDIR/in"
+	# librdkafka bounds its queue by the values alone: these records, with
+	# values of one byte, took 140 MB.
+	run -75 /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" \
+		timeout 120 kafka-pub -b "$B" -t "$T" -X allow.auto.create.topics=false \
+		-X message.timeout.ms=3000 <"$BATS_TEST_TMPDIR/in"
+	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+	# With a queue of 300 KB they all go, in order.
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.kbytes=300 \
+		<"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%S %k\n' | cut -c1-10 | sort -u | wc -l"
+	assert_output 1200
+}
+
 @test "a record larger than the queue: exit 65 naming it; a larger message.max.bytes grows the queue" {
 	python3 -c 'print("{\"key\":1,\"value\":\"%s\",\"value_encoding\":\"text\"}" % ("x" * 6000000))' \
 		>"$BATS_TEST_TMPDIR/in"
