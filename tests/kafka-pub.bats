@@ -478,6 +478,11 @@ for i in range(1, 601):
 	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -F "$BATS_TEST_TMPDIR/props" \
 		-X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
 	assert_equal "$stderr" "$want"
+	# A -F that is a FIFO is read once: a second read would wait forever.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	echo client.id=fifo >"$BATS_TEST_TMPDIR/fifo" 3>&- &
+	run -0 bash -c "echo '{\"key\":1,\"value\":1}' |
+		timeout 20 kafka-pub -b '$B' -t '$T' -F '$BATS_TEST_TMPDIR/fifo'"
 }
 
 @test "an ack file that cannot be written: exit 74" {

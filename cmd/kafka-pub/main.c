@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include <librdkafka/rdkafka.h>
@@ -127,8 +128,8 @@ default_conf(void)
  * queue would never fit in it: unless -X or -F set the queue, it holds at
  * least two of the largest records.  probe got the same -X and -F as conf,
  * but on a queue size other than ours: they agree on it only if an option
- * set it, to any value, ours included.  (A -F that is a pipe reads empty
- * the second time: then only a value other than ours says it was set.)
+ * set it, to any value, ours included.  (A -F that is no regular file is
+ * read once: then only a value other than ours says it was set.)
  */
 static void
 fit_queue(rd_kafka_conf_t *conf, rd_kafka_conf_t *probe)
@@ -169,10 +170,12 @@ probe_option(rd_kafka_conf_t *probe, int opt, const char *arg)
 {
 	char errbuf[256];
 
+	struct stat st;
+
 	if (opt == 'X')
 		(void) kafka_conf_set_kv(probe, arg, errbuf, sizeof errbuf);
-	else
-		(void) kafka_conf_file(probe, arg, errbuf, sizeof errbuf);
+	else if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+		(void) kafka_conf_file(probe, arg, errbuf, sizeof errbuf); /* a FIFO could block */
 }
 
 /* Test hook: Produce requests fail with these error codes, one each. */
