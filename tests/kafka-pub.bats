@@ -485,6 +485,18 @@ for i in range(1, 601):
 		timeout 20 kafka-pub -b '$B' -t '$T' -F '$BATS_TEST_TMPDIR/fifo'"
 }
 
+@test "delivery.report.only.error=true is refused: the ack file needs every report" {
+	seq 1 100 | sed 's/.*/{"key":&,"value":&,"pos":"0\/70:&"}/' >"$BATS_TEST_TMPDIR/in"
+	# With it, delivered records were never acknowledged: exit 70 at best.
+	run -64 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -X delivery.report.only.error=true \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${stderr_lines[0]}" 'kafka-pub: error: delivery.report.only.error=true is not supported: kafka-pub needs the delivery report of every record'
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X delivery.report.only.error=false \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/70:100'
+}
+
 @test "an ack file that cannot be written: exit 74" {
 	echo '{"key":1,"value":1,"pos":"0/60:1"}' >"$BATS_TEST_TMPDIR/in"
 	run -74 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" \

@@ -178,6 +178,23 @@ probe_option(rd_kafka_conf_t *probe, int opt, const char *arg)
 		(void) kafka_conf_file(probe, arg, errbuf, sizeof errbuf); /* a FIFO could block */
 }
 
+/*
+ * Acknowledgements and the producer queue's own bound (pub.c) count on a
+ * delivery report for every record: librdkafka can leave out those of
+ * delivered records.
+ */
+static void
+check_reports(rd_kafka_conf_t *conf)
+{
+	char val[16];
+	size_t len = sizeof val;
+
+	if (rd_kafka_conf_get(conf, "delivery.report.only.error", val, &len) == RD_KAFKA_CONF_OK &&
+		strcmp(val, "true") == 0)
+		usage_error("delivery.report.only.error=true is not supported: kafka-pub needs the "
+					"delivery report of every record");
+}
+
 /* Test hook: Produce requests fail with these error codes, one each. */
 static void
 push_mock_errors(rd_kafka_t *rk, const char *list)
@@ -285,6 +302,7 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 		usage_error("--create-topic and --delete-topic exclude each other");
 	if (p->force_topic && p->topic == NULL)
 		usage_error("-T needs -t TOPIC");
+	check_reports(conf);
 	fit_queue(conf, probe);
 	rd_kafka_conf_destroy(probe);
 	return conf;
