@@ -429,6 +429,27 @@ for i in range(1, 25001):
 	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
 }
 
+@test "keys and headers count in the producer queue: 72 MB of them for a stalled topic held in 40 MB" {
+	python3 -c '
+import sys
+b = "x" * 60000
+for i in range(1, 601):
+    sys.stdout.write("{\"key\":\"%d%s\",\"key_encoding\":\"text\",\"value\":1}\n" % (i, b))
+    sys.stdout.write("{\"key\":%d,\"value\":1,\"headers\":{\"h\":\"%s\"}}\n" % (i, b))
+' >"$BATS_TEST_TMPDIR/in"
+	# librdkafka bounds its queue by the values alone: these records, with
+	# values of one byte, took 140 MB.
+	run -75 /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" \
+		timeout 120 kafka-pub -b "$B" -t "$T" -X allow.auto.create.topics=false \
+		-X message.timeout.ms=3000 <"$BATS_TEST_TMPDIR/in"
+	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+	# With a queue of 300 KB they all go, in order.
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.kbytes=300 \
+		<"$BATS_TEST_TMPDIR/in"
+	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%S %k\n' | cut -c1-10 | sort -u | wc -l"
+	assert_output 1200
+}
+
 @test "a record larger than the queue: exit 65 naming it; a larger message.max.bytes grows the queue" {
 	python3 -c 'print("{\"key\":1,\"value\":\"%s\",\"value_encoding\":\"text\"}" % ("x" * 6000000))' \
 		>"$BATS_TEST_TMPDIR/in"
@@ -439,6 +460,41 @@ for i in range(1, 25001):
 	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
 	run -0 bash -c "timeout 30 kcat -b '$B' -C -t '$T' -e -q -f '%S\n' -X fetch.message.max.bytes=20000000"
 	assert_output 6000000
+}
+
+@test "a queue size set by -X or -F is kept, even 4096, whatever message.max.bytes" {
+	python3 -c 'print("{\"key\":1,\"value\":\"%s\",\"value_encoding\":\"text\"}" % ("x" * 5000000))' \
+		>"$BATS_TEST_TMPDIR/in"
+	want='kafka-pub: error: line 1: a record of 5000001 bytes does not fit in the producer queue: raise queue.buffering.max.kbytes (-X)'
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.kbytes=4096 \
+		-X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "$want"
+	printf '%s\n' message.max.bytes=20000000 queue.buffering.max.kbytes=4096 >"$BATS_TEST_TMPDIR/props"
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -F "$BATS_TEST_TMPDIR/props" \
+		<"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "$want"
+	# Set before message.max.bytes, or by -F then -X: the same.
+	printf '%s\n' queue.buffering.max.kbytes=4096 >"$BATS_TEST_TMPDIR/props"
+	run -65 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -F "$BATS_TEST_TMPDIR/props" \
+		-X message.max.bytes=20000000 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "$want"
+	# A -F that is a FIFO is read once: a second read would wait forever.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	echo client.id=fifo >"$BATS_TEST_TMPDIR/fifo" 3>&- &
+	run -0 bash -c "echo '{\"key\":1,\"value\":1}' |
+		timeout 20 kafka-pub -b '$B' -t '$T' -F '$BATS_TEST_TMPDIR/fifo'"
+}
+
+@test "delivery.report.only.error=true is refused: the ack file needs every report" {
+	seq 1 100 | sed 's/.*/{"key":&,"value":&,"pos":"0\/70:&"}/' >"$BATS_TEST_TMPDIR/in"
+	# With it, delivered records were never acknowledged: exit 70 at best.
+	run -64 --separate-stderr timeout 60 kafka-pub -b "$B" -t "$T" -X delivery.report.only.error=true \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${stderr_lines[0]}" 'kafka-pub: error: delivery.report.only.error=true is not supported: kafka-pub needs the delivery report of every record'
+	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X delivery.report.only.error=false \
+		--ack-file "$BATS_TEST_TMPDIR/ack" <"$BATS_TEST_TMPDIR/in"
+	run -0 cat "$BATS_TEST_TMPDIR/ack"
+	assert_output 'pos 0/70:100'
 }
 
 @test "an ack file that cannot be written: exit 74" {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include <librdkafka/rdkafka.h>
@@ -124,18 +125,22 @@ default_conf(void)
 
 /*
  * A record may be as large as message.max.bytes, and one larger than the
- * queue would never fit in it: unless -X or -F set another size, the
- * queue holds at least two of the largest records.
+ * queue would never fit in it: unless -X or -F set the queue, it holds at
+ * least two of the largest records.  probe got the same -X and -F as conf,
+ * but on a queue size other than ours: they agree on it only if an option
+ * set it, to any value, ours included.  (A -F that is no regular file is
+ * read once: then only a value other than ours says it was set.)
  */
 static void
-fit_queue(rd_kafka_conf_t *conf)
+fit_queue(rd_kafka_conf_t *conf, rd_kafka_conf_t *probe)
 {
-	char val[64], errbuf[256];
-	size_t len = sizeof val;
+	char val[64], set[64], errbuf[256];
+	size_t len = sizeof val, setlen = sizeof set;
 	long long kb;
 
 	if (rd_kafka_conf_get(conf, "queue.buffering.max.kbytes", val, &len) != RD_KAFKA_CONF_OK ||
-		strcmp(val, DEFAULT_QUEUE_KB) != 0)
+		rd_kafka_conf_get(probe, "queue.buffering.max.kbytes", set, &setlen) != RD_KAFKA_CONF_OK ||
+		strcmp(val, DEFAULT_QUEUE_KB) != 0 || strcmp(val, set) == 0)
 		return;
 	len = sizeof val;
 	if (rd_kafka_conf_get(conf, "message.max.bytes", val, &len) != RD_KAFKA_CONF_OK)
@@ -146,6 +151,48 @@ fit_queue(rd_kafka_conf_t *conf)
 	snprintf(val, sizeof val, "%lld", kb);
 	if (!kafka_conf_set(conf, "queue.buffering.max.kbytes", val, errbuf, sizeof errbuf))
 		usage_error("%s", errbuf);
+}
+
+/*
+ * The probe of fit_queue(): librdkafka's defaults but a queue size not
+ * ours, given -X and -F after conf got them.  Errors are conf's to report.
+ */
+static rd_kafka_conf_t *
+probe_new(void)
+{
+	static const char *const other[][2] = {{"queue.buffering.max.kbytes", "1"}};
+
+	return kafka_conf_new(other, 1);
+}
+
+static void
+probe_option(rd_kafka_conf_t *probe, int opt, const char *arg)
+{
+	char errbuf[256];
+
+	struct stat st;
+
+	if (opt == 'X')
+		(void) kafka_conf_set_kv(probe, arg, errbuf, sizeof errbuf);
+	else if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
+		(void) kafka_conf_file(probe, arg, errbuf, sizeof errbuf); /* a FIFO could block */
+}
+
+/*
+ * Acknowledgements and the producer queue's own bound (pub.c) count on a
+ * delivery report for every record: librdkafka can leave out those of
+ * delivered records.
+ */
+static void
+check_reports(rd_kafka_conf_t *conf)
+{
+	char val[16];
+	size_t len = sizeof val;
+
+	if (rd_kafka_conf_get(conf, "delivery.report.only.error", val, &len) == RD_KAFKA_CONF_OK &&
+		strcmp(val, "true") == 0)
+		usage_error("delivery.report.only.error=true is not supported: kafka-pub needs the "
+					"delivery report of every record");
 }
 
 /* Test hook: Produce requests fail with these error codes, one each. */
@@ -199,15 +246,18 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
-	rd_kafka_conf_t *conf = default_conf();
+	rd_kafka_conf_t *conf = default_conf(), *probe = probe_new();
 	int verbose = 0, c;
 
 	a->configs = xcalloc((size_t) argc, sizeof *a->configs);
 	while ((c = getopt_long(argc, argv, "b:t:Tp:X:F:vhV", long_options, NULL)) != -1) {
 		switch (c) {
-			case 'b':
+			case 'b': kafka_conf_option(conf, c, optarg); break;
 			case 'X':
-			case 'F': kafka_conf_option(conf, c, optarg); break;
+			case 'F':
+				kafka_conf_option(conf, c, optarg);
+				probe_option(probe, c, optarg);
+				break;
 			case 't': p->topic = optarg; break;
 			case 'T': p->force_topic = true; break;
 			case 'p': p->partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX); break;
@@ -252,7 +302,9 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 		usage_error("--create-topic and --delete-topic exclude each other");
 	if (p->force_topic && p->topic == NULL)
 		usage_error("-T needs -t TOPIC");
-	fit_queue(conf);
+	check_reports(conf);
+	fit_queue(conf, probe);
+	rd_kafka_conf_destroy(probe);
 	return conf;
 }
 

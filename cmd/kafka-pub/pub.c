@@ -137,6 +137,8 @@ dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
 	struct linebuf *lb = track_hold(&p->track, seq);
 
+	p->queued -= track_size(&p->track, seq);
+
 	/*
 	 * librdkafka is done with the value.  The hold goes with it: a failed
 	 * record before this one keeps it tracked, and pub_free_held() must
@@ -248,9 +250,13 @@ line_error(struct pub *p, uint64_t lineno, const char *fmt, const char *arg)
 	return false;
 }
 
-/* Builds the Kafka headers of r; *out NULL if it has none. */
+/*
+ * Builds the Kafka headers of r; *out NULL if it has none.  Adds the bytes
+ * of their names and values to *bytes.
+ */
 static bool
-make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_headers_t **out)
+make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_headers_t **out,
+			 size_t *bytes)
 {
 	struct json_iter it;
 	struct json_slice k, v;
@@ -276,6 +282,7 @@ make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_he
 		}
 		rd_kafka_header_add(h, p->hscratch.data ? p->hscratch.data : "", (ssize_t) p->hscratch.len,
 							vp, (ssize_t) vn);
+		*bytes += p->hscratch.len + vn;
 	}
 	*out = h;
 	return true;
@@ -289,7 +296,7 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	struct json_err jerr;
 	struct pos pos;
 	const char *kp, *vp;
-	size_t kn, vn;
+	size_t kn, vn, size = 0;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_headers_t *hdrs;
 	rd_kafka_resp_err_t err;
@@ -324,7 +331,7 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 		return line_error(p, lineno, "invalid topic: %s", rd_kafka_err2str(rd_kafka_last_error()));
 	if (!record_data(r.key, r.key_enc, r.key_spaced, &p->kscratch, &kp, &kn))
 		return line_error(p, lineno, "%s", "\"key\" is not valid in its key_encoding");
-	if (!make_headers(p, &r, lineno, &hdrs))
+	if (!make_headers(p, &r, lineno, &hdrs, &size))
 		return false;
 	if (!record_data(r.value, r.value_enc, r.value_spaced, &p->vscratch, &vp, &vn)) {
 		if (hdrs)
@@ -337,16 +344,21 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 	 * buffer, which the record holds until its delivery report.
 	 */
 	in_line = vp != NULL && vn > 0 && vp != p->vscratch.data && p->held <= PUB_HELD_MAX;
+	/* Its key, value and headers count in the queue (p->queued). */
+	size = size + kn + vn > UINT32_MAX ? UINT32_MAX : size + kn + vn;
 	seq = track_add(&p->track, lineno, r.pos.n ? &pos : NULL);
 	for (;;) {
 		/* On success librdkafka owns hdrs; on failure we still do. */
-		err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
-								RD_KAFKA_V_PARTITION(r.has_partition ? r.partition : p->partition),
-								RD_KAFKA_V_MSGFLAGS(in_line ? 0 : RD_KAFKA_MSG_F_COPY),
-								RD_KAFKA_V_KEY(kp, kn), RD_KAFKA_V_VALUE((void *) vp, vn),
-								RD_KAFKA_V_TIMESTAMP(r.has_timestamp ? r.timestamp : 0),
-								RD_KAFKA_V_HEADERS(hdrs),
-								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq), RD_KAFKA_V_END);
+		if (p->queued > 0 && p->queued + size > p->queue_max && rd_kafka_outq_len(p->rk) > 0)
+			err = RD_KAFKA_RESP_ERR__QUEUE_FULL; /* full of keys and headers */
+		else
+			err = rd_kafka_producev(
+				p->rk, RD_KAFKA_V_RKT(rkt),
+				RD_KAFKA_V_PARTITION(r.has_partition ? r.partition : p->partition),
+				RD_KAFKA_V_MSGFLAGS(in_line ? 0 : RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(kp, kn),
+				RD_KAFKA_V_VALUE((void *) vp, vn),
+				RD_KAFKA_V_TIMESTAMP(r.has_timestamp ? r.timestamp : 0), RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq), RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (rd_kafka_outq_len(p->rk) == 0) {
@@ -356,7 +368,7 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 			track_done(&p->track, seq, false);
 			log_error("line %llu: a record of %zu bytes does not fit in the producer queue: "
 					  "raise queue.buffering.max.kbytes (-X)",
-					  (unsigned long long) lineno, kn + vn);
+					  (unsigned long long) lineno, size);
 			p->status = EX_DATAERR;
 			return false;
 		}
@@ -387,6 +399,8 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 		p->status = kafka_err_status(err);
 		return false;
 	}
+	track_set_size(&p->track, seq, (uint32_t) size);
+	p->queued += size;
 	if (in_line)
 		track_set_hold(&p->track, seq, linebuf_ref(p));
 	/*
@@ -521,6 +535,19 @@ ack_finish(struct pub *p)
 	}
 }
 
+/* queue.buffering.max.kbytes of rk, in bytes. */
+static size_t
+queue_bytes(rd_kafka_t *rk)
+{
+	char val[64];
+	size_t len = sizeof val;
+
+	if (rd_kafka_conf_get(rd_kafka_conf(rk), "queue.buffering.max.kbytes", val, &len) !=
+		RD_KAFKA_CONF_OK)
+		return SIZE_MAX;
+	return (size_t) strtoull(val, NULL, 10) * 1024;
+}
+
 int
 pub_run(struct pub *p)
 {
@@ -533,6 +560,7 @@ pub_run(struct pub *p)
 	 */
 	(void) fcntl(0, F_SETPIPE_SZ, PUB_PIPE_SIZE);
 	track_init(&p->track);
+	p->queue_max = queue_bytes(p->rk);
 	lr_init(&p->lr, 0, p->max_line);
 	lr_keep_lines(&p->lr, retire_lines, spare_get, p);
 	pub_metrics(p);

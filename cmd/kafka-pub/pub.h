@@ -103,6 +103,12 @@ struct pub {
 	uint64_t delivered_bytes; /* their keys and values */
 	uint64_t failed;
 	uint64_t unsent; /* records a stop kept from being produced */
+	/*
+	 * librdkafka bounds its queue by the values alone: keys and headers
+	 * count here, against queue.buffering.max.kbytes.
+	 */
+	size_t queue_max; /* that bound, in bytes */
+	size_t queued;	  /* keys, values and headers produced, not yet reported */
 };
 
 /* Sets the delivery report callback on conf; p is its opaque. */

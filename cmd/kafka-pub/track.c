@@ -51,6 +51,7 @@ track_add(struct track *t, uint64_t lineno, const struct pos *pos)
 	if (pos)
 		e->pos = *pos;
 	e->state = TR_PENDING;
+	e->size = 0;
 	e->hold = NULL;
 	return t->next++;
 }

@@ -23,7 +23,8 @@ struct tr_ent {
 	struct pos pos;
 	bool has_pos;
 	uint8_t state;
-	void *hold; /* what the record keeps alive until its report, or NULL */
+	uint32_t size; /* bytes of key, value and headers librdkafka holds */
+	void *hold;	   /* what the record keeps alive until its report, or NULL */
 };
 
 struct track {
@@ -63,6 +64,19 @@ static inline void *
 track_hold(const struct track *t, uint64_t seq)
 {
 	return seq >= t->low && seq < t->next ? t->ring[seq % t->cap].hold : NULL;
+}
+
+/* The bytes a record in flight takes in the producer queue: 0 unless set. */
+static inline void
+track_set_size(struct track *t, uint64_t seq, uint32_t size)
+{
+	t->ring[seq % t->cap].size = size;
+}
+
+static inline uint32_t
+track_size(const struct track *t, uint64_t seq)
+{
+	return seq >= t->low && seq < t->next ? t->ring[seq % t->cap].size : 0;
 }
 
 /* Number of records added and not yet acknowledged. */
