@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 
 #include <librdkafka/rdkafka.h>
@@ -123,27 +122,32 @@ default_conf(void)
 	return kafka_conf_new(defaults, sizeof defaults / sizeof defaults[0]);
 }
 
+/* Set when an option (-X, -F) names queue.buffering.max.kbytes. */
+static bool queue_set;
+
+/* on_conf_set interceptor: notes the queue's size set, and lets it be set. */
+static rd_kafka_conf_res_t
+note_queue_set(rd_kafka_conf_t *conf, const char *name, const char *val, char *errstr,
+			   size_t errsize, void *opaque)
+{
+	if (strcmp(name, "queue.buffering.max.kbytes") == 0)
+		queue_set = true;
+	return RD_KAFKA_CONF_UNKNOWN;
+}
+
 /*
  * A record may be as large as message.max.bytes, and one larger than the
- * queue would never fit in it: unless -X or -F set the queue, it holds at
- * least two of the largest records.  probe got the same -X and -F as conf,
- * but on a queue size other than ours: they agree on it only if an option
- * set it, to any value, ours included.  (A -F that is no regular file is
- * read once: then only a value other than ours says it was set.)
+ * queue would never fit in it: unless -X or -F set the queue's size, to
+ * any value, it holds at least two of the largest records.
  */
 static void
-fit_queue(rd_kafka_conf_t *conf, rd_kafka_conf_t *probe)
+fit_queue(rd_kafka_conf_t *conf)
 {
-	char val[64], set[64], errbuf[256];
-	size_t len = sizeof val, setlen = sizeof set;
+	char val[64], errbuf[256];
+	size_t len = sizeof val;
 	long long kb;
 
-	if (rd_kafka_conf_get(conf, "queue.buffering.max.kbytes", val, &len) != RD_KAFKA_CONF_OK ||
-		rd_kafka_conf_get(probe, "queue.buffering.max.kbytes", set, &setlen) != RD_KAFKA_CONF_OK ||
-		strcmp(val, DEFAULT_QUEUE_KB) != 0 || strcmp(val, set) == 0)
-		return;
-	len = sizeof val;
-	if (rd_kafka_conf_get(conf, "message.max.bytes", val, &len) != RD_KAFKA_CONF_OK)
+	if (queue_set || rd_kafka_conf_get(conf, "message.max.bytes", val, &len) != RD_KAFKA_CONF_OK)
 		return;
 	kb = strtoll(val, NULL, 10) / 512 + 1;
 	if (kb <= atoll(DEFAULT_QUEUE_KB))
@@ -151,31 +155,6 @@ fit_queue(rd_kafka_conf_t *conf, rd_kafka_conf_t *probe)
 	snprintf(val, sizeof val, "%lld", kb);
 	if (!kafka_conf_set(conf, "queue.buffering.max.kbytes", val, errbuf, sizeof errbuf))
 		usage_error("%s", errbuf);
-}
-
-/*
- * The probe of fit_queue(): librdkafka's defaults but a queue size not
- * ours, given -X and -F after conf got them.  Errors are conf's to report.
- */
-static rd_kafka_conf_t *
-probe_new(void)
-{
-	static const char *const other[][2] = {{"queue.buffering.max.kbytes", "1"}};
-
-	return kafka_conf_new(other, 1);
-}
-
-static void
-probe_option(rd_kafka_conf_t *probe, int opt, const char *arg)
-{
-	char errbuf[256];
-
-	struct stat st;
-
-	if (opt == 'X')
-		(void) kafka_conf_set_kv(probe, arg, errbuf, sizeof errbuf);
-	else if (stat(arg, &st) == 0 && S_ISREG(st.st_mode))
-		(void) kafka_conf_file(probe, arg, errbuf, sizeof errbuf); /* a FIFO could block */
 }
 
 /*
@@ -246,18 +225,19 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
-	rd_kafka_conf_t *conf = default_conf(), *probe = probe_new();
+	rd_kafka_conf_t *conf = default_conf();
 	int verbose = 0, c;
+
+	/* After the defaults: what sets the queue's size from here is an option. */
+	if (rd_kafka_conf_interceptor_add_on_conf_set(conf, "kafka-pub", note_queue_set, NULL))
+		fatal(EX_SOFTWARE, "could not watch the Kafka configuration");
 
 	a->configs = xcalloc((size_t) argc, sizeof *a->configs);
 	while ((c = getopt_long(argc, argv, "b:t:Tp:X:F:vhV", long_options, NULL)) != -1) {
 		switch (c) {
-			case 'b': kafka_conf_option(conf, c, optarg); break;
+			case 'b':
 			case 'X':
-			case 'F':
-				kafka_conf_option(conf, c, optarg);
-				probe_option(probe, c, optarg);
-				break;
+			case 'F': kafka_conf_option(conf, c, optarg); break;
 			case 't': p->topic = optarg; break;
 			case 'T': p->force_topic = true; break;
 			case 'p': p->partition = (int32_t) opt_int("-p", optarg, 0, INT32_MAX); break;
@@ -303,8 +283,7 @@ parse_options(int argc, char **argv, struct pub *p, struct admin *a)
 	if (p->force_topic && p->topic == NULL)
 		usage_error("-T needs -t TOPIC");
 	check_reports(conf);
-	fit_queue(conf, probe);
-	rd_kafka_conf_destroy(probe);
+	fit_queue(conf);
 	return conf;
 }
 
