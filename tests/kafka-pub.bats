@@ -414,6 +414,16 @@ memcheck() {
 	assert_output 2000
 }
 
+# assert_stalled_rss_below KB: kafka-pub sends $BATS_TEST_TMPDIR/in to a
+# topic that never appears, so every record read stays queued until
+# message.timeout.ms (exit 75); its peak RSS must stay below KB.
+assert_stalled_rss_below() {
+	run -75 /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" \
+		timeout 120 kafka-pub -b "$B" -t "$T" -X allow.auto.create.topics=false \
+		-X message.timeout.ms=3000 <"$BATS_TEST_TMPDIR/in"
+	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < $1)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+}
+
 @test "the producer queue bounds memory: 60 MB of records for a stalled topic held in 40 MB" {
 	python3 -c '
 import sys
@@ -421,12 +431,8 @@ v = "x" * 2400
 for i in range(1, 25001):
     sys.stdout.write("{\"key\":%d,\"value\":{\"v\":\"%s\"}}\n" % (i, v))
 ' >"$BATS_TEST_TMPDIR/in"
-	# The topic never appears: every record read stays in the queue until
-	# message.timeout.ms.  A queue of 64 MiB held 73 MB.
-	run -75 /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" \
-		timeout 120 kafka-pub -b "$B" -t "$T" -X allow.auto.create.topics=false \
-		-X message.timeout.ms=3000 <"$BATS_TEST_TMPDIR/in"
-	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+	# A queue of 64 MiB held 73 MB.
+	assert_stalled_rss_below 40000
 }
 
 @test "keys and headers count in the producer queue: 72 MB of them for a stalled topic held in 40 MB" {
@@ -439,10 +445,7 @@ for i in range(1, 601):
 ' >"$BATS_TEST_TMPDIR/in"
 	# librdkafka bounds its queue by the values alone: these records, with
 	# values of one byte, took 140 MB.
-	run -75 /usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" \
-		timeout 120 kafka-pub -b "$B" -t "$T" -X allow.auto.create.topics=false \
-		-X message.timeout.ms=3000 <"$BATS_TEST_TMPDIR/in"
-	(($(tail -1 "$BATS_TEST_TMPDIR/rss") < 40000)) || fail "peak RSS $(cat "$BATS_TEST_TMPDIR/rss") KB"
+	assert_stalled_rss_below 40000
 	# With a queue of 300 KB they all go, in order.
 	run -0 timeout 60 kafka-pub -b "$B" -t "$T" -X queue.buffering.max.kbytes=300 \
 		<"$BATS_TEST_TMPDIR/in"
