@@ -369,11 +369,15 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 			log_error("line %llu: a record of %zu bytes does not fit in the producer queue: "
 					  "raise queue.buffering.max.kbytes (-X)",
 					  (unsigned long long) lineno, size);
-			p->status = EX_DATAERR;
+			if (p->status == 0)
+				p->status = EX_DATAERR;
 			return false;
 		}
-		if (sig_stop) {
-			/* Stopping: this record is not sent, and pub_run() says so. */
+		if (sig_stop || p->status != 0) {
+			/*
+			 * Stopping, or a delivery failed while this record waited: it
+			 * is not sent, and pub_run() says so.
+			 */
 			if (hdrs)
 				rd_kafka_headers_destroy(hdrs);
 			track_done(&p->track, seq, false);
