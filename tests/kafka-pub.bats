@@ -379,6 +379,18 @@ for i in range(1, 401):
 	assert [ ! -e "$BATS_TEST_TMPDIR/ack" ]
 }
 
+@test "mock cluster: a record waiting for room after a failed delivery is not sent (a rerun sends it once)" {
+	# A queue of one record: the second waits for room while the first
+	# fails for good.  Sent anyway, it would be sent again by the next run.
+	printf '%s\n' '{"key":1,"value":1,"pos":"0/50:1"}' '{"key":2,"value":2,"pos":"0/50:2"}' \
+		>"$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr timeout 60 kafka-pub -v -b unused:9092 -X test.mock.num.brokers=3 \
+		-t "$T" --mock-errors 10 -X queue.buffering.max.messages=1 <"$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *'line 1: delivery to topic "'"$T"'" failed: '* ]] || fail "$stderr"
+	[[ $stderr == *'stopped with 2 records not acknowledged'* ]] || fail "$stderr"
+	[[ $stderr == *'kafka-pub: info: 0 records delivered'* ]] || fail "$stderr"
+}
+
 # memcheck SECONDS CMD...: CMD within SECONDS under valgrind's memcheck,
 # whose errors are exit 99; a build with ASan (make SANITIZE=1 check)
 # checks itself.

@@ -373,17 +373,6 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 				p->status = EX_DATAERR;
 			return false;
 		}
-		if (sig_stop || p->status != 0) {
-			/*
-			 * Stopping, or a delivery failed while this record waited: it
-			 * is not sent, and pub_run() says so.
-			 */
-			if (hdrs)
-				rd_kafka_headers_destroy(hdrs);
-			track_done(&p->track, seq, false);
-			p->unsent++;
-			return false;
-		}
 		/*
 		 * Backpressure: serve delivery reports until there is room.  When
 		 * none comes, the queued records may be waiting for linger.ms (a
@@ -393,6 +382,17 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 		if (rd_kafka_poll(p->rk, PUB_NUDGE_MS) == 0)
 			rd_kafka_flush(p->rk, PUB_NUDGE_MS);
 		ack_maybe_write(p, false);
+		if (sig_stop || p->status != 0) {
+			/*
+			 * Stopping, or a delivery failed while this record waited: it
+			 * is not sent (a new run sends it once), and pub_run() says so.
+			 */
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			track_done(&p->track, seq, false);
+			p->unsent++;
+			return false;
+		}
 	}
 	if (err) {
 		if (hdrs)
