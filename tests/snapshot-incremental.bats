@@ -61,6 +61,23 @@ inc_start() {
 	wait_until 30 slot_active
 }
 
+# tail_start ARGS...: pg-wal-tail alone in the background ($PIPE), its
+# changes into $BATS_TEST_TMPDIR/out, signals from $SIG; returns once its
+# slot is active.
+tail_start() {
+	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" "$@" \
+		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
+	PIPE=$!
+	wait_until 30 slot_active
+}
+
+# pipe_stop: SIGTERM to $PIPE, which must then exit 0.
+pipe_stop() {
+	kill -TERM "$PIPE"
+	wait "$PIPE"
+	PIPE=
+}
+
 slot_active() {
 	[ "$(psql_src "SELECT active FROM pg_replication_slots WHERE slot_name = '$SLOT'")" = t ]
 }
@@ -262,15 +279,10 @@ replica_count() {
 	inc_table 50
 	SIG=$BATS_TEST_TMPDIR/fifo
 	mkfifo "$SIG"
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start
 	snapshot_of "$T"
 	wait_until 30 finished "$T"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r")] | [length, (map(.snapshot) | unique), (map(.after.id) == ([range(1; 51)]))]' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[50,["incremental"],true]'
@@ -304,9 +316,7 @@ JSON
 	psql_src "INSERT INTO $sigt VALUES ('c1', 'execute-snapshot', '{\"data-collections\":[\"public.$T\"]}')"
 	wait_until 30 finished "$T"
 	grep -q "incremental snapshot of \"public.$T\" started (chunks of 7)" "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -s '[.[] | select(.op == "r")] | length' "$BATS_TEST_TMPDIR/out"
 	assert_output 30
 }
@@ -448,17 +458,12 @@ tail_running() { tail_pid >/dev/null; }
 
 @test "additional-conditions: only the rows of the filter are read" {
 	inc_table 100
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 7 \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start --chunk-size 7
 	local cond="{\"data-collection\":\"public.$T\",\"filter\":\"id % 3 = 0 AND id > 50\"}"
 	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"type\":\"INCREMENTAL\",\"additional-conditions\":[$cond]}"
 	wait_until 30 finished "$T"
 	grep -q "incremental snapshot of \"public.$T\" queued where id % 3 = 0 AND id > 50" "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .after.id]' "$BATS_TEST_TMPDIR/out"
 	assert_output "$(seq 51 100 | awk '$1 % 3 == 0' | jq -sc .)"
 }
@@ -478,9 +483,7 @@ tail_running() { tail_pid >/dev/null; }
 	}
 	# stop_tail: SIGTERM, and downstream acknowledges everything written.
 	stop_tail() {
-		kill -TERM "$PIPE"
-		wait "$PIPE"
-		PIPE=
+		pipe_stop
 		echo "pos $(tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -r .pos)" >"$ACK"
 	}
 	run_tail
@@ -618,10 +621,7 @@ tail_running() { tail_pid >/dev/null; }
 	inc_table 20
 	SIG=$BATS_TEST_TMPDIR/fifo
 	mkfifo "$SIG"
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start
 	# 8 MB without a newline, from a writer that then goes away (a FIFO is
 	# read 64 KB per 0.2 s when idle: this takes up to half a minute).
 	head -c 8000000 /dev/zero | tr '\0' x >"$SIG"
@@ -729,9 +729,7 @@ JSON
 	wait_until 30 slot_active
 	snapshot_of "$T"
 	wait_until 30 finished "$T"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .after.code] | [length, . == sort]' "$BATS_TEST_TMPDIR/out"
 	assert_output '[40,true]'
 	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | . == sort' "$BATS_TEST_TMPDIR/out"
@@ -758,17 +756,13 @@ JSON
 	wait_until 30 bash -c "[ \$(grep -c '\"op\":\"r\"' '$BATS_TEST_TMPDIR/out') -ge 50 ]"
 	signal pause-snapshot '{}'
 	wait_until 10 grep -q 'incremental snapshots paused' "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	echo "pos $(tail -n 1 "$BATS_TEST_TMPDIR/out" | jq -r .pos)" >"$ACK"
 	# The resume key names the NULL.
 	tail -n 1 "$state" | grep -q '"after":\[null,"[0-9]*"\]' || fail "$(tail -n 1 "$state")"
 	run_tail
 	wait_until 60 finished "$T"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[3000,3000]'
@@ -785,10 +779,7 @@ JSON
 	# Not in the publication: a pattern never reaches it.
 	psql_src "CREATE TABLE ${T}_a3 (id int PRIMARY KEY)" "INSERT INTO ${T}_a3 VALUES (1)"
 	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start
 	local cond="{\"data-collection\":\"public[.]${T}_a.*\",\"filter\":\"id <= 3\"}"
 	signal execute-snapshot "{\"data-collections\":[\"public[.]${T}_a[0-9]+\",\"public.${T}_b\",\"${T}_c\",\"public[.]${T}_zz.*\",\"public.${T}_(\"],\"additional-conditions\":[$cond]}"
 	wait_until 30 finished "${T}_c"
@@ -802,9 +793,7 @@ JSON
 	signal resume-snapshot '{}'
 	wait_until 10 grep -q "signal \".*\": resume-snapshot" "$ERR"
 	sleep 1
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .table] | group_by(.) | map([.[0], length])' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output "[[\"${T}_a1\",3],[\"${T}_a2\",3],[\"${T}_b\",10],[\"${T}_c\",10]]"
@@ -814,17 +803,12 @@ JSON
 
 @test "a blocking execute-snapshot is not supported: a warning names it, nothing is read, streaming goes on" {
 	inc_table 20
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start
 	signal execute-snapshot "{\"data-collections\":[\"public.$T\"],\"type\":\"blocking\"}"
 	wait_until 10 grep -q "snapshot type \"blocking\" is not supported, only \"incremental\", which reads the tables while streaming goes on: ignored" "$ERR"
 	psql_src "UPDATE $T SET v = 4 WHERE id = 3"
 	wait_until 10 grep -q '"op":"u"' "$BATS_TEST_TMPDIR/out"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -1 grep -q '"op":"r"' "$BATS_TEST_TMPDIR/out"
 	run -1 grep -q 'snapshot of .* queued' "$ERR"
 }
@@ -841,9 +825,7 @@ JSON
 		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
 	PIPE=$!
 	wait_until 30 grep -q 'incremental snapshots complete' "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[500,500]'
@@ -858,17 +840,12 @@ JSON
 		"INSERT INTO \"${T}_q\"\"x\" SELECT generate_series(1, 4)" \
 		"CREATE PUBLICATION $PUB FOR TABLE \"$sch\".\"T1\", \"${T}_q\"\"x\""
 	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start
 	signal execute-snapshot "{\"data-collections\":[\"$sch.T1\"]}"
 	wait_until 30 grep -q "incremental snapshot of \"$sch.T1\": 10 rows" "$ERR"
 	signal execute-snapshot "{\"data-collections\":[\"${T}[.]Sch[.].*\",\"public.${T}_q\\\"x\"]}"
 	wait_until 30 grep -q "incremental snapshot of \"public.${T}_q\"x\": 4 rows" "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | [.schema, .table]] | group_by(.) | map([.[0][0], .[0][1], length])' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output "[[\"public\",\"${T}_q\\\"x\",4],[\"$sch\",\"T1\",20]]"
@@ -884,15 +861,10 @@ JSON
 			"ALTER PUBLICATION $PUB ADD TABLE $tb"
 	done
 	pg-wal-tail -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --create-slot --snapshot never --end-lsn now
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start
 	signal execute-snapshot "{\"data-collections\":[\"public[.]${T}_(a)\\\\1\",\"nothing|public[.]${T}_ab\"]}"
 	wait_until 30 grep -q "incremental snapshots complete" "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .table] | group_by(.) | map([.[0], length])' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output "[[\"${T}_aa\",3],[\"${T}_ab\",3]]"
@@ -900,10 +872,7 @@ JSON
 
 @test "a table rewritten (ALTER COLUMN TYPE) while a chunk waits for its lock: the snapshot reads every row" {
 	inc_table 1000
-	pg-wal-tail -v -d "$WALPIPE_SOURCE" -S "$SLOT" -P "$PUB" --signal-file "$SIG" --chunk-size 10 \
-		>"$BATS_TEST_TMPDIR/out" 2>>"$ERR" 3>&- &
-	PIPE=$!
-	wait_until 30 slot_active
+	tail_start --chunk-size 10
 	snapshot_of "$T"
 	wait_until 30 bash -c "[ \$(grep -c '\"op\":\"r\"' '$BATS_TEST_TMPDIR/out') -ge 50 ]"
 	signal pause-snapshot '{}'
@@ -921,9 +890,7 @@ JSON
 	wait "$holder"
 	wait "$rewrite"
 	wait_until 60 grep -q "incremental snapshot of \"public.$T\": [0-9]* rows" "$ERR"
-	kill -TERM "$PIPE"
-	wait "$PIPE"
-	PIPE=
+	pipe_stop
 	run -0 jq -sc '[.[] | select(.op == "r") | .after.id] | [length, (unique | length)]' \
 		"$BATS_TEST_TMPDIR/out"
 	assert_output '[1000,1000]'
