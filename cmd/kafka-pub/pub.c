@@ -288,6 +288,15 @@ make_headers(struct pub *p, const struct record *r, uint64_t lineno, rd_kafka_he
 	return true;
 }
 
+/* Record seq was not handed to librdkafka: its headers are ours to free. */
+static void
+not_produced(struct pub *p, rd_kafka_headers_t *hdrs, uint64_t seq)
+{
+	if (hdrs)
+		rd_kafka_headers_destroy(hdrs);
+	track_done(&p->track, seq, false);
+}
+
 /* Parses, checks and produces one line; false stops the run. */
 static bool
 produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
@@ -363,9 +372,7 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 			break;
 		if (rd_kafka_outq_len(p->rk) == 0) {
 			/* Full with nothing in it: this record alone is over the bound. */
-			if (hdrs)
-				rd_kafka_headers_destroy(hdrs);
-			track_done(&p->track, seq, false);
+			not_produced(p, hdrs, seq);
 			log_error("line %llu: a record of %zu bytes does not fit in the producer queue: "
 					  "raise queue.buffering.max.kbytes (-X)",
 					  (unsigned long long) lineno, size);
@@ -387,17 +394,13 @@ produce_line(struct pub *p, const char *line, size_t n, uint64_t lineno)
 			 * Stopping, or a delivery failed while this record waited: it
 			 * is not sent (a new run sends it once), and pub_run() says so.
 			 */
-			if (hdrs)
-				rd_kafka_headers_destroy(hdrs);
-			track_done(&p->track, seq, false);
+			not_produced(p, hdrs, seq);
 			p->unsent++;
 			return false;
 		}
 	}
 	if (err) {
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
-		track_done(&p->track, seq, false);
+		not_produced(p, hdrs, seq);
 		log_error("line %llu: could not produce to topic \"%s\": %s", (unsigned long long) lineno,
 				  rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
 		p->status = kafka_err_status(err);
